@@ -1,0 +1,1 @@
+/* builder: filled in by its family work */

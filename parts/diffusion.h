@@ -1,0 +1,1 @@
+/* diffusion: filled in by its family work */

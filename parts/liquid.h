@@ -1,0 +1,1 @@
+/* liquid: filled in by its family work */

@@ -1,0 +1,1 @@
+/* ssm: filled in by its family work */

@@ -1,0 +1,1 @@
+/* xlstm: filled in by its family work */

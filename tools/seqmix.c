@@ -1,0 +1,192 @@
+/* seqmix — command-line tool: inspect, check, run and benchmark models.
+ *
+ *   seqmix info DIR
+ *   seqmix conform DIR [--tol 1e-3]
+ *   seqmix generate DIR --ids 1,2,3 [-n 32] [--temp 0] [--top-k 0] [--top-p 1] [--seed 0] [--threads N]
+ *   seqmix bench-kernels [--threads N]
+ *
+ * Every subcommand takes --help.
+ */
+#define SEQMIX_IMPLEMENTATION
+#include "../seqmix.h"
+#include "conform.c"
+#include "cli_bench.c"
+
+static int has_help(int argc, char **argv)
+{
+    int i;
+    for (i = 0; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return 1;
+    return 0;
+}
+
+/* Value of a named flag, or NULL. */
+static const char *flag(int argc, char **argv, const char *name)
+{
+    int i;
+    for (i = 0; i + 1 < argc; i++)
+        if (!strcmp(argv[i], name)) return argv[i + 1];
+    return NULL;
+}
+
+static int load_or_report(const char *dir, smx_model **m)
+{
+    smx_error err;
+    if (smx_model_load(dir, m, &err) != SMX_OK) {
+        fprintf(stderr, "seqmix: %s: %s\n", smx_status_str(err.status), err.msg);
+        return 2;
+    }
+    return 0;
+}
+
+static void human_bytes(char *buf, size_t cap, double b)
+{
+    const char *u[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+    int i = 0;
+    while (b >= 1024.0 && i < 4) { b /= 1024.0; i++; }
+    snprintf(buf, cap, i ? "%.2f %s" : "%.0f %s", b, u[i]);
+}
+
+static int cmd_info(int argc, char **argv)
+{
+    smx_model *m;
+    smx_model_info in;
+    char b1[32], b2[32], b3[32];
+    if (has_help(argc, argv) || argc < 1) {
+        puts("usage: seqmix info DIR\n\nArchitecture, layer pattern, parameters, weight bytes, per-sequence state bytes\n"
+             "(fixed recurrent state and KV-cache bytes per token).\n"
+             "Pattern letters: A attention, F feed-forward, E mixture of experts, M Mamba, 2 Mamba-2,\n"
+             "X mLSTM, S sLSTM, C short conv, L liquid (CfC/LTC).");
+        return argc < 1 ? 2 : 0;
+    }
+    if (load_or_report(argv[0], &m)) return 2;
+    smx_model_get_info(m, &in);
+    human_bytes(b1, sizeof b1, (double)in.weight_bytes);
+    human_bytes(b2, sizeof b2, (double)in.state_bytes);
+    human_bytes(b3, sizeof b3, (double)in.kv_bytes_per_token);
+    printf("architecture   %s (model_type %s)\n", in.architecture, in.model_type);
+    printf("kind           %s%s\n", in.kind == SMX_KIND_TOKENS ? "tokens" : "features", in.causal ? "" : ", bidirectional");
+    printf("layers         %d  pattern %s\n", in.n_layers, in.pattern);
+    if (in.kind == SMX_KIND_TOKENS) printf("width          %d  vocab %d\n", in.hidden_size, in.vocab_size);
+    else printf("inputs         %d  outputs %d\n", in.input_size, in.output_size);
+    printf("parameters     %lu (%s as float32)\n", (unsigned long)in.n_params, b1);
+    printf("state bytes    %s fixed per sequence\n", b2);
+    printf("kv bytes       %s per token", b3);
+    if (in.kv_bytes_per_token) {
+        char b4[32];
+        human_bytes(b4, sizeof b4, (double)in.kv_bytes_per_token * 4096.0);
+        printf(" (%s at 4096 tokens)", b4);
+    }
+    printf("\nmax context    %d\nsimd           %s\n", in.max_context, smx_simd_name());
+    smx_model_free(m);
+    return 0;
+}
+
+static int cmd_conform(int argc, char **argv)
+{
+    const char *tol_s = flag(argc, argv, "--tol");
+    double tol = tol_s ? atof(tol_s) : 1e-3;
+    int rc;
+    if (has_help(argc, argv) || argc < 1) {
+        puts("usage: seqmix conform DIR [--tol 1e-3]\n\nChecks the model in DIR against DIR/golden.safetensors: prefill vs logits,\n"
+             "token-by-token steps, prefill-then-step, greedy continuation (exact); feature models:\n"
+             "whole sequence, step by step and final states; diffusion models: forward and sampler runs.\n"
+             "Exit 0 all pass, 1 mismatch, 2 could not load (or family not built).");
+        return argc < 1 ? 2 : 0;
+    }
+    rc = smx_conform(argv[0], tol, stdout, NULL);
+    return rc == SMX_CONFORM_PASS ? 0 : rc == SMX_CONFORM_FAIL ? 1 : 2;
+}
+
+/* Parse "1,2,3" into ids; returns count or -1. */
+static int parse_ids(const char *s, int32_t *ids, int cap)
+{
+    int n = 0;
+    while (*s) {
+        char *end;
+        long v = strtol(s, &end, 10);
+        if (end == s || n >= cap) return -1;
+        ids[n++] = (int32_t)v;
+        s = end;
+        if (*s == ',') s++;
+        else if (*s) return -1;
+    }
+    return n;
+}
+
+static int cmd_generate(int argc, char **argv)
+{
+    smx_model *m;
+    smx_session *s;
+    smx_session_options so;
+    smx_sampler sp;
+    smx_rng rng;
+    smx_error err;
+    const char *ids_s = flag(argc, argv, "--ids"), *v;
+    int32_t ids[4096];
+    int n_ids, n_gen = 32, V, i, rc = 0;
+    float *lg;
+    void *work;
+    double t0, t1, t2;
+    if (has_help(argc, argv) || argc < 1 || !ids_s) {
+        puts("usage: seqmix generate DIR --ids 1,2,3 [-n 32] [--temp 0] [--top-k 0] [--top-p 1] [--seed 0] [--threads N]\n\n"
+             "Prefills the prompt ids, then samples n tokens (greedy at temperature 0) and prints\n"
+             "the ids and the prefill and decode speed.");
+        return (argc < 1 || !ids_s) && !has_help(argc, argv) ? 2 : 0;
+    }
+    n_ids = parse_ids(ids_s, ids, 4096);
+    if (n_ids <= 0) { fprintf(stderr, "seqmix: --ids must be a comma-separated list of integers\n"); return 2; }
+    if ((v = flag(argc, argv, "-n"))) n_gen = atoi(v);
+    memset(&sp, 0, sizeof sp);
+    sp.temperature = (v = flag(argc, argv, "--temp")) ? (float)atof(v) : 0.0f;
+    sp.top_k = (v = flag(argc, argv, "--top-k")) ? atoi(v) : 0;
+    sp.top_p = (v = flag(argc, argv, "--top-p")) ? (float)atof(v) : 1.0f;
+    smx_rng_seed(&rng, (v = flag(argc, argv, "--seed")) ? (uint64_t)strtoull(v, NULL, 10) : 0);
+    memset(&so, 0, sizeof so);
+    so.n_threads = (v = flag(argc, argv, "--threads")) ? atoi(v) : 0;
+    so.capacity = n_ids + n_gen;
+    if (load_or_report(argv[0], &m)) return 2;
+    if (smx_session_new(m, &so, &s, &err)) { fprintf(stderr, "seqmix: %s\n", err.msg); smx_model_free(m); return 2; }
+    V = smx_model_vocab(m);
+    lg = (float *)malloc(sizeof(float) * (size_t)V);
+    work = malloc((sizeof(float) + sizeof(int)) * (size_t)V);
+    t0 = smx_now();
+    if (smx_session_prefill(s, ids, n_ids, lg, 0)) { fprintf(stderr, "seqmix: %s\n", smx_session_error(s)); rc = 2; goto out; }
+    t1 = smx_now();
+    for (i = 0; i < n_gen; i++) {
+        int32_t next = smx_sample(lg, V, &sp, &rng, work);
+        printf("%s%d", i ? "," : "", next);
+        fflush(stdout);
+        if (i + 1 < n_gen && smx_session_step(s, next, lg)) { fprintf(stderr, "\nseqmix: %s\n", smx_session_error(s)); rc = 2; goto out; }
+    }
+    t2 = smx_now();
+    printf("\n");
+    fprintf(stderr, "prefill %d tokens: %.1f tok/s; decode %d tokens: %.1f tok/s\n", n_ids, n_ids / (t1 - t0), n_gen,
+            n_gen > 1 ? (n_gen - 1) / (t2 - t1) : 0.0);
+out:
+    free(lg); free(work);
+    smx_session_free(s);
+    smx_model_free(m);
+    return rc;
+}
+
+static void usage(void)
+{
+    puts("usage: seqmix COMMAND [ARGS]   (seqmix COMMAND --help for details)\n\n"
+         "  info DIR            architecture, layers, parameters, state and KV bytes\n"
+         "  conform DIR         check a golden case (config + weights + golden.safetensors)\n"
+         "  generate DIR        autoregressive generation from token ids\n"
+         "  bench-kernels       matmul speed vs this machine's bandwidth and FMA peak");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) { usage(); return argc < 2 ? 2 : 0; }
+    if (!strcmp(argv[1], "info")) return cmd_info(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "conform")) return cmd_conform(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "generate")) return cmd_generate(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "bench-kernels")) return cmd_bench_kernels(argc - 2, argv + 2);
+    fprintf(stderr, "seqmix: unknown command '%s'\n", argv[1]);
+    usage();
+    return 2;
+}
