@@ -61,7 +61,11 @@
 #define SMX_VERSION_PATCH 0
 
 #ifdef SEQMIX_STATIC
+#if defined(__GNUC__) || defined(__clang__)
+#define SMX_API static __attribute__((unused))
+#else
 #define SMX_API static
+#endif
 #else
 #define SMX_API extern
 #endif
@@ -131,6 +135,12 @@ typedef struct smx_model_info {
 /* Load a Hugging Face folder: config.json + model.safetensors (or model.safetensors.index.json
  * with shards). F32/F16/BF16 weights are converted to float32. */
 SMX_API smx_status smx_model_load(const char *dir, smx_model **out, smx_error *err);
+/* Build a model of any supported architecture from config.json text with random weights
+ * (seeded, scaled so activations stay O(1)); the same builders as smx_model_load. */
+SMX_API smx_status smx_model_from_config(const char *config_json, uint64_t seed, smx_model **out, smx_error *err);
+/* Save a model made by smx_model_from_config (or the builder) as a Hugging Face folder:
+ * DIR/config.json + DIR/model.safetensors (F32). Loading it back gives identical weights. */
+SMX_API smx_status smx_model_save(const smx_model *m, const char *dir, smx_error *err);
 SMX_API void smx_model_free(smx_model *m);
 SMX_API void smx_model_get_info(const smx_model *m, smx_model_info *info);
 SMX_API int smx_model_vocab(const smx_model *m);
@@ -196,6 +206,9 @@ SMX_API int32_t smx_argmax(const float *x, int n);  /* first maximum */
 /* Draw a token from logits [n]; work must hold n floats and n ints (sizeof(float)+sizeof(int))*n
  * bytes, or be NULL to use the session-free greedy path when temperature <= 0. */
 SMX_API int32_t smx_sample(const float *logits, int n, const smx_sampler *p, smx_rng *rng, void *work);
+
+#include "parts/liquid_api.h"
+#include "parts/diffusion_api.h"
 
 #ifdef __cplusplus
 }
@@ -975,6 +988,48 @@ static void smx__st_convert(const smx__st_entry *en, float *dst)
     }
 }
 
+/* Write a safetensors file of F32 tensors (names[i], shapes[i][0..ndims[i]), data[i]). */
+typedef struct smx__st_out { const char *name; int ndim; int64_t shape[4]; const float *data; } smx__st_out;
+
+static smx_status smx__st_write(const char *path, const smx__st_out *t, int n, smx_error *e)
+{
+    FILE *f;
+    char *hdr;
+    size_t cap = 64, len = 0, off = 0, pad;
+    uint64_t hl;
+    unsigned char lb[8];
+    int i, k, ok = 1;
+    for (i = 0; i < n; i++) cap += strlen(t[i].name) + 128 + 24 * (size_t)t[i].ndim;
+    hdr = (char *)SMX_MALLOC(cap + 8);
+    if (!hdr) return smx__fail(e, SMX_E_NOMEM, "out of memory");
+    len += (size_t)snprintf(hdr + len, cap - len, "{\"__metadata__\":{\"format\":\"pt\"}");
+    for (i = 0; i < n; i++) {
+        size_t numel = 1;
+        for (k = 0; k < t[i].ndim; k++) numel *= (size_t)t[i].shape[k];
+        len += (size_t)snprintf(hdr + len, cap - len, ",\"%s\":{\"dtype\":\"F32\",\"shape\":[", t[i].name);
+        for (k = 0; k < t[i].ndim; k++) len += (size_t)snprintf(hdr + len, cap - len, k ? ",%lld" : "%lld", (long long)t[i].shape[k]);
+        len += (size_t)snprintf(hdr + len, cap - len, "],\"data_offsets\":[%lu,%lu]}", (unsigned long)off,
+                                (unsigned long)(off + numel * 4));
+        off += numel * 4;
+    }
+    len += (size_t)snprintf(hdr + len, cap - len, "}");
+    pad = (8 - len % 8) % 8;
+    while (pad--) hdr[len++] = ' ';
+    hl = len;
+    for (k = 0; k < 8; k++) lb[k] = (unsigned char)(hl >> (8 * k));
+    f = fopen(path, "wb");
+    if (!f) { SMX_FREE(hdr); return smx__fail(e, SMX_E_IO, "%s: cannot create", path); }
+    ok = fwrite(lb, 1, 8, f) == 8 && fwrite(hdr, 1, len, f) == len;
+    for (i = 0; i < n && ok; i++) {
+        size_t numel = 1;
+        for (k = 0; k < t[i].ndim; k++) numel *= (size_t)t[i].shape[k];
+        ok = fwrite(t[i].data, 4, numel, f) == numel;   /* little-endian hosts */
+    }
+    SMX_FREE(hdr);
+    if (fclose(f) != 0 || !ok) return smx__fail(e, SMX_E_IO, "%s: write failed", path);
+    return SMX_OK;
+}
+
 struct smx_model;
 
 /* What a family's builder works with: the parsed config, the tensors, and a latched status
@@ -989,7 +1044,11 @@ typedef struct smx__loader {
     smx_status st;
     uint64_t fp;        /* fingerprint of config + weights */
     size_t n_params;
+    int random;         /* weights are generated (smx_model_from_config), not read */
+    uint64_t seed;
 } smx__loader;
+
+static const float *smx__random_tensor(smx__loader *ld, const char *name, int ndim, const int64_t *dims);
 
 static smx__arena *smx__model_arena(struct smx_model *m);
 
@@ -1046,6 +1105,7 @@ static const float *smx__tensor(smx__loader *ld, int opt, int ndim, int64_t d0, 
     va_start(ap, fmt);
     en = smx__ld_find(ld, fmt, ap, name, sizeof name);
     va_end(ap);
+    if (ld->random) return smx__random_tensor(ld, name, ndim, dims);
     if (!en) {
         if (!opt) smx__ld_fail(ld, SMX_E_MISSING, "tensor '%s' is missing from the checkpoint", name);
         return NULL;
@@ -1190,20 +1250,29 @@ static int smx__ld_check(smx__loader *ld, int cond, smx_status st, const char *f
 #define SMX__SIMD_NAME "avx512"
 #define SMX__VW 16
 typedef __m512 smx__vf;
-#define smx__vzero() _mm512_setzero_ps()
+#define smx__vzero() _mm512_set1_ps(0.0f)
 #define smx__vld(p) _mm512_loadu_ps(p)
 #define smx__vst(p, v) _mm512_storeu_ps(p, v)
 #define smx__vset1(x) _mm512_set1_ps(x)
 #define smx__vfma(a, b, c) _mm512_fmadd_ps(a, b, c)
 #define smx__vadd(a, b) _mm512_add_ps(a, b)
 #define smx__vmul(a, b) _mm512_mul_ps(a, b)
-#define smx__vsum(v) _mm512_reduce_add_ps(v)
+static float smx__vsum(__m512 v)
+{
+    __m512 t = _mm512_add_ps(v, _mm512_maskz_shuffle_f32x4(0xFFFF, v, v, 0x4E));   /* fold 256-bit halves */
+    __m128 s;
+    t = _mm512_add_ps(t, _mm512_maskz_shuffle_f32x4(0xFFFF, t, t, 0xB1));          /* fold 128-bit lanes */
+    s = _mm512_maskz_extractf32x4_ps(0xF, t, 0);
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
 #elif !defined(SMX_NO_SIMD) && defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
 #define SMX__SIMD_NAME "avx2"
 #define SMX__VW 8
 typedef __m256 smx__vf;
-#define smx__vzero() _mm256_setzero_ps()
+#define smx__vzero() _mm256_set1_ps(0.0f)
 #define smx__vld(p) _mm256_loadu_ps(p)
 #define smx__vst(p, v) _mm256_storeu_ps(p, v)
 #define smx__vset1(x) _mm256_set1_ps(x)
@@ -1326,6 +1395,7 @@ static void smx__mm_4x4(const float *x, const float *w, int K, float *y, size_t 
  * many rows (prefill) run 4x4 register tiles over blocks of W rows that stay in L2. */
 static void smx__matmul(float *y, const float *x, const float *W, const float *b, int T, int K, int N, int nth)
 {
+    (void)nth;
     if (T == 1) {
         int n;
         SMX__OMP_FOR(nth)
@@ -1521,6 +1591,9 @@ struct smx_model {
     int causal, max_ctx, mask_token;
     uint64_t fp;
     size_t n_params;
+    const char *config_text;    /* generated models: their config.json */
+    smx__st_out *gen;           /* generated models: every weight, for smx_model_save */
+    int n_gen, cap_gen;
 };
 
 static smx__arena *smx__model_arena(struct smx_model *m) { return &m->arena; }
@@ -1553,6 +1626,63 @@ static void smx__add_sub(smx__loader *ld, int norm, float eps, const float *nw, 
     }
     s = &m->sub[m->n_sub++];
     s->norm = norm; s->eps = eps; s->nw = nw; s->nb = nb; s->op = op; s->residual = residual;
+}
+
+/* Initial value rules for generated weights, by the tensor's name: norm weights and masks 1,
+ * biases 0, Mamba's A_log / D / dt bias in their usual ranges, matrices uniform with standard
+ * deviation 1/sqrt(fan_in) (halved for output projections, so the residual stream stays O(1)). */
+static const float *smx__random_tensor(smx__loader *ld, const char *name, int ndim, const int64_t *dims)
+{
+    size_t n = 1, i;
+    int k;
+    const char *last = strrchr(name, '.');
+    float *p;
+    smx_rng r;
+    smx_model *m = ld->m;
+    for (k = 0; k < ndim; k++) n *= (size_t)dims[k];
+    for (k = 0; k < m->n_gen; k++)   /* asked twice (e.g. a tied head): the same tensor */
+        if (!strcmp(m->gen[k].name, name)) return m->gen[k].data;
+    p = smx__ld_alloc(ld, n);
+    if (!p) return NULL;
+    last = last ? last + 1 : name;
+    smx_rng_seed(&r, smx__fnv(ld->seed ^ SMX__FNV_INIT, name, strlen(name)));
+    if (strstr(name, "mask")) {
+        for (i = 0; i < n; i++) p[i] = 1.0f;
+    } else if (!strcmp(last, "A_log")) {
+        for (i = 0; i < n; i++) p[i] = logf(1.0f + 15.0f * (float)smx_rng_uniform(&r));
+    } else if (!strcmp(last, "D")) {
+        for (i = 0; i < n; i++) p[i] = 1.0f;
+    } else if (!strcmp(last, "dt_bias") || (strstr(name, "dt_proj") && !strcmp(last, "bias"))) {
+        for (i = 0; i < n; i++) {   /* softplus^-1 of dt log-uniform in [1e-3, 1e-1] */
+            float dt = expf(logf(1e-3f) + (logf(1e-1f) - logf(1e-3f)) * (float)smx_rng_uniform(&r));
+            p[i] = dt + logf(-expm1f(-dt));
+        }
+    } else if (ndim == 1 || (ndim == 2 && dims[0] == 1)) {
+        float v = strstr(name, "norm") || strstr(name, "ln_") || !strcmp(last, "weight") ? 1.0f : 0.0f;
+        for (i = 0; i < n; i++) p[i] = v;
+    } else {
+        float fan = (float)dims[ndim - 1], a = sqrtf(3.0f / fan);
+        if (strstr(name, "o_proj") || strstr(name, "out_proj") || strstr(name, "down") || strstr(name, "ff_out") ||
+            strstr(name, "w2") || strstr(name, "attn_out"))
+            a *= 0.5f;
+        for (i = 0; i < n; i++) p[i] = (float)(2.0 * smx_rng_uniform(&r) - 1.0) * a;
+    }
+    if (m->n_gen == m->cap_gen) {
+        int nc = m->cap_gen ? 2 * m->cap_gen : 64;
+        smx__st_out *g = (smx__st_out *)smx__arena_alloc(&m->arena, sizeof *g * (size_t)nc);
+        if (!g) { smx__ld_fail(ld, SMX_E_NOMEM, "out of memory"); return NULL; }
+        if (m->n_gen) memcpy(g, m->gen, sizeof *g * (size_t)m->n_gen);
+        m->gen = g; m->cap_gen = nc;
+    }
+    m->gen[m->n_gen].name = smx__arena_strdup(&m->arena, name);
+    m->gen[m->n_gen].ndim = ndim;
+    for (k = 0; k < ndim && k < 4; k++) m->gen[m->n_gen].shape[k] = dims[k];
+    m->gen[m->n_gen].data = p;
+    m->n_gen++;
+    ld->n_params += n;
+    ld->fp = smx__fnv(ld->fp, name, strlen(name));
+    ld->fp = smx__fnv(ld->fp, p, sizeof(float) * SMX__MIN(n, (size_t)16));
+    return p;
 }
 
 /* Thread index inside a parallel loop. */
@@ -1805,6 +1935,7 @@ static void smx__load_embed_head(smx__loader *ld, int V, int d, const char *embe
     m->vocab = V; m->d = d; m->d_in = d; m->d_out = V;
     m->embed = SMX__W2(ld, V, d, "%s", embed_name);
     nd = head_name ? smx__tensor_shape(ld, sh, "%s", head_name) : -1;
+    if (ld->random && !tied && head_name) { nd = 2; sh[0] = V; sh[1] = d; }
     if (!tied && nd == 2 && sh[1] == d) {
         m->n_logits = (int)sh[0];
         m->head = SMX__W2(ld, sh[0], d, "%s", head_name);
@@ -1930,7 +2061,6 @@ static smx_status smx__build_llada(smx__loader *ld)
 #include "parts/ssm.h"
 #include "parts/xlstm.h"
 #include "parts/liquid.h"
-#include "parts/diffusion.h"
 
 /* ===================================================================================== */
 /* II.8 Architecture registry and smx_model_load                                         */
@@ -2037,36 +2167,28 @@ static smx_status smx__check_chain(smx__loader *ld)
     return ld->st;
 }
 
-SMX_API smx_status smx_model_load(const char *dir, smx_model **out, smx_error *err)
+/* Parse config text, pick the family and run its builder, reading weights from dir or, when
+ * random, generating them. */
+static smx_status smx__model_make(const char *dir, const char *text, size_t n, int random, uint64_t seed, smx_model **out,
+                                  smx_error *err)
 {
-    smx_error tmp;
     smx_model *m;
     smx__loader ld;
-    char path[4096], list[1024];
-    char *text = NULL;
-    size_t n;
+    char list[1024];
     const smx__jv *cfg, *archs;
     const char *arch = NULL, *mt = NULL;
     const smx__family *fam = NULL;
     smx_status st;
     int i;
-    if (!err) err = &tmp;
-    smx__ok(err);
-    if (out) *out = NULL;
-    if (!dir || !out) return smx__fail(err, SMX_E_ARG, "smx_model_load: dir and out must not be NULL");
     m = (smx_model *)SMX_MALLOC(sizeof *m);
     if (!m) return smx__fail(err, SMX_E_NOMEM, "out of memory");
     memset(m, 0, sizeof *m);
     m->causal = 1; m->mask_token = -1;
     memset(&ld, 0, sizeof ld);
-    ld.dir = dir; ld.ts = &m->ts; ld.m = m; ld.e = err; ld.fp = SMX__FNV_INIT;
-    smx__path(path, sizeof path, dir, "config.json");
-    if ((st = smx__read_file(path, &text, &n, err)) != SMX_OK) goto fail;
+    ld.dir = dir; ld.ts = &m->ts; ld.m = m; ld.e = err; ld.fp = SMX__FNV_INIT; ld.random = random; ld.seed = seed;
     ld.fp = smx__fnv(ld.fp, text, n);
-    st = smx__json_parse(text, n, &m->arena, 1, "config.json", (smx__jv **)&cfg, err);
-    SMX_FREE(text);
-    if (st) goto fail;
-    if (cfg->type != SMX__J_OBJ) { st = smx__fail(err, SMX_E_FORMAT, "%s: not a JSON object", path); goto fail; }
+    if ((st = smx__json_parse(text, n, &m->arena, 1, "config.json", (smx__jv **)&cfg, err)) != SMX_OK) goto fail;
+    if (cfg->type != SMX__J_OBJ) { st = smx__fail(err, SMX_E_FORMAT, "config.json: not a JSON object"); goto fail; }
     ld.cfg = cfg;
     archs = smx__jget(cfg, "architectures");
     if (archs && archs->type == SMX__J_ARR && archs->child && archs->child->type == SMX__J_STR) arch = archs->child->str;
@@ -2078,7 +2200,7 @@ SMX_API smx_status smx_model_load(const char *dir, smx_model **out, smx_error *e
         if (mt && !strcmp(mt, smx__families[i].model_type)) fam = &smx__families[i];
     smx__list_families(list, sizeof list);
     if (!fam) {
-        st = smx__fail(err, SMX_E_UNSUPPORTED, "%s: unknown architecture '%s' (model_type '%s'); supported: %s", path,
+        st = smx__fail(err, SMX_E_UNSUPPORTED, "config.json: unknown architecture '%s' (model_type '%s'); supported: %s",
                        arch ? arch : "-", mt ? mt : "-", list);
         goto fail;
     }
@@ -2089,7 +2211,7 @@ SMX_API smx_status smx_model_load(const char *dir, smx_model **out, smx_error *e
     }
     m->arch = fam->arch;
     m->model_type = fam->model_type;
-    if ((st = smx__st_open_dir(&m->ts, dir, err)) != SMX_OK) goto fail;
+    if (!random && (st = smx__st_open_dir(&m->ts, dir, err)) != SMX_OK) goto fail;
     if ((st = fam->build(&ld)) != SMX_OK || (st = ld.st) != SMX_OK) goto fail;
     if ((st = smx__check_chain(&ld)) != SMX_OK) goto fail;
     for (i = 0; i < m->n_sub && i + 1 < (int)sizeof m->pattern; i++) m->pattern[i] = m->sub[i].op->vt->letter;
@@ -2097,11 +2219,62 @@ SMX_API smx_status smx_model_load(const char *dir, smx_model **out, smx_error *e
     m->n_params = ld.n_params;
     for (i = 0; i < m->ts.nfiles; i++)   /* keep only the files the weights point into */
         if (!m->ts.files[i].borrowed) smx__st_release_file(&m->ts.files[i]);
+    if (random) {
+        char *t = (char *)smx__arena_alloc(&m->arena, n + 1);
+        if (!t) { st = smx__fail(err, SMX_E_NOMEM, "out of memory"); goto fail; }
+        memcpy(t, text, n);
+        m->config_text = t;
+    }
     *out = m;
     return SMX_OK;
 fail:
     smx_model_free(m);
     return st;
+}
+
+SMX_API smx_status smx_model_load(const char *dir, smx_model **out, smx_error *err)
+{
+    smx_error tmp;
+    char path[4096];
+    char *text = NULL;
+    size_t n;
+    smx_status st;
+    if (!err) err = &tmp;
+    smx__ok(err);
+    if (out) *out = NULL;
+    if (!dir || !out) return smx__fail(err, SMX_E_ARG, "smx_model_load: dir and out must not be NULL");
+    smx__path(path, sizeof path, dir, "config.json");
+    if ((st = smx__read_file(path, &text, &n, err)) != SMX_OK) return st;
+    st = smx__model_make(dir, text, n, 0, 0, out, err);
+    SMX_FREE(text);
+    return st;
+}
+
+SMX_API smx_status smx_model_from_config(const char *config_json, uint64_t seed, smx_model **out, smx_error *err)
+{
+    smx_error tmp;
+    if (!err) err = &tmp;
+    smx__ok(err);
+    if (out) *out = NULL;
+    if (!config_json || !out) return smx__fail(err, SMX_E_ARG, "smx_model_from_config: config and out must not be NULL");
+    return smx__model_make(NULL, config_json, strlen(config_json), 1, seed, out, err);
+}
+
+SMX_API smx_status smx_model_save(const smx_model *m, const char *dir, smx_error *err)
+{
+    smx_error tmp;
+    char path[4096];
+    FILE *f;
+    if (!err) err = &tmp;
+    smx__ok(err);
+    if (!m || !dir) return smx__fail(err, SMX_E_ARG, "smx_model_save: model and dir must not be NULL");
+    if (!m->config_text) return smx__fail(err, SMX_E_UNSUPPORTED, "only generated models can be saved (loaded ones already are)");
+    smx__path(path, sizeof path, dir, "config.json");
+    f = fopen(path, "wb");
+    if (!f) return smx__fail(err, SMX_E_IO, "%s: cannot create", path);
+    if (fputs(m->config_text, f) < 0 || fclose(f) != 0) return smx__fail(err, SMX_E_IO, "%s: write failed", path);
+    smx__path(path, sizeof path, dir, "model.safetensors");
+    return smx__st_write(path, m->gen, m->n_gen, err);
 }
 
 static size_t smx__model_fixed_state(const smx_model *m)
@@ -2549,6 +2722,11 @@ SMX_API int32_t smx_sample(const float *logits, int n, const smx_sampler *p, smx
     }
     return idx[keep - 1];
 }
+
+/* ===================================================================================== */
+/* II.10 Masked-diffusion sampling                                                       */
+/* ===================================================================================== */
+#include "parts/diffusion.h"
 
 #endif /* SEQMIX_IMPLEMENTATION_ONCE */
 #endif /* SEQMIX_IMPLEMENTATION */

@@ -1,0 +1,81 @@
+# seqmix — build, test, run and benchmark.
+#   make            CLI and examples into build/
+#   make test       the test suite (also as C++, scalar-only, and under ASan+UBSan)
+#   make run        generate text with the model that ships in models/
+#   make bench      kernel and model benchmarks
+# Knobs: SIMD=native|avx2|none (default native), OPENMP=1|0 (default 1), CC, CXX.
+
+CC ?= cc
+CXX ?= c++
+SIMD ?= native
+OPENMP ?= 1
+
+ifeq ($(SIMD),native)
+  ARCH = -march=native
+else ifeq ($(SIMD),avx2)
+  ARCH = -mavx2 -mfma
+else ifeq ($(SIMD),none)
+  ARCH = -DSMX_NO_SIMD
+else
+  $(error SIMD must be native, avx2 or none)
+endif
+ifeq ($(OPENMP),1)
+  OMP = -fopenmp
+endif
+
+WARN = -Wall -Wextra -pedantic
+DEFS = -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
+CFLAGS ?= -O2
+ALL_CFLAGS = -std=c99 $(WARN) $(DEFS) $(CFLAGS) $(ARCH) $(OMP)
+LDLIBS = -lm
+
+HDR = seqmix.h $(wildcard parts/*.h)
+TOOLS_SRC = $(wildcard tools/*.c)
+TEST_SRC = $(wildcard tests/*.c) tools/conform.c $(wildcard tools/conform_*.c)
+EXAMPLES = $(patsubst examples/%.c,build/%,$(wildcard examples/*.c))
+
+.PHONY: all test run bench clean
+all: build/seqmix $(EXAMPLES)
+
+build:
+	@mkdir -p build
+
+build/seqmix: $(TOOLS_SRC) $(HDR) | build
+	$(CC) $(ALL_CFLAGS) tools/seqmix.c -o $@ $(LDLIBS)
+
+build/%: examples/%.c $(HDR) | build
+	$(CC) $(ALL_CFLAGS) $< -o $@ $(LDLIBS)
+
+build/test: $(TEST_SRC) $(HDR) | build
+	$(CC) $(ALL_CFLAGS) tests/test.c -o $@ $(LDLIBS)
+
+# the same suite with the scalar kernels only, and under the sanitizers
+build/test-scalar: $(TEST_SRC) $(HDR) | build
+	$(CC) -std=c99 $(WARN) $(DEFS) -O2 -DSMX_NO_SIMD tests/test.c -o $@ $(LDLIBS)
+
+build/test-asan: $(TEST_SRC) $(HDR) | build
+	$(CC) -std=c99 $(WARN) $(DEFS) -O1 -g $(ARCH) -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+		-fno-omit-frame-pointer tests/test.c -o $@ $(LDLIBS)
+
+# the header as C++ and with SEQMIX_STATIC
+build/cpp-check: tests/cpp_check.cpp $(HDR) | build
+	$(CXX) -std=c++11 -Wall -Wextra -O1 $(ARCH) tests/cpp_check.cpp -o $@ $(LDLIBS)
+
+build/static-check: tests/cpp_check.cpp $(HDR) | build
+	$(CC) -std=c99 $(WARN) $(DEFS) -DSEQMIX_STATIC -O1 $(ARCH) -x c tests/cpp_check.cpp -o $@ $(LDLIBS)
+
+test: build/test build/test-scalar build/test-asan build/cpp-check build/static-check build/seqmix
+	./build/cpp-check
+	./build/static-check
+	./build/test-scalar
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ./build/test-asan
+	./build/test
+
+run: build/generate
+	./build/generate --model models/hybrid --prompt "The " -n 200
+
+bench: build/seqmix
+	./build/seqmix bench-kernels
+
+clean:
+	rm -rf build
