@@ -209,6 +209,7 @@ SMX_API int32_t smx_sample(const float *logits, int n, const smx_sampler *p, smx
 
 #include "parts/liquid_api.h"
 #include "parts/diffusion_api.h"
+#include "parts/builder_api.h"
 
 #ifdef __cplusplus
 }
@@ -330,28 +331,25 @@ typedef struct smx__arena { smx__arena_block *head; size_t total; } smx__arena;
 
 static void *smx__arena_alloc(smx__arena *a, size_t n)
 {
+    const size_t hdr = (sizeof(smx__arena_block) + 63) & ~(size_t)63;
     smx__arena_block *b = a->head;
+    void *p;
     n = (n + 63) & ~(size_t)63;
-    if (!b || b->cap - b->used < n) {
+    if (!b || b->used + n > b->cap) {
         size_t cap = n > (size_t)1 << 16 ? n : (size_t)1 << 16;
-        size_t hdr = (sizeof(smx__arena_block) + 63) & ~(size_t)63;
+        uintptr_t base;
         b = (smx__arena_block *)SMX_MALLOC(hdr + cap + 64);
         if (!b) return NULL;
-        b->next = a->head; b->used = 0; b->cap = cap;
+        b->next = a->head; b->cap = cap + 64;
         a->head = b;
         a->total += cap;
-        {   /* align the first byte of the payload to 64 */
-            uintptr_t p = (uintptr_t)((char *)b + hdr);
-            b->used = (size_t)(((p + 63) & ~(uintptr_t)63) - p);
-        }
+        base = (uintptr_t)((char *)b + hdr);
+        b->used = (size_t)(((base + 63) & ~(uintptr_t)63) - base);   /* 64-byte aligned payload */
     }
-    {
-        size_t hdr = (sizeof(smx__arena_block) + 63) & ~(size_t)63;
-        void *p = (char *)b + hdr + b->used;
-        b->used += n;
-        memset(p, 0, n);
-        return p;
-    }
+    p = (char *)b + hdr + b->used;
+    b->used += n;
+    memset(p, 0, n);
+    return p;
 }
 
 static void smx__arena_free(smx__arena *a)
@@ -1358,71 +1356,106 @@ SMX__MAYBE_UNUSED static void smx__matmul_ref(float *y, const float *x, const fl
             y[(size_t)t * N + n] = smx__dot_ref(x + (size_t)t * K, W + (size_t)n * K, K) + (b ? b[n] : 0.0f);
 }
 
-/* 4 rows of x against 4 rows of W: 16 dot products held in 16 vector accumulators. */
-static void smx__mm_4x4(const float *x, const float *w, int K, float *y, size_t ldy)
+/* Multiply-adds below which a loop stays on one thread (a parallel region costs microseconds,
+ * and far more when cores are shared). */
+#define SMX__PAR_MIN_WORK 262144.0
+
+/* Prefill matmul: GotoBLAS-style register tiles. A panel of SMX__NR consecutive W rows is
+ * packed k-major ([kc][NR], zero-padded) so one vector load gives NR/VW output columns; each
+ * tile keeps SMX__MR x-rows x 3 vectors of accumulators in registers and broadcasts x. */
+#if SMX__VW == 16
+#define SMX__MR 8
+#else
+#define SMX__MR 4
+#endif
+#define SMX__NR (3 * SMX__VW)
+#define SMX__KC 256
+
+#define SMX__ROW(i, c0, c1, c2)                                                                    \
+    do {                                                                                           \
+        smx__vf b_ = smx__vset1(xr[i][k]);                                                         \
+        c0 = smx__vfma(b_, w0, c0); c1 = smx__vfma(b_, w1, c1); c2 = smx__vfma(b_, w2, c2);        \
+    } while (0)
+#define SMX__STORE(i, c0, c1, c2)                                                                  \
+    do {                                                                                           \
+        smx__vst(tile + (i) * SMX__NR, c0); smx__vst(tile + (i) * SMX__NR + SMX__VW, c1);          \
+        smx__vst(tile + (i) * SMX__NR + 2 * SMX__VW, c2);                                          \
+    } while (0)
+
+/* tile[MR][NR] = x rows (xr[i] + k for k < kc) times the packed panel wp[kc][NR] */
+static void smx__mm_tile(int kc, const float *const *xr, const float *SMX__RESTRICT wp, float *SMX__RESTRICT tile)
 {
-    const float *x0 = x, *x1 = x + K, *x2 = x + 2 * (size_t)K, *x3 = x + 3 * (size_t)K;
-    const float *w0 = w, *w1 = w + K, *w2 = w + 2 * (size_t)K, *w3 = w + 3 * (size_t)K;
-    smx__vf a00 = smx__vzero(), a01 = smx__vzero(), a02 = smx__vzero(), a03 = smx__vzero();
-    smx__vf a10 = smx__vzero(), a11 = smx__vzero(), a12 = smx__vzero(), a13 = smx__vzero();
-    smx__vf a20 = smx__vzero(), a21 = smx__vzero(), a22 = smx__vzero(), a23 = smx__vzero();
-    smx__vf a30 = smx__vzero(), a31 = smx__vzero(), a32 = smx__vzero(), a33 = smx__vzero();
-    float r[4][4];
-    int k = 0, i, j;
-    for (; k + SMX__VW <= K; k += SMX__VW) {
-        smx__vf v0 = smx__vld(x0 + k), v1 = smx__vld(x1 + k), v2 = smx__vld(x2 + k), v3 = smx__vld(x3 + k);
-        smx__vf u = smx__vld(w0 + k);
-        a00 = smx__vfma(v0, u, a00); a10 = smx__vfma(v1, u, a10); a20 = smx__vfma(v2, u, a20); a30 = smx__vfma(v3, u, a30);
-        u = smx__vld(w1 + k);
-        a01 = smx__vfma(v0, u, a01); a11 = smx__vfma(v1, u, a11); a21 = smx__vfma(v2, u, a21); a31 = smx__vfma(v3, u, a31);
-        u = smx__vld(w2 + k);
-        a02 = smx__vfma(v0, u, a02); a12 = smx__vfma(v1, u, a12); a22 = smx__vfma(v2, u, a22); a32 = smx__vfma(v3, u, a32);
-        u = smx__vld(w3 + k);
-        a03 = smx__vfma(v0, u, a03); a13 = smx__vfma(v1, u, a13); a23 = smx__vfma(v2, u, a23); a33 = smx__vfma(v3, u, a33);
+    smx__vf c00 = smx__vzero(), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00;
+    smx__vf c20 = c00, c21 = c00, c22 = c00, c30 = c00, c31 = c00, c32 = c00;
+#if SMX__MR == 8
+    smx__vf c40 = c00, c41 = c00, c42 = c00, c50 = c00, c51 = c00, c52 = c00;
+    smx__vf c60 = c00, c61 = c00, c62 = c00, c70 = c00, c71 = c00, c72 = c00;
+#endif
+    int k;
+    for (k = 0; k < kc; k++) {
+        const float *w = wp + (size_t)k * SMX__NR;
+        smx__vf w0 = smx__vld(w), w1 = smx__vld(w + SMX__VW), w2 = smx__vld(w + 2 * SMX__VW);
+        SMX__ROW(0, c00, c01, c02); SMX__ROW(1, c10, c11, c12); SMX__ROW(2, c20, c21, c22); SMX__ROW(3, c30, c31, c32);
+#if SMX__MR == 8
+        SMX__ROW(4, c40, c41, c42); SMX__ROW(5, c50, c51, c52); SMX__ROW(6, c60, c61, c62); SMX__ROW(7, c70, c71, c72);
+#endif
     }
-    r[0][0] = smx__vsum(a00); r[0][1] = smx__vsum(a01); r[0][2] = smx__vsum(a02); r[0][3] = smx__vsum(a03);
-    r[1][0] = smx__vsum(a10); r[1][1] = smx__vsum(a11); r[1][2] = smx__vsum(a12); r[1][3] = smx__vsum(a13);
-    r[2][0] = smx__vsum(a20); r[2][1] = smx__vsum(a21); r[2][2] = smx__vsum(a22); r[2][3] = smx__vsum(a23);
-    r[3][0] = smx__vsum(a30); r[3][1] = smx__vsum(a31); r[3][2] = smx__vsum(a32); r[3][3] = smx__vsum(a33);
-    for (; k < K; k++)
-        for (i = 0; i < 4; i++)
-            for (j = 0; j < 4; j++) r[i][j] += x[(size_t)i * K + k] * w[(size_t)j * K + k];
-    for (i = 0; i < 4; i++)
-        for (j = 0; j < 4; j++) y[(size_t)i * ldy + j] = r[i][j];
+    SMX__STORE(0, c00, c01, c02); SMX__STORE(1, c10, c11, c12); SMX__STORE(2, c20, c21, c22); SMX__STORE(3, c30, c31, c32);
+#if SMX__MR == 8
+    SMX__STORE(4, c40, c41, c42); SMX__STORE(5, c50, c51, c52); SMX__STORE(6, c60, c61, c62); SMX__STORE(7, c70, c71, c72);
+#endif
 }
 
-/* y[T, N] = x[T, K] W[N, K]^T (+ b). One row (decode) streams W once, threads split its rows;
- * many rows (prefill) run 4x4 register tiles over blocks of W rows that stay in L2. */
-static void smx__matmul(float *y, const float *x, const float *W, const float *b, int T, int K, int N, int nth)
+/* y[T, N] = x[T, K] W[N, K]^T (+ b). One row (decode) streams W once with dot products,
+ * threads splitting its rows; several rows (prefill) run the packed register tiles, threads
+ * splitting the W panels. */
+static void smx__matmul_ld(float *y, size_t ldy, const float *x, size_t ldx, const float *W, size_t ldw, const float *b, int T,
+                           int K, int N, int nth)
 {
+    int npanel = (N + SMX__NR - 1) / SMX__NR, p;
+    if ((double)T * K * N < SMX__PAR_MIN_WORK) nth = 1;   /* too small to pay for a parallel region */
     (void)nth;
-    if (T == 1) {
+    if (T < 4) {
         int n;
         SMX__OMP_FOR(nth)
-        for (n = 0; n < N; n++) y[n] = smx__dot(x, W + (size_t)n * K, K) + (b ? b[n] : 0.0f);
+        for (n = 0; n < N; n++) {
+            int t;
+            for (t = 0; t < T; t++) y[(size_t)t * ldy + n] = smx__dot(x + (size_t)t * ldx, W + (size_t)n * ldw, K) + (b ? b[n] : 0.0f);
+        }
         return;
     }
-    {
-        const int NB = 64;   /* W rows per block */
-        int nblocks = (N + NB - 1) / NB, blk;
-        SMX__OMP_FOR_DYN(nth)
-        for (blk = 0; blk < nblocks; blk++) {
-            int n0 = blk * NB, n1 = SMX__MIN(N, n0 + NB), t, n;
-            for (t = 0; t + 4 <= T; t += 4) {
-                for (n = n0; n + 4 <= n1; n += 4)
-                    smx__mm_4x4(x + (size_t)t * K, W + (size_t)n * K, K, y + (size_t)t * N + n, (size_t)N);
-                for (; n < n1; n++) {
-                    int i;
-                    for (i = 0; i < 4; i++) y[(size_t)(t + i) * N + n] = smx__dot(x + (size_t)(t + i) * K, W + (size_t)n * K, K);
+    SMX__OMP_FOR_DYN(nth)
+    for (p = 0; p < npanel; p++) {
+        float wp[SMX__KC * SMX__NR];    /* [kc][NR] packed panel */
+        float tile[SMX__MR * SMX__NR];  /* [MR][NR] */
+        int n0 = p * SMX__NR, nn = SMX__MIN(SMX__NR, N - n0), k0, t, i, j;
+        for (k0 = 0; k0 < K; k0 += SMX__KC) {
+            int kc = SMX__MIN(SMX__KC, K - k0), k;
+            for (j = 0; j < nn; j++) {
+                const float *src = W + (size_t)(n0 + j) * ldw + k0;
+                for (k = 0; k < kc; k++) wp[(size_t)k * SMX__NR + j] = src[k];
+            }
+            for (; j < SMX__NR; j++)
+                for (k = 0; k < kc; k++) wp[(size_t)k * SMX__NR + j] = 0.0f;
+            for (t = 0; t < T; t += SMX__MR) {
+                const float *xr[SMX__MR];
+                int nr = SMX__MIN(SMX__MR, T - t);
+                for (i = 0; i < SMX__MR; i++) xr[i] = x + (size_t)(t + (i < nr ? i : nr - 1)) * ldx + k0;
+                smx__mm_tile(kc, xr, wp, tile);
+                for (i = 0; i < nr; i++) {
+                    float *yr = y + (size_t)(t + i) * ldy + n0;
+                    const float *tr = tile + i * SMX__NR;
+                    if (k0 == 0) for (j = 0; j < nn; j++) yr[j] = tr[j] + (b ? b[n0 + j] : 0.0f);
+                    else for (j = 0; j < nn; j++) yr[j] += tr[j];
                 }
             }
-            for (; t < T; t++)
-                for (n = n0; n < n1; n++) y[(size_t)t * N + n] = smx__dot(x + (size_t)t * K, W + (size_t)n * K, K);
-            if (b)
-                for (t = 0; t < T; t++)
-                    for (n = n0; n < n1; n++) y[(size_t)t * N + n] += b[n];
         }
     }
+}
+
+static void smx__matmul(float *y, const float *x, const float *W, const float *b, int T, int K, int N, int nth)
+{
+    smx__matmul_ld(y, (size_t)N, x, (size_t)K, W, (size_t)K, b, T, K, N, nth);
 }
 
 /* y = w * x / sqrt(mean(x^2) + eps)   (w may be NULL; y may alias x) */
@@ -1705,6 +1738,16 @@ typedef struct smx__rope_cfg {
     const float *inv_freq;      /* [rot/2] */
 } smx__rope_cfg;
 
+/* inv_freq[j] = 1 / theta^(2j / rot), j < rot/2, in float32 as the references compute it. */
+static float *smx__rope_inv_freq(smx__loader *ld, int rot, double theta)
+{
+    float *inv = smx__ld_alloc(ld, (size_t)(rot / 2));
+    int j;
+    if (!inv) return NULL;
+    for (j = 0; j < rot / 2; j++) inv[j] = 1.0f / powf((float)theta, (float)(2 * j) / (float)rot);
+    return inv;
+}
+
 /* head_dim: per-head width; theta_def: family default; partial_def: default rotary fraction. */
 static smx__rope_cfg smx__rope_from_config(smx__loader *ld, int head_dim, double theta_def, double partial_def)
 {
@@ -1729,9 +1772,8 @@ static smx__rope_cfg smx__rope_from_config(smx__loader *ld, int head_dim, double
     smx__ld_check(ld, theta > 0 && r.rot > 0 && r.rot <= head_dim, SMX_E_RANGE,
                   "config.json: rotary settings give theta %g and %d rotary dims of %d", theta, r.rot, head_dim);
     half = r.rot / 2;
-    inv = smx__ld_alloc(ld, (size_t)half);
+    inv = smx__rope_inv_freq(ld, r.rot, theta);
     if (ld->st) return r;
-    for (j = 0; j < half; j++) inv[j] = 1.0f / powf((float)theta, (float)(2 * j) / (float)r.rot);
     if (!strcmp(type, "default")) {
     } else if (!strcmp(type, "linear")) {
         float f = (float)smx__cf(ld, src, "factor", 1.0);
@@ -1757,6 +1799,8 @@ static smx__rope_cfg smx__rope_from_config(smx__loader *ld, int head_dim, double
 
 /* ---- Attention: causal or bidirectional, GQA, RoPE, optional per-head q/k RMSNorm, optional
  *      sliding window, KV cache laid out [position][K | V][n_kv * head_dim] ---- */
+#define SMX__ATTN_BQ 16     /* queries per block in the prefill path */
+
 typedef struct smx__attn {
     smx__op base;
     int nh, nkv, hd, causal, window;
@@ -1776,7 +1820,7 @@ static size_t smx__attn_scratch(const smx__op *op, int T, int n_ctx, int nth)
 {
     const smx__attn *a = (const smx__attn *)op;
     size_t q = (size_t)T * a->nh * a->hd, kv = (size_t)T * a->nkv * a->hd;
-    return 2 * q + 2 * kv + (size_t)nth * (size_t)n_ctx;
+    return 2 * q + 2 * kv + (size_t)nth * SMX__ATTN_BQ * (size_t)n_ctx;
 }
 
 static void smx__attn_forward(const smx__op *op, void *state, const smx__fwd *f)
@@ -1789,8 +1833,8 @@ static void smx__attn_forward(const smx__op *op, void *state, const smx__fwd *f)
     float *k = q + (size_t)T * qd;          /* [T, kvd] */
     float *v = k + (size_t)T * kvd;         /* [T, kvd] */
     float *o = v + (size_t)T * kvd;         /* [T, qd] */
-    float *scores = o + (size_t)T * qd;     /* [nth][n_ctx] */
-    int t, i;
+    float *scores = o + (size_t)T * qd;     /* [nth][BQ][n_ctx] */
+    int t, i, nth, nblk;
     smx__matmul(q, f->x, a->wq, a->bq, T, op->d_in, qd, f->nth);
     smx__matmul(k, f->x, a->wk, a->bk, T, op->d_in, kvd, f->nth);
     smx__matmul(v, f->x, a->wv, a->bv, T, op->d_in, kvd, f->nth);
@@ -1811,23 +1855,31 @@ static void smx__attn_forward(const smx__op *op, void *state, const smx__fwd *f)
         memcpy(row, k + (size_t)t * kvd, sizeof(float) * (size_t)kvd);
         memcpy(row + kvd, v + (size_t)t * kvd, sizeof(float) * (size_t)kvd);
     }
-    /* scores = softmax(q K^T * scale) over visible keys; o = P V */
-    SMX__OMP_FOR_DYN(f->nth)
-    for (i = 0; i < T * nh; i++) {
-        int tt = i / nh, h = i % nh, g = h / rep, s;
-        int end = a->causal ? pos + tt + 1 : n_ctx;
-        int start = (a->window > 0 && end - a->window > 0) ? end - a->window : 0;
-        const float *qh = q + (size_t)tt * qd + (size_t)h * hd;
-        float *sc = scores + (size_t)smx__tid() * n_ctx, *oh = o + (size_t)tt * qd + (size_t)h * hd;
-        float mx = -INFINITY, sum = 0.0f, inv;
-        for (s = start; s < end; s++) {
-            sc[s] = smx__dot(qh, cache + (size_t)s * 2 * kvd + (size_t)g * hd, hd) * a->scale;
-            if (sc[s] > mx) mx = sc[s];
+    /* Per head and block of SMX__ATTN_BQ queries: S = Q K^T (a strided matmul over the cache),
+     * then per query: softmax(S * scale) over its visible keys, o = P V. */
+    nblk = (T + SMX__ATTN_BQ - 1) / SMX__ATTN_BQ;
+    nth = (double)T * nh * n_ctx * hd < SMX__PAR_MIN_WORK ? 1 : f->nth;
+    SMX__OMP_FOR_DYN(nth)
+    for (i = 0; i < nh * nblk; i++) {
+        int h = i % nh, blk = i / nh, g = h / rep, t0 = blk * SMX__ATTN_BQ, tn = SMX__MIN(SMX__ATTN_BQ, T - t0), j, s;
+        int end_max = a->causal ? pos + t0 + tn : n_ctx;
+        float *sc = scores + (size_t)smx__tid() * SMX__ATTN_BQ * n_ctx;   /* [BQ][n_ctx] */
+        smx__matmul_ld(sc, (size_t)n_ctx, q + (size_t)t0 * qd + (size_t)h * hd, (size_t)qd, cache + (size_t)g * hd,
+                       (size_t)2 * kvd, NULL, tn, hd, end_max, 1);
+        for (j = 0; j < tn; j++) {
+            int end = a->causal ? pos + t0 + j + 1 : n_ctx;
+            int start = (a->window > 0 && end - a->window > 0) ? end - a->window : 0;
+            float *row = sc + (size_t)j * n_ctx, *oh = o + (size_t)(t0 + j) * qd + (size_t)h * hd;
+            float mx = -INFINITY, sum = 0.0f, inv;
+            for (s = start; s < end; s++) {
+                row[s] *= a->scale;
+                if (row[s] > mx) mx = row[s];
+            }
+            for (s = start; s < end; s++) { row[s] = expf(row[s] - mx); sum += row[s]; }
+            inv = 1.0f / sum;
+            memset(oh, 0, sizeof(float) * (size_t)hd);
+            for (s = start; s < end; s++) smx__axpy(oh, row[s] * inv, cache + (size_t)s * 2 * kvd + kvd + (size_t)g * hd, hd);
         }
-        for (s = start; s < end; s++) { sc[s] = expf(sc[s] - mx); sum += sc[s]; }
-        inv = 1.0f / sum;
-        memset(oh, 0, sizeof(float) * (size_t)hd);
-        for (s = start; s < end; s++) smx__axpy(oh, sc[s] * inv, cache + (size_t)s * 2 * kvd + kvd + (size_t)g * hd, hd);
     }
     smx__matmul(f->y, o, a->wo, a->bo, T, qd, op->d_out, f->nth);
 }
@@ -2061,6 +2113,7 @@ static smx_status smx__build_llada(smx__loader *ld)
 #include "parts/ssm.h"
 #include "parts/xlstm.h"
 #include "parts/liquid.h"
+#include "parts/builder.h"
 
 /* ===================================================================================== */
 /* II.8 Architecture registry and smx_model_load                                         */

@@ -25,8 +25,10 @@ typedef enum smx_diffuse_cache {
     SMX_CACHE_OFF = 0,      /* every step runs the whole canvas (exact) */
     SMX_CACHE_PREFIX = 1,   /* keys/values of the positions before the current block are computed once
                              * per block and reused; the block and every later position are re-run */
-    SMX_CACHE_BLOCK = 2     /* as PREFIX, but steps after the first of a block run the block alone:
-                             * the masks after it are dropped from attention (fastest) */
+    SMX_CACHE_DUAL = 2,     /* as PREFIX, but later steps run the block alone; the positions after it
+                             * keep their keys/values from the block's first step (needs a build whose
+                             * attention can see cached positions past the ones it runs) */
+    SMX_CACHE_BLOCK = 3     /* as DUAL, but the positions after the block are dropped from attention */
 } smx_diffuse_cache;
 
 /* Called after every step with the canvas [n] (mask token where still masked) and the step

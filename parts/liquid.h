@@ -398,7 +398,7 @@ static void smx__cfc_cell_load(smx__loader *ld, const smx__cfc_cfg *cfg, smx__cf
     static const char *const heads[4] = { "ff1", "ff2", "time_a", "time_b" };
     const int n = cl->n, in = cl->in, nh = cfg->mode == SMX__CFC_PURE ? 1 : 4;
     const int cat = cfg->bb_layers > 0 ? cfg->bb_units : in + n;
-    const float *mask = SMX__O2(ld, n, in + n, "%ssparsity_mask", p);
+    const float *mask = cfg->wired ? SMX__W2(ld, n, in + n, "%ssparsity_mask", p) : NULL;   /* [n, in + n] */
     float *hw = smx__ld_alloc(ld, (size_t)nh * n * cat), *hb = smx__ld_alloc(ld, (size_t)nh * n);   /* [nh*n, cat], [nh*n] */
     int k, i;
     smx__ld_check(ld, !mask || cfg->bb_layers == 0, SMX_E_UNSUPPORTED, "%ssparsity_mask: masks need a cell without backbone", p);

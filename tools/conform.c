@@ -270,3 +270,7 @@ static int smx_conform(const char *dir, double tol, FILE *out, double *max_err)
     smx__st_close(&g.ts);
     return rc;
 }
+
+#ifdef SMX_HAVE_DIFFUSION
+#include "conform_diffusion.c"
+#endif

@@ -3,6 +3,7 @@
  *   seqmix info DIR
  *   seqmix conform DIR [--tol 1e-3]
  *   seqmix generate DIR --ids 1,2,3 [-n 32] [--temp 0] [--top-k 0] [--top-p 1] [--seed 0] [--threads N]
+ *   seqmix bench [--quick] [--lengths ...] [--csv F] [--svg F] [--threads N]
  *   seqmix bench-kernels [--threads N]
  *
  * Every subcommand takes --help.
@@ -11,6 +12,7 @@
 #include "../seqmix.h"
 #include "conform.c"
 #include "cli_bench.c"
+#include "cli_sweep.c"
 
 static int has_help(int argc, char **argv)
 {
@@ -176,6 +178,7 @@ static void usage(void)
          "  info DIR            architecture, layers, parameters, state and KV bytes\n"
          "  conform DIR         check a golden case (config + weights + golden.safetensors)\n"
          "  generate DIR        autoregressive generation from token ids\n"
+         "  bench               scan layers vs attention over sequence length (table, CSV, SVG)\n"
          "  bench-kernels       matmul speed vs this machine's bandwidth and FMA peak");
 }
 
@@ -186,6 +189,7 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "conform")) return cmd_conform(argc - 2, argv + 2);
     if (!strcmp(argv[1], "generate")) return cmd_generate(argc - 2, argv + 2);
     if (!strcmp(argv[1], "bench-kernels")) return cmd_bench_kernels(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "bench")) return cmd_bench(argc - 2, argv + 2);
     fprintf(stderr, "seqmix: unknown command '%s'\n", argv[1]);
     usage();
     return 2;
