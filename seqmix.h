@@ -2322,6 +2322,9 @@ SMX_API smx_status smx_model_save(const smx_model *m, const char *dir, smx_error
     smx__ok(err);
     if (!m || !dir) return smx__fail(err, SMX_E_ARG, "smx_model_save: model and dir must not be NULL");
     if (!m->config_text) return smx__fail(err, SMX_E_UNSUPPORTED, "only generated models can be saved (loaded ones already are)");
+#if SMX__MMAP
+    mkdir(dir, 0755);   /* POSIX: create the folder if needed (an existing one is fine) */
+#endif
     smx__path(path, sizeof path, dir, "config.json");
     f = fopen(path, "wb");
     if (!f) return smx__fail(err, SMX_E_IO, "%s: cannot create", path);

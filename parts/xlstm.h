@@ -134,7 +134,7 @@ static void smx__xl_row_update(float *SMX__RESTRICT row, float a, float b, const
 }
 
 /* Threads worth using for about `work` multiply-adds split over tasks (forking costs microseconds). */
-static int smx__xl_nth(int nth, double work) { return work < 65536.0 ? 1 : nth; }
+SMX__MAYBE_UNUSED static int smx__xl_nth(int nth, double work) { return work < 65536.0 ? 1 : nth; }
 
 /* Python's a // b for finite a, b > 0 (floor of the exact quotient, as Python computes it). */
 static double smx__xl_floordiv(double a, double b)
@@ -153,6 +153,7 @@ static void smx__xl_conv(float *y, const float *x, size_t ldx, float *hist, cons
                          int C, int K, int nth)
 {
     int t, H = K - 1;
+    (void)nth;
     SMX__OMP_FOR(smx__xl_nth(nth, (double)T * C * K))
     for (t = 0; t < T; t++) {
         float *yr = y + (size_t)t * C;
@@ -237,6 +238,7 @@ static void smx__mcell_step(const smx__mcell *c, float *st, const float *q, cons
     const int nh = c->nh, dqk = c->dqk, dv = c->dv;
     float *C = st, *N = st + (size_t)nh * dqk * dv, *Mx = N + (size_t)nh * dqk;
     int hh;
+    (void)nth;
     SMX__OMP_FOR(smx__xl_nth(nth, (double)nh * dqk * dv))
     for (hh = 0; hh < nh; hh++) {
         float *Ch = C + (size_t)hh * dqk * dv, *nv = N + (size_t)hh * dqk, *y = h + (size_t)hh * dv;
@@ -282,6 +284,7 @@ static void smx__mcell_chunks(const smx__mcell *c, float *st, const float *q, si
         const int Lc = SMX__MIN(L, T - c0), ntb = (Lc + SMX__MC_TB - 1) / SMX__MC_TB, nrb = (dqk + SMX__MC_RB - 1) / SMX__MC_RB;
         const double work = (double)Lc * dqk * dv;
         int hh, task;
+        (void)work; (void)nthr;
         /* chunk scalars per head: b_s, m0, m1 = max(G + m0, max_s a_s), gC = exp(G + m0 - m1), w_s, w_s v_s */
         for (hh = 0; hh < nh; hh++) {
             float *bh = b + (size_t)hh * L, *wh = w + (size_t)hh * L, G, amax = -INFINITY, mm;
@@ -723,6 +726,7 @@ static void smx__slstm_cell(const smx__slstm *s, const float *pre, const float *
 {
     const int E = s->base.d_in, dh = s->dh, JB = 16, nj = (dh + JB - 1) / JB;
     int allzero = 1, task, e;
+    (void)nth;
     for (e = 0; e < E && allzero; e++) allzero = n[e] == 0.0f;
     SMX__OMP_FOR(smx__xl_nth(nth, 4.0 * E * dh))
     for (task = 0; task < s->nh * nj; task++) {
@@ -880,9 +884,9 @@ static smx_status smx__build_xlstm(smx__loader *ld)
     mc.d = d;
     mc.nh = smx__ci_pos(ld, NULL, "num_heads", 8);
     mc.bias = smx__cb(ld, NULL, "use_bias", 0);
-    tied = smx__cb(ld, NULL, "tie_word_embeddings", 0);
-    (void)tied;     /* read for validation only: the model declares no tied weights, so lm_head.weight is used
-                     * whenever present (the embedding only stands in when it is absent) */
+    /* the model declares no tied weights: lm_head.weight is used whenever present and the embedding
+     * stands in only when it is absent (a generated model honours the flag) */
+    tied = smx__cb(ld, NULL, "tie_word_embeddings", 0) && ld->random;
     eps = (float)smx__cf(ld, NULL, "norm_eps", 1e-6);
     mc.norm_eps = eps;
     mc.eps = (float)smx__cf(ld, NULL, "eps", 1e-6);
@@ -905,7 +909,7 @@ static smx_status smx__build_xlstm(smx__loader *ld)
     mc.vd = (int)(d * vf);
     ff = (int)(smx__xl_floordiv(d * pf + mult - 1, (double)mult) * mult);
     smx__ld_check(ld, ff > 0, SMX_E_RANGE, "config.json: ffn_proj_factor %g gives an empty feed-forward layer", pf);
-    smx__load_embed_head(ld, V, d, "backbone.embeddings.weight", "lm_head.weight", 0);
+    smx__load_embed_head(ld, V, d, "backbone.embeddings.weight", "lm_head.weight", tied);
     for (l = 0; l < L && !ld->st; l++) {
         const float *nw, *nb = NULL;
         snprintf(p, sizeof p, "backbone.blocks.%d.", l);
