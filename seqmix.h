@@ -2107,6 +2107,7 @@ static smx_status smx__build_llada(smx__loader *ld)
     c.at.rope = smx__rope_from_config(ld, c.at.hd, 10000.0, 1.0);
     ld->m->max_ctx = smx__ci(ld, NULL, "max_sequence_length", 0);
     ld->m->mask_token = smx__ci(ld, NULL, "mask_token_id", 126336);
+    ld->m->causal = 0;
     return smx__build_llama_like(ld, &c, &nm);
 }
 

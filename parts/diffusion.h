@@ -313,8 +313,9 @@ static smx_status smx__diff_forward(smx_session *s, const int32_t *canvas, int f
     return SMX_OK;
 }
 
-/* 1 if every position may attend to every other: the model says so, or (a model loaded before
- * its builder set the flag) no layer keeps a recurrent state and no attention layer is causal. */
+/* 1 if every position may attend to every other: the model's flag says so, or (for a builder
+ * that leaves the flag at its default) no layer keeps a recurrent state and no attention layer
+ * is causal. */
 static int smx__diff_bidirectional(const smx_model *m)
 {
     int i;
@@ -456,7 +457,7 @@ SMX_API smx_status smx_diffuse(const smx_model *m, const int32_t *prompt, int n_
         smx_diffuse_schedule(nmask, S, sched);
         for (j = 0; fast || j < S; j++) {
             int nr = 0, kk = j < S ? sched[j] : 0;
-            for (p = fast ? bs : 0; p < be; p++)
+            for (p = fast ? bs : 0; p < be && nr < maxr; p++)
                 if (out[p] == mask) rows[nr++] = p;
             if (fast && nr == 0) break;
             if (nr > 0) {

@@ -11,9 +11,11 @@
  *   int32_t *out = malloc(sizeof(int32_t) * (n_prompt + o.gen_length));
  *   if (smx_diffuse(m, prompt, n_prompt, &o, out, n_prompt + o.gen_length, NULL, &err)) puts(err.msg);
  *
- * The default options reproduce the reference sampler (LLaDA's generate) exactly at temperature 0
- * with low-confidence remasking. threshold > 0 and prefix_cache are the opt-in fast paths; they
- * change the result (see smx_diffuse). */
+ * The default options are the reference sampler (LLaDA's generate), reproduced token for token at
+ * temperature 0 with low-confidence remasking; temperature > 0 and random remasking draw from
+ * smx_rng streams (reproducible for a seed, independent of the thread count, but not torch's
+ * numbers). threshold > 0 and prefix_cache are the opt-in fast paths: fewer steps or cheaper
+ * steps, approximate results. */
 #define SMX_HAVE_DIFFUSION 1
 
 typedef enum smx_remasking {

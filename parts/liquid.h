@@ -10,7 +10,7 @@
  * the same operator serves feature models (irregular sampling) and token stacks (unit time
  * between tokens). Their tensor names follow the ncps module layout under the prefix:
  *   {prefix}rnn_cell.*   the cell        {prefix}lstm.*   mixed memory        {prefix}fc.*   projection
- * so a token-stack layer "model.layers.3.cfc." reads model.layers.3.cfc.rnn_cell.ff1.weight etc.
+ * so a hybrid-stack layer under "model.layers.3.mixer." reads model.layers.3.mixer.rnn_cell.ff1.weight.
  *
  * Families: Lfm2ForCausalLM (lfm2), CfC (cfc), WiredCfC (wired_cfc), LTC (ltc). The ncps models
  * are feature models: input [T, input_size] with elapsed times, output [T, output], one sub-layer
@@ -18,16 +18,43 @@
 
 /* ---- small helpers ---- */
 
-/* y[N] = W[N, K] x[K] (+ b): the matmul kernel, on one thread when the product is too small to
- * pay for a parallel region (the liquid cells are a few thousand multiply-adds per step). */
+/* y[N] = W[N, K] x[K] (+ b). Large products go to the matmul kernel (threads split the rows);
+ * the small ones of a liquid cell step (a few thousand multiply-adds) run the same dot kernel
+ * inline, since entering a parallel region would cost more than the product. */
 static void smx__lq_mv(float *y, const float *x, const float *W, const float *b, int K, int N, int nth)
 {
-    smx__matmul(y, x, W, b, 1, K, N, (size_t)K * (size_t)N >= ((size_t)1 << 17) ? nth : 1);
+    int n;
+    if ((size_t)K * (size_t)N >= ((size_t)1 << 17)) { smx__matmul(y, x, W, b, 1, K, N, nth); return; }
+    for (n = 0; n < N; n++) y[n] = smx__dot(x, W + (size_t)n * K, K) + (b ? b[n] : 0.0f);
 }
 
-static int smx__lq_rows_nth(int T, int K, int N, int nth)
+/* tanh through one exp (libm's tanhf goes through expm1f and costs several times more):
+ * tanh|x| = 1 - 2 / (exp(2|x|) + 1), absolute error about 1e-7. */
+static float smx__lq_tanh(float x)
+{
+    float t = 1.0f - 2.0f / (expf(2.0f * fabsf(x)) + 1.0f);
+    return x < 0.0f ? -t : t;
+}
+
+/* Backbone activations with the fast tanh. */
+static float smx__lq_act(int act, float x)
+{
+    if (act == SMX__ACT_LECUN_TANH) return 1.7159f * smx__lq_tanh(0.666f * x);
+    if (act == SMX__ACT_TANH) return smx__lq_tanh(x);
+    return smx__act(act, x);
+}
+
+/* Threads for T rows of K x N work: 1 when too small to pay for a parallel region. */
+static int smx__lq_nth(int T, int K, int N, int nth)
 {
     return (size_t)T * (size_t)K * (size_t)N >= ((size_t)1 << 17) ? nth : 1;
+}
+
+/* y[T, N] = x[T, K] W^T (+ b): one row as above; more rows on threads when the product is big. */
+static void smx__lq_mm(float *y, const float *x, const float *W, const float *b, int T, int K, int N, int nth)
+{
+    if (T == 1) smx__lq_mv(y, x, W, b, K, N, nth);
+    else smx__matmul(y, x, W, b, T, K, N, smx__lq_nth(T, K, N, nth));
 }
 
 /* A copy of W[rows, cols] columns [c0, c0 + nc) into the model arena: [rows, nc]. */
@@ -49,10 +76,10 @@ static void smx__lq_lstm_step(float *h, float *c, const float *gx, const float *
     smx__lq_mv(g, h, wr, NULL, u, 4 * u, nth);          /* g [4u] = W_r h */
     for (j = 0; j < 4 * u; j++) g[j] += gx[j];
     for (j = 0; j < u; j++) {
-        float ia = tanhf(g[j]), ig = smx__sigmoid(g[u + j]), fg = smx__sigmoid(g[2 * u + j] + 1.0f);
+        float ia = smx__lq_tanh(g[j]), ig = smx__sigmoid(g[u + j]), fg = smx__sigmoid(g[2 * u + j] + 1.0f);
         float og = smx__sigmoid(g[3 * u + j]);
         c[j] = c[j] * fg + ia * ig;
-        h[j] = tanhf(c[j]) * og;
+        h[j] = smx__lq_tanh(c[j]) * og;
     }
 }
 
@@ -92,6 +119,21 @@ static size_t smx__sconv_scratch(const smx__op *op, int T, int n_ctx, int nth)
     return (size_t)op->d_in * (3 * (size_t)T + (size_t)(c->L - 1 + T) + (size_t)T);
 }
 
+/* v[t] = C[t] * (b_c + sum_k w_k u[t + k]);  g [T, 3d], u [L-1+T, d], v [T, d] */
+static void smx__sconv_row(const smx__sconv *c, const float *g, const float *u, float *v, int t, int d)
+{
+    float *vr = v + (size_t)t * d;
+    const float *gr = g + (size_t)t * 3 * d;
+    int k, i;
+    if (c->cb) memcpy(vr, c->cb, sizeof(float) * (size_t)d);
+    else memset(vr, 0, sizeof(float) * (size_t)d);
+    for (k = 0; k < c->L; k++) {
+        const float *w = c->cw + (size_t)k * d, *ur = u + (size_t)(t + k) * d;
+        for (i = 0; i < d; i++) vr[i] += w[i] * ur[i];
+    }
+    for (i = 0; i < d; i++) vr[i] *= gr[d + i];
+}
+
 static void smx__sconv_forward(const smx__op *op, void *state, const smx__fwd *f)
 {
     const smx__sconv *c = (const smx__sconv *)op;
@@ -111,18 +153,11 @@ static void smx__sconv_forward(const smx__op *op, void *state, const smx__fwd *f
         for (i = 0; i < d; i++) ur[i] = gr[i] * gr[2 * d + i];
     }
     /* v = C * (b_c + sum_k w_k u[t + k]) */
-    SMX__OMP_FOR(smx__lq_rows_nth(T, L, d, f->nth))
-    for (t = 0; t < T; t++) {
-        float *vr = v + (size_t)t * d;
-        const float *gr = g + (size_t)t * 3 * d;
-        int k, i;
-        if (c->cb) memcpy(vr, c->cb, sizeof(float) * (size_t)d);
-        else memset(vr, 0, sizeof(float) * (size_t)d);
-        for (k = 0; k < L; k++) {
-            const float *w = c->cw + (size_t)k * d, *ur = u + (size_t)(t + k) * d;
-            for (i = 0; i < d; i++) vr[i] += w[i] * ur[i];
-        }
-        for (i = 0; i < d; i++) vr[i] *= gr[d + i];
+    if (smx__lq_nth(T, L, d, f->nth) > 1) {
+        SMX__OMP_FOR(f->nth)
+        for (t = 0; t < T; t++) smx__sconv_row(c, g, u, v, t, d);
+    } else {
+        for (t = 0; t < T; t++) smx__sconv_row(c, g, u, v, t, d);
     }
     /* state = the last L-1 rows of [state | u] */
     if (H > 0) memcpy(st, u + (size_t)T * d, sizeof(float) * (size_t)H * d);
@@ -282,7 +317,8 @@ typedef struct smx__cfc_cfg {
 typedef struct smx__cfc_cell {
     int in, n, off;             /* input width, neurons, offset of its h in the state */
     int r0;                     /* rows of the first linear layer */
-    const float *wx, *wh, *b0;  /* first layer split: [r0, in], [r0, n], [r0] */
+    const float *w0;            /* first layer [r0, in + n] (reads [u | h]) */
+    const float *wx, *wh, *b0;  /* its input and recurrent columns [r0, in], [r0, n]; bias [r0] */
     const float **wb, **bb;     /* backbone layers 1..nbb-1: [bbu, bbu], [bbu] */
     const float *wz, *bz;       /* heads after a backbone: [nh*n, bbu], [nh*n]; NULL without */
     const float *w_tau, *A;     /* pure mode: [n] */
@@ -317,29 +353,36 @@ static size_t smx__cfc_scratch(const smx__op *op, int T, int n_ctx, int nth)
     size_t r = (size_t)smx__cfc_rmax(c);
     (void)n_ctx; (void)nth;
     return (size_t)T * (size_t)c->cell[0].r0 + (c->mixed ? (size_t)T * 4 * c->units : 0) +
-           (c->proj ? (size_t)T * c->nout : 0) + 4 * r + (c->mixed ? 4 * (size_t)c->units : 0) + 16;
+           (c->proj ? (size_t)T * c->nout : 0) + 4 * r + (size_t)(c->in + c->units) + (c->mixed ? 4 * (size_t)c->units : 0) + 16;
 }
 
-/* One cell step. pre: the first layer's input half for this step ([r0], bias included), or
- * NULL to compute it from u. h [n] is updated in place. w: scratch of 4 * rmax floats. */
+/* One cell step. pre: the first layer's input half for this step ([r0], bias included, from the
+ * all-steps matmul), or NULL to apply the whole first layer to [u | h]. h [n] is updated in
+ * place. w: scratch of 4 * rmax + in + n floats. */
 static void smx__cfc_cell_step(const smx__cfc *c, const smx__cfc_cell *cl, const float *pre, const float *u, float *h,
                                float ts, float *w, int rmax, int nth)
 {
     const int n = cl->n;
-    float *z0 = w, *t0 = w + rmax, *z1 = w + 2 * rmax, *z2 = w + 3 * rmax, *g;
+    float *t0 = w + rmax, *z1 = w + 2 * rmax, *z2 = w + 3 * rmax, *zc = w + 4 * rmax, *g;
     int j, l;
-    /* z0 = W_x u + b + W_h h */
-    if (!pre) { smx__lq_mv(z0, u, cl->wx, cl->b0, cl->in, cl->r0, nth); pre = z0; }
-    smx__lq_mv(t0, h, cl->wh, NULL, n, cl->r0, nth);
-    for (j = 0; j < cl->r0; j++) t0[j] += pre[j];
+    if (pre) {
+        /* z = pre + W_h h */
+        smx__lq_mv(t0, h, cl->wh, NULL, n, cl->r0, nth);
+        for (j = 0; j < cl->r0; j++) t0[j] += pre[j];
+    } else {
+        /* z = W_0 [u | h] + b */
+        memcpy(zc, u, sizeof(float) * (size_t)cl->in);
+        memcpy(zc + cl->in, h, sizeof(float) * (size_t)n);
+        smx__lq_mv(t0, zc, cl->w0, cl->b0, cl->in + n, cl->r0, nth);
+    }
     g = t0;
     if (c->nbb > 0) {
         /* z = act(W_l z + b_l) through the backbone, then the heads */
-        for (j = 0; j < cl->r0; j++) t0[j] = smx__act(c->act, t0[j]);
+        for (j = 0; j < cl->r0; j++) t0[j] = smx__lq_act(c->act, t0[j]);
         for (l = 1; l < c->nbb; l++) {
             float *src = (l & 1) ? t0 : z1, *dst = (l & 1) ? z1 : t0;
             smx__lq_mv(dst, src, cl->wb[l], cl->bb[l], c->bbu, c->bbu, nth);
-            for (j = 0; j < c->bbu; j++) dst[j] = smx__act(c->act, dst[j]);
+            for (j = 0; j < c->bbu; j++) dst[j] = smx__lq_act(c->act, dst[j]);
         }
         smx__lq_mv(z2, ((c->nbb - 1) & 1) ? z1 : t0, cl->wz, cl->bz, c->bbu, (c->mode == SMX__CFC_PURE ? 1 : 4) * n, nth);
         g = z2;
@@ -352,7 +395,7 @@ static void smx__cfc_cell_step(const smx__cfc *c, const smx__cfc_cell *cl, const
         }
     } else {
         for (j = 0; j < n; j++) {
-            float f1 = tanhf(g[j]), f2 = tanhf(g[n + j]), s = smx__sigmoid(g[2 * n + j] * ts + g[3 * n + j]);
+            float f1 = smx__lq_tanh(g[j]), f2 = smx__lq_tanh(g[n + j]), s = smx__sigmoid(g[2 * n + j] * ts + g[3 * n + j]);
             h[j] = c->mode == SMX__CFC_NOGATE ? f1 + s * f2 : f1 * (1.0f - s) + s * f2;
         }
     }
@@ -367,23 +410,23 @@ static void smx__cfc_forward(const smx__op *op, void *state, const smx__fwd *f)
     float *px = f->scratch;                                     /* [T, r0]  first-layer input half */
     float *pl = px + (size_t)T * r0;                            /* [T, 4u]  LSTM input map (mixed) */
     float *ho = pl + (c->mixed ? (size_t)T * 4 * u : 0);        /* [T, nout] before fc (proj) */
-    float *w = ho + (c->proj ? (size_t)T * c->nout : 0);        /* [4 * rmax] cell step scratch */
-    float *lg = w + 4 * (size_t)rmax;                           /* [4u] LSTM gates */
+    float *w = ho + (c->proj ? (size_t)T * c->nout : 0);        /* [4 rmax + in + u] cell step scratch */
+    float *lg = w + 4 * (size_t)rmax + c->in + u;               /* [4u] LSTM gates */
     int t, l;
-    smx__matmul(px, f->x, c->cell[0].wx, c->cell[0].b0, T, c->in, r0, smx__lq_rows_nth(T, c->in, r0, f->nth));
-    if (c->mixed) smx__matmul(pl, f->x, c->lwx, c->lb, T, c->in, 4 * u, smx__lq_rows_nth(T, c->in, 4 * u, f->nth));
+    if (T > 1) smx__lq_mm(px, f->x, c->cell[0].wx, c->cell[0].b0, T, c->in, r0, f->nth);
+    if (c->mixed) smx__lq_mm(pl, f->x, c->lwx, c->lb, T, c->in, 4 * u, f->nth);
     for (t = 0; t < T; t++) {
         float ts = f->dt ? f->dt[t] : 1.0f;
         float *out = c->proj ? ho + (size_t)t * c->nout : f->y + (size_t)t * c->nout;
         if (c->mixed) smx__lq_lstm_step(h, cs, pl + (size_t)t * 4 * u, c->lwh, u, lg, f->nth);
         for (l = 0; l < c->ncell; l++) {
             const smx__cfc_cell *cl = &c->cell[l];
-            smx__cfc_cell_step(c, cl, l ? NULL : px + (size_t)t * r0, l ? h + c->cell[l - 1].off : NULL, h + cl->off, ts, w, rmax,
-                               f->nth);
+            smx__cfc_cell_step(c, cl, (l || T == 1) ? NULL : px + (size_t)t * r0,
+                               l ? h + c->cell[l - 1].off : f->x + (size_t)t * c->in, h + cl->off, ts, w, rmax, f->nth);
         }
         memcpy(out, h + last->off, sizeof(float) * (size_t)c->nout);
     }
-    if (c->proj) smx__matmul(f->y, ho, c->fcw, c->fcb, T, c->nout, c->proj, smx__lq_rows_nth(T, c->nout, c->proj, f->nth));
+    if (c->proj) smx__lq_mm(f->y, ho, c->fcw, c->fcb, T, c->nout, c->proj, f->nth);
 }
 
 static const smx__op_vt smx__cfc_vt = { "cfc", 'L', smx__cfc_state, NULL, smx__cfc_scratch, smx__cfc_forward, NULL };
@@ -393,7 +436,7 @@ static const smx__op_vt smx__cfc_vt = { "cfc", 'L', smx__cfc_state, NULL, smx__c
 static int smx__cfc_bb_index(int l, int dropout) { return l == 0 ? 0 : 2 + (l - 1) * (dropout ? 3 : 2); }
 
 /* Load one cell under p (e.g. "rnn_cell." or "rnn_cell.layer_1."). */
-static void smx__cfc_cell_load(smx__loader *ld, const smx__cfc_cfg *cfg, smx__cfc *c, smx__cfc_cell *cl, const char *p)
+static void smx__cfc_cell_load(smx__loader *ld, const smx__cfc_cfg *cfg, smx__cfc_cell *cl, const char *p)
 {
     static const char *const heads[4] = { "ff1", "ff2", "time_a", "time_b" };
     const int n = cl->n, in = cl->in, nh = cfg->mode == SMX__CFC_PURE ? 1 : 4;
@@ -418,6 +461,7 @@ static void smx__cfc_cell_load(smx__loader *ld, const smx__cfc_cfg *cfg, smx__cf
         const float *W0 = SMX__W2(ld, bbu, in + n, "%sbackbone.0.weight", p);
         cl->b0 = SMX__W1(ld, bbu, "%sbackbone.0.bias", p);
         cl->r0 = bbu;
+        cl->w0 = W0;
         cl->wx = smx__lq_cols(ld, W0, bbu, in + n, 0, in);
         cl->wh = smx__lq_cols(ld, W0, bbu, in + n, in, n);
         cl->wb = (const float **)smx__arena_alloc(&ld->m->arena, sizeof(float *) * (size_t)cfg->bb_layers);
@@ -431,14 +475,14 @@ static void smx__cfc_cell_load(smx__loader *ld, const smx__cfc_cfg *cfg, smx__cf
         cl->wz = hw; cl->bz = hb;
     } else {
         cl->r0 = nh * n;
+        cl->w0 = hw;
         cl->wx = smx__lq_cols(ld, hw, nh * n, in + n, 0, in);
         cl->wh = smx__lq_cols(ld, hw, nh * n, in + n, in, n);
         cl->b0 = hb;
     }
-    (void)c;
 }
 
-/* prefix: where the ncps module's tensors live ("" for a saved ncps CfC; "model.layers.3.cfc."
+/* prefix: where the ncps module's tensors live ("" for a saved ncps CfC; "model.layers.3.mixer."
  * for a token-stack layer). d_in = cfg->in; d_out = proj or the last cell's neurons. */
 static smx__op *smx__cfc_load(smx__loader *ld, const smx__cfc_cfg *cfg, const char *prefix)
 {
@@ -449,12 +493,13 @@ static smx__op *smx__cfc_load(smx__loader *ld, const smx__cfc_cfg *cfg, const ch
                        "config.json: a CfC needs 1 to %d wiring layers (found %d)", SMX__CFC_MAX_CELLS, cfg->n_cells))
         return NULL;
     for (l = 0; l < cfg->n_cells; l++) {
-        if (!smx__ld_check(ld, cfg->sizes[l] > 0, SMX_E_RANGE, "config.json: CfC layer %d has %d neurons", l, cfg->sizes[l])) return NULL;
+        if (!smx__ld_check(ld, cfg->sizes[l] > 0, SMX_E_RANGE, "config.json: CfC layer %d has %d neurons", l, cfg->sizes[l]))
+            return NULL;
         units += cfg->sizes[l];
     }
     if (!smx__ld_check(ld, cfg->in > 0 && cfg->bb_layers >= 0 && (cfg->bb_layers == 0 || cfg->bb_units > 0) && cfg->proj >= 0,
-                       SMX_E_RANGE, "config.json: CfC sizes (input_size %d, backbone_layers %d, backbone_units %d, proj_size %d) are invalid",
-                       cfg->in, cfg->bb_layers, cfg->bb_units, cfg->proj))
+                       SMX_E_RANGE, "config.json: CfC sizes (input_size %d, backbone_layers %d, backbone_units %d, "
+                       "proj_size %d) are invalid", cfg->in, cfg->bb_layers, cfg->bb_units, cfg->proj))
         return NULL;
     c = (smx__cfc *)smx__op_new(ld, sizeof *c, &smx__cfc_vt, cfg->in, cfg->proj ? cfg->proj : cfg->sizes[cfg->n_cells - 1]);
     if (!c) return NULL;
@@ -472,7 +517,7 @@ static smx__op *smx__cfc_load(smx__loader *ld, const smx__cfc_cfg *cfg, const ch
         units += cl->n;
         if (cfg->wired) snprintf(p, sizeof p, "%srnn_cell.layer_%d.", prefix, l);
         else snprintf(p, sizeof p, "%srnn_cell.", prefix);
-        smx__cfc_cell_load(ld, cfg, c, cl, p);
+        smx__cfc_cell_load(ld, cfg, cl, p);
     }
     if (cfg->mixed) {
         c->lwx = SMX__W2(ld, 4 * c->units, c->in, "%slstm.input_map.weight", prefix);
@@ -541,6 +586,27 @@ static size_t smx__ltc_scratch(const smx__op *op, int T, int n_ctx, int nth)
            (size_t)c->S + 16;
 }
 
+/* Sensory sums of one step: ns[i] = sum_j sa[j,i] sensory_erev[j,i], ds[i] = sum_j sa[j,i]. */
+static void smx__ltc_sensory(const smx__ltc *c, const float *u, float *ns, float *ds)
+{
+    const int N = c->N;
+    int i, j;
+    memset(ns, 0, sizeof(float) * (size_t)N);
+    memset(ds, 0, sizeof(float) * (size_t)N);
+    for (j = 0; j < c->S; j++) {
+        const float *sg = c->ssig + (size_t)j * N, *mu = c->smu + (size_t)j * N;
+        const float *sw = c->sw + (size_t)j * N, *se = c->swe + (size_t)j * N;
+        float x = u[j];
+        if (c->in_w) x *= c->in_w[j];
+        if (c->in_b) x += c->in_b[j];
+        for (i = 0; i < N; i++) {
+            float s = 1.0f / (1.0f + expf(-(sg[i] * (x - mu[i]))));
+            ns[i] += se[i] * s;
+            ds[i] += sw[i] * s;
+        }
+    }
+}
+
 static void smx__ltc_forward(const smx__op *op, void *state, const smx__fwd *f)
 {
     const smx__ltc *c = (const smx__ltc *)op;
@@ -553,29 +619,14 @@ static void smx__ltc_forward(const smx__op *op, void *state, const smx__fwd *f)
     float *num = lg + (c->mixed ? 4 * (size_t)N : 0);           /* [N] */
     float *den = num + N;                                       /* [N] */
     int t;
-    (void)S;
     /* sensory synapses, all steps at once */
-    SMX__OMP_FOR(smx__lq_rows_nth(T, S, N, f->nth))
-    for (t = 0; t < T; t++) {
-        const float *u = f->x + (size_t)t * S;
-        float *nr = ns + (size_t)t * N, *dr = ds + (size_t)t * N;
-        int i, j;
-        memset(nr, 0, sizeof(float) * (size_t)N);
-        memset(dr, 0, sizeof(float) * (size_t)N);
-        for (j = 0; j < S; j++) {
-            float x = u[j];
-            const float *sg = c->ssig + (size_t)j * N, *mu = c->smu + (size_t)j * N;
-            const float *sw = c->sw + (size_t)j * N, *se = c->swe + (size_t)j * N;
-            if (c->in_w) x *= c->in_w[j];
-            if (c->in_b) x += c->in_b[j];
-            for (i = 0; i < N; i++) {
-                float s = 1.0f / (1.0f + expf(-(sg[i] * (x - mu[i]))));
-                nr[i] += se[i] * s;
-                dr[i] += sw[i] * s;
-            }
-        }
+    if (smx__lq_nth(T, S, N, f->nth) > 1) {
+        SMX__OMP_FOR(f->nth)
+        for (t = 0; t < T; t++) smx__ltc_sensory(c, f->x + (size_t)t * S, ns + (size_t)t * N, ds + (size_t)t * N);
+    } else {
+        for (t = 0; t < T; t++) smx__ltc_sensory(c, f->x + (size_t)t * S, ns + (size_t)t * N, ds + (size_t)t * N);
     }
-    if (c->mixed) smx__matmul(pl, f->x, c->lwx, c->lb, T, S, 4 * N, smx__lq_rows_nth(T, S, 4 * N, f->nth));
+    if (c->mixed) smx__lq_mm(pl, f->x, c->lwx, c->lb, T, S, 4 * N, f->nth);
     for (t = 0; t < T; t++) {
         const float ts = f->dt ? f->dt[t] : 1.0f, dtu = ts / (float)c->unfolds;
         const float *nr = ns + (size_t)t * N, *dr = ds + (size_t)t * N;
@@ -785,6 +836,8 @@ static smx_status smx__build_ltc(smx__loader *ld)
     c.eps = (float)smx__cf(ld, NULL, "epsilon", 1e-8);
     c.implicit = smx__cb(ld, NULL, "implicit_param_constraints", 1);
     c.mixed = smx__cb(ld, NULL, "mixed_memory", 0);
+    smx__ld_check(ld, !smx__cb(ld, NULL, "use_swish_activation", 0), SMX_E_UNSUPPORTED,
+                  "config.json: use_swish_activation is not supported (ncps 1.0.1 LTC)");
     c.in_map = smx__ltc_map(ld, "input_mapping");
     c.out_map = smx__ltc_map(ld, "output_mapping");
     if (ld->st) return ld->st;
@@ -810,3 +863,38 @@ SMX_API int smx_model_liquid_units(const smx_model *m, int *has_c)
     }
     return 0;
 }
+
+/* ---- layer types for hybrid stacks (model_type "seqmix"): settings from the layer object ----
+ * shortconv: conv_kernel (3), bias (false)
+ * cfc:       backbone_units (width), backbone_layers (1), mode ("default"), activation
+ *            ("lecun_tanh"), mixed_memory (false); units = input = width, no projection, unit
+ *            elapsed time between tokens. Tensors under the prefix as for the ncps CfC module. */
+static smx__op *smx__lt_shortconv(smx__loader *ld, const smx__jv *o, int d, const char *prefix)
+{
+    smx__sconv_cfg c;
+    c.d = d;
+    c.L = smx__ci_pos(ld, o, "conv_kernel", 3);
+    c.bias = smx__cb(ld, o, "bias", 0);
+    return ld->st ? NULL : smx__sconv_load(ld, &c, prefix);
+}
+#define SMX__LT_SHORTCONV smx__lt_shortconv
+
+static smx__op *smx__lt_cfc(smx__loader *ld, const smx__jv *o, int d, const char *prefix)
+{
+    smx__cfc_cfg c;
+    const char *mode = smx__cs(ld, o, "mode", "default"), *act = smx__cs(ld, o, "activation", "lecun_tanh");
+    memset(&c, 0, sizeof c);
+    c.in = d;
+    c.n_cells = 1;
+    c.sizes[0] = d;
+    c.bb_layers = smx__ci(ld, o, "backbone_layers", 1);
+    c.bb_units = smx__ci(ld, o, "backbone_units", d);
+    c.mixed = smx__cb(ld, o, "mixed_memory", 0);
+    c.act = smx__act_by_name(act);
+    c.mode = !strcmp(mode, "pure") ? SMX__CFC_PURE : !strcmp(mode, "no_gate") ? SMX__CFC_NOGATE : SMX__CFC_DEFAULT;
+    smx__ld_check(ld, !strcmp(mode, "default") || c.mode != SMX__CFC_DEFAULT, SMX_E_UNSUPPORTED,
+                  "config.json: cfc layer mode '%s' is not supported (default, pure, no_gate)", mode);
+    smx__ld_check(ld, c.act >= 0, SMX_E_UNSUPPORTED, "config.json: cfc layer activation '%s' is not supported", act);
+    return ld->st ? NULL : smx__cfc_load(ld, &c, prefix);
+}
+#define SMX__LT_CFC smx__lt_cfc

@@ -33,6 +33,13 @@
 #define smx__ssm_vdiv(a, b) _mm512_div_ps(a, b)
 #define smx__ssm_vround(x) _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
 #define smx__ssm_vpow2i(p, n) _mm512_scalef_ps(p, n)   /* p * 2^n, n integral */
+#define smx__ssm_vsel_gt(x, t, a, b) _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, t, _CMP_GT_OQ), a, b)  /* x > t ? b : a */
+/* x = m 2^e with m in [0.5, 1) (x > 0, normal) */
+#define smx__ssm_vfrexp(x, m, e)                                                                          \
+    do {                                                                                                  \
+        (m) = _mm512_mul_ps(_mm512_getmant_ps(x, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_src), _mm512_set1_ps(0.5f)); \
+        (e) = _mm512_add_ps(_mm512_getexp_ps(x), _mm512_set1_ps(1.0f));                                  \
+    } while (0)
 #elif SMX__VW == 8
 #define smx__ssm_vmin(a, b) _mm256_min_ps(a, b)
 #define smx__ssm_vmax(a, b) _mm256_max_ps(a, b)
@@ -40,6 +47,14 @@
 #define smx__ssm_vround(x) _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
 #define smx__ssm_vpow2i(p, n) \
     _mm256_mul_ps(p, _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23)))
+#define smx__ssm_vsel_gt(x, t, a, b) _mm256_blendv_ps(a, b, _mm256_cmp_ps(x, t, _CMP_GT_OQ))
+#define smx__ssm_vfrexp(x, m, e)                                                                                   \
+    do {                                                                                                           \
+        __m256i bits_ = _mm256_castps_si256(x);                                                                    \
+        (e) = _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_srli_epi32(bits_, 23), _mm256_set1_epi32(126)));        \
+        (m) = _mm256_castsi256_ps(_mm256_or_si256(_mm256_and_si256(bits_, _mm256_set1_epi32(0x007FFFFF)),         \
+                                                  _mm256_set1_epi32(0x3F000000)));                                 \
+    } while (0)
 #elif SMX__VW == 4
 #define smx__ssm_vmin(a, b) vminq_f32(a, b)
 #define smx__ssm_vmax(a, b) vmaxq_f32(a, b)
@@ -47,6 +62,13 @@
 #define smx__ssm_vround(x) vrndnq_f32(x)
 #define smx__ssm_vpow2i(p, n) \
     vmulq_f32(p, vreinterpretq_f32_s32(vshlq_n_s32(vaddq_s32(vcvtq_s32_f32(n), vdupq_n_s32(127)), 23)))
+#define smx__ssm_vsel_gt(x, t, a, b) vbslq_f32(vcgtq_f32(x, t), b, a)
+#define smx__ssm_vfrexp(x, m, e)                                                                                 \
+    do {                                                                                                         \
+        uint32x4_t bits_ = vreinterpretq_u32_f32(x);                                                             \
+        (e) = vcvtq_f32_s32(vsubq_s32(vreinterpretq_s32_u32(vshrq_n_u32(bits_, 23)), vdupq_n_s32(126)));        \
+        (m) = vreinterpretq_f32_u32(vorrq_u32(vandq_u32(bits_, vdupq_n_u32(0x007FFFFF)), vdupq_n_u32(0x3F000000))); \
+    } while (0)
 #endif
 
 #if SMX__VW > 1
@@ -76,6 +98,41 @@ static smx__vf smx__ssm_vsilu(smx__vf x)
     smx__vf e = smx__ssm_vexp(smx__vmul(x, smx__vset1(-1.0f)));
     return smx__ssm_vdiv(x, smx__vadd(smx__vset1(1.0f), e));
 }
+
+/* log(x) for positive normal x: x = m 2^e, m folded into [sqrt(1/2), sqrt(2)), log(m) from a
+ * minimax polynomial in m - 1 (about 1 ulp), plus e ln2 in two parts. */
+static smx__vf smx__ssm_vlog(smx__vf x)
+{
+    smx__vf m, e, f, z, p;
+    smx__ssm_vfrexp(x, m, e);
+    /* m < sqrt(1/2): f = 2m - 1, e - 1; else f = m - 1 */
+    f = smx__ssm_vsel_gt(m, smx__vset1(0.707106781186547524f), smx__vadd(smx__vadd(m, m), smx__vset1(-1.0f)),
+                         smx__vadd(m, smx__vset1(-1.0f)));
+    e = smx__ssm_vsel_gt(m, smx__vset1(0.707106781186547524f), smx__vadd(e, smx__vset1(-1.0f)), e);
+    z = smx__vmul(f, f);
+    p = smx__vfma(smx__vset1(7.0376836292e-2f), f, smx__vset1(-1.1514610310e-1f));
+    p = smx__vfma(p, f, smx__vset1(1.1676998740e-1f));
+    p = smx__vfma(p, f, smx__vset1(-1.2420140846e-1f));
+    p = smx__vfma(p, f, smx__vset1(1.4249322787e-1f));
+    p = smx__vfma(p, f, smx__vset1(-1.6668057665e-1f));
+    p = smx__vfma(p, f, smx__vset1(2.0000714765e-1f));
+    p = smx__vfma(p, f, smx__vset1(-2.4999993993e-1f));
+    p = smx__vfma(p, f, smx__vset1(3.3333331174e-1f));
+    p = smx__vmul(smx__vmul(p, f), z);
+    p = smx__vfma(e, smx__vset1(-2.12194440e-4f), p);
+    p = smx__vfma(z, smx__vset1(-0.5f), p);
+    return smx__vfma(e, smx__vset1(0.693359375f), smx__vadd(f, p));
+}
+
+/* softplus with torch's threshold: x > 20: x; else log1p(e^x), computed as
+ * log(u) e^x / (u - 1) with u = 1 + e^x (exact to rounding wherever u > 1); below -15, e^x. */
+static smx__vf smx__ssm_vsoftplus(smx__vf x)
+{
+    smx__vf y = smx__ssm_vexp(x), u = smx__vadd(smx__vset1(1.0f), y);
+    smx__vf lp = smx__vmul(smx__ssm_vlog(u), smx__ssm_vdiv(y, smx__vadd(u, smx__vset1(-1.0f))));
+    lp = smx__ssm_vsel_gt(x, smx__vset1(20.0f), lp, x);
+    return smx__ssm_vsel_gt(x, smx__vset1(-15.0f), y, lp);
+}
 #endif
 
 /* y[i] *= act(z[i]) over n floats (the gate) */
@@ -88,6 +145,21 @@ static void smx__ssm_gate(float *y, const float *z, int n, int act)
 #endif
     for (; i < n; i++) y[i] *= smx__act(act, z[i]);
 }
+
+/* dst[i] = a src[i] over n floats (dst may be src) */
+static void smx__ssm_scale(float *dst, const float *src, float a, int n)
+{
+    int i = 0;
+#if SMX__VW > 1
+    smx__vf va = smx__vset1(a);
+    for (; i + SMX__VW <= n; i += SMX__VW) smx__vst(dst + i, smx__vmul(va, smx__vld(src + i)));
+#endif
+    for (; i < n; i++) dst[i] = a * src[i];
+}
+
+/* Threads worth starting for about `work` multiply-adds: below a few hundred thousand a parallel
+ * region costs more than it saves (the decode step of the small projections, conv and scan). */
+static int smx__ssm_nth(double work, int nth) { return work < 2e5 ? 1 : nth; }
 
 /* ---- Causal depthwise conv1d over T tokens, continuing from a history (section 1.4) ----
  *   out[t, c] = act(b[c] + sum_{k<K} wT[k, c] * xin[t - (K-1) + k, c])
@@ -147,21 +219,21 @@ static const float *smx__ssm_conv_weight(smx__loader *ld, const float *w, int C,
     return t;
 }
 
-/* An activation named by a config key, for the SSM families. */
-static int smx__ssm_act(smx__loader *ld, const char *key)
+/* An activation named by key of config object o (NULL: the root), for the SSM families. */
+static int smx__ssm_act(smx__loader *ld, const smx__jv *o, const char *key)
 {
-    const char *s = smx__cs(ld, NULL, key, "silu");
+    const char *s = smx__cs(ld, o, key, "silu");
     int a = smx__act_by_name(s);
     if (a < 0) smx__ld_fail(ld, SMX_E_UNSUPPORTED, "config.json: %s '%s' is not supported", key, s);
     return a < 0 ? SMX__ACT_SILU : a;
 }
 
 /* time_step_rank / mamba_dt_rank: an integer, or "auto" = ceil(hidden / 16). */
-static int smx__ssm_dt_rank(smx__loader *ld, const char *key, int d)
+static int smx__ssm_dt_rank(smx__loader *ld, const smx__jv *o, const char *key, int d)
 {
-    const smx__jv *v = smx__cfg_get(ld, NULL, key);
+    const smx__jv *v = smx__cfg_get(ld, o, key);
     if (!v || (v->type == SMX__J_STR && !strcmp(v->str, "auto"))) return (d + 15) / 16;
-    if (v->type != SMX__J_STR) return smx__ci_pos(ld, NULL, key, 1);
+    if (v->type != SMX__J_STR) return smx__ci_pos(ld, o, key, 1);
     smx__ld_fail(ld, SMX_E_FORMAT, "config.json: field '%s' must be an integer or \"auto\"", key);
     return 1;
 }
@@ -206,11 +278,12 @@ static size_t smx__mamba_scratch(const smx__op *op, int T, int n_ctx, int nth)
 }
 
 /* The selective scan over T tokens, continuing from S [N, di]:
+ *   dt[t, d] = softplus(dtp[t, d])
  *   h[d, n] <- exp(A[d, n] dt[t, d]) h[d, n] + dt[t, d] B[t, n] u[t, d]
  *   y[t, d]  = (sum_n h[d, n] C[t, n] + D[d] u[t, d]) * act(z[t, d])
- * u, dt, y: [T, di]; z: [T, di] with row stride ldz; Bm, Cm: [T, N]. Blocks of CB channels keep
+ * u, dtp, y: [T, di]; z: [T, di] with row stride ldz; Bm, Cm: [T, N]. Blocks of CB channels keep
  * their [N, CB] state and A in L1 across the T tokens; threads take blocks. */
-static void smx__mamba_scan(const smx__mamba *m, float *S, int T, const float *u, const float *dt, const float *Bm,
+static void smx__mamba_scan(const smx__mamba *m, float *S, int T, const float *u, const float *dtp, const float *Bm,
                             const float *Cm, const float *z, size_t ldz, float *y, int nth)
 {
     const int di = m->di, N = m->N, CB = 4 * SMX__VW < 16 ? 16 : 4 * SMX__VW;
@@ -219,12 +292,13 @@ static void smx__mamba_scan(const smx__mamba *m, float *S, int T, const float *u
     for (blk = 0; blk < nblk; blk++) {
         int c0 = blk * CB, c1 = SMX__MIN(di, c0 + CB), t, n, c;
         for (t = 0; t < T; t++) {
-            const float *dtt = dt + (size_t)t * di, *ut = u + (size_t)t * di, *Bt = Bm + (size_t)t * N, *Ct = Cm + (size_t)t * N;
+            const float *dtt = dtp + (size_t)t * di, *ut = u + (size_t)t * di, *Bt = Bm + (size_t)t * N, *Ct = Cm + (size_t)t * N;
             float *yt = y + (size_t)t * di;
             c = c0;
 #if SMX__VW > 1
             for (; c + SMX__VW <= c1; c += SMX__VW) {
-                smx__vf vdt = smx__vld(dtt + c), vu = smx__vld(ut + c), vdu = smx__vmul(vdt, vu), acc = smx__vzero();
+                smx__vf vdt = smx__ssm_vsoftplus(smx__vld(dtt + c)), vu = smx__vld(ut + c), vdu = smx__vmul(vdt, vu);
+                smx__vf acc = smx__vzero();
                 for (n = 0; n < N; n++) {
                     float *s = S + (size_t)n * di + c;
                     smx__vf dA = smx__ssm_vexp(smx__vmul(smx__vld(m->AT + (size_t)n * di + c), vdt));
@@ -236,7 +310,7 @@ static void smx__mamba_scan(const smx__mamba *m, float *S, int T, const float *u
             }
 #endif
             for (; c < c1; c++) {
-                float d_t = dtt[c], du = d_t * ut[c], acc = 0.0f;
+                float d_t = smx__softplus(dtt[c]), du = d_t * ut[c], acc = 0.0f;
                 for (n = 0; n < N; n++) {
                     float *s = S + (size_t)n * di + c;
                     *s = expf(m->AT[(size_t)n * di + c] * d_t) * *s + du * Bt[n];
@@ -250,13 +324,13 @@ static void smx__mamba_scan(const smx__mamba *m, float *S, int T, const float *u
 }
 
 /* Scalar twin of the scan (tests compare them). */
-SMX__MAYBE_UNUSED static void smx__mamba_scan_ref(const smx__mamba *m, float *S, int T, const float *u, const float *dt,
+SMX__MAYBE_UNUSED static void smx__mamba_scan_ref(const smx__mamba *m, float *S, int T, const float *u, const float *dtp,
                                                   const float *Bm, const float *Cm, const float *z, size_t ldz, float *y)
 {
     int t, c, n;
     for (t = 0; t < T; t++)
         for (c = 0; c < m->di; c++) {
-            float d_t = dt[(size_t)t * m->di + c], ut = u[(size_t)t * m->di + c], acc = 0.0f;
+            float d_t = smx__softplus(dtp[(size_t)t * m->di + c]), ut = u[(size_t)t * m->di + c], acc = 0.0f;
             for (n = 0; n < m->N; n++) {
                 float *s = S + (size_t)n * m->di + c;
                 *s = expf(m->AT[(size_t)n * m->di + c] * d_t) * *s + d_t * Bm[(size_t)t * m->N + n] * ut;
@@ -277,29 +351,29 @@ static void smx__mamba_forward(const smx__op *op, void *state, const smx__fwd *f
     float *dtr = u + (size_t)T * di;                    /* [T, R] */
     float *Bm = dtr + (size_t)T * R;                    /* [T, N] */
     float *Cm = Bm + (size_t)T * N;                     /* [T, N] */
-    float *dt = Cm + (size_t)T * N;                     /* [T, di] */
+    float *dt = Cm + (size_t)T * N;                     /* [T, di]     dt before softplus */
     float *y = dt + (size_t)T * di;                     /* [T, di] */
-    size_t i, n = (size_t)T * di;
+    const int nx = smx__ssm_nth((double)T * di * (R + 2 * N), f->nth);
     int t;
     /* [x | z] = xn in_proj^T (+b) */
     smx__matmul(xz, f->x, m->w_in, m->b_in, T, d, 2 * di, f->nth);
     /* u = act(causal_conv1d(x)) */
-    smx__ssm_conv(xz, 2 * (size_t)di, u, (size_t)di, T, di, m->K, m->conv_wT, m->conv_b, hist, m->act, f->nth);
+    smx__ssm_conv(xz, 2 * (size_t)di, u, (size_t)di, T, di, m->K, m->conv_wT, m->conv_b, hist, m->act,
+                  smx__ssm_nth((double)T * di * m->K * 4, f->nth));
     /* [dt_r | B | C] = u x_proj^T */
-    smx__matmul(dtr, u, m->w_x, NULL, T, di, R, f->nth);
-    smx__matmul(Bm, u, m->w_x + (size_t)R * di, NULL, T, di, N, f->nth);
-    smx__matmul(Cm, u, m->w_x + (size_t)(R + N) * di, NULL, T, di, N, f->nth);
+    smx__matmul(dtr, u, m->w_x, NULL, T, di, R, nx);
+    smx__matmul(Bm, u, m->w_x + (size_t)R * di, NULL, T, di, N, nx);
+    smx__matmul(Cm, u, m->w_x + (size_t)(R + N) * di, NULL, T, di, N, nx);
     if (m->dt_nw)   /* Jamba: dt_r, B, C each RMS-normalised */
         for (t = 0; t < T; t++) {
             smx__rmsnorm(dtr + (size_t)t * R, dtr + (size_t)t * R, m->dt_nw, R, m->norm_eps);
             smx__rmsnorm(Bm + (size_t)t * N, Bm + (size_t)t * N, m->b_nw, N, m->norm_eps);
             smx__rmsnorm(Cm + (size_t)t * N, Cm + (size_t)t * N, m->c_nw, N, m->norm_eps);
         }
-    /* dt = softplus(dt_r dt_proj^T + b_dt) */
-    smx__matmul(dt, dtr, m->w_dt, m->b_dt, T, R, di, f->nth);
-    for (i = 0; i < n; i++) dt[i] = smx__softplus(dt[i]);
+    /* dt = softplus(dt_r dt_proj^T + b_dt)   (the softplus runs inside the scan) */
+    smx__matmul(dt, dtr, m->w_dt, m->b_dt, T, R, di, smx__ssm_nth((double)T * R * di, f->nth));
     /* selective scan, D skip, gate */
-    smx__mamba_scan(m, S, T, u, dt, Bm, Cm, xz + di, 2 * (size_t)di, y, f->nth);
+    smx__mamba_scan(m, S, T, u, dt, Bm, Cm, xz + di, 2 * (size_t)di, y, smx__ssm_nth((double)T * di * N * 8, f->nth));
     /* out = y out_proj^T (+b) */
     smx__matmul(f->y, y, m->w_out, m->b_out, T, di, op->d_out, f->nth);
 }
@@ -395,10 +469,10 @@ static smx_status smx__build_mamba(smx__loader *ld)
     c.d_conv = smx__ci_pos(ld, NULL, "conv_kernel", 4);
     c.bias = smx__cb(ld, NULL, "use_bias", 0);
     c.conv_bias = smx__cb(ld, NULL, "use_conv_bias", 1);
-    c.act = smx__ssm_act(ld, "hidden_act");
+    c.act = smx__ssm_act(ld, NULL, "hidden_act");
     eps = (float)smx__cf(ld, NULL, "layer_norm_epsilon", 1e-5);
     if (ld->st) return ld->st;
-    c.dt_rank = smx__ssm_dt_rank(ld, "time_step_rank", c.d);
+    c.dt_rank = smx__ssm_dt_rank(ld, NULL, "time_step_rank", c.d);
     c.d_inner = smx__ssm_inner(ld, "expand", "intermediate_size", c.d, "backbone.layers.0.mixer.in_proj.weight", 2, 0);
     if (ld->st) return ld->st;
     smx__ssm_embed_head(ld, c.d, smx__cb(ld, NULL, "tie_word_embeddings", 1));
@@ -419,9 +493,30 @@ static smx_status smx__build_mamba(smx__loader *ld)
 /* Mamba-2 (SSD) mixer                                                                   */
 /* ===================================================================================== */
 
+/* Keep a loaded vector in a register: without this, GCC folds the load into every FMA that uses
+ * it as a memory operand, which multiplies the loads of the tiles below by the rows of a tile. */
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__)) && SMX__VW > 1
+#define SMX__SSM_KEEP(v) __asm__("" : "+v"(v))
+#elif defined(__GNUC__) && defined(__aarch64__) && SMX__VW > 1
+#define SMX__SSM_KEEP(v) __asm__("" : "+w"(v))
+#else
+#define SMX__SSM_KEEP(v) ((void)0)
+#endif
+
+#if SMX__VW > 1
+/* Store (or add) accumulator c into row i of the tile at column offset j vectors. */
+#define SMX__SSM_PUT(i, j, c)                                                                     \
+    do {                                                                                          \
+        if ((i) < nr) {                                                                           \
+            float *y_ = y0 + (size_t)(i) * ldy + p + (j) * SMX__VW;                               \
+            smx__vst(y_, acc ? smx__vadd(c, smx__vld(y_)) : c);                                   \
+        }                                                                                         \
+    } while (0)
+#endif
+
 /* Y[R, P] (+)= A[R, K] V[K, P]: rows of Y, A and V with strides ldy, lda, ldv. Register tiles of
- * 4 rows x 2 vectors. tri: A is lower triangular (A[r][k] = 0 for k > r, stored as zeros up to
- * the end of each 4-row block), so row block r0 only runs k < r0 + 4. */
+ * 4 rows x 4, 2 or 1 vectors. tri: A is lower triangular (A[r][k] = 0 for k > r, stored as zeros up
+ * to the end of each 4-row block), so row block r0 only runs k < r0 + 4. */
 static void smx__ssm_gemm(float *Y, size_t ldy, const float *A, size_t lda, const float *V, size_t ldv, int R, int K, int P,
                           int acc, int tri)
 {
@@ -433,44 +528,55 @@ static void smx__ssm_gemm(float *Y, size_t ldy, const float *A, size_t lda, cons
         float *y0 = Y + (size_t)r0 * ldy;
         p = 0;
 #if SMX__VW > 1
-        for (; p + 2 * SMX__VW <= P; p += 2 * SMX__VW) {
+#if SMX__VW != 8   /* 32 vector registers (AVX-512, NEON): 4 x 4 tiles; AVX2's 16 take 4 x 2 */
+        for (; p + 4 * SMX__VW <= P; p += 4 * SMX__VW) {   /* 4 rows x 4 vectors */
+            smx__vf c00 = smx__vzero(), c01 = smx__vzero(), c02 = smx__vzero(), c03 = smx__vzero();
+            smx__vf c10 = smx__vzero(), c11 = smx__vzero(), c12 = smx__vzero(), c13 = smx__vzero();
+            smx__vf c20 = smx__vzero(), c21 = smx__vzero(), c22 = smx__vzero(), c23 = smx__vzero();
+            smx__vf c30 = smx__vzero(), c31 = smx__vzero(), c32 = smx__vzero(), c33 = smx__vzero();
+            for (k = 0; k < kend; k++) {
+                const float *v = V + (size_t)k * ldv + p;
+                smx__vf v0 = smx__vld(v), v1 = smx__vld(v + SMX__VW), v2 = smx__vld(v + 2 * SMX__VW), v3 = smx__vld(v + 3 * SMX__VW), b;
+                SMX__SSM_KEEP(v0); SMX__SSM_KEEP(v1); SMX__SSM_KEEP(v2); SMX__SSM_KEEP(v3);
+                b = smx__vset1(a0[k]);
+                c00 = smx__vfma(b, v0, c00); c01 = smx__vfma(b, v1, c01); c02 = smx__vfma(b, v2, c02); c03 = smx__vfma(b, v3, c03);
+                b = smx__vset1(a1[k]);
+                c10 = smx__vfma(b, v0, c10); c11 = smx__vfma(b, v1, c11); c12 = smx__vfma(b, v2, c12); c13 = smx__vfma(b, v3, c13);
+                b = smx__vset1(a2[k]);
+                c20 = smx__vfma(b, v0, c20); c21 = smx__vfma(b, v1, c21); c22 = smx__vfma(b, v2, c22); c23 = smx__vfma(b, v3, c23);
+                b = smx__vset1(a3[k]);
+                c30 = smx__vfma(b, v0, c30); c31 = smx__vfma(b, v1, c31); c32 = smx__vfma(b, v2, c32); c33 = smx__vfma(b, v3, c33);
+            }
+            SMX__SSM_PUT(0, 0, c00); SMX__SSM_PUT(0, 1, c01); SMX__SSM_PUT(0, 2, c02); SMX__SSM_PUT(0, 3, c03);
+            SMX__SSM_PUT(1, 0, c10); SMX__SSM_PUT(1, 1, c11); SMX__SSM_PUT(1, 2, c12); SMX__SSM_PUT(1, 3, c13);
+            SMX__SSM_PUT(2, 0, c20); SMX__SSM_PUT(2, 1, c21); SMX__SSM_PUT(2, 2, c22); SMX__SSM_PUT(2, 3, c23);
+            SMX__SSM_PUT(3, 0, c30); SMX__SSM_PUT(3, 1, c31); SMX__SSM_PUT(3, 2, c32); SMX__SSM_PUT(3, 3, c33);
+        }
+#endif
+        for (; p + 2 * SMX__VW <= P; p += 2 * SMX__VW) {   /* 4 rows x 2 vectors */
             smx__vf c00 = smx__vzero(), c01 = smx__vzero(), c10 = smx__vzero(), c11 = smx__vzero();
             smx__vf c20 = smx__vzero(), c21 = smx__vzero(), c30 = smx__vzero(), c31 = smx__vzero();
             for (k = 0; k < kend; k++) {
                 const float *v = V + (size_t)k * ldv + p;
                 smx__vf v0 = smx__vld(v), v1 = smx__vld(v + SMX__VW), b;
+                SMX__SSM_KEEP(v0); SMX__SSM_KEEP(v1);
                 b = smx__vset1(a0[k]); c00 = smx__vfma(b, v0, c00); c01 = smx__vfma(b, v1, c01);
                 b = smx__vset1(a1[k]); c10 = smx__vfma(b, v0, c10); c11 = smx__vfma(b, v1, c11);
                 b = smx__vset1(a2[k]); c20 = smx__vfma(b, v0, c20); c21 = smx__vfma(b, v1, c21);
                 b = smx__vset1(a3[k]); c30 = smx__vfma(b, v0, c30); c31 = smx__vfma(b, v1, c31);
             }
-            {
-                smx__vf cc[4][2];
-                cc[0][0] = c00; cc[0][1] = c01; cc[1][0] = c10; cc[1][1] = c11;
-                cc[2][0] = c20; cc[2][1] = c21; cc[3][0] = c30; cc[3][1] = c31;
-                for (i = 0; i < nr; i++) {
-                    float *y = y0 + (size_t)i * ldy + p;
-                    if (acc) { cc[i][0] = smx__vadd(cc[i][0], smx__vld(y)); cc[i][1] = smx__vadd(cc[i][1], smx__vld(y + SMX__VW)); }
-                    smx__vst(y, cc[i][0]);
-                    smx__vst(y + SMX__VW, cc[i][1]);
-                }
-            }
+            SMX__SSM_PUT(0, 0, c00); SMX__SSM_PUT(0, 1, c01); SMX__SSM_PUT(1, 0, c10); SMX__SSM_PUT(1, 1, c11);
+            SMX__SSM_PUT(2, 0, c20); SMX__SSM_PUT(2, 1, c21); SMX__SSM_PUT(3, 0, c30); SMX__SSM_PUT(3, 1, c31);
         }
-        for (; p + SMX__VW <= P; p += SMX__VW) {
+        for (; p + SMX__VW <= P; p += SMX__VW) {           /* 4 rows x 1 vector */
             smx__vf c0 = smx__vzero(), c1 = smx__vzero(), c2 = smx__vzero(), c3 = smx__vzero();
             for (k = 0; k < kend; k++) {
                 smx__vf v0 = smx__vld(V + (size_t)k * ldv + p);
+                SMX__SSM_KEEP(v0);
                 c0 = smx__vfma(smx__vset1(a0[k]), v0, c0); c1 = smx__vfma(smx__vset1(a1[k]), v0, c1);
                 c2 = smx__vfma(smx__vset1(a2[k]), v0, c2); c3 = smx__vfma(smx__vset1(a3[k]), v0, c3);
             }
-            {
-                smx__vf cc[4];
-                cc[0] = c0; cc[1] = c1; cc[2] = c2; cc[3] = c3;
-                for (i = 0; i < nr; i++) {
-                    float *y = y0 + (size_t)i * ldy + p;
-                    smx__vst(y, acc ? smx__vadd(cc[i], smx__vld(y)) : cc[i]);
-                }
-            }
+            SMX__SSM_PUT(0, 0, c0); SMX__SSM_PUT(1, 0, c1); SMX__SSM_PUT(2, 0, c2); SMX__SSM_PUT(3, 0, c3);
         }
 #endif
         for (; p < P; p++) {
@@ -524,19 +630,23 @@ static size_t smx__mamba2_state(const smx__op *op, int n_ctx)
     return ((size_t)(m->K - 1) * m->cd + (size_t)m->H * m->N * m->P) * sizeof(float);
 }
 
-/* Chunk work buffers per thread: M [Q, Q], Cs [Q, N], coefficients [N, Q], 4 vectors of Q. */
+/* Chunk work buffers per thread: M [Q, Q], Cs [Q, N], Xc and Xs [Q, P], 2 vectors of Q. */
 static size_t smx__mamba2_thread_floats(const smx__mamba2 *m, int Qe)
 {
-    return (size_t)Qe * Qe + 2 * (size_t)Qe * m->N + 4 * (size_t)Qe + 64;
+    return (size_t)Qe * Qe + (size_t)Qe * m->N + 2 * (size_t)Qe * m->P + 2 * (size_t)Qe + 64;
 }
+
+/* Per chunk and group: Gm = C B^T [Q, Q] and B^T [N, Q]. */
+static size_t smx__mamba2_cg_floats(const smx__mamba2 *m, int Qe) { return (size_t)Qe * Qe + (size_t)m->N * Qe; }
 
 static size_t smx__mamba2_scratch(const smx__op *op, int T, int n_ctx, int nth)
 {
     const smx__mamba2 *m = (const smx__mamba2 *)op;
     size_t Qe = (size_t)SMX__MIN(m->Q, T), nch = ((size_t)T + m->Q - 1) / m->Q;
     (void)n_ctx;
-    return (size_t)T * ((size_t)m->E + m->cd + m->H + m->di) + 2 * (size_t)m->G * T * m->N + nch * m->G * Qe * Qe +
-           (size_t)(nth > 0 ? nth : 1) * smx__mamba2_thread_floats(m, (int)Qe) + 256;
+    return (size_t)T * ((size_t)m->E + m->cd + m->H + m->di) + (size_t)m->G * T * m->N +
+           nch * m->G * smx__mamba2_cg_floats(m, (int)Qe) + (size_t)(nth > 0 ? nth : 1) * smx__mamba2_thread_floats(m, (int)Qe) +
+           256;
 }
 
 /* One head over T tokens by chunks of Q, continuing from its state S [N, P]. Per chunk of
@@ -544,31 +654,32 @@ static size_t smx__mamba2_scratch(const smx__op *op, int T, int n_ctx, int nth)
  *   Y[l]   = sum_{s<=l} (C_l . B_s) exp(acs_l - acs_s) dt_s x_s      (intra-chunk, Gm = C B^T)
  *          + exp(acs_l) C_l S                                      (state entering the chunk)
  *          + D x_l
- *   S     <- exp(acs_{L-1}) S + sum_s exp(acs_{L-1} - acs_s) dt_s B_s^T x_s
+ *   S     <- exp(acs_{L-1}) S + B^T (exp(acs_{L-1} - acs_s) dt_s x_s)_s
  * x: [T, *] rows of stride ldx (this head's P columns); y likewise (stride ldy); dt: [T, H];
- * Bc, Cc: [T, N] this head's group; Gm: per chunk [L, L], chunk c at Gm + c * gstride. */
+ * Cc: [T, N] this head's group; cgb: the group's Gm [L, L] then B^T [N, L] of chunk c at
+ * cgb + c * cgstride. w: smx__mamba2_thread_floats of work space. */
 static void smx__mamba2_head_chunked(const smx__mamba2 *m, int h, float *S, int T, const float *x, size_t ldx, const float *dt,
-                                     const float *Bc, const float *Cc, const float *Gm, size_t gstride, int Qe, float *y, size_t ldy,
-                                     float *w)
+                                     const float *Cc, const float *cgb, size_t cgstride, int Qe, float *y, size_t ldy, float *w)
 {
     const int N = m->N, P = m->P, Q = m->Q, H = m->H;
     const float Ah = m->A[h], Dh = m->Dsk[h];
     float *M = w;                       /* [Q, Q] */
     float *Cs = M + (size_t)Qe * Qe;    /* [Q, N] */
-    float *cf = Cs + (size_t)Qe * N;    /* [N, Q] */
-    float *acs = cf + (size_t)N * Qe;   /* [Q] */
+    float *Xc = Cs + (size_t)Qe * N;    /* [Q, P]  the chunk's x, contiguous */
+    float *Xs = Xc + (size_t)Qe * P;    /* [Q, P]  x scaled for the state update */
+    float *acs = Xs + (size_t)Qe * P;   /* [Q] */
     float *dts = acs + Qe;              /* [Q] */
-    float *ex = dts + Qe;               /* [Q] */
     int t0, ci;
     for (t0 = 0, ci = 0; t0 < T; t0 += Q, ci++) {
-        int L = SMX__MIN(Q, T - t0), l, s, n, p;
-        const float *G = Gm + (size_t)ci * gstride;
-        const float *X = x + (size_t)t0 * ldx;
-        float *Y = y + (size_t)t0 * ldy, run = 0.0f, last;
+        int L = SMX__MIN(Q, T - t0), l, s, n;
+        const float *G = cgb + (size_t)ci * cgstride, *BT = G + (size_t)L * L;
+        const float *X = Xc;
+        float *Y = y + (size_t)t0 * ldy, run = 0.0f, last, e;
         for (l = 0; l < L; l++) {
             dts[l] = dt[(size_t)(t0 + l) * H + h];
             run += dts[l] * Ah;
             acs[l] = run;
+            memcpy(Xc + (size_t)l * P, x + (size_t)(t0 + l) * ldx, sizeof(float) * (size_t)P);
         }
         /* M[l][s] = G[l][s] exp(acs_l - acs_s) dt_s for s <= l; zeros above the diagonal up to the
          * end of the 4-row block */
@@ -578,41 +689,26 @@ static void smx__mamba2_head_chunked(const smx__mamba2 *m, int h, float *S, int 
             s = 0;
 #if SMX__VW > 1
             for (; s + SMX__VW <= l + 1; s += SMX__VW) {
-                smx__vf e = smx__ssm_vexp(smx__vadd(smx__vset1(al), smx__vmul(smx__vld(acs + s), smx__vset1(-1.0f))));
-                smx__vst(Ml + s, smx__vmul(smx__vmul(smx__vld(Gl + s), e), smx__vld(dts + s)));
+                smx__vf d = smx__vadd(smx__vset1(al), smx__vmul(smx__vld(acs + s), smx__vset1(-1.0f)));
+                smx__vst(Ml + s, smx__vmul(smx__vmul(smx__vld(Gl + s), smx__ssm_vexp(d)), smx__vld(dts + s)));
             }
 #endif
             for (; s <= l; s++) Ml[s] = Gl[s] * expf(al - acs[s]) * dts[s];
             for (; s < SMX__MIN(L, (l | 3) + 1); s++) Ml[s] = 0.0f;
         }
         /* Y = M X */
-        smx__ssm_gemm(Y, ldy, M, (size_t)L, X, ldx, L, L, P, 0, 1);
-        /* Y += (exp(acs) * C) S */
-        for (l = 0; l < L; l++) {
-            float e = expf(acs[l]);
-            const float *Cl = Cc + (size_t)(t0 + l) * N;
-            for (n = 0; n < N; n++) Cs[(size_t)l * N + n] = Cl[n] * e;
-        }
+        smx__ssm_gemm(Y, ldy, M, (size_t)L, X, (size_t)P, L, L, P, 0, 1);
+        /* Y += (exp(acs) C) S */
+        for (l = 0; l < L; l++) smx__ssm_scale(Cs + (size_t)l * N, Cc + (size_t)(t0 + l) * N, expf(acs[l]), N);
         smx__ssm_gemm(Y, ldy, Cs, (size_t)N, S, (size_t)P, L, N, P, 1, 0);
         /* Y += D x */
-        for (l = 0; l < L; l++) {
-            float *yl = Y + (size_t)l * ldy;
-            const float *xl = X + (size_t)l * ldx;
-            for (p = 0; p < P; p++) yl[p] += Dh * xl[p];
-        }
-        /* S = exp(acs_{L-1}) S + cf X, cf[n][s] = B_s[n] exp(acs_{L-1} - acs_s) dt_s */
+        for (l = 0; l < L; l++) smx__axpy(Y + (size_t)l * ldy, Dh, X + (size_t)l * P, P);
+        /* S = exp(acs_{L-1}) S + B^T Xs,  Xs[s] = exp(acs_{L-1} - acs_s) dt_s x_s */
         last = acs[L - 1];
-        for (s = 0; s < L; s++) ex[s] = expf(last - acs[s]) * dts[s];
-        for (s = 0; s < L; s++) {
-            const float *Bs = Bc + (size_t)(t0 + s) * N;
-            for (n = 0; n < N; n++) cf[(size_t)n * L + s] = Bs[n] * ex[s];
-        }
-        {
-            float e = expf(last);
-            size_t k, np = (size_t)N * P;
-            for (k = 0; k < np; k++) S[k] *= e;
-        }
-        smx__ssm_gemm(S, (size_t)P, cf, (size_t)L, X, ldx, N, L, P, 1, 0);
+        for (s = 0; s < L; s++) smx__ssm_scale(Xs + (size_t)s * P, X + (size_t)s * P, expf(last - acs[s]) * dts[s], P);
+        e = expf(last);
+        for (n = 0; n < N; n++) smx__ssm_scale(S + (size_t)n * P, S + (size_t)n * P, e, P);
+        smx__ssm_gemm(S, (size_t)P, BT, (size_t)L, Xs, (size_t)P, N, L, P, 1, 0);
     }
 }
 
@@ -642,10 +738,57 @@ static void smx__mamba2_head_step(const smx__mamba2 *m, int h, float *S, const f
     }
 }
 
+/* The SSM part of the mixer over T tokens, continuing from S [H, N, P]: y [T, di] from the
+ * conv output xbc [T, cd] (x | B | C) and dt [T, H]. T = 1 runs the recurrence; T > 1 the chunked
+ * SSD, threads over heads. work: the scratch past y (see smx__mamba2_scratch). */
+static void smx__mamba2_ssd(const smx__mamba2 *m, float *S, int T, const float *xbc, const float *dt, float *y, float *work_,
+                            int nth)
+{
+    const int di = m->di, H = m->H, P = m->P, N = m->N, G = m->G, cd = m->cd, hpg = m->H / m->G;
+    int t, h;
+    if (T == 1) {
+        SMX__OMP_FOR(nth)
+        for (h = 0; h < H; h++) {
+            int g = h / hpg;
+            smx__mamba2_head_step(m, h, S + (size_t)h * N * P, xbc + (size_t)h * P, dt[h], xbc + di + (size_t)g * N,
+                                  xbc + di + (size_t)(G + g) * N, y + (size_t)h * P);
+        }
+    } else {
+        const int Q = m->Q, Qe = SMX__MIN(Q, T), nch = (T + Q - 1) / Q;
+        const size_t cgsz = smx__mamba2_cg_floats(m, Qe), wsz = smx__mamba2_thread_floats(m, Qe);
+        float *Cc = work_;                              /* [G, T, N] */
+        float *cgb = Cc + (size_t)G * T * N;            /* [nch, G]: Gm [L, L], B^T [N, L] */
+        float *work = cgb + (size_t)nch * G * cgsz;     /* per thread */
+        int cg;
+        for (t = 0; t < T; t++)
+            for (cg = 0; cg < G; cg++)
+                memcpy(Cc + ((size_t)cg * T + t) * N, xbc + (size_t)t * cd + di + (size_t)(G + cg) * N, sizeof(float) * (size_t)N);
+        /* per chunk and group (shared by the group's heads): B^T, and Gm = C B^T */
+        SMX__OMP_FOR_DYN(nth)
+        for (cg = 0; cg < nch * G; cg++) {
+            int c = cg / G, g = cg % G, t0 = c * Q, L = SMX__MIN(Q, T - t0), s, n;
+            float *Gm = cgb + (size_t)cg * cgsz, *BT = Gm + (size_t)L * L;
+            const float *Cg = Cc + ((size_t)g * T + t0) * N;
+            for (s = 0; s < L; s++) {
+                const float *Bs = xbc + (size_t)(t0 + s) * cd + di + (size_t)g * N;
+                for (n = 0; n < N; n++) BT[(size_t)n * L + s] = Bs[n];
+            }
+            smx__ssm_gemm(Gm, (size_t)L, Cg, (size_t)N, BT, (size_t)L, L, N, L, 0, 0);
+        }
+        SMX__OMP_FOR_DYN(nth)
+        for (h = 0; h < H; h++) {
+            int g = h / hpg;
+            smx__mamba2_head_chunked(m, h, S + (size_t)h * N * P, T, xbc + (size_t)h * P, (size_t)cd, dt, Cc + (size_t)g * T * N,
+                                     cgb + (size_t)g * cgsz, (size_t)G * cgsz, Qe, y + (size_t)h * P, (size_t)di,
+                                     work + (size_t)smx__tid() * wsz);
+        }
+    }
+}
+
 static void smx__mamba2_forward(const smx__op *op, void *state, const smx__fwd *f)
 {
     const smx__mamba2 *m = (const smx__mamba2 *)op;
-    const int T = f->T, di = m->di, H = m->H, P = m->P, N = m->N, G = m->G, cd = m->cd, E = m->E, hpg = m->H / m->G;
+    const int T = f->T, di = m->di, H = m->H, cd = m->cd, E = m->E;
     float *hist = (float *)state;                       /* [K-1, cd] */
     float *S = hist + (size_t)(m->K - 1) * cd;          /* [H, N, P] */
     float *zx = f->scratch;                             /* [T, E]   z | x B C | dt */
@@ -656,52 +799,20 @@ static void smx__mamba2_forward(const smx__op *op, void *state, const smx__fwd *
     /* [z | xBC | dt] = xn in_proj^T (+b) */
     smx__matmul(zx, f->x, m->w_in, m->b_in, T, op->d_in, E, f->nth);
     /* xBC = act(causal_conv1d(xBC)) */
-    smx__ssm_conv(zx + di, (size_t)E, xbc, (size_t)cd, T, cd, m->K, m->conv_wT, m->conv_b, hist, m->act, f->nth);
+    smx__ssm_conv(zx + di, (size_t)E, xbc, (size_t)cd, T, cd, m->K, m->conv_wT, m->conv_b, hist, m->act,
+                  smx__ssm_nth((double)T * cd * m->K * 4, f->nth));
     /* dt = clamp(softplus(dt + dt_bias), lo, hi) */
     for (t = 0; t < T; t++)
         for (h = 0; h < H; h++) {
             float v = smx__softplus(zx[(size_t)t * E + di + cd + h] + m->dt_bias[h]);
             dt[(size_t)t * H + h] = v < m->dt_lo ? m->dt_lo : v > m->dt_hi ? m->dt_hi : v;
         }
-    if (T == 1) {
-        SMX__OMP_FOR(f->nth)
-        for (h = 0; h < H; h++) {
-            int g = h / hpg;
-            smx__mamba2_head_step(m, h, S + (size_t)h * N * P, xbc + (size_t)h * P, dt[h], xbc + di + (size_t)g * N,
-                                  xbc + di + (size_t)(G + g) * N, y + (size_t)h * P);
-        }
-    } else {
-        const int Q = m->Q, Qe = SMX__MIN(Q, T), nch = (T + Q - 1) / Q;
-        float *Bc = y + (size_t)T * di;                 /* [G, T, N] */
-        float *Cc = Bc + (size_t)G * T * N;             /* [G, T, N] */
-        float *Gm = Cc + (size_t)G * T * N;             /* [nch, G, Qe, Qe] */
-        float *work = Gm + (size_t)nch * G * Qe * Qe;   /* per thread */
-        size_t wsz = smx__mamba2_thread_floats(m, Qe);
-        int cg;
-        for (t = 0; t < T; t++)
-            for (cg = 0; cg < G; cg++) {
-                memcpy(Bc + ((size_t)cg * T + t) * N, xbc + (size_t)t * cd + di + (size_t)cg * N, sizeof(float) * (size_t)N);
-                memcpy(Cc + ((size_t)cg * T + t) * N, xbc + (size_t)t * cd + di + (size_t)(G + cg) * N, sizeof(float) * (size_t)N);
-            }
-        /* Gm[c, g] = C B^T over the chunk (shared by the heads of group g) */
-        SMX__OMP_FOR_DYN(f->nth)
-        for (cg = 0; cg < nch * G; cg++) {
-            int c = cg / G, g = cg % G, t0 = c * Q, L = SMX__MIN(Q, T - t0);
-            const float *Cg = Cc + ((size_t)g * T + t0) * N, *Bg = Bc + ((size_t)g * T + t0) * N;
-            smx__matmul(Gm + ((size_t)c * G + g) * Qe * Qe, Cg, Bg, NULL, L, N, L, 1);
-        }
-        SMX__OMP_FOR_DYN(f->nth)
-        for (h = 0; h < H; h++) {
-            int g = h / hpg;
-            smx__mamba2_head_chunked(m, h, S + (size_t)h * N * P, T, xbc + (size_t)h * P, (size_t)cd, dt,
-                                     Bc + (size_t)g * T * N, Cc + (size_t)g * T * N, Gm + (size_t)g * Qe * Qe, (size_t)G * Qe * Qe, Qe,
-                                     y + (size_t)h * P, (size_t)di, work + (size_t)smx__tid() * wsz);
-        }
-    }
-    /* gated RMSNorm over the whole inner size: g = y act(z); y = w g / sqrt(mean(g^2) + eps) */
+    smx__mamba2_ssd(m, S, T, xbc, dt, y, y + (size_t)T * di, smx__ssm_nth((double)T * H * m->N * m->P * 2, f->nth));
+    /* gated RMSNorm over the whole inner size: g = y silu(z) (SiLU whatever hidden_act says);
+     * y = w g / sqrt(mean(g^2) + eps) */
     for (t = 0; t < T; t++) {
         float *yt = y + (size_t)t * di;
-        smx__ssm_gate(yt, zx + (size_t)t * E, di, m->act);
+        smx__ssm_gate(yt, zx + (size_t)t * E, di, SMX__ACT_SILU);
         smx__rmsnorm(yt, yt, m->nw, di, m->eps);
     }
     /* out = y out_proj^T (+b) */
@@ -761,9 +872,9 @@ static smx__op *smx__mamba2_load(smx__loader *ld, const smx__mamba2_cfg *c, cons
 }
 
 /* time_step_limit: [lo, hi] (hi may be {"__float__": "Infinity"}); default [0, inf). */
-static void smx__ssm_dt_limit(smx__loader *ld, float *lo, float *hi)
+static void smx__ssm_dt_limit(smx__loader *ld, const smx__jv *o, float *lo, float *hi)
 {
-    const smx__jv *v = smx__cfg_get(ld, NULL, "time_step_limit");
+    const smx__jv *v = smx__cfg_get(ld, o, "time_step_limit");
     double a = 0.0, b = HUGE_VAL;
     if (v && (v->type != SMX__J_ARR || v->n != 2 || !smx__jnum(smx__jat(v, 0), &a) || !smx__jnum(smx__jat(v, 1), &b) ||
               a != a || b != b)) {
@@ -794,9 +905,9 @@ static smx_status smx__build_mamba2(smx__loader *ld)
     c.chunk = smx__ci_pos(ld, NULL, "chunk_size", 256);
     c.bias = smx__cb(ld, NULL, "use_bias", 0);
     c.conv_bias = smx__cb(ld, NULL, "use_conv_bias", 1);
-    c.act = smx__ssm_act(ld, "hidden_act");
+    c.act = smx__ssm_act(ld, NULL, "hidden_act");
     c.eps = (float)smx__cf(ld, NULL, "layer_norm_epsilon", 1e-5);
-    smx__ssm_dt_limit(ld, &c.dt_lo, &c.dt_hi);
+    smx__ssm_dt_limit(ld, NULL, &c.dt_lo, &c.dt_hi);
     if (ld->st) return ld->st;
     c.d_inner = (int)(smx__cf(ld, NULL, "expand", 2.0) * c.d);
     smx__ssm_embed_head(ld, c.d, smx__cb(ld, NULL, "tie_word_embeddings", 0));
@@ -854,7 +965,7 @@ static void smx__moe_forward(const smx__op *op, void *state, const smx__fwd *f)
     float *we = (float *)(idx + T);             /* [T] its weight */
     int t, j, e;
     (void)state;
-    smx__matmul(lg, f->x, m->router, NULL, T, d, E, f->nth);
+    smx__matmul(lg, f->x, m->router, NULL, T, d, E, smx__ssm_nth((double)T * d * E, f->nth));
     for (t = 0; t < T; t++) {
         float *p = lg + (size_t)t * E, sum = 0.0f;
         smx__softmax(p, E);
@@ -989,7 +1100,7 @@ static smx_status smx__build_jamba(smx__loader *ld)
     d = smx__ci_pos(ld, NULL, "hidden_size", 0);
     L = smx__ci_pos(ld, NULL, "num_hidden_layers", 0);
     ff = smx__ci_pos(ld, NULL, "intermediate_size", 0);
-    act = smx__ssm_act(ld, "hidden_act");
+    act = smx__ssm_act(ld, NULL, "hidden_act");
     eps = (float)smx__cf(ld, NULL, "rms_norm_eps", 1e-6);
     ap = smx__ci_pos(ld, NULL, "attn_layer_period", 8);
     ao = smx__ci(ld, NULL, "attn_layer_offset", 4);
@@ -1020,7 +1131,7 @@ static smx_status smx__build_jamba(smx__loader *ld)
     ec.act = act;
     ec.renorm = 0;
     if (ld->st) return ld->st;
-    mc.dt_rank = smx__ssm_dt_rank(ld, "mamba_dt_rank", d);
+    mc.dt_rank = smx__ssm_dt_rank(ld, NULL, "mamba_dt_rank", d);
     mc.d_inner = (int)(smx__cf(ld, NULL, "mamba_expand", 2.0) * d);
     ld->m->max_ctx = smx__ci(ld, NULL, "max_position_embeddings", 0);
     smx__load_embed_head(ld, V, d, "model.embed_tokens.weight", "lm_head.weight", smx__cb(ld, NULL, "tie_word_embeddings", 0));
@@ -1069,7 +1180,7 @@ static smx_status smx__build_bamba(smx__loader *ld)
     d = smx__ci_pos(ld, NULL, "hidden_size", 0);
     L = smx__ci_pos(ld, NULL, "num_hidden_layers", 0);
     ff = smx__ci_pos(ld, NULL, "intermediate_size", 0);
-    act = smx__ssm_act(ld, "hidden_act");
+    act = smx__ssm_act(ld, NULL, "hidden_act");
     eps = (float)smx__cf(ld, NULL, "rms_norm_eps", 1e-5);
     mlp_bias = smx__cb(ld, NULL, "mlp_bias", 0);
     ai = smx__cfg_get(ld, NULL, "attn_layer_indices");
@@ -1129,3 +1240,69 @@ static smx_status smx__build_bamba(smx__loader *ld)
 }
 
 #define SMX__BUILD_BAMBA smx__build_bamba
+
+/* ===================================================================================== */
+/* Layer types of the hybrid-stack builder (model_type "seqmix")                         */
+/* ===================================================================================== */
+/* Each reads its settings from the layer's object o of config.json "layers", with the
+ * defaults of the corresponding transformers config. */
+
+/* {"type": "mamba", "state_size": 16, "expand": 2, "conv_kernel": 4, "time_step_rank": "auto",
+ *  "use_bias": false, "use_conv_bias": true, "hidden_act": "silu"} */
+static smx__op *smx__lt_mamba(smx__loader *ld, const smx__jv *o, int d, const char *prefix)
+{
+    smx__mamba_cfg c;
+    memset(&c, 0, sizeof c);
+    c.d = d;
+    c.d_state = smx__ci_pos(ld, o, "state_size", 16);
+    c.d_conv = smx__ci_pos(ld, o, "conv_kernel", 4);
+    c.bias = smx__cb(ld, o, "use_bias", 0);
+    c.conv_bias = smx__cb(ld, o, "use_conv_bias", 1);
+    c.act = smx__ssm_act(ld, o, "hidden_act");
+    c.dt_rank = smx__ssm_dt_rank(ld, o, "time_step_rank", d);
+    c.d_inner = (int)(smx__cf(ld, o, "expand", 2.0) * d);
+    return ld->st ? NULL : smx__mamba_load(ld, &c, prefix);
+}
+
+/* {"type": "mamba2", "num_heads": expand*d/head_dim, "head_dim": 64, "state_size": 128,
+ *  "n_groups": 1, "expand": 2, "conv_kernel": 4, "chunk_size": 256, "use_bias": false,
+ *  "use_conv_bias": true, "hidden_act": "silu", "layer_norm_epsilon": 1e-5,
+ *  "time_step_limit": [0, inf]} */
+static smx__op *smx__lt_mamba2(smx__loader *ld, const smx__jv *o, int d, const char *prefix)
+{
+    smx__mamba2_cfg c;
+    memset(&c, 0, sizeof c);
+    c.d = d;
+    c.d_inner = (int)(smx__cf(ld, o, "expand", 2.0) * d);
+    c.head_dim = smx__ci_pos(ld, o, "head_dim", 64);
+    c.n_heads = smx__ci_pos(ld, o, "num_heads", c.d_inner / (c.head_dim > 0 ? c.head_dim : 1));
+    c.d_state = smx__ci_pos(ld, o, "state_size", 128);
+    c.n_groups = smx__ci_pos(ld, o, "n_groups", 1);
+    c.d_conv = smx__ci_pos(ld, o, "conv_kernel", 4);
+    c.chunk = smx__ci_pos(ld, o, "chunk_size", 256);
+    c.bias = smx__cb(ld, o, "use_bias", 0);
+    c.conv_bias = smx__cb(ld, o, "use_conv_bias", 1);
+    c.act = smx__ssm_act(ld, o, "hidden_act");
+    c.eps = (float)smx__cf(ld, o, "layer_norm_epsilon", 1e-5);
+    smx__ssm_dt_limit(ld, o, &c.dt_lo, &c.dt_hi);
+    return ld->st ? NULL : smx__mamba2_load(ld, &c, prefix);
+}
+
+/* {"type": "moe", "intermediate_size": 2d, "num_experts": 8, "num_experts_per_tok": 2,
+ *  "activation": "silu", "norm_topk_prob": false}; tensors router.weight, experts.E.* */
+static smx__op *smx__lt_moe(smx__loader *ld, const smx__jv *o, int d, const char *prefix)
+{
+    smx__moe_cfg c;
+    memset(&c, 0, sizeof c);
+    c.d = d;
+    c.ff = smx__ci_pos(ld, o, "intermediate_size", 2 * d);
+    c.n_experts = smx__ci_pos(ld, o, "num_experts", 8);
+    c.top_k = smx__ci_pos(ld, o, "num_experts_per_tok", 2);
+    c.act = smx__ssm_act(ld, o, "activation");
+    c.renorm = smx__cb(ld, o, "norm_topk_prob", 0);
+    return ld->st ? NULL : smx__moe_load(ld, &c, prefix, "router");
+}
+
+#define SMX__LT_MAMBA smx__lt_mamba
+#define SMX__LT_MAMBA2 smx__lt_mamba2
+#define SMX__LT_MOE smx__lt_moe

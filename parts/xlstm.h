@@ -37,11 +37,42 @@
 /* ---- Small kernels ---- */
 
 /* y[M, N] (row stride ldy) = (beta ? y : 0) + A B, with A(i, k) = A[i * ais + k * aks] and B row-major
- * [K, N] with row stride ldb. Register tiles of 4 rows by 2 vectors of columns. */
+ * [K, N] with row stride ldb. Register tiles of 8 (AVX-512) or 4 rows by 2 vectors of columns. */
 static void smx__xl_gemm(float *y, size_t ldy, const float *A, size_t ais, size_t aks, const float *B, size_t ldb,
                          int M, int K, int N, int beta)
 {
     int i = 0, j, k, r;
+#if SMX__VW >= 16
+    /* with 32 vector registers: 8 rows by 2 vectors (16 accumulators) halve the reads of B */
+    for (; i + 8 <= M && N >= 2 * SMX__VW; i += 8) {
+        const float *a0 = A + (size_t)i * ais;
+        float *y0 = y + (size_t)i * ldy;
+        for (j = 0; j + 2 * SMX__VW <= N; j += 2 * SMX__VW) {
+            smx__vf c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
+#define SMX__XL_LD(cr0, cr1, rr) \
+            cr0 = beta ? smx__vld(y0 + (size_t)(rr) * ldy + j) : smx__vzero(); \
+            cr1 = beta ? smx__vld(y0 + (size_t)(rr) * ldy + j + SMX__VW) : smx__vzero()
+#define SMX__XL_FMA(cr0, cr1, rr) \
+            x = smx__vset1(ak[(size_t)(rr) * ais]); cr0 = smx__vfma(x, b0, cr0); cr1 = smx__vfma(x, b1, cr1)
+#define SMX__XL_ST(cr0, cr1, rr) \
+            smx__vst(y0 + (size_t)(rr) * ldy + j, cr0); smx__vst(y0 + (size_t)(rr) * ldy + j + SMX__VW, cr1)
+            SMX__XL_LD(c00, c01, 0); SMX__XL_LD(c10, c11, 1); SMX__XL_LD(c20, c21, 2); SMX__XL_LD(c30, c31, 3);
+            SMX__XL_LD(c40, c41, 4); SMX__XL_LD(c50, c51, 5); SMX__XL_LD(c60, c61, 6); SMX__XL_LD(c70, c71, 7);
+            for (k = 0; k < K; k++) {
+                const float *bk = B + (size_t)k * ldb + j, *ak = a0 + (size_t)k * aks;
+                smx__vf b0 = smx__vld(bk), b1 = smx__vld(bk + SMX__VW), x;
+                SMX__XL_FMA(c00, c01, 0); SMX__XL_FMA(c10, c11, 1); SMX__XL_FMA(c20, c21, 2); SMX__XL_FMA(c30, c31, 3);
+                SMX__XL_FMA(c40, c41, 4); SMX__XL_FMA(c50, c51, 5); SMX__XL_FMA(c60, c61, 6); SMX__XL_FMA(c70, c71, 7);
+            }
+            SMX__XL_ST(c00, c01, 0); SMX__XL_ST(c10, c11, 1); SMX__XL_ST(c20, c21, 2); SMX__XL_ST(c30, c31, 3);
+            SMX__XL_ST(c40, c41, 4); SMX__XL_ST(c50, c51, 5); SMX__XL_ST(c60, c61, 6); SMX__XL_ST(c70, c71, 7);
+#undef SMX__XL_LD
+#undef SMX__XL_FMA
+#undef SMX__XL_ST
+        }
+        if (j < N) smx__xl_gemm(y0 + j, ldy, a0, ais, aks, B + j, ldb, 8, K, N - j, beta);   /* column tail: 4-row tiles */
+    }
+#endif
     for (; i + 4 <= M; i += 4) {
         const float *a0 = A + (size_t)i * ais, *a1 = a0 + ais, *a2 = a1 + ais, *a3 = a2 + ais;
         float *y0 = y + (size_t)i * ldy, *y1 = y0 + ldy, *y2 = y1 + ldy, *y3 = y2 + ldy;
@@ -177,36 +208,53 @@ static void smx__xl_conv(float *y, const float *x, size_t ldx, float *hist, cons
 
 /* Block-diagonal projection (LinearHeadwiseExpand with equal widths): nb blocks of bs,
  *   y[t, j*bs + o] = sum_d x[t, j*bs + d] W[j, o, d] (+ bias[j*bs + o])
- * x, y have row strides ldx, ldy. tmp: 2 T bs floats (used for bs >= 16, T > 1). */
+ * x, y have row strides ldx, ldy. Wide blocks run the tiled matmul per block; narrow ones (the
+ * original mLSTM's 4x4 q/k/v blocks) a plain loop over rows. */
 static void smx__xl_headwise(float *y, size_t ldy, const float *x, size_t ldx, const float *W, const float *bias, int nb,
-                             int bs, int T, float *tmp, int nth)
+                             int bs, int T, int nth)
 {
     const int n = nb * bs;
-    if (T > 1 && bs >= 16) {    /* per block: gather the block's columns, tile matmul, scatter */
-        float *xt = tmp, *yt = tmp + (size_t)T * bs;
-        int j, t;
-        for (j = 0; j < nb; j++) {
-            for (t = 0; t < T; t++) memcpy(xt + (size_t)t * bs, x + (size_t)t * ldx + (size_t)j * bs, sizeof(float) * (size_t)bs);
-            smx__matmul(yt, xt, W + (size_t)j * bs * bs, bias ? bias + (size_t)j * bs : NULL, T, bs, bs, nth);
-            for (t = 0; t < T; t++) memcpy(y + (size_t)t * ldy + (size_t)j * bs, yt + (size_t)t * bs, sizeof(float) * (size_t)bs);
-        }
+    int t;
+    if (bs >= 16) {
+        int j;
+        for (j = 0; j < nb; j++)
+            smx__matmul_ld(y + (size_t)j * bs, ldy, x + (size_t)j * bs, ldx, W + (size_t)j * bs * bs, (size_t)bs,
+                           bias ? bias + (size_t)j * bs : NULL, T, bs, bs, nth);
         return;
     }
-    {
-        int t;
-        SMX__OMP_FOR(smx__xl_nth(T > 1 ? nth : 1, (double)T * n * bs))
-        for (t = 0; t < T; t++) {
-            const float *xr = x + (size_t)t * ldx;
-            float *yr = y + (size_t)t * ldy;
-            int r, d;
-            for (r = 0; r < n; r++) {
-                const float *xb = xr + (size_t)(r / bs) * bs, *w = W + (size_t)r * bs;
-                float s = bias ? bias[r] : 0.0f;
-                if (bs >= 16) s += smx__dot(xb, w, bs);
-                else for (d = 0; d < bs; d++) s += xb[d] * w[d];
-                yr[r] = s;
-            }
+    (void)nth;
+    SMX__OMP_FOR(smx__xl_nth(nth, (double)T * n * bs))
+    for (t = 0; t < T; t++) {
+        const float *xr = x + (size_t)t * ldx;
+        float *yr = y + (size_t)t * ldy;
+        int r, d;
+        for (r = 0; r < n; r++) {
+            const float *xb = xr + (size_t)(r / bs) * bs, *w = W + (size_t)r * bs;
+            float s = bias ? bias[r] : 0.0f;
+            for (d = 0; d < bs; d++) s += xb[d] * w[d];
+            yr[r] = s;
         }
+    }
+}
+
+/* Several matrix-vector products over one input in one parallel loop (decode):
+ *   y_p = W_p x + b_p   for p < np, W_p [N_p, K] */
+typedef struct smx__xl_mv {
+    const float *W, *b;
+    float *y;
+    int N;
+} smx__xl_mv;
+
+static void smx__xl_matvecs(const float *x, int K, const smx__xl_mv *p, int np, int nth)
+{
+    int total = 0, r, i;
+    for (i = 0; i < np; i++) total += p[i].N;
+    (void)nth;
+    SMX__OMP_FOR(smx__xl_nth(nth, (double)total * K))
+    for (r = 0; r < total; r++) {
+        int j = 0, rr = r;
+        while (rr >= p[j].N) rr -= p[j++].N;
+        p[j].y[rr] = smx__dot(x, p[j].W + (size_t)rr * K, K) + (p[j].b ? p[j].b[rr] : 0.0f);
     }
 }
 
@@ -417,12 +465,23 @@ static void smx__mlstm7_forward(const smx__op *op, void *state, const smx__fwd *
     const float qs = (float)(1.0 / sqrt((double)a->cell.dqk));
     size_t i, n;
     int t, hh;
-    smx__matmul(q, f->x, a->wq, a->bq, T, d, qk, f->nth);
-    smx__matmul(k, f->x, a->wk, a->bk, T, d, qk, f->nth);
-    smx__matmul(v, f->x, a->wv, a->bv, T, d, vd, f->nth);
-    smx__matmul(o, f->x, a->wo, a->bo, T, d, vd, f->nth);
-    smx__matmul(ig, f->x, a->wi, a->bi, T, d, nh, f->nth);
-    smx__matmul(fg, f->x, a->wf, a->bf, T, d, nh, f->nth);
+    if (T == 1) {   /* decode: the six projections in one pass over their rows */
+        smx__xl_mv p[6];
+        p[0].W = a->wq; p[0].b = a->bq; p[0].y = q; p[0].N = qk;
+        p[1].W = a->wk; p[1].b = a->bk; p[1].y = k; p[1].N = qk;
+        p[2].W = a->wv; p[2].b = a->bv; p[2].y = v; p[2].N = vd;
+        p[3].W = a->wo; p[3].b = a->bo; p[3].y = o; p[3].N = vd;
+        p[4].W = a->wi; p[4].b = a->bi; p[4].y = ig; p[4].N = nh;
+        p[5].W = a->wf; p[5].b = a->bf; p[5].y = fg; p[5].N = nh;
+        smx__xl_matvecs(f->x, d, p, 6, f->nth);
+    } else {
+        smx__matmul(q, f->x, a->wq, a->bq, T, d, qk, f->nth);
+        smx__matmul(k, f->x, a->wk, a->bk, T, d, qk, f->nth);
+        smx__matmul(v, f->x, a->wv, a->bv, T, d, vd, f->nth);
+        smx__matmul(o, f->x, a->wo, a->bo, T, d, vd, f->nth);
+        smx__matmul(ig, f->x, a->wi, a->bi, T, d, nh, f->nth);
+        smx__matmul(fg, f->x, a->wf, a->bf, T, d, nh, f->nth);
+    }
     /* gate soft cap: cap tanh(x / cap) */
     if (a->cap > 0.0f)
         for (i = 0, n = (size_t)T * nh; i < n; i++) {
@@ -581,7 +640,7 @@ static size_t smx__mlstm_lm_scratch(const smx__op *op, int T, int n_ctx, int nth
 {
     const smx__mlstm_lm *a = (const smx__mlstm_lm *)op;
     (void)n_ctx;
-    return (size_t)T * (7 * (size_t)a->inner + 2 * (size_t)a->cell.nh) + 2 * (size_t)T * a->bs + smx__mcell_scratch(&a->cell, T, nth);
+    return (size_t)T * (7 * (size_t)a->inner + 2 * (size_t)a->cell.nh) + smx__mcell_scratch(&a->cell, T, nth);
 }
 
 static void smx__mlstm_lm_forward(const smx__op *op, void *state, const smx__fwd *f)
@@ -596,15 +655,14 @@ static void smx__mlstm_lm_forward(const smx__op *op, void *state, const smx__fwd
     float *hb = qkv + (size_t)T * 3 * I;            /* [T, I] */
     float *ig = hb + (size_t)T * I;                 /* [T, nh] */
     float *fg = ig + (size_t)T * nh;                /* [T, nh] */
-    float *tmp = fg + (size_t)T * nh;               /* [2, T, bs] */
-    float *cs = tmp + 2 * (size_t)T * a->bs;        /* cell scratch */
+    float *cs = fg + (size_t)T * nh;                /* cell scratch */
     const float ks = (float)sqrt((double)dh);
     int t, hh, j;
     smx__matmul(up, f->x, a->wup, a->bup, T, d, 2 * I, f->nth);
     smx__xl_conv(xc, up, (size_t)2 * I, hist, a->cwT, a->cb, T, I, a->K, f->nth);
-    smx__xl_headwise(qkv, (size_t)3 * I, xc, (size_t)I, a->wq, a->bq, nb, a->bs, T, tmp, f->nth);
-    smx__xl_headwise(qkv + I, (size_t)3 * I, xc, (size_t)I, a->wk, a->bk, nb, a->bs, T, tmp, f->nth);
-    smx__xl_headwise(qkv + 2 * I, (size_t)3 * I, up, (size_t)2 * I, a->wv, a->bv, nb, a->bs, T, tmp, f->nth);
+    smx__xl_headwise(qkv, (size_t)3 * I, xc, (size_t)I, a->wq, a->bq, nb, a->bs, T, f->nth);
+    smx__xl_headwise(qkv + I, (size_t)3 * I, xc, (size_t)I, a->wk, a->bk, nb, a->bs, T, f->nth);
+    smx__xl_headwise(qkv + 2 * I, (size_t)3 * I, up, (size_t)2 * I, a->wv, a->bv, nb, a->bs, T, f->nth);
     smx__matmul(ig, qkv, a->wi, a->bi, T, 3 * I, nh, f->nth);
     smx__matmul(fg, qkv, a->wf, a->bf, T, 3 * I, nh, f->nth);
     /* keys scaled by 1/sqrt(dh) (after the gates, which read them unscaled) */
@@ -700,7 +758,7 @@ typedef struct smx__slstm {
     int nh, dh, K, lstm;                    /* lstm: the plain-LSTM cell variant (function "lstm") */
     const float *cwT, *cb;                  /* conv [K][E] (transposed), [E] */
     const float *wg[4];                     /* input weights of gates i, f, z, o: [nh, dh, dh] */
-    const float *R;                         /* [nh][4*dh][dh]: head h, row (g, j), column i */
+    const float *R;                         /* blocked [nh][dh/JB][dh(in)][4][JB]: head, channel block, input, gate, channel */
     const float *bias;                      /* [4][E] gate-major */
     const float *gnw;                       /* [E] 1 + w, or NULL */
 } smx__slstm;
@@ -714,40 +772,64 @@ static size_t smx__slstm_state(const smx__op *op, int n_ctx)
 
 static size_t smx__slstm_scratch(const smx__op *op, int T, int n_ctx, int nth)
 {
-    const smx__slstm *s = (const smx__slstm *)op;
     (void)n_ctx; (void)nth;
-    return (size_t)T * 6 * op->d_in + 2 * (size_t)T * s->dh;
+    return (size_t)T * 6 * op->d_in;
+}
+
+#define SMX__SL_JB (2 * SMX__VW)   /* channels per block of the recurrent kernel */
+
+/* Ry for one channel block of one head, all four gates: acc[g][jj] = sum_i y[i] Rb[i][g][jj], from the
+ * block's slice Rb [dh][4][JB] of the blocked recurrent kernel (one contiguous stream). */
+static void smx__slstm_ry(float *acc, const float *y, const float *Rb, int dh)
+{
+    smx__vf a0 = smx__vzero(), a1 = smx__vzero(), b0 = smx__vzero(), b1 = smx__vzero();
+    smx__vf c0 = smx__vzero(), c1 = smx__vzero(), d0 = smx__vzero(), d1 = smx__vzero();
+    const float *r = Rb;
+    int i;
+    for (i = 0; i < dh; i++, r += 8 * SMX__VW) {
+        smx__vf x = smx__vset1(y[i]);
+        a0 = smx__vfma(x, smx__vld(r), a0); a1 = smx__vfma(x, smx__vld(r + SMX__VW), a1);
+        b0 = smx__vfma(x, smx__vld(r + 2 * SMX__VW), b0); b1 = smx__vfma(x, smx__vld(r + 3 * SMX__VW), b1);
+        c0 = smx__vfma(x, smx__vld(r + 4 * SMX__VW), c0); c1 = smx__vfma(x, smx__vld(r + 5 * SMX__VW), c1);
+        d0 = smx__vfma(x, smx__vld(r + 6 * SMX__VW), d0); d1 = smx__vfma(x, smx__vld(r + 7 * SMX__VW), d1);
+    }
+    smx__vst(acc, a0); smx__vst(acc + SMX__VW, a1);
+    smx__vst(acc + 2 * SMX__VW, b0); smx__vst(acc + 3 * SMX__VW, b1);
+    smx__vst(acc + 4 * SMX__VW, c0); smx__vst(acc + 5 * SMX__VW, c1);
+    smx__vst(acc + 6 * SMX__VW, d0); smx__vst(acc + 7 * SMX__VW, d1);
 }
 
 /* One time step of the cell for every head: pre [4][E] input pre-activations (bias included),
- * yprev [E] the previous output, ynew [E]; c, n, m updated in place. */
+ * yprev [E] the previous output, ynew [E]; c, n, m updated in place. Tasks are (head, channel
+ * block); each computes its channels' four gates and their pointwise update. */
 static void smx__slstm_cell(const smx__slstm *s, const float *pre, const float *yprev, float *ynew, float *c, float *n,
                             float *m, int nth)
 {
-    const int E = s->base.d_in, dh = s->dh, JB = 16, nj = (dh + JB - 1) / JB;
+    const int E = s->base.d_in, dh = s->dh, JB = SMX__SL_JB, nj = (dh + JB - 1) / JB;
     int allzero = 1, task, e;
     (void)nth;
     for (e = 0; e < E && allzero; e++) allzero = n[e] == 0.0f;
     SMX__OMP_FOR(smx__xl_nth(nth, 4.0 * E * dh))
     for (task = 0; task < s->nh * nj; task++) {
         const int h = task / nj, j0 = (task % nj) * JB, j1 = SMX__MIN(dh, j0 + JB);
-        const float *yh = yprev + (size_t)h * dh, *Rh = s->R + (size_t)h * 4 * dh * dh;
+        float acc[4 * SMX__SL_JB];  /* [4 gates][JB channels] */
         int j;
+        smx__slstm_ry(acc, yprev + (size_t)h * dh, s->R + (size_t)task * dh * 4 * JB, dh);
         for (j = j0; j < j1; j++) {
             const size_t ch = (size_t)h * dh + j;
             /* raw_g = pre_g + R_g y_{t-1} */
-            float ri = pre[ch] + smx__dot(yh, Rh + (size_t)j * dh, dh);
-            float rf = pre[E + ch] + smx__dot(yh, Rh + (size_t)(dh + j) * dh, dh);
-            float rz = pre[2 * (size_t)E + ch] + smx__dot(yh, Rh + (size_t)(2 * dh + j) * dh, dh);
-            float ro = pre[3 * (size_t)E + ch] + smx__dot(yh, Rh + (size_t)(3 * dh + j) * dh, dh);
+            const float ri = pre[ch] + acc[j - j0], rf = pre[E + ch] + acc[JB + j - j0];
+            const float rz = pre[2 * (size_t)E + ch] + acc[2 * JB + j - j0], ro = pre[3 * (size_t)E + ch] + acc[3 * JB + j - j0];
             if (s->lstm) {
                 /* c = sigmoid(f) c + sigmoid(i) tanh(z);  y = sigmoid(o) tanh(c) */
                 c[ch] = smx__sigmoid(rf) * c[ch] + smx__sigmoid(ri) * tanhf(rz);
                 ynew[ch] = smx__sigmoid(ro) * tanhf(c[ch]);
             } else {
-                /* exponential gating with the stabiliser m */
-                float lfm = m[ch] + smx__logsigmoid(rf), mn = allzero ? ri : SMX__MAX(ri, lfm);
-                float ia = SMX__MIN(expf(ri - mn), 1.0f), fa = SMX__MIN(expf(lfm - mn), 1.0f);
+                /* m' = max(ri, m + logsigmoid(rf)) (ri alone when every n is 0); i = min(exp(ri - m'), 1),
+                 * f = min(exp(m + logsigmoid(rf) - m'), 1): one of the two is exp(0) = 1 */
+                float lfm = m[ch] + smx__logsigmoid(rf), mn, ia, fa;
+                if (allzero || ri >= lfm) { mn = ri; ia = 1.0f; fa = SMX__MIN(expf(lfm - ri), 1.0f); }
+                else { mn = lfm; ia = expf(ri - lfm); fa = 1.0f; }
                 c[ch] = fa * c[ch] + ia * tanhf(rz);
                 n[ch] = fa * n[ch] + ia;
                 m[ch] = mn;
@@ -767,7 +849,6 @@ static void smx__slstm_forward(const smx__op *op, void *state, const smx__fwd *f
     float *xc = f->scratch;                                     /* [T, E] */
     float *pre = xc + (size_t)T * E;                            /* [T, 4, E] */
     float *hout = pre + (size_t)T * 4 * E;                      /* [T, E] cell outputs */
-    float *tmp = hout + (size_t)T * E;                          /* [2, T, dh] */
     const float *xin = f->x;
     int t, g, hh;
     if (s->K > 0) {
@@ -786,7 +867,7 @@ static void smx__slstm_forward(const smx__op *op, void *state, const smx__fwd *f
     } else {
         for (g = 0; g < 4; g++)
             smx__xl_headwise(pre + (size_t)g * E, (size_t)4 * E, g < 2 ? xin : f->x, (size_t)E, s->wg[g], s->bias + (size_t)g * E,
-                             nh, dh, T, tmp, f->nth);
+                             nh, dh, T, f->nth);
     }
     /* the recurrence, one step at a time */
     for (t = 0; t < T; t++)
@@ -809,7 +890,8 @@ typedef struct smx__slstm_cfg {
 
 /* prefix e.g. "xlstm_block_stack.blocks.1.xlstm.". The cell's stored recurrent kernel and bias are
  * in the layout of the backend that saved them (cuda_layout: [nh, dh(in), 4 dh(out)] and (h, g, j);
- * vanilla: [nh, 4 dh(out), dh(in)] and (g, h, j)); both become the vanilla layout. */
+ * vanilla: [nh, 4 dh(out), dh(in)] and (g, h, j)); they become a channel-blocked kernel that the
+ * step streams contiguously, and a gate-major bias. */
 static smx__op *smx__slstm_load(smx__loader *ld, const smx__slstm_cfg *c, const char *prefix)
 {
     smx__slstm *s;
@@ -828,22 +910,30 @@ static smx__op *smx__slstm_load(smx__loader *ld, const smx__slstm_cfg *c, const 
         s->cb = SMX__W1(ld, E, "%sconv1d.conv.bias", prefix);
     }
     for (g = 0; g < 4; g++) s->wg[g] = SMX__W3(ld, nh, dh, dh, "%s%s.weight", prefix, gate_names[g]);
-    if (c->cuda_layout) {
-        const float *Rc = SMX__W3(ld, nh, dh, 4 * dh, "%sslstm_cell._recurrent_kernel_", prefix);
-        const float *bc = SMX__W1(ld, 4 * E, "%sslstm_cell._bias_", prefix);
-        float *R = smx__ld_alloc(ld, (size_t)4 * E * dh), *b = smx__ld_alloc(ld, (size_t)4 * E);
-        int h, i, o;
+    {
+        /* Rext(h, i, g, j): cuda stores [nh, dh(in), 4 dh(out)], vanilla [nh, 4 dh(out), dh(in)]; the step
+         * reads it blocked by channels, Rb[h][j / JB][i][g][j % JB] (zero-padded to whole blocks) */
+        const int JB = SMX__SL_JB, nj = (dh + JB - 1) / JB;
+        const float *Rs = c->cuda_layout ? SMX__W3(ld, nh, dh, 4 * dh, "%sslstm_cell._recurrent_kernel_", prefix)
+                                         : SMX__W3(ld, nh, 4 * dh, dh, "%sslstm_cell._recurrent_kernel_", prefix);
+        const float *bs = SMX__W1(ld, 4 * E, "%sslstm_cell._bias_", prefix);
+        float *R = smx__ld_alloc(ld, (size_t)nh * nj * dh * 4 * JB), *b = smx__ld_alloc(ld, (size_t)4 * E);
+        int h, i, j;
         if (ld->st) return NULL;
         for (h = 0; h < nh; h++)
             for (i = 0; i < dh; i++)
-                for (o = 0; o < 4 * dh; o++) R[((size_t)h * 4 * dh + o) * dh + i] = Rc[((size_t)h * dh + i) * 4 * dh + o];
+                for (g = 0; g < 4; g++)
+                    for (j = 0; j < dh; j++) {
+                        size_t o = (size_t)g * dh + j;
+                        R[(((size_t)h * nj + j / JB) * dh + i) * 4 * JB + (size_t)g * JB + j % JB] =
+                            c->cuda_layout ? Rs[((size_t)h * dh + i) * 4 * dh + o] : Rs[((size_t)h * 4 * dh + o) * dh + i];
+                    }
+        /* bias: cuda (h, g, j), vanilla (g, h, j); used gate-major */
         for (h = 0; h < nh; h++)
             for (g = 0; g < 4; g++)
-                for (i = 0; i < dh; i++) b[(size_t)g * E + (size_t)h * dh + i] = bc[((size_t)h * 4 + g) * dh + i];
+                for (j = 0; j < dh; j++)
+                    b[(size_t)g * E + (size_t)h * dh + j] = c->cuda_layout ? bs[((size_t)h * 4 + g) * dh + j] : bs[((size_t)g * nh + h) * dh + j];
         s->R = R; s->bias = b;
-    } else {
-        s->R = SMX__W3(ld, nh, 4 * dh, dh, "%sslstm_cell._recurrent_kernel_", prefix);
-        s->bias = SMX__W1(ld, 4 * E, "%sslstm_cell._bias_", prefix);
     }
     if (c->gn_weight) s->gnw = smx__xl_one_plus(ld, SMX__W1(ld, E, "%sgroup_norm.weight", prefix), E);
     return ld->st ? NULL : &s->base;
@@ -909,7 +999,12 @@ static smx_status smx__build_xlstm(smx__loader *ld)
     mc.vd = (int)(d * vf);
     ff = (int)(smx__xl_floordiv(d * pf + mult - 1, (double)mult) * mult);
     smx__ld_check(ld, ff > 0, SMX_E_RANGE, "config.json: ffn_proj_factor %g gives an empty feed-forward layer", pf);
-    smx__load_embed_head(ld, V, d, "backbone.embeddings.weight", "lm_head.weight", tied);
+    {   /* a tied checkpoint that kept only lm_head.weight */
+        int64_t sh[8];
+        int only_head = smx__cb(ld, NULL, "tie_word_embeddings", 0) && smx__tensor_shape(ld, sh, "backbone.embeddings.weight") < 0 &&
+                        smx__tensor_shape(ld, sh, "lm_head.weight") == 2;
+        smx__load_embed_head(ld, V, d, only_head ? "lm_head.weight" : "backbone.embeddings.weight", "lm_head.weight", tied || only_head);
+    }
     for (l = 0; l < L && !ld->st; l++) {
         const float *nw, *nb = NULL;
         snprintf(p, sizeof p, "backbone.blocks.%d.", l);
@@ -1063,7 +1158,11 @@ static smx_status smx__build_xlstm_lm(smx__loader *ld)
         }
     }
     if (ld->st) return ld->st;
-    smx__load_embed_head(ld, V, E, "token_embedding.weight", "lm_head.weight", tied);
+    {   /* a tied checkpoint may keep only one of the two names (safetensors keeps the first in sort order) */
+        int64_t sh[8];
+        int only_head = tied && smx__tensor_shape(ld, sh, "token_embedding.weight") < 0 && smx__tensor_shape(ld, sh, "lm_head.weight") == 2;
+        smx__load_embed_head(ld, V, E, only_head ? "lm_head.weight" : "token_embedding.weight", "lm_head.weight", tied);
+    }
     for (b = 0; b < nb && !ld->st; b++) {
         const float *nw;
         snprintf(p, sizeof p, "xlstm_block_stack.blocks.%d.", b);

@@ -125,6 +125,21 @@ static void test_diffusion(void)
         o.callback = NULL;
     }
 
+    /* mask tokens in the prompt: the reference treats them as candidates too, so in the end as
+     * many positions stay masked as the prompt had masks (each fill of one leaves a block
+     * position open); the fast paths leave the prompt alone */
+    {
+        int32_t pm[8];
+        memcpy(pm, pr, sizeof pm);
+        pm[2] = 39; pm[5] = 39;
+        CHECK(t_diff_run(m, pm, np, &o, b, &st2, &err) == SMX_OK, "prompt with masks: %s", err.msg);
+        for (i = 0, n = 0; i < np + 24; i++) n += b[i] == 39;
+        CHECK(n == 2, "prompt with 2 masks: %d masked positions left, want 2", n);
+        f = o; f.prefix_cache = SMX_CACHE_PREFIX;
+        CHECK(t_diff_run(m, pm, np, &f, b, &st2, &err) == SMX_OK && b[2] == 39 && b[5] == 39, "fast path with prompt masks: %s",
+              err.msg);
+    }
+
     /* threshold above 1 never fires: the fast sampler runs the exact schedule */
     f = o;
     f.threshold = 2.0f;

@@ -173,7 +173,8 @@ done:
 
 /* Copy the tensors of src/model.safetensors into dst (with config text cfg), transformed:
  * mode 0: the 7B form's single weights concatenated into the fused ones;
- * mode 1: the sLSTM cell's vanilla-layout recurrent kernel and bias into the cuda layout. */
+ * mode 1: the sLSTM cell's vanilla-layout recurrent kernel and bias into the cuda layout;
+ * mode 2: the (tied) token embedding saved under the head's name only. */
 static int t_xl_rewrite(const char *src, const char *dst, const char *cfg, int mode)
 {
     smx__tensors ts;
@@ -239,6 +240,8 @@ static int t_xl_rewrite(const char *src, const char *dst, const char *cfg, int m
                 o->shape[0] = (int64_t)rows;
                 o->data = buf;
             }
+        } else if (mode == 2 && !strcmp(nm, "token_embedding.weight")) {
+            o->name = "lm_head.weight";
         } else if (mode == 1 && strstr(nm, "_recurrent_kernel_")) {
             int64_t nh = en->shape[0], o4 = en->shape[1], dh = en->shape[2], h, r, c;
             const float *R = (const float *)(const void *)en->data;
@@ -331,6 +334,72 @@ done:
     free(cfg); free(cfg2);
 }
 
+/* Other options of the original form: no sLSTM conv, the plain-LSTM cell, conv kernel 1, rounding
+ * down, swish FFN, biases, no post-blocks norm, all-sLSTM; prefill vs steps and a split prefill. */
+static void t_xl_variants(void)
+{
+    static const char *cfgs[] = {
+        "{\"model_type\":\"xlstm_lm\",\"vocab_size\":40,\"embedding_dim\":32,\"num_blocks\":3,\"slstm_at\":[0,2],\"bias\":true,"
+        "\"add_post_blocks_norm\":false,\"mlstm_block\":{\"mlstm\":{\"proj_factor\":1.5,\"round_proj_up_dim_up\":false,"
+        "\"round_proj_up_to_multiple_of\":16,\"conv1d_kernel_size\":1,\"qkv_proj_blocksize\":2,\"num_heads\":3}},"
+        "\"slstm_block\":{\"slstm\":{\"num_heads\":2,\"conv1d_kernel_size\":0,\"backend\":\"vanilla\"},"
+        "\"feedforward\":{\"proj_factor\":2.0,\"act_fn\":\"swish\",\"bias\":true}}}",
+        "{\"model_type\":\"xlstm_lm\",\"vocab_size\":40,\"embedding_dim\":32,\"num_blocks\":2,\"mlstm_block\":null,"
+        "\"slstm_block\":{\"slstm\":{\"num_heads\":1,\"conv1d_kernel_size\":3,\"backend\":\"cuda\",\"function\":\"lstm\"},"
+        "\"feedforward\":null}}",
+        "{\"model_type\":\"xlstm_lm\",\"vocab_size\":40,\"embedding_dim\":32,\"num_blocks\":2,\"_block_map\":\"1,0\","
+        "\"mlstm_block\":{},\"slstm_block\":{\"slstm\":{\"backend\":\"vanilla\"}}}",
+    };
+    static const char *pats[] = { "SFXSF", "SS", "SFX" };
+    int k;
+    for (k = 0; k < 3; k++) {
+        smx_model *m = NULL;
+        smx_model_info info;
+        smx_error e;
+        int32_t ids[45];
+        float *a, *b, *c;
+        int V;
+        if (smx_model_from_config(cfgs[k], 50 + k, &m, &e)) { CHECK(0, "xlstm_lm variant %d: %s", k, e.msg); continue; }
+        smx_model_get_info(m, &info);
+        CHECK(!strcmp(info.pattern, pats[k]), "xlstm_lm variant %d pattern %s (expected %s)", k, info.pattern, pats[k]);
+        V = smx_model_vocab(m);
+        t_xl_ids(ids, 45, V, 70 + k);
+        a = t_xl_run(m, ids, 45, 0, 0, 0);
+        b = t_xl_run(m, ids, 45, 1, 0, 0);
+        c = t_xl_run(m, ids, 45, 2, 17, 0);
+        if (a && b && c) {
+            CHECK(t_maxdiff(a, b, (size_t)45 * V) < 1e-3, "xlstm_lm variant %d prefill vs step: %g", k, t_maxdiff(a, b, (size_t)45 * V));
+            CHECK(t_maxdiff(a, c, (size_t)45 * V) < 2e-4, "xlstm_lm variant %d split prefill: %g", k, t_maxdiff(a, c, (size_t)45 * V));
+        }
+        free(a); free(b); free(c);
+        smx_model_free(m);
+    }
+}
+
+/* A tied original-form LM whose checkpoint kept only lm_head.weight loads with it as the embedding. */
+static void t_xl_tied_head_only(void)
+{
+    char cfg[2048], d0[512], d1[512], *tied;
+    smx_model *m = NULL, *m2 = NULL;
+    smx_error e;
+    int32_t ids[24];
+    float *a, *b;
+    snprintf(cfg, sizeof cfg, t_xl_cfg_lm, "vanilla", "");
+    tied = t_replace(cfg, "\"tie_weights\":false", "\"tie_weights\":true");
+    snprintf(d0, sizeof d0, "%s", t_tmpdir("xlstm_lm_tied"));
+    snprintf(d1, sizeof d1, "%s", t_tmpdir("xlstm_lm_tied_head"));
+    if (smx_model_from_config(tied, 41, &m, &e) || smx_model_save(m, d0, &e)) { CHECK(0, "tied xlstm_lm: %s", e.msg); goto done; }
+    if (!t_xl_rewrite(d0, d1, tied, 2) || smx_model_load(d1, &m2, &e)) { CHECK(0, "tied xlstm_lm, head name only: %s", e.msg); goto done; }
+    t_xl_ids(ids, 24, smx_model_vocab(m), 8);
+    a = t_xl_run(m, ids, 24, 0, 0, 0);
+    b = t_xl_run(m2, ids, 24, 0, 0, 0);
+    if (a && b) CHECK(memcmp(a, b, sizeof(float) * 24 * (size_t)smx_model_vocab(m)) == 0, "tied xlstm_lm from lm_head.weight alone");
+    free(a); free(b);
+done:
+    smx_model_free(m); smx_model_free(m2);
+    free(tied);
+}
+
 static void t_xl_config_errors(void)
 {
     static const struct { const char *cfg; smx_status st; const char *needle; } cases[] = {
@@ -367,5 +436,7 @@ static void test_xlstm(void)
     if ((m = t_xl_model(t_xl_cfg_lm, "vanilla", "", 32)) != NULL) { t_xl_state_roundtrip(m, "xlstm_lm"); smx_model_free(m); }
     t_xl_fused_layout();
     t_xl_cuda_layout();
+    t_xl_tied_head_only();
+    t_xl_variants();
     t_xl_config_errors();
 }

@@ -45,6 +45,7 @@ static void t_fill(float *x, size_t n, uint64_t seed, float scale)
 #include "t_xlstm.c"
 #include "t_liquid.c"
 #include "t_diffusion.c"
+#include "t_models.c"
 
 int main(int argc, char **argv)
 {
@@ -55,6 +56,7 @@ int main(int argc, char **argv)
     if (!only || !strcmp(only, "xlstm")) test_xlstm();
     if (!only || !strcmp(only, "liquid")) test_liquid();
     if (!only || !strcmp(only, "diffusion")) test_diffusion();
+    if (!only || !strcmp(only, "models")) test_models();
     printf("%d passed, %d failed, %d skipped\n", g_pass, g_fail, g_skip);
     return g_fail ? 1 : 0;
 }

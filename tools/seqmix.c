@@ -13,6 +13,7 @@
 #include "conform.c"
 #include "cli_bench.c"
 #include "cli_sweep.c"
+#include "cli_text.c"
 
 static int has_help(int argc, char **argv)
 {
@@ -124,20 +125,22 @@ static int cmd_generate(int argc, char **argv)
     smx_sampler sp;
     smx_rng rng;
     smx_error err;
-    const char *ids_s = flag(argc, argv, "--ids"), *v;
+    const char *ids_s = flag(argc, argv, "--ids"), *prompt = flag(argc, argv, "--prompt"), *v;
     int32_t ids[4096];
-    int n_ids, n_gen = 32, V, i, rc = 0;
+    int n_ids, n_gen = 32, V, i, rc = 0, bytes;
     float *lg;
     void *work;
     double t0, t1, t2;
-    if (has_help(argc, argv) || argc < 1 || !ids_s) {
-        puts("usage: seqmix generate DIR --ids 1,2,3 [-n 32] [--temp 0] [--top-k 0] [--top-p 1] [--seed 0] [--threads N]\n\n"
-             "Prefills the prompt ids, then samples n tokens (greedy at temperature 0) and prints\n"
-             "the ids and the prefill and decode speed.");
-        return (argc < 1 || !ids_s) && !has_help(argc, argv) ? 2 : 0;
+    if (has_help(argc, argv) || argc < 1 || (!ids_s && !prompt)) {
+        puts("usage: seqmix generate DIR (--ids 1,2,3 | --prompt TEXT) [-n 32] [--temp 0] [--top-k 0] [--top-p 1] [--seed 0]\n"
+             "                       [--threads N]\n\n"
+             "Prefills the prompt, then samples n tokens (greedy at temperature 0) and prints them and the\n"
+             "prefill and decode speed. Byte-level models (vocabulary 256) take --prompt TEXT and print text;\n"
+             "other models print the ids.");
+        return (argc < 1 || (!ids_s && !prompt)) && !has_help(argc, argv) ? 2 : 0;
     }
-    n_ids = parse_ids(ids_s, ids, 4096);
-    if (n_ids <= 0) { fprintf(stderr, "seqmix: --ids must be a comma-separated list of integers\n"); return 2; }
+    n_ids = ids_s ? parse_ids(ids_s, ids, 4096) : smx_text_encode(prompt, ids, 4096);
+    if (n_ids <= 0) { fprintf(stderr, "seqmix: --ids must be a comma-separated list of integers, --prompt non-empty\n"); return 2; }
     if ((v = flag(argc, argv, "-n"))) n_gen = atoi(v);
     memset(&sp, 0, sizeof sp);
     sp.temperature = (v = flag(argc, argv, "--temp")) ? (float)atof(v) : 0.0f;
@@ -150,14 +153,32 @@ static int cmd_generate(int argc, char **argv)
     if (load_or_report(argv[0], &m)) return 2;
     if (smx_session_new(m, &so, &s, &err)) { fprintf(stderr, "seqmix: %s\n", err.msg); smx_model_free(m); return 2; }
     V = smx_model_vocab(m);
+    {
+        smx_model_info in;
+        smx_model_get_info(m, &in);
+        if (!in.causal) {
+            fprintf(stderr, "seqmix: %s is a masked-diffusion (bidirectional) model: use seqmix diffuse\n", argv[0]);
+            smx_session_free(s); smx_model_free(m);
+            return 2;
+        }
+    }
+    bytes = smx_text_is_bytes(m);
+    if (prompt && !ids_s && !bytes) {
+        fprintf(stderr, "seqmix: --prompt needs a byte-level model (vocabulary 256); give --ids\n");
+        smx_session_free(s); smx_model_free(m);
+        return 2;
+    }
     lg = (float *)malloc(sizeof(float) * (size_t)V);
     work = malloc((sizeof(float) + sizeof(int)) * (size_t)V);
     t0 = smx_now();
     if (smx_session_prefill(s, ids, n_ids, lg, 0)) { fprintf(stderr, "seqmix: %s\n", smx_session_error(s)); rc = 2; goto out; }
     t1 = smx_now();
+    if (bytes)
+        for (i = 0; i < n_ids; i++) smx_text_put(stdout, ids[i], smx_model_mask_token(m), '_');
     for (i = 0; i < n_gen; i++) {
         int32_t next = smx_sample(lg, V, &sp, &rng, work);
-        printf("%s%d", i ? "," : "", next);
+        if (bytes) smx_text_put(stdout, next, smx_model_mask_token(m), '_');
+        else printf("%s%d", i ? "," : "", next);
         fflush(stdout);
         if (i + 1 < n_gen && smx_session_step(s, next, lg)) { fprintf(stderr, "\nseqmix: %s\n", smx_session_error(s)); rc = 2; goto out; }
     }
@@ -177,7 +198,8 @@ static void usage(void)
     puts("usage: seqmix COMMAND [ARGS]   (seqmix COMMAND --help for details)\n\n"
          "  info DIR            architecture, layers, parameters, state and KV bytes\n"
          "  conform DIR         check a golden case (config + weights + golden.safetensors)\n"
-         "  generate DIR        autoregressive generation from token ids\n"
+         "  generate DIR        autoregressive generation from token ids or text (byte-level models)\n"
+         "  eval DIR --text F   bits per byte and perplexity of a byte-level model on a text file\n"
          "  bench               scan layers vs attention over sequence length (table, CSV, SVG)\n"
          "  bench-kernels       matmul speed vs this machine's bandwidth and FMA peak");
 }
@@ -188,6 +210,7 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "info")) return cmd_info(argc - 2, argv + 2);
     if (!strcmp(argv[1], "conform")) return cmd_conform(argc - 2, argv + 2);
     if (!strcmp(argv[1], "generate")) return cmd_generate(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "eval")) return cmd_eval(argc - 2, argv + 2);
     if (!strcmp(argv[1], "bench-kernels")) return cmd_bench_kernels(argc - 2, argv + 2);
     if (!strcmp(argv[1], "bench")) return cmd_bench(argc - 2, argv + 2);
     fprintf(stderr, "seqmix: unknown command '%s'\n", argv[1]);

@@ -16,9 +16,11 @@ Steps
   1. once, on a machine with the Debian packages `fortunes` and `fortunes-min`:
         python3 tools/train_toys.py --prepare-data
      writes models/data/fortunes.txt (training text) and models/data/heldout.txt (held-out text).
-  2. on the GPU machine (every model in its own process, all at once on one GPU):
+  2. on the GPU machine (every model in its own process, all at once on one GPU; the Mamba, whose
+     transformers implementation is a Python loop over time steps, alone after the others):
         python3 tools/train_toys.py --out models
-     or a subset: --only hybrid,mamba.  --seconds-scale 0.02 gives a smoke test.
+     or a subset: --only hybrid,mamba.  --seconds-scale 0.02 gives a smoke test; --pack F.tar.gz
+     also writes the results into an archive.
 
 Each model trains for a fixed wall-clock budget (cosine learning rate over that budget), so a re-run
 gives similar, not identical, numbers. Checkpoints are chosen on a validation slice of the training text
@@ -30,7 +32,8 @@ models/data/heldout.txt, computed exactly as `seqmix eval` computes it:
   has at least 2 bytes); each window starts from an empty state; bits per byte is the mean over all
   windows' positions 1..len-1 of -log2 p(byte_t | bytes of the window before t), log-softmax in float64.
 
-`prefix_bpb` is the same over the first `prefix_bytes` bytes (the test in tests/t_models.c uses it).
+`prefix_bpb` is the same over the first `prefix_bytes` bytes and `prefix_window_bpb` lists its windows
+one by one (tests/t_models.c checks seqmix against the mean over the first 16 of them).
 """
 import argparse
 import json
@@ -50,7 +53,7 @@ import zlib
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 WINDOW = 256            # training sequence length and evaluation window (bytes)
-PREFIX = 8192           # bytes of heldout.txt the C test evaluates
+PREFIX = 8192           # eval.json lists the bits per byte of each window of this prefix
 VALID_BYTES = 65536     # tail of fortunes.txt kept out of training, used to pick the checkpoint
 
 # ---------------------------------------------------------------------------------------------
@@ -127,12 +130,14 @@ def prepare_data(src, out_dir, heldout_bytes=32768, seed=2024):
 BYTES = dict(vocab_size=256, bos_token_id=0, eos_token_id=0, pad_token_id=0, initializer_range=0.02)
 
 SPECS = {
-    "hybrid": dict(kind="hf", base="bamba", seconds=360, lr=2e-3, batch=96, cfg=dict(
+    "hybrid": dict(kind="hf", base="bamba", seconds=380, lr=2e-3, batch=96, cfg=dict(
         BYTES, hidden_size=160, intermediate_size=256, num_hidden_layers=5, attn_layer_indices=[2, 4],
         num_attention_heads=4, num_key_value_heads=2, mamba_n_heads=10, mamba_d_head=32, mamba_n_groups=1,
         mamba_d_state=32, mamba_d_conv=4, mamba_expand=2, mamba_chunk_size=64, mamba_conv_bias=True,
         mamba_proj_bias=False, tie_word_embeddings=True, max_position_embeddings=4096)),
-    "mamba": dict(kind="hf", base="mamba", seconds=300, lr=3e-3, batch=96, cfg=dict(
+    # transformers' Mamba runs a Python loop over time steps when the mamba-ssm kernels are absent: it is
+    # launch-bound, so it trains on 128-byte windows (a larger batch) and alone on the GPU
+    "mamba": dict(kind="hf", base="mamba", seconds=240, lr=3e-3, batch=256, seq=128, alone=True, cfg=dict(
         BYTES, hidden_size=192, intermediate_size=384, expand=2, state_size=16, conv_kernel=4,
         num_hidden_layers=4, time_step_rank=12, use_bias=False, use_conv_bias=True, tie_word_embeddings=True)),
     "xlstm": dict(kind="hf", base="xlstm", seconds=300, lr=2e-3, batch=96, cfg=dict(
@@ -245,17 +250,19 @@ def sample_text(logits_fn, prompt=b"The ", n=200, temperature=0.8, seed=1):
 # Training loop shared by all token models
 # ---------------------------------------------------------------------------------------------
 class Batcher:
-    def __init__(self, data, dev, batch, seed):
+    """Random windows of seq + 1 bytes of the training text: [batch, seq + 1] ids."""
+
+    def __init__(self, data, dev, batch, seed, seq=WINDOW):
         import torch
         self.t = torch.tensor(list(data), dtype=torch.uint8, device=dev)
         self.g = torch.Generator(device=dev).manual_seed(seed)
-        self.ar = torch.arange(WINDOW + 1, device=dev)
-        self.batch, self.dev = batch, dev
+        self.ar = torch.arange(seq + 1, device=dev)
+        self.batch, self.dev, self.seq = batch, dev, seq
 
     def __call__(self):
         import torch
-        off = torch.randint(0, self.t.numel() - WINDOW - 1, (self.batch, 1), device=self.dev, generator=self.g)
-        return self.t[off + self.ar].long()                     # [B, WINDOW + 1]
+        off = torch.randint(0, self.t.numel() - self.seq - 1, (self.batch, 1), device=self.dev, generator=self.g)
+        return self.t[off + self.ar].long()                     # [B, seq + 1]
 
 
 def param_groups(model, wd):
@@ -310,7 +317,7 @@ def train_loop(name, model, loss_fn, batcher, valid_fn, seconds, lr, dev, warmup
         tokens += xy.shape[0] * xy.shape[1]
         do_valid = time.time() - last_valid >= valid_every
         if step % log_every == 0 or do_valid:
-            lv = float(loss)
+            lv = float(loss.detach())
             if not math.isfinite(lv):
                 log(f"{name}: non-finite loss at step {step}; restoring the best parameters, float32, lr/2")
                 if best[1] is not None:
@@ -415,8 +422,10 @@ def run_hf(name, spec, out, seconds, dev, data):
     def logits_of(m, ids):
         return m(input_ids=ids, use_cache=False).logits
 
-    stats = train_loop(name, model, lm_loss(logits_of), Batcher(data["train"], dev, spec["batch"], 7),
+    seq = spec.get("seq", WINDOW)
+    stats = train_loop(name, model, lm_loss(logits_of), Batcher(data["train"], dev, spec["batch"], 7, seq),
                        lm_valid(logits_of, data["valid"], dev), seconds, spec["lr"], dev)
+    stats.update(train_seq=seq, batch=spec["batch"], peak_lr=spec["lr"])
     model = model.to("cpu").float().eval()
     dt = round_params(model)
     d = os.path.join(out, name)
@@ -577,12 +586,14 @@ def run_llada(name, spec, out, seconds, dev, data):
     vx = vb()                                                  # a fixed validation batch
 
     def valid_fn(m):
-        torch.manual_seed(5)                                   # the same masks every time
-        with torch.no_grad(), autocast(dev == "cuda"):
-            return float(obj(m, vx))
+        with torch.random.fork_rng(devices=[0] if dev == "cuda" else []):
+            torch.manual_seed(5)                               # the same masks every time
+            with torch.no_grad(), autocast(dev == "cuda"):
+                return float(obj(m, vx))
 
     stats = train_loop(name, model, obj, Batcher(data["train"], dev, spec["batch"], 8), valid_fn, seconds,
                        spec["lr"], dev)
+    stats.update(train_seq=WINDOW, batch=spec["batch"], peak_lr=spec["lr"])
     model = model.to("cpu").float().eval()
     dt = round_params(model)
     d = os.path.join(out, name)
@@ -798,7 +809,13 @@ def run_parent(a):
                TOKENIZERS_PARALLELISM="false", OMP_NUM_THREADS=str(a.threads))
     procs = {}
     t0 = time.time()
+    # every model in its own process, all at once; models marked `alone` (launch-bound on the GPU)
+    # start once the others have finished
+    names = [n for n in names if not SPECS[n].get("alone")] + [n for n in names if SPECS[n].get("alone")]
     for n in names:
+        if SPECS[n].get("alone") and a.parallel:
+            for p, f in procs.values():
+                p.wait()
         cmd = [sys.executable, os.path.abspath(__file__), "--child", n, "--out", a.out, "--data", a.data,
                "--seconds-scale", str(a.seconds_scale), "--threads", str(a.threads)]
         if a.cpu:
@@ -861,7 +878,7 @@ def main():
     ap.add_argument("--sequential", dest="parallel", action="store_false",
                     help="train one model after the other (default: all at once, one process each)")
     ap.add_argument("--threads", type=int, default=2, help="CPU threads per process")
-    ap.add_argument("--deadline", type=float, default=560.0, help="seconds after which unfinished runs are stopped")
+    ap.add_argument("--deadline", type=float, default=1800.0, help="seconds after which unfinished runs are stopped")
     ap.add_argument("--pack", default="", help="also write the results into this .tar.gz")
     ap.add_argument("--cpu", action="store_true", help="train on the CPU even if a GPU is there")
     ap.add_argument("--cfc-gpu", action="store_true", help="train the CfC on the GPU (default: CPU)")
