@@ -37,6 +37,41 @@ static smx__op *smx__lt_mlp(smx__loader *ld, const smx__jv *o, int d, const char
     return smx__mlp_load(ld, d, ff, act, smx__cb(ld, o, "bias", 0), prefix, "gate_proj", "up_proj", "down_proj");
 }
 
+/* {"type": "mlstm", "num_heads": 4, "qk_dim_factor": 0.5, "v_dim_factor": 1.0, "chunk_size": 64,
+ *  "gate_soft_cap": 15, "eps": 1e-6, "norm_eps": 1e-6, "bias": false}: the xLSTM-7B layer */
+static smx__op *smx__lt_mlstm(smx__loader *ld, const smx__jv *o, int d, const char *prefix)
+{
+    smx__mlstm7_cfg c;
+    memset(&c, 0, sizeof c);
+    c.d = d;
+    c.nh = smx__ci_pos(ld, o, "num_heads", 4);
+    c.qk = (int)(d * smx__cf(ld, o, "qk_dim_factor", 0.5));
+    c.vd = (int)(d * smx__cf(ld, o, "v_dim_factor", 1.0));
+    c.chunk = smx__ci_pos(ld, o, "chunk_size", 64);
+    c.bias = smx__cb(ld, o, "bias", 0);
+    c.cap = (float)smx__cf(ld, o, "gate_soft_cap", 15.0);
+    c.eps = (float)smx__cf(ld, o, "eps", 1e-6);
+    c.norm_eps = (float)smx__cf(ld, o, "norm_eps", 1e-6);
+    smx__ld_check(ld, c.qk > 0 && c.vd > 0 && c.qk % c.nh == 0 && c.vd % c.nh == 0, SMX_E_RANGE,
+                  "config.json: mlstm layer dims %d/%d do not split into %d heads", c.qk, c.vd, c.nh);
+    return ld->st ? NULL : smx__mlstm7_load(ld, &c, prefix, NULL);
+}
+
+/* {"type": "slstm", "num_heads": 4, "conv_kernel": 4}: the sLSTM cell with its group norm */
+static smx__op *smx__lt_slstm(smx__loader *ld, const smx__jv *o, int d, const char *prefix)
+{
+    smx__slstm_cfg c;
+    memset(&c, 0, sizeof c);
+    c.d = d;
+    c.nh = smx__ci_pos(ld, o, "num_heads", 4);
+    c.K = smx__ci(ld, o, "conv_kernel", 4);
+    c.gn_weight = 1;
+    smx__ld_check(ld, d % c.nh == 0 && c.K >= 0, SMX_E_RANGE, "config.json: slstm layer width %d does not split into %d heads", d, c.nh);
+    return ld->st ? NULL : smx__slstm_load(ld, &c, prefix);
+}
+#define SMX__LT_MLSTM smx__lt_mlstm
+#define SMX__LT_SLSTM smx__lt_slstm
+
 #ifndef SMX__LT_MOE
 #define SMX__LT_MOE NULL
 #endif
@@ -282,7 +317,7 @@ SMX_API const char *smx_builder_config(smx_builder *b)
         case SMX_OP_MAMBA2: {
             int hd = SMX__DEF(c->head_dim, 64), e = SMX__DEF(c->expand, 2);
             ok = ok && smx__jsonf(b, &len, &cap, ", \"num_heads\": %d, \"head_dim\": %d, \"state_size\": %d, \"n_groups\": %d, \"expand\": %d, \"conv_kernel\": %d, \"chunk_size\": %d",
-                                  SMX__DEF(c->heads, e * d / hd), hd, SMX__DEF(c->state, 128), SMX__DEF(c->groups, 1), e,
+                                  e * d / hd, hd, SMX__DEF(c->state, 128), SMX__DEF(c->groups, 1), e,
                                   SMX__DEF(c->conv, 4), SMX__DEF(c->chunk, 256));
             break;
         }

@@ -20,7 +20,7 @@ typedef enum smx_op_type {
 
 /* Per-layer settings; 0 picks the default shown. */
 typedef struct smx_layer_cfg {
-    int heads;          /* attention 8, mLSTM 4, sLSTM 4, Mamba-2: width*expand/head_dim */
+    int heads;          /* attention width/64, mLSTM 4, sLSTM 4 (Mamba-2: width*expand/head_dim) */
     int kv_heads;       /* attention: = heads */
     int head_dim;       /* attention: width/heads; Mamba-2: 64 */
     float rope_theta;   /* attention: 10000; < 0 = no positional encoding */

@@ -171,6 +171,7 @@ static void smx__ssm_conv(const float *in, size_t ldi, float *out, size_t ldo, i
 {
     const int CB = 256;   /* channels per block */
     int nblk = (C + CB - 1) / CB, blk;
+    (void)nth;
     SMX__OMP_FOR(nth)
     for (blk = 0; blk < nblk; blk++) {
         int c0 = blk * CB, c1 = SMX__MIN(C, c0 + CB), t, k, c;
@@ -288,6 +289,7 @@ static void smx__mamba_scan(const smx__mamba *m, float *S, int T, const float *u
 {
     const int di = m->di, N = m->N, CB = 4 * SMX__VW < 16 ? 16 : 4 * SMX__VW;
     int nblk = (di + CB - 1) / CB, blk;
+    (void)nth;
     SMX__OMP_FOR(nth)
     for (blk = 0; blk < nblk; blk++) {
         int c0 = blk * CB, c1 = SMX__MIN(di, c0 + CB), t, n, c;
@@ -746,6 +748,7 @@ static void smx__mamba2_ssd(const smx__mamba2 *m, float *S, int T, const float *
 {
     const int di = m->di, H = m->H, P = m->P, N = m->N, G = m->G, cd = m->cd, hpg = m->H / m->G;
     int t, h;
+    (void)nth;
     if (T == 1) {
         SMX__OMP_FOR(nth)
         for (h = 0; h < H; h++) {

@@ -16,6 +16,25 @@ static const char *t_tmpdir(const char *name)
     return path;
 }
 
+/* Remove a folder tree made by the tests (files and folders one or two levels deep). */
+static void t_rmtree(const char *path)
+{
+    DIR *d = opendir(path);
+    struct dirent *de;
+    if (d) {
+        while ((de = readdir(d))) {
+            char p[1024];
+            struct stat sb;
+            if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
+            snprintf(p, sizeof p, "%s/%s", path, de->d_name);
+            if (stat(p, &sb) == 0 && S_ISDIR(sb.st_mode)) t_rmtree(p);
+            else remove(p);
+        }
+        closedir(d);
+    }
+    rmdir(path);
+}
+
 static void t_write(const char *dir, const char *file, const void *data, size_t n)
 {
     char path[1024];
@@ -539,6 +558,91 @@ static void test_generated_model(void)
     smx_model_free(m2);
 }
 
+
+/* Every layer type in one stack: the parallel/chunked forward equals the one-token recurrent step
+ * for each layer (with random weights, chunks smaller than the sequence so tails are exercised),
+ * and the stack saves and reloads bit-identically. */
+static void test_builder(void)
+{
+    smx_builder *b;
+    smx_model *m = NULL, *m2 = NULL;
+    smx_session *s, *s2;
+    smx_error e;
+    smx_layer_cfg lc;
+    enum { T = 45, V = 64 };
+    int32_t ids[T];
+    float *a = (float *)malloc(sizeof(float) * T * V), *c = (float *)malloc(sizeof(float) * T * V);
+    int i, k;
+    char letters[SMX_OP_COUNT * 2 + 1] = "";
+    const char *d = t_tmpdir("built");
+    for (i = 0; i < T; i++) ids[i] = (i * 37 + 11) % V;
+    for (k = 0; k < SMX_OP_COUNT; k++)
+        if (smx__layer_types[k].load) { size_t n = strlen(letters); letters[n] = smx__layer_types[k].letter; letters[n + 1] = ' '; letters[n + 2] = 0; }
+    CHECK(smx_builder_new(V, 64, &b, &e) == SMX_OK, "builder: %s", e.msg);
+    smx_builder_set_ffn(b, -1, NULL);
+    smx_builder_set_tied(b, 0);
+    memset(&lc, 0, sizeof lc);
+    lc.heads = 4; lc.kv_heads = 2; lc.head_dim = 16; lc.state = 16; lc.chunk = 8; lc.experts = 4; lc.ff = 96;
+    CHECK(smx_builder_pattern(b, letters, &lc) == SMX_OK, "pattern '%s' with every layer type", letters);
+    CHECK(smx_builder_pattern(b, "A Q", NULL) == SMX_E_ARG, "unknown letter refused");
+    CHECK(smx_builder_pattern(b, "(A F", NULL) == SMX_E_ARG && smx_builder_pattern(b, "A)x2", NULL) == SMX_E_ARG, "unbalanced groups refused");
+    CHECK(smx_builder_build(b, 5, &m, &e) == SMX_OK, "build: %s", e.msg);
+    if (!m) { smx_builder_free(b); free(a); free(c); return; }
+    printf("builder: every layer type '%s' -> pattern %s\n", letters, m->pattern);
+    CHECK((int)strlen(m->pattern) == (int)(strlen(letters) / 2), "one sub-layer per letter");
+    smx_session_new(m, NULL, &s, &e);
+    smx_session_prefill(s, ids, T, a, 1);
+    smx_session_reset(s);
+    for (i = 0; i < T; i++) smx_session_step(s, ids[i], c + (size_t)i * V);
+    CHECK(t_maxdiff(a, c, (size_t)T * V) < 1e-3, "every layer: parallel/chunked form vs recurrent step %g", t_maxdiff(a, c, (size_t)T * V));
+    for (k = 0; k < m->n_sub; k++) {   /* each layer alone, so a failure names its layer */
+        smx_builder *b1;
+        smx_model *m1 = NULL;
+        smx_session *s1;
+        char pat[2] = { m->pattern[k], 0 };
+        smx_builder_new(V, 64, &b1, &e);
+        smx_builder_set_ffn(b1, -1, NULL);
+        smx_builder_pattern(b1, pat, &lc);
+        if (smx_builder_build(b1, 9, &m1, &e)) { CHECK(0, "layer %s alone: %s", pat, e.msg); smx_builder_free(b1); continue; }
+        smx_session_new(m1, NULL, &s1, &e);
+        smx_session_prefill(s1, ids, T, a, 1);
+        smx_session_reset(s1);
+        smx_session_prefill(s1, ids, 17, c, 1);                 /* prefill a prefix ... */
+        for (i = 17; i < T; i++) smx_session_step(s1, ids[i], c + (size_t)i * V);   /* ... step the rest */
+        CHECK(t_maxdiff(a, c, (size_t)T * V) < 1e-3, "layer '%s' (%s): prefill vs prefill+step %g", pat, m1->sub[0].op->vt->name,
+              t_maxdiff(a, c, (size_t)T * V));
+        smx_session_free(s1);
+        smx_model_free(m1);
+        smx_builder_free(b1);
+    }
+    CHECK(smx_model_save(m, d, &e) == SMX_OK, "save: %s", e.msg);
+    CHECK(smx_model_load(d, &m2, &e) == SMX_OK, "reload: %s", e.msg);
+    if (m2) {
+        size_t n;
+        unsigned char *blob;
+        smx_session_new(m2, NULL, &s2, &e);
+        smx_session_prefill(s2, ids, T, c, 1);
+        smx_session_reset(s);
+        smx_session_prefill(s, ids, T, a, 1);
+        CHECK(memcmp(a, c, sizeof(float) * T * V) == 0, "built stack saves and reloads bit-identically");
+        n = smx_session_state_size(s);         /* a state blob moves between the two */
+        blob = (unsigned char *)malloc(n);
+        smx_session_state_save(s, blob, n, NULL);
+        smx_session_reset(s2);
+        CHECK(smx_session_state_load(s2, blob, n) == SMX_OK, "blob from the built model loads into the reloaded one");
+        smx_session_step(s, 3, a);
+        smx_session_step(s2, 3, c);
+        CHECK(memcmp(a, c, sizeof(float) * V) == 0, "and continues identically");
+        free(blob);
+        smx_session_free(s2);
+        smx_model_free(m2);
+    }
+    smx_session_free(s);
+    smx_model_free(m);
+    smx_builder_free(b);
+    free(a); free(c);
+}
+
 static void test_core(void)
 {
     test_json();
@@ -548,6 +652,7 @@ static void test_core(void)
     test_sessions();
     test_sampling();
     test_generated_model();
+    test_builder();
 }
 
 /* ---- golden cases: every folder of tests/golden goes through the code of `seqmix conform` ---- */

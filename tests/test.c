@@ -57,6 +57,7 @@ int main(int argc, char **argv)
     if (!only || !strcmp(only, "liquid")) test_liquid();
     if (!only || !strcmp(only, "diffusion")) test_diffusion();
     if (!only || !strcmp(only, "models")) test_models();
+    if (t_tmp_root[0]) t_rmtree(t_tmp_root);   /* folders the tests wrote */
     printf("%d passed, %d failed, %d skipped\n", g_pass, g_fail, g_skip);
     return g_fail ? 1 : 0;
 }

@@ -13,6 +13,9 @@
 #include "conform.c"
 #include "cli_bench.c"
 #include "cli_sweep.c"
+#include "bench_ssm.c"
+#include "bench_xlstm.c"
+#include "bench_liquid.c"
 #include "cli_text.c"
 
 static int has_help(int argc, char **argv)
@@ -193,6 +196,26 @@ out:
     return rc;
 }
 
+static int cmd_bench_models(int argc, char **argv)
+{
+    const char *v = flag(argc, argv, "--threads"), *only = flag(argc, argv, "--only");
+    int nth = v ? atoi(v) : 1, quick = 0, i;
+    for (i = 0; i < argc; i++)
+        if (!strcmp(argv[i], "--quick")) quick = 1;
+    if (has_help(argc, argv)) {
+        puts("usage: seqmix bench-models [--quick] [--threads 1] [--only ssm|xlstm|liquid]\n\n"
+             "Per-family benchmarks on models of public-checkpoint shapes with random weights: decode\n"
+             "tokens/s as a fraction of the memory-bandwidth roofline (measured in the same run),\n"
+             "prefill tokens/s, and family-specific figures (chunkwise vs step loop, CfC vs LTC).");
+        return 0;
+    }
+    if (nth < 1) nth = 1;
+    if (!only || !strcmp(only, "ssm")) bench_ssm(nth, quick);
+    if (!only || !strcmp(only, "xlstm")) bench_xlstm(nth, quick);
+    if (!only || !strcmp(only, "liquid")) bench_liquid(nth, quick);
+    return 0;
+}
+
 static void usage(void)
 {
     puts("usage: seqmix COMMAND [ARGS]   (seqmix COMMAND --help for details)\n\n"
@@ -201,6 +224,7 @@ static void usage(void)
          "  generate DIR        autoregressive generation from token ids or text (byte-level models)\n"
          "  eval DIR --text F   bits per byte and perplexity of a byte-level model on a text file\n"
          "  bench               scan layers vs attention over sequence length (table, CSV, SVG)\n"
+         "  bench-models        per-family speed on public-checkpoint shapes (random weights)\n"
          "  bench-kernels       matmul speed vs this machine's bandwidth and FMA peak");
 }
 
@@ -213,6 +237,7 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "eval")) return cmd_eval(argc - 2, argv + 2);
     if (!strcmp(argv[1], "bench-kernels")) return cmd_bench_kernels(argc - 2, argv + 2);
     if (!strcmp(argv[1], "bench")) return cmd_bench(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "bench-models")) return cmd_bench_models(argc - 2, argv + 2);
     fprintf(stderr, "seqmix: unknown command '%s'\n", argv[1]);
     usage();
     return 2;
