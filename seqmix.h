@@ -1577,6 +1577,8 @@ typedef struct smx__fwd {
     const float *dt;    /* [T] elapsed time per step, NULL = 1.0 (continuous-time operators) */
     float *scratch;     /* scratch_floats(op, T, capacity, nth) floats */
     int nth;            /* threads */
+    int n_ctx;          /* bidirectional attention sees keys [0, max(pos + T, n_ctx)): a caller that
+                           re-runs part of a canvas keeps the cached rows after it (0: pos + T) */
 } smx__fwd;
 
 typedef struct smx__op_vt {
@@ -1827,7 +1829,7 @@ static void smx__attn_forward(const smx__op *op, void *state, const smx__fwd *f)
 {
     const smx__attn *a = (const smx__attn *)op;
     const int T = f->T, pos = f->pos, nh = a->nh, hd = a->hd, kvd = a->nkv * a->hd, qd = nh * hd;
-    const int rep = nh / a->nkv, n_ctx = pos + T;
+    const int rep = nh / a->nkv, n_ctx = f->n_ctx > pos + T ? f->n_ctx : pos + T;
     float *cache = (float *)state;          /* [n_ctx][2][kvd] */
     float *q = f->scratch;                  /* [T, qd] */
     float *k = q + (size_t)T * qd;          /* [T, kvd] */
@@ -2482,8 +2484,9 @@ SMX_API smx_status smx_session_new(const smx_model *m, const smx_session_options
 }
 
 /* Run rows h[0..T) (already embedded / input features) through every sub-layer. Positions
- * continue from s->pos. The result is left in s->h with the last operator's width. */
-static void smx__run_layers(smx_session *s, int T, const float *dt)
+ * continue from s->pos; n_ctx > pos + T lets bidirectional attention also see cached rows after
+ * them (see smx__fwd). The result is left in s->h with the last operator's width. */
+static void smx__run_layers_ctx(smx_session *s, int T, const float *dt, int n_ctx)
 {
     const smx_model *m = s->m;
     int i, t;
@@ -2502,7 +2505,7 @@ static void smx__run_layers(smx_session *s, int T, const float *dt)
             }
             x = s->xn;
         }
-        f.T = T; f.pos = s->pos; f.x = x; f.y = s->y; f.dt = dt; f.scratch = s->scratch; f.nth = s->nth;
+        f.T = T; f.pos = s->pos; f.x = x; f.y = s->y; f.dt = dt; f.scratch = s->scratch; f.nth = s->nth; f.n_ctx = n_ctx;
         op->vt->forward(op, s->state + s->off[i], &f);
         if (sb->residual) {
             size_t k, n = (size_t)T * dout;
@@ -2512,6 +2515,9 @@ static void smx__run_layers(smx_session *s, int T, const float *dt)
         }
     }
 }
+
+#define SMX__HAVE_RUN_LAYERS_CTX 1
+static void smx__run_layers(smx_session *s, int T, const float *dt) { smx__run_layers_ctx(s, T, dt, 0); }
 
 /* logits for one row of the final stream */
 static void smx__head(smx_session *s, const float *hrow, float *logits)

@@ -17,6 +17,8 @@
 #include "bench_xlstm.c"
 #include "bench_liquid.c"
 #include "cli_text.c"
+#include "cli_diffuse.c"
+#include "bench_diffusion.c"
 
 static int has_help(int argc, char **argv)
 {
@@ -203,7 +205,7 @@ static int cmd_bench_models(int argc, char **argv)
     for (i = 0; i < argc; i++)
         if (!strcmp(argv[i], "--quick")) quick = 1;
     if (has_help(argc, argv)) {
-        puts("usage: seqmix bench-models [--quick] [--threads 1] [--only ssm|xlstm|liquid]\n\n"
+        puts("usage: seqmix bench-models [--quick] [--threads 1] [--only ssm|xlstm|liquid|diffusion]\n\n"
              "Per-family benchmarks on models of public-checkpoint shapes with random weights: decode\n"
              "tokens/s as a fraction of the memory-bandwidth roofline (measured in the same run),\n"
              "prefill tokens/s, and family-specific figures (chunkwise vs step loop, CfC vs LTC).");
@@ -213,6 +215,7 @@ static int cmd_bench_models(int argc, char **argv)
     if (!only || !strcmp(only, "ssm")) bench_ssm(nth, quick);
     if (!only || !strcmp(only, "xlstm")) bench_xlstm(nth, quick);
     if (!only || !strcmp(only, "liquid")) bench_liquid(nth, quick);
+    if (!only || !strcmp(only, "diffusion")) bench_diffusion(nth, quick);
     return 0;
 }
 
@@ -223,6 +226,7 @@ static void usage(void)
          "  conform DIR         check a golden case (config + weights + golden.safetensors)\n"
          "  generate DIR        autoregressive generation from token ids or text (byte-level models)\n"
          "  eval DIR --text F   bits per byte and perplexity of a byte-level model on a text file\n"
+         "  diffuse DIR         masked-diffusion generation (LLaDA) from token ids or text\n"
          "  bench               scan layers vs attention over sequence length (table, CSV, SVG)\n"
          "  bench-models        per-family speed on public-checkpoint shapes (random weights)\n"
          "  bench-kernels       matmul speed vs this machine's bandwidth and FMA peak");
@@ -235,6 +239,7 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "conform")) return cmd_conform(argc - 2, argv + 2);
     if (!strcmp(argv[1], "generate")) return cmd_generate(argc - 2, argv + 2);
     if (!strcmp(argv[1], "eval")) return cmd_eval(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "diffuse")) return cmd_diffuse(argc - 2, argv + 2);
     if (!strcmp(argv[1], "bench-kernels")) return cmd_bench_kernels(argc - 2, argv + 2);
     if (!strcmp(argv[1], "bench")) return cmd_bench(argc - 2, argv + 2);
     if (!strcmp(argv[1], "bench-models")) return cmd_bench_models(argc - 2, argv + 2);
