@@ -2,6 +2,7 @@
  * It includes the implementation, so internals are reachable. Run from the repository root. */
 #define SEQMIX_IMPLEMENTATION
 #include "../seqmix.h"
+#include "../tools/cli_util.c"
 #include "../tools/conform.c"
 
 #include <dirent.h>

@@ -1,6 +1,6 @@
 /* bench_diffusion.c — masked-diffusion sampling speed: the exact (reference) sampler against the
  * fast options, on a LLaDA-shaped model of about 100M parameters with random weights.
- * Included after seqmix.h (self-contained). For each step count it reports tokens/s, the
+ * Included after cli_util.c (clock). For each step count it reports tokens/s, the
  * speed-up over the exact sampler at the same steps, the process CPU seconds (all threads), the
  * steps and network positions actually run, and the fraction of generated positions equal to the
  * exact sampler's output. Agreement on random weights says little about a trained model: their
@@ -8,15 +8,6 @@
  * difference changes every later position. The threshold row only differs from the cache row on
  * a trained model (random weights are never confident). cache=dual needs the core's support for
  * attending past the positions run; without it that row reports the error. */
-#include <time.h>
-
-static double bench_diffusion_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static void bench_diffusion(int nth, int quick)
 {
     /* ~98M parameters: 12 x (4 x 768^2 attention + 3 x 768 x 2048 MLP) + 2 x 8192 x 768 */
@@ -69,14 +60,14 @@ static void bench_diffusion(int nth, int quick)
             o.gen_length = gen; o.block_length = block; o.steps = steps_list[si]; o.n_threads = nth;
             o.prefix_cache = cache[mode];
             if (mode == 4) o.threshold = 0.9f;
-            t0 = bench_diffusion_now();
+            t0 = smx_now();
             c0 = clock();
             if (smx_diffuse(m, prompt, NP, &o, mode ? out : exact, NP + gen, &st, &err) != SMX_OK) {
                 printf("%-6d %-20s %s\n", o.steps, names[mode], err.msg);
                 if (!mode) break;
                 continue;
             }
-            t = bench_diffusion_now() - t0;
+            t = smx_now() - t0;
             cpu = (double)(clock() - c0) / CLOCKS_PER_SEC;
             tps = (double)gen / t;
             if (!mode) exact_tps = tps;

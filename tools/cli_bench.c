@@ -2,20 +2,12 @@
  * Included by seqmix.c after seqmix.h. Measures, in one run: read bandwidth (streaming a
  * buffer much larger than the caches), FMA peak (independent vector FMA chains in registers),
  * and the matmul kernel at a decode shape and a prefill shape, single- and multi-threaded. */
-#include <time.h>
 
 #ifdef _OPENMP
 #define SMX__PRAGMA_REDUCE(nth) SMX__PRAGMA(omp parallel for reduction(+ : tot) num_threads(nth))
 #else
 #define SMX__PRAGMA_REDUCE(nth)
 #endif
-
-static double smx_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* Bytes/s reading n floats, best of reps, with nth threads. */
 static double bench_read_bw(const float *buf, size_t n, int nth, int reps)

@@ -83,17 +83,6 @@ SMX_TEXT_UNUSED static unsigned char *smx_text_read_file(const char *path, size_
     return buf;
 }
 
-static double smx_text_now(void)
-{
-#if defined(CLOCK_MONOTONIC) && defined(_POSIX_C_SOURCE) && _POSIX_C_SOURCE >= 199309L
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-#else
-    return (double)clock() / CLOCKS_PER_SEC;
-#endif
-}
-
 typedef struct smx_eval_stats {
     double bits;            /* total -log2 p over the predicted bytes */
     long long predicted;    /* bytes predicted (window length - 1 per window) */
@@ -124,7 +113,7 @@ SMX_TEXT_UNUSED static double smx_eval_bpb(const smx_model *m, const unsigned ch
     int32_t *ids = NULL;            /* [window] */
     size_t off;
     smx_eval_stats acc;
-    double t0 = smx_text_now(), res = -1.0;
+    double t0 = smx_now(), res = -1.0;
     memset(&acc, 0, sizeof acc);
     if (st) *st = acc;
     smx_model_get_info(m, &info);
@@ -161,7 +150,7 @@ SMX_TEXT_UNUSED static double smx_eval_bpb(const smx_model *m, const unsigned ch
         acc.windows++;
     }
     if (!acc.predicted) { smx_text_fail(err, SMX_E_ARG, "text of %lu bytes has nothing to predict", (unsigned long)n); goto done; }
-    acc.seconds = smx_text_now() - t0;
+    acc.seconds = smx_now() - t0;
     res = acc.bits / (double)acc.predicted;
     if (err) { err->status = SMX_OK; err->msg[0] = 0; }
 done:
@@ -228,22 +217,14 @@ done:
     return res;
 }
 
-static const char *smx_text_flag(int argc, char **argv, const char *name)
-{
-    int i;
-    for (i = 0; i + 1 < argc; i++)
-        if (!strcmp(argv[i], name)) return argv[i + 1];
-    return NULL;
-}
-
 /* seqmix eval DIR --text FILE [--window 256] [--bytes N] [--threads N] [--mask-period 4] */
 SMX_TEXT_UNUSED static int cmd_eval(int argc, char **argv)
 {
-    const char *path = smx_text_flag(argc, argv, "--text"), *v;
-    int window = (v = smx_text_flag(argc, argv, "--window")) ? atoi(v) : 256;
-    int nth = (v = smx_text_flag(argc, argv, "--threads")) ? atoi(v) : 0;
-    int period = (v = smx_text_flag(argc, argv, "--mask-period")) ? atoi(v) : 4;
-    long limit = (v = smx_text_flag(argc, argv, "--bytes")) ? atol(v) : 0;
+    const char *path = cli_flag(argc, argv, "--text"), *v;
+    int window = (v = cli_flag(argc, argv, "--window")) ? atoi(v) : 256;
+    int nth = (v = cli_flag(argc, argv, "--threads")) ? atoi(v) : 0;
+    int period = (v = cli_flag(argc, argv, "--mask-period")) ? atoi(v) : 4;
+    long limit = (v = cli_flag(argc, argv, "--bytes")) ? atol(v) : 0;
     int i, help = 0, rc = 0;
     unsigned char *text;
     size_t n;
@@ -271,14 +252,14 @@ SMX_TEXT_UNUSED static int cmd_eval(int argc, char **argv)
     printf("model        %s (%s)\n", argv[0], info.architecture);
     if (info.kind == SMX_KIND_TOKENS && (!info.causal || smx_model_mask_token(m) >= 0)) {
         long long cnt = 0;
-        double t0 = smx_text_now();
+        double t0 = smx_now();
         double ce = smx_eval_masked_ce(m, text, n, window, 0, period, period > 1 ? 1 : 0, &cnt, &err);
         if (ce < 0) { fprintf(stderr, "seqmix: %s\n", err.msg); rc = 2; }
         else {
             printf("text         %s: %lu bytes, windows of %d, every %d%s byte masked (%lld positions)\n", path,
                    (unsigned long)n, window, period, period == 2 ? "nd" : period == 3 ? "rd" : "th", cnt);
             printf("masked loss  %.4f nats  (%.4f bits) per masked byte\n", ce, ce / log(2.0));
-            printf("time         %.2f s\n", smx_text_now() - t0);
+            printf("time         %.2f s\n", smx_now() - t0);
         }
     } else {
         smx_eval_stats st;

@@ -10,6 +10,7 @@
  */
 #define SEQMIX_IMPLEMENTATION
 #include "../seqmix.h"
+#include "cli_util.c"
 #include "conform.c"
 #include "cli_bench.c"
 #include "cli_sweep.c"
@@ -19,23 +20,6 @@
 #include "cli_text.c"
 #include "cli_diffuse.c"
 #include "bench_diffusion.c"
-
-static int has_help(int argc, char **argv)
-{
-    int i;
-    for (i = 0; i < argc; i++)
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return 1;
-    return 0;
-}
-
-/* Value of a named flag, or NULL. */
-static const char *flag(int argc, char **argv, const char *name)
-{
-    int i;
-    for (i = 0; i + 1 < argc; i++)
-        if (!strcmp(argv[i], name)) return argv[i + 1];
-    return NULL;
-}
 
 static int load_or_report(const char *dir, smx_model **m)
 {
@@ -60,7 +44,7 @@ static int cmd_info(int argc, char **argv)
     smx_model *m;
     smx_model_info in;
     char b1[32], b2[32], b3[32];
-    if (has_help(argc, argv) || argc < 1) {
+    if (cli_help(argc, argv) || argc < 1) {
         puts("usage: seqmix info DIR\n\nArchitecture, layer pattern, parameters, weight bytes, per-sequence state bytes\n"
              "(fixed recurrent state and KV-cache bytes per token).\n"
              "Pattern letters: A attention, F feed-forward, E mixture of experts, M Mamba, 2 Mamba-2,\n"
@@ -92,10 +76,10 @@ static int cmd_info(int argc, char **argv)
 
 static int cmd_conform(int argc, char **argv)
 {
-    const char *tol_s = flag(argc, argv, "--tol");
+    const char *tol_s = cli_flag(argc, argv, "--tol");
     double tol = tol_s ? atof(tol_s) : 1e-3;
     int rc;
-    if (has_help(argc, argv) || argc < 1) {
+    if (cli_help(argc, argv) || argc < 1) {
         puts("usage: seqmix conform DIR [--tol 1e-3]\n\nChecks the model in DIR against DIR/golden.safetensors: prefill vs logits,\n"
              "token-by-token steps, prefill-then-step, greedy continuation (exact); feature models:\n"
              "whole sequence, step by step and final states; diffusion models: forward and sampler runs.\n"
@@ -130,30 +114,30 @@ static int cmd_generate(int argc, char **argv)
     smx_sampler sp;
     smx_rng rng;
     smx_error err;
-    const char *ids_s = flag(argc, argv, "--ids"), *prompt = flag(argc, argv, "--prompt"), *v;
+    const char *ids_s = cli_flag(argc, argv, "--ids"), *prompt = cli_flag(argc, argv, "--prompt"), *v;
     int32_t ids[4096];
     int n_ids, n_gen = 32, V, i, rc = 0, bytes;
     float *lg;
     void *work;
     double t0, t1, t2;
-    if (has_help(argc, argv) || argc < 1 || (!ids_s && !prompt)) {
+    if (cli_help(argc, argv) || argc < 1 || (!ids_s && !prompt)) {
         puts("usage: seqmix generate DIR (--ids 1,2,3 | --prompt TEXT) [-n 32] [--temp 0] [--top-k 0] [--top-p 1] [--seed 0]\n"
              "                       [--threads N]\n\n"
              "Prefills the prompt, then samples n tokens (greedy at temperature 0) and prints them and the\n"
              "prefill and decode speed. Byte-level models (vocabulary 256) take --prompt TEXT and print text;\n"
              "other models print the ids.");
-        return (argc < 1 || (!ids_s && !prompt)) && !has_help(argc, argv) ? 2 : 0;
+        return (argc < 1 || (!ids_s && !prompt)) && !cli_help(argc, argv) ? 2 : 0;
     }
     n_ids = ids_s ? parse_ids(ids_s, ids, 4096) : smx_text_encode(prompt, ids, 4096);
     if (n_ids <= 0) { fprintf(stderr, "seqmix: --ids must be a comma-separated list of integers, --prompt non-empty\n"); return 2; }
-    if ((v = flag(argc, argv, "-n"))) n_gen = atoi(v);
+    if ((v = cli_flag(argc, argv, "-n"))) n_gen = atoi(v);
     memset(&sp, 0, sizeof sp);
-    sp.temperature = (v = flag(argc, argv, "--temp")) ? (float)atof(v) : 0.0f;
-    sp.top_k = (v = flag(argc, argv, "--top-k")) ? atoi(v) : 0;
-    sp.top_p = (v = flag(argc, argv, "--top-p")) ? (float)atof(v) : 1.0f;
-    smx_rng_seed(&rng, (v = flag(argc, argv, "--seed")) ? (uint64_t)strtoull(v, NULL, 10) : 0);
+    sp.temperature = (v = cli_flag(argc, argv, "--temp")) ? (float)atof(v) : 0.0f;
+    sp.top_k = (v = cli_flag(argc, argv, "--top-k")) ? atoi(v) : 0;
+    sp.top_p = (v = cli_flag(argc, argv, "--top-p")) ? (float)atof(v) : 1.0f;
+    smx_rng_seed(&rng, (v = cli_flag(argc, argv, "--seed")) ? (uint64_t)strtoull(v, NULL, 10) : 0);
     memset(&so, 0, sizeof so);
-    so.n_threads = (v = flag(argc, argv, "--threads")) ? atoi(v) : 0;
+    so.n_threads = (v = cli_flag(argc, argv, "--threads")) ? atoi(v) : 0;
     so.capacity = n_ids + n_gen;
     if (load_or_report(argv[0], &m)) return 2;
     if (smx_session_new(m, &so, &s, &err)) { fprintf(stderr, "seqmix: %s\n", err.msg); smx_model_free(m); return 2; }
@@ -200,11 +184,10 @@ out:
 
 static int cmd_bench_models(int argc, char **argv)
 {
-    const char *v = flag(argc, argv, "--threads"), *only = flag(argc, argv, "--only");
-    int nth = v ? atoi(v) : 1, quick = 0, i;
-    for (i = 0; i < argc; i++)
-        if (!strcmp(argv[i], "--quick")) quick = 1;
-    if (has_help(argc, argv)) {
+    const char *v = cli_flag(argc, argv, "--threads"), *only = cli_flag(argc, argv, "--only");
+    int nth = v ? atoi(v) : 1, quick = 0;
+    quick = cli_has(argc, argv, "--quick");
+    if (cli_help(argc, argv)) {
         puts("usage: seqmix bench-models [--quick] [--threads 1] [--only ssm|xlstm|liquid|diffusion]\n\n"
              "Per-family benchmarks on models of public-checkpoint shapes with random weights: decode\n"
              "tokens/s as a fraction of the memory-bandwidth roofline (measured in the same run),\n"
