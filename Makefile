@@ -29,7 +29,7 @@ CFLAGS ?= -O2
 ALL_CFLAGS = -std=c99 $(WARN) $(DEFS) $(CFLAGS) $(ARCH) $(OMP)
 LDLIBS = -lm
 
-HDR = seqmix.h $(wildcard parts/*.h)
+HDR = seqmix.h
 TOOLS_SRC = $(wildcard tools/*.c)
 TEST_SRC = $(wildcard tests/*.c) tools/conform.c $(wildcard tools/conform_*.c)
 EXAMPLES = $(patsubst examples/%.c,build/%,$(wildcard examples/*.c))
