@@ -74,8 +74,12 @@ test: build/test build/test-scalar build/test-asan build/cpp-check build/static-
 run: build/generate
 	./build/generate --model models/hybrid --prompt "The " -n 200
 
+# kernels vs this machine's limits, per-family models (public-checkpoint shapes, random weights),
+# and the scan-vs-attention sweep (table, CSV and SVG chart in build/)
 bench: build/seqmix
 	./build/seqmix bench-kernels
+	./build/seqmix bench-models --quick --threads 1
+	./build/seqmix bench --quick --threads 1 --csv build/bench.csv --svg build/bench.svg
 
 clean:
 	rm -rf build
