@@ -49,9 +49,9 @@ build/%: examples/%.c $(HDR) | build
 build/test: $(TEST_SRC) $(HDR) | build
 	$(CC) $(ALL_CFLAGS) tests/test.c -o $@ $(LDLIBS)
 
-# the same suite with the scalar kernels only, and under the sanitizers
+# the same suite with the scalar kernels and plain file reads only, and under the sanitizers
 build/test-scalar: $(TEST_SRC) $(HDR) | build
-	$(CC) -std=c99 $(WARN) $(DEFS) -O2 -DSMX_NO_SIMD tests/test.c -o $@ $(LDLIBS)
+	$(CC) -std=c99 $(WARN) $(DEFS) -O2 -DSMX_NO_SIMD -DSMX_NO_MMAP tests/test.c -o $@ $(LDLIBS)
 
 build/test-asan: $(TEST_SRC) $(HDR) | build
 	$(CC) -std=c99 $(WARN) $(DEFS) -O1 -g $(ARCH) -fsanitize=address,undefined -fno-sanitize-recover=undefined \

@@ -29,6 +29,8 @@
  *   SMX_NO_SIMD             force the scalar kernels (default: AVX-512, AVX2+FMA or NEON from the
  *                           compiler's own macros, e.g. -march=native)
  *   SMX_NO_MMAP             read checkpoint files into memory instead of mapping them
+ *   SMX_MATMUL_KC           k-block of the prefill matmul (default 512: 96 KiB of stack per
+ *                           thread with AVX-512); lower it where thread stacks are small
  *   OpenMP                  compile with -fopenmp to run coarse loops on several threads; the
  *                           thread count is a per-session option
  *
@@ -1529,7 +1531,12 @@ SMX__MAYBE_UNUSED static void smx__matmul_ref(float *y, const float *x, const fl
 #define SMX__MR 4
 #endif
 #define SMX__NR (3 * SMX__VW)
-#define SMX__KC 256
+/* k-block of the packed panel: each thread packs SMX_MATMUL_KC x 3 vectors of W on its stack
+ * (96 KiB with AVX-512 at the default 512); lower it for small thread stacks. */
+#ifndef SMX_MATMUL_KC
+#define SMX_MATMUL_KC 512
+#endif
+#define SMX__KC SMX_MATMUL_KC
 
 #define SMX__ROW(i, c0, c1, c2)                                                                    \
     do {                                                                                           \

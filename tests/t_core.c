@@ -643,6 +643,38 @@ static void test_builder(void)
     free(a); free(c);
 }
 
+/* Sliding-window attention: one attention layer without positional encoding and without a
+ * feed-forward sees only the last W tokens, so the last logits equal those of the last W tokens
+ * alone; without the window they differ. */
+static void test_sliding_window(void)
+{
+    const char *fmt = "{\"model_type\":\"seqmix\",\"vocab_size\":40,\"hidden_size\":32,\"layers\":["
+                      "{\"type\":\"attention\",\"num_heads\":4,\"num_kv_heads\":2,\"rope_theta\":0,\"sliding_window\":%d}]}";
+    char cfg[512];
+    int32_t ids[20];
+    float a[40], b[40];
+    int w, i;
+    for (i = 0; i < 20; i++) ids[i] = (i * 7 + 3) % 40;
+    for (w = 0; w <= 5; w += 5) {
+        smx_model *m = NULL;
+        smx_session *s;
+        smx_error e;
+        snprintf(cfg, sizeof cfg, fmt, w);
+        if (smx_model_from_config(cfg, 11, &m, &e)) { CHECK(0, "window model: %s", e.msg); return; }
+        smx_session_new(m, NULL, &s, &e);
+        smx_session_prefill(s, ids, 20, a, 0);
+        smx_session_reset(s);
+        smx_session_prefill(s, ids + 15, 5, b, 0);
+        if (w) CHECK(t_maxdiff(a, b, 40) < 1e-5, "window 5: last logits depend on the last 5 tokens only (%g)", t_maxdiff(a, b, 40));
+        else CHECK(t_maxdiff(a, b, 40) > 1e-4, "no window: earlier tokens matter");
+        smx_session_reset(s);                       /* and the step path applies the same window */
+        for (i = 0; i < 20; i++) smx_session_step(s, ids[i], b);
+        CHECK(t_maxdiff(a, b, 40) < 1e-5, "window %d: prefill vs steps %g", w, t_maxdiff(a, b, 40));
+        smx_session_free(s);
+        smx_model_free(m);
+    }
+}
+
 static void test_core(void)
 {
     test_json();
@@ -653,6 +685,7 @@ static void test_core(void)
     test_sampling();
     test_generated_model();
     test_builder();
+    test_sliding_window();
 }
 
 /* ---- golden cases: every folder of tests/golden goes through the code of `seqmix conform` ---- */

@@ -6,6 +6,7 @@
 #include "../tools/conform.c"
 
 #include <dirent.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 static int g_pass, g_fail, g_skip;
