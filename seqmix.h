@@ -1500,6 +1500,31 @@ static float smx__dot(const float *SMX__RESTRICT a, const float *SMX__RESTRICT b
     return s;
 }
 
+/* out[r] = x . W[r] for the 4 rows r of W (row stride ldw): one pass over x feeds four weight
+ * streams, so a matrix-vector product keeps four rows of memory traffic in flight. */
+static void smx__dot4(const float *SMX__RESTRICT x, const float *SMX__RESTRICT W, size_t ldw, int n, float *out)
+{
+    const float *w0 = W, *w1 = W + ldw, *w2 = W + 2 * ldw, *w3 = W + 3 * ldw;
+    smx__vf a0 = smx__vzero(), a1 = smx__vzero(), a2 = smx__vzero(), a3 = smx__vzero();
+    smx__vf b0 = smx__vzero(), b1 = smx__vzero(), b2 = smx__vzero(), b3 = smx__vzero();
+    int i = 0;
+    for (; i + 2 * SMX__VW <= n; i += 2 * SMX__VW) {
+        smx__vf u = smx__vld(x + i), v = smx__vld(x + i + SMX__VW);
+        a0 = smx__vfma(u, smx__vld(w0 + i), a0); b0 = smx__vfma(v, smx__vld(w0 + i + SMX__VW), b0);
+        a1 = smx__vfma(u, smx__vld(w1 + i), a1); b1 = smx__vfma(v, smx__vld(w1 + i + SMX__VW), b1);
+        a2 = smx__vfma(u, smx__vld(w2 + i), a2); b2 = smx__vfma(v, smx__vld(w2 + i + SMX__VW), b2);
+        a3 = smx__vfma(u, smx__vld(w3 + i), a3); b3 = smx__vfma(v, smx__vld(w3 + i + SMX__VW), b3);
+    }
+    for (; i + SMX__VW <= n; i += SMX__VW) {
+        smx__vf u = smx__vld(x + i);
+        a0 = smx__vfma(u, smx__vld(w0 + i), a0); a1 = smx__vfma(u, smx__vld(w1 + i), a1);
+        a2 = smx__vfma(u, smx__vld(w2 + i), a2); a3 = smx__vfma(u, smx__vld(w3 + i), a3);
+    }
+    out[0] = smx__vsum(smx__vadd(a0, b0)); out[1] = smx__vsum(smx__vadd(a1, b1));
+    out[2] = smx__vsum(smx__vadd(a2, b2)); out[3] = smx__vsum(smx__vadd(a3, b3));
+    for (; i < n; i++) { out[0] += x[i] * w0[i]; out[1] += x[i] * w1[i]; out[2] += x[i] * w2[i]; out[3] += x[i] * w3[i]; }
+}
+
 /* y += a * x */
 static void smx__axpy(float *SMX__RESTRICT y, float a, const float *SMX__RESTRICT x, int n)
 {
@@ -1583,11 +1608,17 @@ static void smx__matmul_ld(float *y, size_t ldy, const float *x, size_t ldx, con
     if ((double)T * K * N < SMX__PAR_MIN_WORK) nth = 1;   /* too small to pay for a parallel region */
     (void)nth;
     if (T < 4) {
-        int n;
+        int g, ng = (N + 3) / 4;
         SMX__OMP_FOR(nth)
-        for (n = 0; n < N; n++) {
-            int t;
-            for (t = 0; t < T; t++) y[(size_t)t * ldy + n] = smx__dot(x + (size_t)t * ldx, W + (size_t)n * ldw, K) + (b ? b[n] : 0.0f);
+        for (g = 0; g < ng; g++) {
+            int t, n = 4 * g, j;
+            for (t = 0; t < T; t++) {
+                float *yr = y + (size_t)t * ldy;
+                const float *xr = x + (size_t)t * ldx;
+                if (n + 4 <= N) smx__dot4(xr, W + (size_t)n * ldw, ldw, K, yr + n);
+                else for (j = n; j < N; j++) yr[j] = smx__dot(xr, W + (size_t)j * ldw, K);
+                if (b) for (j = n; j < N && j < n + 4; j++) yr[j] += b[j];
+            }
         }
         return;
     }
