@@ -3206,27 +3206,34 @@ static void smx__ssm_dt_limit(smx__loader *ld, const smx__jv *o, float *lo, floa
 /* Mamba-2 family (Mamba2ForCausalLM)                                                    */
 /* ===================================================================================== */
 
+/* Mamba2Config keys of object o (NULL: the config root) for a mixer of width d; the number of
+ * heads defaults to expand * d / head_dim (128 for the default config). */
+static void smx__mamba2_cfg_read(smx__loader *ld, const smx__jv *o, int d, int groups_def, smx__mamba2_cfg *c)
+{
+    memset(c, 0, sizeof *c);
+    c->d = d;
+    c->d_inner = (int)(smx__cf(ld, o, "expand", 2.0) * d);
+    c->head_dim = smx__ci_pos(ld, o, "head_dim", 64);
+    c->n_heads = smx__ci_pos(ld, o, "num_heads", c->d_inner / (c->head_dim > 0 ? c->head_dim : 1));
+    c->d_state = smx__ci_pos(ld, o, "state_size", 128);
+    c->n_groups = smx__ci_pos(ld, o, "n_groups", groups_def);
+    c->d_conv = smx__ci_pos(ld, o, "conv_kernel", 4);
+    c->chunk = smx__ci_pos(ld, o, "chunk_size", 256);
+    c->bias = smx__cb(ld, o, "use_bias", 0);
+    c->conv_bias = smx__cb(ld, o, "use_conv_bias", 1);
+    c->act = smx__ssm_act(ld, o, "hidden_act");
+    c->eps = (float)smx__cf(ld, o, "layer_norm_epsilon", 1e-5);
+    smx__ssm_dt_limit(ld, o, &c->dt_lo, &c->dt_hi);
+}
+
 static smx_status smx__build_mamba2(smx__loader *ld)
 {
     smx__mamba2_cfg c;
     char p[128];
     int L, l;
-    memset(&c, 0, sizeof c);
-    c.d = smx__ci_pos(ld, NULL, "hidden_size", 0);
     L = smx__ci_pos(ld, NULL, "num_hidden_layers", 0);
-    c.n_heads = smx__ci_pos(ld, NULL, "num_heads", 128);
-    c.head_dim = smx__ci_pos(ld, NULL, "head_dim", 64);
-    c.d_state = smx__ci_pos(ld, NULL, "state_size", 128);
-    c.n_groups = smx__ci_pos(ld, NULL, "n_groups", 8);
-    c.d_conv = smx__ci_pos(ld, NULL, "conv_kernel", 4);
-    c.chunk = smx__ci_pos(ld, NULL, "chunk_size", 256);
-    c.bias = smx__cb(ld, NULL, "use_bias", 0);
-    c.conv_bias = smx__cb(ld, NULL, "use_conv_bias", 1);
-    c.act = smx__ssm_act(ld, NULL, "hidden_act");
-    c.eps = (float)smx__cf(ld, NULL, "layer_norm_epsilon", 1e-5);
-    smx__ssm_dt_limit(ld, NULL, &c.dt_lo, &c.dt_hi);
+    smx__mamba2_cfg_read(ld, NULL, smx__ci_pos(ld, NULL, "hidden_size", 0), 8, &c);
     if (ld->st) return ld->st;
-    c.d_inner = (int)(smx__cf(ld, NULL, "expand", 2.0) * c.d);
     smx__ssm_embed_head(ld, c.d, smx__cb(ld, NULL, "tie_word_embeddings", 0));
     for (l = 0; l < L && !ld->st; l++) {
         snprintf(p, sizeof p, "backbone.layers.%d.mixer.", l);
@@ -3588,20 +3595,7 @@ static smx__op *smx__lt_mamba(smx__loader *ld, const smx__jv *o, int d, const ch
 static smx__op *smx__lt_mamba2(smx__loader *ld, const smx__jv *o, int d, const char *prefix)
 {
     smx__mamba2_cfg c;
-    memset(&c, 0, sizeof c);
-    c.d = d;
-    c.d_inner = (int)(smx__cf(ld, o, "expand", 2.0) * d);
-    c.head_dim = smx__ci_pos(ld, o, "head_dim", 64);
-    c.n_heads = smx__ci_pos(ld, o, "num_heads", c.d_inner / (c.head_dim > 0 ? c.head_dim : 1));
-    c.d_state = smx__ci_pos(ld, o, "state_size", 128);
-    c.n_groups = smx__ci_pos(ld, o, "n_groups", 1);
-    c.d_conv = smx__ci_pos(ld, o, "conv_kernel", 4);
-    c.chunk = smx__ci_pos(ld, o, "chunk_size", 256);
-    c.bias = smx__cb(ld, o, "use_bias", 0);
-    c.conv_bias = smx__cb(ld, o, "use_conv_bias", 1);
-    c.act = smx__ssm_act(ld, o, "hidden_act");
-    c.eps = (float)smx__cf(ld, o, "layer_norm_epsilon", 1e-5);
-    smx__ssm_dt_limit(ld, o, &c.dt_lo, &c.dt_hi);
+    smx__mamba2_cfg_read(ld, o, d, 1, &c);
     return ld->st ? NULL : smx__mamba2_load(ld, &c, prefix);
 }
 

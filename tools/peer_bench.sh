@@ -25,18 +25,22 @@
 # of the memory-mapped weights (page faults; the files are in the page cache after the first round).
 # Sampling in seqmix's decode loop is a greedy argmax over the vocabulary; llama-bench feeds random
 # tokens and reads no logits.
+# Alignment matters: safetensors only pads its header to 8 bytes, so a file's tensors may start at
+# any multiple of 8 mod 64 (peer_kit.py's llama-110m: 32, mamba-130m: 8), while GGUF aligns its
+# data to 32 bytes (here mostly 64). An engine that reads F32 weights in place with 64-byte vector
+# loads then splits every load across two cache lines; the script prints each file's offset.
 #
 # This script builds and downloads nothing. Beforehand:
 #   1. llama.cpp, plain upstream commit 81ff7abe50b95fb81cc70a6cdba1eb1a02a48f62 (or near), outside
-#      this repository, e.g. from a mirror:  git --git-dir=MIRROR archive 81ff7abe5 | tar -x -C /work/peer/llama.cpp
+#      this repository, e.g. from a mirror:  git --git-dir=MIRROR archive 81ff7abe5 | tar -x -C $HOME/llama.cpp
 #   2. CPU-only Release build (LLAMA_CURL is gone at that commit; LLAMA_OPENSSL=OFF keeps it offline):
-#        cd /work/peer/llama.cpp
+#        cd $HOME/llama.cpp
 #        cmake -B build -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON -DGGML_OPENMP=ON -DLLAMA_OPENSSL=OFF \
 #              -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF \
 #              -DLLAMA_BUILD_APP=OFF -DLLAMA_BUILD_UI=OFF -DLLAMA_USE_PREBUILT_UI=OFF -DBUILD_SHARED_LIBS=OFF
 #        nice -n 10 cmake --build build -j2 --target llama-bench llama-quantize
 #   3. the models (numpy from python3-numpy; gguf-py comes from the llama.cpp tree):
-#        LLAMA_CPP=/work/peer/llama.cpp /usr/bin/python3 /work/shared/tools/peer_kit.py /work/peer/models --no-q8
+#        LLAMA_CPP=$HOME/llama.cpp python3 peer_kit.py $HOME/peer-models --no-q8
 #      (F32 only: with GCC 12 on this CPU llama.cpp faults in its AMX Q8_0 kernel)
 #   4. seqmix's CLI: make build/seqmix
 #
@@ -141,6 +145,12 @@ for m in "${models[@]}"; do
         status=1
     fi
     [ -f "$dir/model-f32.gguf" ] || { echo "peer_bench: $m: no model-f32.gguf" >&2; status=1; }
+    # where the safetensors data starts, mod 64: F32 rows that straddle cache lines slow the decode
+    # matvec of an engine that computes straight from the mapping (see the note at the top)
+    if [ -f "$dir/hf/model.safetensors" ]; then
+        hl=$(od -An -t u8 -N 8 "$dir/hf/model.safetensors" | tr -d ' ')
+        echo "peer_bench: $m: safetensors data starts at byte $((8 + hl)) ($(((8 + hl) % 64)) mod 64)" >&2
+    fi
     for t in $THREADS; do
         for r in $(seq 1 "$REPS"); do
             order="seqmix llama"
