@@ -2023,6 +2023,42 @@ static size_t smx__attn_scratch(const smx__op *op, int T, int n_ctx, int nth)
     return 2 * q + 2 * kv + (size_t)nth * SMX__ATTN_BQ * (size_t)n_ctx;
 }
 
+/* O[r] = sum_s P[r, s] V[s] for rows r < nrows and keys s < n: four rows at a time, so each value
+ * row is loaded once per four queries and the sums stay in registers. */
+static void smx__attn_pv(const float *P, size_t ldp, int nrows, int n, const float *V, size_t ldv, int hd, float *O, size_t ldo)
+{
+    int r, c, s, i;
+    if (nrows == 1) {   /* one query (decode): accumulate whole value rows */
+        memset(O, 0, sizeof(float) * (size_t)hd);
+        for (s = 0; s < n; s++)
+            if (P[s] != 0.0f) smx__axpy(O, P[s], V + (size_t)s * ldv, hd);
+        return;
+    }
+    for (r = 0; r < nrows; r += 4) {
+        int nr = SMX__MIN(4, nrows - r);
+        const float *p0 = P + (size_t)r * ldp, *p1 = P + (size_t)(r + SMX__MIN(1, nr - 1)) * ldp;
+        const float *p2 = P + (size_t)(r + SMX__MIN(2, nr - 1)) * ldp, *p3 = P + (size_t)(r + SMX__MIN(3, nr - 1)) * ldp;
+        for (c = 0; c + SMX__VW <= hd; c += SMX__VW) {
+            smx__vf a0 = smx__vzero(), a1 = a0, a2 = a0, a3 = a0;
+            float out[4][SMX__VW];
+            for (s = 0; s < n; s++) {
+                smx__vf v = smx__vld(V + (size_t)s * ldv + c);
+                a0 = smx__vfma(smx__vset1(p0[s]), v, a0); a1 = smx__vfma(smx__vset1(p1[s]), v, a1);
+                a2 = smx__vfma(smx__vset1(p2[s]), v, a2); a3 = smx__vfma(smx__vset1(p3[s]), v, a3);
+            }
+            smx__vst(out[0], a0); smx__vst(out[1], a1); smx__vst(out[2], a2); smx__vst(out[3], a3);
+            for (i = 0; i < nr; i++) memcpy(O + (size_t)(r + i) * ldo + c, out[i], sizeof out[i]);
+        }
+        for (; c < hd; c++)
+            for (i = 0; i < nr; i++) {
+                const float *pr = P + (size_t)(r + i) * ldp;
+                float acc = 0.0f;
+                for (s = 0; s < n; s++) acc += pr[s] * V[(size_t)s * ldv + c];
+                O[(size_t)(r + i) * ldo + c] = acc;
+            }
+    }
+}
+
 static void smx__attn_forward(const smx__op *op, void *state, const smx__fwd *f)
 {
     const smx__attn *a = (const smx__attn *)op;
@@ -2078,9 +2114,13 @@ static void smx__attn_forward(const smx__op *op, void *state, const smx__fwd *f)
             }
             for (s = start; s < end; s++) { row[s] = expf(row[s] - mx); sum += row[s]; }
             inv = 1.0f / sum;
-            memset(oh, 0, sizeof(float) * (size_t)hd);
-            for (s = start; s < end; s++) smx__axpy(oh, row[s] * inv, cache + (size_t)s * 2 * kvd + kvd + (size_t)g * hd, hd);
+            for (s = 0; s < start; s++) row[s] = 0.0f;             /* P over [0, end_max): */
+            for (s = start; s < end; s++) row[s] *= inv;           /* zero where not visible */
+            for (s = end; s < end_max; s++) row[s] = 0.0f;
+            (void)oh;
         }
+        smx__attn_pv(sc, (size_t)n_ctx, tn, end_max, cache + kvd + (size_t)g * hd, (size_t)2 * kvd, hd,
+                     o + (size_t)t0 * qd + (size_t)h * hd, (size_t)qd);
     }
     smx__matmul(f->y, o, a->wo, a->bo, T, qd, op->d_out, f->nth);
 }
