@@ -2109,7 +2109,7 @@ static void smx__attn_forward(const smx__op *op, void *state, const smx__fwd *f)
         for (j = 0; j < tn; j++) {
             int end = a->causal ? pos + t0 + j + 1 : n_ctx;
             int start = (a->window > 0 && end - a->window > 0) ? end - a->window : 0;
-            float *row = sc + (size_t)j * n_ctx, *oh = o + (size_t)(t0 + j) * qd + (size_t)h * hd;
+            float *row = sc + (size_t)j * n_ctx;
             float mx = -INFINITY, sum = 0.0f, inv;
             for (s = start; s < end; s++) {
                 row[s] *= a->scale;
@@ -2120,7 +2120,6 @@ static void smx__attn_forward(const smx__op *op, void *state, const smx__fwd *f)
             for (s = 0; s < start; s++) row[s] = 0.0f;             /* P over [0, end_max): */
             for (s = start; s < end; s++) row[s] *= inv;           /* zero where not visible */
             for (s = end; s < end_max; s++) row[s] = 0.0f;
-            (void)oh;
         }
         smx__attn_pv(sc, (size_t)n_ctx, tn, end_max, cache + kvd + (size_t)g * hd, (size_t)2 * kvd, hd,
                      o + (size_t)t0 * qd + (size_t)h * hd, (size_t)qd);
@@ -6516,18 +6515,23 @@ static void smx__run_layers_ctx(smx_session *s, int T, const float *dt, int n_ct
 #define SMX__HAVE_RUN_LAYERS_CTX 1
 static void smx__run_layers(smx_session *s, int T, const float *dt) { smx__run_layers_ctx(s, T, dt, 0); }
 
-/* logits for one row of the final stream */
-static void smx__head(smx_session *s, const float *hrow, float *logits)
+/* logits [T, n_logits] for T rows of the final stream: final norm per row, one head matmul */
+static void smx__head(smx_session *s, const float *h, int T, float *logits)
 {
     const smx_model *m = s->m;
-    float *tmp = s->xn;     /* free after the layers ran */
-    int i;
-    if (m->fnorm == SMX__NORM_RMS) smx__rmsnorm(tmp, hrow, m->fnw, m->d, m->feps);
-    else if (m->fnorm == SMX__NORM_LN) smx__layernorm(tmp, hrow, m->fnw, m->fnb, m->d, m->feps);
-    else memcpy(tmp, hrow, sizeof(float) * (size_t)m->d);
-    smx__matmul(logits, tmp, m->head, m->head_b, 1, m->d, m->n_logits, s->nth);
+    float *xn = s->xn;      /* [T, d]; free after the layers ran */
+    size_t i, n = (size_t)T * m->n_logits;
+    int t;
+    for (t = 0; t < T; t++) {
+        const float *hr = h + (size_t)t * m->d;
+        float *xr = xn + (size_t)t * m->d;
+        if (m->fnorm == SMX__NORM_RMS) smx__rmsnorm(xr, hr, m->fnw, m->d, m->feps);
+        else if (m->fnorm == SMX__NORM_LN) smx__layernorm(xr, hr, m->fnw, m->fnb, m->d, m->feps);
+        else memcpy(xr, hr, sizeof(float) * (size_t)m->d);
+    }
+    smx__matmul(logits, xn, m->head, m->head_b, T, m->d, m->n_logits, s->nth);
     if (m->logit_cap > 0)
-        for (i = 0; i < m->n_logits; i++) logits[i] = m->logit_cap * tanhf(logits[i] / m->logit_cap);
+        for (i = 0; i < n; i++) logits[i] = m->logit_cap * tanhf(logits[i] / m->logit_cap);
 }
 
 SMX_API smx_status smx_session_prefill(smx_session *s, const int32_t *ids, int n, float *logits, int all)
@@ -6552,9 +6556,9 @@ SMX_API smx_status smx_session_prefill(smx_session *s, const int32_t *ids, int n
         smx__run_layers(s, T, NULL);
         if (logits) {
             if (all)
-                for (t = 0; t < T; t++) smx__head(s, s->h + (size_t)t * m->d, logits + (size_t)(done + t) * m->n_logits);
+                smx__head(s, s->h, T, logits + (size_t)done * m->n_logits);
             else if (done + T == n)
-                smx__head(s, s->h + (size_t)(T - 1) * m->d, logits);
+                smx__head(s, s->h + (size_t)(T - 1) * m->d, 1, logits);
         }
         s->pos += T;
         done += T;

@@ -114,15 +114,7 @@ static void bench_ssm_model(const char *name, const char *cfg, int nth, int quic
         smx_rng_seed(&g, 11);
         for (i = 0; i < T; i++) ids[i] = (int32_t)(smx_rng_next(&g) % (uint64_t)in.vocab_size);
     }
-    /* prefill: 512 tokens from an empty state, best of reps */
-    for (r = 0; r < reps; r++) {
-        double t0;
-        smx_session_reset(s);
-        t0 = smx_now();
-        smx_session_prefill(s, ids, T, lg, 0);
-        t0 = smx_now() - t0;
-        if (t0 < tp) tp = t0;
-    }
+    tp = bench_prefill_best(s, ids, T, lg, reps);     /* 512 tokens from an empty state */
     /* decode: greedy steps after a short prompt (two warm-up steps first); best of reps bursts */
     smx_session_reset(s);
     smx_session_prefill(s, ids, 8, lg, 0);

@@ -5,22 +5,6 @@
  * blocks at 3 and 9 (the sLSTM recurrence is sequential). Included by seqmix.c after cli_bench.c
  * (smx_now, bench_read_bw). */
 
-/* Seconds for a fresh prefill of ids[0..n) (chunkwise form), best of reps. */
-static double bench_xlstm_prefill(smx_session *s, const int32_t *ids, int n, float *lg, int reps)
-{
-    double best = 1e30;
-    int r;
-    for (r = 0; r < reps; r++) {
-        double t0;
-        smx_session_reset(s);
-        t0 = smx_now();
-        smx_session_prefill(s, ids, n, lg, 0);
-        t0 = smx_now() - t0;
-        if (t0 < best) best = t0;
-    }
-    return best;
-}
-
 /* Seconds per token of the step loop over ids[from..to), continuing from what the session holds. */
 static double bench_xlstm_steps(smx_session *s, const int32_t *ids, int from, int to, float *lg)
 {
@@ -77,7 +61,7 @@ static void bench_xlstm_model(const char *name, const char *cfg, int nth, int qu
         double tc, ts;
         if (quick && n > 512) n = 1024;
         w = SMX__MIN(w, n);
-        tc = bench_xlstm_prefill(s, ids, n, lg, quick || n > 512 ? 1 : 2);
+        tc = bench_prefill_best(s, ids, n, lg, quick || n > 512 ? 1 : 2);
         smx_session_reset(s);
         if (n > w) smx_session_prefill(s, ids, n - w, NULL, 0);
         ts = bench_xlstm_steps(s, ids, n - w, n, lg);

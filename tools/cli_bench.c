@@ -9,6 +9,22 @@
 #define SMX__PRAGMA_REDUCE(nth)
 #endif
 
+/* Seconds for a fresh prefill of ids[0..n), best of reps (the model benchmarks share it). */
+static double bench_prefill_best(smx_session *s, const int32_t *ids, int n, float *lg, int reps)
+{
+    double best = 1e30;
+    int r;
+    for (r = 0; r < reps; r++) {
+        double t0;
+        smx_session_reset(s);
+        t0 = smx_now();
+        smx_session_prefill(s, ids, n, lg, 0);
+        t0 = smx_now() - t0;
+        if (t0 < best) best = t0;
+    }
+    return best;
+}
+
 /* Bytes/s reading n floats, best of reps, with nth threads. */
 static double bench_read_bw(const float *buf, size_t n, int nth, int reps)
 {
