@@ -491,12 +491,14 @@ static void smx__ok(smx_error *e)
 typedef struct smx__arena_block { struct smx__arena_block *next; size_t used, cap; } smx__arena_block;
 typedef struct smx__arena { smx__arena_block *head; size_t total; } smx__arena;
 
-static void *smx__arena_alloc(smx__arena *a, size_t n)
+/* n zeroed bytes aligned to `align` (a power of two up to 64) */
+static void *smx__arena_alloc_aligned(smx__arena *a, size_t n, size_t align)
 {
     const size_t hdr = (sizeof(smx__arena_block) + 63) & ~(size_t)63;
     smx__arena_block *b = a->head;
     void *p;
-    n = (n + 63) & ~(size_t)63;
+    if (b) b->used = (b->used + align - 1) & ~(align - 1);
+    n = (n + align - 1) & ~(align - 1);
     if (!b || b->used + n > b->cap) {
         size_t cap = n > (size_t)1 << 16 ? n : (size_t)1 << 16;
         uintptr_t base;
@@ -513,6 +515,9 @@ static void *smx__arena_alloc(smx__arena *a, size_t n)
     memset(p, 0, n);
     return p;
 }
+
+/* n zeroed bytes on a 64-byte boundary (weights, operator structs) */
+static void *smx__arena_alloc(smx__arena *a, size_t n) { return smx__arena_alloc_aligned(a, n, 64); }
 
 static void smx__arena_free(smx__arena *a)
 {
@@ -659,7 +664,8 @@ static smx_status smx__jstring(smx__jparser *p, const char **out, size_t *outlen
         p->i++;
         cap++;
     }
-    d = (char *)smx__arena_alloc(p->a, cap * 4 + 1);
+    cap = p->i - start;     /* the decoded text is never longer than its escaped form */
+    d = (char *)smx__arena_alloc_aligned(p->a, cap + 1, 1);
     if (!d) return smx__fail(p->e, SMX_E_NOMEM, "%s: out of memory", p->what);
     {
         size_t k = start;
@@ -765,7 +771,7 @@ static smx_status smx__jvalue(smx__jparser *p, smx__jv *v)
         smx__jws(p);
         if (p->i < p->n && p->s[p->i] == close) { p->i++; break; }
         while (1) {
-            smx__jv *c = (smx__jv *)smx__arena_alloc(p->a, sizeof *c);
+            smx__jv *c = (smx__jv *)smx__arena_alloc_aligned(p->a, sizeof *c, sizeof(void *));
             if (!c) return smx__fail(p->e, SMX_E_NOMEM, "%s: out of memory", p->what);
             if (obj) {
                 smx__jws(p);
@@ -826,13 +832,14 @@ static smx_status smx__json_parse(const char *text, size_t n, smx__arena *a, int
     return SMX_OK;
 }
 
+/* The member named key (the last one when a key repeats, as Python's json keeps it). */
 static const smx__jv *smx__jget(const smx__jv *obj, const char *key)
 {
-    const smx__jv *c;
+    const smx__jv *c, *found = NULL;
     if (!obj || obj->type != SMX__J_OBJ) return NULL;
     for (c = obj->child; c; c = c->next)
-        if (strcmp(c->key, key) == 0) return c;
-    return NULL;
+        if (strcmp(c->key, key) == 0) found = c;
+    return found;
 }
 
 SMX__MAYBE_UNUSED static const smx__jv *smx__jat(const smx__jv *arr, int i)
