@@ -129,12 +129,13 @@ typedef struct smx_model_info {
     smx_model_kind kind;
     int vocab_size;             /* rows of the output (logits) for token models */
     int hidden_size;
-    int n_layers;               /* sub-layers (norm -> op -> residual) */
+    int n_layers;               /* sub-layers (norm -> op -> residual): one letter of pattern each */
+    int n_blocks;               /* layers as the config counts them (a block may hold several sub-layers) */
     int input_size, output_size;/* feature models */
     int causal;                 /* 0 for bidirectional (masked-diffusion) models */
     int max_context;            /* from the config; 0 = none */
     size_t n_params;
-    size_t weight_bytes;        /* bytes of weights in the compute type */
+    size_t weight_bytes;        /* bytes of the weights as held in memory (each in its type) */
     size_t state_bytes;         /* fixed per-sequence state (recurrent layers) */
     size_t kv_bytes_per_token;  /* growing per-sequence state (attention layers) */
 } smx_model_info;
@@ -314,16 +315,23 @@ SMX_API void smx_diffuse_schedule(int m, int s, int *k);
  * random (seeded) weights. A built model runs like a loaded one and saves as a Hugging Face
  * folder (model_type "seqmix") that smx_model_load reads back bit-identically. */
 
+/* The layer types a stack can hold: X(ID, name, pattern letter, what it is). smx_op_type, the
+ * pattern letters and the layer "type" names of a seqmix config.json all come from this list. */
+#define SMX_LAYER_TYPES(X)                                                                   \
+    X(ATTENTION, attention, 'A', "causal attention (GQA, RoPE, sliding window)")             \
+    X(MLP, mlp, 'F', "SwiGLU feed-forward")                                                  \
+    X(MOE, moe, 'E', "mixture of SwiGLU experts")                                            \
+    X(MAMBA, mamba, 'M', "Mamba selective scan")                                             \
+    X(MAMBA2, mamba2, '2', "Mamba-2 (SSD)")                                                  \
+    X(MLSTM, mlstm, 'X', "mLSTM (xLSTM-7B form)")                                            \
+    X(SLSTM, slstm, 'S', "sLSTM")                                                            \
+    X(SHORTCONV, shortconv, 'C', "LFM2 short convolution")                                   \
+    X(CFC, cfc, 'L', "closed-form continuous-time cell (CfC)")
+
 typedef enum smx_op_type {
-    SMX_OP_ATTENTION,   /* 'A' causal attention (GQA, RoPE) */
-    SMX_OP_MLP,         /* 'F' SwiGLU feed-forward */
-    SMX_OP_MOE,         /* 'E' mixture of SwiGLU experts */
-    SMX_OP_MAMBA,       /* 'M' Mamba selective scan */
-    SMX_OP_MAMBA2,      /* '2' Mamba-2 (SSD) */
-    SMX_OP_MLSTM,       /* 'X' mLSTM (xLSTM-7B style) */
-    SMX_OP_SLSTM,       /* 'S' sLSTM */
-    SMX_OP_SHORTCONV,   /* 'C' LFM2 short convolution */
-    SMX_OP_CFC,         /* 'L' closed-form continuous-time cell */
+#define SMX__OP_ENUM(ID, id, letter, doc) SMX_OP_##ID,
+    SMX_LAYER_TYPES(SMX__OP_ENUM)
+#undef SMX__OP_ENUM
     SMX_OP_COUNT
 } smx_op_type;
 
@@ -350,18 +358,23 @@ typedef struct smx_builder smx_builder;
  * SMX_OP_MOE or -1 for nothing). */
 SMX_API smx_status smx_builder_new(int vocab, int width, smx_builder **out, smx_error *err);
 SMX_API void smx_builder_free(smx_builder *b);
-SMX_API void smx_builder_set_ffn(smx_builder *b, int ffn, const smx_layer_cfg *cfg);
+SMX_API smx_status smx_builder_set_ffn(smx_builder *b, int ffn, const smx_layer_cfg *cfg);
 SMX_API void smx_builder_set_tied(smx_builder *b, int tied);
-SMX_API void smx_builder_set_max_context(smx_builder *b, int n);
+SMX_API smx_status smx_builder_set_max_context(smx_builder *b, int n);
 /* One sub-layer (pre-norm, residual). cfg may be NULL for the defaults. */
 SMX_API smx_status smx_builder_add(smx_builder *b, smx_op_type type, const smx_layer_cfg *cfg);
-/* Letters A F E M 2 X S C L (see smx_op_type), groups "(...)xN", spaces ignored; each mixer
- * is followed by the builder's ffn. E.g. "(M M M A)x6". cfg (may be NULL) applies to all. */
+/* Letters of SMX_LAYER_TYPES, groups "(...)xN" (N <= 4096, nesting <= 8), spaces ignored; each
+ * mixer is followed by the builder's ffn. E.g. "(M M M A)x6". cfg (may be NULL) applies to all.
+ * All or nothing: on an error no layer is added and smx_builder_error names the offset. */
 SMX_API smx_status smx_builder_pattern(smx_builder *b, const char *pattern, const smx_layer_cfg *cfg);
 /* The config.json text of the stack (owned by the builder). */
 SMX_API const char *smx_builder_config(smx_builder *b);
 SMX_API smx_status smx_builder_build(smx_builder *b, uint64_t seed, smx_model **out, smx_error *err);
 SMX_API const char *smx_op_name(smx_op_type type);
+/* The message of the builder's last failure. */
+SMX_API const char *smx_builder_error(const smx_builder *b);
+/* What each letter of smx_model_info.pattern means (all operator types, not only buildable ones). */
+SMX_API const char *smx_op_legend(void);
 
 
 #ifdef __cplusplus
@@ -419,12 +432,10 @@ SMX_API const char *smx_op_name(smx_op_type type);
 
 #ifdef _OPENMP
 #include <omp.h>
-#define SMX__PRAGMA(x) _Pragma(#x)
-#define SMX__OMP_FOR(nth) SMX__PRAGMA(omp parallel for schedule(static) num_threads(nth) if(nth > 1))
-#define SMX__OMP_FOR_DYN(nth) SMX__PRAGMA(omp parallel for schedule(dynamic, 1) num_threads(nth) if(nth > 1))
-#else
-#define SMX__OMP_FOR(nth)
-#define SMX__OMP_FOR_DYN(nth)
+#endif
+/* Most threads a session or a diffusion run uses (larger requests are cut to this). */
+#ifndef SMX_MAX_THREADS
+#define SMX_MAX_THREADS 256
 #endif
 
 #ifdef __cplusplus
@@ -484,6 +495,31 @@ static smx_status smx__fail(smx_error *e, smx_status st, const char *fmt, ...)
 static void smx__ok(smx_error *e)
 {
     if (e) { e->status = SMX_OK; e->msg[0] = 0; }
+}
+
+/* A growing string (JSON and report text); after a failed allocation it stays failed. */
+typedef struct smx__sb { char *s; size_t len, cap; int failed; } smx__sb;
+
+static void smx__sb_printf(smx__sb *b, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+    if (b->failed) return;
+    va_start(ap, fmt);
+    n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) { b->failed = 1; return; }
+    if (!b->s || b->len + (size_t)n >= b->cap) {
+        size_t nc = 2 * (b->cap + (size_t)n) + 64;
+        char *t = (char *)SMX_REALLOC(b->s, nc);
+        if (!t) { b->failed = 1; return; }
+        b->s = t;
+        b->cap = nc;
+        va_start(ap, fmt);
+        vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
+        va_end(ap);
+    }
+    b->len += (size_t)n;
 }
 
 /* A bump allocator: blocks never move, everything is released at once. Models keep their
@@ -573,6 +609,36 @@ static void smx__path(char *dst, size_t cap, const char *dir, const char *name)
 {
     size_t n = strlen(dir);
     snprintf(dst, cap, "%s%s%s", dir, (n && dir[n - 1] == '/') ? "" : "/", name);
+}
+
+/* ---- Threads ----
+ * Parallel loops are tasks: smx__par(nth, n, fn, arg) runs fn(arg, i, tid) for every i in [0, n)
+ * on up to nth threads, handing tasks out one at a time (a thread slowed by other work on its core
+ * takes fewer), tid in [0, nth) naming the thread for per-thread scratch. One function decides
+ * whether a loop is worth threading: below about 10^5 multiply-adds a parallel region costs more
+ * than it saves. */
+typedef void (*smx__task_fn)(void *arg, int task, int tid);
+
+/* Per-call compute context handed to operators and kernels. */
+typedef struct smx__cx {
+    int nth;        /* threads the call may use */
+} smx__cx;
+
+#define SMX__PAR_MIN_WORK 131072.0
+static int smx__nth_for(double work, int nth) { return work < SMX__PAR_MIN_WORK ? 1 : nth; }
+
+static void smx__par(int nth, int n, smx__task_fn fn, void *arg)
+{
+    int i;
+#ifdef _OPENMP
+    if (nth > 1 && n > 1) {
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nth)
+        for (i = 0; i < n; i++) fn(arg, i, omp_get_thread_num());
+        return;
+    }
+#endif
+    (void)nth;
+    for (i = 0; i < n; i++) fn(arg, i, 0);
 }
 
 /* ===================================================================================== */
@@ -867,6 +933,961 @@ static int smx__jnum(const smx__jv *v, double *out)
 }
 
 /* ===================================================================================== */
+/* II.3 Kernels                                                                          */
+/* ===================================================================================== */
+/* Everything that touches vector registers lives here; operators call these functions and
+ * never the intrinsics. One small macro layer maps a vector of SMX__VW floats onto AVX-512,
+ * AVX2+FMA or NEON (chosen from the compiler's own macros; SMX_NO_SIMD forces scalar, where a
+ * "vector" is one float and every loop below still runs). Each kernel has a plain scalar twin
+ * (_ref) that the tests compare with.
+ *   a. the SIMD mapping layer and vector math (exp, log, sigmoid, SiLU, softplus)
+ *   b. element-wise functions, reductions, norms, softmax, rotary embedding
+ *   c. matrix products of activations (smx__gemm)
+ *   d. weight types and the matrix product with weights (smx__matmul, smx__matvecs)
+ *   e. causal depthwise convolution */
+
+/* ---- II.3.a SIMD mapping layer ---- */
+#if !defined(SMX_NO_SIMD) && defined(__AVX512F__)
+#include <immintrin.h>
+#define SMX__SIMD_NAME "avx512"
+#define SMX__VW 16
+typedef __m512 smx__vf;
+#define smx__vzero() _mm512_set1_ps(0.0f)
+#define smx__vld(p) _mm512_loadu_ps(p)
+#define smx__vst(p, v) _mm512_storeu_ps(p, v)
+#define smx__vset1(x) _mm512_set1_ps(x)
+#define smx__vfma(a, b, c) _mm512_fmadd_ps(a, b, c)
+#define smx__vadd(a, b) _mm512_add_ps(a, b)
+#define smx__vsub(a, b) _mm512_sub_ps(a, b)
+#define smx__vmul(a, b) _mm512_mul_ps(a, b)
+#define smx__vdiv(a, b) _mm512_div_ps(a, b)
+#define smx__vmin(a, b) _mm512_min_ps(a, b)
+#define smx__vmax(a, b) _mm512_max_ps(a, b)
+#define smx__vround(x) _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+#define smx__vpow2i(p, n) _mm512_scalef_ps(p, n)   /* p * 2^n, n integral */
+#define smx__vsel_gt(x, t, a, b) _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, t, _CMP_GT_OQ), a, b)  /* x > t ? b : a */
+#define smx__vhmax(v) _mm512_reduce_max_ps(v)
+/* x = m 2^e with m in [0.5, 1) (x > 0, normal) */
+#define smx__vfrexp(x, m, e)                                                                                   \
+    do {                                                                                                       \
+        (m) = _mm512_mul_ps(_mm512_getmant_ps(x, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_src), _mm512_set1_ps(0.5f)); \
+        (e) = _mm512_add_ps(_mm512_getexp_ps(x), _mm512_set1_ps(1.0f));                                       \
+    } while (0)
+static float smx__vsum(__m512 v)
+{
+    __m512 t = _mm512_add_ps(v, _mm512_maskz_shuffle_f32x4(0xFFFF, v, v, 0x4E));   /* fold 256-bit halves */
+    __m128 s;
+    t = _mm512_add_ps(t, _mm512_maskz_shuffle_f32x4(0xFFFF, t, t, 0xB1));          /* fold 128-bit lanes */
+    s = _mm512_maskz_extractf32x4_ps(0xF, t, 0);
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+#elif !defined(SMX_NO_SIMD) && defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+#define SMX__SIMD_NAME "avx2"
+#define SMX__VW 8
+typedef __m256 smx__vf;
+#define smx__vzero() _mm256_set1_ps(0.0f)
+#define smx__vld(p) _mm256_loadu_ps(p)
+#define smx__vst(p, v) _mm256_storeu_ps(p, v)
+#define smx__vset1(x) _mm256_set1_ps(x)
+#define smx__vfma(a, b, c) _mm256_fmadd_ps(a, b, c)
+#define smx__vadd(a, b) _mm256_add_ps(a, b)
+#define smx__vsub(a, b) _mm256_sub_ps(a, b)
+#define smx__vmul(a, b) _mm256_mul_ps(a, b)
+#define smx__vdiv(a, b) _mm256_div_ps(a, b)
+#define smx__vmin(a, b) _mm256_min_ps(a, b)
+#define smx__vmax(a, b) _mm256_max_ps(a, b)
+#define smx__vround(x) _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+#define smx__vpow2i(p, n) \
+    _mm256_mul_ps(p, _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23)))
+#define smx__vsel_gt(x, t, a, b) _mm256_blendv_ps(a, b, _mm256_cmp_ps(x, t, _CMP_GT_OQ))
+#define smx__vfrexp(x, m, e)                                                                                   \
+    do {                                                                                                       \
+        __m256i bits_ = _mm256_castps_si256(x);                                                                \
+        (e) = _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_srli_epi32(bits_, 23), _mm256_set1_epi32(126)));    \
+        (m) = _mm256_castsi256_ps(_mm256_or_si256(_mm256_and_si256(bits_, _mm256_set1_epi32(0x007FFFFF)),     \
+                                                  _mm256_set1_epi32(0x3F000000)));                             \
+    } while (0)
+static float smx__vsum(__m256 v)
+{
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+static float smx__vhmax(__m256 v)
+{
+    __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_max_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_max_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+#elif !defined(SMX_NO_SIMD) && defined(__ARM_NEON) && defined(__aarch64__)
+#include <arm_neon.h>
+#define SMX__SIMD_NAME "neon"
+#define SMX__VW 4
+typedef float32x4_t smx__vf;
+#define smx__vzero() vdupq_n_f32(0.0f)
+#define smx__vld(p) vld1q_f32(p)
+#define smx__vst(p, v) vst1q_f32(p, v)
+#define smx__vset1(x) vdupq_n_f32(x)
+#define smx__vfma(a, b, c) vfmaq_f32(c, a, b)
+#define smx__vadd(a, b) vaddq_f32(a, b)
+#define smx__vsub(a, b) vsubq_f32(a, b)
+#define smx__vmul(a, b) vmulq_f32(a, b)
+#define smx__vdiv(a, b) vdivq_f32(a, b)
+#define smx__vmin(a, b) vminq_f32(a, b)
+#define smx__vmax(a, b) vmaxq_f32(a, b)
+#define smx__vround(x) vrndnq_f32(x)
+#define smx__vpow2i(p, n) \
+    vmulq_f32(p, vreinterpretq_f32_s32(vshlq_n_s32(vaddq_s32(vcvtq_s32_f32(n), vdupq_n_s32(127)), 23)))
+#define smx__vsel_gt(x, t, a, b) vbslq_f32(vcgtq_f32(x, t), b, a)
+#define smx__vfrexp(x, m, e)                                                                                     \
+    do {                                                                                                         \
+        uint32x4_t bits_ = vreinterpretq_u32_f32(x);                                                             \
+        (e) = vcvtq_f32_s32(vsubq_s32(vreinterpretq_s32_u32(vshrq_n_u32(bits_, 23)), vdupq_n_s32(126)));        \
+        (m) = vreinterpretq_f32_u32(vorrq_u32(vandq_u32(bits_, vdupq_n_u32(0x007FFFFF)), vdupq_n_u32(0x3F000000))); \
+    } while (0)
+#define smx__vsum(v) vaddvq_f32(v)
+#define smx__vhmax(v) vmaxvq_f32(v)
+#else
+#define SMX__SIMD_NAME "scalar"
+#define SMX__VW 1
+typedef float smx__vf;
+#define smx__vzero() 0.0f
+#define smx__vld(p) (*(p))
+#define smx__vst(p, v) (*(p) = (v))
+#define smx__vset1(x) (x)
+#define smx__vfma(a, b, c) ((a) * (b) + (c))
+#define smx__vadd(a, b) ((a) + (b))
+#define smx__vsub(a, b) ((a) - (b))
+#define smx__vmul(a, b) ((a) * (b))
+#define smx__vdiv(a, b) ((a) / (b))
+#define smx__vmin(a, b) ((a) < (b) ? (a) : (b))
+#define smx__vmax(a, b) ((a) > (b) ? (a) : (b))
+#define smx__vsel_gt(x, t, a, b) ((x) > (t) ? (b) : (a))
+#define smx__vsum(v) (v)
+#define smx__vhmax(v) (v)
+#endif
+
+SMX_API const char *smx_simd_name(void) { return SMX__SIMD_NAME; }
+
+/* Keep a loaded vector in a register: without this, GCC folds the load into every FMA that uses
+ * it as a memory operand, which multiplies the loads of the register tiles by their row count. */
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__)) && SMX__VW > 1
+#define SMX__KEEP(v) __asm__("" : "+v"(v))
+#elif defined(__GNUC__) && defined(__aarch64__) && SMX__VW > 1
+#define SMX__KEEP(v) __asm__("" : "+w"(v))
+#else
+#define SMX__KEEP(v) ((void)0)
+#endif
+
+/* ---- Vector math. Scalar builds use libm; the SIMD forms agree with it to about 1 ulp. ---- */
+#if SMX__VW > 1
+/* e^x: x = n ln2 + r with |r| <= ln2/2 (ln2 split in two for the reduction), e^r from a
+ * degree-7 minimax polynomial (about 1 ulp), times 2^n. x is clamped to [-87.3, 88.3], where
+ * float e^x is normal (below that the result is < 1.2e-38 instead of a denormal). */
+static smx__vf smx__vexp(smx__vf x)
+{
+    smx__vf n, r, p;
+    x = smx__vmin(smx__vset1(88.3f), x);
+    x = smx__vmax(smx__vset1(-87.3f), x);
+    n = smx__vround(smx__vmul(x, smx__vset1(1.44269504088896341f)));
+    r = smx__vfma(n, smx__vset1(-0.693359375f), x);
+    r = smx__vfma(n, smx__vset1(2.12194440e-4f), r);
+    p = smx__vfma(smx__vset1(1.9875691500e-4f), r, smx__vset1(1.3981999507e-3f));
+    p = smx__vfma(p, r, smx__vset1(8.3334519073e-3f));
+    p = smx__vfma(p, r, smx__vset1(4.1665795894e-2f));
+    p = smx__vfma(p, r, smx__vset1(1.6666665459e-1f));
+    p = smx__vfma(p, r, smx__vset1(5.0000001201e-1f));
+    p = smx__vfma(p, smx__vmul(r, r), smx__vadd(r, smx__vset1(1.0f)));
+    return smx__vpow2i(p, n);
+}
+
+/* log(x) for positive normal x: x = m 2^e, m folded into [sqrt(1/2), sqrt(2)), log(m) from a
+ * minimax polynomial in m - 1 (about 1 ulp), plus e ln2 in two parts. */
+static smx__vf smx__vlog(smx__vf x)
+{
+    smx__vf m, e, f, z, p;
+    smx__vfrexp(x, m, e);
+    /* m < sqrt(1/2): f = 2m - 1, e - 1; else f = m - 1 */
+    f = smx__vsel_gt(m, smx__vset1(0.707106781186547524f), smx__vadd(smx__vadd(m, m), smx__vset1(-1.0f)),
+                     smx__vadd(m, smx__vset1(-1.0f)));
+    e = smx__vsel_gt(m, smx__vset1(0.707106781186547524f), smx__vadd(e, smx__vset1(-1.0f)), e);
+    z = smx__vmul(f, f);
+    p = smx__vfma(smx__vset1(7.0376836292e-2f), f, smx__vset1(-1.1514610310e-1f));
+    p = smx__vfma(p, f, smx__vset1(1.1676998740e-1f));
+    p = smx__vfma(p, f, smx__vset1(-1.2420140846e-1f));
+    p = smx__vfma(p, f, smx__vset1(1.4249322787e-1f));
+    p = smx__vfma(p, f, smx__vset1(-1.6668057665e-1f));
+    p = smx__vfma(p, f, smx__vset1(2.0000714765e-1f));
+    p = smx__vfma(p, f, smx__vset1(-2.4999993993e-1f));
+    p = smx__vfma(p, f, smx__vset1(3.3333331174e-1f));
+    p = smx__vmul(smx__vmul(p, f), z);
+    p = smx__vfma(e, smx__vset1(-2.12194440e-4f), p);
+    p = smx__vfma(z, smx__vset1(-0.5f), p);
+    return smx__vfma(e, smx__vset1(0.693359375f), smx__vadd(f, p));
+}
+
+/* softplus with torch's threshold: x > 20: x; else log1p(e^x), computed as
+ * log(u) e^x / (u - 1) with u = 1 + e^x (exact to rounding wherever u > 1); below -15, e^x. */
+static smx__vf smx__vsoftplus(smx__vf x)
+{
+    smx__vf y = smx__vexp(x), u = smx__vadd(smx__vset1(1.0f), y);
+    smx__vf lp = smx__vmul(smx__vlog(u), smx__vdiv(y, smx__vadd(u, smx__vset1(-1.0f))));
+    lp = smx__vsel_gt(x, smx__vset1(20.0f), lp, x);
+    return smx__vsel_gt(x, smx__vset1(-15.0f), y, lp);
+}
+#else
+#define smx__vexp(x) expf(x)
+#define smx__vlog(x) logf(x)
+#define smx__vsoftplus(x) smx__softplus(x)
+#endif
+/* sigmoid(x) = 1 / (1 + e^-x);  silu(x) = x sigmoid(x) */
+#define smx__vsigmoid(x) smx__vdiv(smx__vset1(1.0f), smx__vadd(smx__vset1(1.0f), smx__vexp(smx__vmul(x, smx__vset1(-1.0f)))))
+#define smx__vsilu(x) smx__vdiv(x, smx__vadd(smx__vset1(1.0f), smx__vexp(smx__vmul(x, smx__vset1(-1.0f)))))
+
+/* ---- II.3.b Element-wise functions, reductions, norms ---- */
+static float smx__sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }
+static float smx__silu(float x) { return x / (1.0f + expf(-x)); }
+static float smx__gelu(float x) { return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f)); }
+static float smx__gelu_tanh(float x) { return 0.5f * x * (1.0f + tanhf(0.7978845608028654f * (x + 0.044715f * x * x * x))); }
+/* torch softplus (beta 1, threshold 20) */
+static float smx__softplus(float x) { return x > 20.0f ? x : log1pf(expf(x)); }
+static float smx__logsigmoid(float x) { return (x < 0.0f ? x : 0.0f) - log1pf(expf(-fabsf(x))); }
+/* tanh through one exp (libm's tanhf goes through expm1f and costs several times more):
+ * tanh|x| = 1 - 2 / (exp(2|x|) + 1), absolute error about 1e-7. */
+static float smx__tanh_fast(float x)
+{
+    float t = 1.0f - 2.0f / (expf(2.0f * fabsf(x)) + 1.0f);
+    return x < 0.0f ? -t : t;
+}
+
+/* Activations by their config names (hidden_act and friends). */
+enum { SMX__ACT_SILU, SMX__ACT_GELU, SMX__ACT_GELU_TANH, SMX__ACT_RELU, SMX__ACT_RELU2, SMX__ACT_TANH, SMX__ACT_LECUN_TANH,
+       SMX__ACT_SIGMOID, SMX__ACT_NONE };
+
+static float smx__act(int act, float x)
+{
+    switch (act) {
+    case SMX__ACT_SILU: return smx__silu(x);
+    case SMX__ACT_GELU: return smx__gelu(x);
+    case SMX__ACT_GELU_TANH: return smx__gelu_tanh(x);
+    case SMX__ACT_RELU: return x > 0.0f ? x : 0.0f;
+    case SMX__ACT_RELU2: return x > 0.0f ? x * x : 0.0f;
+    case SMX__ACT_TANH: return tanhf(x);
+    case SMX__ACT_LECUN_TANH: return 1.7159f * tanhf(0.666f * x);
+    case SMX__ACT_SIGMOID: return smx__sigmoid(x);
+    }
+    return x;
+}
+
+/* -1 if unknown */
+static int smx__act_by_name(const char *s)
+{
+    static const struct { const char *name; int act; } names[] = {
+        { "silu", SMX__ACT_SILU }, { "swish", SMX__ACT_SILU }, { "gelu", SMX__ACT_GELU }, { "gelu_new", SMX__ACT_GELU_TANH },
+        { "gelu_pytorch_tanh", SMX__ACT_GELU_TANH }, { "gelu_tanh", SMX__ACT_GELU_TANH }, { "relu", SMX__ACT_RELU },
+        { "relu2", SMX__ACT_RELU2 }, { "tanh", SMX__ACT_TANH }, { "lecun_tanh", SMX__ACT_LECUN_TANH },
+        { "sigmoid", SMX__ACT_SIGMOID }, { "identity", SMX__ACT_NONE }, { "linear", SMX__ACT_NONE },
+    };
+    size_t i;
+    for (i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!strcmp(s, names[i].name)) return names[i].act;
+    return -1;
+}
+
+/* x[i] = act(x[i]) over n floats */
+static void smx__act_inplace(float *x, size_t n, int act)
+{
+    size_t i = 0;
+    if (act == SMX__ACT_NONE) return;
+    if (act == SMX__ACT_SILU)
+        for (; i + SMX__VW <= n; i += SMX__VW) smx__vst(x + i, smx__vsilu(smx__vld(x + i)));
+    else if (act == SMX__ACT_SIGMOID)
+        for (; i + SMX__VW <= n; i += SMX__VW) smx__vst(x + i, smx__vsigmoid(smx__vld(x + i)));
+    for (; i < n; i++) x[i] = smx__act(act, x[i]);
+}
+
+/* y[i] *= act(z[i]) over n floats (a gate) */
+static void smx__act_mul(float *y, const float *z, size_t n, int act)
+{
+    size_t i = 0;
+    if (act == SMX__ACT_SILU)
+        for (; i + SMX__VW <= n; i += SMX__VW) smx__vst(y + i, smx__vmul(smx__vld(y + i), smx__vsilu(smx__vld(z + i))));
+    else if (act == SMX__ACT_SIGMOID)
+        for (; i + SMX__VW <= n; i += SMX__VW) smx__vst(y + i, smx__vmul(smx__vld(y + i), smx__vsigmoid(smx__vld(z + i))));
+    for (; i < n; i++) y[i] *= smx__act(act, z[i]);
+}
+
+
+SMX__MAYBE_UNUSED static float smx__dot_ref(const float *a, const float *b, int n)
+{
+    float s = 0.0f;
+    int i;
+    for (i = 0; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+
+static float smx__dot(const float *SMX__RESTRICT a, const float *SMX__RESTRICT b, int n)
+{
+    smx__vf s0 = smx__vzero(), s1 = smx__vzero(), s2 = smx__vzero(), s3 = smx__vzero();
+    float s;
+    int i = 0;
+    for (; i + 4 * SMX__VW <= n; i += 4 * SMX__VW) {
+        s0 = smx__vfma(smx__vld(a + i), smx__vld(b + i), s0);
+        s1 = smx__vfma(smx__vld(a + i + SMX__VW), smx__vld(b + i + SMX__VW), s1);
+        s2 = smx__vfma(smx__vld(a + i + 2 * SMX__VW), smx__vld(b + i + 2 * SMX__VW), s2);
+        s3 = smx__vfma(smx__vld(a + i + 3 * SMX__VW), smx__vld(b + i + 3 * SMX__VW), s3);
+    }
+    for (; i + SMX__VW <= n; i += SMX__VW) s0 = smx__vfma(smx__vld(a + i), smx__vld(b + i), s0);
+    s = smx__vsum(smx__vadd(smx__vadd(s0, s1), smx__vadd(s2, s3)));
+    for (; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+
+/* out[r] = x . W[r] for the 4 rows r of W (row stride ldw): one pass over x feeds four weight
+ * streams, so a matrix-vector product keeps four rows of memory traffic in flight. */
+static void smx__dot4(const float *SMX__RESTRICT x, const float *SMX__RESTRICT W, size_t ldw, int n, float *out)
+{
+    const float *w0 = W, *w1 = W + ldw, *w2 = W + 2 * ldw, *w3 = W + 3 * ldw;
+    smx__vf a0 = smx__vzero(), a1 = smx__vzero(), a2 = smx__vzero(), a3 = smx__vzero();
+    smx__vf b0 = smx__vzero(), b1 = smx__vzero(), b2 = smx__vzero(), b3 = smx__vzero();
+    int i = 0;
+    for (; i + 2 * SMX__VW <= n; i += 2 * SMX__VW) {
+        smx__vf u = smx__vld(x + i), v = smx__vld(x + i + SMX__VW);
+        a0 = smx__vfma(u, smx__vld(w0 + i), a0); b0 = smx__vfma(v, smx__vld(w0 + i + SMX__VW), b0);
+        a1 = smx__vfma(u, smx__vld(w1 + i), a1); b1 = smx__vfma(v, smx__vld(w1 + i + SMX__VW), b1);
+        a2 = smx__vfma(u, smx__vld(w2 + i), a2); b2 = smx__vfma(v, smx__vld(w2 + i + SMX__VW), b2);
+        a3 = smx__vfma(u, smx__vld(w3 + i), a3); b3 = smx__vfma(v, smx__vld(w3 + i + SMX__VW), b3);
+    }
+    for (; i + SMX__VW <= n; i += SMX__VW) {
+        smx__vf u = smx__vld(x + i);
+        a0 = smx__vfma(u, smx__vld(w0 + i), a0); a1 = smx__vfma(u, smx__vld(w1 + i), a1);
+        a2 = smx__vfma(u, smx__vld(w2 + i), a2); a3 = smx__vfma(u, smx__vld(w3 + i), a3);
+    }
+    out[0] = smx__vsum(smx__vadd(a0, b0)); out[1] = smx__vsum(smx__vadd(a1, b1));
+    out[2] = smx__vsum(smx__vadd(a2, b2)); out[3] = smx__vsum(smx__vadd(a3, b3));
+    for (; i < n; i++) { out[0] += x[i] * w0[i]; out[1] += x[i] * w1[i]; out[2] += x[i] * w2[i]; out[3] += x[i] * w3[i]; }
+}
+
+/* y += a * x */
+static void smx__axpy(float *SMX__RESTRICT y, float a, const float *SMX__RESTRICT x, int n)
+{
+    smx__vf va = smx__vset1(a);
+    int i = 0;
+    for (; i + SMX__VW <= n; i += SMX__VW) smx__vst(y + i, smx__vfma(va, smx__vld(x + i), smx__vld(y + i)));
+    for (; i < n; i++) y[i] += a * x[i];
+}
+
+/* dst = a * src (dst may be src) */
+static void smx__scale(float *dst, const float *src, float a, int n)
+{
+    smx__vf va = smx__vset1(a);
+    int i = 0;
+    for (; i + SMX__VW <= n; i += SMX__VW) smx__vst(dst + i, smx__vmul(va, smx__vld(src + i)));
+    for (; i < n; i++) dst[i] = a * src[i];
+}
+
+/* y = w * x / sqrt(mean(x^2) + eps)   (w may be NULL; y may alias x) */
+static void smx__rmsnorm(float *y, const float *x, const float *w, int n, float eps)
+{
+    float s = smx__dot(x, x, n), r = 1.0f / sqrtf(s / (float)n + eps);
+    int i;
+    if (w) for (i = 0; i < n; i++) y[i] = w[i] * (x[i] * r);
+    else for (i = 0; i < n; i++) y[i] = x[i] * r;
+}
+
+SMX__MAYBE_UNUSED static void smx__rmsnorm_ref(float *y, const float *x, const float *w, int n, float eps)
+{
+    float s = 0.0f, r;
+    int i;
+    for (i = 0; i < n; i++) s += x[i] * x[i];
+    r = 1.0f / sqrtf(s / (float)n + eps);
+    for (i = 0; i < n; i++) y[i] = (w ? w[i] : 1.0f) * (x[i] * r);
+}
+
+/* y = (x - mean) / sqrt(var + eps) * w + b   (biased variance; w, b may be NULL) */
+static void smx__layernorm(float *y, const float *x, const float *w, const float *b, int n, float eps)
+{
+    float mean = 0.0f, var = 0.0f, r;
+    int i;
+    for (i = 0; i < n; i++) mean += x[i];
+    mean /= (float)n;
+    for (i = 0; i < n; i++) { float d = x[i] - mean; var += d * d; }
+    r = 1.0f / sqrtf(var / (float)n + eps);
+    for (i = 0; i < n; i++) {
+        float v = (x[i] - mean) * r;
+        if (w) v *= w[i];
+        if (b) v += b[i];
+        y[i] = v;
+    }
+}
+
+/* x[i] = exp(x[i] - m) over n floats; returns their sum */
+static float smx__exp_sum(float *x, int n, float m)
+{
+    smx__vf vm = smx__vset1(m), acc = smx__vzero();
+    float s;
+    int i = 0;
+    for (; i + SMX__VW <= n; i += SMX__VW) {
+        smx__vf e = smx__vexp(smx__vsub(smx__vld(x + i), vm));
+        smx__vst(x + i, e);
+        acc = smx__vadd(acc, e);
+    }
+    s = smx__vsum(acc);
+    for (; i < n; i++) { x[i] = expf(x[i] - m); s += x[i]; }
+    return s;
+}
+
+/* max over n >= 1 floats */
+static float smx__max(const float *x, int n)
+{
+    float m = x[0];
+    int i = 0;
+    if (n >= SMX__VW) {
+        smx__vf v = smx__vld(x);
+        for (i = SMX__VW; i + SMX__VW <= n; i += SMX__VW) v = smx__vmax(v, smx__vld(x + i));
+        m = smx__vhmax(v);
+    }
+    for (; i < n; i++) if (x[i] > m) m = x[i];
+    return m;
+}
+
+/* In-place max-subtracted softmax over n >= 1 floats. */
+static void smx__softmax(float *x, int n)
+{
+    float mx = smx__max(x, n), s = smx__exp_sum(x, n, mx);
+    smx__scale(x, x, 1.0f / s, n);
+}
+
+/* Rotary embedding of the first rot dims of v at position pos, angle_j = pos * inv_freq[j] in
+ * float32. Half-split (NeoX, transformers): element j pairs with j + rot/2; interleaved
+ * (llama.cpp's GGUF llama layout): element 2j pairs with 2j + 1. */
+static void smx__rope(float *v, int rot, int pos, const float *inv_freq, int interleaved)
+{
+    int half = rot / 2, j, a = interleaved ? 1 : half, st = interleaved ? 2 : 1;
+    for (j = 0; j < half; j++) {
+        float ang = (float)pos * inv_freq[j], c = cosf(ang), s = sinf(ang);
+        float *p = v + (size_t)j * st, x0 = p[0], x1 = p[a];
+        p[0] = x0 * c - x1 * s;
+        p[a] = x1 * c + x0 * s;
+    }
+}
+
+/* ---- II.3.c Matrix products of activations ---- */
+/* Register tiles. The packed tile keeps SMX__MR rows x 3 vectors of accumulators and reads a
+ * panel of B packed k-major ([kc][SMX__NR], zero-padded), broadcasting A; the direct tile keeps
+ * 4 rows x 4, 2 or 1 vectors and reads B rows in place. */
+#if SMX__VW == 16
+#define SMX__MR 8
+#else
+#define SMX__MR 4
+#endif
+#define SMX__NR (3 * SMX__VW)
+/* k-block of a packed panel: each thread packs SMX_MATMUL_KC x 3 vectors on its stack (96 KiB with
+ * AVX-512 at the default 512); lower it for small thread stacks. A multiple of 256. */
+#ifndef SMX_MATMUL_KC
+#define SMX_MATMUL_KC 512
+#endif
+#define SMX__KC SMX_MATMUL_KC
+
+#define SMX__ROW(i, c0, c1, c2)                                                                    \
+    do {                                                                                           \
+        smx__vf b_ = smx__vset1(ar[i][(size_t)k * acs]);                                           \
+        c0 = smx__vfma(b_, w0, c0); c1 = smx__vfma(b_, w1, c1); c2 = smx__vfma(b_, w2, c2);        \
+    } while (0)
+#define SMX__STORE(i, c0, c1, c2)                                                                  \
+    do {                                                                                           \
+        smx__vst(tile + (i) * SMX__NR, c0); smx__vst(tile + (i) * SMX__NR + SMX__VW, c1);          \
+        smx__vst(tile + (i) * SMX__NR + 2 * SMX__VW, c2);                                          \
+    } while (0)
+
+/* tile[MR][NR] = sum_{k < kc} A(i, k) wp[k][.] for the MR rows ar[i] (column stride acs) */
+static void smx__tile_packed(int kc, const float *const *ar, size_t acs, const float *SMX__RESTRICT wp, float *SMX__RESTRICT tile)
+{
+    smx__vf c00 = smx__vzero(), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00;
+    smx__vf c20 = c00, c21 = c00, c22 = c00, c30 = c00, c31 = c00, c32 = c00;
+#if SMX__MR == 8
+    smx__vf c40 = c00, c41 = c00, c42 = c00, c50 = c00, c51 = c00, c52 = c00;
+    smx__vf c60 = c00, c61 = c00, c62 = c00, c70 = c00, c71 = c00, c72 = c00;
+#endif
+    int k;
+    for (k = 0; k < kc; k++) {
+        const float *w = wp + (size_t)k * SMX__NR;
+        smx__vf w0 = smx__vld(w), w1 = smx__vld(w + SMX__VW), w2 = smx__vld(w + 2 * SMX__VW);
+        SMX__ROW(0, c00, c01, c02); SMX__ROW(1, c10, c11, c12); SMX__ROW(2, c20, c21, c22); SMX__ROW(3, c30, c31, c32);
+#if SMX__MR == 8
+        SMX__ROW(4, c40, c41, c42); SMX__ROW(5, c50, c51, c52); SMX__ROW(6, c60, c61, c62); SMX__ROW(7, c70, c71, c72);
+#endif
+    }
+    SMX__STORE(0, c00, c01, c02); SMX__STORE(1, c10, c11, c12); SMX__STORE(2, c20, c21, c22); SMX__STORE(3, c30, c31, c32);
+#if SMX__MR == 8
+    SMX__STORE(4, c40, c41, c42); SMX__STORE(5, c50, c51, c52); SMX__STORE(6, c60, c61, c62); SMX__STORE(7, c70, c71, c72);
+#endif
+}
+
+/* C[M, nn] (+)= A[M, kc] panel, for the packed panel wp [kc][NR] of nn <= NR columns: row blocks
+ * of MR through the tile. acc: add to C instead of storing (bias b[nn] added when storing). */
+static void smx__panel_rows(float *C, size_t ldc, const float *A, size_t ars, size_t acs, const float *wp, int M, int kc, int nn,
+                            const float *b, int acc)
+{
+    float tile[SMX__MR * SMX__NR];  /* [MR][NR] */
+    int t, i, j;
+    for (t = 0; t < M; t += SMX__MR) {
+        const float *ar[SMX__MR];
+        int nr = SMX__MIN(SMX__MR, M - t);
+        for (i = 0; i < SMX__MR; i++) ar[i] = A + (size_t)(t + (i < nr ? i : nr - 1)) * ars;
+        smx__tile_packed(kc, ar, acs, wp, tile);
+        for (i = 0; i < nr; i++) {
+            float *cr = C + (size_t)(t + i) * ldc;
+            const float *tr = tile + i * SMX__NR;
+            if (acc) for (j = 0; j < nn; j++) cr[j] += tr[j];
+            else for (j = 0; j < nn; j++) cr[j] = tr[j] + (b ? b[j] : 0.0f);
+        }
+    }
+}
+
+#define SMX__GEMM_ACC 1   /* C += A B instead of C = A B */
+#define SMX__GEMM_TRI 2   /* A is lower triangular, stored as zeros above the diagonal up to the end of each
+                           * 4-row block: rows m0..m0+3 only run k < m0 + 4 (direct tiles only) */
+
+#if SMX__VW > 1
+/* Store (or add) accumulator c into row i of the tile at column offset j vectors. */
+#define SMX__PUT(i, j, c)                                                                         \
+    do {                                                                                          \
+        if ((i) < nr) {                                                                           \
+            float *y_ = c0 + (size_t)(i) * ldc + p + (j) * SMX__VW;                               \
+            smx__vst(y_, acc ? smx__vadd(c, smx__vld(y_)) : c);                                   \
+        }                                                                                         \
+    } while (0)
+#endif
+
+/* The direct tiles: C (+)= A B with B rows read in place (unit column stride). */
+static void smx__gemm_direct(float *C, size_t ldc, const float *A, size_t ars, size_t acs, const float *B, size_t ldb, int M,
+                             int N, int K, int flags)
+{
+    const int acc = flags & SMX__GEMM_ACC, tri = flags & SMX__GEMM_TRI;
+    int r0, p, k, i;
+    for (r0 = 0; r0 < M; r0 += 4) {
+        int nr = SMX__MIN(4, M - r0), kend = tri ? SMX__MIN(K, r0 + 4) : K;
+        const float *a0 = A + (size_t)r0 * ars, *a1 = a0 + (nr > 1 ? ars : 0), *a2 = a0 + (nr > 2 ? 2 * ars : 0);
+        const float *a3 = a0 + (nr > 3 ? 3 * ars : 0);
+        float *c0 = C + (size_t)r0 * ldc;
+        p = 0;
+#if SMX__VW > 1
+#if SMX__VW != 8   /* 32 vector registers (AVX-512, NEON): 4 x 4 tiles; AVX2's 16 take 4 x 2 */
+        for (; p + 4 * SMX__VW <= N; p += 4 * SMX__VW) {   /* 4 rows x 4 vectors */
+            smx__vf c00 = smx__vzero(), c01 = smx__vzero(), c02 = smx__vzero(), c03 = smx__vzero();
+            smx__vf c10 = smx__vzero(), c11 = smx__vzero(), c12 = smx__vzero(), c13 = smx__vzero();
+            smx__vf c20 = smx__vzero(), c21 = smx__vzero(), c22 = smx__vzero(), c23 = smx__vzero();
+            smx__vf c30 = smx__vzero(), c31 = smx__vzero(), c32 = smx__vzero(), c33 = smx__vzero();
+            for (k = 0; k < kend; k++) {
+                const float *v = B + (size_t)k * ldb + p;
+                const size_t ko = (size_t)k * acs;
+                smx__vf v0 = smx__vld(v), v1 = smx__vld(v + SMX__VW), v2 = smx__vld(v + 2 * SMX__VW), v3 = smx__vld(v + 3 * SMX__VW), b;
+                SMX__KEEP(v0); SMX__KEEP(v1); SMX__KEEP(v2); SMX__KEEP(v3);
+                b = smx__vset1(a0[ko]);
+                c00 = smx__vfma(b, v0, c00); c01 = smx__vfma(b, v1, c01); c02 = smx__vfma(b, v2, c02); c03 = smx__vfma(b, v3, c03);
+                b = smx__vset1(a1[ko]);
+                c10 = smx__vfma(b, v0, c10); c11 = smx__vfma(b, v1, c11); c12 = smx__vfma(b, v2, c12); c13 = smx__vfma(b, v3, c13);
+                b = smx__vset1(a2[ko]);
+                c20 = smx__vfma(b, v0, c20); c21 = smx__vfma(b, v1, c21); c22 = smx__vfma(b, v2, c22); c23 = smx__vfma(b, v3, c23);
+                b = smx__vset1(a3[ko]);
+                c30 = smx__vfma(b, v0, c30); c31 = smx__vfma(b, v1, c31); c32 = smx__vfma(b, v2, c32); c33 = smx__vfma(b, v3, c33);
+            }
+            SMX__PUT(0, 0, c00); SMX__PUT(0, 1, c01); SMX__PUT(0, 2, c02); SMX__PUT(0, 3, c03);
+            SMX__PUT(1, 0, c10); SMX__PUT(1, 1, c11); SMX__PUT(1, 2, c12); SMX__PUT(1, 3, c13);
+            SMX__PUT(2, 0, c20); SMX__PUT(2, 1, c21); SMX__PUT(2, 2, c22); SMX__PUT(2, 3, c23);
+            SMX__PUT(3, 0, c30); SMX__PUT(3, 1, c31); SMX__PUT(3, 2, c32); SMX__PUT(3, 3, c33);
+        }
+#endif
+        for (; p + 2 * SMX__VW <= N; p += 2 * SMX__VW) {   /* 4 rows x 2 vectors */
+            smx__vf c00 = smx__vzero(), c01 = smx__vzero(), c10 = smx__vzero(), c11 = smx__vzero();
+            smx__vf c20 = smx__vzero(), c21 = smx__vzero(), c30 = smx__vzero(), c31 = smx__vzero();
+            for (k = 0; k < kend; k++) {
+                const float *v = B + (size_t)k * ldb + p;
+                const size_t ko = (size_t)k * acs;
+                smx__vf v0 = smx__vld(v), v1 = smx__vld(v + SMX__VW), b;
+                SMX__KEEP(v0); SMX__KEEP(v1);
+                b = smx__vset1(a0[ko]); c00 = smx__vfma(b, v0, c00); c01 = smx__vfma(b, v1, c01);
+                b = smx__vset1(a1[ko]); c10 = smx__vfma(b, v0, c10); c11 = smx__vfma(b, v1, c11);
+                b = smx__vset1(a2[ko]); c20 = smx__vfma(b, v0, c20); c21 = smx__vfma(b, v1, c21);
+                b = smx__vset1(a3[ko]); c30 = smx__vfma(b, v0, c30); c31 = smx__vfma(b, v1, c31);
+            }
+            SMX__PUT(0, 0, c00); SMX__PUT(0, 1, c01); SMX__PUT(1, 0, c10); SMX__PUT(1, 1, c11);
+            SMX__PUT(2, 0, c20); SMX__PUT(2, 1, c21); SMX__PUT(3, 0, c30); SMX__PUT(3, 1, c31);
+        }
+        for (; p + SMX__VW <= N; p += SMX__VW) {           /* 4 rows x 1 vector */
+            smx__vf d0 = smx__vzero(), d1 = smx__vzero(), d2 = smx__vzero(), d3 = smx__vzero();
+            for (k = 0; k < kend; k++) {
+                smx__vf v0 = smx__vld(B + (size_t)k * ldb + p);
+                const size_t ko = (size_t)k * acs;
+                SMX__KEEP(v0);
+                d0 = smx__vfma(smx__vset1(a0[ko]), v0, d0); d1 = smx__vfma(smx__vset1(a1[ko]), v0, d1);
+                d2 = smx__vfma(smx__vset1(a2[ko]), v0, d2); d3 = smx__vfma(smx__vset1(a3[ko]), v0, d3);
+            }
+            SMX__PUT(0, 0, d0); SMX__PUT(1, 0, d1); SMX__PUT(2, 0, d2); SMX__PUT(3, 0, d3);
+        }
+#endif
+        for (; p < N; p++) {
+            float s[4] = { 0.0f, 0.0f, 0.0f, 0.0f };
+            for (k = 0; k < kend; k++) {
+                float v = B[(size_t)k * ldb + p];
+                const size_t ko = (size_t)k * acs;
+                s[0] += a0[ko] * v; s[1] += a1[ko] * v; s[2] += a2[ko] * v; s[3] += a3[ko] * v;
+            }
+            for (i = 0; i < nr; i++) {
+                float *y = c0 + (size_t)i * ldc + p;
+                *y = acc ? *y + s[i] : s[i];
+            }
+        }
+    }
+}
+
+/* C[M, N] (+)= A[M, K] B[K, N] on one thread (callers parallelise around it).
+ *   A(m, k) = A[m * ars + k * acs];  B(k, n) = B[k * brs + n * bcs];  C row stride ldc.
+ * B with unit column stride runs the direct tiles; any other B (e.g. the keys of an attention
+ * cache, B = K^T) is packed panel by panel for the packed tile. */
+static void smx__gemm(float *C, size_t ldc, const float *A, size_t ars, size_t acs, const float *B, size_t brs, size_t bcs, int M,
+                      int N, int K, int flags)
+{
+    float wp[SMX__KC * SMX__NR];    /* [kc][NR] packed panel */
+    int n0, k0;
+    if (M <= 0 || N <= 0) return;
+    if (K <= 0) {
+        if (!(flags & SMX__GEMM_ACC))
+            for (n0 = 0; n0 < M; n0++) memset(C + (size_t)n0 * ldc, 0, sizeof(float) * (size_t)N);
+        return;
+    }
+    if (bcs == 1) { smx__gemm_direct(C, ldc, A, ars, acs, B, brs, M, N, K, flags); return; }
+    for (n0 = 0; n0 < N; n0 += SMX__NR) {
+        int nn = SMX__MIN(SMX__NR, N - n0), j, k;
+        for (k0 = 0; k0 < K; k0 += SMX__KC) {
+            int kc = SMX__MIN(SMX__KC, K - k0);
+            for (k = 0; k < kc; k++) {
+                float *dst = wp + (size_t)k * SMX__NR;
+                const float *src = B + (size_t)(k0 + k) * brs + (size_t)n0 * bcs;
+                for (j = 0; j < nn; j++) dst[j] = src[(size_t)j * bcs];
+                for (; j < SMX__NR; j++) dst[j] = 0.0f;
+            }
+            smx__panel_rows(C + n0, ldc, A + (size_t)k0 * acs, ars, acs, wp, M, kc, nn, NULL, k0 > 0 || (flags & SMX__GEMM_ACC));
+        }
+    }
+}
+
+/* The scalar twin of smx__gemm (tests compare the two). */
+SMX__MAYBE_UNUSED static void smx__gemm_ref(float *C, size_t ldc, const float *A, size_t ars, size_t acs, const float *B, size_t brs, size_t bcs,
+                          int M, int N, int K, int flags)
+{
+    int m, n, k;
+    for (m = 0; m < M; m++)
+        for (n = 0; n < N; n++) {
+            float s = 0.0f, *c = C + (size_t)m * ldc + n;
+            for (k = 0; k < K; k++) s += A[(size_t)m * ars + (size_t)k * acs] * B[(size_t)k * brs + (size_t)n * bcs];
+            *c = (flags & SMX__GEMM_ACC) ? *c + s : s;
+        }
+}
+
+/* ---- II.3.d Weight types and the matrix product with weights ---- */
+/* A weight matrix stays in the type it was stored in; smx__w describes it and smx__matmul
+ * computes y = x W^T (+ b) for any type. Decode (fewer than 4 rows of x) streams W once, four rows
+ * per pass over x; prefill unpacks panels of W into the packed register tile. Activations are
+ * float32 throughout (each weight is converted to float32 in registers). */
+enum { SMX__WT_F32, SMX__WT_F16, SMX__WT_BF16, SMX__WT_COUNT };
+
+typedef struct smx__wtype {
+    const char *name;
+    int elem_bytes;
+} smx__wtype;
+
+static const smx__wtype smx__wtypes[SMX__WT_COUNT] = { { "f32", 4 }, { "f16", 2 }, { "bf16", 2 } };
+
+/* A matrix weight: y[rows] = W[rows, cols] x[cols]; row r starts at data + r * rb. */
+typedef struct smx__w {
+    const void *data;
+    const char *name;       /* tensor name, for messages and model info */
+    int type;               /* SMX__WT_* */
+    int rows, cols;
+    size_t rb;              /* bytes per row */
+} smx__w;
+
+static float smx__f16_to_f32(uint16_t h)
+{
+    uint32_t s = (uint32_t)(h >> 15) << 31, ex = (h >> 10) & 31, m = h & 1023, u;
+    float r;
+    if (ex == 0) {
+        r = (float)m * (1.0f / 16777216.0f);   /* subnormal: m 2^-24 */
+        return s ? -r : r;
+    }
+    if (ex == 31) u = s | 0x7F800000u | (m << 13);
+    else u = s | ((ex + 112) << 23) | (m << 13);
+    memcpy(&r, &u, 4);
+    return r;
+}
+
+static float smx__bf16_to_f32(uint16_t h)
+{
+    uint32_t u = (uint32_t)h << 16;
+    float r;
+    memcpy(&r, &u, 4);
+    return r;
+}
+
+/* Load SMX__VW halves (F16 / BF16) as floats. */
+#if SMX__VW == 16
+#define smx__vld_f16(p) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(p)))
+#define smx__vld_bf16(p) \
+    _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(const void *)(p))), 16))
+#elif SMX__VW == 8
+#define smx__vld_f16(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(p)))
+#define smx__vld_bf16(p) \
+    _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(const void *)(p))), 16))
+#elif SMX__VW == 4
+#define smx__vld_f16(p) vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(p)))
+#define smx__vld_bf16(p) vreinterpretq_f32_u32(vshll_n_u16(vld1_u16(p), 16))
+#else
+#define smx__vld_f16(p) smx__f16_to_f32(*(p))
+#define smx__vld_bf16(p) smx__bf16_to_f32(*(p))
+#endif
+
+/* dst[0, n) = columns [c0, c0 + n) of row r of W as float32 */
+static void smx__w_row(const smx__w *W, int r, int c0, int n, float *dst)
+{
+    const unsigned char *row = (const unsigned char *)W->data + (size_t)r * W->rb;
+    int i = 0;
+    switch (W->type) {
+    case SMX__WT_F32: memcpy(dst, (const float *)(const void *)row + c0, sizeof(float) * (size_t)n); return;
+    case SMX__WT_F16: {
+        const uint16_t *h = (const uint16_t *)(const void *)row + c0;
+        for (; i + SMX__VW <= n; i += SMX__VW) smx__vst(dst + i, smx__vld_f16(h + i));
+        for (; i < n; i++) dst[i] = smx__f16_to_f32(h[i]);
+        return;
+    }
+    case SMX__WT_BF16: {
+        const uint16_t *h = (const uint16_t *)(const void *)row + c0;
+        for (; i + SMX__VW <= n; i += SMX__VW) smx__vst(dst + i, smx__vld_bf16(h + i));
+        for (; i < n; i++) dst[i] = smx__bf16_to_f32(h[i]);
+        return;
+    }
+    }
+}
+
+/* out[r] = x . W[r] for 4 rows of 16-bit weights (row stride ldw elements), LOAD converting them. */
+#define SMX__DOT4_HALF(fname, LOAD, SCALAR)                                                                       \
+    static void fname(const float *SMX__RESTRICT x, const uint16_t *SMX__RESTRICT W, size_t ldw, int n, float *out) \
+    {                                                                                                           \
+        const uint16_t *w0 = W, *w1 = W + ldw, *w2 = W + 2 * ldw, *w3 = W + 3 * ldw;                            \
+        smx__vf a0 = smx__vzero(), a1 = smx__vzero(), a2 = smx__vzero(), a3 = smx__vzero();                     \
+        int i = 0;                                                                                              \
+        for (; i + SMX__VW <= n; i += SMX__VW) {                                                                \
+            smx__vf u = smx__vld(x + i);                                                                        \
+            a0 = smx__vfma(u, LOAD(w0 + i), a0); a1 = smx__vfma(u, LOAD(w1 + i), a1);                           \
+            a2 = smx__vfma(u, LOAD(w2 + i), a2); a3 = smx__vfma(u, LOAD(w3 + i), a3);                           \
+        }                                                                                                       \
+        out[0] = smx__vsum(a0); out[1] = smx__vsum(a1); out[2] = smx__vsum(a2); out[3] = smx__vsum(a3);         \
+        for (; i < n; i++) {                                                                                    \
+            out[0] += x[i] * SCALAR(w0[i]); out[1] += x[i] * SCALAR(w1[i]);                                     \
+            out[2] += x[i] * SCALAR(w2[i]); out[3] += x[i] * SCALAR(w3[i]);                                     \
+        }                                                                                                       \
+    }
+SMX__DOT4_HALF(smx__dot4_f16, smx__vld_f16, smx__f16_to_f32)
+SMX__DOT4_HALF(smx__dot4_bf16, smx__vld_bf16, smx__bf16_to_f32)
+
+/* out[j] = x . W[r + j] for j < nr <= 4 rows of W */
+static void smx__w_dots(const smx__w *W, int r, int nr, const float *x, float *out)
+{
+    float tmp[4];
+    int n = W->cols, j;
+    const unsigned char *row = (const unsigned char *)W->data + (size_t)r * W->rb;
+    if (nr == 4) {
+        switch (W->type) {
+        case SMX__WT_F32: smx__dot4(x, (const float *)(const void *)row, W->rb / 4, n, out); return;
+        case SMX__WT_F16: smx__dot4_f16(x, (const uint16_t *)(const void *)row, W->rb / 2, n, out); return;
+        case SMX__WT_BF16: smx__dot4_bf16(x, (const uint16_t *)(const void *)row, W->rb / 2, n, out); return;
+        }
+    }
+    for (j = 0; j < nr; j++) {
+        if (W->type == SMX__WT_F32) {
+            out[j] = smx__dot(x, (const float *)(const void *)(row + (size_t)j * W->rb), n);
+        } else {
+            /* a lone row: the 4-row kernel on the same row four times */
+            const uint16_t *h = (const uint16_t *)(const void *)(row + (size_t)j * W->rb);
+            if (W->type == SMX__WT_F16) smx__dot4_f16(x, h, 0, n, tmp);
+            else smx__dot4_bf16(x, h, 0, n, tmp);
+            out[j] = tmp[0];
+        }
+    }
+}
+
+/* y[T, N] = x[T, K] W^T (+ b), the scalar twin (tests). */
+SMX__MAYBE_UNUSED static void smx__matmul_ref(float *y, size_t ldy, const float *x, size_t ldx, const smx__w *W, const float *b, int T, float *rowbuf)
+{
+    int t, n, k;
+    for (n = 0; n < W->rows; n++) {
+        smx__w_row(W, n, 0, W->cols, rowbuf);
+        for (t = 0; t < T; t++) {
+            float s = 0.0f;
+            for (k = 0; k < W->cols; k++) s += x[(size_t)t * ldx + k] * rowbuf[k];
+            y[(size_t)t * ldy + n] = s + (b ? b[n] : 0.0f);
+        }
+    }
+}
+
+/* Several products over one input, rows spread over threads in one parallel loop (decode):
+ *   y_p = W_p x + b_p   for p < np */
+typedef struct smx__mv { const smx__w *W; const float *b; float *y; } smx__mv;
+
+typedef struct smx__mv_job {
+    const smx__mv *p;
+    int np, per, total;     /* products; row groups of 4 per task; all row groups */
+    int ng[8];              /* row groups per product (np <= 8) */
+    const float *x;
+    size_t ldx, ldy;
+    int T;
+} smx__mv_job;
+
+static void smx__mv_task(void *arg, int task, int tid)
+{
+    const smx__mv_job *j = (const smx__mv_job *)arg;
+    int g = task * j->per, end = SMX__MIN(g + j->per, j->total), q = 0, base = 0, t, i;
+    (void)tid;
+    for (; g < end; g++) {
+        const smx__mv *p;
+        int r, nr;
+        while (g - base >= j->ng[q]) base += j->ng[q++];
+        p = &j->p[q];
+        r = 4 * (g - base);
+        nr = SMX__MIN(4, p->W->rows - r);
+        for (t = 0; t < j->T; t++) {
+            float *y = p->y + (size_t)t * j->ldy + r;
+            smx__w_dots(p->W, r, nr, j->x + (size_t)t * j->ldx, y);
+            if (p->b) for (i = 0; i < nr; i++) y[i] += p->b[r + i];
+        }
+    }
+}
+
+/* For T (< 4) rows of x: y_p[t] = W_p x[t] + b_p for every product p (np <= 8). */
+static void smx__matvecs(const smx__cx *cx, const float *x, size_t ldx, size_t ldy, int T, const smx__mv *p, int np)
+{
+    smx__mv_job j;
+    int q, nth, ntask;
+    double work = 0.0;
+    memset(&j, 0, sizeof j);
+    j.p = p; j.np = np; j.x = x; j.ldx = ldx; j.ldy = ldy; j.T = T;
+    for (q = 0; q < np; q++) {
+        j.ng[q] = (p[q].W->rows + 3) / 4;
+        j.total += j.ng[q];
+        work += (double)T * p[q].W->rows * p[q].W->cols;
+    }
+    nth = smx__nth_for(work, cx->nth);
+    j.per = nth > 1 ? SMX__MAX(1, j.total / (4 * nth)) : SMX__MAX(1, j.total);
+    ntask = (j.total + j.per - 1) / j.per;
+    smx__par(nth, ntask, smx__mv_task, &j);
+}
+
+typedef struct smx__mm_job {
+    float *y;
+    size_t ldy, ldx;
+    const float *x, *b;
+    const smx__w *W;
+    int T;
+} smx__mm_job;
+
+/* One panel of SMX__NR rows of W against every row of x. */
+static void smx__mm_task(void *arg, int p, int tid)
+{
+    const smx__mm_job *j = (const smx__mm_job *)arg;
+    const smx__w *W = j->W;
+    float wp[SMX__KC * SMX__NR];    /* [kc][NR] packed panel */
+    float row[SMX__KC];
+    const int K = W->cols, n0 = p * SMX__NR, nn = SMX__MIN(SMX__NR, W->rows - n0);
+    int k0, jj, k;
+    (void)tid;
+    for (k0 = 0; k0 < K; k0 += SMX__KC) {
+        int kc = SMX__MIN(SMX__KC, K - k0);
+        for (jj = 0; jj < nn; jj++) {
+            smx__w_row(W, n0 + jj, k0, kc, row);
+            for (k = 0; k < kc; k++) wp[(size_t)k * SMX__NR + jj] = row[k];
+        }
+        for (; jj < SMX__NR; jj++)
+            for (k = 0; k < kc; k++) wp[(size_t)k * SMX__NR + jj] = 0.0f;
+        smx__panel_rows(j->y + n0, j->ldy, j->x + k0, j->ldx, 1, wp, j->T, kc, nn, j->b ? j->b + n0 : NULL, k0 > 0);
+    }
+}
+
+/* y[T, N] = x[T, K] W^T (+ b[N]), W [N, K] of any type; x, y with row strides ldx, ldy. */
+static void smx__matmul(const smx__cx *cx, float *y, size_t ldy, const float *x, size_t ldx, const smx__w *W, const float *b, int T)
+{
+    smx__mm_job j;
+    int np, nth;
+    if (T <= 0) return;
+    if (T < 4) {
+        smx__mv p;
+        p.W = W; p.b = b; p.y = y;
+        smx__matvecs(cx, x, ldx, ldy, T, &p, 1);
+        return;
+    }
+    j.y = y; j.ldy = ldy; j.x = x; j.ldx = ldx; j.b = b; j.W = W; j.T = T;
+    np = (W->rows + SMX__NR - 1) / SMX__NR;
+    nth = smx__nth_for((double)T * W->rows * W->cols, cx->nth);
+    smx__par(nth, np, smx__mm_task, &j);
+}
+
+/* ---- II.3.e Causal depthwise convolution over T steps, continuing from a history ----
+ *   out[t, c] = act(b[c] + sum_{k<K} wT[k, c] * xin[t - (K-1) + k, c])
+ * where xin[j] for j < 0 is hist[(K-1) + j] (the previous steps' inputs). Afterwards hist holds the
+ * K-1 newest inputs. in: [T, C] with row stride ldi; out: [T, C] stride ldo (out must not alias in);
+ * wT: [K, C] (a torch weight [C, 1, K] transposed); b may be NULL; hist: [K-1, C], oldest row first.
+ * Threads take blocks of channels. */
+typedef struct smx__conv_job {
+    const float *in, *wT, *b;
+    float *out, *hist;
+    size_t ldi, ldo;
+    int T, C, K, act;
+} smx__conv_job;
+
+#define SMX__CONV_CB 256   /* channels per task */
+
+static void smx__conv_task(void *arg, int blk, int tid)
+{
+    const smx__conv_job *j = (const smx__conv_job *)arg;
+    const int K = j->K, C = j->C, c0 = blk * SMX__CONV_CB, c1 = SMX__MIN(C, c0 + SMX__CONV_CB);
+    int t, k, c;
+    (void)tid;
+    for (t = 0; t < j->T; t++) {
+        float *o = j->out + (size_t)t * j->ldo;
+        for (c = c0; c < c1; c++) o[c] = j->b ? j->b[c] : 0.0f;
+        for (k = 0; k < K; k++) {
+            int s = t - (K - 1) + k;
+            const float *src = s >= 0 ? j->in + (size_t)s * j->ldi : j->hist + (size_t)(K - 1 + s) * C;
+            const float *w = j->wT + (size_t)k * C;
+            c = c0;
+            for (; c + SMX__VW <= c1; c += SMX__VW) smx__vst(o + c, smx__vfma(smx__vld(w + c), smx__vld(src + c), smx__vld(o + c)));
+            for (; c < c1; c++) o[c] += w[c] * src[c];
+        }
+        smx__act_inplace(o + c0, (size_t)(c1 - c0), j->act);
+    }
+    /* new history: the K-1 newest of (old history ++ inputs) */
+    for (k = 0; k < K - 1; k++) {
+        int s = j->T - (K - 1) + k;   /* input step that lands in history row k */
+        float *h = j->hist + (size_t)k * C;
+        if (s >= 0) memcpy(h + c0, j->in + (size_t)s * j->ldi + c0, sizeof(float) * (size_t)(c1 - c0));
+        else memmove(h + c0, j->hist + (size_t)(k + j->T) * C + c0, sizeof(float) * (size_t)(c1 - c0));
+    }
+}
+
+static void smx__conv1d(const smx__cx *cx, const float *in, size_t ldi, float *out, size_t ldo, int T, int C, int K, const float *wT,
+                        const float *b, float *hist, int act)
+{
+    smx__conv_job j;
+    j.in = in; j.wT = wT; j.b = b; j.out = out; j.hist = hist; j.ldi = ldi; j.ldo = ldo; j.T = T; j.C = C; j.K = K; j.act = act;
+    smx__par(smx__nth_for((double)T * C * K * 4, cx->nth), (C + SMX__CONV_CB - 1) / SMX__CONV_CB, smx__conv_task, &j);
+}
+
+/* ===================================================================================== */
 /* II.3 safetensors reader and Hugging Face folder loader                                */
 /* ===================================================================================== */
 /* safetensors: u64 little-endian header length N, N bytes of JSON {name: {dtype, shape,
@@ -1116,20 +2137,6 @@ static smx_status smx__st_open_dir(smx__tensors *t, const char *dir, smx_error *
     return smx__st_open_file(t, path, e);
 }
 
-static float smx__f16_to_f32(uint16_t h)
-{
-    uint32_t s = (uint32_t)(h >> 15) << 31, ex = (h >> 10) & 31, m = h & 1023, u;
-    float r;
-    if (ex == 0) {
-        r = ldexpf((float)m, -24);
-        return s ? -r : r;
-    }
-    if (ex == 31) u = s | 0x7F800000u | (m << 13);
-    else u = s | ((ex + 112) << 23) | (m << 13);
-    memcpy(&r, &u, 4);
-    return r;
-}
-
 static void smx__st_convert(const smx__st_entry *en, float *dst)
 {
     size_t i;
@@ -1210,7 +2217,7 @@ typedef struct smx__loader {
     smx_error *e;
     smx_status st;
     uint64_t fp;        /* fingerprint of config + weights */
-    size_t n_params;
+    size_t n_params, weight_bytes;
     int random;         /* weights are generated (smx_model_from_config), not read */
     uint64_t seed;
 } smx__loader;
@@ -1232,6 +2239,21 @@ static int smx__ld_fail(smx__loader *ld, smx_status st, const char *fmt, ...)
     return 0;
 }
 
+/* Latch an error unless cond holds. */
+static int smx__ld_check(smx__loader *ld, int cond, smx_status st, const char *fmt, ...)
+{
+    if (!cond && ld->st == SMX_OK) {
+        if (ld->e) {
+            va_list ap;
+            va_start(ap, fmt);
+            ld->e->status = st;
+            vsnprintf(ld->e->msg, sizeof ld->e->msg, fmt, ap);
+            va_end(ap);
+        }
+        ld->st = st;
+    }
+    return cond;
+}
 /* Float buffer in the model's arena (zeroed). */
 static float *smx__ld_alloc(smx__loader *ld, size_t n)
 {
@@ -1258,21 +2280,13 @@ static smx__st_entry *smx__ld_find(smx__loader *ld, const char *fmt, va_list ap,
     return smx__st_find(ld->ts, name);
 }
 
-/* Fetch a tensor as float32 with an exact shape check. opt: absence is not an error (NULL). */
-static const float *smx__tensor(smx__loader *ld, int opt, int ndim, int64_t d0, int64_t d1, int64_t d2, const char *fmt, ...)
+/* The entry of a tensor by name with an exact shape check; NULL if absent (an error unless opt) or
+ * if the shape or dtype is wrong (an error either way). */
+static smx__st_entry *smx__ld_entry(smx__loader *ld, int opt, int ndim, const int64_t *dims, const char *name)
 {
-    char name[512], want[96], got[96];
-    int64_t dims[3];
-    smx__st_entry *en;
-    const float *out;
-    va_list ap;
+    char want[96], got[96];
+    smx__st_entry *en = smx__st_find(ld->ts, name);
     int k;
-    if (ld->st) return NULL;
-    dims[0] = d0; dims[1] = d1; dims[2] = d2;
-    va_start(ap, fmt);
-    en = smx__ld_find(ld, fmt, ap, name, sizeof name);
-    va_end(ap);
-    if (ld->random) return smx__random_tensor(ld, name, ndim, dims);
     if (!en) {
         if (!opt) smx__ld_fail(ld, SMX_E_MISSING, "tensor '%s' is missing from the checkpoint", name);
         return NULL;
@@ -1289,9 +2303,38 @@ static const float *smx__tensor(smx__loader *ld, int opt, int ndim, int64_t d0, 
         smx__ld_fail(ld, SMX_E_UNSUPPORTED, "tensor '%s' has an unsupported dtype (F32, F16 and BF16 are supported)", name);
         return NULL;
     }
-    /* F32 data on a 64-byte boundary is used in place (zero-copy from the mapping); safetensors
-     * only pads its header to 8 bytes, and rows that straddle cache lines slow every vector load
-     * of the bandwidth-bound decode, so other F32 tensors are copied into 64-byte-aligned memory. */
+    return en;
+}
+
+/* Count a tensor once and fold it into the model fingerprint. */
+static void smx__ld_note(smx__loader *ld, smx__st_entry *en, const char *name, const void *data, size_t bytes)
+{
+    if (en && !en->used) {
+        ld->n_params += en->numel;
+        ld->weight_bytes += bytes;
+    }
+    if (en) en->used = 1;
+    ld->fp = smx__fnv(ld->fp, name, strlen(name));
+    ld->fp = smx__fnv(ld->fp, data, SMX__MIN(bytes, (size_t)64));
+}
+
+/* Fetch a tensor as float32 (norm weights, biases, conv kernels, SSM parameters: the small ones)
+ * with an exact shape check. opt: absence is not an error (NULL). */
+static const float *smx__tensor(smx__loader *ld, int opt, int ndim, int64_t d0, int64_t d1, int64_t d2, const char *fmt, ...)
+{
+    char name[512];
+    int64_t dims[3];
+    smx__st_entry *en;
+    const float *out;
+    va_list ap;
+    if (ld->st) return NULL;
+    dims[0] = d0; dims[1] = d1; dims[2] = d2;
+    va_start(ap, fmt);
+    vsnprintf(name, sizeof name, fmt, ap);
+    va_end(ap);
+    if (ld->random) return smx__random_tensor(ld, name, ndim, dims);
+    if (!(en = smx__ld_entry(ld, opt, ndim, dims, name))) return NULL;
+    /* F32 data on a 64-byte boundary is used in place (zero-copy from the mapping) */
     if (en->dtype == SMX__DT_F32 && ld->ts->files[en->file].mapped && ((uintptr_t)en->data & 63) == 0) {
         out = (const float *)(const void *)en->data;
         ld->ts->files[en->file].borrowed = 1;
@@ -1301,12 +2344,77 @@ static const float *smx__tensor(smx__loader *ld, int opt, int ndim, int64_t d0, 
         smx__st_convert(en, buf);
         out = buf;
     }
-    if (!en->used) ld->n_params += en->numel;
-    en->used = 1;
-    ld->fp = smx__fnv(ld->fp, name, strlen(name));
-    ld->fp = smx__fnv(ld->fp, out, sizeof(float) * SMX__MIN(en->numel, (size_t)16));
+    smx__ld_note(ld, en, name, out, en->numel * sizeof(float));
     return out;
 }
+
+/* A float32 matrix already in memory as a weight handle. */
+static smx__w smx__w_f32(const float *data, int rows, int cols, const char *name)
+{
+    smx__w w;
+    w.data = data; w.name = name; w.type = SMX__WT_F32; w.rows = rows; w.cols = cols; w.rb = (size_t)cols * sizeof(float);
+    return w;
+}
+
+/* Rows [r0, r0 + n) of W as a weight of their own (any type: rows are whole). */
+static smx__w smx__w_rows(const smx__w *W, int r0, int n)
+{
+    smx__w w = *W;
+    w.data = W->data ? (const unsigned char *)W->data + (size_t)r0 * W->rb : NULL;
+    w.rows = n;
+    return w;
+}
+
+/* Fetch a matrix weight [n0 (x n1), cols] in the type it is stored in; 3-D tensors (stacked
+ * experts) come as one matrix of n0 * n1 rows. Data that is not 64-byte aligned in the mapping
+ * (safetensors aligns to 8 bytes) is copied into aligned memory, so no vector load of the
+ * bandwidth-bound decode straddles two cache lines. opt: absence is not an error (data NULL). */
+static smx__w smx__matrix(smx__loader *ld, int opt, int ndim, int64_t n0, int64_t n1, int64_t cols, const char *fmt, ...)
+{
+    char name[512];
+    int64_t dims[3];
+    smx__st_entry *en;
+    smx__w w;
+    va_list ap;
+    memset(&w, 0, sizeof w);
+    if (ld->st) return w;
+    dims[0] = n0; dims[1] = ndim == 3 ? n1 : cols; dims[2] = cols;
+    va_start(ap, fmt);
+    vsnprintf(name, sizeof name, fmt, ap);
+    va_end(ap);
+    if (!smx__ld_check(ld, n0 > 0 && cols > 0 && (ndim == 2 || n1 > 0) && n0 * (ndim == 3 ? n1 : 1) < INT_MAX && cols < INT_MAX,
+                       SMX_E_RANGE, "tensor '%s': the config implies an empty or oversized matrix", name))
+        return w;
+    w.rows = (int)(n0 * (ndim == 3 ? n1 : 1));
+    w.cols = (int)cols;
+    w.name = smx__arena_strdup(smx__model_arena(ld->m), name);
+    if (ld->random) {
+        w.data = smx__random_tensor(ld, name, ndim, dims);
+        w.type = SMX__WT_F32;
+        w.rb = (size_t)cols * 4;
+        if (!w.data || !w.name) memset(&w, 0, sizeof w);
+        return w;
+    }
+    if (!(en = smx__ld_entry(ld, opt, ndim, dims, name))) { memset(&w, 0, sizeof w); return w; }
+    w.type = en->dtype == SMX__DT_F32 ? SMX__WT_F32 : en->dtype == SMX__DT_F16 ? SMX__WT_F16 : SMX__WT_BF16;
+    w.rb = (size_t)cols * (size_t)smx__wtypes[w.type].elem_bytes;
+    if (ld->ts->files[en->file].mapped && ((uintptr_t)en->data & 63) == 0) {
+        w.data = en->data;
+        ld->ts->files[en->file].borrowed = 1;
+    } else {
+        void *buf = smx__arena_alloc(smx__model_arena(ld->m), en->nbytes);
+        if (!buf) { smx__ld_fail(ld, SMX_E_NOMEM, "out of memory for tensor '%s'", name); memset(&w, 0, sizeof w); return w; }
+        memcpy(buf, en->data, en->nbytes);
+        w.data = buf;
+    }
+    if (!w.name) { smx__ld_fail(ld, SMX_E_NOMEM, "out of memory"); memset(&w, 0, sizeof w); return w; }
+    smx__ld_note(ld, en, name, w.data, en->nbytes);
+    return w;
+}
+#define SMX__M2(ld, rows, cols, ...) smx__matrix(ld, 0, 2, rows, 0, cols, __VA_ARGS__)
+#define SMX__M3(ld, n0, n1, cols, ...) smx__matrix(ld, 0, 3, n0, n1, cols, __VA_ARGS__)
+#define SMX__MO2(ld, rows, cols, ...) smx__matrix(ld, 1, 2, rows, 0, cols, __VA_ARGS__)
+
 #define SMX__W1(ld, a, ...) smx__tensor(ld, 0, 1, a, 0, 0, __VA_ARGS__)
 #define SMX__W2(ld, a, b, ...) smx__tensor(ld, 0, 2, a, b, 0, __VA_ARGS__)
 #define SMX__W3(ld, a, b, c, ...) smx__tensor(ld, 0, 3, a, b, c, __VA_ARGS__)
@@ -1392,375 +2500,35 @@ static const char *smx__cs(smx__loader *ld, const smx__jv *o, const char *key, c
     return v->str;
 }
 
-/* Latch an error unless cond holds. */
-static int smx__ld_check(smx__loader *ld, int cond, smx_status st, const char *fmt, ...)
+/* int(factor * d) for a config factor (Python's int() of the product, truncating): refused unless
+ * finite and the result lies in [1, 2^30]. */
+static int smx__cfg_scaled(smx__loader *ld, const smx__jv *o, const char *key, double def, int d)
 {
-    if (!cond && ld->st == SMX_OK) {
-        if (ld->e) {
-            va_list ap;
-            va_start(ap, fmt);
-            ld->e->status = st;
-            vsnprintf(ld->e->msg, sizeof ld->e->msg, fmt, ap);
-            va_end(ap);
-        }
-        ld->st = st;
+    double f = smx__cf(ld, o, key, def), v = f * (double)d;
+    if (ld->st) return 1;
+    if (!(v >= 1.0 && v <= (double)(1 << 30))) {
+        smx__ld_fail(ld, SMX_E_RANGE, "config.json: field '%s' = %g times %d is not a size in [1, 2^30]", key, f, d);
+        return 1;
     }
-    return cond;
+    return (int)v;
 }
 
-/* ===================================================================================== */
-/* II.4 SIMD mapping layer and kernels                                                   */
-/* ===================================================================================== */
-/* One small macro layer maps a vector of SMX__VW floats onto AVX-512, AVX2+FMA or NEON (chosen
- * from the compiler's own macros; SMX_NO_SIMD forces scalar). Kernels are written once against
- * it; each also has a plain scalar twin (_ref) that the tests compare with. */
-
-#if !defined(SMX_NO_SIMD) && defined(__AVX512F__)
-#include <immintrin.h>
-#define SMX__SIMD_NAME "avx512"
-#define SMX__VW 16
-typedef __m512 smx__vf;
-#define smx__vzero() _mm512_set1_ps(0.0f)
-#define smx__vld(p) _mm512_loadu_ps(p)
-#define smx__vst(p, v) _mm512_storeu_ps(p, v)
-#define smx__vset1(x) _mm512_set1_ps(x)
-#define smx__vfma(a, b, c) _mm512_fmadd_ps(a, b, c)
-#define smx__vadd(a, b) _mm512_add_ps(a, b)
-#define smx__vmul(a, b) _mm512_mul_ps(a, b)
-static float smx__vsum(__m512 v)
+/* A positive integer, or the string "auto" (or absent) for def. */
+static int smx__cfg_auto(smx__loader *ld, const smx__jv *o, const char *key, int def)
 {
-    __m512 t = _mm512_add_ps(v, _mm512_maskz_shuffle_f32x4(0xFFFF, v, v, 0x4E));   /* fold 256-bit halves */
-    __m128 s;
-    t = _mm512_add_ps(t, _mm512_maskz_shuffle_f32x4(0xFFFF, t, t, 0xB1));          /* fold 128-bit lanes */
-    s = _mm512_maskz_extractf32x4_ps(0xF, t, 0);
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-#elif !defined(SMX_NO_SIMD) && defined(__AVX2__) && defined(__FMA__)
-#include <immintrin.h>
-#define SMX__SIMD_NAME "avx2"
-#define SMX__VW 8
-typedef __m256 smx__vf;
-#define smx__vzero() _mm256_set1_ps(0.0f)
-#define smx__vld(p) _mm256_loadu_ps(p)
-#define smx__vst(p, v) _mm256_storeu_ps(p, v)
-#define smx__vset1(x) _mm256_set1_ps(x)
-#define smx__vfma(a, b, c) _mm256_fmadd_ps(a, b, c)
-#define smx__vadd(a, b) _mm256_add_ps(a, b)
-#define smx__vmul(a, b) _mm256_mul_ps(a, b)
-static float smx__vsum(__m256 v)
-{
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-#elif !defined(SMX_NO_SIMD) && defined(__ARM_NEON) && defined(__aarch64__)
-#include <arm_neon.h>
-#define SMX__SIMD_NAME "neon"
-#define SMX__VW 4
-typedef float32x4_t smx__vf;
-#define smx__vzero() vdupq_n_f32(0.0f)
-#define smx__vld(p) vld1q_f32(p)
-#define smx__vst(p, v) vst1q_f32(p, v)
-#define smx__vset1(x) vdupq_n_f32(x)
-#define smx__vfma(a, b, c) vfmaq_f32(c, a, b)
-#define smx__vadd(a, b) vaddq_f32(a, b)
-#define smx__vmul(a, b) vmulq_f32(a, b)
-#define smx__vsum(v) vaddvq_f32(v)
-#else
-#define SMX__SIMD_NAME "scalar"
-#define SMX__VW 1
-typedef float smx__vf;
-#define smx__vzero() 0.0f
-#define smx__vld(p) (*(p))
-#define smx__vst(p, v) (*(p) = (v))
-#define smx__vset1(x) (x)
-#define smx__vfma(a, b, c) ((a) * (b) + (c))
-#define smx__vadd(a, b) ((a) + (b))
-#define smx__vmul(a, b) ((a) * (b))
-#define smx__vsum(v) (v)
-#endif
-
-SMX_API const char *smx_simd_name(void) { return SMX__SIMD_NAME; }
-
-SMX__MAYBE_UNUSED static float smx__dot_ref(const float *a, const float *b, int n)
-{
-    float s = 0.0f;
-    int i;
-    for (i = 0; i < n; i++) s += a[i] * b[i];
-    return s;
+    const smx__jv *v = smx__cfg_get(ld, o, key);
+    if (!v || (v->type == SMX__J_STR && !strcmp(v->str, "auto"))) return def;
+    if (v->type != SMX__J_STR) return smx__ci_pos(ld, o, key, 1);
+    smx__ld_fail(ld, SMX_E_FORMAT, "config.json: field '%s' must be an integer or \"auto\"", key);
+    return 1;
 }
 
-static float smx__dot(const float *SMX__RESTRICT a, const float *SMX__RESTRICT b, int n)
+/* The model's context length from key (0 or absent: none); negative is an error. */
+static int smx__cfg_ctx(smx__loader *ld, const char *key)
 {
-    smx__vf s0 = smx__vzero(), s1 = smx__vzero(), s2 = smx__vzero(), s3 = smx__vzero();
-    float s;
-    int i = 0;
-    for (; i + 4 * SMX__VW <= n; i += 4 * SMX__VW) {
-        s0 = smx__vfma(smx__vld(a + i), smx__vld(b + i), s0);
-        s1 = smx__vfma(smx__vld(a + i + SMX__VW), smx__vld(b + i + SMX__VW), s1);
-        s2 = smx__vfma(smx__vld(a + i + 2 * SMX__VW), smx__vld(b + i + 2 * SMX__VW), s2);
-        s3 = smx__vfma(smx__vld(a + i + 3 * SMX__VW), smx__vld(b + i + 3 * SMX__VW), s3);
-    }
-    for (; i + SMX__VW <= n; i += SMX__VW) s0 = smx__vfma(smx__vld(a + i), smx__vld(b + i), s0);
-    s = smx__vsum(smx__vadd(smx__vadd(s0, s1), smx__vadd(s2, s3)));
-    for (; i < n; i++) s += a[i] * b[i];
-    return s;
-}
-
-/* out[r] = x . W[r] for the 4 rows r of W (row stride ldw): one pass over x feeds four weight
- * streams, so a matrix-vector product keeps four rows of memory traffic in flight. */
-static void smx__dot4(const float *SMX__RESTRICT x, const float *SMX__RESTRICT W, size_t ldw, int n, float *out)
-{
-    const float *w0 = W, *w1 = W + ldw, *w2 = W + 2 * ldw, *w3 = W + 3 * ldw;
-    smx__vf a0 = smx__vzero(), a1 = smx__vzero(), a2 = smx__vzero(), a3 = smx__vzero();
-    smx__vf b0 = smx__vzero(), b1 = smx__vzero(), b2 = smx__vzero(), b3 = smx__vzero();
-    int i = 0;
-    for (; i + 2 * SMX__VW <= n; i += 2 * SMX__VW) {
-        smx__vf u = smx__vld(x + i), v = smx__vld(x + i + SMX__VW);
-        a0 = smx__vfma(u, smx__vld(w0 + i), a0); b0 = smx__vfma(v, smx__vld(w0 + i + SMX__VW), b0);
-        a1 = smx__vfma(u, smx__vld(w1 + i), a1); b1 = smx__vfma(v, smx__vld(w1 + i + SMX__VW), b1);
-        a2 = smx__vfma(u, smx__vld(w2 + i), a2); b2 = smx__vfma(v, smx__vld(w2 + i + SMX__VW), b2);
-        a3 = smx__vfma(u, smx__vld(w3 + i), a3); b3 = smx__vfma(v, smx__vld(w3 + i + SMX__VW), b3);
-    }
-    for (; i + SMX__VW <= n; i += SMX__VW) {
-        smx__vf u = smx__vld(x + i);
-        a0 = smx__vfma(u, smx__vld(w0 + i), a0); a1 = smx__vfma(u, smx__vld(w1 + i), a1);
-        a2 = smx__vfma(u, smx__vld(w2 + i), a2); a3 = smx__vfma(u, smx__vld(w3 + i), a3);
-    }
-    out[0] = smx__vsum(smx__vadd(a0, b0)); out[1] = smx__vsum(smx__vadd(a1, b1));
-    out[2] = smx__vsum(smx__vadd(a2, b2)); out[3] = smx__vsum(smx__vadd(a3, b3));
-    for (; i < n; i++) { out[0] += x[i] * w0[i]; out[1] += x[i] * w1[i]; out[2] += x[i] * w2[i]; out[3] += x[i] * w3[i]; }
-}
-
-/* y += a * x */
-static void smx__axpy(float *SMX__RESTRICT y, float a, const float *SMX__RESTRICT x, int n)
-{
-    smx__vf va = smx__vset1(a);
-    int i = 0;
-    for (; i + SMX__VW <= n; i += SMX__VW) smx__vst(y + i, smx__vfma(va, smx__vld(x + i), smx__vld(y + i)));
-    for (; i < n; i++) y[i] += a * x[i];
-}
-
-/* y[T, N] = x[T, K] W[N, K]^T (+ b[N]); the scalar reference. */
-SMX__MAYBE_UNUSED static void smx__matmul_ref(float *y, const float *x, const float *W, const float *b, int T, int K, int N)
-{
-    int t, n;
-    for (t = 0; t < T; t++)
-        for (n = 0; n < N; n++)
-            y[(size_t)t * N + n] = smx__dot_ref(x + (size_t)t * K, W + (size_t)n * K, K) + (b ? b[n] : 0.0f);
-}
-
-/* Multiply-adds below which a loop stays on one thread (a parallel region costs microseconds,
- * and far more when cores are shared). */
-#define SMX__PAR_MIN_WORK 262144.0
-
-/* Prefill matmul: GotoBLAS-style register tiles. A panel of SMX__NR consecutive W rows is
- * packed k-major ([kc][NR], zero-padded) so one vector load gives NR/VW output columns; each
- * tile keeps SMX__MR x-rows x 3 vectors of accumulators in registers and broadcasts x. */
-#if SMX__VW == 16
-#define SMX__MR 8
-#else
-#define SMX__MR 4
-#endif
-#define SMX__NR (3 * SMX__VW)
-/* k-block of the packed panel: each thread packs SMX_MATMUL_KC x 3 vectors of W on its stack
- * (96 KiB with AVX-512 at the default 512); lower it for small thread stacks. */
-#ifndef SMX_MATMUL_KC
-#define SMX_MATMUL_KC 512
-#endif
-#define SMX__KC SMX_MATMUL_KC
-
-#define SMX__ROW(i, c0, c1, c2)                                                                    \
-    do {                                                                                           \
-        smx__vf b_ = smx__vset1(xr[i][k]);                                                         \
-        c0 = smx__vfma(b_, w0, c0); c1 = smx__vfma(b_, w1, c1); c2 = smx__vfma(b_, w2, c2);        \
-    } while (0)
-#define SMX__STORE(i, c0, c1, c2)                                                                  \
-    do {                                                                                           \
-        smx__vst(tile + (i) * SMX__NR, c0); smx__vst(tile + (i) * SMX__NR + SMX__VW, c1);          \
-        smx__vst(tile + (i) * SMX__NR + 2 * SMX__VW, c2);                                          \
-    } while (0)
-
-/* tile[MR][NR] = x rows (xr[i] + k for k < kc) times the packed panel wp[kc][NR] */
-static void smx__mm_tile(int kc, const float *const *xr, const float *SMX__RESTRICT wp, float *SMX__RESTRICT tile)
-{
-    smx__vf c00 = smx__vzero(), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00;
-    smx__vf c20 = c00, c21 = c00, c22 = c00, c30 = c00, c31 = c00, c32 = c00;
-#if SMX__MR == 8
-    smx__vf c40 = c00, c41 = c00, c42 = c00, c50 = c00, c51 = c00, c52 = c00;
-    smx__vf c60 = c00, c61 = c00, c62 = c00, c70 = c00, c71 = c00, c72 = c00;
-#endif
-    int k;
-    for (k = 0; k < kc; k++) {
-        const float *w = wp + (size_t)k * SMX__NR;
-        smx__vf w0 = smx__vld(w), w1 = smx__vld(w + SMX__VW), w2 = smx__vld(w + 2 * SMX__VW);
-        SMX__ROW(0, c00, c01, c02); SMX__ROW(1, c10, c11, c12); SMX__ROW(2, c20, c21, c22); SMX__ROW(3, c30, c31, c32);
-#if SMX__MR == 8
-        SMX__ROW(4, c40, c41, c42); SMX__ROW(5, c50, c51, c52); SMX__ROW(6, c60, c61, c62); SMX__ROW(7, c70, c71, c72);
-#endif
-    }
-    SMX__STORE(0, c00, c01, c02); SMX__STORE(1, c10, c11, c12); SMX__STORE(2, c20, c21, c22); SMX__STORE(3, c30, c31, c32);
-#if SMX__MR == 8
-    SMX__STORE(4, c40, c41, c42); SMX__STORE(5, c50, c51, c52); SMX__STORE(6, c60, c61, c62); SMX__STORE(7, c70, c71, c72);
-#endif
-}
-
-/* y[T, N] = x[T, K] W[N, K]^T (+ b). One row (decode) streams W once with dot products,
- * threads splitting its rows; several rows (prefill) run the packed register tiles, threads
- * splitting the W panels. */
-static void smx__matmul_ld(float *y, size_t ldy, const float *x, size_t ldx, const float *W, size_t ldw, const float *b, int T,
-                           int K, int N, int nth)
-{
-    int npanel = (N + SMX__NR - 1) / SMX__NR, p;
-    if ((double)T * K * N < SMX__PAR_MIN_WORK) nth = 1;   /* too small to pay for a parallel region */
-    (void)nth;
-    if (T < 4) {
-        int g, ng = (N + 3) / 4;
-        SMX__OMP_FOR(nth)
-        for (g = 0; g < ng; g++) {
-            int t, n = 4 * g, j;
-            for (t = 0; t < T; t++) {
-                float *yr = y + (size_t)t * ldy;
-                const float *xr = x + (size_t)t * ldx;
-                if (n + 4 <= N) smx__dot4(xr, W + (size_t)n * ldw, ldw, K, yr + n);
-                else for (j = n; j < N; j++) yr[j] = smx__dot(xr, W + (size_t)j * ldw, K);
-                if (b) for (j = n; j < N && j < n + 4; j++) yr[j] += b[j];
-            }
-        }
-        return;
-    }
-    SMX__OMP_FOR_DYN(nth)
-    for (p = 0; p < npanel; p++) {
-        float wp[SMX__KC * SMX__NR];    /* [kc][NR] packed panel */
-        float tile[SMX__MR * SMX__NR];  /* [MR][NR] */
-        int n0 = p * SMX__NR, nn = SMX__MIN(SMX__NR, N - n0), k0, t, i, j;
-        for (k0 = 0; k0 < K; k0 += SMX__KC) {
-            int kc = SMX__MIN(SMX__KC, K - k0), k;
-            for (j = 0; j < nn; j++) {
-                const float *src = W + (size_t)(n0 + j) * ldw + k0;
-                for (k = 0; k < kc; k++) wp[(size_t)k * SMX__NR + j] = src[k];
-            }
-            for (; j < SMX__NR; j++)
-                for (k = 0; k < kc; k++) wp[(size_t)k * SMX__NR + j] = 0.0f;
-            for (t = 0; t < T; t += SMX__MR) {
-                const float *xr[SMX__MR];
-                int nr = SMX__MIN(SMX__MR, T - t);
-                for (i = 0; i < SMX__MR; i++) xr[i] = x + (size_t)(t + (i < nr ? i : nr - 1)) * ldx + k0;
-                smx__mm_tile(kc, xr, wp, tile);
-                for (i = 0; i < nr; i++) {
-                    float *yr = y + (size_t)(t + i) * ldy + n0;
-                    const float *tr = tile + i * SMX__NR;
-                    if (k0 == 0) for (j = 0; j < nn; j++) yr[j] = tr[j] + (b ? b[n0 + j] : 0.0f);
-                    else for (j = 0; j < nn; j++) yr[j] += tr[j];
-                }
-            }
-        }
-    }
-}
-
-static void smx__matmul(float *y, const float *x, const float *W, const float *b, int T, int K, int N, int nth)
-{
-    smx__matmul_ld(y, (size_t)N, x, (size_t)K, W, (size_t)K, b, T, K, N, nth);
-}
-
-/* y = w * x / sqrt(mean(x^2) + eps)   (w may be NULL; y may alias x) */
-static void smx__rmsnorm(float *y, const float *x, const float *w, int n, float eps)
-{
-    float s = smx__dot(x, x, n), r = 1.0f / sqrtf(s / (float)n + eps);
-    int i;
-    if (w) for (i = 0; i < n; i++) y[i] = w[i] * (x[i] * r);
-    else for (i = 0; i < n; i++) y[i] = x[i] * r;
-}
-
-SMX__MAYBE_UNUSED static void smx__rmsnorm_ref(float *y, const float *x, const float *w, int n, float eps)
-{
-    float s = 0.0f, r;
-    int i;
-    for (i = 0; i < n; i++) s += x[i] * x[i];
-    r = 1.0f / sqrtf(s / (float)n + eps);
-    for (i = 0; i < n; i++) y[i] = (w ? w[i] : 1.0f) * (x[i] * r);
-}
-
-/* y = (x - mean) / sqrt(var + eps) * w + b   (biased variance; w, b may be NULL) */
-static void smx__layernorm(float *y, const float *x, const float *w, const float *b, int n, float eps)
-{
-    float mean = 0.0f, var = 0.0f, r;
-    int i;
-    for (i = 0; i < n; i++) mean += x[i];
-    mean /= (float)n;
-    for (i = 0; i < n; i++) { float d = x[i] - mean; var += d * d; }
-    r = 1.0f / sqrtf(var / (float)n + eps);
-    for (i = 0; i < n; i++) {
-        float v = (x[i] - mean) * r;
-        if (w) v *= w[i];
-        if (b) v += b[i];
-        y[i] = v;
-    }
-}
-
-SMX__MAYBE_UNUSED static float smx__sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }
-static float smx__silu(float x) { return x / (1.0f + expf(-x)); }
-static float smx__gelu(float x) { return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f)); }
-SMX__MAYBE_UNUSED static float smx__gelu_tanh(float x)
-{
-    return 0.5f * x * (1.0f + tanhf(0.7978845608028654f * (x + 0.044715f * x * x * x)));
-}
-/* torch softplus (beta 1, threshold 20) */
-SMX__MAYBE_UNUSED static float smx__softplus(float x) { return x > 20.0f ? x : log1pf(expf(x)); }
-SMX__MAYBE_UNUSED static float smx__logsigmoid(float x) { return (x < 0.0f ? x : 0.0f) - log1pf(expf(-fabsf(x))); }
-
-enum { SMX__ACT_SILU, SMX__ACT_GELU, SMX__ACT_GELU_TANH, SMX__ACT_RELU, SMX__ACT_TANH, SMX__ACT_LECUN_TANH, SMX__ACT_NONE };
-
-static float smx__act(int act, float x)
-{
-    switch (act) {
-    case SMX__ACT_SILU: return smx__silu(x);
-    case SMX__ACT_GELU: return smx__gelu(x);
-    case SMX__ACT_GELU_TANH: return smx__gelu_tanh(x);
-    case SMX__ACT_RELU: return x > 0.0f ? x : 0.0f;
-    case SMX__ACT_TANH: return tanhf(x);
-    case SMX__ACT_LECUN_TANH: return 1.7159f * tanhf(0.666f * x);
-    }
-    return x;
-}
-
-/* Activation by its config name (hidden_act and friends); -1 if unknown. */
-static int smx__act_by_name(const char *s)
-{
-    if (!strcmp(s, "silu") || !strcmp(s, "swish")) return SMX__ACT_SILU;
-    if (!strcmp(s, "gelu")) return SMX__ACT_GELU;
-    if (!strcmp(s, "gelu_new") || !strcmp(s, "gelu_pytorch_tanh") || !strcmp(s, "gelu_tanh")) return SMX__ACT_GELU_TANH;
-    if (!strcmp(s, "relu")) return SMX__ACT_RELU;
-    if (!strcmp(s, "tanh")) return SMX__ACT_TANH;
-    if (!strcmp(s, "lecun_tanh")) return SMX__ACT_LECUN_TANH;
-    return -1;
-}
-
-/* In-place max-subtracted softmax. */
-SMX__MAYBE_UNUSED static void smx__softmax(float *x, int n)
-{
-    float mx = -INFINITY, s = 0.0f;
-    int i;
-    for (i = 0; i < n; i++) if (x[i] > mx) mx = x[i];
-    for (i = 0; i < n; i++) { x[i] = expf(x[i] - mx); s += x[i]; }
-    s = 1.0f / s;
-    for (i = 0; i < n; i++) x[i] *= s;
-}
-
-/* Half-split (NeoX) rotary embedding of the first rot dims of v at position pos:
- * element j pairs with j + rot/2; angle = pos * inv_freq[j] computed in float32. */
-static void smx__rope(float *v, int rot, int pos, const float *inv_freq)
-{
-    int half = rot / 2, j;
-    for (j = 0; j < half; j++) {
-        float a = (float)pos * inv_freq[j], c = cosf(a), s = sinf(a);
-        float x0 = v[j], x1 = v[j + half];
-        v[j] = x0 * c - x1 * s;
-        v[j + half] = x1 * c + x0 * s;
-    }
+    int n = smx__ci(ld, NULL, key, 0);
+    smx__ld_check(ld, n >= 0, SMX_E_RANGE, "config.json: field '%s' must not be negative (found %d)", key, n);
+    return n < 0 ? 0 : n;
 }
 
 /* ===================================================================================== */
@@ -1784,19 +2552,22 @@ typedef struct smx__fwd {
     float *y;           /* [T, d_out] */
     const float *dt;    /* [T] elapsed time per step, NULL = 1.0 (continuous-time operators) */
     float *scratch;     /* scratch_floats(op, T, capacity, nth) floats */
-    int nth;            /* threads */
+    const smx__cx *cx;  /* threads */
     int n_ctx;          /* bidirectional attention sees keys [0, max(pos + T, n_ctx)): a caller that
                            re-runs part of a canvas keeps the cached rows after it (0: pos + T) */
 } smx__fwd;
 
+/* Capabilities of an operator type. */
+#define SMX__CAP_REWIND 1   /* its state is per position (or none): a session can move back */
+#define SMX__CAP_BIDIR 2    /* every position sees every other (masked-diffusion attention) */
+
 typedef struct smx__op_vt {
     const char *name;
-    char letter;        /* for the layer pattern string */
-    size_t (*state_bytes)(const smx__op *op, int n_ctx);
-    void (*reset)(const smx__op *op, void *state);                 /* NULL: zero the state */
+    char letter;        /* for the layer pattern string (one letter per operator type) */
+    int caps;           /* SMX__CAP_* */
+    size_t (*state_bytes)(const smx__op *op, int n_ctx);        /* NULL: stateless */
     size_t (*scratch_floats)(const smx__op *op, int T, int n_ctx, int nth);
     void (*forward)(const smx__op *op, void *state, const smx__fwd *f);
-    void (*destroy)(smx__op *op);                                 /* NULL: arena-owned only */
 } smx__op_vt;
 
 struct smx__op {
@@ -1822,18 +2593,20 @@ struct smx_model {
     smx_model_kind kind;
     int vocab, d;               /* token models: embedding rows and width */
     int d_in, d_out;            /* model input/output width */
-    const float *embed;         /* [vocab, d] */
+    smx__w embed;               /* [vocab, d] */
     smx__sub *sub;
     int n_sub, cap_sub;
+    int n_blocks;               /* layers as the config counts them */
     int fnorm;                  /* final norm */
     float feps;
     const float *fnw, *fnb;
-    const float *head, *head_b; /* [n_logits, d] */
+    smx__w head;                /* [n_logits, d]; data NULL: no head (feature models) */
+    const float *head_b;        /* [n_logits] or NULL */
     int n_logits;
     float logit_cap;            /* logits = cap * tanh(logits / cap) when > 0 */
     int causal, max_ctx, mask_token;
     uint64_t fp;
-    size_t n_params;
+    size_t n_params, weight_bytes;  /* weight bytes as held in memory */
     const char *config_text;    /* generated models: their config.json */
     smx__st_out *gen;           /* generated models: every weight, for smx_model_save */
     int n_gen, cap_gen;
@@ -1923,28 +2696,33 @@ static const float *smx__random_tensor(smx__loader *ld, const char *name, int nd
     m->gen[m->n_gen].data = p;
     m->n_gen++;
     ld->n_params += n;
+    ld->weight_bytes += n * sizeof(float);
     ld->fp = smx__fnv(ld->fp, name, strlen(name));
     ld->fp = smx__fnv(ld->fp, p, sizeof(float) * SMX__MIN(n, (size_t)16));
     return p;
 }
 
-/* Thread index inside a parallel loop. */
-static int smx__tid(void)
+/* ===================================================================================== */
+/* II.6 Operators                                                                        */
+/* ===================================================================================== */
+/* Each operator: its settings struct, the one reader that fills it from a config object (keys
+ * named by the family's dialect where families differ), its vtable and its loader, which takes
+ * a tensor-name prefix. Families compose operators; the hybrid builder reaches every operator
+ * through the layer-type table of II.7. */
+
+/* Activation named by key in config object o (NULL: the root); def when absent. */
+static int smx__cfg_act(smx__loader *ld, const smx__jv *o, const char *key, const char *def)
 {
-#ifdef _OPENMP
-    return omp_get_thread_num();
-#else
-    return 0;
-#endif
+    const char *s = smx__cs(ld, o, key, def);
+    int a = smx__act_by_name(s);
+    if (a < 0) smx__ld_fail(ld, SMX_E_UNSUPPORTED, "config.json: %s '%s' is not supported", key, s);
+    return a < 0 ? SMX__ACT_SILU : a;
 }
 
-/* ===================================================================================== */
-/* II.6 Operators: attention, MLP                                                        */
-/* ===================================================================================== */
-
-/* ---- Rotary settings from a config: rope_parameters (v5) or rope_theta + rope_scaling ---- */
+/* ---- II.6.a Rotary position settings: rope_parameters (v5) or rope_theta + rope_scaling ---- */
 typedef struct smx__rope_cfg {
     int rot;                    /* rotated dims per head (0: no rotary) */
+    int interleaved;            /* pairs (2j, 2j+1) instead of (j, j + rot/2) */
     const float *inv_freq;      /* [rot/2] */
 } smx__rope_cfg;
 
@@ -1958,29 +2736,34 @@ static float *smx__rope_inv_freq(smx__loader *ld, int rot, double theta)
     return inv;
 }
 
-/* head_dim: per-head width; theta_def: family default; partial_def: default rotary fraction. */
-static smx__rope_cfg smx__rope_from_config(smx__loader *ld, int head_dim, double theta_def, double partial_def)
+/* From object o (NULL: the root): rope_theta (default theta_def), partial_rotary_factor
+ * (partial_def), and a rope_parameters / rope_scaling object with rope_type default, linear or
+ * llama3. A theta of 0 or less with none_ok gives no rotary encoding. */
+static smx__rope_cfg smx__rope_read(smx__loader *ld, const smx__jv *o, int head_dim, double theta_def, double partial_def, int none_ok)
 {
     smx__rope_cfg r;
-    const smx__jv *rp = smx__cfg_get(ld, NULL, "rope_parameters");
-    const smx__jv *rs = smx__cfg_get(ld, NULL, "rope_scaling");
+    const smx__jv *rp = smx__cfg_get(ld, o, "rope_parameters");
+    const smx__jv *rs = smx__cfg_get(ld, o, "rope_scaling");
     const smx__jv *src = rp ? rp : rs;   /* where rope_type and scaling keys live */
     const char *type;
     double theta, partial;
     float *inv;
     int j, half;
-    r.rot = 0; r.inv_freq = NULL;
+    memset(&r, 0, sizeof r);
     if (rp && rp->type != SMX__J_OBJ) { smx__ld_fail(ld, SMX_E_FORMAT, "config.json: 'rope_parameters' must be an object"); return r; }
     if (rs && rs->type != SMX__J_OBJ) { smx__ld_fail(ld, SMX_E_FORMAT, "config.json: 'rope_scaling' must be an object"); return r; }
-    theta = smx__cf(ld, NULL, "rope_theta", theta_def);
+    theta = smx__cf(ld, o, "rope_theta", theta_def);
     if (rp) theta = smx__cf(ld, rp, "rope_theta", theta);
-    partial = smx__cf(ld, NULL, "partial_rotary_factor", partial_def);
+    if (none_ok && !(theta > 0)) return r;
+    partial = smx__cf(ld, o, "partial_rotary_factor", partial_def);
     if (rp) partial = smx__cf(ld, rp, "partial_rotary_factor", partial);
     type = src ? smx__cs(ld, src, "rope_type", smx__cs(ld, src, "type", "default")) : "default";
+    if (!smx__ld_check(ld, theta > 0 && partial > 0 && partial <= 1.0, SMX_E_RANGE,
+                       "config.json: rotary settings give theta %g and a rotary fraction %g", theta, partial))
+        return r;
     r.rot = (int)(head_dim * partial);
     r.rot -= r.rot % 2;
-    smx__ld_check(ld, theta > 0 && r.rot > 0 && r.rot <= head_dim, SMX_E_RANGE,
-                  "config.json: rotary settings give theta %g and %d rotary dims of %d", theta, r.rot, head_dim);
+    smx__ld_check(ld, r.rot > 0 && r.rot <= head_dim, SMX_E_RANGE, "config.json: %d rotary dims of a head of %d", r.rot, head_dim);
     half = r.rot / 2;
     inv = smx__rope_inv_freq(ld, r.rot, theta);
     if (ld->st) return r;
@@ -2007,16 +2790,53 @@ static smx__rope_cfg smx__rope_from_config(smx__loader *ld, int head_dim, double
     return r;
 }
 
-/* ---- Attention: causal or bidirectional, GQA, RoPE, optional per-head q/k RMSNorm, optional
- *      sliding window, KV cache laid out [position][K | V][n_kv * head_dim] ---- */
-#define SMX__ATTN_BQ 16     /* queries per block in the prefill path */
+/* ---- II.6.b Attention: causal or bidirectional, GQA, RoPE, optional per-head q/k RMSNorm,
+ *      optional sliding window; KV cache laid out [position][K | V][n_kv * head_dim] ----
+ *   q = x Wq^T (+bq), k, v likewise; per head: q, k RMSNorm (qk_norm), RoPE at their positions
+ *   o_h = softmax(q_h K_g^T / sqrt(hd) over visible keys) V_g   (g = the kv head of h)
+ *   y = o Wo^T (+bo) */
+#define SMX__ATTN_BQ 16     /* queries per task in the prefill path */
+
+typedef struct smx__attn_cfg {
+    int d, nh, nkv, hd, causal, window, bias, o_bias, qk_norm;
+    float qk_eps;
+    smx__rope_cfg rope;         /* rot = 0: no positional encoding */
+} smx__attn_cfg;
+
+/* Keys a family names its attention settings by (o: the config object). */
+typedef struct smx__attn_keys {
+    const char *heads;          /* number of query heads (required unless heads_def > 0) */
+    int heads_def;              /* 0: required; < 0: width / -heads_def (one head per that many channels) */
+    const char *kv_heads;       /* NULL: as many as query heads */
+    int kv_def;                 /* default of kv_heads; 0: as many as query heads */
+    const char *head_dim;       /* NULL: width / heads */
+    const char *window;         /* NULL: no sliding window */
+    double theta_def, partial_def;   /* rotary defaults; theta_def 0: no rotary encoding */
+    int theta_none_ok;          /* a theta <= 0 in the config means no rotary encoding */
+} smx__attn_keys;
+
+static void smx__attn_read(smx__loader *ld, const smx__jv *o, int d, const smx__attn_keys *k, smx__attn_cfg *c)
+{
+    int hdef = k->heads_def < 0 ? SMX__MAX(1, d / -k->heads_def) : k->heads_def;
+    memset(c, 0, sizeof *c);
+    c->d = d;
+    c->causal = 1;
+    c->nh = smx__ci_pos(ld, o, k->heads, hdef);
+    c->nkv = k->kv_heads ? smx__ci_pos(ld, o, k->kv_heads, k->kv_def ? k->kv_def : c->nh) : c->nh;
+    c->hd = k->head_dim ? smx__ci_pos(ld, o, k->head_dim, SMX__MAX(1, d / SMX__MAX(1, c->nh))) : d / SMX__MAX(1, c->nh);
+    c->window = k->window ? smx__ci(ld, o, k->window, 0) : 0;
+    smx__ld_check(ld, c->hd > 0 && c->window >= 0, SMX_E_RANGE, "config.json: %d attention heads of width %d (window %d)", c->nh,
+                  c->hd, c->window);
+    if (!ld->st && k->theta_def > 0) c->rope = smx__rope_read(ld, o, c->hd, k->theta_def, k->partial_def, k->theta_none_ok);
+}
 
 typedef struct smx__attn {
     smx__op base;
     int nh, nkv, hd, causal, window;
     float scale, qk_eps;
-    const float *wq, *wk, *wv, *wo, *bq, *bk, *bv, *bo;   /* wq [nh*hd, d] ... wo [d, nh*hd] */
-    const float *qn, *kn;                                  /* [hd] per-head RMSNorm weights or NULL */
+    smx__w wq, wk, wv, wo;                      /* [nh*hd, d], [nkv*hd, d] x 2, [d, nh*hd] */
+    const float *bq, *bk, *bv, *bo;
+    const float *qn, *kn;                       /* [hd] per-head RMSNorm weights or NULL */
     smx__rope_cfg rope;
 } smx__attn;
 
@@ -2069,101 +2889,118 @@ static void smx__attn_pv(const float *P, size_t ldp, int nrows, int n, const flo
     }
 }
 
+typedef struct smx__attn_job {
+    const smx__attn *a;
+    const float *q, *cache;
+    float *o, *scores;
+    int T, pos, n_ctx, nblk;
+} smx__attn_job;
+
+/* One (head, block of queries): S = Q K^T (strided over the cache), per query softmax(S * scale)
+ * over its visible keys, o = P V. */
+static void smx__attn_task(void *arg, int i, int tid)
+{
+    const smx__attn_job *j = (const smx__attn_job *)arg;
+    const smx__attn *a = j->a;
+    const int nh = a->nh, hd = a->hd, kvd = a->nkv * a->hd, qd = nh * hd, n_ctx = j->n_ctx, pos = j->pos;
+    const int h = i % nh, blk = i / nh, g = h / (nh / a->nkv), t0 = blk * SMX__ATTN_BQ, tn = SMX__MIN(SMX__ATTN_BQ, j->T - t0);
+    const int end_max = a->causal ? pos + t0 + tn : n_ctx;
+    float *sc = j->scores + (size_t)tid * SMX__ATTN_BQ * n_ctx;   /* [BQ][n_ctx] */
+    int r;
+    smx__gemm(sc, (size_t)n_ctx, j->q + (size_t)t0 * qd + (size_t)h * hd, (size_t)qd, 1, j->cache + (size_t)g * hd, 1,
+              (size_t)2 * kvd, tn, end_max, hd, 0);
+    for (r = 0; r < tn; r++) {
+        int end = a->causal ? pos + t0 + r + 1 : n_ctx;
+        int start = (a->window > 0 && end - a->window > 0) ? end - a->window : 0;
+        float *row = sc + (size_t)r * n_ctx, mx, sum;
+        smx__scale(row + start, row + start, a->scale, end - start);
+        mx = smx__max(row + start, end - start);
+        sum = smx__exp_sum(row + start, end - start, mx);
+        smx__scale(row + start, row + start, 1.0f / sum, end - start);
+        if (start > 0) memset(row, 0, sizeof(float) * (size_t)start);                     /* P over [0, end_max): */
+        if (end < end_max) memset(row + end, 0, sizeof(float) * (size_t)(end_max - end)); /* zero where not visible */
+    }
+    smx__attn_pv(sc, (size_t)n_ctx, tn, end_max, j->cache + kvd + (size_t)g * hd, (size_t)2 * kvd, hd,
+                 j->o + (size_t)t0 * qd + (size_t)h * hd, (size_t)qd);
+}
+
 static void smx__attn_forward(const smx__op *op, void *state, const smx__fwd *f)
 {
     const smx__attn *a = (const smx__attn *)op;
     const int T = f->T, pos = f->pos, nh = a->nh, hd = a->hd, kvd = a->nkv * a->hd, qd = nh * hd;
-    const int rep = nh / a->nkv, n_ctx = f->n_ctx > pos + T ? f->n_ctx : pos + T;
+    const int n_ctx = f->n_ctx > pos + T ? f->n_ctx : pos + T;
     float *cache = (float *)state;          /* [n_ctx][2][kvd] */
     float *q = f->scratch;                  /* [T, qd] */
     float *k = q + (size_t)T * qd;          /* [T, kvd] */
     float *v = k + (size_t)T * kvd;         /* [T, kvd] */
     float *o = v + (size_t)T * kvd;         /* [T, qd] */
-    float *scores = o + (size_t)T * qd;     /* [nth][BQ][n_ctx] */
-    int t, i, nth, nblk;
-    smx__matmul(q, f->x, a->wq, a->bq, T, op->d_in, qd, f->nth);
-    smx__matmul(k, f->x, a->wk, a->bk, T, op->d_in, kvd, f->nth);
-    smx__matmul(v, f->x, a->wv, a->bv, T, op->d_in, kvd, f->nth);
+    smx__attn_job j;
+    int t;
+    if (T < 4) {   /* decode: the three projections in one pass over their rows */
+        smx__mv p[3];
+        p[0].W = &a->wq; p[0].b = a->bq; p[0].y = q;
+        p[1].W = &a->wk; p[1].b = a->bk; p[1].y = k;
+        p[2].W = &a->wv; p[2].b = a->bv; p[2].y = v;
+        for (t = 0; t < T; t++) {
+            p[0].y = q + (size_t)t * qd; p[1].y = k + (size_t)t * kvd; p[2].y = v + (size_t)t * kvd;
+            smx__matvecs(f->cx, f->x + (size_t)t * op->d_in, 0, 0, 1, p, 3);
+        }
+    } else {
+        smx__matmul(f->cx, q, (size_t)qd, f->x, (size_t)op->d_in, &a->wq, a->bq, T);
+        smx__matmul(f->cx, k, (size_t)kvd, f->x, (size_t)op->d_in, &a->wk, a->bk, T);
+        smx__matmul(f->cx, v, (size_t)kvd, f->x, (size_t)op->d_in, &a->wv, a->bv, T);
+    }
     for (t = 0; t < T; t++) {
         int h;
         float *row;
         for (h = 0; h < nh; h++) {
             float *qh = q + (size_t)t * qd + (size_t)h * hd;
             if (a->qn) smx__rmsnorm(qh, qh, a->qn, hd, a->qk_eps);
-            if (a->rope.rot) smx__rope(qh, a->rope.rot, pos + t, a->rope.inv_freq);
+            if (a->rope.rot) smx__rope(qh, a->rope.rot, pos + t, a->rope.inv_freq, a->rope.interleaved);
         }
         for (h = 0; h < a->nkv; h++) {
             float *kh = k + (size_t)t * kvd + (size_t)h * hd;
             if (a->kn) smx__rmsnorm(kh, kh, a->kn, hd, a->qk_eps);
-            if (a->rope.rot) smx__rope(kh, a->rope.rot, pos + t, a->rope.inv_freq);
+            if (a->rope.rot) smx__rope(kh, a->rope.rot, pos + t, a->rope.inv_freq, a->rope.interleaved);
         }
         row = cache + (size_t)(pos + t) * 2 * kvd;
         memcpy(row, k + (size_t)t * kvd, sizeof(float) * (size_t)kvd);
         memcpy(row + kvd, v + (size_t)t * kvd, sizeof(float) * (size_t)kvd);
     }
-    /* Per head and block of SMX__ATTN_BQ queries: S = Q K^T (a strided matmul over the cache),
-     * then per query: softmax(S * scale) over its visible keys, o = P V. */
-    nblk = (T + SMX__ATTN_BQ - 1) / SMX__ATTN_BQ;
-    nth = (double)T * nh * n_ctx * hd < SMX__PAR_MIN_WORK ? 1 : f->nth;
-    (void)nth;
-    SMX__OMP_FOR_DYN(nth)
-    for (i = 0; i < nh * nblk; i++) {
-        int h = i % nh, blk = i / nh, g = h / rep, t0 = blk * SMX__ATTN_BQ, tn = SMX__MIN(SMX__ATTN_BQ, T - t0), j, s;
-        int end_max = a->causal ? pos + t0 + tn : n_ctx;
-        float *sc = scores + (size_t)smx__tid() * SMX__ATTN_BQ * n_ctx;   /* [BQ][n_ctx] */
-        smx__matmul_ld(sc, (size_t)n_ctx, q + (size_t)t0 * qd + (size_t)h * hd, (size_t)qd, cache + (size_t)g * hd,
-                       (size_t)2 * kvd, NULL, tn, hd, end_max, 1);
-        for (j = 0; j < tn; j++) {
-            int end = a->causal ? pos + t0 + j + 1 : n_ctx;
-            int start = (a->window > 0 && end - a->window > 0) ? end - a->window : 0;
-            float *row = sc + (size_t)j * n_ctx;
-            float mx = -INFINITY, sum = 0.0f, inv;
-            for (s = start; s < end; s++) {
-                row[s] *= a->scale;
-                if (row[s] > mx) mx = row[s];
-            }
-            for (s = start; s < end; s++) { row[s] = expf(row[s] - mx); sum += row[s]; }
-            inv = 1.0f / sum;
-            for (s = 0; s < start; s++) row[s] = 0.0f;             /* P over [0, end_max): */
-            for (s = start; s < end; s++) row[s] *= inv;           /* zero where not visible */
-            for (s = end; s < end_max; s++) row[s] = 0.0f;
-        }
-        smx__attn_pv(sc, (size_t)n_ctx, tn, end_max, cache + kvd + (size_t)g * hd, (size_t)2 * kvd, hd,
-                     o + (size_t)t0 * qd + (size_t)h * hd, (size_t)qd);
-    }
-    smx__matmul(f->y, o, a->wo, a->bo, T, qd, op->d_out, f->nth);
+    j.a = a; j.q = q; j.cache = cache; j.o = o; j.scores = o + (size_t)T * qd; j.T = T; j.pos = pos; j.n_ctx = n_ctx;
+    j.nblk = (T + SMX__ATTN_BQ - 1) / SMX__ATTN_BQ;
+    smx__par(smx__nth_for((double)T * nh * n_ctx * hd, f->cx->nth), nh * j.nblk, smx__attn_task, &j);
+    smx__matmul(f->cx, f->y, (size_t)op->d_out, o, (size_t)qd, &a->wo, a->bo, T);
 }
 
 static const smx__op_vt smx__attn_vt = {
-    "attention", 'A', smx__attn_state, NULL, smx__attn_scratch, smx__attn_forward, NULL
+    "attention", 'A', SMX__CAP_REWIND, smx__attn_state, smx__attn_scratch, smx__attn_forward
 };
-
-/* Settings a family reads from its config before creating attention. */
-typedef struct smx__attn_cfg {
-    int d, nh, nkv, hd, causal, window, bias, o_bias, qk_norm;
-    float qk_eps;
-    smx__rope_cfg rope;         /* rot = 0: no positional encoding */
-} smx__attn_cfg;
+static const smx__op_vt smx__attn_bidir_vt = {
+    "attention", 'B', SMX__CAP_REWIND | SMX__CAP_BIDIR, smx__attn_state, smx__attn_scratch, smx__attn_forward
+};
 
 /* prefix: e.g. "model.layers.3.self_attn."; names of the four projections and q/k norms. */
 static smx__op *smx__attn_load(smx__loader *ld, const smx__attn_cfg *c, const char *prefix, const char *qn,
                                const char *kn, const char *vn, const char *on, const char *qnorm, const char *knorm)
 {
     smx__attn *a;
-    int qd = c->nh * c->hd, kvd = c->nkv * c->hd;
+    int64_t qd = (int64_t)c->nh * c->hd, kvd = (int64_t)c->nkv * c->hd;
     if (!smx__ld_check(ld, c->nh > 0 && c->nkv > 0 && c->nh % c->nkv == 0, SMX_E_RANGE,
-                       "config.json: %d attention heads cannot be shared by %d key/value heads", c->nh, c->nkv))
+                       "config.json: %d attention heads cannot be shared by %d key/value heads", c->nh, c->nkv) ||
+        !smx__ld_check(ld, qd <= (1 << 20) && kvd <= (1 << 20), SMX_E_RANGE,
+                       "config.json: %d heads of width %d are too large", c->nh, c->hd))
         return NULL;
-    a = (smx__attn *)smx__op_new(ld, sizeof *a, &smx__attn_vt, c->d, c->d);
+    a = (smx__attn *)smx__op_new(ld, sizeof *a, c->causal ? &smx__attn_vt : &smx__attn_bidir_vt, c->d, c->d);
     if (!a) return NULL;
     a->nh = c->nh; a->nkv = c->nkv; a->hd = c->hd; a->causal = c->causal; a->window = c->window;
     a->scale = 1.0f / sqrtf((float)c->hd);
     a->qk_eps = c->qk_eps;
     a->rope = c->rope;
-    a->wq = SMX__W2(ld, qd, c->d, "%s%s.weight", prefix, qn);
-    a->wk = SMX__W2(ld, kvd, c->d, "%s%s.weight", prefix, kn);
-    a->wv = SMX__W2(ld, kvd, c->d, "%s%s.weight", prefix, vn);
-    a->wo = SMX__W2(ld, c->d, qd, "%s%s.weight", prefix, on);
+    a->wq = SMX__M2(ld, qd, c->d, "%s%s.weight", prefix, qn);
+    a->wk = SMX__M2(ld, kvd, c->d, "%s%s.weight", prefix, kn);
+    a->wv = SMX__M2(ld, kvd, c->d, "%s%s.weight", prefix, vn);
+    a->wo = SMX__M2(ld, c->d, qd, "%s%s.weight", prefix, on);
     if (c->bias) {
         a->bq = SMX__W1(ld, qd, "%s%s.bias", prefix, qn);
         a->bk = SMX__W1(ld, kvd, "%s%s.bias", prefix, kn);
@@ -2174,14 +3011,15 @@ static smx__op *smx__attn_load(smx__loader *ld, const smx__attn_cfg *c, const ch
         a->qn = SMX__W1(ld, c->hd, "%s%s.weight", prefix, qnorm);
         a->kn = SMX__W1(ld, c->hd, "%s%s.weight", prefix, knorm);
     }
-    return &a->base;
+    return ld->st ? NULL : &a->base;
 }
 
-/* ---- MLP: gated (SwiGLU/GeGLU: down(act(gate x) * up x)) or plain (down(act(up x))) ---- */
+/* ---- II.6.c MLP: gated (SwiGLU/GeGLU: down(act(gate x) * up x)) or plain (down(act(up x))) ---- */
 typedef struct smx__mlp {
     smx__op base;
     int ff, gated, act;
-    const float *wg, *wu, *wd, *bg, *bu, *bd;   /* wg, wu [ff, d]; wd [d, ff] */
+    smx__w wg, wu, wd;                          /* [ff, d], [ff, d], [d, ff] */
+    const float *bg, *bu, *bd;
 } smx__mlp;
 
 static size_t smx__mlp_scratch(const smx__op *op, int T, int n_ctx, int nth)
@@ -2193,37 +3031,54 @@ static size_t smx__mlp_scratch(const smx__op *op, int T, int n_ctx, int nth)
 static void smx__mlp_forward(const smx__op *op, void *state, const smx__fwd *f)
 {
     const smx__mlp *m = (const smx__mlp *)op;
-    float *u = f->scratch, *g = u + (size_t)f->T * m->ff;
-    size_t i, n = (size_t)f->T * m->ff;
+    const int T = f->T, ff = m->ff;
+    float *u = f->scratch, *g = u + (size_t)T * ff;     /* [T, ff] each */
     (void)state;
-    smx__matmul(u, f->x, m->wu, m->bu, f->T, op->d_in, m->ff, f->nth);
-    if (m->gated) {
-        smx__matmul(g, f->x, m->wg, m->bg, f->T, op->d_in, m->ff, f->nth);
-        for (i = 0; i < n; i++) u[i] *= smx__act(m->act, g[i]);
+    if (m->gated && T < 4) {
+        smx__mv p[2];
+        int t;
+        p[0].W = &m->wu; p[0].b = m->bu; p[1].W = &m->wg; p[1].b = m->bg;
+        for (t = 0; t < T; t++) {
+            p[0].y = u + (size_t)t * ff; p[1].y = g + (size_t)t * ff;
+            smx__matvecs(f->cx, f->x + (size_t)t * op->d_in, 0, 0, 1, p, 2);
+        }
     } else {
-        for (i = 0; i < n; i++) u[i] = smx__act(m->act, u[i]);
+        smx__matmul(f->cx, u, (size_t)ff, f->x, (size_t)op->d_in, &m->wu, m->bu, T);
+        if (m->gated) smx__matmul(f->cx, g, (size_t)ff, f->x, (size_t)op->d_in, &m->wg, m->bg, T);
     }
-    smx__matmul(f->y, u, m->wd, m->bd, f->T, m->ff, op->d_out, f->nth);
+    if (m->gated) smx__act_mul(u, g, (size_t)T * ff, m->act);
+    else smx__act_inplace(u, (size_t)T * ff, m->act);
+    smx__matmul(f->cx, f->y, (size_t)op->d_out, u, (size_t)ff, &m->wd, m->bd, T);
 }
 
-static const smx__op_vt smx__mlp_vt = { "mlp", 'F', NULL, NULL, smx__mlp_scratch, smx__mlp_forward, NULL };
+static const smx__op_vt smx__mlp_vt = { "mlp", 'F', SMX__CAP_REWIND, NULL, smx__mlp_scratch, smx__mlp_forward };
 
-/* prefix e.g. "model.layers.3.mlp."; gate may be NULL for a plain MLP. */
+/* prefix e.g. "model.layers.3.mlp."; gate may be NULL for a plain MLP. gate == up: one fused
+ * tensor [2 ff, d] holding the gate rows, then the up rows. */
 static smx__op *smx__mlp_load(smx__loader *ld, int d, int ff, int act, int bias, const char *prefix,
                               const char *gate, const char *up, const char *down)
 {
     smx__mlp *m = (smx__mlp *)smx__op_new(ld, sizeof *m, &smx__mlp_vt, d, d);
     if (!m) return NULL;
     m->ff = ff; m->act = act; m->gated = gate != NULL;
-    if (gate) m->wg = SMX__W2(ld, ff, d, "%s%s.weight", prefix, gate);
-    m->wu = SMX__W2(ld, ff, d, "%s%s.weight", prefix, up);
-    m->wd = SMX__W2(ld, d, ff, "%s%s.weight", prefix, down);
-    if (bias) {
-        if (gate) m->bg = SMX__W1(ld, ff, "%s%s.bias", prefix, gate);
-        m->bu = SMX__W1(ld, ff, "%s%s.bias", prefix, up);
-        m->bd = SMX__W1(ld, d, "%s%s.bias", prefix, down);
+    if (gate && !strcmp(gate, up)) {
+        smx__w gu = SMX__M2(ld, 2 * (int64_t)ff, d, "%s%s.weight", prefix, up);
+        const float *b = bias ? SMX__W1(ld, 2 * (int64_t)ff, "%s%s.bias", prefix, up) : NULL;
+        if (ld->st) return NULL;
+        m->wg = smx__w_rows(&gu, 0, ff);
+        m->wu = smx__w_rows(&gu, ff, ff);
+        if (b) { m->bg = b; m->bu = b + ff; }
+    } else {
+        if (gate) m->wg = SMX__M2(ld, ff, d, "%s%s.weight", prefix, gate);
+        m->wu = SMX__M2(ld, ff, d, "%s%s.weight", prefix, up);
+        if (bias) {
+            if (gate) m->bg = SMX__W1(ld, ff, "%s%s.bias", prefix, gate);
+            m->bu = SMX__W1(ld, ff, "%s%s.bias", prefix, up);
+        }
     }
-    return &m->base;
+    m->wd = SMX__M2(ld, d, ff, "%s%s.weight", prefix, down);
+    if (bias) m->bd = SMX__W1(ld, d, "%s%s.bias", prefix, down);
+    return ld->st ? NULL : &m->base;
 }
 
 /* Token embedding and LM head shared by the token families. head_name absent (tied or not
@@ -2235,377 +3090,63 @@ static void smx__load_embed_head(smx__loader *ld, int V, int d, const char *embe
     int nd;
     m->kind = SMX_KIND_TOKENS;
     m->vocab = V; m->d = d; m->d_in = d; m->d_out = V;
-    m->embed = SMX__W2(ld, V, d, "%s", embed_name);
+    m->embed = SMX__M2(ld, V, d, "%s", embed_name);
     nd = head_name ? smx__tensor_shape(ld, sh, "%s", head_name) : -1;
     if (ld->random && !tied && head_name) { nd = 2; sh[0] = V; sh[1] = d; }
-    if (!tied && nd == 2 && sh[1] == d) {
+    if (!tied && nd == 2 && sh[1] == d && sh[0] > 0 && sh[0] < INT_MAX) {
         m->n_logits = (int)sh[0];
-        m->head = SMX__W2(ld, sh[0], d, "%s", head_name);
+        m->head = SMX__M2(ld, sh[0], d, "%s", head_name);
     } else {
         m->n_logits = V;
         m->head = m->embed;
     }
 }
 
-/* ===================================================================================== */
-/* II.7 Families                                                                         */
-/* ===================================================================================== */
 
-/* ---- II.7.a Llama (LlamaForCausalLM) and LLaDA (LLaDAModelLM): the same network under two naming
- *      schemes; LLaDA attends bidirectionally ---- */
-typedef struct smx__llama_names {
-    const char *embed, *layer, *attn_norm, *attn, *q, *k, *v, *o, *mlp_norm, *mlp, *gate, *up, *down, *final_norm, *head;
-} smx__llama_names;
+/* Hybrid-builder layers (model_type "seqmix", II.7.k): each operator reads its settings from the
+ * layer's object of config.json "layers" (smx__lt_*) and writes them for the builder (smx__ltj_*);
+ * the builder writes every setting, so its stacks never depend on these defaults. */
+#define SMX__DEF(v, d) ((v) > 0 ? (v) : (d))
 
-typedef struct smx__llama_cfg {
-    int V, d, L, ff, act, mlp_bias, tied;
-    float eps;
-    smx__attn_cfg at;
-} smx__llama_cfg;
-
-static smx_status smx__build_llama_like(smx__loader *ld, const smx__llama_cfg *c, const smx__llama_names *nm)
+/* {"type": "attention", "num_heads": width/64, "num_kv_heads": num_heads, "head_dim": width/num_heads,
+ *  "rope_theta": 10000 (<= 0: none), "sliding_window": 0, "bias": false} */
+static smx__op *smx__lt_attention(smx__loader *ld, const smx__jv *o, int d, const char *prefix)
 {
-    char p[256], p2[256];
-    int l;
-    smx__load_embed_head(ld, c->V, c->d, nm->embed, nm->head, c->tied);
-    for (l = 0; l < c->L && !ld->st; l++) {
-        snprintf(p, sizeof p, nm->layer, l);
-        snprintf(p2, sizeof p2, "%s%s", p, nm->attn);
-        smx__add_sub(ld, SMX__NORM_RMS, c->eps, SMX__W1(ld, c->d, "%s%s.weight", p, nm->attn_norm), NULL,
-                     smx__attn_load(ld, &c->at, p2, nm->q, nm->k, nm->v, nm->o, NULL, NULL), 1);
-        snprintf(p2, sizeof p2, "%s%s", p, nm->mlp);
-        smx__add_sub(ld, SMX__NORM_RMS, c->eps, SMX__W1(ld, c->d, "%s%s.weight", p, nm->mlp_norm), NULL,
-                     smx__mlp_load(ld, c->d, c->ff, c->act, c->mlp_bias, p2, nm->gate, nm->up, nm->down), 1);
-    }
-    ld->m->fnorm = SMX__NORM_RMS;
-    ld->m->feps = c->eps;
-    ld->m->fnw = SMX__W1(ld, c->d, "%s", nm->final_norm);
-    return ld->st;
+    static const smx__attn_keys k = { "num_heads", -64, "num_kv_heads", 0, "head_dim", "sliding_window", 10000.0, 1.0, 1 };
+    smx__attn_cfg c;
+    smx__attn_read(ld, o, d, &k, &c);
+    c.bias = c.o_bias = smx__cb(ld, o, "bias", 0);
+    return ld->st ? NULL : smx__attn_load(ld, &c, prefix, "q_proj", "k_proj", "v_proj", "o_proj", NULL, NULL);
 }
 
-static int smx__cfg_act(smx__loader *ld, const char *key, const char *def)
+static void smx__ltj_attention(smx__sb *b, const smx_layer_cfg *c, int d)
 {
-    const char *s = smx__cs(ld, NULL, key, def);
-    int a = smx__act_by_name(s);
-    if (a < 0) smx__ld_fail(ld, SMX_E_UNSUPPORTED, "config.json: %s '%s' is not supported", key, s);
-    return a;
+    int h = SMX__DEF(c->heads, SMX__MAX(1, d / SMX__DEF(c->head_dim, 64))), hd = SMX__DEF(c->head_dim, d / h);
+    smx__sb_printf(b, ", \"num_heads\": %d, \"num_kv_heads\": %d, \"head_dim\": %d, \"rope_theta\": %g, \"sliding_window\": %d", h,
+                   SMX__DEF(c->kv_heads, h), hd, c->rope_theta < 0 ? 0.0 : (double)SMX__DEF(c->rope_theta, 10000.0f), c->window);
 }
 
-static smx_status smx__build_llama(smx__loader *ld)
+/* {"type": "mlp", "intermediate_size": 4 width, "activation": "silu", "bias": false} */
+static smx__op *smx__lt_mlp(smx__loader *ld, const smx__jv *o, int d, const char *prefix)
 {
-    static const smx__llama_names nm = {
-        "model.embed_tokens.weight", "model.layers.%d.", "input_layernorm", "self_attn.", "q_proj", "k_proj", "v_proj",
-        "o_proj", "post_attention_layernorm", "mlp.", "gate_proj", "up_proj", "down_proj", "model.norm.weight", "lm_head.weight"
-    };
-    smx__llama_cfg c;
-    memset(&c, 0, sizeof c);
-    c.V = smx__ci_pos(ld, NULL, "vocab_size", 0);
-    c.d = smx__ci_pos(ld, NULL, "hidden_size", 0);
-    c.L = smx__ci_pos(ld, NULL, "num_hidden_layers", 0);
-    c.ff = smx__ci_pos(ld, NULL, "intermediate_size", 0);
-    c.eps = (float)smx__cf(ld, NULL, "rms_norm_eps", 1e-6);
-    c.tied = smx__cb(ld, NULL, "tie_word_embeddings", 0);
-    c.mlp_bias = smx__cb(ld, NULL, "mlp_bias", 0);
-    c.act = smx__cfg_act(ld, "hidden_act", "silu");
-    c.at.d = c.d;
-    c.at.nh = smx__ci_pos(ld, NULL, "num_attention_heads", 0);
-    c.at.nkv = smx__ci_pos(ld, NULL, "num_key_value_heads", c.at.nh);
-    c.at.hd = smx__ci_pos(ld, NULL, "head_dim", c.d / (c.at.nh ? c.at.nh : 1));
-    c.at.causal = 1;
-    c.at.bias = c.at.o_bias = smx__cb(ld, NULL, "attention_bias", 0);
-    if (ld->st) return ld->st;
-    c.at.rope = smx__rope_from_config(ld, c.at.hd, 10000.0, 1.0);
-    ld->m->max_ctx = smx__ci(ld, NULL, "max_position_embeddings", 0);
-    return smx__build_llama_like(ld, &c, &nm);
+    int ff = smx__ci_pos(ld, o, "intermediate_size", 4 * d), act = smx__cfg_act(ld, o, "activation", "silu");
+    return ld->st ? NULL : smx__mlp_load(ld, d, ff, act, smx__cb(ld, o, "bias", 0), prefix, "gate_proj", "up_proj", "down_proj");
 }
 
-static smx_status smx__build_llada(smx__loader *ld)
+static void smx__ltj_mlp(smx__sb *b, const smx_layer_cfg *c, int d)
 {
-    static const smx__llama_names nm = {
-        "model.transformer.wte.weight", "model.transformer.blocks.%d.", "attn_norm", "", "q_proj", "k_proj", "v_proj",
-        "attn_out", "ff_norm", "", "ff_proj", "up_proj", "ff_out", "model.transformer.ln_f.weight", "model.transformer.ff_out.weight"
-    };
-    smx__llama_cfg c;
-    int emb;
-    const char *s;
-    memset(&c, 0, sizeof c);
-    c.V = smx__ci_pos(ld, NULL, "vocab_size", 0);
-    emb = smx__ci(ld, NULL, "embedding_size", c.V);
-    c.d = smx__ci_pos(ld, NULL, "d_model", 0);
-    c.L = smx__ci_pos(ld, NULL, "n_layers", 0);
-    c.ff = smx__ci(ld, NULL, "mlp_hidden_size", 0);
-    if (c.ff <= 0) c.ff = (int)(smx__cf(ld, NULL, "mlp_ratio", 4.0) * c.d);
-    c.eps = (float)smx__cf(ld, NULL, "rms_norm_eps", 1e-5);
-    c.tied = smx__cb(ld, NULL, "weight_tying", 0);
-    c.act = smx__cfg_act(ld, "activation_type", "silu");
-    c.mlp_bias = smx__cb(ld, NULL, "include_bias", 0);
-    c.at.d = c.d;
-    c.at.nh = smx__ci_pos(ld, NULL, "n_heads", 0);
-    c.at.nkv = smx__ci_pos(ld, NULL, "n_kv_heads", c.at.nh);
-    c.at.hd = c.d / (c.at.nh ? c.at.nh : 1);
-    c.at.causal = 0;
-    c.at.bias = c.mlp_bias || smx__cb(ld, NULL, "include_qkv_bias", 0);
-    c.at.o_bias = c.mlp_bias;
-    s = smx__cs(ld, NULL, "block_type", "llama");
-    smx__ld_check(ld, !strcmp(s, "llama"), SMX_E_UNSUPPORTED, "config.json: LLaDA block_type '%s' is not supported (llama)", s);
-    s = smx__cs(ld, NULL, "layer_norm_type", "rms");
-    smx__ld_check(ld, !strcmp(s, "rms"), SMX_E_UNSUPPORTED, "config.json: LLaDA layer_norm_type '%s' is not supported (rms)", s);
-    smx__ld_check(ld, !smx__cb(ld, NULL, "alibi", 0), SMX_E_UNSUPPORTED, "config.json: ALiBi is not supported");
-    smx__ld_check(ld, emb >= c.V, SMX_E_RANGE, "config.json: embedding_size %d is smaller than vocab_size %d", emb, c.V);
-    if (ld->st) return ld->st;
-    c.V = emb;      /* the embedding (and the logits) have embedding_size rows */
-    c.at.rope = smx__rope_from_config(ld, c.at.hd, 10000.0, 1.0);
-    ld->m->max_ctx = smx__ci(ld, NULL, "max_sequence_length", 0);
-    ld->m->mask_token = smx__ci(ld, NULL, "mask_token_id", 126336);
-    ld->m->causal = 0;
-    return smx__build_llama_like(ld, &c, &nm);
+    smx__sb_printf(b, ", \"intermediate_size\": %d", SMX__DEF(c->ff, 4 * d));
 }
 
-/* ===================================================================================== */
-/* II.7.b Selective state spaces: Mamba, Mamba-2 (SSD), MoE; Jamba and Bamba            */
-/* ===================================================================================== */
-/* Three operators and four families.
- *
- *   'M'  Mamba (v1) mixer       smx__mamba_load(ld, &smx__mamba_cfg, prefix)
- *   '2'  Mamba-2 (SSD) mixer    smx__mamba2_load(ld, &smx__mamba2_cfg, prefix)
- *   'E'  mixture of experts     smx__moe_load(ld, &smx__moe_cfg, prefix)
- *
- * Families: MambaForCausalLM, Mamba2ForCausalLM, JambaForCausalLM (attention without RoPE +
- * Mamba with dt/B/C norms + MoE), BambaForCausalLM (Mamba-2 + attention with partial RoPE +
- * SwiGLU MLP). Notation follows reference-semantics.md sections 2, 3 and 5.
- *
- * State layouts (float32, position-independent: the size does not depend on n_ctx):
- *   Mamba    [K-1][d_inner] conv history (the K-1 newest pre-conv inputs, oldest row first),
- *            then [N][d_inner] SSM state, i.e. h[d][n] stored at n * d_inner + d.
- *   Mamba-2  [K-1][conv_dim] conv history (x | B | C channels), then [H][N][P] SSM state,
- *            i.e. S_h[p][n] stored at (h * N + n) * P + p.
- * Both layouts put the channel (or head-dim) index last, so the recurrences run as vector
- * operations across channels with the state index as the loop; no horizontal sums.
- *
- * Prefill (T > 1): Mamba runs the selective scan over T tokens vectorised across channels,
- * blocked over channel groups that stay in L1, threads over the groups. Mamba-2 runs the chunked
- * SSD algorithm: per chunk, the intra-chunk part as small matrix products (C B^T masked by the
- * decays, times dt x), the inter-chunk part by passing the [N, P] state from chunk to chunk,
- * threads over heads. Step (T = 1): the O(1) recurrences on the same states. */
-
-/* ---- Vector exp, silu and softplus on the SIMD layer ---- */
-
-#if SMX__VW == 16
-#define smx__ssm_vmin(a, b) _mm512_min_ps(a, b)
-#define smx__ssm_vmax(a, b) _mm512_max_ps(a, b)
-#define smx__ssm_vdiv(a, b) _mm512_div_ps(a, b)
-#define smx__ssm_vround(x) _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
-#define smx__ssm_vpow2i(p, n) _mm512_scalef_ps(p, n)   /* p * 2^n, n integral */
-#define smx__ssm_vsel_gt(x, t, a, b) _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, t, _CMP_GT_OQ), a, b)  /* x > t ? b : a */
-/* x = m 2^e with m in [0.5, 1) (x > 0, normal) */
-#define smx__ssm_vfrexp(x, m, e)                                                                          \
-    do {                                                                                                  \
-        (m) = _mm512_mul_ps(_mm512_getmant_ps(x, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_src), _mm512_set1_ps(0.5f)); \
-        (e) = _mm512_add_ps(_mm512_getexp_ps(x), _mm512_set1_ps(1.0f));                                  \
-    } while (0)
-#elif SMX__VW == 8
-#define smx__ssm_vmin(a, b) _mm256_min_ps(a, b)
-#define smx__ssm_vmax(a, b) _mm256_max_ps(a, b)
-#define smx__ssm_vdiv(a, b) _mm256_div_ps(a, b)
-#define smx__ssm_vround(x) _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
-#define smx__ssm_vpow2i(p, n) \
-    _mm256_mul_ps(p, _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23)))
-#define smx__ssm_vsel_gt(x, t, a, b) _mm256_blendv_ps(a, b, _mm256_cmp_ps(x, t, _CMP_GT_OQ))
-#define smx__ssm_vfrexp(x, m, e)                                                                                   \
-    do {                                                                                                           \
-        __m256i bits_ = _mm256_castps_si256(x);                                                                    \
-        (e) = _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_srli_epi32(bits_, 23), _mm256_set1_epi32(126)));        \
-        (m) = _mm256_castsi256_ps(_mm256_or_si256(_mm256_and_si256(bits_, _mm256_set1_epi32(0x007FFFFF)),         \
-                                                  _mm256_set1_epi32(0x3F000000)));                                 \
-    } while (0)
-#elif SMX__VW == 4
-#define smx__ssm_vmin(a, b) vminq_f32(a, b)
-#define smx__ssm_vmax(a, b) vmaxq_f32(a, b)
-#define smx__ssm_vdiv(a, b) vdivq_f32(a, b)
-#define smx__ssm_vround(x) vrndnq_f32(x)
-#define smx__ssm_vpow2i(p, n) \
-    vmulq_f32(p, vreinterpretq_f32_s32(vshlq_n_s32(vaddq_s32(vcvtq_s32_f32(n), vdupq_n_s32(127)), 23)))
-#define smx__ssm_vsel_gt(x, t, a, b) vbslq_f32(vcgtq_f32(x, t), b, a)
-#define smx__ssm_vfrexp(x, m, e)                                                                                 \
-    do {                                                                                                         \
-        uint32x4_t bits_ = vreinterpretq_u32_f32(x);                                                             \
-        (e) = vcvtq_f32_s32(vsubq_s32(vreinterpretq_s32_u32(vshrq_n_u32(bits_, 23)), vdupq_n_s32(126)));        \
-        (m) = vreinterpretq_f32_u32(vorrq_u32(vandq_u32(bits_, vdupq_n_u32(0x007FFFFF)), vdupq_n_u32(0x3F000000))); \
-    } while (0)
-#endif
-
-#if SMX__VW > 1
-/* e^x: x = n ln2 + r with |r| <= ln2/2 (ln2 split in two for the reduction), e^r from a
- * degree-7 minimax polynomial (about 1 ulp), times 2^n. x is clamped to [-87.3, 88.3], where
- * float e^x is normal (below that the result is < 1.2e-38 instead of a denormal). */
-static smx__vf smx__ssm_vexp(smx__vf x)
-{
-    smx__vf n, r, p;
-    x = smx__ssm_vmin(smx__vset1(88.3f), x);
-    x = smx__ssm_vmax(smx__vset1(-87.3f), x);
-    n = smx__ssm_vround(smx__vmul(x, smx__vset1(1.44269504088896341f)));
-    r = smx__vfma(n, smx__vset1(-0.693359375f), x);
-    r = smx__vfma(n, smx__vset1(2.12194440e-4f), r);
-    p = smx__vfma(smx__vset1(1.9875691500e-4f), r, smx__vset1(1.3981999507e-3f));
-    p = smx__vfma(p, r, smx__vset1(8.3334519073e-3f));
-    p = smx__vfma(p, r, smx__vset1(4.1665795894e-2f));
-    p = smx__vfma(p, r, smx__vset1(1.6666665459e-1f));
-    p = smx__vfma(p, r, smx__vset1(5.0000001201e-1f));
-    p = smx__vfma(p, smx__vmul(r, r), smx__vadd(r, smx__vset1(1.0f)));
-    return smx__ssm_vpow2i(p, n);
-}
-
-/* silu(x) = x / (1 + e^-x) */
-static smx__vf smx__ssm_vsilu(smx__vf x)
-{
-    smx__vf e = smx__ssm_vexp(smx__vmul(x, smx__vset1(-1.0f)));
-    return smx__ssm_vdiv(x, smx__vadd(smx__vset1(1.0f), e));
-}
-
-/* log(x) for positive normal x: x = m 2^e, m folded into [sqrt(1/2), sqrt(2)), log(m) from a
- * minimax polynomial in m - 1 (about 1 ulp), plus e ln2 in two parts. */
-static smx__vf smx__ssm_vlog(smx__vf x)
-{
-    smx__vf m, e, f, z, p;
-    smx__ssm_vfrexp(x, m, e);
-    /* m < sqrt(1/2): f = 2m - 1, e - 1; else f = m - 1 */
-    f = smx__ssm_vsel_gt(m, smx__vset1(0.707106781186547524f), smx__vadd(smx__vadd(m, m), smx__vset1(-1.0f)),
-                         smx__vadd(m, smx__vset1(-1.0f)));
-    e = smx__ssm_vsel_gt(m, smx__vset1(0.707106781186547524f), smx__vadd(e, smx__vset1(-1.0f)), e);
-    z = smx__vmul(f, f);
-    p = smx__vfma(smx__vset1(7.0376836292e-2f), f, smx__vset1(-1.1514610310e-1f));
-    p = smx__vfma(p, f, smx__vset1(1.1676998740e-1f));
-    p = smx__vfma(p, f, smx__vset1(-1.2420140846e-1f));
-    p = smx__vfma(p, f, smx__vset1(1.4249322787e-1f));
-    p = smx__vfma(p, f, smx__vset1(-1.6668057665e-1f));
-    p = smx__vfma(p, f, smx__vset1(2.0000714765e-1f));
-    p = smx__vfma(p, f, smx__vset1(-2.4999993993e-1f));
-    p = smx__vfma(p, f, smx__vset1(3.3333331174e-1f));
-    p = smx__vmul(smx__vmul(p, f), z);
-    p = smx__vfma(e, smx__vset1(-2.12194440e-4f), p);
-    p = smx__vfma(z, smx__vset1(-0.5f), p);
-    return smx__vfma(e, smx__vset1(0.693359375f), smx__vadd(f, p));
-}
-
-/* softplus with torch's threshold: x > 20: x; else log1p(e^x), computed as
- * log(u) e^x / (u - 1) with u = 1 + e^x (exact to rounding wherever u > 1); below -15, e^x. */
-static smx__vf smx__ssm_vsoftplus(smx__vf x)
-{
-    smx__vf y = smx__ssm_vexp(x), u = smx__vadd(smx__vset1(1.0f), y);
-    smx__vf lp = smx__vmul(smx__ssm_vlog(u), smx__ssm_vdiv(y, smx__vadd(u, smx__vset1(-1.0f))));
-    lp = smx__ssm_vsel_gt(x, smx__vset1(20.0f), lp, x);
-    return smx__ssm_vsel_gt(x, smx__vset1(-15.0f), y, lp);
-}
-#endif
-
-/* y[i] *= act(z[i]) over n floats (the gate) */
-static void smx__ssm_gate(float *y, const float *z, int n, int act)
-{
-    int i = 0;
-#if SMX__VW > 1
-    if (act == SMX__ACT_SILU)
-        for (; i + SMX__VW <= n; i += SMX__VW) smx__vst(y + i, smx__vmul(smx__vld(y + i), smx__ssm_vsilu(smx__vld(z + i))));
-#endif
-    for (; i < n; i++) y[i] *= smx__act(act, z[i]);
-}
-
-/* dst[i] = a src[i] over n floats (dst may be src) */
-static void smx__ssm_scale(float *dst, const float *src, float a, int n)
-{
-    int i = 0;
-#if SMX__VW > 1
-    smx__vf va = smx__vset1(a);
-    for (; i + SMX__VW <= n; i += SMX__VW) smx__vst(dst + i, smx__vmul(va, smx__vld(src + i)));
-#endif
-    for (; i < n; i++) dst[i] = a * src[i];
-}
-
-/* Threads worth starting for about `work` multiply-adds: below a few hundred thousand a parallel
- * region costs more than it saves (the decode step of the small projections, conv and scan). */
-static int smx__ssm_nth(double work, int nth) { return work < 2e5 ? 1 : nth; }
-
-/* ---- Causal depthwise conv1d over T tokens, continuing from a history (section 1.4) ----
- *   out[t, c] = act(b[c] + sum_{k<K} wT[k, c] * xin[t - (K-1) + k, c])
- * where xin[j] for j < 0 is hist[(K-1) + j] (the previous tokens' inputs). Afterwards hist holds
- * the K-1 newest inputs. in: [T, C] with row stride ldi; out: [T, C] stride ldo; wT: [K, C]
- * (the torch weight [C, 1, K] transposed); hist: [K-1, C]. Threads over channel blocks. */
-static void smx__ssm_conv(const float *in, size_t ldi, float *out, size_t ldo, int T, int C, int K, const float *wT,
-                          const float *b, float *hist, int act, int nth)
-{
-    const int CB = 256;   /* channels per block */
-    int nblk = (C + CB - 1) / CB, blk;
-    (void)nth;
-    SMX__OMP_FOR(nth)
-    for (blk = 0; blk < nblk; blk++) {
-        int c0 = blk * CB, c1 = SMX__MIN(C, c0 + CB), t, k, c;
-        for (t = 0; t < T; t++) {
-            float *o = out + (size_t)t * ldo;
-            for (c = c0; c < c1; c++) o[c] = b ? b[c] : 0.0f;
-            for (k = 0; k < K; k++) {
-                int j = t - (K - 1) + k;
-                const float *src = j >= 0 ? in + (size_t)j * ldi : hist + (size_t)(K - 1 + j) * C;
-                const float *w = wT + (size_t)k * C;
-                c = c0;
-#if SMX__VW > 1
-                for (; c + SMX__VW <= c1; c += SMX__VW)
-                    smx__vst(o + c, smx__vfma(smx__vld(w + c), smx__vld(src + c), smx__vld(o + c)));
-#endif
-                for (; c < c1; c++) o[c] += w[c] * src[c];
-            }
-            if (act == SMX__ACT_SILU) {
-                c = c0;
-#if SMX__VW > 1
-                for (; c + SMX__VW <= c1; c += SMX__VW) smx__vst(o + c, smx__ssm_vsilu(smx__vld(o + c)));
-#endif
-                for (; c < c1; c++) o[c] = smx__silu(o[c]);
-            } else if (act != SMX__ACT_NONE) {
-                for (c = c0; c < c1; c++) o[c] = smx__act(act, o[c]);
-            }
-        }
-        /* new history: the K-1 newest of (old history ++ inputs) */
-        for (k = 0; k < K - 1; k++) {
-            int j = T - (K - 1) + k;   /* input index that lands in history row k */
-            float *h = hist + (size_t)k * C;
-            if (j >= 0) memcpy(h + c0, in + (size_t)j * ldi + c0, sizeof(float) * (size_t)(c1 - c0));
-            else memcpy(h + c0, hist + (size_t)(k + T) * C + c0, sizeof(float) * (size_t)(c1 - c0));
-        }
-    }
-}
-
-/* Transposed copy of a conv weight [C, 1, K] -> [K, C] in the model arena. */
-static const float *smx__ssm_conv_weight(smx__loader *ld, const float *w, int C, int K)
-{
-    float *t = smx__ld_alloc(ld, (size_t)C * K);
-    int c, k;
-    if (!t || !w) return NULL;
-    for (c = 0; c < C; c++)
-        for (k = 0; k < K; k++) t[(size_t)k * C + c] = w[(size_t)c * K + k];
-    return t;
-}
-
-/* An activation named by key of config object o (NULL: the root), for the SSM families. */
-static int smx__ssm_act(smx__loader *ld, const smx__jv *o, const char *key)
-{
-    const char *s = smx__cs(ld, o, key, "silu");
-    int a = smx__act_by_name(s);
-    if (a < 0) smx__ld_fail(ld, SMX_E_UNSUPPORTED, "config.json: %s '%s' is not supported", key, s);
-    return a < 0 ? SMX__ACT_SILU : a;
-}
-
-/* time_step_rank / mamba_dt_rank: an integer, or "auto" = ceil(hidden / 16). */
-static int smx__ssm_dt_rank(smx__loader *ld, const smx__jv *o, const char *key, int d)
-{
-    const smx__jv *v = smx__cfg_get(ld, o, key);
-    if (!v || (v->type == SMX__J_STR && !strcmp(v->str, "auto"))) return (d + 15) / 16;
-    if (v->type != SMX__J_STR) return smx__ci_pos(ld, o, key, 1);
-    smx__ld_fail(ld, SMX_E_FORMAT, "config.json: field '%s' must be an integer or \"auto\"", key);
-    return 1;
-}
-
-/* ===================================================================================== */
-/* Mamba (v1) mixer                                                                      */
-/* ===================================================================================== */
-
+/* ---- II.6.d Mamba (v1) mixer ('M') ----
+ *   [x | z] = xn W_in^T (+b);  u = act(causal_conv1d(x));  [dt_r | B | C] = u W_x^T
+ *   (Jamba: dt_r, B, C each RMS-normalised);  dt = softplus(dt_r W_dt^T + b_dt)
+ *   h[d, n] <- exp(A[d, n] dt[d]) h[d, n] + dt[d] B[n] u[d];   y[d] = (sum_n h[d, n] C[n] + D[d] u[d]) act(z[d])
+ *   out = y W_out^T (+b)
+ * State: [K-1][d_inner] conv history (oldest row first), then [N][d_inner] SSM state (h[d][n] at
+ * n * d_inner + d): the channel index is last, so the recurrence runs as vector operations across
+ * channels. Prefill runs the scan over T tokens blocked by channel groups that stay in L1, threads
+ * over the groups; a step is the same scan with T = 1. */
 typedef struct smx__mamba_cfg {
     int d, d_inner, d_state, dt_rank, d_conv;
     int bias, conv_bias, act;
@@ -2613,18 +3154,50 @@ typedef struct smx__mamba_cfg {
     float norm_eps;
 } smx__mamba_cfg;
 
+/* Config keys of the Mamba settings in one family's dialect. */
+typedef struct smx__mamba_keys {
+    const char *state, *conv, *bias, *conv_bias, *dt_rank, *expand, *inner;   /* inner: NULL if not read */
+} smx__mamba_keys;
+
+static const smx__mamba_keys smx__mamba_keys_hf = {
+    "state_size", "conv_kernel", "use_bias", "use_conv_bias", "time_step_rank", "expand", "intermediate_size"
+};
+static const smx__mamba_keys smx__mamba_keys_jamba = {
+    "mamba_d_state", "mamba_d_conv", "mamba_proj_bias", "mamba_conv_bias", "mamba_dt_rank", "mamba_expand", NULL
+};
+
+/* From object o (NULL: the root) for a mixer of width d; in_proj: name of a layer's in_proj weight,
+ * used when the config's intermediate size disagrees with expand * d (the tensor decides). */
+static void smx__mamba_read(smx__loader *ld, const smx__jv *o, int d, const smx__mamba_keys *k, const char *in_proj,
+                            smx__mamba_cfg *c)
+{
+    int64_t sh[8];
+    int dj;
+    memset(c, 0, sizeof *c);
+    c->d = d;
+    c->d_state = smx__ci_pos(ld, o, k->state, 16);
+    c->d_conv = smx__ci_pos(ld, o, k->conv, 4);
+    c->bias = smx__cb(ld, o, k->bias, 0);
+    c->conv_bias = smx__cb(ld, o, k->conv_bias, 1);
+    c->act = smx__cfg_act(ld, o, "hidden_act", "silu");
+    c->dt_rank = smx__cfg_auto(ld, o, k->dt_rank, (d + 15) / 16);
+    c->d_inner = smx__cfg_scaled(ld, o, k->expand, 2.0, d);
+    dj = k->inner ? smx__ci(ld, o, k->inner, 0) : 0;
+    if (dj > 0 && dj != c->d_inner &&
+        (ld->random || (in_proj && smx__tensor_shape(ld, sh, "%s", in_proj) == 2 && sh[0] == 2 * (int64_t)dj)))
+        c->d_inner = dj;
+}
+
 typedef struct smx__mamba {
     smx__op base;
     int di, N, R, K, act;
     float norm_eps;
-    const float *w_in, *b_in;       /* [2 di, d], [2 di]   rows: x then z */
-    const float *conv_wT, *conv_b;  /* [K, di], [di] */
-    const float *w_x;               /* [R + 2N, di]   rows: dt | B | C */
-    const float *w_dt, *b_dt;       /* [di, R], [di] */
-    const float *AT;                /* [N, di]   A = -exp(A_log), transposed */
-    const float *Dsk;               /* [di] */
-    const float *w_out, *b_out;     /* [d, di], [d] */
-    const float *dt_nw, *b_nw, *c_nw; /* [R], [N], [N] or NULL */
+    smx__w w_in, w_xdt, w_xb, w_xc, w_dt, w_out;  /* [2 di, d] (x then z), [R, di], [N, di] x 2, [di, R], [d, di] */
+    const float *b_in, *b_dt, *b_out;
+    const float *conv_wT, *conv_b;                /* [K, di], [di] */
+    const float *AT;                              /* [N, di]   A = -exp(A_log), transposed */
+    const float *Dsk;                             /* [di] */
+    const float *dt_nw, *b_nw, *c_nw;             /* [R], [N], [N] or NULL */
 } smx__mamba;
 
 static size_t smx__mamba_state(const smx__op *op, int n_ctx)
@@ -2641,56 +3214,60 @@ static size_t smx__mamba_scratch(const smx__op *op, int T, int n_ctx, int nth)
     return (size_t)T * (5 * (size_t)m->di + (size_t)m->R + 2 * (size_t)m->N) + 64;
 }
 
-/* The selective scan over T tokens, continuing from S [N, di]:
- *   dt[t, d] = softplus(dtp[t, d])
- *   h[d, n] <- exp(A[d, n] dt[t, d]) h[d, n] + dt[t, d] B[t, n] u[t, d]
- *   y[t, d]  = (sum_n h[d, n] C[t, n] + D[d] u[t, d]) * act(z[t, d])
- * u, dtp, y: [T, di]; z: [T, di] with row stride ldz; Bm, Cm: [T, N]. Blocks of CB channels keep
- * their [N, CB] state and A in L1 across the T tokens; threads take blocks. */
-static void smx__mamba_scan(const smx__mamba *m, float *S, int T, const float *u, const float *dtp, const float *Bm,
-                            const float *Cm, const float *z, size_t ldz, float *y, int nth)
+typedef struct smx__scan_job {
+    const smx__mamba *m;
+    float *S, *y;
+    const float *u, *dtp, *Bm, *Cm, *z;
+    size_t ldz;
+    int T;
+} smx__scan_job;
+
+#define SMX__SCAN_CB (4 * SMX__VW < 16 ? 16 : 4 * SMX__VW)   /* channels per task */
+
+/* The selective scan of channels [c0, c0 + CB) over T tokens, continuing from S [N, di]:
+ *   dt = softplus(dtp);  h <- exp(A dt) h + dt B u;  y = (h . C + D u) act(z)
+ * u, dtp, y: [T, di]; z: [T, di] with row stride ldz; Bm, Cm: [T, N]. */
+static void smx__scan_task(void *arg, int blk, int tid)
 {
-    const int di = m->di, N = m->N, CB = 4 * SMX__VW < 16 ? 16 : 4 * SMX__VW;
-    int nblk = (di + CB - 1) / CB, blk;
-    (void)nth;
-    SMX__OMP_FOR(nth)
-    for (blk = 0; blk < nblk; blk++) {
-        int c0 = blk * CB, c1 = SMX__MIN(di, c0 + CB), t, n, c;
-        for (t = 0; t < T; t++) {
-            const float *dtt = dtp + (size_t)t * di, *ut = u + (size_t)t * di, *Bt = Bm + (size_t)t * N, *Ct = Cm + (size_t)t * N;
-            float *yt = y + (size_t)t * di;
-            c = c0;
+    const smx__scan_job *j = (const smx__scan_job *)arg;
+    const smx__mamba *m = j->m;
+    const int di = m->di, N = m->N, c0 = blk * SMX__SCAN_CB, c1 = SMX__MIN(di, c0 + SMX__SCAN_CB);
+    int t, n, c;
+    (void)tid;
+    for (t = 0; t < j->T; t++) {
+        const float *dtt = j->dtp + (size_t)t * di, *ut = j->u + (size_t)t * di, *Bt = j->Bm + (size_t)t * N, *Ct = j->Cm + (size_t)t * N;
+        float *yt = j->y + (size_t)t * di;
+        c = c0;
 #if SMX__VW > 1
-            for (; c + SMX__VW <= c1; c += SMX__VW) {
-                smx__vf vdt = smx__ssm_vsoftplus(smx__vld(dtt + c)), vu = smx__vld(ut + c), vdu = smx__vmul(vdt, vu);
-                smx__vf acc = smx__vzero();
-                for (n = 0; n < N; n++) {
-                    float *s = S + (size_t)n * di + c;
-                    smx__vf dA = smx__ssm_vexp(smx__vmul(smx__vld(m->AT + (size_t)n * di + c), vdt));
-                    smx__vf h = smx__vfma(dA, smx__vld(s), smx__vmul(vdu, smx__vset1(Bt[n])));
-                    smx__vst(s, h);
-                    acc = smx__vfma(h, smx__vset1(Ct[n]), acc);
-                }
-                smx__vst(yt + c, smx__vfma(smx__vld(m->Dsk + c), vu, acc));
+        for (; c + SMX__VW <= c1; c += SMX__VW) {
+            smx__vf vdt = smx__vsoftplus(smx__vld(dtt + c)), vu = smx__vld(ut + c), vdu = smx__vmul(vdt, vu);
+            smx__vf acc = smx__vzero();
+            for (n = 0; n < N; n++) {
+                float *s = j->S + (size_t)n * di + c;
+                smx__vf dA = smx__vexp(smx__vmul(smx__vld(m->AT + (size_t)n * di + c), vdt));
+                smx__vf h = smx__vfma(dA, smx__vld(s), smx__vmul(vdu, smx__vset1(Bt[n])));
+                smx__vst(s, h);
+                acc = smx__vfma(h, smx__vset1(Ct[n]), acc);
             }
-#endif
-            for (; c < c1; c++) {
-                float d_t = smx__softplus(dtt[c]), du = d_t * ut[c], acc = 0.0f;
-                for (n = 0; n < N; n++) {
-                    float *s = S + (size_t)n * di + c;
-                    *s = expf(m->AT[(size_t)n * di + c] * d_t) * *s + du * Bt[n];
-                    acc += *s * Ct[n];
-                }
-                yt[c] = acc + m->Dsk[c] * ut[c];
-            }
-            smx__ssm_gate(yt + c0, z + (size_t)t * ldz + c0, c1 - c0, m->act);
+            smx__vst(yt + c, smx__vfma(smx__vld(m->Dsk + c), vu, acc));
         }
+#endif
+        for (; c < c1; c++) {
+            float d_t = smx__softplus(dtt[c]), du = d_t * ut[c], acc = 0.0f;
+            for (n = 0; n < N; n++) {
+                float *s = j->S + (size_t)n * di + c;
+                *s = expf(m->AT[(size_t)n * di + c] * d_t) * *s + du * Bt[n];
+                acc += *s * Ct[n];
+            }
+            yt[c] = acc + m->Dsk[c] * ut[c];
+        }
+        smx__act_mul(yt + c0, j->z + (size_t)t * j->ldz + c0, (size_t)(c1 - c0), m->act);
     }
 }
 
 /* Scalar twin of the scan (tests compare them). */
-SMX__MAYBE_UNUSED static void smx__mamba_scan_ref(const smx__mamba *m, float *S, int T, const float *u, const float *dtp,
-                                                  const float *Bm, const float *Cm, const float *z, size_t ldz, float *y)
+SMX__MAYBE_UNUSED static void smx__mamba_scan_ref(const smx__mamba *m, float *S, int T, const float *u, const float *dtp, const float *Bm,
+                                const float *Cm, const float *z, size_t ldz, float *y)
 {
     int t, c, n;
     for (t = 0; t < T; t++)
@@ -2703,6 +3280,14 @@ SMX__MAYBE_UNUSED static void smx__mamba_scan_ref(const smx__mamba *m, float *S,
             }
             y[(size_t)t * m->di + c] = (acc + m->Dsk[c] * ut) * smx__act(m->act, z[(size_t)t * ldz + c]);
         }
+}
+
+static void smx__mamba_scan(const smx__cx *cx, const smx__mamba *m, float *S, int T, const float *u, const float *dtp,
+                            const float *Bm, const float *Cm, const float *z, size_t ldz, float *y)
+{
+    smx__scan_job j;
+    j.m = m; j.S = S; j.y = y; j.u = u; j.dtp = dtp; j.Bm = Bm; j.Cm = Cm; j.z = z; j.ldz = ldz; j.T = T;
+    smx__par(smx__nth_for((double)T * m->di * m->N * 8, cx->nth), (m->di + SMX__SCAN_CB - 1) / SMX__SCAN_CB, smx__scan_task, &j);
 }
 
 static void smx__mamba_forward(const smx__op *op, void *state, const smx__fwd *f)
@@ -2718,68 +3303,100 @@ static void smx__mamba_forward(const smx__op *op, void *state, const smx__fwd *f
     float *Cm = Bm + (size_t)T * N;                     /* [T, N] */
     float *dt = Cm + (size_t)T * N;                     /* [T, di]     dt before softplus */
     float *y = dt + (size_t)T * di;                     /* [T, di] */
-    const int nx = smx__ssm_nth((double)T * di * (R + 2 * N), f->nth);
     int t;
     /* [x | z] = xn in_proj^T (+b) */
-    smx__matmul(xz, f->x, m->w_in, m->b_in, T, d, 2 * di, f->nth);
+    smx__matmul(f->cx, xz, 2 * (size_t)di, f->x, (size_t)d, &m->w_in, m->b_in, T);
     /* u = act(causal_conv1d(x)) */
-    smx__ssm_conv(xz, 2 * (size_t)di, u, (size_t)di, T, di, m->K, m->conv_wT, m->conv_b, hist, m->act,
-                  smx__ssm_nth((double)T * di * m->K * 4, f->nth));
+    smx__conv1d(f->cx, xz, 2 * (size_t)di, u, (size_t)di, T, di, m->K, m->conv_wT, m->conv_b, hist, m->act);
     /* [dt_r | B | C] = u x_proj^T */
-    smx__matmul(dtr, u, m->w_x, NULL, T, di, R, nx);
-    smx__matmul(Bm, u, m->w_x + (size_t)R * di, NULL, T, di, N, nx);
-    smx__matmul(Cm, u, m->w_x + (size_t)(R + N) * di, NULL, T, di, N, nx);
+    if (T < 4) {
+        smx__mv p[3];
+        p[0].W = &m->w_xdt; p[0].b = NULL; p[0].y = dtr;
+        p[1].W = &m->w_xb; p[1].b = NULL; p[1].y = Bm;
+        p[2].W = &m->w_xc; p[2].b = NULL; p[2].y = Cm;
+        for (t = 0; t < T; t++) {
+            p[0].y = dtr + (size_t)t * R; p[1].y = Bm + (size_t)t * N; p[2].y = Cm + (size_t)t * N;
+            smx__matvecs(f->cx, u + (size_t)t * di, 0, 0, 1, p, 3);
+        }
+    } else {
+        smx__matmul(f->cx, dtr, (size_t)R, u, (size_t)di, &m->w_xdt, NULL, T);
+        smx__matmul(f->cx, Bm, (size_t)N, u, (size_t)di, &m->w_xb, NULL, T);
+        smx__matmul(f->cx, Cm, (size_t)N, u, (size_t)di, &m->w_xc, NULL, T);
+    }
     if (m->dt_nw)   /* Jamba: dt_r, B, C each RMS-normalised */
         for (t = 0; t < T; t++) {
             smx__rmsnorm(dtr + (size_t)t * R, dtr + (size_t)t * R, m->dt_nw, R, m->norm_eps);
             smx__rmsnorm(Bm + (size_t)t * N, Bm + (size_t)t * N, m->b_nw, N, m->norm_eps);
             smx__rmsnorm(Cm + (size_t)t * N, Cm + (size_t)t * N, m->c_nw, N, m->norm_eps);
         }
-    /* dt = softplus(dt_r dt_proj^T + b_dt)   (the softplus runs inside the scan) */
-    smx__matmul(dt, dtr, m->w_dt, m->b_dt, T, R, di, smx__ssm_nth((double)T * R * di, f->nth));
+    /* dt = dt_r dt_proj^T + b_dt   (the softplus runs inside the scan) */
+    smx__matmul(f->cx, dt, (size_t)di, dtr, (size_t)R, &m->w_dt, m->b_dt, T);
     /* selective scan, D skip, gate */
-    smx__mamba_scan(m, S, T, u, dt, Bm, Cm, xz + di, 2 * (size_t)di, y, smx__ssm_nth((double)T * di * N * 8, f->nth));
+    smx__mamba_scan(f->cx, m, S, T, u, dt, Bm, Cm, xz + di, 2 * (size_t)di, y);
     /* out = y out_proj^T (+b) */
-    smx__matmul(f->y, y, m->w_out, m->b_out, T, di, op->d_out, f->nth);
+    smx__matmul(f->cx, f->y, (size_t)op->d_out, y, (size_t)di, &m->w_out, m->b_out, T);
 }
 
-static const smx__op_vt smx__mamba_vt = {
-    "mamba", 'M', smx__mamba_state, NULL, smx__mamba_scratch, smx__mamba_forward, NULL
-};
+static const smx__op_vt smx__mamba_vt = { "mamba", 'M', 0, smx__mamba_state, smx__mamba_scratch, smx__mamba_forward };
+
+/* A depthwise conv weight [C, 1, K] (or squeezed [C, K]) read as float32 and transposed to [K][C]. */
+static const float *smx__conv_weight(smx__loader *ld, int C, int K, const char *fmt, ...)
+{
+    char name[512];
+    int64_t sh[8];
+    const float *w;
+    float *t;
+    va_list ap;
+    int c, k;
+    if (ld->st) return NULL;
+    va_start(ap, fmt);
+    vsnprintf(name, sizeof name, fmt, ap);
+    va_end(ap);
+    w = (!ld->random && smx__tensor_shape(ld, sh, "%s", name) == 2) ? SMX__W2(ld, C, K, "%s", name) : SMX__W3(ld, C, 1, K, "%s", name);
+    t = smx__ld_alloc(ld, (size_t)C * K);
+    if (!t || !w) return NULL;
+    for (c = 0; c < C; c++)
+        for (k = 0; k < K; k++) t[(size_t)k * C + c] = w[(size_t)c * K + k];
+    return t;
+}
 
 /* prefix e.g. "backbone.layers.3.mixer." */
 static smx__op *smx__mamba_load(smx__loader *ld, const smx__mamba_cfg *c, const char *prefix)
 {
     smx__mamba *m;
-    const float *cw, *alog;
+    const float *alog;
+    smx__w wx;
     float *AT;
     int di = c->d_inner, N = c->d_state, R = c->dt_rank, K = c->d_conv, j, n;
-    if (!smx__ld_check(ld, c->d > 0 && di > 0 && N > 0 && R > 0 && K > 0, SMX_E_RANGE,
-                       "config.json: Mamba sizes must be positive (hidden %d, inner %d, state %d, dt rank %d, conv %d)",
-                       c->d, di, N, R, K))
+    if (!smx__ld_check(ld, c->d > 0 && di > 0 && N > 0 && R > 0 && K > 0 && (int64_t)di * N <= (1 << 26) && K <= 1024 &&
+                       R <= (1 << 20), SMX_E_RANGE,
+                       "config.json: Mamba sizes (hidden %d, inner %d, state %d, dt rank %d, conv %d) are out of range", c->d, di, N,
+                       R, K))
         return NULL;
     m = (smx__mamba *)smx__op_new(ld, sizeof *m, &smx__mamba_vt, c->d, c->d);
     if (!m) return NULL;
     m->di = di; m->N = N; m->R = R; m->K = K; m->act = c->act; m->norm_eps = c->norm_eps;
-    m->w_in = SMX__W2(ld, 2 * di, c->d, "%sin_proj.weight", prefix);
-    if (c->bias) m->b_in = SMX__W1(ld, 2 * di, "%sin_proj.bias", prefix);
-    cw = SMX__W3(ld, di, 1, K, "%sconv1d.weight", prefix);
+    m->w_in = SMX__M2(ld, 2 * (int64_t)di, c->d, "%sin_proj.weight", prefix);
+    if (c->bias) m->b_in = SMX__W1(ld, 2 * (int64_t)di, "%sin_proj.bias", prefix);
+    m->conv_wT = smx__conv_weight(ld, di, K, "%sconv1d.weight", prefix);
     if (c->conv_bias) m->conv_b = SMX__W1(ld, di, "%sconv1d.bias", prefix);
-    m->w_x = SMX__W2(ld, R + 2 * N, di, "%sx_proj.weight", prefix);
-    m->w_dt = SMX__W2(ld, di, R, "%sdt_proj.weight", prefix);
+    wx = SMX__M2(ld, R + 2 * (int64_t)N, di, "%sx_proj.weight", prefix);
+    m->w_dt = SMX__M2(ld, di, R, "%sdt_proj.weight", prefix);
     m->b_dt = SMX__W1(ld, di, "%sdt_proj.bias", prefix);
     alog = SMX__W2(ld, di, N, "%sA_log", prefix);
     m->Dsk = SMX__W1(ld, di, "%sD", prefix);
-    m->w_out = SMX__W2(ld, c->d, di, "%sout_proj.weight", prefix);
+    m->w_out = SMX__M2(ld, c->d, di, "%sout_proj.weight", prefix);
     if (c->bias) m->b_out = SMX__W1(ld, c->d, "%sout_proj.bias", prefix);
     if (c->bcdt_norm) {
         m->dt_nw = SMX__W1(ld, R, "%sdt_layernorm.weight", prefix);
         m->b_nw = SMX__W1(ld, N, "%sb_layernorm.weight", prefix);
         m->c_nw = SMX__W1(ld, N, "%sc_layernorm.weight", prefix);
     }
-    m->conv_wT = smx__ssm_conv_weight(ld, cw, di, K);
     AT = smx__ld_alloc(ld, (size_t)N * di);
     if (ld->st) return NULL;
+    m->w_xdt = smx__w_rows(&wx, 0, R);
+    m->w_xb = smx__w_rows(&wx, R, N);
+    m->w_xc = smx__w_rows(&wx, R + N, N);
     /* A = -exp(A_log), stored [N, di] */
     for (j = 0; j < di; j++)
         for (n = 0; n < N; n++) AT[(size_t)n * di + j] = -expf(alog[(size_t)j * N + n]);
@@ -2787,205 +3404,92 @@ static smx__op *smx__mamba_load(smx__loader *ld, const smx__mamba_cfg *c, const 
     return &m->base;
 }
 
-/* ===================================================================================== */
-/* Mamba family (MambaForCausalLM)                                                       */
-/* ===================================================================================== */
-
-/* Embedding + head for the "backbone." families. Original mamba_ssm checkpoints name the
- * embedding "backbone.embedding.weight" (transformers renames it on load); the vocabulary is
- * the embedding's row count (it may be padded past vocab_size). */
-static void smx__ssm_embed_head(smx__loader *ld, int d, int tied)
-{
-    int64_t sh[8];
-    const char *emb = "backbone.embeddings.weight";
-    int V = smx__ci_pos(ld, NULL, "vocab_size", 0);
-    if (smx__tensor_shape(ld, sh, "%s", emb) < 0 && smx__tensor_shape(ld, sh, "backbone.embedding.weight") >= 0)
-        emb = "backbone.embedding.weight";
-    if (smx__tensor_shape(ld, sh, "%s", emb) == 2 && sh[1] == d && sh[0] >= V && sh[0] < INT_MAX) V = (int)sh[0];
-    smx__load_embed_head(ld, V, d, emb, "lm_head.weight", tied);
-}
-
-/* d_inner = int(expand * hidden); a config's intermediate_size wins where the in_proj weight
- * (rows = rows_per * d_inner + extra) agrees with it. */
-static int smx__ssm_inner(smx__loader *ld, const char *expand_key, const char *inner_key, int d, const char *wname,
-                          int rows_per, int extra)
-{
-    int64_t sh[8];
-    double ex = smx__cf(ld, NULL, expand_key, 2.0);
-    int di = (int)(ex * d), dj = inner_key ? smx__ci(ld, NULL, inner_key, 0) : 0;
-    if (dj > 0 && dj != di) {
-        if (smx__tensor_shape(ld, sh, "%s", wname) == 2 && sh[0] == (int64_t)rows_per * dj + extra) di = dj;
-        else if (ld->random) di = dj;
-    }
-    smx__ld_check(ld, di > 0, SMX_E_RANGE, "config.json: %s %g gives an inner size of %d", expand_key, ex, di);
-    return di;
-}
-
-static smx_status smx__build_mamba(smx__loader *ld)
-{
-    smx__mamba_cfg c;
-    char p[128];
-    int L, l;
-    float eps;
-    memset(&c, 0, sizeof c);
-    c.d = smx__ci_pos(ld, NULL, "hidden_size", 0);
-    L = smx__ci_pos(ld, NULL, "num_hidden_layers", 0);
-    c.d_state = smx__ci_pos(ld, NULL, "state_size", 16);
-    c.d_conv = smx__ci_pos(ld, NULL, "conv_kernel", 4);
-    c.bias = smx__cb(ld, NULL, "use_bias", 0);
-    c.conv_bias = smx__cb(ld, NULL, "use_conv_bias", 1);
-    c.act = smx__ssm_act(ld, NULL, "hidden_act");
-    eps = (float)smx__cf(ld, NULL, "layer_norm_epsilon", 1e-5);
-    if (ld->st) return ld->st;
-    c.dt_rank = smx__ssm_dt_rank(ld, NULL, "time_step_rank", c.d);
-    c.d_inner = smx__ssm_inner(ld, "expand", "intermediate_size", c.d, "backbone.layers.0.mixer.in_proj.weight", 2, 0);
-    if (ld->st) return ld->st;
-    smx__ssm_embed_head(ld, c.d, smx__cb(ld, NULL, "tie_word_embeddings", 1));
-    for (l = 0; l < L && !ld->st; l++) {
-        snprintf(p, sizeof p, "backbone.layers.%d.mixer.", l);
-        smx__add_sub(ld, SMX__NORM_RMS, eps, SMX__W1(ld, c.d, "backbone.layers.%d.norm.weight", l), NULL,
-                     smx__mamba_load(ld, &c, p), 1);
-    }
-    ld->m->fnorm = SMX__NORM_RMS;
-    ld->m->feps = eps;
-    ld->m->fnw = SMX__W1(ld, c.d, "backbone.norm_f.weight");
-    return ld->st;
-}
-
-#define SMX__BUILD_MAMBA smx__build_mamba
-
-/* ===================================================================================== */
-/* Mamba-2 (SSD) mixer                                                                   */
-/* ===================================================================================== */
-
-/* Keep a loaded vector in a register: without this, GCC folds the load into every FMA that uses
- * it as a memory operand, which multiplies the loads of the tiles below by the rows of a tile. */
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__)) && SMX__VW > 1
-#define SMX__SSM_KEEP(v) __asm__("" : "+v"(v))
-#elif defined(__GNUC__) && defined(__aarch64__) && SMX__VW > 1
-#define SMX__SSM_KEEP(v) __asm__("" : "+w"(v))
-#else
-#define SMX__SSM_KEEP(v) ((void)0)
-#endif
-
-#if SMX__VW > 1
-/* Store (or add) accumulator c into row i of the tile at column offset j vectors. */
-#define SMX__SSM_PUT(i, j, c)                                                                     \
-    do {                                                                                          \
-        if ((i) < nr) {                                                                           \
-            float *y_ = y0 + (size_t)(i) * ldy + p + (j) * SMX__VW;                               \
-            smx__vst(y_, acc ? smx__vadd(c, smx__vld(y_)) : c);                                   \
-        }                                                                                         \
-    } while (0)
-#endif
-
-/* Y[R, P] (+)= A[R, K] V[K, P]: rows of Y, A and V with strides ldy, lda, ldv. Register tiles of
- * 4 rows x 4, 2 or 1 vectors. tri: A is lower triangular (A[r][k] = 0 for k > r, stored as zeros up
- * to the end of each 4-row block), so row block r0 only runs k < r0 + 4. */
-static void smx__ssm_gemm(float *Y, size_t ldy, const float *A, size_t lda, const float *V, size_t ldv, int R, int K, int P,
-                          int acc, int tri)
-{
-    int r0, p, k, i;
-    for (r0 = 0; r0 < R; r0 += 4) {
-        int nr = SMX__MIN(4, R - r0), kend = tri ? SMX__MIN(K, r0 + 4) : K;
-        const float *a0 = A + (size_t)r0 * lda, *a1 = a0 + (nr > 1 ? lda : 0), *a2 = a0 + (nr > 2 ? 2 * lda : 0);
-        const float *a3 = a0 + (nr > 3 ? 3 * lda : 0);
-        float *y0 = Y + (size_t)r0 * ldy;
-        p = 0;
-#if SMX__VW > 1
-#if SMX__VW != 8   /* 32 vector registers (AVX-512, NEON): 4 x 4 tiles; AVX2's 16 take 4 x 2 */
-        for (; p + 4 * SMX__VW <= P; p += 4 * SMX__VW) {   /* 4 rows x 4 vectors */
-            smx__vf c00 = smx__vzero(), c01 = smx__vzero(), c02 = smx__vzero(), c03 = smx__vzero();
-            smx__vf c10 = smx__vzero(), c11 = smx__vzero(), c12 = smx__vzero(), c13 = smx__vzero();
-            smx__vf c20 = smx__vzero(), c21 = smx__vzero(), c22 = smx__vzero(), c23 = smx__vzero();
-            smx__vf c30 = smx__vzero(), c31 = smx__vzero(), c32 = smx__vzero(), c33 = smx__vzero();
-            for (k = 0; k < kend; k++) {
-                const float *v = V + (size_t)k * ldv + p;
-                smx__vf v0 = smx__vld(v), v1 = smx__vld(v + SMX__VW), v2 = smx__vld(v + 2 * SMX__VW), v3 = smx__vld(v + 3 * SMX__VW), b;
-                SMX__SSM_KEEP(v0); SMX__SSM_KEEP(v1); SMX__SSM_KEEP(v2); SMX__SSM_KEEP(v3);
-                b = smx__vset1(a0[k]);
-                c00 = smx__vfma(b, v0, c00); c01 = smx__vfma(b, v1, c01); c02 = smx__vfma(b, v2, c02); c03 = smx__vfma(b, v3, c03);
-                b = smx__vset1(a1[k]);
-                c10 = smx__vfma(b, v0, c10); c11 = smx__vfma(b, v1, c11); c12 = smx__vfma(b, v2, c12); c13 = smx__vfma(b, v3, c13);
-                b = smx__vset1(a2[k]);
-                c20 = smx__vfma(b, v0, c20); c21 = smx__vfma(b, v1, c21); c22 = smx__vfma(b, v2, c22); c23 = smx__vfma(b, v3, c23);
-                b = smx__vset1(a3[k]);
-                c30 = smx__vfma(b, v0, c30); c31 = smx__vfma(b, v1, c31); c32 = smx__vfma(b, v2, c32); c33 = smx__vfma(b, v3, c33);
-            }
-            SMX__SSM_PUT(0, 0, c00); SMX__SSM_PUT(0, 1, c01); SMX__SSM_PUT(0, 2, c02); SMX__SSM_PUT(0, 3, c03);
-            SMX__SSM_PUT(1, 0, c10); SMX__SSM_PUT(1, 1, c11); SMX__SSM_PUT(1, 2, c12); SMX__SSM_PUT(1, 3, c13);
-            SMX__SSM_PUT(2, 0, c20); SMX__SSM_PUT(2, 1, c21); SMX__SSM_PUT(2, 2, c22); SMX__SSM_PUT(2, 3, c23);
-            SMX__SSM_PUT(3, 0, c30); SMX__SSM_PUT(3, 1, c31); SMX__SSM_PUT(3, 2, c32); SMX__SSM_PUT(3, 3, c33);
-        }
-#endif
-        for (; p + 2 * SMX__VW <= P; p += 2 * SMX__VW) {   /* 4 rows x 2 vectors */
-            smx__vf c00 = smx__vzero(), c01 = smx__vzero(), c10 = smx__vzero(), c11 = smx__vzero();
-            smx__vf c20 = smx__vzero(), c21 = smx__vzero(), c30 = smx__vzero(), c31 = smx__vzero();
-            for (k = 0; k < kend; k++) {
-                const float *v = V + (size_t)k * ldv + p;
-                smx__vf v0 = smx__vld(v), v1 = smx__vld(v + SMX__VW), b;
-                SMX__SSM_KEEP(v0); SMX__SSM_KEEP(v1);
-                b = smx__vset1(a0[k]); c00 = smx__vfma(b, v0, c00); c01 = smx__vfma(b, v1, c01);
-                b = smx__vset1(a1[k]); c10 = smx__vfma(b, v0, c10); c11 = smx__vfma(b, v1, c11);
-                b = smx__vset1(a2[k]); c20 = smx__vfma(b, v0, c20); c21 = smx__vfma(b, v1, c21);
-                b = smx__vset1(a3[k]); c30 = smx__vfma(b, v0, c30); c31 = smx__vfma(b, v1, c31);
-            }
-            SMX__SSM_PUT(0, 0, c00); SMX__SSM_PUT(0, 1, c01); SMX__SSM_PUT(1, 0, c10); SMX__SSM_PUT(1, 1, c11);
-            SMX__SSM_PUT(2, 0, c20); SMX__SSM_PUT(2, 1, c21); SMX__SSM_PUT(3, 0, c30); SMX__SSM_PUT(3, 1, c31);
-        }
-        for (; p + SMX__VW <= P; p += SMX__VW) {           /* 4 rows x 1 vector */
-            smx__vf c0 = smx__vzero(), c1 = smx__vzero(), c2 = smx__vzero(), c3 = smx__vzero();
-            for (k = 0; k < kend; k++) {
-                smx__vf v0 = smx__vld(V + (size_t)k * ldv + p);
-                SMX__SSM_KEEP(v0);
-                c0 = smx__vfma(smx__vset1(a0[k]), v0, c0); c1 = smx__vfma(smx__vset1(a1[k]), v0, c1);
-                c2 = smx__vfma(smx__vset1(a2[k]), v0, c2); c3 = smx__vfma(smx__vset1(a3[k]), v0, c3);
-            }
-            SMX__SSM_PUT(0, 0, c0); SMX__SSM_PUT(1, 0, c1); SMX__SSM_PUT(2, 0, c2); SMX__SSM_PUT(3, 0, c3);
-        }
-#endif
-        for (; p < P; p++) {
-            float s[4] = { 0.0f, 0.0f, 0.0f, 0.0f };
-            for (k = 0; k < kend; k++) {
-                float v = V[(size_t)k * ldv + p];
-                s[0] += a0[k] * v; s[1] += a1[k] * v; s[2] += a2[k] * v; s[3] += a3[k] * v;
-            }
-            for (i = 0; i < nr; i++) {
-                float *y = y0 + (size_t)i * ldy + p;
-                *y = acc ? *y + s[i] : s[i];
-            }
-        }
-    }
-}
-
-SMX__MAYBE_UNUSED static void smx__ssm_gemm_ref(float *Y, size_t ldy, const float *A, size_t lda, const float *V, size_t ldv,
-                                                int R, int K, int P, int acc)
-{
-    int r, k, p;
-    for (r = 0; r < R; r++)
-        for (p = 0; p < P; p++) {
-            float s = 0.0f;
-            for (k = 0; k < K; k++) s += A[(size_t)r * lda + k] * V[(size_t)k * ldv + p];
-            Y[(size_t)r * ldy + p] = acc ? Y[(size_t)r * ldy + p] + s : s;
-        }
-}
-
+/* ---- II.6.e Mamba-2 (SSD) mixer ('2') ----
+ *   [z | xBC | dt] = xn W_in^T (+b)   (past a leading [2 d_mlp] block some checkpoints carry)
+ *   xBC = act(causal_conv1d(xBC));  x | B | C split (B, C [G, N]: head h reads group h / (H / G))
+ *   dt = clamp(softplus(dt + dt_bias), time_step_limit);  per head h, token t:
+ *   S_h <- exp(dt A_h) S_h + dt B x_h^T;   y_h = S_h^T C + D_h x_h
+ *   y = RMSNorm_groups(y silu(z)) w;   out = y W_out^T (+b)
+ * State: [K-1][conv_dim] conv history (x | B | C channels, oldest row first), then [H][N][P] SSM
+ * state (S_h[n][p] at (h N + n) P + p). Prefill runs the chunked SSD: per chunk of Q tokens the
+ * intra-chunk part as small matrix products (C B^T masked by the decays, times dt x), the state
+ * passed from chunk to chunk; threads over heads. A step is the O(1) recurrence. */
 typedef struct smx__mamba2_cfg {
     int d, d_inner, n_heads, head_dim, d_state, n_groups, d_conv, chunk;
     int bias, conv_bias, act;
+    int norm_groups;        /* the gated RMSNorm normalises each of these groups of d_inner (1: the whole) */
     float eps;              /* gated RMSNorm */
     float dt_lo, dt_hi;     /* time_step_limit */
 } smx__mamba2_cfg;
 
+/* Config keys (and defaults) of the Mamba-2 settings in one family's dialect. */
+typedef struct smx__mamba2_keys {
+    const char *expand, *head_dim, *heads, *state, *groups, *conv, *chunk, *bias, *conv_bias, *eps, *dt_limit;
+    int heads_def;          /* 0: d_inner / head_dim */
+    int head_dim_def;       /* 0: d_inner / heads (also the value "auto") */
+    int state_def, groups_def;
+} smx__mamba2_keys;
+
+static const smx__mamba2_keys smx__mamba2_keys_hf = {   /* Mamba2Config */
+    "expand", "head_dim", "num_heads", "state_size", "n_groups", "conv_kernel", "chunk_size", "use_bias", "use_conv_bias",
+    "layer_norm_epsilon", "time_step_limit", 0, 64, 128, 8
+};
+static const smx__mamba2_keys smx__mamba2_keys_hybrid = {   /* Bamba and the hybrids after it: mamba_* keys */
+    "mamba_expand", "mamba_d_head", "mamba_n_heads", "mamba_d_state", "mamba_n_groups", "mamba_d_conv", "mamba_chunk_size",
+    "mamba_proj_bias", "mamba_conv_bias", "rms_norm_eps", NULL, 128, 0, 256, 1
+};
+
+/* time_step_limit: [lo, hi] (hi may be {"__float__": "Infinity"}); default [0, inf). */
+static void smx__dt_limit_read(smx__loader *ld, const smx__jv *o, const char *key, float *lo, float *hi)
+{
+    const smx__jv *v = key ? smx__cfg_get(ld, o, key) : NULL;
+    double a = 0.0, b = HUGE_VAL;
+    if (v && (v->type != SMX__J_ARR || v->n != 2 || !smx__jnum(smx__jat(v, 0), &a) || !smx__jnum(smx__jat(v, 1), &b) ||
+              a != a || b != b)) {
+        smx__ld_fail(ld, SMX_E_FORMAT, "config.json: field '%s' must be a pair of numbers", key);
+        return;
+    }
+    *lo = (float)a;
+    *hi = b > FLT_MAX ? INFINITY : (float)b;
+}
+
+/* From object o (NULL: the root) for a mixer of width d. Without a dt_limit key (the hybrids) dt
+ * is clamped to (0, inf), as their reference mixers do whatever the config says. */
+static void smx__mamba2_read(smx__loader *ld, const smx__jv *o, int d, const smx__mamba2_keys *k, smx__mamba2_cfg *c)
+{
+    memset(c, 0, sizeof *c);
+    c->d = d;
+    c->d_inner = smx__cfg_scaled(ld, o, k->expand, 2.0, d);
+    if (k->heads_def) {
+        c->n_heads = smx__ci_pos(ld, o, k->heads, k->heads_def);
+        c->head_dim = smx__cfg_auto(ld, o, k->head_dim, c->d_inner / SMX__MAX(1, c->n_heads));
+    } else {
+        c->head_dim = smx__ci_pos(ld, o, k->head_dim, k->head_dim_def);
+        c->n_heads = smx__ci_pos(ld, o, k->heads, SMX__MAX(1, c->d_inner / SMX__MAX(1, c->head_dim)));
+    }
+    c->d_state = smx__ci_pos(ld, o, k->state, k->state_def);
+    c->n_groups = smx__ci_pos(ld, o, k->groups, k->groups_def);
+    c->d_conv = smx__ci_pos(ld, o, k->conv, 4);
+    c->chunk = smx__ci_pos(ld, o, k->chunk, 256);
+    c->bias = smx__cb(ld, o, k->bias, 0);
+    c->conv_bias = smx__cb(ld, o, k->conv_bias, 1);
+    c->act = smx__cfg_act(ld, o, "hidden_act", "silu");
+    c->eps = (float)smx__cf(ld, o, k->eps, 1e-5);
+    c->norm_groups = 1;
+    c->dt_lo = 0.0f;
+    c->dt_hi = INFINITY;
+    smx__dt_limit_read(ld, o, k->dt_limit, &c->dt_lo, &c->dt_hi);
+}
+
 typedef struct smx__mamba2 {
     smx__op base;
-    int di, H, P, N, G, K, Q, act, cd, E;   /* cd = conv_dim = di + 2 G N; E = di + cd + H */
+    int di, H, P, N, G, K, Q, act, cd, E, ng;  /* cd = conv_dim = di + 2 G N; E = di + cd + H; ng: norm groups */
     float eps, dt_lo, dt_hi;
-    const float *w_in, *b_in;       /* [E, d], [E]   rows: z | x B C | dt (past the discarded 2 d_mlp) */
+    smx__w w_in, w_out;             /* [E, d] rows z | x B C | dt; [d, di] */
+    const float *b_in, *b_out;      /* [E], [d] */
     const float *conv_wT, *conv_b;  /* [K, cd], [cd] */
     const float *dt_bias, *A, *Dsk; /* [H] each; A = -exp(A_log) */
     const float *nw;                /* [di] gated RMSNorm weight */
-    const float *w_out, *b_out;     /* [d, di], [d] */
 } smx__mamba2;
 
 static size_t smx__mamba2_state(const smx__op *op, int n_ctx)
@@ -3038,7 +3542,6 @@ static void smx__mamba2_head_chunked(const smx__mamba2 *m, int h, float *S, int 
     for (t0 = 0, ci = 0; t0 < T; t0 += Q, ci++) {
         int L = SMX__MIN(Q, T - t0), l, s, n;
         const float *G = cgb + (size_t)ci * cgstride, *BT = G + (size_t)L * L;
-        const float *X = Xc;
         float *Y = y + (size_t)t0 * ldy, run = 0.0f, last, e;
         for (l = 0; l < L; l++) {
             dts[l] = dt[(size_t)(t0 + l) * H + h];
@@ -3052,28 +3555,26 @@ static void smx__mamba2_head_chunked(const smx__mamba2 *m, int h, float *S, int 
             float *Ml = M + (size_t)l * L, al = acs[l];
             const float *Gl = G + (size_t)l * L;
             s = 0;
-#if SMX__VW > 1
             for (; s + SMX__VW <= l + 1; s += SMX__VW) {
-                smx__vf d = smx__vadd(smx__vset1(al), smx__vmul(smx__vld(acs + s), smx__vset1(-1.0f)));
-                smx__vst(Ml + s, smx__vmul(smx__vmul(smx__vld(Gl + s), smx__ssm_vexp(d)), smx__vld(dts + s)));
+                smx__vf dd = smx__vsub(smx__vset1(al), smx__vld(acs + s));
+                smx__vst(Ml + s, smx__vmul(smx__vmul(smx__vld(Gl + s), smx__vexp(dd)), smx__vld(dts + s)));
             }
-#endif
             for (; s <= l; s++) Ml[s] = Gl[s] * expf(al - acs[s]) * dts[s];
             for (; s < SMX__MIN(L, (l | 3) + 1); s++) Ml[s] = 0.0f;
         }
         /* Y = M X */
-        smx__ssm_gemm(Y, ldy, M, (size_t)L, X, (size_t)P, L, L, P, 0, 1);
+        smx__gemm(Y, ldy, M, (size_t)L, 1, Xc, (size_t)P, 1, L, P, L, SMX__GEMM_TRI);
         /* Y += (exp(acs) C) S */
-        for (l = 0; l < L; l++) smx__ssm_scale(Cs + (size_t)l * N, Cc + (size_t)(t0 + l) * N, expf(acs[l]), N);
-        smx__ssm_gemm(Y, ldy, Cs, (size_t)N, S, (size_t)P, L, N, P, 1, 0);
+        for (l = 0; l < L; l++) smx__scale(Cs + (size_t)l * N, Cc + (size_t)(t0 + l) * N, expf(acs[l]), N);
+        smx__gemm(Y, ldy, Cs, (size_t)N, 1, S, (size_t)P, 1, L, P, N, SMX__GEMM_ACC);
         /* Y += D x */
-        for (l = 0; l < L; l++) smx__axpy(Y + (size_t)l * ldy, Dh, X + (size_t)l * P, P);
+        for (l = 0; l < L; l++) smx__axpy(Y + (size_t)l * ldy, Dh, Xc + (size_t)l * P, P);
         /* S = exp(acs_{L-1}) S + B^T Xs,  Xs[s] = exp(acs_{L-1} - acs_s) dt_s x_s */
         last = acs[L - 1];
-        for (s = 0; s < L; s++) smx__ssm_scale(Xs + (size_t)s * P, X + (size_t)s * P, expf(last - acs[s]) * dts[s], P);
+        for (s = 0; s < L; s++) smx__scale(Xs + (size_t)s * P, Xc + (size_t)s * P, expf(last - acs[s]) * dts[s], P);
         e = expf(last);
-        for (n = 0; n < N; n++) smx__ssm_scale(S + (size_t)n * P, S + (size_t)n * P, e, P);
-        smx__ssm_gemm(S, (size_t)P, BT, (size_t)L, Xs, (size_t)P, N, L, P, 1, 0);
+        for (n = 0; n < N; n++) smx__scale(S + (size_t)n * P, S + (size_t)n * P, e, P);
+        smx__gemm(S, (size_t)P, BT, (size_t)L, 1, Xs, (size_t)P, 1, N, P, L, SMX__GEMM_ACC);
     }
 }
 
@@ -3089,13 +3590,11 @@ static void smx__mamba2_head_step(const smx__mamba2 *m, int h, float *S, const f
     for (n = 0; n < N; n++) {
         float *s = S + (size_t)n * P, b = dt * B[n], c = C[n];
         p = 0;
-#if SMX__VW > 1
         for (; p + SMX__VW <= P; p += SMX__VW) {
             smx__vf v = smx__vfma(smx__vset1(dA), smx__vld(s + p), smx__vmul(smx__vset1(b), smx__vld(x + p)));
             smx__vst(s + p, v);
             smx__vst(y + p, smx__vfma(smx__vset1(c), v, smx__vld(y + p)));
         }
-#endif
         for (; p < P; p++) {
             s[p] = dA * s[p] + b * x[p];
             y[p] += c * s[p];
@@ -3103,110 +3602,135 @@ static void smx__mamba2_head_step(const smx__mamba2 *m, int h, float *S, const f
     }
 }
 
+typedef struct smx__ssd_job {
+    const smx__mamba2 *m;
+    float *S, *y, *Cc, *cgb, *work;
+    const float *xbc, *dt;
+    size_t cgsz, wsz;
+    int T, Qe;
+} smx__ssd_job;
+
+static void smx__ssd_step_task(void *arg, int h, int tid)
+{
+    const smx__ssd_job *j = (const smx__ssd_job *)arg;
+    const smx__mamba2 *m = j->m;
+    const int g = h / (m->H / m->G);
+    (void)tid;
+    smx__mamba2_head_step(m, h, j->S + (size_t)h * m->N * m->P, j->xbc + (size_t)h * m->P, j->dt[h], j->xbc + m->di + (size_t)g * m->N,
+                          j->xbc + m->di + (size_t)(m->G + g) * m->N, j->y + (size_t)h * m->P);
+}
+
+/* per chunk and group (shared by the group's heads): B^T, and Gm = C B^T */
+static void smx__ssd_cg_task(void *arg, int cg, int tid)
+{
+    const smx__ssd_job *j = (const smx__ssd_job *)arg;
+    const smx__mamba2 *m = j->m;
+    const int G = m->G, N = m->N, c = cg / G, g = cg % G, t0 = c * m->Q, L = SMX__MIN(m->Q, j->T - t0);
+    float *Gm = j->cgb + (size_t)cg * j->cgsz, *BT = Gm + (size_t)L * L;
+    const float *Cg = j->Cc + ((size_t)g * j->T + t0) * N;
+    int s, n;
+    (void)tid;
+    for (s = 0; s < L; s++) {
+        const float *Bs = j->xbc + (size_t)(t0 + s) * m->cd + m->di + (size_t)g * N;
+        for (n = 0; n < N; n++) BT[(size_t)n * L + s] = Bs[n];
+    }
+    smx__gemm(Gm, (size_t)L, Cg, (size_t)N, 1, BT, (size_t)L, 1, L, L, N, 0);
+}
+
+static void smx__ssd_head_task(void *arg, int h, int tid)
+{
+    const smx__ssd_job *j = (const smx__ssd_job *)arg;
+    const smx__mamba2 *m = j->m;
+    const int g = h / (m->H / m->G);
+    smx__mamba2_head_chunked(m, h, j->S + (size_t)h * m->N * m->P, j->T, j->xbc + (size_t)h * m->P, (size_t)m->cd, j->dt,
+                             j->Cc + (size_t)g * j->T * m->N, j->cgb + (size_t)g * j->cgsz, (size_t)m->G * j->cgsz, j->Qe,
+                             j->y + (size_t)h * m->P, (size_t)m->di, j->work + (size_t)tid * j->wsz);
+}
+
 /* The SSM part of the mixer over T tokens, continuing from S [H, N, P]: y [T, di] from the
  * conv output xbc [T, cd] (x | B | C) and dt [T, H]. T = 1 runs the recurrence; T > 1 the chunked
  * SSD, threads over heads. work: the scratch past y (see smx__mamba2_scratch). */
-static void smx__mamba2_ssd(const smx__mamba2 *m, float *S, int T, const float *xbc, const float *dt, float *y, float *work_,
-                            int nth)
+static void smx__mamba2_ssd(const smx__cx *cx, const smx__mamba2 *m, float *S, int T, const float *xbc, const float *dt, float *y,
+                            float *work)
 {
-    const int di = m->di, H = m->H, P = m->P, N = m->N, G = m->G, cd = m->cd, hpg = m->H / m->G;
-    int t, h;
-    (void)nth;
-    if (T == 1) {
-        SMX__OMP_FOR(nth)
-        for (h = 0; h < H; h++) {
-            int g = h / hpg;
-            smx__mamba2_head_step(m, h, S + (size_t)h * N * P, xbc + (size_t)h * P, dt[h], xbc + di + (size_t)g * N,
-                                  xbc + di + (size_t)(G + g) * N, y + (size_t)h * P);
-        }
-    } else {
-        const int Q = m->Q, Qe = SMX__MIN(Q, T), nch = (T + Q - 1) / Q;
-        const size_t cgsz = smx__mamba2_cg_floats(m, Qe), wsz = smx__mamba2_thread_floats(m, Qe);
-        float *Cc = work_;                              /* [G, T, N] */
-        float *cgb = Cc + (size_t)G * T * N;            /* [nch, G]: Gm [L, L], B^T [N, L] */
-        float *work = cgb + (size_t)nch * G * cgsz;     /* per thread */
-        int cg;
-        for (t = 0; t < T; t++)
-            for (cg = 0; cg < G; cg++)
-                memcpy(Cc + ((size_t)cg * T + t) * N, xbc + (size_t)t * cd + di + (size_t)(G + cg) * N, sizeof(float) * (size_t)N);
-        /* per chunk and group (shared by the group's heads): B^T, and Gm = C B^T */
-        SMX__OMP_FOR_DYN(nth)
-        for (cg = 0; cg < nch * G; cg++) {
-            int c = cg / G, g = cg % G, t0 = c * Q, L = SMX__MIN(Q, T - t0), s, n;
-            float *Gm = cgb + (size_t)cg * cgsz, *BT = Gm + (size_t)L * L;
-            const float *Cg = Cc + ((size_t)g * T + t0) * N;
-            for (s = 0; s < L; s++) {
-                const float *Bs = xbc + (size_t)(t0 + s) * cd + di + (size_t)g * N;
-                for (n = 0; n < N; n++) BT[(size_t)n * L + s] = Bs[n];
-            }
-            smx__ssm_gemm(Gm, (size_t)L, Cg, (size_t)N, BT, (size_t)L, L, N, L, 0, 0);
-        }
-        SMX__OMP_FOR_DYN(nth)
-        for (h = 0; h < H; h++) {
-            int g = h / hpg;
-            smx__mamba2_head_chunked(m, h, S + (size_t)h * N * P, T, xbc + (size_t)h * P, (size_t)cd, dt, Cc + (size_t)g * T * N,
-                                     cgb + (size_t)g * cgsz, (size_t)G * cgsz, Qe, y + (size_t)h * P, (size_t)di,
-                                     work + (size_t)smx__tid() * wsz);
-        }
-    }
+    const int H = m->H, N = m->N, G = m->G;
+    const int nth = smx__nth_for((double)T * H * m->N * m->P * 2, cx->nth);
+    smx__ssd_job j;
+    int t, cg;
+    memset(&j, 0, sizeof j);
+    j.m = m; j.S = S; j.y = y; j.xbc = xbc; j.dt = dt; j.T = T;
+    if (T == 1) { smx__par(nth, H, smx__ssd_step_task, &j); return; }
+    j.Qe = SMX__MIN(m->Q, T);
+    j.cgsz = smx__mamba2_cg_floats(m, j.Qe);
+    j.wsz = smx__mamba2_thread_floats(m, j.Qe);
+    j.Cc = work;                                        /* [G, T, N] */
+    j.cgb = j.Cc + (size_t)G * T * N;                   /* [nch, G]: Gm [L, L], B^T [N, L] */
+    j.work = j.cgb + (size_t)((T + m->Q - 1) / m->Q) * G * j.cgsz;   /* per thread */
+    for (t = 0; t < T; t++)
+        for (cg = 0; cg < G; cg++)
+            memcpy(j.Cc + ((size_t)cg * T + t) * N, xbc + (size_t)t * m->cd + m->di + (size_t)(G + cg) * N, sizeof(float) * (size_t)N);
+    smx__par(nth, ((T + m->Q - 1) / m->Q) * G, smx__ssd_cg_task, &j);
+    smx__par(nth, H, smx__ssd_head_task, &j);
 }
 
 static void smx__mamba2_forward(const smx__op *op, void *state, const smx__fwd *f)
 {
     const smx__mamba2 *m = (const smx__mamba2 *)op;
-    const int T = f->T, di = m->di, H = m->H, cd = m->cd, E = m->E;
+    const int T = f->T, di = m->di, H = m->H, cd = m->cd, E = m->E, gs = m->di / m->ng;
     float *hist = (float *)state;                       /* [K-1, cd] */
     float *S = hist + (size_t)(m->K - 1) * cd;          /* [H, N, P] */
     float *zx = f->scratch;                             /* [T, E]   z | x B C | dt */
     float *xbc = zx + (size_t)T * E;                    /* [T, cd]  after conv + act */
     float *dt = xbc + (size_t)T * cd;                   /* [T, H] */
     float *y = dt + (size_t)T * H;                      /* [T, di] */
-    int t, h;
+    int t, h, g;
     /* [z | xBC | dt] = xn in_proj^T (+b) */
-    smx__matmul(zx, f->x, m->w_in, m->b_in, T, op->d_in, E, f->nth);
+    smx__matmul(f->cx, zx, (size_t)E, f->x, (size_t)op->d_in, &m->w_in, m->b_in, T);
     /* xBC = act(causal_conv1d(xBC)) */
-    smx__ssm_conv(zx + di, (size_t)E, xbc, (size_t)cd, T, cd, m->K, m->conv_wT, m->conv_b, hist, m->act,
-                  smx__ssm_nth((double)T * cd * m->K * 4, f->nth));
+    smx__conv1d(f->cx, zx + di, (size_t)E, xbc, (size_t)cd, T, cd, m->K, m->conv_wT, m->conv_b, hist, m->act);
     /* dt = clamp(softplus(dt + dt_bias), lo, hi) */
     for (t = 0; t < T; t++)
         for (h = 0; h < H; h++) {
             float v = smx__softplus(zx[(size_t)t * E + di + cd + h] + m->dt_bias[h]);
             dt[(size_t)t * H + h] = v < m->dt_lo ? m->dt_lo : v > m->dt_hi ? m->dt_hi : v;
         }
-    smx__mamba2_ssd(m, S, T, xbc, dt, y, y + (size_t)T * di, smx__ssm_nth((double)T * H * m->N * m->P * 2, f->nth));
-    /* gated RMSNorm over the whole inner size: g = y silu(z) (SiLU whatever hidden_act says);
+    smx__mamba2_ssd(f->cx, m, S, T, xbc, dt, y, y + (size_t)T * di);
+    /* gated RMSNorm per group of gs channels: g = y silu(z) (SiLU whatever hidden_act says);
      * y = w g / sqrt(mean(g^2) + eps) */
     for (t = 0; t < T; t++) {
         float *yt = y + (size_t)t * di;
-        smx__ssm_gate(yt, zx + (size_t)t * E, di, SMX__ACT_SILU);
-        smx__rmsnorm(yt, yt, m->nw, di, m->eps);
+        smx__act_mul(yt, zx + (size_t)t * E, (size_t)di, SMX__ACT_SILU);
+        for (g = 0; g < m->ng; g++) smx__rmsnorm(yt + (size_t)g * gs, yt + (size_t)g * gs, m->nw + (size_t)g * gs, gs, m->eps);
     }
     /* out = y out_proj^T (+b) */
-    smx__matmul(f->y, y, m->w_out, m->b_out, T, di, op->d_out, f->nth);
+    smx__matmul(f->cx, f->y, (size_t)op->d_out, y, (size_t)di, &m->w_out, m->b_out, T);
 }
 
-static const smx__op_vt smx__mamba2_vt = {
-    "mamba2", '2', smx__mamba2_state, NULL, smx__mamba2_scratch, smx__mamba2_forward, NULL
-};
+static const smx__op_vt smx__mamba2_vt = { "mamba2", '2', 0, smx__mamba2_state, smx__mamba2_scratch, smx__mamba2_forward };
 
 /* prefix e.g. "backbone.layers.3.mixer.". in_proj may carry a leading [2 d_mlp] block of a
  * parallel MLP that transformers discards; d_mlp is derived from its row count. */
 static smx__op *smx__mamba2_load(smx__loader *ld, const smx__mamba2_cfg *c, const char *prefix)
 {
     smx__mamba2 *m;
-    const float *cw, *alog, *win, *bin = NULL;
+    const float *alog, *bin = NULL;
+    smx__w win;
     float *A;
-    int64_t sh[8];
+    int64_t sh[8], cd64 = (int64_t)c->d_inner + 2 * (int64_t)c->n_groups * c->d_state;
     int di = c->d_inner, H = c->n_heads, N = c->d_state, G = c->n_groups, K = c->d_conv, cd, E, rows, h, d_mlp = 0;
-    if (!smx__ld_check(ld, c->d > 0 && di > 0 && H > 0 && N > 0 && G > 0 && K > 0 && c->chunk > 0 && c->head_dim > 0,
-                       SMX_E_RANGE, "config.json: Mamba-2 sizes must be positive") ||
-        !smx__ld_check(ld, H * c->head_dim == di, SMX_E_RANGE,
+    if (!smx__ld_check(ld, c->d > 0 && di > 0 && H > 0 && N > 0 && G > 0 && K > 0 && K <= 1024 && c->chunk > 0 && c->head_dim > 0 &&
+                       cd64 <= (1 << 24) && (int64_t)H * N * c->head_dim <= (1 << 28),
+                       SMX_E_RANGE, "config.json: Mamba-2 sizes are out of range (inner %d, heads %d, state %d, groups %d, conv %d)",
+                       di, H, N, G, K) ||
+        !smx__ld_check(ld, (int64_t)H * c->head_dim == di, SMX_E_RANGE,
                        "config.json: %d heads of head_dim %d do not make the inner size %d", H, c->head_dim, di) ||
         !smx__ld_check(ld, H % G == 0, SMX_E_RANGE, "config.json: %d heads cannot be split into %d groups", H, G) ||
+        !smx__ld_check(ld, c->norm_groups > 0 && di % c->norm_groups == 0, SMX_E_RANGE,
+                       "config.json: the inner size %d does not split into %d norm groups", di, c->norm_groups) ||
         !smx__ld_check(ld, c->dt_lo <= c->dt_hi, SMX_E_RANGE, "config.json: time_step_limit [%g, %g] is empty",
                        (double)c->dt_lo, (double)c->dt_hi))
         return NULL;
-    cd = di + 2 * G * N;
+    cd = (int)cd64;
     E = di + cd + H;
     rows = E;
     if (smx__tensor_shape(ld, sh, "%sin_proj.weight", prefix) == 2 && sh[0] > E && (sh[0] - E) % 2 == 0 && sh[0] < INT_MAX) {
@@ -3216,95 +3740,31 @@ static smx__op *smx__mamba2_load(smx__loader *ld, const smx__mamba2_cfg *c, cons
     m = (smx__mamba2 *)smx__op_new(ld, sizeof *m, &smx__mamba2_vt, c->d, c->d);
     if (!m) return NULL;
     m->di = di; m->H = H; m->P = c->head_dim; m->N = N; m->G = G; m->K = K; m->Q = c->chunk; m->act = c->act;
-    m->cd = cd; m->E = E; m->eps = c->eps; m->dt_lo = c->dt_lo; m->dt_hi = c->dt_hi;
-    win = SMX__W2(ld, rows, c->d, "%sin_proj.weight", prefix);
+    m->cd = cd; m->E = E; m->ng = c->norm_groups; m->eps = c->eps; m->dt_lo = c->dt_lo; m->dt_hi = c->dt_hi;
+    win = SMX__M2(ld, rows, c->d, "%sin_proj.weight", prefix);
     if (c->bias) bin = SMX__W1(ld, rows, "%sin_proj.bias", prefix);
-    cw = SMX__W3(ld, cd, 1, K, "%sconv1d.weight", prefix);
+    m->conv_wT = smx__conv_weight(ld, cd, K, "%sconv1d.weight", prefix);
     if (c->conv_bias) m->conv_b = SMX__W1(ld, cd, "%sconv1d.bias", prefix);
     m->dt_bias = SMX__W1(ld, H, "%sdt_bias", prefix);
     alog = SMX__W1(ld, H, "%sA_log", prefix);
     m->Dsk = SMX__W1(ld, H, "%sD", prefix);
     m->nw = SMX__W1(ld, di, "%snorm.weight", prefix);
-    m->w_out = SMX__W2(ld, c->d, di, "%sout_proj.weight", prefix);
+    m->w_out = SMX__M2(ld, c->d, di, "%sout_proj.weight", prefix);
     if (c->bias) m->b_out = SMX__W1(ld, c->d, "%sout_proj.bias", prefix);
-    m->conv_wT = smx__ssm_conv_weight(ld, cw, cd, K);
     A = smx__ld_alloc(ld, (size_t)H);
     if (ld->st) return NULL;
-    m->w_in = win + (size_t)2 * d_mlp * c->d;
+    m->w_in = smx__w_rows(&win, 2 * d_mlp, E);
     m->b_in = bin ? bin + 2 * d_mlp : NULL;
     for (h = 0; h < H; h++) A[h] = -expf(alog[h]);
     m->A = A;
     return &m->base;
 }
 
-/* time_step_limit: [lo, hi] (hi may be {"__float__": "Infinity"}); default [0, inf). */
-static void smx__ssm_dt_limit(smx__loader *ld, const smx__jv *o, float *lo, float *hi)
-{
-    const smx__jv *v = smx__cfg_get(ld, o, "time_step_limit");
-    double a = 0.0, b = HUGE_VAL;
-    if (v && (v->type != SMX__J_ARR || v->n != 2 || !smx__jnum(smx__jat(v, 0), &a) || !smx__jnum(smx__jat(v, 1), &b) ||
-              a != a || b != b)) {
-        smx__ld_fail(ld, SMX_E_FORMAT, "config.json: field 'time_step_limit' must be a pair of numbers");
-        return;
-    }
-    *lo = (float)a;
-    *hi = b > FLT_MAX ? INFINITY : (float)b;
-}
-
-/* ===================================================================================== */
-/* Mamba-2 family (Mamba2ForCausalLM)                                                    */
-/* ===================================================================================== */
-
-/* Mamba2Config keys of object o (NULL: the config root) for a mixer of width d; the number of
- * heads defaults to expand * d / head_dim (128 for the default config). */
-static void smx__mamba2_cfg_read(smx__loader *ld, const smx__jv *o, int d, int groups_def, smx__mamba2_cfg *c)
-{
-    memset(c, 0, sizeof *c);
-    c->d = d;
-    c->d_inner = (int)(smx__cf(ld, o, "expand", 2.0) * d);
-    c->head_dim = smx__ci_pos(ld, o, "head_dim", 64);
-    c->n_heads = smx__ci_pos(ld, o, "num_heads", c->d_inner / (c->head_dim > 0 ? c->head_dim : 1));
-    c->d_state = smx__ci_pos(ld, o, "state_size", 128);
-    c->n_groups = smx__ci_pos(ld, o, "n_groups", groups_def);
-    c->d_conv = smx__ci_pos(ld, o, "conv_kernel", 4);
-    c->chunk = smx__ci_pos(ld, o, "chunk_size", 256);
-    c->bias = smx__cb(ld, o, "use_bias", 0);
-    c->conv_bias = smx__cb(ld, o, "use_conv_bias", 1);
-    c->act = smx__ssm_act(ld, o, "hidden_act");
-    c->eps = (float)smx__cf(ld, o, "layer_norm_epsilon", 1e-5);
-    smx__ssm_dt_limit(ld, o, &c->dt_lo, &c->dt_hi);
-}
-
-static smx_status smx__build_mamba2(smx__loader *ld)
-{
-    smx__mamba2_cfg c;
-    char p[128];
-    int L, l;
-    L = smx__ci_pos(ld, NULL, "num_hidden_layers", 0);
-    smx__mamba2_cfg_read(ld, NULL, smx__ci_pos(ld, NULL, "hidden_size", 0), 8, &c);
-    if (ld->st) return ld->st;
-    smx__ssm_embed_head(ld, c.d, smx__cb(ld, NULL, "tie_word_embeddings", 0));
-    for (l = 0; l < L && !ld->st; l++) {
-        snprintf(p, sizeof p, "backbone.layers.%d.mixer.", l);
-        smx__add_sub(ld, SMX__NORM_RMS, c.eps, SMX__W1(ld, c.d, "backbone.layers.%d.norm.weight", l), NULL,
-                     smx__mamba2_load(ld, &c, p), 1);
-    }
-    ld->m->fnorm = SMX__NORM_RMS;
-    ld->m->feps = c.eps;
-    ld->m->fnw = SMX__W1(ld, c.d, "backbone.norm_f.weight");
-    return ld->st;
-}
-
-#define SMX__BUILD_MAMBA2 smx__build_mamba2
-
-/* ===================================================================================== */
-/* Mixture of experts (pattern letter 'E')                                               */
-/* ===================================================================================== */
-/* p = softmax(x W_router^T) over all E experts; the top k (ties: lower index first) with weights
- * w_j = p_j (renorm: w_j / sum of the k); out = sum_j w_j Expert_{e_j}(x), each expert a gated MLP
- * down(act(gate x) * up x). Prefill groups the tokens by expert so each expert's weights run as
- * one matmul over its tokens. */
-
+/* ---- II.6.f Mixture of experts ('E') ----
+ *   p = softmax(x W_router^T) over all E experts; the top k (ties: lower index first) with weights
+ *   w_j = p_j (renorm: w_j / sum of the k);  out = sum_j w_j Expert_{e_j}(x),
+ *   each expert a gated MLP down(act(gate x) * up x).
+ * Prefill groups the tokens by expert so each expert's weights run as one matmul over its tokens. */
 typedef struct smx__moe_cfg {
     int d, ff, n_experts, top_k, act, renorm;
 } smx__moe_cfg;
@@ -3312,8 +3772,8 @@ typedef struct smx__moe_cfg {
 typedef struct smx__moe {
     smx__op base;
     int E, k, ff, act, renorm;
-    const float *router;                    /* [E, d] */
-    const float **wg, **wu, **wd;           /* per expert: [ff, d], [ff, d], [d, ff] */
+    smx__w router;                          /* [E, d] */
+    smx__w *wg, *wu, *wd;                   /* per expert: [ff, d], [ff, d], [d, ff] */
 } smx__moe;
 
 static size_t smx__moe_scratch(const smx__op *op, int T, int n_ctx, int nth)
@@ -3338,7 +3798,7 @@ static void smx__moe_forward(const smx__op *op, void *state, const smx__fwd *f)
     float *we = (float *)(idx + T);             /* [T] its weight */
     int t, j, e;
     (void)state;
-    smx__matmul(lg, f->x, m->router, NULL, T, d, E, smx__ssm_nth((double)T * d * E, f->nth));
+    smx__matmul(f->cx, lg, (size_t)E, f->x, (size_t)d, &m->router, NULL, T);
     for (t = 0; t < T; t++) {
         float *p = lg + (size_t)t * E, sum = 0.0f;
         smx__softmax(p, E);
@@ -3359,7 +3819,6 @@ static void smx__moe_forward(const smx__op *op, void *state, const smx__fwd *f)
     memset(f->y, 0, sizeof(float) * (size_t)T * d);
     for (e = 0; e < E; e++) {
         int ne = 0, r;
-        size_t i, n;
         for (t = 0; t < T; t++)
             for (j = 0; j < k; j++)
                 if (sel[(size_t)t * k + j] == e) {
@@ -3369,286 +3828,132 @@ static void smx__moe_forward(const smx__op *op, void *state, const smx__fwd *f)
                 }
         if (!ne) continue;
         /* o = down(act(gate xe) * up xe) */
-        smx__matmul(g, xe, m->wg[e], NULL, ne, d, ff, f->nth);
-        smx__matmul(u, xe, m->wu[e], NULL, ne, d, ff, f->nth);
-        n = (size_t)ne * ff;
-        smx__ssm_gate(u, g, (int)n, m->act);
-        smx__matmul(o, u, m->wd[e], NULL, ne, ff, d, f->nth);
-        for (r = 0; r < ne; r++) {
-            float *yt = f->y + (size_t)idx[r] * d;
-            const float *orow = o + (size_t)r * d;
-            for (i = 0; i < (size_t)d; i++) yt[i] += we[r] * orow[i];
-        }
+        smx__matmul(f->cx, g, (size_t)ff, xe, (size_t)d, &m->wg[e], NULL, ne);
+        smx__matmul(f->cx, u, (size_t)ff, xe, (size_t)d, &m->wu[e], NULL, ne);
+        smx__act_mul(u, g, (size_t)ne * ff, m->act);
+        smx__matmul(f->cx, o, (size_t)d, u, (size_t)ff, &m->wd[e], NULL, ne);
+        for (r = 0; r < ne; r++) smx__axpy(f->y + (size_t)idx[r] * d, we[r], o + (size_t)r * d, d);
     }
 }
 
-static const smx__op_vt smx__moe_vt = { "moe", 'E', NULL, NULL, smx__moe_scratch, smx__moe_forward, NULL };
+static const smx__op_vt smx__moe_vt = { "moe", 'E', SMX__CAP_REWIND, NULL, smx__moe_scratch, smx__moe_forward };
+
+/* A float32 copy of a stacked [E, cols, rows] tensor transposed per expert to [E][rows, cols]. */
+static smx__w *smx__moe_transposed(smx__loader *ld, int E, int rows, int cols, const char *name)
+{
+    const float *src = SMX__W3(ld, E, cols, rows, "%s", name);
+    float *dst = smx__ld_alloc(ld, (size_t)E * rows * cols);
+    smx__w *w = (smx__w *)smx__arena_alloc(&ld->m->arena, sizeof *w * (size_t)E);
+    int e, r, c;
+    if (ld->st || !w) { if (!w) smx__ld_fail(ld, SMX_E_NOMEM, "out of memory"); return NULL; }
+    for (e = 0; e < E; e++) {
+        float *de = dst + (size_t)e * rows * cols;
+        const float *se = src + (size_t)e * rows * cols;
+        for (c = 0; c < cols; c++)
+            for (r = 0; r < rows; r++) de[(size_t)r * cols + c] = se[(size_t)c * rows + r];
+        w[e] = smx__w_f32(de, rows, cols, name);
+    }
+    return w;
+}
 
 /* prefix e.g. "model.layers.1.feed_forward."; router: name of the router module ("router",
  * "gate"). Experts as "experts.E.{gate,up,down}_proj.weight", or fused as
  * "experts.gate_up_proj" [E, 2 ff, d] (gate rows first; [E, d, 2 ff] is transposed on load) and
- * "experts.down_proj" [E, d, ff]. */
+ * "experts.down_proj" [E, d, ff] (or [E, ff, d], transposed). */
 static smx__op *smx__moe_load(smx__loader *ld, const smx__moe_cfg *c, const char *prefix, const char *router)
 {
     smx__moe *m;
     int64_t sh[8];
     int e, d = c->d, ff = c->ff, E = c->n_experts;
-    if (!smx__ld_check(ld, E > 0 && c->top_k > 0 && c->top_k <= E && ff > 0, SMX_E_RANGE,
+    char name[320];
+    if (!smx__ld_check(ld, E > 0 && E <= 4096 && c->top_k > 0 && c->top_k <= E && ff > 0, SMX_E_RANGE,
                        "config.json: top-%d routing over %d experts of width %d is not possible", c->top_k, E, ff))
         return NULL;
     m = (smx__moe *)smx__op_new(ld, sizeof *m, &smx__moe_vt, d, d);
     if (!m) return NULL;
     m->E = E; m->k = c->top_k; m->ff = ff; m->act = c->act; m->renorm = c->renorm;
-    m->router = SMX__W2(ld, E, d, "%s%s.weight", prefix, router);
-    m->wg = (const float **)smx__arena_alloc(&ld->m->arena, 3 * sizeof(float *) * (size_t)E);
-    if (!m->wg) { smx__ld_fail(ld, SMX_E_NOMEM, "out of memory"); return NULL; }
-    m->wu = m->wg + E;
-    m->wd = m->wu + E;
+    m->router = SMX__M2(ld, E, d, "%s%s.weight", prefix, router);
     if (!ld->random && smx__tensor_shape(ld, sh, "%sexperts.gate_up_proj", prefix) == 3) {
         int trans = !(sh[1] == 2 * (int64_t)ff && sh[2] == d) && sh[1] == d && sh[2] == 2 * (int64_t)ff;
-        const float *gu = trans ? SMX__W3(ld, E, d, 2 * ff, "%sexperts.gate_up_proj", prefix)
-                                : SMX__W3(ld, E, 2 * ff, d, "%sexperts.gate_up_proj", prefix);
-        int dtrans = smx__tensor_shape(ld, sh, "%sexperts.down_proj", prefix) == 3 && !(sh[1] == d && sh[2] == ff) &&
-                     sh[1] == ff && sh[2] == d;
-        const float *dn = dtrans ? SMX__W3(ld, E, ff, d, "%sexperts.down_proj", prefix)
-                                 : SMX__W3(ld, E, d, ff, "%sexperts.down_proj", prefix);
-        float *cp = NULL;
-        if (trans || dtrans) cp = smx__ld_alloc(ld, (size_t)E * 3 * ff * d);
+        int dtrans = smx__tensor_shape(ld, sh, "%sexperts.down_proj", prefix) == 3 && !(sh[1] == d && sh[2] == ff) && sh[1] == ff &&
+                     sh[2] == d;
+        smx__w *gu = NULL, gu1;
+        if (trans) {   /* [E, d, 2 ff] -> [E][2 ff, d] */
+            snprintf(name, sizeof name, "%sexperts.gate_up_proj", prefix);
+            gu = smx__moe_transposed(ld, E, 2 * ff, d, name);
+        } else {
+            gu1 = SMX__M3(ld, E, 2 * (int64_t)ff, d, "%sexperts.gate_up_proj", prefix);
+        }
+        snprintf(name, sizeof name, "%sexperts.down_proj", prefix);
+        if (dtrans) {
+            m->wd = smx__moe_transposed(ld, E, d, ff, name);
+        } else {
+            smx__w dn = SMX__M3(ld, E, d, ff, "%s", name);
+            m->wd = (smx__w *)smx__arena_alloc(&ld->m->arena, sizeof(smx__w) * (size_t)E);
+            if (!ld->st && m->wd)
+                for (e = 0; e < E; e++) m->wd[e] = smx__w_rows(&dn, e * d, d);
+        }
+        m->wg = (smx__w *)smx__arena_alloc(&ld->m->arena, 2 * sizeof(smx__w) * (size_t)E);
         if (ld->st) return NULL;
+        if (!m->wg || !m->wd) { smx__ld_fail(ld, SMX_E_NOMEM, "out of memory"); return NULL; }
+        m->wu = m->wg + E;
         for (e = 0; e < E; e++) {
-            if (trans) {   /* [d, 2 ff] -> gate [ff, d], up [ff, d] */
-                float *wg = cp + (size_t)e * 3 * ff * d, *wu = wg + (size_t)ff * d;
-                const float *src = gu + (size_t)e * d * 2 * ff;
-                int i, r;
-                for (i = 0; i < d; i++)
-                    for (r = 0; r < ff; r++) {
-                        wg[(size_t)r * d + i] = src[(size_t)i * 2 * ff + r];
-                        wu[(size_t)r * d + i] = src[(size_t)i * 2 * ff + ff + r];
-                    }
-                m->wg[e] = wg; m->wu[e] = wu;
-            } else {
-                m->wg[e] = gu + (size_t)e * 2 * ff * d;
-                m->wu[e] = m->wg[e] + (size_t)ff * d;
-            }
-            if (dtrans) {  /* [ff, d] -> [d, ff] */
-                float *wd = cp + (size_t)e * 3 * ff * d + 2 * (size_t)ff * d;
-                const float *src = dn + (size_t)e * ff * d;
-                int i, r;
-                for (r = 0; r < ff; r++)
-                    for (i = 0; i < d; i++) wd[(size_t)i * ff + r] = src[(size_t)r * d + i];
-                m->wd[e] = wd;
-            } else {
-                m->wd[e] = dn + (size_t)e * d * ff;
-            }
+            const smx__w *base = trans ? &gu[e] : &gu1;
+            int r0 = trans ? 0 : e * 2 * ff;
+            m->wg[e] = smx__w_rows(base, r0, ff);
+            m->wu[e] = smx__w_rows(base, r0 + ff, ff);
         }
         return &m->base;
     }
+    m->wg = (smx__w *)smx__arena_alloc(&ld->m->arena, 3 * sizeof(smx__w) * (size_t)E);
+    if (!m->wg) { smx__ld_fail(ld, SMX_E_NOMEM, "out of memory"); return NULL; }
+    m->wu = m->wg + E;
+    m->wd = m->wu + E;
     for (e = 0; e < E; e++) {
-        m->wg[e] = SMX__W2(ld, ff, d, "%sexperts.%d.gate_proj.weight", prefix, e);
-        m->wu[e] = SMX__W2(ld, ff, d, "%sexperts.%d.up_proj.weight", prefix, e);
-        m->wd[e] = SMX__W2(ld, d, ff, "%sexperts.%d.down_proj.weight", prefix, e);
+        m->wg[e] = SMX__M2(ld, ff, d, "%sexperts.%d.gate_proj.weight", prefix, e);
+        m->wu[e] = SMX__M2(ld, ff, d, "%sexperts.%d.up_proj.weight", prefix, e);
+        m->wd[e] = SMX__M2(ld, d, ff, "%sexperts.%d.down_proj.weight", prefix, e);
     }
     return ld->st ? NULL : &m->base;
 }
-
-/* ===================================================================================== */
-/* Jamba (JambaForCausalLM)                                                              */
-/* ===================================================================================== */
-/* Layer i: attention (no positional encoding) if i % attn_layer_period == attn_layer_offset,
- * else a Mamba mixer with dt/B/C RMSNorms; then an MoE feed-forward if
- * i % expert_layer_period == expert_layer_offset (and more than one expert), else a SwiGLU MLP.
- * Each is a pre-norm residual sub-layer. */
-static smx_status smx__build_jamba(smx__loader *ld)
-{
-    smx__mamba_cfg mc;
-    smx__attn_cfg ac;
-    smx__moe_cfg ec;
-    char p[128], q[160];
-    int V, d, L, ff, act, ap, ao, ep, eo, l;
-    float eps;
-    memset(&mc, 0, sizeof mc);
-    memset(&ac, 0, sizeof ac);
-    memset(&ec, 0, sizeof ec);
-    V = smx__ci_pos(ld, NULL, "vocab_size", 0);
-    d = smx__ci_pos(ld, NULL, "hidden_size", 0);
-    L = smx__ci_pos(ld, NULL, "num_hidden_layers", 0);
-    ff = smx__ci_pos(ld, NULL, "intermediate_size", 0);
-    act = smx__ssm_act(ld, NULL, "hidden_act");
-    eps = (float)smx__cf(ld, NULL, "rms_norm_eps", 1e-6);
-    ap = smx__ci_pos(ld, NULL, "attn_layer_period", 8);
-    ao = smx__ci(ld, NULL, "attn_layer_offset", 4);
-    ep = smx__ci_pos(ld, NULL, "expert_layer_period", 2);
-    eo = smx__ci(ld, NULL, "expert_layer_offset", 1);
-    smx__ld_check(ld, ao >= 0 && ao < ap, SMX_E_RANGE, "config.json: attn_layer_offset %d must lie in [0, attn_layer_period %d)", ao, ap);
-    smx__ld_check(ld, eo >= 0 && eo < ep, SMX_E_RANGE,
-                  "config.json: expert_layer_offset %d must lie in [0, expert_layer_period %d)", eo, ep);
-    ac.d = d;
-    ac.nh = smx__ci_pos(ld, NULL, "num_attention_heads", 32);
-    ac.nkv = smx__ci_pos(ld, NULL, "num_key_value_heads", ac.nh);
-    ac.hd = d / (ac.nh > 0 ? ac.nh : 1);
-    ac.causal = 1;
-    ac.rope.rot = 0;   /* Jamba attention has no positional encoding */
-    smx__ld_check(ld, ac.hd * ac.nh == d, SMX_E_RANGE, "config.json: hidden_size %d is not a multiple of %d heads", d, ac.nh);
-    mc.d = d;
-    mc.d_state = smx__ci_pos(ld, NULL, "mamba_d_state", 16);
-    mc.d_conv = smx__ci_pos(ld, NULL, "mamba_d_conv", 4);
-    mc.conv_bias = smx__cb(ld, NULL, "mamba_conv_bias", 1);
-    mc.bias = smx__cb(ld, NULL, "mamba_proj_bias", 0);
-    mc.act = act;
-    mc.bcdt_norm = 1;
-    mc.norm_eps = eps;
-    ec.d = d;
-    ec.ff = ff;
-    ec.n_experts = smx__ci_pos(ld, NULL, "num_experts", smx__ci_pos(ld, NULL, "num_local_experts", 16));
-    ec.top_k = smx__ci_pos(ld, NULL, "num_experts_per_tok", 2);
-    ec.act = act;
-    ec.renorm = 0;
-    if (ld->st) return ld->st;
-    mc.dt_rank = smx__ssm_dt_rank(ld, NULL, "mamba_dt_rank", d);
-    mc.d_inner = (int)(smx__cf(ld, NULL, "mamba_expand", 2.0) * d);
-    ld->m->max_ctx = smx__ci(ld, NULL, "max_position_embeddings", 0);
-    smx__load_embed_head(ld, V, d, "model.embed_tokens.weight", "lm_head.weight", smx__cb(ld, NULL, "tie_word_embeddings", 0));
-    for (l = 0; l < L && !ld->st; l++) {
-        smx__op *mix;
-        snprintf(p, sizeof p, "model.layers.%d.", l);
-        if (l % ap == ao) {
-            snprintf(q, sizeof q, "%sself_attn.", p);
-            mix = smx__attn_load(ld, &ac, q, "q_proj", "k_proj", "v_proj", "o_proj", NULL, NULL);
-        } else {
-            snprintf(q, sizeof q, "%smamba.", p);
-            mix = smx__mamba_load(ld, &mc, q);
-        }
-        smx__add_sub(ld, SMX__NORM_RMS, eps, SMX__W1(ld, d, "%sinput_layernorm.weight", p), NULL, mix, 1);
-        snprintf(q, sizeof q, "%sfeed_forward.", p);
-        smx__add_sub(ld, SMX__NORM_RMS, eps, SMX__W1(ld, d, "%spre_ff_layernorm.weight", p), NULL,
-                     (l % ep == eo && ec.n_experts > 1) ? smx__moe_load(ld, &ec, q, "router")
-                                                        : smx__mlp_load(ld, d, ff, act, 0, q, "gate_proj", "up_proj", "down_proj"),
-                     1);
-    }
-    ld->m->fnorm = SMX__NORM_RMS;
-    ld->m->feps = eps;
-    ld->m->fnw = SMX__W1(ld, d, "model.final_layernorm.weight");
-    return ld->st;
-}
-
-#define SMX__BUILD_JAMBA smx__build_jamba
-
-/* ===================================================================================== */
-/* Bamba (BambaForCausalLM)                                                              */
-/* ===================================================================================== */
-/* Layer i: attention with partial RoPE if i is in attn_layer_indices, else a Mamba-2 mixer;
- * then a SwiGLU MLP. The reference's Bamba mixer clamps dt to its fixed (0, inf) limit (it does
- * not read time_step_limit from the config), and so does this one. */
-static smx_status smx__build_bamba(smx__loader *ld)
-{
-    smx__mamba2_cfg mc;
-    smx__attn_cfg ac;
-    const smx__jv *ai;
-    char p[128], q[160];
-    int V, d, L, ff, act, l, dh, mlp_bias;
-    float eps;
-    memset(&mc, 0, sizeof mc);
-    memset(&ac, 0, sizeof ac);
-    V = smx__ci_pos(ld, NULL, "vocab_size", 0);
-    d = smx__ci_pos(ld, NULL, "hidden_size", 0);
-    L = smx__ci_pos(ld, NULL, "num_hidden_layers", 0);
-    ff = smx__ci_pos(ld, NULL, "intermediate_size", 0);
-    act = smx__ssm_act(ld, NULL, "hidden_act");
-    eps = (float)smx__cf(ld, NULL, "rms_norm_eps", 1e-5);
-    mlp_bias = smx__cb(ld, NULL, "mlp_bias", 0);
-    ai = smx__cfg_get(ld, NULL, "attn_layer_indices");
-    smx__ld_check(ld, !ai || ai->type == SMX__J_ARR, SMX_E_FORMAT, "config.json: field 'attn_layer_indices' must be an array");
-    ac.d = d;
-    ac.nh = smx__ci_pos(ld, NULL, "num_attention_heads", 32);
-    ac.nkv = smx__ci_pos(ld, NULL, "num_key_value_heads", ac.nh);
-    ac.hd = smx__ci_pos(ld, NULL, "head_dim", d / (ac.nh > 0 ? ac.nh : 1));
-    ac.causal = 1;
-    ac.bias = ac.o_bias = smx__cb(ld, NULL, "attention_bias", 0);
-    mc.d = d;
-    mc.n_heads = smx__ci_pos(ld, NULL, "mamba_n_heads", 128);
-    mc.d_state = smx__ci_pos(ld, NULL, "mamba_d_state", 256);
-    mc.n_groups = smx__ci_pos(ld, NULL, "mamba_n_groups", 1);
-    mc.d_conv = smx__ci_pos(ld, NULL, "mamba_d_conv", 4);
-    mc.chunk = smx__ci_pos(ld, NULL, "mamba_chunk_size", 256);
-    mc.conv_bias = smx__cb(ld, NULL, "mamba_conv_bias", 1);
-    mc.bias = smx__cb(ld, NULL, "mamba_proj_bias", 0);
-    mc.act = act;
-    mc.eps = eps;
-    mc.dt_lo = 0.0f;
-    mc.dt_hi = INFINITY;
-    if (ld->st) return ld->st;
-    mc.d_inner = (int)(smx__cf(ld, NULL, "mamba_expand", 2.0) * d);
-    {   /* mamba_d_head: an integer or "auto" = inner / heads */
-        const smx__jv *v = smx__cfg_get(ld, NULL, "mamba_d_head");
-        if (!v || (v->type == SMX__J_STR && !strcmp(v->str, "auto"))) dh = mc.d_inner / mc.n_heads;
-        else dh = smx__ci_pos(ld, NULL, "mamba_d_head", 1);
-        mc.head_dim = dh;
-    }
-    ac.rope = smx__rope_from_config(ld, ac.hd, 10000.0, 0.5);
-    ld->m->max_ctx = smx__ci(ld, NULL, "max_position_embeddings", 0);
-    if (ld->st) return ld->st;
-    smx__load_embed_head(ld, V, d, "model.embed_tokens.weight", "lm_head.weight", smx__cb(ld, NULL, "tie_word_embeddings", 0));
-    for (l = 0; l < L && !ld->st; l++) {
-        const smx__jv *c;
-        smx__op *mix;
-        int attn = 0;
-        for (c = ai ? ai->child : NULL; c; c = c->next) attn |= c->type == SMX__J_NUM && c->num == (double)l;
-        snprintf(p, sizeof p, "model.layers.%d.", l);
-        if (attn) {
-            snprintf(q, sizeof q, "%sself_attn.", p);
-            mix = smx__attn_load(ld, &ac, q, "q_proj", "k_proj", "v_proj", "o_proj", NULL, NULL);
-        } else {
-            snprintf(q, sizeof q, "%smamba.", p);
-            mix = smx__mamba2_load(ld, &mc, q);
-        }
-        smx__add_sub(ld, SMX__NORM_RMS, eps, SMX__W1(ld, d, "%sinput_layernorm.weight", p), NULL, mix, 1);
-        snprintf(q, sizeof q, "%sfeed_forward.", p);
-        smx__add_sub(ld, SMX__NORM_RMS, eps, SMX__W1(ld, d, "%spre_ff_layernorm.weight", p), NULL,
-                     smx__mlp_load(ld, d, ff, act, mlp_bias, q, "gate_proj", "up_proj", "down_proj"), 1);
-    }
-    ld->m->fnorm = SMX__NORM_RMS;
-    ld->m->feps = eps;
-    ld->m->fnw = SMX__W1(ld, d, "model.final_layernorm.weight");
-    return ld->st;
-}
-
-#define SMX__BUILD_BAMBA smx__build_bamba
-
-/* ===================================================================================== */
-/* Layer types of the hybrid-stack builder (model_type "seqmix")                         */
-/* ===================================================================================== */
-/* Each reads its settings from the layer's object o of config.json "layers", with the
- * defaults of the corresponding transformers config. */
 
 /* {"type": "mamba", "state_size": 16, "expand": 2, "conv_kernel": 4, "time_step_rank": "auto",
  *  "use_bias": false, "use_conv_bias": true, "hidden_act": "silu"} */
 static smx__op *smx__lt_mamba(smx__loader *ld, const smx__jv *o, int d, const char *prefix)
 {
     smx__mamba_cfg c;
-    memset(&c, 0, sizeof c);
-    c.d = d;
-    c.d_state = smx__ci_pos(ld, o, "state_size", 16);
-    c.d_conv = smx__ci_pos(ld, o, "conv_kernel", 4);
-    c.bias = smx__cb(ld, o, "use_bias", 0);
-    c.conv_bias = smx__cb(ld, o, "use_conv_bias", 1);
-    c.act = smx__ssm_act(ld, o, "hidden_act");
-    c.dt_rank = smx__ssm_dt_rank(ld, o, "time_step_rank", d);
-    c.d_inner = (int)(smx__cf(ld, o, "expand", 2.0) * d);
+    smx__mamba_read(ld, o, d, &smx__mamba_keys_hf, NULL, &c);
     return ld->st ? NULL : smx__mamba_load(ld, &c, prefix);
 }
 
-/* {"type": "mamba2", "num_heads": expand*d/head_dim, "head_dim": 64, "state_size": 128,
+static void smx__ltj_mamba(smx__sb *b, const smx_layer_cfg *c, int d)
+{
+    (void)d;
+    smx__sb_printf(b, ", \"state_size\": %d, \"expand\": %d, \"conv_kernel\": %d", SMX__DEF(c->state, 16), SMX__DEF(c->expand, 2),
+                   SMX__DEF(c->conv, 4));
+}
+
+/* {"type": "mamba2", "num_heads": expand*width/head_dim, "head_dim": 64, "state_size": 128,
  *  "n_groups": 1, "expand": 2, "conv_kernel": 4, "chunk_size": 256, "use_bias": false,
- *  "use_conv_bias": true, "hidden_act": "silu", "layer_norm_epsilon": 1e-5,
- *  "time_step_limit": [0, inf]} */
+ *  "use_conv_bias": true, "hidden_act": "silu", "layer_norm_epsilon": 1e-5, "time_step_limit": [0, inf]} */
 static smx__op *smx__lt_mamba2(smx__loader *ld, const smx__jv *o, int d, const char *prefix)
 {
+    smx__mamba2_keys k = smx__mamba2_keys_hf;
     smx__mamba2_cfg c;
-    smx__mamba2_cfg_read(ld, o, d, 1, &c);
+    k.groups_def = 1;
+    smx__mamba2_read(ld, o, d, &k, &c);
     return ld->st ? NULL : smx__mamba2_load(ld, &c, prefix);
 }
 
-/* {"type": "moe", "intermediate_size": 2d, "num_experts": 8, "num_experts_per_tok": 2,
+static void smx__ltj_mamba2(smx__sb *b, const smx_layer_cfg *c, int d)
+{
+    int hd = SMX__DEF(c->head_dim, 64), e = SMX__DEF(c->expand, 2);
+    smx__sb_printf(b, ", \"num_heads\": %d, \"head_dim\": %d, \"state_size\": %d, \"n_groups\": %d, \"expand\": %d, \"conv_kernel\": %d, "
+                   "\"chunk_size\": %d", SMX__MAX(1, e * d / hd), hd, SMX__DEF(c->state, 128), SMX__DEF(c->groups, 1), e, SMX__DEF(c->conv, 4),
+                   SMX__DEF(c->chunk, 256));
+}
+
+/* {"type": "moe", "intermediate_size": 2 width, "num_experts": 8, "num_experts_per_tok": 2,
  *  "activation": "silu", "norm_topk_prob": false}; tensors router.weight, experts.E.* */
 static smx__op *smx__lt_moe(smx__loader *ld, const smx__jv *o, int d, const char *prefix)
 {
@@ -3658,19 +3963,20 @@ static smx__op *smx__lt_moe(smx__loader *ld, const smx__jv *o, int d, const char
     c.ff = smx__ci_pos(ld, o, "intermediate_size", 2 * d);
     c.n_experts = smx__ci_pos(ld, o, "num_experts", 8);
     c.top_k = smx__ci_pos(ld, o, "num_experts_per_tok", 2);
-    c.act = smx__ssm_act(ld, o, "activation");
+    c.act = smx__cfg_act(ld, o, "activation", "silu");
     c.renorm = smx__cb(ld, o, "norm_topk_prob", 0);
     return ld->st ? NULL : smx__moe_load(ld, &c, prefix, "router");
 }
 
-#define SMX__LT_MAMBA smx__lt_mamba
-#define SMX__LT_MAMBA2 smx__lt_mamba2
-#define SMX__LT_MOE smx__lt_moe
+static void smx__ltj_moe(smx__sb *b, const smx_layer_cfg *c, int d)
+{
+    smx__sb_printf(b, ", \"intermediate_size\": %d, \"num_experts\": %d, \"num_experts_per_tok\": %d", SMX__DEF(c->ff, 2 * d),
+                   SMX__DEF(c->experts, 8), SMX__DEF(c->top_k, 2));
+}
 
-/* ===================================================================================== */
-/* II.7.c xLSTM: mLSTM (xLSTM-7B) and the original xLSTM LM (mLSTM + sLSTM)             */
-/* ===================================================================================== */
-/* Two released forms share one mLSTM cell.
+/* ---- II.6.g xLSTM: the mLSTM cell, the mLSTM layer in its two released forms ('X' xLSTM-7B,
+ *      'Y' the original block), and the sLSTM layer ('S') ----
+ * Two released forms share one mLSTM cell.
  *   xLSTMForCausalLM (model_type "xlstm", transformers' native path): per block
  *       h += mLSTM(RMSNorm(h)),  h += SwiGLU(RMSNorm(h));  final RMSNorm;  logits = cap * tanh(logits / cap).
  *   xLSTMLMModel (model_type "xlstm_lm", NX-AI xlstm): mLSTM blocks  h += mLSTM_lm(LN(h))  and sLSTM blocks
@@ -3703,116 +4009,6 @@ static smx__op *smx__lt_moe(smx__loader *ld, const smx__jv *o, int d, const char
  *   sLSTM:            conv history [K-1][E] | y [E] | c [E] | n [E] | m [E]
  */
 
-/* ---- Small kernels ---- */
-
-/* y[M, N] (row stride ldy) = (beta ? y : 0) + A B, with A(i, k) = A[i * ais + k * aks] and B row-major
- * [K, N] with row stride ldb. Register tiles of 8 (AVX-512) or 4 rows by 2 vectors of columns. */
-static void smx__xl_gemm(float *y, size_t ldy, const float *A, size_t ais, size_t aks, const float *B, size_t ldb,
-                         int M, int K, int N, int beta)
-{
-    int i = 0, j, k, r;
-#if SMX__VW >= 16
-    /* with 32 vector registers: 8 rows by 2 vectors (16 accumulators) halve the reads of B */
-    for (; i + 8 <= M && N >= 2 * SMX__VW; i += 8) {
-        const float *a0 = A + (size_t)i * ais;
-        float *y0 = y + (size_t)i * ldy;
-        for (j = 0; j + 2 * SMX__VW <= N; j += 2 * SMX__VW) {
-            smx__vf c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
-#define SMX__XL_LD(cr0, cr1, rr) \
-            cr0 = beta ? smx__vld(y0 + (size_t)(rr) * ldy + j) : smx__vzero(); \
-            cr1 = beta ? smx__vld(y0 + (size_t)(rr) * ldy + j + SMX__VW) : smx__vzero()
-#define SMX__XL_FMA(cr0, cr1, rr) \
-            x = smx__vset1(ak[(size_t)(rr) * ais]); cr0 = smx__vfma(x, b0, cr0); cr1 = smx__vfma(x, b1, cr1)
-#define SMX__XL_ST(cr0, cr1, rr) \
-            smx__vst(y0 + (size_t)(rr) * ldy + j, cr0); smx__vst(y0 + (size_t)(rr) * ldy + j + SMX__VW, cr1)
-            SMX__XL_LD(c00, c01, 0); SMX__XL_LD(c10, c11, 1); SMX__XL_LD(c20, c21, 2); SMX__XL_LD(c30, c31, 3);
-            SMX__XL_LD(c40, c41, 4); SMX__XL_LD(c50, c51, 5); SMX__XL_LD(c60, c61, 6); SMX__XL_LD(c70, c71, 7);
-            for (k = 0; k < K; k++) {
-                const float *bk = B + (size_t)k * ldb + j, *ak = a0 + (size_t)k * aks;
-                smx__vf b0 = smx__vld(bk), b1 = smx__vld(bk + SMX__VW), x;
-                SMX__XL_FMA(c00, c01, 0); SMX__XL_FMA(c10, c11, 1); SMX__XL_FMA(c20, c21, 2); SMX__XL_FMA(c30, c31, 3);
-                SMX__XL_FMA(c40, c41, 4); SMX__XL_FMA(c50, c51, 5); SMX__XL_FMA(c60, c61, 6); SMX__XL_FMA(c70, c71, 7);
-            }
-            SMX__XL_ST(c00, c01, 0); SMX__XL_ST(c10, c11, 1); SMX__XL_ST(c20, c21, 2); SMX__XL_ST(c30, c31, 3);
-            SMX__XL_ST(c40, c41, 4); SMX__XL_ST(c50, c51, 5); SMX__XL_ST(c60, c61, 6); SMX__XL_ST(c70, c71, 7);
-#undef SMX__XL_LD
-#undef SMX__XL_FMA
-#undef SMX__XL_ST
-        }
-        if (j < N) smx__xl_gemm(y0 + j, ldy, a0, ais, aks, B + j, ldb, 8, K, N - j, beta);   /* column tail: 4-row tiles */
-    }
-#endif
-    for (; i + 4 <= M; i += 4) {
-        const float *a0 = A + (size_t)i * ais, *a1 = a0 + ais, *a2 = a1 + ais, *a3 = a2 + ais;
-        float *y0 = y + (size_t)i * ldy, *y1 = y0 + ldy, *y2 = y1 + ldy, *y3 = y2 + ldy;
-        for (j = 0; j + 2 * SMX__VW <= N; j += 2 * SMX__VW) {
-            smx__vf c00, c01, c10, c11, c20, c21, c30, c31;
-            if (beta) {
-                c00 = smx__vld(y0 + j); c01 = smx__vld(y0 + j + SMX__VW); c10 = smx__vld(y1 + j); c11 = smx__vld(y1 + j + SMX__VW);
-                c20 = smx__vld(y2 + j); c21 = smx__vld(y2 + j + SMX__VW); c30 = smx__vld(y3 + j); c31 = smx__vld(y3 + j + SMX__VW);
-            } else {
-                c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = smx__vzero();
-            }
-            for (k = 0; k < K; k++) {
-                const float *bk = B + (size_t)k * ldb + j;
-                smx__vf b0 = smx__vld(bk), b1 = smx__vld(bk + SMX__VW), x;
-                size_t ko = (size_t)k * aks;
-                x = smx__vset1(a0[ko]); c00 = smx__vfma(x, b0, c00); c01 = smx__vfma(x, b1, c01);
-                x = smx__vset1(a1[ko]); c10 = smx__vfma(x, b0, c10); c11 = smx__vfma(x, b1, c11);
-                x = smx__vset1(a2[ko]); c20 = smx__vfma(x, b0, c20); c21 = smx__vfma(x, b1, c21);
-                x = smx__vset1(a3[ko]); c30 = smx__vfma(x, b0, c30); c31 = smx__vfma(x, b1, c31);
-            }
-            smx__vst(y0 + j, c00); smx__vst(y0 + j + SMX__VW, c01); smx__vst(y1 + j, c10); smx__vst(y1 + j + SMX__VW, c11);
-            smx__vst(y2 + j, c20); smx__vst(y2 + j + SMX__VW, c21); smx__vst(y3 + j, c30); smx__vst(y3 + j + SMX__VW, c31);
-        }
-        for (; j + SMX__VW <= N; j += SMX__VW) {
-            smx__vf c0, c1, c2, c3;
-            if (beta) { c0 = smx__vld(y0 + j); c1 = smx__vld(y1 + j); c2 = smx__vld(y2 + j); c3 = smx__vld(y3 + j); }
-            else c0 = c1 = c2 = c3 = smx__vzero();
-            for (k = 0; k < K; k++) {
-                smx__vf b0 = smx__vld(B + (size_t)k * ldb + j);
-                size_t ko = (size_t)k * aks;
-                c0 = smx__vfma(smx__vset1(a0[ko]), b0, c0); c1 = smx__vfma(smx__vset1(a1[ko]), b0, c1);
-                c2 = smx__vfma(smx__vset1(a2[ko]), b0, c2); c3 = smx__vfma(smx__vset1(a3[ko]), b0, c3);
-            }
-            smx__vst(y0 + j, c0); smx__vst(y1 + j, c1); smx__vst(y2 + j, c2); smx__vst(y3 + j, c3);
-        }
-        for (; j < N; j++)
-            for (r = 0; r < 4; r++) {
-                const float *ar = A + (size_t)(i + r) * ais;
-                float s = beta ? y[(size_t)(i + r) * ldy + j] : 0.0f;
-                for (k = 0; k < K; k++) s += ar[(size_t)k * aks] * B[(size_t)k * ldb + j];
-                y[(size_t)(i + r) * ldy + j] = s;
-            }
-    }
-    for (; i < M; i++) {
-        const float *ar = A + (size_t)i * ais;
-        float *yr = y + (size_t)i * ldy;
-        for (j = 0; j + SMX__VW <= N; j += SMX__VW) {
-            smx__vf c0 = beta ? smx__vld(yr + j) : smx__vzero();
-            for (k = 0; k < K; k++) c0 = smx__vfma(smx__vset1(ar[(size_t)k * aks]), smx__vld(B + (size_t)k * ldb + j), c0);
-            smx__vst(yr + j, c0);
-        }
-        for (; j < N; j++) {
-            float s = beta ? yr[j] : 0.0f;
-            for (k = 0; k < K; k++) s += ar[(size_t)k * aks] * B[(size_t)k * ldb + j];
-            yr[j] = s;
-        }
-    }
-}
-
-/* The scalar twin of smx__xl_gemm (tests compare the two). */
-SMX__MAYBE_UNUSED static void smx__xl_gemm_ref(float *y, size_t ldy, const float *A, size_t ais, size_t aks, const float *B,
-                                               size_t ldb, int M, int K, int N, int beta)
-{
-    int i, j, k;
-    for (i = 0; i < M; i++)
-        for (j = 0; j < N; j++) {
-            float s = beta ? y[(size_t)i * ldy + j] : 0.0f;
-            for (k = 0; k < K; k++) s += A[(size_t)i * ais + (size_t)k * aks] * B[(size_t)k * ldb + j];
-            y[(size_t)i * ldy + j] = s;
-        }
-}
 
 /* row = a * row + b * v;  y += s * row   (n floats): one row of an mLSTM state update fused with
  * its contribution to the read-out. */
@@ -3833,8 +4029,48 @@ static void smx__xl_row_update(float *SMX__RESTRICT row, float a, float b, const
     }
 }
 
-/* Threads worth using for about `work` multiply-adds split over tasks (forking costs microseconds). */
-SMX__MAYBE_UNUSED static int smx__xl_nth(int nth, double work) { return work < 65536.0 ? 1 : nth; }
+/* Block-diagonal projection (LinearHeadwiseExpand with equal widths): nb blocks of bs,
+ *   y[t, j*bs + o] = sum_d x[t, j*bs + d] W[j, o, d] (+ bias[j*bs + o])
+ * x, y have row strides ldx, ldy. Wide blocks run the weight matmul per block; narrow ones (the
+ * original mLSTM's 4x4 q/k/v blocks) a plain loop over rows. */
+typedef struct smx__hw_job {
+    float *y;
+    const float *x, *W, *bias;
+    size_t ldx, ldy;
+    int nb, bs;
+} smx__hw_job;
+
+static void smx__hw_task(void *arg, int t, int tid)
+{
+    const smx__hw_job *j = (const smx__hw_job *)arg;
+    const float *xr = j->x + (size_t)t * j->ldx;
+    float *yr = j->y + (size_t)t * j->ldy;
+    const int bs = j->bs, n = j->nb * bs;
+    int r, d;
+    (void)tid;
+    for (r = 0; r < n; r++) {
+        const float *xb = xr + (size_t)(r / bs) * bs, *w = j->W + (size_t)r * bs;
+        float s = j->bias ? j->bias[r] : 0.0f;
+        for (d = 0; d < bs; d++) s += xb[d] * w[d];
+        yr[r] = s;
+    }
+}
+
+static void smx__xl_headwise(const smx__cx *cx, float *y, size_t ldy, const float *x, size_t ldx, const float *W, const float *bias,
+                             int nb, int bs, int T)
+{
+    smx__hw_job j;
+    if (bs >= 16) {
+        int b;
+        for (b = 0; b < nb; b++) {
+            smx__w w = smx__w_f32(W + (size_t)b * bs * bs, bs, bs, "headwise");
+            smx__matmul(cx, y + (size_t)b * bs, ldy, x + (size_t)b * bs, ldx, &w, bias ? bias + (size_t)b * bs : NULL, T);
+        }
+        return;
+    }
+    j.y = y; j.x = x; j.W = W; j.bias = bias; j.ldx = ldx; j.ldy = ldy; j.nb = nb; j.bs = bs;
+    smx__par(smx__nth_for((double)T * nb * bs * bs, cx->nth), T, smx__hw_task, &j);
+}
 
 /* Python's a // b for finite a, b > 0 (floor of the exact quotient, as Python computes it). */
 static double smx__xl_floordiv(double a, double b)
@@ -3846,88 +4082,7 @@ static double smx__xl_floordiv(double a, double b)
     return fl;
 }
 
-/* Causal depthwise conv over T rows continuing from hist [K-1, C] (oldest row first), then silu:
- *   y[t, c] = silu(b[c] + sum_k wT[k, c] x[t - (K-1) + k, c])      (rows before t = 0 come from hist)
- * x has row stride ldx; y [T, C]. hist becomes the last K-1 inputs. */
-static void smx__xl_conv(float *y, const float *x, size_t ldx, float *hist, const float *wT, const float *b, int T,
-                         int C, int K, int nth)
-{
-    int t, H = K - 1;
-    (void)nth;
-    SMX__OMP_FOR(smx__xl_nth(nth, (double)T * C * K))
-    for (t = 0; t < T; t++) {
-        float *yr = y + (size_t)t * C;
-        int k, c;
-        memcpy(yr, b, sizeof(float) * (size_t)C);
-        for (k = 0; k < K; k++) {
-            int tau = t - H + k;
-            const float *src = tau >= 0 ? x + (size_t)tau * ldx : hist + (size_t)(H + tau) * C;
-            const float *wk = wT + (size_t)k * C;
-            for (c = 0; c < C; c++) yr[c] += wk[c] * src[c];
-        }
-        for (c = 0; c < C; c++) yr[c] = smx__silu(yr[c]);
-    }
-    if (H > 0) {   /* hist = last H rows of [hist; x] */
-        int keep = H - T, r;
-        if (keep > 0) memmove(hist, hist + (size_t)T * C, sizeof(float) * (size_t)keep * C);
-        for (r = keep > 0 ? keep : 0; r < H; r++)
-            memcpy(hist + (size_t)r * C, x + (size_t)(T - H + r) * ldx, sizeof(float) * (size_t)C);
-    }
-}
-
-/* Block-diagonal projection (LinearHeadwiseExpand with equal widths): nb blocks of bs,
- *   y[t, j*bs + o] = sum_d x[t, j*bs + d] W[j, o, d] (+ bias[j*bs + o])
- * x, y have row strides ldx, ldy. Wide blocks run the tiled matmul per block; narrow ones (the
- * original mLSTM's 4x4 q/k/v blocks) a plain loop over rows. */
-static void smx__xl_headwise(float *y, size_t ldy, const float *x, size_t ldx, const float *W, const float *bias, int nb,
-                             int bs, int T, int nth)
-{
-    const int n = nb * bs;
-    int t;
-    if (bs >= 16) {
-        int j;
-        for (j = 0; j < nb; j++)
-            smx__matmul_ld(y + (size_t)j * bs, ldy, x + (size_t)j * bs, ldx, W + (size_t)j * bs * bs, (size_t)bs,
-                           bias ? bias + (size_t)j * bs : NULL, T, bs, bs, nth);
-        return;
-    }
-    (void)nth;
-    SMX__OMP_FOR(smx__xl_nth(nth, (double)T * n * bs))
-    for (t = 0; t < T; t++) {
-        const float *xr = x + (size_t)t * ldx;
-        float *yr = y + (size_t)t * ldy;
-        int r, d;
-        for (r = 0; r < n; r++) {
-            const float *xb = xr + (size_t)(r / bs) * bs, *w = W + (size_t)r * bs;
-            float s = bias ? bias[r] : 0.0f;
-            for (d = 0; d < bs; d++) s += xb[d] * w[d];
-            yr[r] = s;
-        }
-    }
-}
-
-/* Several matrix-vector products over one input in one parallel loop (decode):
- *   y_p = W_p x + b_p   for p < np, W_p [N_p, K] */
-typedef struct smx__xl_mv {
-    const float *W, *b;
-    float *y;
-    int N;
-} smx__xl_mv;
-
-static void smx__xl_matvecs(const float *x, int K, const smx__xl_mv *p, int np, int nth)
-{
-    int total = 0, r, i;
-    for (i = 0; i < np; i++) total += p[i].N;
-    (void)nth;
-    SMX__OMP_FOR(smx__xl_nth(nth, (double)total * K))
-    for (r = 0; r < total; r++) {
-        int j = 0, rr = r;
-        while (rr >= p[j].N) rr -= p[j++].N;
-        p[j].y[rr] = smx__dot(x, p[j].W + (size_t)rr * K, K) + (p[j].b ? p[j].b[rr] : 0.0f);
-    }
-}
-
-/* ---- The mLSTM cell: recurrent step and chunkwise form (see the section comment) ---- */
+/* -- The mLSTM cell: recurrent step and chunkwise form (see the section comment) -- */
 typedef struct smx__mcell {
     int nh, dqk, dv, chunk;
     float eps;
@@ -3948,66 +4103,158 @@ static size_t smx__mcell_scratch(const smx__mcell *c, int T, int nth)
     return (size_t)c->nh * (2 * L + 3 + L * (size_t)c->dv) + (size_t)(nth > 0 ? nth : 1) * (SMX__MC_TB * L + 3 * SMX__MC_TB) + 16;
 }
 
-/* One token. q, k [nh * dqk], v [nh * dv], ig, fg [nh] (pre-activations); h [nh * dv]. */
-static void smx__mcell_step(const smx__mcell *c, float *st, const float *q, const float *k, const float *v, const float *ig,
-                            const float *fg, float *h, int nth)
+typedef struct smx__mc_job {
+    const smx__mcell *c;
+    float *C, *N, *Mx, *h;
+    const float *q, *k, *v, *ig, *fg;
+    size_t ldq, ldk, ldv, ldg, ldh;
+    /* chunkwise form */
+    float *b, *w, *m0, *gC, *vw, *thr;
+    size_t per_thr;
+    int c0, Lc, L, ntb, nrb;
+} smx__mc_job;
+
+/* One head, one token. */
+static void smx__mc_step_task(void *arg, int hh, int tid)
 {
-    const int nh = c->nh, dqk = c->dqk, dv = c->dv;
-    float *C = st, *N = st + (size_t)nh * dqk * dv, *Mx = N + (size_t)nh * dqk;
-    int hh;
-    (void)nth;
-    SMX__OMP_FOR(smx__xl_nth(nth, (double)nh * dqk * dv))
-    for (hh = 0; hh < nh; hh++) {
-        float *Ch = C + (size_t)hh * dqk * dv, *nv = N + (size_t)hh * dqk, *y = h + (size_t)hh * dv;
-        const float *qh = q + (size_t)hh * dqk, *kh = k + (size_t)hh * dqk, *vh = v + (size_t)hh * dv;
-        /* m' = max(lf + m, i~);  f' = exp(lf + m - m');  i' = exp(i~ - m') */
-        float lf = smx__logsigmoid(fg[hh]), m = Mx[hh], mn = SMX__MAX(lf + m, ig[hh]);
-        float fa = expf(lf + m - mn), ia = expf(ig[hh] - mn), qn = 0.0f, den;
-        int r, j;
-        memset(y, 0, sizeof(float) * (size_t)dv);
-        /* C' = f' C + i' k v^T and y = C'^T q, row by row; n' = f' n + i' k */
-        for (r = 0; r < dqk; r++) {
-            float kr = ia * kh[r];
-            smx__xl_row_update(Ch + (size_t)r * dv, fa, kr, vh, qh[r], y, dv);
-            nv[r] = fa * nv[r] + kr;
-            qn += qh[r] * nv[r];
-        }
-        Mx[hh] = mn;
-        /* h = y / (max(|q . n'|, exp(-m')) + eps) */
-        den = SMX__MAX(fabsf(qn), expf(-mn)) + c->eps;
-        for (j = 0; j < dv; j++) y[j] /= den;
+    const smx__mc_job *j = (const smx__mc_job *)arg;
+    const smx__mcell *c = j->c;
+    const int dqk = c->dqk, dv = c->dv;
+    float *Ch = j->C + (size_t)hh * dqk * dv, *nv = j->N + (size_t)hh * dqk, *y = j->h + (size_t)hh * dv;
+    const float *qh = j->q + (size_t)hh * dqk, *kh = j->k + (size_t)hh * dqk, *vh = j->v + (size_t)hh * dv;
+    /* m' = max(lf + m, i~);  f' = exp(lf + m - m');  i' = exp(i~ - m') */
+    float lf = smx__logsigmoid(j->fg[hh]), m = j->Mx[hh], mn = SMX__MAX(lf + m, j->ig[hh]);
+    float fa = expf(lf + m - mn), ia = expf(j->ig[hh] - mn), qn = 0.0f, den;
+    int r;
+    (void)tid;
+    memset(y, 0, sizeof(float) * (size_t)dv);
+    /* C' = f' C + i' k v^T and y = C'^T q, row by row; n' = f' n + i' k */
+    for (r = 0; r < dqk; r++) {
+        float kr = ia * kh[r];
+        smx__xl_row_update(Ch + (size_t)r * dv, fa, kr, vh, qh[r], y, dv);
+        nv[r] = fa * nv[r] + kr;
+        qn += qh[r] * nv[r];
     }
+    j->Mx[hh] = mn;
+    /* h = y / (max(|q . n'|, exp(-m')) + eps) */
+    den = SMX__MAX(fabsf(qn), expf(-mn)) + c->eps;
+    smx__scale(y, y, 1.0f / den, dv);
+}
+
+/* One token. q, k [nh * dqk], v [nh * dv], ig, fg [nh] (pre-activations); h [nh * dv]. */
+static void smx__mcell_step(const smx__cx *cx, const smx__mcell *c, float *st, const float *q, const float *k, const float *v,
+                            const float *ig, const float *fg, float *h)
+{
+    smx__mc_job j;
+    memset(&j, 0, sizeof j);
+    j.c = c; j.C = st; j.N = st + (size_t)c->nh * c->dqk * c->dv; j.Mx = j.N + (size_t)c->nh * c->dqk; j.h = h;
+    j.q = q; j.k = k; j.v = v; j.ig = ig; j.fg = fg;
+    smx__par(smx__nth_for((double)c->nh * c->dqk * c->dv * 4, cx->nth), c->nh, smx__mc_step_task, &j);
+}
+
+/* Outputs of the chunk from the chunk-start state: TB rows of one head. */
+static void smx__mc_out_task(void *arg, int task, int tid)
+{
+    const smx__mc_job *j = (const smx__mc_job *)arg;
+    const smx__mcell *c = j->c;
+    const int dqk = c->dqk, dv = c->dv, L = j->L, c0 = j->c0;
+    const int th = task / j->ntb, tb0 = (task % j->ntb) * SMX__MC_TB, tb1 = SMX__MIN(j->Lc, tb0 + SMX__MC_TB), nb = tb1 - tb0;
+    float *D = j->thr + (size_t)tid * j->per_thr;      /* [nb][tb1] */
+    float *gg = D + (size_t)SMX__MC_TB * L, *mc = gg + SMX__MC_TB, *den = mc + SMX__MC_TB;
+    const float *bh = j->b + (size_t)th * L, *C0 = j->C + (size_t)th * dqk * dv, *n0 = j->N + (size_t)th * dqk;
+    const float mm = j->m0[th];
+    const int inter = mm > -INFINITY;
+    float *yb = j->h + (size_t)(c0 + tb0) * j->ldh + (size_t)th * dv;
+    int t, s;
+    for (t = tb0; t < tb1; t++) {
+        const float *qt = j->q + (size_t)(c0 + t) * j->ldq + (size_t)th * dqk;
+        float *Dr = D + (size_t)(t - tb0) * tb1, mi = -INFINITY, m_t, dsum = 0.0f;
+        /* log D_ts = b_t - b_s + i~_s;  mc_t = max(b_t + m0, max_s log D_ts) */
+        for (s = 0; s <= t; s++) {
+            Dr[s] = (bh[t] - bh[s]) + j->ig[(size_t)(c0 + s) * j->ldg + th];
+            if (Dr[s] > mi) mi = Dr[s];
+        }
+        m_t = inter ? SMX__MAX(bh[t] + mm, mi) : mi;
+        /* M_ts = D_ts (q_t . k_s) */
+        for (s = 0; s <= t; s++) {
+            Dr[s] = expf(Dr[s] - m_t) * smx__dot(qt, j->k + (size_t)(c0 + s) * j->ldk + (size_t)th * dqk, dqk);
+            dsum += Dr[s];
+        }
+        for (; s < tb1; s++) Dr[s] = 0.0f;
+        gg[t - tb0] = inter ? expf(bh[t] + mm - m_t) : 0.0f;
+        mc[t - tb0] = m_t;
+        den[t - tb0] = dsum + (inter ? gg[t - tb0] * smx__dot(qt, n0, dqk) : 0.0f);
+    }
+    /* y = g (Q C0) + M V */
+    if (inter) {
+        smx__gemm(yb, j->ldh, j->q + (size_t)(c0 + tb0) * j->ldq + (size_t)th * dqk, j->ldq, 1, C0, (size_t)dv, 1, nb, dv, dqk, 0);
+        for (t = 0; t < nb; t++) smx__scale(yb + (size_t)t * j->ldh, yb + (size_t)t * j->ldh, gg[t], dv);
+    } else {
+        for (t = 0; t < nb; t++) memset(yb + (size_t)t * j->ldh, 0, sizeof(float) * (size_t)dv);
+    }
+    smx__gemm(yb, j->ldh, D, (size_t)tb1, 1, j->v + (size_t)c0 * j->ldv + (size_t)th * dv, j->ldv, 1, nb, dv, tb1, SMX__GEMM_ACC);
+    /* h_t = y_t / (max(|den_t|, exp(-mc_t)) + eps) */
+    for (t = 0; t < nb; t++) {
+        float dn = SMX__MAX(fabsf(den[t]), expf(-mc[t])) + c->eps;
+        smx__scale(yb + (size_t)t * j->ldh, yb + (size_t)t * j->ldh, 1.0f / dn, dv);
+    }
+}
+
+/* State to the chunk end, RB rows of C and n of one head: C = gC C + K^T (w v), n = gC n + K^T w. */
+static void smx__mc_state_task(void *arg, int task, int tid)
+{
+    const smx__mc_job *j = (const smx__mc_job *)arg;
+    const smx__mcell *c = j->c;
+    const int dqk = c->dqk, dv = c->dv, L = j->L;
+    const int th = task / j->nrb, r0 = (task % j->nrb) * SMX__MC_RB, r1 = SMX__MIN(dqk, r0 + SMX__MC_RB);
+    float *Cr = j->C + (size_t)th * dqk * dv + (size_t)r0 * dv, *nv = j->N + (size_t)th * dqk;
+    const float g = j->gC[th], *wh = j->w + (size_t)th * L;
+    const float *kb = j->k + (size_t)j->c0 * j->ldk + (size_t)th * dqk;
+    int r, s;
+    (void)tid;
+    for (r = r0; r < r1; r++) {
+        float acc = 0.0f, *row = j->C + (size_t)th * dqk * dv + (size_t)r * dv;
+        smx__scale(row, row, g, dv);
+        for (s = 0; s < j->Lc; s++) acc += wh[s] * kb[(size_t)s * j->ldk + r];
+        nv[r] = g * nv[r] + acc;
+    }
+    smx__gemm(Cr, (size_t)dv, kb + r0, 1, j->ldk, j->vw + (size_t)th * L * dv, (size_t)dv, 1, r1 - r0, dv, j->Lc, SMX__GEMM_ACC);
 }
 
 /* T tokens in chunks of c->chunk. q, k rows (strides ldq, ldk) hold head hh at hh*dqk, v rows at hh*dv,
  * gates at ig[t*ldg + hh]. h: output rows (stride ldh). fresh: start from m0 = -inf (the original
  * model's parallel form of an empty state) instead of the stored m. */
-static void smx__mcell_chunks(const smx__mcell *c, float *st, const float *q, size_t ldq, const float *k, size_t ldk,
-                              const float *v, size_t ldv, const float *ig, const float *fg, size_t ldg, float *h, size_t ldh,
-                              int T, int fresh, float *scratch, int nth)
+static void smx__mcell_chunks(const smx__cx *cx, const smx__mcell *c, float *st, const float *q, size_t ldq, const float *k,
+                              size_t ldk, const float *v, size_t ldv, const float *ig, const float *fg, size_t ldg, float *h,
+                              size_t ldh, int T, int fresh, float *scratch)
 {
     const int nh = c->nh, dqk = c->dqk, dv = c->dv, L = SMX__MIN(c->chunk, T);
-    const int nthr = nth > 0 ? nth : 1;
-    float *C = st, *N = st + (size_t)nh * dqk * dv, *Mx = N + (size_t)nh * dqk;
-    float *b = scratch;                             /* [nh][L] b_s from the chunk start */
-    float *w = b + (size_t)nh * L;                  /* [nh][L] exp(a_s - m1) */
-    float *m0 = w + (size_t)nh * L;                 /* [nh] chunk-start m */
-    float *m1 = m0 + nh, *gC = m1 + nh;             /* [nh] chunk-end m, exp(G + m0 - m1) */
-    float *vw = gC + nh;                            /* [nh][L][dv] exp(a_s - m1) v_s */
-    float *thr = vw + (size_t)nh * L * dv;          /* [nthr][TB*L + 3*TB] per-thread rows of D; g, mc, den */
-    const size_t per_thr = (size_t)SMX__MC_TB * L + 3 * SMX__MC_TB;
+    smx__mc_job j;
+    float *m1;
     int c0;
+    memset(&j, 0, sizeof j);
+    j.c = c; j.C = st; j.N = st + (size_t)nh * dqk * dv; j.Mx = j.N + (size_t)nh * dqk; j.h = h;
+    j.q = q; j.k = k; j.v = v; j.ig = ig; j.fg = fg; j.ldq = ldq; j.ldk = ldk; j.ldv = ldv; j.ldg = ldg; j.ldh = ldh; j.L = L;
+    j.b = scratch;                                  /* [nh][L] b_s from the chunk start */
+    j.w = j.b + (size_t)nh * L;                     /* [nh][L] exp(a_s - m1) */
+    j.m0 = j.w + (size_t)nh * L;                    /* [nh] chunk-start m */
+    m1 = j.m0 + nh; j.gC = m1 + nh;                 /* [nh] chunk-end m, exp(G + m0 - m1) */
+    j.vw = j.gC + nh;                               /* [nh][L][dv] exp(a_s - m1) v_s */
+    j.thr = j.vw + (size_t)nh * L * dv;             /* [nth][TB*L + 3*TB] per-thread rows of D; g, mc, den */
+    j.per_thr = (size_t)SMX__MC_TB * L + 3 * SMX__MC_TB;
     for (c0 = 0; c0 < T; c0 += L) {
-        const int Lc = SMX__MIN(L, T - c0), ntb = (Lc + SMX__MC_TB - 1) / SMX__MC_TB, nrb = (dqk + SMX__MC_RB - 1) / SMX__MC_RB;
-        const double work = (double)Lc * dqk * dv;
-        int hh, task;
-        (void)work; (void)nthr;
+        const int Lc = SMX__MIN(L, T - c0);
+        const double work = (double)Lc * dqk * dv * nh;
+        int hh;
+        j.c0 = c0; j.Lc = Lc;
+        j.ntb = (Lc + SMX__MC_TB - 1) / SMX__MC_TB;
+        j.nrb = (dqk + SMX__MC_RB - 1) / SMX__MC_RB;
         /* chunk scalars per head: b_s, m0, m1 = max(G + m0, max_s a_s), gC = exp(G + m0 - m1), w_s, w_s v_s */
         for (hh = 0; hh < nh; hh++) {
-            float *bh = b + (size_t)hh * L, *wh = w + (size_t)hh * L, G, amax = -INFINITY, mm;
+            float *bh = j.b + (size_t)hh * L, *wh = j.w + (size_t)hh * L, G, amax = -INFINITY, mm;
             double acc = 0.0;
-            int s, j;
-            mm = (fresh && c0 == 0) ? -INFINITY : Mx[hh];
+            int s;
+            mm = (fresh && c0 == 0) ? -INFINITY : j.Mx[hh];
             for (s = 0; s < Lc; s++) {
                 acc += (double)smx__logsigmoid(fg[(size_t)(c0 + s) * ldg + hh]);
                 bh[s] = (float)acc;
@@ -4017,82 +4264,21 @@ static void smx__mcell_chunks(const smx__mcell *c, float *st, const float *q, si
                 wh[s] = G - bh[s] + ig[(size_t)(c0 + s) * ldg + hh];
                 if (wh[s] > amax) amax = wh[s];
             }
-            m0[hh] = mm;
+            j.m0[hh] = mm;
             m1[hh] = SMX__MAX(G + mm, amax);
-            gC[hh] = expf(G + mm - m1[hh]);
+            j.gC[hh] = expf(G + mm - m1[hh]);
             for (s = 0; s < Lc; s++) {
-                const float *vs = v + (size_t)(c0 + s) * ldv + (size_t)hh * dv;
-                float *o = vw + ((size_t)hh * L + s) * dv;
                 wh[s] = expf(wh[s] - m1[hh]);
-                for (j = 0; j < dv; j++) o[j] = wh[s] * vs[j];
+                smx__scale(j.vw + ((size_t)hh * L + s) * dv, v + (size_t)(c0 + s) * ldv + (size_t)hh * dv, wh[s], dv);
             }
         }
-        /* outputs of the chunk from the chunk-start state, TB rows per task */
-        SMX__OMP_FOR_DYN(smx__xl_nth(nthr, 2.0 * work))
-        for (task = 0; task < nh * ntb; task++) {
-            const int th = task / ntb, tb0 = (task % ntb) * SMX__MC_TB, tb1 = SMX__MIN(Lc, tb0 + SMX__MC_TB), nb = tb1 - tb0;
-            float *D = thr + (size_t)smx__tid() * per_thr;     /* [nb][tb1] */
-            float *gg = D + (size_t)SMX__MC_TB * L, *mc = gg + SMX__MC_TB, *den = mc + SMX__MC_TB;
-            const float *bh = b + (size_t)th * L, *C0 = C + (size_t)th * dqk * dv, *n0 = N + (size_t)th * dqk;
-            const float mm = m0[th];
-            const int inter = mm > -INFINITY;
-            float *yb = h + (size_t)(c0 + tb0) * ldh + (size_t)th * dv;
-            int t, s, j;
-            for (t = tb0; t < tb1; t++) {
-                const float *qt = q + (size_t)(c0 + t) * ldq + (size_t)th * dqk;
-                float *Dr = D + (size_t)(t - tb0) * tb1, mi = -INFINITY, m_t, dsum = 0.0f;
-                /* log D_ts = b_t - b_s + i~_s;  mc_t = max(b_t + m0, max_s log D_ts) */
-                for (s = 0; s <= t; s++) {
-                    Dr[s] = (bh[t] - bh[s]) + ig[(size_t)(c0 + s) * ldg + th];
-                    if (Dr[s] > mi) mi = Dr[s];
-                }
-                m_t = inter ? SMX__MAX(bh[t] + mm, mi) : mi;
-                /* M_ts = D_ts (q_t . k_s) */
-                for (s = 0; s <= t; s++) {
-                    Dr[s] = expf(Dr[s] - m_t) * smx__dot(qt, k + (size_t)(c0 + s) * ldk + (size_t)th * dqk, dqk);
-                    dsum += Dr[s];
-                }
-                for (; s < tb1; s++) Dr[s] = 0.0f;
-                gg[t - tb0] = inter ? expf(bh[t] + mm - m_t) : 0.0f;
-                mc[t - tb0] = m_t;
-                den[t - tb0] = dsum + (inter ? gg[t - tb0] * smx__dot(qt, n0, dqk) : 0.0f);
-            }
-            /* y = g (Q C0) + M V */
-            if (inter) {
-                smx__xl_gemm(yb, ldh, q + (size_t)(c0 + tb0) * ldq + (size_t)th * dqk, ldq, 1, C0, (size_t)dv, nb, dqk, dv, 0);
-                for (t = 0; t < nb; t++)
-                    for (j = 0; j < dv; j++) yb[(size_t)t * ldh + j] *= gg[t];
-            } else {
-                for (t = 0; t < nb; t++) memset(yb + (size_t)t * ldh, 0, sizeof(float) * (size_t)dv);
-            }
-            smx__xl_gemm(yb, ldh, D, (size_t)tb1, 1, v + (size_t)c0 * ldv + (size_t)th * dv, ldv, nb, tb1, dv, 1);
-            /* h_t = y_t / (max(|den_t|, exp(-mc_t)) + eps) */
-            for (t = 0; t < nb; t++) {
-                float dn = SMX__MAX(fabsf(den[t]), expf(-mc[t])) + c->eps;
-                for (j = 0; j < dv; j++) yb[(size_t)t * ldh + j] /= dn;
-            }
-        }
-        /* state to the chunk end, RB rows of C and n per task: C = gC C + K^T (w v), n = gC n + K^T w */
-        SMX__OMP_FOR(smx__xl_nth(nthr, work))
-        for (task = 0; task < nh * nrb; task++) {
-            const int th = task / nrb, r0 = (task % nrb) * SMX__MC_RB, r1 = SMX__MIN(dqk, r0 + SMX__MC_RB);
-            float *Cr = C + (size_t)th * dqk * dv + (size_t)r0 * dv, *nv = N + (size_t)th * dqk;
-            const float g = gC[th], *wh = w + (size_t)th * L;
-            const float *kb = k + (size_t)c0 * ldk + (size_t)th * dqk;
-            int r, s, j;
-            for (r = r0; r < r1; r++) {
-                float acc = 0.0f, *row = C + (size_t)th * dqk * dv + (size_t)r * dv;
-                for (j = 0; j < dv; j++) row[j] *= g;
-                for (s = 0; s < Lc; s++) acc += wh[s] * kb[(size_t)s * ldk + r];
-                nv[r] = g * nv[r] + acc;
-            }
-            smx__xl_gemm(Cr, (size_t)dv, kb + r0, 1, ldk, vw + (size_t)th * L * dv, (size_t)dv, r1 - r0, Lc, dv, 1);
-        }
-        for (hh = 0; hh < nh; hh++) Mx[hh] = m1[hh];
+        smx__par(smx__nth_for(2.0 * work, cx->nth), nh * j.ntb, smx__mc_out_task, &j);
+        smx__par(smx__nth_for(work, cx->nth), nh * j.nrb, smx__mc_state_task, &j);
+        for (hh = 0; hh < nh; hh++) j.Mx[hh] = m1[hh];
     }
 }
 
-/* ---- mLSTM layer, xLSTM-7B form ----
+/* -- mLSTM layer, xLSTM-7B form ('X') --
  *   q = x Wq^T, k = x Wk^T, v = x Wv^T, o = x Wo^T;  i~ = cap tanh((x Wi^T + bi)/cap), f~ likewise
  *   h = cell(q / sqrt(dqk), k, v, i~, f~);  hn = LayerNorm per head (weight, bias over v_dim)
  *   y = (sigmoid(o) * hn) Wout^T */
@@ -4101,7 +4287,7 @@ typedef struct smx__mlstm7 {
     smx__mcell cell;
     int qk, vd;
     float cap, norm_eps;
-    const float *wq, *wk, *wv, *wo, *wi, *wf, *wout;   /* [qk,d] [qk,d] [vd,d] [vd,d] [nh,d] [nh,d] [d,vd] */
+    smx__w wq, wk, wv, wo, wi, wf, wout;                /* [qk,d] [qk,d] [vd,d] [vd,d] [nh,d] [nh,d] [d,vd] */
     const float *bq, *bk, *bv, *bo, *bi, *bf, *bout;
     const float *nw, *nb;                               /* multi-head norm [vd] */
 } smx__mlstm7;
@@ -4131,25 +4317,24 @@ static void smx__mlstm7_forward(const smx__op *op, void *state, const smx__fwd *
     float *ig = hb + (size_t)T * vd;            /* [T, nh] */
     float *fg = ig + (size_t)T * nh;            /* [T, nh] */
     float *cs = fg + (size_t)T * nh;            /* cell scratch */
-    const float qs = (float)(1.0 / sqrt((double)a->cell.dqk));
     size_t i, n;
     int t, hh;
     if (T == 1) {   /* decode: the six projections in one pass over their rows */
-        smx__xl_mv p[6];
-        p[0].W = a->wq; p[0].b = a->bq; p[0].y = q; p[0].N = qk;
-        p[1].W = a->wk; p[1].b = a->bk; p[1].y = k; p[1].N = qk;
-        p[2].W = a->wv; p[2].b = a->bv; p[2].y = v; p[2].N = vd;
-        p[3].W = a->wo; p[3].b = a->bo; p[3].y = o; p[3].N = vd;
-        p[4].W = a->wi; p[4].b = a->bi; p[4].y = ig; p[4].N = nh;
-        p[5].W = a->wf; p[5].b = a->bf; p[5].y = fg; p[5].N = nh;
-        smx__xl_matvecs(f->x, d, p, 6, f->nth);
+        smx__mv p[6];
+        p[0].W = &a->wq; p[0].b = a->bq; p[0].y = q;
+        p[1].W = &a->wk; p[1].b = a->bk; p[1].y = k;
+        p[2].W = &a->wv; p[2].b = a->bv; p[2].y = v;
+        p[3].W = &a->wo; p[3].b = a->bo; p[3].y = o;
+        p[4].W = &a->wi; p[4].b = a->bi; p[4].y = ig;
+        p[5].W = &a->wf; p[5].b = a->bf; p[5].y = fg;
+        smx__matvecs(f->cx, f->x, 0, 0, 1, p, 6);
     } else {
-        smx__matmul(q, f->x, a->wq, a->bq, T, d, qk, f->nth);
-        smx__matmul(k, f->x, a->wk, a->bk, T, d, qk, f->nth);
-        smx__matmul(v, f->x, a->wv, a->bv, T, d, vd, f->nth);
-        smx__matmul(o, f->x, a->wo, a->bo, T, d, vd, f->nth);
-        smx__matmul(ig, f->x, a->wi, a->bi, T, d, nh, f->nth);
-        smx__matmul(fg, f->x, a->wf, a->bf, T, d, nh, f->nth);
+        smx__matmul(f->cx, q, (size_t)qk, f->x, (size_t)d, &a->wq, a->bq, T);
+        smx__matmul(f->cx, k, (size_t)qk, f->x, (size_t)d, &a->wk, a->bk, T);
+        smx__matmul(f->cx, v, (size_t)vd, f->x, (size_t)d, &a->wv, a->bv, T);
+        smx__matmul(f->cx, o, (size_t)vd, f->x, (size_t)d, &a->wo, a->bo, T);
+        smx__matmul(f->cx, ig, (size_t)nh, f->x, (size_t)d, &a->wi, a->bi, T);
+        smx__matmul(f->cx, fg, (size_t)nh, f->x, (size_t)d, &a->wf, a->bf, T);
     }
     /* gate soft cap: cap tanh(x / cap) */
     if (a->cap > 0.0f)
@@ -4157,25 +4342,21 @@ static void smx__mlstm7_forward(const smx__op *op, void *state, const smx__fwd *
             ig[i] = a->cap * tanhf(ig[i] / a->cap);
             fg[i] = a->cap * tanhf(fg[i] / a->cap);
         }
-    for (i = 0, n = (size_t)T * qk; i < n; i++) q[i] *= qs;
-    if (T == 1) smx__mcell_step(&a->cell, (float *)state, q, k, v, ig, fg, hb, f->nth);
-    else smx__mcell_chunks(&a->cell, (float *)state, q, (size_t)qk, k, (size_t)qk, v, (size_t)vd, ig, fg, (size_t)nh, hb,
-                           (size_t)vd, T, 0, cs, f->nth);
+    smx__scale(q, q, (float)(1.0 / sqrt((double)a->cell.dqk)), T * qk);
+    if (T == 1) smx__mcell_step(f->cx, &a->cell, (float *)state, q, k, v, ig, fg, hb);
+    else smx__mcell_chunks(f->cx, &a->cell, (float *)state, q, (size_t)qk, k, (size_t)qk, v, (size_t)vd, ig, fg, (size_t)nh, hb,
+                           (size_t)vd, T, 0, cs);
     /* hn = LayerNorm_head(h) * w + b;  h_out = sigmoid(o) * hn */
     for (t = 0; t < T; t++)
         for (hh = 0; hh < nh; hh++) {
             float *r = hb + (size_t)t * vd + (size_t)hh * dv;
-            const float *orow = o + (size_t)t * vd + (size_t)hh * dv;
-            int j;
             smx__layernorm(r, r, a->nw + (size_t)hh * dv, a->nb ? a->nb + (size_t)hh * dv : NULL, dv, a->norm_eps);
-            for (j = 0; j < dv; j++) r[j] *= smx__sigmoid(orow[j]);
         }
-    smx__matmul(f->y, hb, a->wout, a->bout, T, vd, op->d_out, f->nth);
+    smx__act_mul(hb, o, (size_t)T * vd, SMX__ACT_SIGMOID);
+    smx__matmul(f->cx, f->y, (size_t)op->d_out, hb, (size_t)vd, &a->wout, a->bout, T);
 }
 
-static const smx__op_vt smx__mlstm7_vt = {
-    "mlstm", 'X', smx__mlstm7_state, NULL, smx__mlstm7_scratch, smx__mlstm7_forward, NULL
-};
+static const smx__op_vt smx__mlstm7_vt = { "mlstm", 'X', 0, smx__mlstm7_state, smx__mlstm7_scratch, smx__mlstm7_forward };
 
 /* Settings of the 7B-form mLSTM layer. */
 typedef struct smx__mlstm7_cfg {
@@ -4184,14 +4365,15 @@ typedef struct smx__mlstm7_cfg {
 } smx__mlstm7_cfg;
 
 /* b + W nb: the bias of a norm folded into the linear map after it (W [N, d]); b, nb may be NULL. */
-static const float *smx__xl_fold(smx__loader *ld, const float *W, const float *b, const float *nb, int N, int d)
+static const float *smx__xl_fold(smx__loader *ld, const smx__w *W, const float *b, const float *nb)
 {
+    smx__cx one;
     float *o;
-    int r;
-    if (!nb || ld->st || !W) return b;
-    o = smx__ld_alloc(ld, (size_t)N);
+    if (!nb || ld->st || !W->data) return b;
+    o = smx__ld_alloc(ld, (size_t)W->rows);
     if (!o) return NULL;
-    for (r = 0; r < N; r++) o[r] = (b ? b[r] : 0.0f) + smx__dot(W + (size_t)r * d, nb, d);
+    one.nth = 1;
+    smx__matmul(&one, o, (size_t)W->rows, nb, (size_t)W->cols, W, b, 1);
     return o;
 }
 
@@ -4201,8 +4383,8 @@ static smx__op *smx__mlstm7_load(smx__loader *ld, const smx__mlstm7_cfg *c, cons
 {
     smx__mlstm7 *a;
     const int d = c->d, qk = c->qk, vd = c->vd, nh = c->nh;
-    if (!smx__ld_check(ld, nh > 0 && qk > 0 && vd > 0 && qk % nh == 0 && vd % nh == 0, SMX_E_RANGE,
-                       "config.json: qk_dim %d and v_dim %d must be positive multiples of num_heads %d", qk, vd, nh))
+    if (!smx__ld_check(ld, nh > 0 && qk > 0 && vd > 0 && qk % nh == 0 && vd % nh == 0 && qk <= (1 << 20) && vd <= (1 << 20),
+                       SMX_E_RANGE, "config.json: qk_dim %d and v_dim %d must be positive multiples of num_heads %d", qk, vd, nh))
         return NULL;
     if (!smx__ld_check(ld, c->chunk > 0, SMX_E_RANGE, "config.json: chunk_size must be positive (found %d)", c->chunk)) return NULL;
     a = (smx__mlstm7 *)smx__op_new(ld, sizeof *a, &smx__mlstm7_vt, d, d);
@@ -4211,24 +4393,25 @@ static smx__op *smx__mlstm7_load(smx__loader *ld, const smx__mlstm7_cfg *c, cons
     a->qk = qk; a->vd = vd; a->cap = c->cap; a->norm_eps = c->norm_eps;
     if (c->fused) {
         /* qkv_opreact [2qk + 2vd, d] = (q, k, v, o);  ifgate_preact [2nh, d] = (i, f) */
-        const float *W = SMX__W2(ld, 2 * qk + 2 * vd, d, "%sqkv_opreact.weight", prefix);
+        smx__w W = SMX__M2(ld, 2 * (int64_t)qk + 2 * (int64_t)vd, d, "%sqkv_opreact.weight", prefix);
         const float *B = c->bias ? SMX__W1(ld, 2 * qk + 2 * vd, "%sqkv_opreact.bias", prefix) : NULL;
-        const float *G = SMX__W2(ld, 2 * nh, d, "%sifgate_preact.weight", prefix);
+        smx__w G = SMX__M2(ld, 2 * nh, d, "%sifgate_preact.weight", prefix);
         const float *GB = SMX__W1(ld, 2 * nh, "%sifgate_preact.bias", prefix);
         if (ld->st) return NULL;
-        a->wq = W; a->wk = W + (size_t)qk * d; a->wv = W + (size_t)2 * qk * d; a->wo = W + (size_t)(2 * qk + vd) * d;
+        a->wq = smx__w_rows(&W, 0, qk); a->wk = smx__w_rows(&W, qk, qk);
+        a->wv = smx__w_rows(&W, 2 * qk, vd); a->wo = smx__w_rows(&W, 2 * qk + vd, vd);
         if (B) { a->bq = B; a->bk = B + qk; a->bv = B + 2 * qk; a->bo = B + 2 * qk + vd; }
-        a->wi = G; a->wf = G + (size_t)nh * d; a->bi = GB; a->bf = GB + nh;
+        a->wi = smx__w_rows(&G, 0, nh); a->wf = smx__w_rows(&G, nh, nh); a->bi = GB; a->bf = GB + nh;
     } else {
         int64_t sh[8];
         int old = smx__tensor_shape(ld, sh, "%sq.weight", prefix) < 0 && smx__tensor_shape(ld, sh, "%squery.weight", prefix) >= 0;
         const char *qn = old ? "query" : "q", *kn = old ? "key" : "k", *vn = old ? "value" : "v";
-        a->wq = SMX__W2(ld, qk, d, "%s%s.weight", prefix, qn);
-        a->wk = SMX__W2(ld, qk, d, "%s%s.weight", prefix, kn);
-        a->wv = SMX__W2(ld, vd, d, "%s%s.weight", prefix, vn);
-        a->wo = SMX__W2(ld, vd, d, "%sogate_preact.weight", prefix);
-        a->wi = SMX__W2(ld, nh, d, "%sigate_preact.weight", prefix);
-        a->wf = SMX__W2(ld, nh, d, "%sfgate_preact.weight", prefix);
+        a->wq = SMX__M2(ld, qk, d, "%s%s.weight", prefix, qn);
+        a->wk = SMX__M2(ld, qk, d, "%s%s.weight", prefix, kn);
+        a->wv = SMX__M2(ld, vd, d, "%s%s.weight", prefix, vn);
+        a->wo = SMX__M2(ld, vd, d, "%sogate_preact.weight", prefix);
+        a->wi = SMX__M2(ld, nh, d, "%sigate_preact.weight", prefix);
+        a->wf = SMX__M2(ld, nh, d, "%sfgate_preact.weight", prefix);
         a->bi = SMX__W1(ld, nh, "%sigate_preact.bias", prefix);
         a->bf = SMX__W1(ld, nh, "%sfgate_preact.bias", prefix);
         if (c->bias) {
@@ -4240,48 +4423,31 @@ static smx__op *smx__mlstm7_load(smx__loader *ld, const smx__mlstm7_cfg *c, cons
     }
     a->nw = SMX__W1(ld, vd, "%smultihead_norm.weight", prefix);
     if (c->bias) a->nb = SMX__W1(ld, vd, "%smultihead_norm.bias", prefix);
-    a->wout = SMX__W2(ld, d, vd, "%sout_proj.weight", prefix);
+    a->wout = SMX__M2(ld, d, vd, "%sout_proj.weight", prefix);
     if (c->bias) a->bout = SMX__W1(ld, d, "%sout_proj.bias", prefix);
     /* (x w + nb) W^T = (x w) W^T + W nb */
-    a->bq = smx__xl_fold(ld, a->wq, a->bq, nb, qk, d);
-    a->bk = smx__xl_fold(ld, a->wk, a->bk, nb, qk, d);
-    a->bv = smx__xl_fold(ld, a->wv, a->bv, nb, vd, d);
-    a->bo = smx__xl_fold(ld, a->wo, a->bo, nb, vd, d);
-    a->bi = smx__xl_fold(ld, a->wi, a->bi, nb, nh, d);
-    a->bf = smx__xl_fold(ld, a->wf, a->bf, nb, nh, d);
+    a->bq = smx__xl_fold(ld, &a->wq, a->bq, nb);
+    a->bk = smx__xl_fold(ld, &a->wk, a->bk, nb);
+    a->bv = smx__xl_fold(ld, &a->wv, a->bv, nb);
+    a->bo = smx__xl_fold(ld, &a->wo, a->bo, nb);
+    a->bi = smx__xl_fold(ld, &a->wi, a->bi, nb);
+    a->bf = smx__xl_fold(ld, &a->wf, a->bf, nb);
     return ld->st ? NULL : &a->base;
 }
 
-/* Gated FFN as the core MLP operator: down(act(gate x) * up x). gate = NULL: the up tensor is
- * [2F, d] holding the gate rows first, then the up rows. nb: bias of the norm before it, folded. */
+/* Gated FFN as the MLP operator: down(act(gate x) * up x). gate = NULL: the up tensor is [2F, d]
+ * holding the gate rows first, then the up rows. nb: bias of the norm before it, folded. */
 static smx__op *smx__xl_ffn_load(smx__loader *ld, int d, int F, int act, int bias, const char *prefix, const char *gate,
                                  const char *up, const char *down, const float *nb)
 {
-    smx__mlp *m = (smx__mlp *)smx__op_new(ld, sizeof *m, &smx__mlp_vt, d, d);
+    smx__mlp *m = (smx__mlp *)smx__mlp_load(ld, d, F, act, bias, prefix, gate ? gate : up, up, down);
     if (!m) return NULL;
-    m->ff = F; m->act = act; m->gated = 1;
-    if (gate) {
-        m->wg = SMX__W2(ld, F, d, "%s%s.weight", prefix, gate);
-        m->wu = SMX__W2(ld, F, d, "%s%s.weight", prefix, up);
-        if (bias) {
-            m->bg = SMX__W1(ld, F, "%s%s.bias", prefix, gate);
-            m->bu = SMX__W1(ld, F, "%s%s.bias", prefix, up);
-        }
-    } else {
-        const float *W = SMX__W2(ld, 2 * F, d, "%s%s.weight", prefix, up);
-        const float *B = bias ? SMX__W1(ld, 2 * F, "%s%s.bias", prefix, up) : NULL;
-        if (ld->st) return NULL;
-        m->wg = W; m->wu = W + (size_t)F * d;
-        if (B) { m->bg = B; m->bu = B + F; }
-    }
-    m->wd = SMX__W2(ld, d, F, "%s%s.weight", prefix, down);
-    if (bias) m->bd = SMX__W1(ld, d, "%s%s.bias", prefix, down);
-    m->bg = smx__xl_fold(ld, m->wg, m->bg, nb, F, d);
-    m->bu = smx__xl_fold(ld, m->wu, m->bu, nb, F, d);
+    m->bg = smx__xl_fold(ld, &m->wg, m->bg, nb);
+    m->bu = smx__xl_fold(ld, &m->wu, m->bu, nb);
     return ld->st ? NULL : &m->base;
 }
 
-/* ---- mLSTM layer, original xLSTM form (inner width I, heads of dh = I / nh) ----
+/* -- mLSTM layer, original xLSTM form ('Y'; inner width I, heads of dh = I / nh) --
  *   [xm | z] = x Wup^T;  xc = silu(conv(xm));  q = HW(xc), k = HW(xc), v = HW(xm)
  *   i~ = [q k v] Wi^T + bi,  f~ likewise;  h = cell(q, k / sqrt(dh), v, i~, f~)
  *   hn = GroupNorm_heads(h) (weight 1 + w, eps 1e-5);  y = ((hn + skip * xc) * silu(z)) Wdown^T */
@@ -4289,13 +4455,12 @@ typedef struct smx__mlstm_lm {
     smx__op base;
     smx__mcell cell;
     int inner, K, bs;
-    const float *wup, *bup;                 /* [2I, d], [2I] */
+    smx__w wup, wi, wf, wdown;              /* [2I, d], [nh, 3I], [nh, 3I], [d, I] */
+    const float *bup, *bi, *bf, *bdown;
     const float *cwT, *cb;                  /* conv [K][I] (transposed), [I] */
     const float *wq, *wk, *wv, *bq, *bk, *bv;   /* [I/bs, bs, bs], [I] */
-    const float *wi, *bi, *wf, *bf;         /* [nh, 3I], [nh] */
     const float *onw;                       /* [I] 1 + w */
     const float *skip;                      /* [I] */
-    const float *wdown, *bdown;             /* [d, I], [d] */
 } smx__mlstm_lm;
 
 static size_t smx__mlstm_lm_state(const smx__op *op, int n_ctx)
@@ -4325,50 +4490,36 @@ static void smx__mlstm_lm_forward(const smx__op *op, void *state, const smx__fwd
     float *ig = hb + (size_t)T * I;                 /* [T, nh] */
     float *fg = ig + (size_t)T * nh;                /* [T, nh] */
     float *cs = fg + (size_t)T * nh;                /* cell scratch */
-    const float ks = (float)sqrt((double)dh);
+    const float ks = (float)(1.0 / sqrt((double)dh));
     int t, hh, j;
-    smx__matmul(up, f->x, a->wup, a->bup, T, d, 2 * I, f->nth);
-    smx__xl_conv(xc, up, (size_t)2 * I, hist, a->cwT, a->cb, T, I, a->K, f->nth);
-    smx__xl_headwise(qkv, (size_t)3 * I, xc, (size_t)I, a->wq, a->bq, nb, a->bs, T, f->nth);
-    smx__xl_headwise(qkv + I, (size_t)3 * I, xc, (size_t)I, a->wk, a->bk, nb, a->bs, T, f->nth);
-    smx__xl_headwise(qkv + 2 * I, (size_t)3 * I, up, (size_t)2 * I, a->wv, a->bv, nb, a->bs, T, f->nth);
-    smx__matmul(ig, qkv, a->wi, a->bi, T, 3 * I, nh, f->nth);
-    smx__matmul(fg, qkv, a->wf, a->bf, T, 3 * I, nh, f->nth);
+    smx__matmul(f->cx, up, (size_t)2 * I, f->x, (size_t)d, &a->wup, a->bup, T);
+    smx__conv1d(f->cx, up, (size_t)2 * I, xc, (size_t)I, T, I, a->K, a->cwT, a->cb, hist, SMX__ACT_SILU);
+    smx__xl_headwise(f->cx, qkv, (size_t)3 * I, xc, (size_t)I, a->wq, a->bq, nb, a->bs, T);
+    smx__xl_headwise(f->cx, qkv + I, (size_t)3 * I, xc, (size_t)I, a->wk, a->bk, nb, a->bs, T);
+    smx__xl_headwise(f->cx, qkv + 2 * I, (size_t)3 * I, up, (size_t)2 * I, a->wv, a->bv, nb, a->bs, T);
+    smx__matmul(f->cx, ig, (size_t)nh, qkv, (size_t)3 * I, &a->wi, a->bi, T);
+    smx__matmul(f->cx, fg, (size_t)nh, qkv, (size_t)3 * I, &a->wf, a->bf, T);
     /* keys scaled by 1/sqrt(dh) (after the gates, which read them unscaled) */
-    for (t = 0; t < T; t++)
-        for (j = 0; j < I; j++) qkv[(size_t)t * 3 * I + I + j] /= ks;
-    if (T == 1) smx__mcell_step(&a->cell, cst, qkv, qkv + I, qkv + 2 * I, ig, fg, hb, f->nth);
-    else smx__mcell_chunks(&a->cell, cst, qkv, (size_t)3 * I, qkv + I, (size_t)3 * I, qkv + 2 * I, (size_t)3 * I, ig, fg,
-                           (size_t)nh, hb, (size_t)I, T, f->pos == 0, cs, f->nth);
+    for (t = 0; t < T; t++) smx__scale(qkv + (size_t)t * 3 * I + I, qkv + (size_t)t * 3 * I + I, ks, I);
+    if (T == 1) smx__mcell_step(f->cx, &a->cell, cst, qkv, qkv + I, qkv + 2 * I, ig, fg, hb);
+    else smx__mcell_chunks(f->cx, &a->cell, cst, qkv, (size_t)3 * I, qkv + I, (size_t)3 * I, qkv + 2 * I, (size_t)3 * I, ig, fg,
+                           (size_t)nh, hb, (size_t)I, T, f->pos == 0, cs);
     /* h = (GroupNorm(h) + skip * xc) * silu(z) */
     for (t = 0; t < T; t++) {
         float *r = hb + (size_t)t * I;
-        const float *xr = xc + (size_t)t * I, *z = up + (size_t)t * 2 * I + I;
+        const float *xr = xc + (size_t)t * I;
         for (hh = 0; hh < nh; hh++) smx__layernorm(r + (size_t)hh * dh, r + (size_t)hh * dh, a->onw + (size_t)hh * dh, NULL, dh, 1e-5f);
-        for (j = 0; j < I; j++) r[j] = (r[j] + a->skip[j] * xr[j]) * smx__silu(z[j]);
+        for (j = 0; j < I; j++) r[j] += a->skip[j] * xr[j];
+        smx__act_mul(r, up + (size_t)t * 2 * I + I, (size_t)I, SMX__ACT_SILU);
     }
-    smx__matmul(f->y, hb, a->wdown, a->bdown, T, I, op->d_out, f->nth);
+    smx__matmul(f->cx, f->y, (size_t)op->d_out, hb, (size_t)I, &a->wdown, a->bdown, T);
 }
 
-static const smx__op_vt smx__mlstm_lm_vt = {
-    "mlstm_lm", 'X', smx__mlstm_lm_state, NULL, smx__mlstm_lm_scratch, smx__mlstm_lm_forward, NULL
-};
+static const smx__op_vt smx__mlstm_lm_vt = { "mlstm_lm", 'Y', 0, smx__mlstm_lm_state, smx__mlstm_lm_scratch, smx__mlstm_lm_forward };
 
 typedef struct smx__mlstm_lm_cfg {
     int d, inner, nh, K, bs, bias;
 } smx__mlstm_lm_cfg;
-
-/* Depthwise conv weights [C, 1, K] transposed to [K][C]. */
-static const float *smx__xl_conv_load(smx__loader *ld, int C, int K, const char *prefix)
-{
-    const float *w = SMX__W3(ld, C, 1, K, "%sconv1d.conv.weight", prefix);
-    float *wT = smx__ld_alloc(ld, (size_t)C * K);
-    int c, k;
-    if (ld->st) return NULL;
-    for (c = 0; c < C; c++)
-        for (k = 0; k < K; k++) wT[(size_t)k * C + c] = w[(size_t)c * K + k];
-    return wT;
-}
 
 /* 1 + w (the original library's LayerNorm weight), in the model arena. */
 static const float *smx__xl_one_plus(smx__loader *ld, const float *w, int n)
@@ -4387,30 +4538,31 @@ static smx__op *smx__mlstm_lm_load(smx__loader *ld, const smx__mlstm_lm_cfg *c, 
 {
     smx__mlstm_lm *a;
     const int d = c->d, I = c->inner, nh = c->nh, bs = c->bs;
-    if (!smx__ld_check(ld, I > 0 && nh > 0 && I % nh == 0, SMX_E_RANGE,
+    if (!smx__ld_check(ld, I > 0 && I <= (1 << 20) && nh > 0 && I % nh == 0, SMX_E_RANGE,
                        "config.json: mLSTM inner width %d is not a multiple of num_heads %d", I, nh) ||
         !smx__ld_check(ld, bs > 0 && I % bs == 0, SMX_E_RANGE,
                        "config.json: mLSTM inner width %d is not a multiple of qkv_proj_blocksize %d", I, bs) ||
-        !smx__ld_check(ld, c->K >= 1, SMX_E_RANGE, "config.json: mLSTM conv1d_kernel_size must be at least 1 (found %d)", c->K))
+        !smx__ld_check(ld, c->K >= 1 && c->K <= 1024, SMX_E_RANGE, "config.json: mLSTM conv1d_kernel_size must be in [1, 1024] (found %d)",
+                       c->K))
         return NULL;
     a = (smx__mlstm_lm *)smx__op_new(ld, sizeof *a, &smx__mlstm_lm_vt, d, d);
     if (!a) return NULL;
     a->cell.nh = nh; a->cell.dqk = I / nh; a->cell.dv = I / nh; a->cell.eps = 1e-6f;
     a->cell.chunk = 64;
     a->inner = I; a->K = c->K; a->bs = bs;
-    a->wup = SMX__W2(ld, 2 * I, d, "%sproj_up.weight", prefix);
-    a->cwT = smx__xl_conv_load(ld, I, c->K, prefix);
+    a->wup = SMX__M2(ld, 2 * (int64_t)I, d, "%sproj_up.weight", prefix);
+    a->cwT = smx__conv_weight(ld, I, c->K, "%sconv1d.conv.weight", prefix);
     a->cb = SMX__W1(ld, I, "%sconv1d.conv.bias", prefix);
     a->wq = SMX__W3(ld, I / bs, bs, bs, "%sq_proj.weight", prefix);
     a->wk = SMX__W3(ld, I / bs, bs, bs, "%sk_proj.weight", prefix);
     a->wv = SMX__W3(ld, I / bs, bs, bs, "%sv_proj.weight", prefix);
-    a->wi = SMX__W2(ld, nh, 3 * I, "%smlstm_cell.igate.weight", prefix);
+    a->wi = SMX__M2(ld, nh, 3 * (int64_t)I, "%smlstm_cell.igate.weight", prefix);
     a->bi = SMX__W1(ld, nh, "%smlstm_cell.igate.bias", prefix);
-    a->wf = SMX__W2(ld, nh, 3 * I, "%smlstm_cell.fgate.weight", prefix);
+    a->wf = SMX__M2(ld, nh, 3 * (int64_t)I, "%smlstm_cell.fgate.weight", prefix);
     a->bf = SMX__W1(ld, nh, "%smlstm_cell.fgate.bias", prefix);
     a->onw = smx__xl_one_plus(ld, SMX__W1(ld, I, "%smlstm_cell.outnorm.weight", prefix), I);
     a->skip = SMX__W1(ld, I, "%slearnable_skip", prefix);
-    a->wdown = SMX__W2(ld, d, I, "%sproj_down.weight", prefix);
+    a->wdown = SMX__M2(ld, d, I, "%sproj_down.weight", prefix);
     if (c->bias) {
         a->bup = SMX__W1(ld, 2 * I, "%sproj_up.bias", prefix);
         a->bq = SMX__W1(ld, I, "%sq_proj.bias", prefix);
@@ -4421,7 +4573,7 @@ static smx__op *smx__mlstm_lm_load(smx__loader *ld, const smx__mlstm_lm_cfg *c, 
     return ld->st ? NULL : &a->base;
 }
 
-/* ---- sLSTM layer (original xLSTM; heads of dh = E / nh; no output projection) ---- */
+/* -- sLSTM layer ('S'; original xLSTM; heads of dh = E / nh; no output projection) -- */
 typedef struct smx__slstm {
     smx__op base;
     int nh, dh, K, lstm;                    /* lstm: the plain-LSTM cell variant (function "lstm") */
@@ -4471,41 +4623,57 @@ static void smx__slstm_ry(float *acc, const float *y, const float *Rb, int dh)
 /* One time step of the cell for every head: pre [4][E] input pre-activations (bias included),
  * yprev [E] the previous output, ynew [E]; c, n, m updated in place. Tasks are (head, channel
  * block); each computes its channels' four gates and their pointwise update. */
-static void smx__slstm_cell(const smx__slstm *s, const float *pre, const float *yprev, float *ynew, float *c, float *n,
-                            float *m, int nth)
+typedef struct smx__sl_job {
+    const smx__slstm *s;
+    const float *pre, *yprev;
+    float *ynew, *c, *n, *m;
+    int allzero, nj;
+} smx__sl_job;
+
+static void smx__sl_task(void *arg, int task, int tid)
 {
-    const int E = s->base.d_in, dh = s->dh, JB = SMX__SL_JB, nj = (dh + JB - 1) / JB;
-    int allzero = 1, task, e;
-    (void)nth;
-    for (e = 0; e < E && allzero; e++) allzero = n[e] == 0.0f;
-    SMX__OMP_FOR(smx__xl_nth(nth, 4.0 * E * dh))
-    for (task = 0; task < s->nh * nj; task++) {
-        const int h = task / nj, j0 = (task % nj) * JB, j1 = SMX__MIN(dh, j0 + JB);
-        float acc[4 * SMX__SL_JB];  /* [4 gates][JB channels] */
-        int j;
-        smx__slstm_ry(acc, yprev + (size_t)h * dh, s->R + (size_t)task * dh * 4 * JB, dh);
-        for (j = j0; j < j1; j++) {
-            const size_t ch = (size_t)h * dh + j;
-            /* raw_g = pre_g + R_g y_{t-1} */
-            const float ri = pre[ch] + acc[j - j0], rf = pre[E + ch] + acc[JB + j - j0];
-            const float rz = pre[2 * (size_t)E + ch] + acc[2 * JB + j - j0], ro = pre[3 * (size_t)E + ch] + acc[3 * JB + j - j0];
-            if (s->lstm) {
-                /* c = sigmoid(f) c + sigmoid(i) tanh(z);  y = sigmoid(o) tanh(c) */
-                c[ch] = smx__sigmoid(rf) * c[ch] + smx__sigmoid(ri) * tanhf(rz);
-                ynew[ch] = smx__sigmoid(ro) * tanhf(c[ch]);
-            } else {
-                /* m' = max(ri, m + logsigmoid(rf)) (ri alone when every n is 0); i = min(exp(ri - m'), 1),
-                 * f = min(exp(m + logsigmoid(rf) - m'), 1): one of the two is exp(0) = 1 */
-                float lfm = m[ch] + smx__logsigmoid(rf), mn, ia, fa;
-                if (allzero || ri >= lfm) { mn = ri; ia = 1.0f; fa = SMX__MIN(expf(lfm - ri), 1.0f); }
-                else { mn = lfm; ia = expf(ri - lfm); fa = 1.0f; }
-                c[ch] = fa * c[ch] + ia * tanhf(rz);
-                n[ch] = fa * n[ch] + ia;
-                m[ch] = mn;
-                ynew[ch] = smx__sigmoid(ro) * c[ch] / n[ch];
-            }
+    const smx__sl_job *jb = (const smx__sl_job *)arg;
+    const smx__slstm *s = jb->s;
+    const int E = s->base.d_in, dh = s->dh, JB = SMX__SL_JB, h = task / jb->nj, j0 = (task % jb->nj) * JB, j1 = SMX__MIN(dh, j0 + JB);
+    const float *pre = jb->pre;
+    float *c = jb->c, *n = jb->n, *m = jb->m;
+    float acc[4 * SMX__SL_JB];  /* [4 gates][JB channels] */
+    int j;
+    (void)tid;
+    smx__slstm_ry(acc, jb->yprev + (size_t)h * dh, s->R + (size_t)task * dh * 4 * JB, dh);
+    for (j = j0; j < j1; j++) {
+        const size_t ch = (size_t)h * dh + j;
+        /* raw_g = pre_g + R_g y_{t-1} */
+        const float ri = pre[ch] + acc[j - j0], rf = pre[E + ch] + acc[JB + j - j0];
+        const float rz = pre[2 * (size_t)E + ch] + acc[2 * JB + j - j0], ro = pre[3 * (size_t)E + ch] + acc[3 * JB + j - j0];
+        if (s->lstm) {
+            /* c = sigmoid(f) c + sigmoid(i) tanh(z);  y = sigmoid(o) tanh(c) */
+            c[ch] = smx__sigmoid(rf) * c[ch] + smx__sigmoid(ri) * tanhf(rz);
+            jb->ynew[ch] = smx__sigmoid(ro) * tanhf(c[ch]);
+        } else {
+            /* m' = max(ri, m + logsigmoid(rf)) (ri alone when every n is 0); i = min(exp(ri - m'), 1),
+             * f = min(exp(m + logsigmoid(rf) - m'), 1): one of the two is exp(0) = 1 */
+            float lfm = m[ch] + smx__logsigmoid(rf), mn, ia, fa;
+            if (jb->allzero || ri >= lfm) { mn = ri; ia = 1.0f; fa = SMX__MIN(expf(lfm - ri), 1.0f); }
+            else { mn = lfm; ia = expf(ri - lfm); fa = 1.0f; }
+            c[ch] = fa * c[ch] + ia * tanhf(rz);
+            n[ch] = fa * n[ch] + ia;
+            m[ch] = mn;
+            jb->ynew[ch] = smx__sigmoid(ro) * c[ch] / n[ch];
         }
     }
+}
+
+static void smx__slstm_cell(const smx__cx *cx, const smx__slstm *s, const float *pre, const float *yprev, float *ynew, float *c,
+                            float *n, float *m)
+{
+    const int E = s->base.d_in;
+    smx__sl_job j;
+    int e;
+    j.s = s; j.pre = pre; j.yprev = yprev; j.ynew = ynew; j.c = c; j.n = n; j.m = m;
+    j.nj = (s->dh + SMX__SL_JB - 1) / SMX__SL_JB;
+    for (j.allzero = 1, e = 0; e < E && j.allzero; e++) j.allzero = n[e] == 0.0f;
+    smx__par(smx__nth_for(4.0 * E * s->dh, cx->nth), s->nh * j.nj, smx__sl_task, &j);
 }
 
 static void smx__slstm_forward(const smx__op *op, void *state, const smx__fwd *f)
@@ -4521,26 +4689,16 @@ static void smx__slstm_forward(const smx__op *op, void *state, const smx__fwd *f
     const float *xin = f->x;
     int t, g, hh;
     if (s->K > 0) {
-        smx__xl_conv(xc, f->x, (size_t)E, hist, s->cwT, s->cb, T, E, s->K, f->nth);
+        smx__conv1d(f->cx, f->x, (size_t)E, xc, (size_t)E, T, E, s->K, s->cwT, s->cb, hist, SMX__ACT_SILU);
         xin = xc;
     }
     /* pre_g = HW(x_g; W_g) + b_g: i, f from the conv branch, z, o from x */
-    if (T == 1) {
-        int r;
-        SMX__OMP_FOR(smx__xl_nth(f->nth, 4.0 * E * dh))
-        for (r = 0; r < 4 * E; r++) {
-            int gg = r / E, e = r % E;
-            const float *src = (gg < 2 ? xin : f->x) + (size_t)(e / dh) * dh;
-            pre[r] = s->bias[r] + smx__dot(src, s->wg[gg] + (size_t)e * dh, dh);
-        }
-    } else {
-        for (g = 0; g < 4; g++)
-            smx__xl_headwise(pre + (size_t)g * E, (size_t)4 * E, g < 2 ? xin : f->x, (size_t)E, s->wg[g], s->bias + (size_t)g * E,
-                             nh, dh, T, f->nth);
-    }
+    for (g = 0; g < 4; g++)
+        smx__xl_headwise(f->cx, pre + (size_t)g * E, (size_t)4 * E, g < 2 ? xin : f->x, (size_t)E, s->wg[g], s->bias + (size_t)g * E,
+                         nh, dh, T);
     /* the recurrence, one step at a time */
     for (t = 0; t < T; t++)
-        smx__slstm_cell(s, pre + (size_t)t * 4 * E, t ? hout + (size_t)(t - 1) * E : sy, hout + (size_t)t * E, sc, sn, sm, f->nth);
+        smx__slstm_cell(f->cx, s, pre + (size_t)t * 4 * E, t ? hout + (size_t)(t - 1) * E : sy, hout + (size_t)t * E, sc, sn, sm);
     memcpy(sy, hout + (size_t)(T - 1) * E, sizeof(float) * (size_t)E);
     /* out = GroupNorm over heads (eps 1e-5, weight 1 + w) */
     for (t = 0; t < T; t++)
@@ -4549,9 +4707,7 @@ static void smx__slstm_forward(const smx__op *op, void *state, const smx__fwd *f
                            s->gnw ? s->gnw + (size_t)hh * dh : NULL, NULL, dh, 1e-5f);
 }
 
-static const smx__op_vt smx__slstm_vt = {
-    "slstm", 'S', smx__slstm_state, NULL, smx__slstm_scratch, smx__slstm_forward, NULL
-};
+static const smx__op_vt smx__slstm_vt = { "slstm", 'S', 0, smx__slstm_state, smx__slstm_scratch, smx__slstm_forward };
 
 typedef struct smx__slstm_cfg {
     int d, nh, K, gn_weight, cuda_layout, lstm;
@@ -4567,15 +4723,15 @@ static smx__op *smx__slstm_load(smx__loader *ld, const smx__slstm_cfg *c, const 
     const int E = c->d, nh = c->nh, dh = nh > 0 ? E / nh : 0;
     const char *gate_names[4] = { "fgate", "igate", "zgate", "ogate" };   /* module "fgate" makes the i pre-activation */
     int g;
-    if (!smx__ld_check(ld, nh > 0 && E % nh == 0, SMX_E_RANGE, "config.json: sLSTM embedding_dim %d is not a multiple of num_heads %d",
+    if (!smx__ld_check(ld, nh > 0 && E % nh == 0 && E <= (1 << 20), SMX_E_RANGE, "config.json: sLSTM embedding_dim %d is not a multiple of num_heads %d",
                        E, nh) ||
-        !smx__ld_check(ld, c->K >= 0, SMX_E_RANGE, "config.json: sLSTM conv1d_kernel_size must be >= 0 (found %d)", c->K))
+        !smx__ld_check(ld, c->K >= 0 && c->K <= 1024, SMX_E_RANGE, "config.json: sLSTM conv1d_kernel_size must be in [0, 1024] (found %d)", c->K))
         return NULL;
     s = (smx__slstm *)smx__op_new(ld, sizeof *s, &smx__slstm_vt, E, E);
     if (!s) return NULL;
     s->nh = nh; s->dh = dh; s->K = c->K; s->lstm = c->lstm;
     if (c->K > 0) {
-        s->cwT = smx__xl_conv_load(ld, E, c->K, prefix);
+        s->cwT = smx__conv_weight(ld, E, c->K, "%sconv1d.conv.weight", prefix);
         s->cb = SMX__W1(ld, E, "%sconv1d.conv.bias", prefix);
     }
     for (g = 0; g < 4; g++) s->wg[g] = SMX__W3(ld, nh, dh, dh, "%s%s.weight", prefix, gate_names[g]);
@@ -4608,7 +4764,1091 @@ static smx__op *smx__slstm_load(smx__loader *ld, const smx__slstm_cfg *c, const 
     return ld->st ? NULL : &s->base;
 }
 
-/* ---- Family builders ---- */
+
+/* {"type": "mlstm", "num_heads": 4, "qk_dim_factor": 0.5, "v_dim_factor": 1.0, "chunk_size": 64,
+ *  "gate_soft_cap": 15, "eps": 1e-6, "norm_eps": 1e-6, "bias": false}: the xLSTM-7B layer */
+static smx__op *smx__lt_mlstm(smx__loader *ld, const smx__jv *o, int d, const char *prefix)
+{
+    smx__mlstm7_cfg c;
+    memset(&c, 0, sizeof c);
+    c.d = d;
+    c.nh = smx__ci_pos(ld, o, "num_heads", 4);
+    c.qk = smx__cfg_scaled(ld, o, "qk_dim_factor", 0.5, d);
+    c.vd = smx__cfg_scaled(ld, o, "v_dim_factor", 1.0, d);
+    c.chunk = smx__ci_pos(ld, o, "chunk_size", 64);
+    c.bias = smx__cb(ld, o, "bias", 0);
+    c.cap = (float)smx__cf(ld, o, "gate_soft_cap", 15.0);
+    c.eps = (float)smx__cf(ld, o, "eps", 1e-6);
+    c.norm_eps = (float)smx__cf(ld, o, "norm_eps", 1e-6);
+    return ld->st ? NULL : smx__mlstm7_load(ld, &c, prefix, NULL);
+}
+
+static void smx__ltj_mlstm(smx__sb *b, const smx_layer_cfg *c, int d)
+{
+    (void)d;
+    smx__sb_printf(b, ", \"num_heads\": %d, \"chunk_size\": %d", SMX__DEF(c->heads, 4), SMX__DEF(c->chunk, 64));
+}
+
+/* {"type": "slstm", "num_heads": 4, "conv_kernel": 4}: the sLSTM cell with its group norm */
+static smx__op *smx__lt_slstm(smx__loader *ld, const smx__jv *o, int d, const char *prefix)
+{
+    smx__slstm_cfg c;
+    memset(&c, 0, sizeof c);
+    c.d = d;
+    c.nh = smx__ci_pos(ld, o, "num_heads", 4);
+    c.K = smx__ci(ld, o, "conv_kernel", 4);
+    c.gn_weight = 1;
+    return ld->st ? NULL : smx__slstm_load(ld, &c, prefix);
+}
+
+static void smx__ltj_slstm(smx__sb *b, const smx_layer_cfg *c, int d)
+{
+    (void)d;
+    smx__sb_printf(b, ", \"num_heads\": %d, \"conv_kernel\": %d", SMX__DEF(c->heads, 4), SMX__DEF(c->conv, 4));
+}
+
+/* ---- II.6.h Liquid operators: LFM2 short convolution ('C'), CfC ('L'), LTC ('T') ----
+ * The CfC and LTC operators read the elapsed time of each step from f->dt (NULL = 1.0 each), so
+ * the same operator serves feature models (irregular sampling) and token stacks (unit time
+ * between tokens). Their tensor names follow the ncps module layout under the prefix:
+ *   {prefix}rnn_cell.*   the cell        {prefix}lstm.*   mixed memory        {prefix}fc.*   projection
+ * so a hybrid-stack layer under "model.layers.3.mixer." reads model.layers.3.mixer.rnn_cell.ff1.weight. */
+
+/* Backbone activations with the fast tanh. */
+static float smx__lq_act(int act, float x)
+{
+    if (act == SMX__ACT_LECUN_TANH) return 1.7159f * smx__tanh_fast(0.666f * x);
+    if (act == SMX__ACT_TANH) return smx__tanh_fast(x);
+    return smx__act(act, x);
+}
+
+/* A float32 copy of columns [c0, c0 + nc) of W[rows, cols] as a weight: [rows, nc]. */
+static smx__w smx__lq_cols(smx__loader *ld, const float *W, int rows, int cols, int c0, int nc, const char *name)
+{
+    float *d = smx__ld_alloc(ld, (size_t)rows * (size_t)nc);
+    int r;
+    if (d && W)
+        for (r = 0; r < rows; r++) memcpy(d + (size_t)r * nc, W + (size_t)r * cols + c0, sizeof(float) * (size_t)nc);
+    return smx__w_f32(d, rows, nc, name);
+}
+
+/* Mixed memory (ncps LSTMCell), one step on h, c [u] with g [4u] = input_map(x) + b already
+ * computed (gx); the recurrent map has no bias. Gate chunks in order (i, ig, fg, og):
+ *   c' = c * sigma(fg + 1) + tanh(i) * sigma(ig)        h' = tanh(c') * sigma(og)            */
+static void smx__lq_lstm_step(const smx__cx *cx, float *h, float *c, const float *gx, const smx__w *wr, int u, float *g)
+{
+    int j;
+    smx__matmul(cx, g, (size_t)(4 * u), h, (size_t)u, wr, NULL, 1);     /* g [4u] = W_r h */
+    for (j = 0; j < 4 * u; j++) g[j] += gx[j];
+    for (j = 0; j < u; j++) {
+        float ia = smx__tanh_fast(g[j]), ig = smx__sigmoid(g[u + j]), fg = smx__sigmoid(g[2 * u + j] + 1.0f);
+        float og = smx__sigmoid(g[3 * u + j]);
+        c[j] = c[j] * fg + ia * ig;
+        h[j] = smx__tanh_fast(c[j]) * og;
+    }
+}
+
+/* -- LFM2 short convolution ('C') --
+ * [B | C | x] = a W_in^T (+ b_in)      (three chunks of d, in this order)
+ * u = B * x;  v[t, c] = b_c[c] + sum_k w[c, 0, k] u[t - (L-1) + k, c]   (causal, no activation)
+ * y = (C * v) W_out^T (+ b_out)
+ * State: the last L-1 rows of u, [L-1][d], oldest first (zeros at the start of a sequence). */
+typedef struct smx__sconv_cfg {
+    int d;          /* model width */
+    int L;          /* conv kernel length (conv_L_cache) */
+    int bias;       /* conv_bias: biases on in_proj, conv and out_proj */
+} smx__sconv_cfg;
+
+typedef struct smx__sconv {
+    smx__op base;
+    int L;
+    smx__w win, wout;           /* [3d, d], [d, d] */
+    const float *bin, *bout;    /* [3d], [d] */
+    const float *cw;            /* [L][d] transposed conv weight */
+    const float *cb;            /* [d] */
+} smx__sconv;
+
+static size_t smx__sconv_state(const smx__op *op, int n_ctx)
+{
+    const smx__sconv *c = (const smx__sconv *)op;
+    (void)n_ctx;
+    return (size_t)(c->L - 1) * (size_t)op->d_in * sizeof(float);
+}
+
+static size_t smx__sconv_scratch(const smx__op *op, int T, int n_ctx, int nth)
+{
+    (void)n_ctx; (void)nth;
+    return (size_t)op->d_in * 5 * (size_t)T;
+}
+
+static void smx__sconv_forward(const smx__op *op, void *state, const smx__fwd *f)
+{
+    const smx__sconv *c = (const smx__sconv *)op;
+    const int T = f->T, d = op->d_in;
+    float *g = f->scratch;                      /* [T, 3d]  B | C | x */
+    float *u = g + (size_t)T * 3 * d;           /* [T, d]   B * x */
+    float *v = u + (size_t)T * d;               /* [T, d]   C * conv(u) */
+    int t;
+    smx__matmul(f->cx, g, (size_t)3 * d, f->x, (size_t)d, &c->win, c->bin, T);
+    for (t = 0; t < T; t++) {
+        const float *gr = g + (size_t)t * 3 * d;
+        float *ur = u + (size_t)t * d;
+        int i;
+        for (i = 0; i < d; i++) ur[i] = gr[i] * gr[2 * d + i];
+    }
+    /* v = C * (b_c + sum_k w_k u[t - (L-1) + k]) */
+    smx__conv1d(f->cx, u, (size_t)d, v, (size_t)d, T, d, c->L, c->cw, c->cb, (float *)state, SMX__ACT_NONE);
+    for (t = 0; t < T; t++) {
+        float *vr = v + (size_t)t * d;
+        const float *cr = g + (size_t)t * 3 * d + d;
+        int i;
+        for (i = 0; i < d; i++) vr[i] *= cr[i];
+    }
+    smx__matmul(f->cx, f->y, (size_t)op->d_out, v, (size_t)d, &c->wout, c->bout, T);
+}
+
+static const smx__op_vt smx__sconv_vt = { "short_conv", 'C', 0, smx__sconv_state, smx__sconv_scratch, smx__sconv_forward };
+
+/* prefix e.g. "model.layers.0.conv."; tensors in_proj, conv, out_proj. */
+static smx__op *smx__sconv_load(smx__loader *ld, const smx__sconv_cfg *cfg, const char *prefix)
+{
+    smx__sconv *c;
+    int d = cfg->d, L = cfg->L;
+    if (!smx__ld_check(ld, L >= 1 && L <= 1024, SMX_E_RANGE, "config.json: conv_L_cache %d must be in [1, 1024]", L)) return NULL;
+    c = (smx__sconv *)smx__op_new(ld, sizeof *c, &smx__sconv_vt, d, d);
+    if (!c) return NULL;
+    c->L = L;
+    c->win = SMX__M2(ld, 3 * (int64_t)d, d, "%sin_proj.weight", prefix);
+    c->wout = SMX__M2(ld, d, d, "%sout_proj.weight", prefix);
+    c->cw = smx__conv_weight(ld, d, L, "%sconv.weight", prefix);
+    if (cfg->bias) {
+        c->bin = SMX__W1(ld, 3 * (int64_t)d, "%sin_proj.bias", prefix);
+        c->cb = SMX__W1(ld, d, "%sconv.bias", prefix);
+        c->bout = SMX__W1(ld, d, "%sout_proj.bias", prefix);
+    }
+    return ld->st ? NULL : &c->base;
+}
+
+/* -- CfC: closed-form continuous-time cell ('L') -- */
+/* One cell, on input u [in] and its own state h [n], elapsed time ts:
+ *   z = [u | h];  z = act(W_l z + b_l) for each backbone layer (none: z stays [u | h])
+ *   f1 = ff1(z) (weights * sparsity mask when wired)
+ *   pure:     h' = -A * exp(-ts * (|w_tau| + |f1|)) * f1 + A
+ *   else:     f1 = tanh(f1); f2 = tanh(ff2(z)); s = sigma(time_a(z) * ts + time_b(z))
+ *             default: h' = f1 * (1 - s) + s * f2        no_gate: h' = f1 + s * f2
+ * A model runs, per step: mixed memory (LSTM on [h | c] of all units) first, then the cells in
+ * wiring order (cell l reads cell l-1's new h; a plain CfC is one cell), then the output is the
+ * last cell's h, through fc when proj_size is set.
+ * The first linear layer is split into its input and recurrent columns, so the input half runs
+ * as one matmul over all T steps before the recurrence; ff1/ff2/time_a/time_b are fused into
+ * one [4n, cat] matrix (masks multiplied into copies at load time).
+ * State: h [units] (cells in wiring order) | c [units] (mixed memory only). */
+enum { SMX__CFC_DEFAULT, SMX__CFC_PURE, SMX__CFC_NOGATE };
+#define SMX__CFC_MAX_CELLS 32
+
+typedef struct smx__cfc_cfg {
+    int in;             /* input features per step */
+    int mode;           /* SMX__CFC_* */
+    int act;            /* backbone activation (SMX__ACT_*) */
+    int bb_layers;      /* backbone layers (0: heads read [u | h] directly); wired: 0 */
+    int bb_units;
+    int bb_dropout;     /* the checkpoint had dropout > 0: Sequential indices shift */
+    int mixed;          /* LSTM mixed memory */
+    int proj;           /* output projection width, 0 = none */
+    int n_cells;        /* 1 for a plain CfC; wiring layers for a wired one */
+    int wired;          /* tensors under rnn_cell.layer_%d. with sparsity masks */
+    int sizes[SMX__CFC_MAX_CELLS];  /* neurons per cell */
+} smx__cfc_cfg;
+
+typedef struct smx__cfc_cell {
+    int in, n, off;             /* input width, neurons, offset of its h in the state */
+    int r0;                     /* rows of the first linear layer */
+    smx__w w0;                  /* first layer [r0, in + n] (reads [u | h]) */
+    smx__w wx, wh;              /* its input and recurrent columns [r0, in], [r0, n] */
+    const float *b0;            /* its bias [r0] */
+    smx__w *wb;                 /* backbone layers 1..nbb-1: [bbu, bbu] */
+    const float **bb;           /* their biases [bbu] */
+    smx__w wz;                  /* heads after a backbone: [nh*n, bbu] */
+    const float *bz;            /* [nh*n]; NULL without a backbone */
+    const float *w_tau, *A;     /* pure mode: [n] */
+} smx__cfc_cell;
+
+typedef struct smx__cfc {
+    smx__op base;
+    int in, units, mode, act, nbb, bbu, mixed, proj, ncell, nout;
+    smx__cfc_cell *cell;
+    smx__w lwx, lwh;                /* LSTM: input_map [4u, in], recurrent_map [4u, u] */
+    const float *lb;                /* input_map bias [4u] */
+    smx__w fcw;                     /* [proj, nout] */
+    const float *fcb;               /* [proj] */
+} smx__cfc;
+
+static size_t smx__cfc_state(const smx__op *op, int n_ctx)
+{
+    const smx__cfc *c = (const smx__cfc *)op;
+    (void)n_ctx;
+    return (size_t)c->units * (c->mixed ? 2 : 1) * sizeof(float);
+}
+
+/* widest first layer / head block over the cells */
+static int smx__cfc_rmax(const smx__cfc *c)
+{
+    int l, r = c->bbu;
+    for (l = 0; l < c->ncell; l++) r = SMX__MAX(r, SMX__MAX(c->cell[l].r0, (c->mode == SMX__CFC_PURE ? 1 : 4) * c->cell[l].n));
+    return r;
+}
+
+static size_t smx__cfc_scratch(const smx__op *op, int T, int n_ctx, int nth)
+{
+    const smx__cfc *c = (const smx__cfc *)op;
+    size_t r = (size_t)smx__cfc_rmax(c);
+    (void)n_ctx; (void)nth;
+    return (size_t)T * (size_t)c->cell[0].r0 + (c->mixed ? (size_t)T * 4 * c->units : 0) +
+           (c->proj ? (size_t)T * c->nout : 0) + 4 * r + (size_t)(c->in + c->units) + (c->mixed ? 4 * (size_t)c->units : 0) + 16;
+}
+
+/* One cell step. pre: the first layer's input half for this step ([r0], bias included, from the
+ * all-steps matmul), or NULL to apply the whole first layer to [u | h]. h [n] is updated in
+ * place. w: scratch of 4 * rmax + in + n floats. */
+static void smx__cfc_cell_step(const smx__cx *cx, const smx__cfc *c, const smx__cfc_cell *cl, const float *pre, const float *u,
+                               float *h, float ts, float *w, int rmax)
+{
+    const int n = cl->n;
+    float *t0 = w + rmax, *z1 = w + 2 * rmax, *z2 = w + 3 * rmax, *zc = w + 4 * rmax, *g;
+    int j, l;
+    if (pre) {
+        /* z = pre + W_h h */
+        smx__matmul(cx, t0, (size_t)cl->r0, h, (size_t)n, &cl->wh, NULL, 1);
+        for (j = 0; j < cl->r0; j++) t0[j] += pre[j];
+    } else {
+        /* z = W_0 [u | h] + b */
+        memcpy(zc, u, sizeof(float) * (size_t)cl->in);
+        memcpy(zc + cl->in, h, sizeof(float) * (size_t)n);
+        smx__matmul(cx, t0, (size_t)cl->r0, zc, (size_t)(cl->in + n), &cl->w0, cl->b0, 1);
+    }
+    g = t0;
+    if (c->nbb > 0) {
+        /* z = act(W_l z + b_l) through the backbone, then the heads */
+        for (j = 0; j < cl->r0; j++) t0[j] = smx__lq_act(c->act, t0[j]);
+        for (l = 1; l < c->nbb; l++) {
+            float *src = (l & 1) ? t0 : z1, *dst = (l & 1) ? z1 : t0;
+            smx__matmul(cx, dst, (size_t)c->bbu, src, (size_t)c->bbu, &cl->wb[l], cl->bb[l], 1);
+            for (j = 0; j < c->bbu; j++) dst[j] = smx__lq_act(c->act, dst[j]);
+        }
+        smx__matmul(cx, z2, (size_t)cl->wz.rows, ((c->nbb - 1) & 1) ? z1 : t0, (size_t)c->bbu, &cl->wz, cl->bz, 1);
+        g = z2;
+    }
+    if (c->mode == SMX__CFC_PURE) {
+        /* h' = -A * exp(-ts * (|w_tau| + |f1|)) * f1 + A */
+        for (j = 0; j < n; j++) {
+            float f1 = g[j];
+            h[j] = -cl->A[j] * expf(-ts * (fabsf(cl->w_tau[j]) + fabsf(f1))) * f1 + cl->A[j];
+        }
+    } else {
+        for (j = 0; j < n; j++) {
+            float f1 = smx__tanh_fast(g[j]), f2 = smx__tanh_fast(g[n + j]), s = smx__sigmoid(g[2 * n + j] * ts + g[3 * n + j]);
+            h[j] = c->mode == SMX__CFC_NOGATE ? f1 + s * f2 : f1 * (1.0f - s) + s * f2;
+        }
+    }
+}
+
+static void smx__cfc_forward(const smx__op *op, void *state, const smx__fwd *f)
+{
+    const smx__cfc *c = (const smx__cfc *)op;
+    const int T = f->T, u = c->units, r0 = c->cell[0].r0, rmax = smx__cfc_rmax(c);
+    const smx__cfc_cell *last = &c->cell[c->ncell - 1];
+    float *h = (float *)state, *cs = h + u;                     /* [u], [u] */
+    float *px = f->scratch;                                     /* [T, r0]  first-layer input half */
+    float *pl = px + (size_t)T * r0;                            /* [T, 4u]  LSTM input map (mixed) */
+    float *ho = pl + (c->mixed ? (size_t)T * 4 * u : 0);        /* [T, nout] before fc (proj) */
+    float *w = ho + (c->proj ? (size_t)T * c->nout : 0);        /* [4 rmax + in + u] cell step scratch */
+    float *lg = w + 4 * (size_t)rmax + c->in + u;               /* [4u] LSTM gates */
+    int t, l;
+    if (T > 1) smx__matmul(f->cx, px, (size_t)r0, f->x, (size_t)c->in, &c->cell[0].wx, c->cell[0].b0, T);
+    if (c->mixed) smx__matmul(f->cx, pl, (size_t)(4 * u), f->x, (size_t)c->in, &c->lwx, c->lb, T);
+    for (t = 0; t < T; t++) {
+        float ts = f->dt ? f->dt[t] : 1.0f;
+        float *out = c->proj ? ho + (size_t)t * c->nout : f->y + (size_t)t * c->nout;
+        if (c->mixed) smx__lq_lstm_step(f->cx, h, cs, pl + (size_t)t * 4 * u, &c->lwh, u, lg);
+        for (l = 0; l < c->ncell; l++) {
+            const smx__cfc_cell *cl = &c->cell[l];
+            smx__cfc_cell_step(f->cx, c, cl, (l || T == 1) ? NULL : px + (size_t)t * r0,
+                               l ? h + c->cell[l - 1].off : f->x + (size_t)t * c->in, h + cl->off, ts, w, rmax);
+        }
+        memcpy(out, h + last->off, sizeof(float) * (size_t)c->nout);
+    }
+    if (c->proj) smx__matmul(f->cx, f->y, (size_t)c->proj, ho, (size_t)c->nout, &c->fcw, c->fcb, T);
+}
+
+static const smx__op_vt smx__cfc_vt = { "cfc", 'L', 0, smx__cfc_state, smx__cfc_scratch, smx__cfc_forward };
+
+/* Index of backbone Linear l in the ncps Sequential: [Linear, act] then per further layer
+ * [Linear, act, (Dropout when dropout > 0)]. */
+static int smx__cfc_bb_index(int l, int dropout) { return l == 0 ? 0 : 2 + (l - 1) * (dropout ? 3 : 2); }
+
+/* Load one cell under p (e.g. "rnn_cell." or "rnn_cell.layer_1."). */
+static void smx__cfc_cell_load(smx__loader *ld, const smx__cfc_cfg *cfg, smx__cfc_cell *cl, const char *p)
+{
+    static const char *const heads[4] = { "ff1", "ff2", "time_a", "time_b" };
+    const int n = cl->n, in = cl->in, nh = cfg->mode == SMX__CFC_PURE ? 1 : 4;
+    const int cat = cfg->bb_layers > 0 ? cfg->bb_units : in + n;
+    const float *mask = cfg->wired ? SMX__W2(ld, n, in + n, "%ssparsity_mask", p) : NULL;   /* [n, in + n] */
+    float *hw = smx__ld_alloc(ld, (size_t)nh * n * cat), *hb = smx__ld_alloc(ld, (size_t)nh * n);   /* [nh*n, cat], [nh*n] */
+    int k, i;
+    smx__ld_check(ld, !mask || cfg->bb_layers == 0, SMX_E_UNSUPPORTED, "%ssparsity_mask: masks need a cell without backbone", p);
+    /* fused heads: rows ff1 | ff2 | time_a | time_b; the mask multiplies ff1 and ff2 */
+    for (k = 0; k < nh; k++) {
+        const float *W = SMX__W2(ld, n, cat, "%s%s.weight", p, heads[k]), *b = SMX__W1(ld, n, "%s%s.bias", p, heads[k]);
+        if (ld->st) return;
+        for (i = 0; i < n * cat; i++) hw[(size_t)k * n * cat + i] = (mask && k < 2) ? W[i] * mask[i] : W[i];
+        memcpy(hb + (size_t)k * n, b, sizeof(float) * (size_t)n);
+    }
+    if (cfg->mode == SMX__CFC_PURE) {
+        cl->w_tau = SMX__W2(ld, 1, n, "%sw_tau", p);
+        cl->A = SMX__W2(ld, 1, n, "%sA", p);
+    }
+    if (cfg->bb_layers > 0) {
+        const int bbu = cfg->bb_units;
+        const float *W0 = SMX__W2(ld, bbu, in + n, "%sbackbone.0.weight", p);
+        cl->b0 = SMX__W1(ld, bbu, "%sbackbone.0.bias", p);
+        cl->r0 = bbu;
+        cl->w0 = smx__w_f32(W0, bbu, in + n, "backbone.0");
+        cl->wx = smx__lq_cols(ld, W0, bbu, in + n, 0, in, "backbone.0");
+        cl->wh = smx__lq_cols(ld, W0, bbu, in + n, in, n, "backbone.0");
+        cl->wb = (smx__w *)smx__arena_alloc(&ld->m->arena, sizeof(smx__w) * (size_t)cfg->bb_layers);
+        cl->bb = (const float **)smx__arena_alloc(&ld->m->arena, sizeof(float *) * (size_t)cfg->bb_layers);
+        if (!cl->wb || !cl->bb) { smx__ld_fail(ld, SMX_E_NOMEM, "out of memory"); return; }
+        for (k = 1; k < cfg->bb_layers; k++) {
+            int ix = smx__cfc_bb_index(k, cfg->bb_dropout);
+            cl->wb[k] = SMX__M2(ld, bbu, bbu, "%sbackbone.%d.weight", p, ix);
+            cl->bb[k] = SMX__W1(ld, bbu, "%sbackbone.%d.bias", p, ix);
+        }
+        cl->wz = smx__w_f32(hw, nh * n, cat, "heads"); cl->bz = hb;
+    } else {
+        cl->r0 = nh * n;
+        cl->w0 = smx__w_f32(hw, nh * n, in + n, "heads");
+        cl->wx = smx__lq_cols(ld, hw, nh * n, in + n, 0, in, "heads");
+        cl->wh = smx__lq_cols(ld, hw, nh * n, in + n, in, n, "heads");
+        cl->b0 = hb;
+    }
+}
+
+/* prefix: where the ncps module's tensors live ("" for a saved ncps CfC; "model.layers.3.mixer."
+ * for a token-stack layer). d_in = cfg->in; d_out = proj or the last cell's neurons. */
+static smx__op *smx__cfc_load(smx__loader *ld, const smx__cfc_cfg *cfg, const char *prefix)
+{
+    smx__cfc *c;
+    char p[320];
+    int l, units = 0;
+    if (!smx__ld_check(ld, cfg->n_cells >= 1 && cfg->n_cells <= SMX__CFC_MAX_CELLS, SMX_E_RANGE,
+                       "config.json: a CfC needs 1 to %d wiring layers (found %d)", SMX__CFC_MAX_CELLS, cfg->n_cells))
+        return NULL;
+    for (l = 0; l < cfg->n_cells; l++) {
+        if (!smx__ld_check(ld, cfg->sizes[l] > 0, SMX_E_RANGE, "config.json: CfC layer %d has %d neurons", l, cfg->sizes[l]))
+            return NULL;
+        units += cfg->sizes[l];
+    }
+    if (!smx__ld_check(ld, cfg->in > 0 && cfg->bb_layers >= 0 && (cfg->bb_layers == 0 || cfg->bb_units > 0) && cfg->proj >= 0,
+                       SMX_E_RANGE, "config.json: CfC sizes (input_size %d, backbone_layers %d, backbone_units %d, "
+                       "proj_size %d) are invalid", cfg->in, cfg->bb_layers, cfg->bb_units, cfg->proj))
+        return NULL;
+    c = (smx__cfc *)smx__op_new(ld, sizeof *c, &smx__cfc_vt, cfg->in, cfg->proj ? cfg->proj : cfg->sizes[cfg->n_cells - 1]);
+    if (!c) return NULL;
+    c->in = cfg->in; c->units = units; c->mode = cfg->mode; c->act = cfg->act; c->nbb = cfg->bb_layers;
+    c->bbu = cfg->bb_layers > 0 ? cfg->bb_units : 0; c->mixed = cfg->mixed; c->proj = cfg->proj; c->ncell = cfg->n_cells;
+    c->nout = cfg->sizes[cfg->n_cells - 1];
+    c->cell = (smx__cfc_cell *)smx__arena_alloc(&ld->m->arena, sizeof(smx__cfc_cell) * (size_t)cfg->n_cells);
+    if (!c->cell) { smx__ld_fail(ld, SMX_E_NOMEM, "out of memory"); return NULL; }
+    units = 0;
+    for (l = 0; l < cfg->n_cells && !ld->st; l++) {
+        smx__cfc_cell *cl = &c->cell[l];
+        cl->in = l ? cfg->sizes[l - 1] : cfg->in;
+        cl->n = cfg->sizes[l];
+        cl->off = units;
+        units += cl->n;
+        if (cfg->wired) snprintf(p, sizeof p, "%srnn_cell.layer_%d.", prefix, l);
+        else snprintf(p, sizeof p, "%srnn_cell.", prefix);
+        smx__cfc_cell_load(ld, cfg, cl, p);
+    }
+    if (cfg->mixed) {
+        c->lwx = SMX__M2(ld, 4 * c->units, c->in, "%slstm.input_map.weight", prefix);
+        c->lb = SMX__W1(ld, 4 * c->units, "%slstm.input_map.bias", prefix);
+        c->lwh = SMX__M2(ld, 4 * c->units, c->units, "%slstm.recurrent_map.weight", prefix);
+    }
+    if (cfg->proj) {
+        c->fcw = SMX__M2(ld, cfg->proj, c->nout, "%sfc.weight", prefix);
+        c->fcb = SMX__W1(ld, cfg->proj, "%sfc.bias", prefix);
+    }
+    return ld->st ? NULL : &c->base;
+}
+
+/* ===================================================================================== */
+/* -- LTC: liquid time-constant cell ('T') -- */
+/* N neurons, S sensory inputs, M motor neurons (ids 0..M-1). pos() = softplus when
+ * implicit_param_constraints, else identity; masks are |adjacency| from the checkpoint.
+ *   x = u * input_w + input_b                     (affine; linear: no b; other: identity)
+ *   sa[j,i] = pos(sensory_w)[j,i] sigma(sensory_sigma[j,i] (x_j - sensory_mu[j,i])) smask[j,i]
+ *   ns[i] = sum_j sa[j,i] sensory_erev[j,i];   ds[i] = sum_j sa[j,i]
+ *   cm_t = pos(cm) / (ts / unfolds);  v = h
+ *   repeat unfolds times:
+ *     a[j,i] = pos(w)[j,i] sigma(sigma[j,i] (v_j - mu[j,i])) mask[j,i]
+ *     v_i = (cm_t v_i + pos(gleak) vleak + sum_j a[j,i] erev[j,i] + ns_i)
+ *           / (cm_t + pos(gleak) + sum_j a[j,i] + ds_i + eps)
+ *   out = v[0:M] * output_w + output_b
+ * With mixed memory the LSTM runs first on the raw input. The sensory sums depend on the input
+ * only and run for all T steps before the recurrence. Constraints and masks are folded into
+ * copies at load time: w_m = pos(w) * mask and w_e = w_m * erev (likewise sensory).
+ * State: v [N] | c [N] (mixed memory only), in neuron-id order. */
+enum { SMX__LTC_MAP_NONE, SMX__LTC_MAP_LINEAR, SMX__LTC_MAP_AFFINE };
+
+typedef struct smx__ltc_cfg {
+    int in, units, motor;   /* S, N, M */
+    int unfolds;            /* ode_unfolds */
+    int in_map, out_map;    /* SMX__LTC_MAP_* */
+    int implicit;           /* implicit_param_constraints: softplus on w, sensory_w, cm, gleak */
+    int mixed;
+    float eps;
+} smx__ltc_cfg;
+
+typedef struct smx__ltc {
+    smx__op base;
+    int S, N, M, unfolds, mixed;
+    float eps;
+    const float *in_w, *in_b, *out_w, *out_b;   /* [S], [S], [M], [M]; NULL when unmapped */
+    const float *ssig, *smu, *sigma, *mu;       /* [S, N], [S, N], [N, N], [N, N] */
+    float *sw, *swe, *w, *we;                   /* [S, N], [S, N], [N, N], [N, N] folded */
+    float *cm, *gl, *glv;                       /* [N]: pos(cm), pos(gleak), pos(gleak) * vleak */
+    smx__w lwx, lwh;                            /* LSTM input and recurrent maps */
+    const float *lb;
+} smx__ltc;
+
+static size_t smx__ltc_state(const smx__op *op, int n_ctx)
+{
+    const smx__ltc *c = (const smx__ltc *)op;
+    (void)n_ctx;
+    return (size_t)c->N * (c->mixed ? 2 : 1) * sizeof(float);
+}
+
+static size_t smx__ltc_scratch(const smx__op *op, int T, int n_ctx, int nth)
+{
+    const smx__ltc *c = (const smx__ltc *)op;
+    (void)n_ctx; (void)nth;
+    return 2 * (size_t)T * c->N + (c->mixed ? (size_t)T * 4 * c->N + 4 * (size_t)c->N : 0) + 2 * (size_t)c->N +
+           (size_t)c->S + 16;
+}
+
+/* Sensory sums of one step: ns[i] = sum_j sa[j,i] sensory_erev[j,i], ds[i] = sum_j sa[j,i]. */
+static void smx__ltc_sensory(const smx__ltc *c, const float *u, float *ns, float *ds)
+{
+    const int N = c->N;
+    int i, j;
+    memset(ns, 0, sizeof(float) * (size_t)N);
+    memset(ds, 0, sizeof(float) * (size_t)N);
+    for (j = 0; j < c->S; j++) {
+        const float *sg = c->ssig + (size_t)j * N, *mu = c->smu + (size_t)j * N;
+        const float *sw = c->sw + (size_t)j * N, *se = c->swe + (size_t)j * N;
+        float x = u[j];
+        if (c->in_w) x *= c->in_w[j];
+        if (c->in_b) x += c->in_b[j];
+        for (i = 0; i < N; i++) {
+            float s = 1.0f / (1.0f + expf(-(sg[i] * (x - mu[i]))));
+            ns[i] += se[i] * s;
+            ds[i] += sw[i] * s;
+        }
+    }
+}
+
+typedef struct smx__ltc_job { const smx__ltc *c; const float *x; float *ns, *ds; } smx__ltc_job;
+
+static void smx__ltc_sensory_task(void *arg, int t, int tid)
+{
+    const smx__ltc_job *j = (const smx__ltc_job *)arg;
+    const int N = j->c->N;
+    (void)tid;
+    smx__ltc_sensory(j->c, j->x + (size_t)t * j->c->S, j->ns + (size_t)t * N, j->ds + (size_t)t * N);
+}
+
+static void smx__ltc_forward(const smx__op *op, void *state, const smx__fwd *f)
+{
+    const smx__ltc *c = (const smx__ltc *)op;
+    const int T = f->T, N = c->N, S = c->S, M = c->M;
+    float *v = (float *)state, *cs = v + N;                     /* [N], [N] */
+    float *ns = f->scratch;                                     /* [T, N] sensory numerator */
+    float *ds = ns + (size_t)T * N;                             /* [T, N] sensory denominator */
+    float *pl = ds + (size_t)T * N;                             /* [T, 4N] LSTM input map (mixed) */
+    float *lg = pl + (c->mixed ? (size_t)T * 4 * N : 0);        /* [4N] */
+    float *num = lg + (c->mixed ? 4 * (size_t)N : 0);           /* [N] */
+    float *den = num + N;                                       /* [N] */
+    int t;
+    /* sensory synapses, all steps at once */
+    {
+        smx__ltc_job j;
+        j.c = c; j.x = f->x; j.ns = ns; j.ds = ds;
+        smx__par(smx__nth_for((double)T * S * N * 4, f->cx->nth), T, smx__ltc_sensory_task, &j);
+    }
+    if (c->mixed) smx__matmul(f->cx, pl, (size_t)(4 * N), f->x, (size_t)S, &c->lwx, c->lb, T);
+    for (t = 0; t < T; t++) {
+        const float ts = f->dt ? f->dt[t] : 1.0f, dtu = ts / (float)c->unfolds;
+        const float *nr = ns + (size_t)t * N, *dr = ds + (size_t)t * N;
+        float *y = f->y + (size_t)t * op->d_out;
+        int k, i, j;
+        if (c->mixed) smx__lq_lstm_step(f->cx, v, cs, pl + (size_t)t * 4 * N, &c->lwh, N, lg);
+        for (k = 0; k < c->unfolds; k++) {
+            memcpy(num, nr, sizeof(float) * (size_t)N);
+            memcpy(den, dr, sizeof(float) * (size_t)N);
+            for (j = 0; j < N; j++) {
+                const float vj = v[j];
+                const float *sg = c->sigma + (size_t)j * N, *mu = c->mu + (size_t)j * N;
+                const float *w = c->w + (size_t)j * N, *we = c->we + (size_t)j * N;
+                for (i = 0; i < N; i++) {
+                    float s = 1.0f / (1.0f + expf(-(sg[i] * (vj - mu[i]))));
+                    num[i] += we[i] * s;
+                    den[i] += w[i] * s;
+                }
+            }
+            for (i = 0; i < N; i++) {
+                float cmt = c->cm[i] / dtu;
+                v[i] = (cmt * v[i] + c->glv[i] + num[i]) / (cmt + c->gl[i] + den[i] + c->eps);
+            }
+        }
+        for (i = 0; i < M; i++) {
+            float o = v[i];
+            if (c->out_w) o *= c->out_w[i];
+            if (c->out_b) o += c->out_b[i];
+            y[i] = o;
+        }
+    }
+}
+
+static const smx__op_vt smx__ltc_vt = { "ltc", 'T', 0, smx__ltc_state, smx__ltc_scratch, smx__ltc_forward };
+
+static float smx__ltc_pos(int implicit, float x) { return implicit ? smx__softplus(x) : x; }
+
+/* prefix: where the ncps module's tensors live ("" for a saved ncps LTC). d_in = S, d_out = M. */
+static smx__op *smx__ltc_load(smx__loader *ld, const smx__ltc_cfg *cfg, const char *prefix)
+{
+    smx__ltc *c;
+    const int S = cfg->in, N = cfg->units, M = cfg->motor;
+    const float *w, *sw, *mask, *smask, *erev, *serev, *cm, *gl, *vl;
+    size_t i;
+    if (!smx__ld_check(ld, S > 0 && N > 0 && M > 0 && M <= N, SMX_E_RANGE,
+                       "config.json: LTC needs input_size > 0 and 0 < output_size <= units (found %d, %d, %d)", S, M, N) ||
+        !smx__ld_check(ld, cfg->unfolds > 0, SMX_E_RANGE, "config.json: ode_unfolds must be positive (found %d)", cfg->unfolds))
+        return NULL;
+    c = (smx__ltc *)smx__op_new(ld, sizeof *c, &smx__ltc_vt, S, M);
+    if (!c) return NULL;
+    c->S = S; c->N = N; c->M = M; c->unfolds = cfg->unfolds; c->mixed = cfg->mixed; c->eps = cfg->eps;
+    gl = SMX__W1(ld, N, "%srnn_cell.gleak", prefix);
+    vl = SMX__W1(ld, N, "%srnn_cell.vleak", prefix);
+    cm = SMX__W1(ld, N, "%srnn_cell.cm", prefix);
+    c->sigma = SMX__W2(ld, N, N, "%srnn_cell.sigma", prefix);
+    c->mu = SMX__W2(ld, N, N, "%srnn_cell.mu", prefix);
+    w = SMX__W2(ld, N, N, "%srnn_cell.w", prefix);
+    erev = SMX__W2(ld, N, N, "%srnn_cell.erev", prefix);
+    c->ssig = SMX__W2(ld, S, N, "%srnn_cell.sensory_sigma", prefix);
+    c->smu = SMX__W2(ld, S, N, "%srnn_cell.sensory_mu", prefix);
+    sw = SMX__W2(ld, S, N, "%srnn_cell.sensory_w", prefix);
+    serev = SMX__W2(ld, S, N, "%srnn_cell.sensory_erev", prefix);
+    mask = SMX__W2(ld, N, N, "%srnn_cell.sparsity_mask", prefix);
+    smask = SMX__W2(ld, S, N, "%srnn_cell.sensory_sparsity_mask", prefix);
+    if (cfg->in_map != SMX__LTC_MAP_NONE) c->in_w = SMX__W1(ld, S, "%srnn_cell.input_w", prefix);
+    if (cfg->in_map == SMX__LTC_MAP_AFFINE) c->in_b = SMX__W1(ld, S, "%srnn_cell.input_b", prefix);
+    if (cfg->out_map != SMX__LTC_MAP_NONE) c->out_w = SMX__W1(ld, M, "%srnn_cell.output_w", prefix);
+    if (cfg->out_map == SMX__LTC_MAP_AFFINE) c->out_b = SMX__W1(ld, M, "%srnn_cell.output_b", prefix);
+    if (cfg->mixed) {
+        c->lwx = SMX__M2(ld, 4 * N, S, "%slstm.input_map.weight", prefix);
+        c->lb = SMX__W1(ld, 4 * N, "%slstm.input_map.bias", prefix);
+        c->lwh = SMX__M2(ld, 4 * N, N, "%slstm.recurrent_map.weight", prefix);
+    }
+    c->w = smx__ld_alloc(ld, (size_t)N * N);
+    c->we = smx__ld_alloc(ld, (size_t)N * N);
+    c->sw = smx__ld_alloc(ld, (size_t)S * N);
+    c->swe = smx__ld_alloc(ld, (size_t)S * N);
+    c->cm = smx__ld_alloc(ld, (size_t)N);
+    c->gl = smx__ld_alloc(ld, (size_t)N);
+    c->glv = smx__ld_alloc(ld, (size_t)N);
+    if (ld->st) return NULL;
+    for (i = 0; i < (size_t)N * N; i++) {
+        c->w[i] = smx__ltc_pos(cfg->implicit, w[i]) * mask[i];
+        c->we[i] = c->w[i] * erev[i];
+    }
+    for (i = 0; i < (size_t)S * N; i++) {
+        c->sw[i] = smx__ltc_pos(cfg->implicit, sw[i]) * smask[i];
+        c->swe[i] = c->sw[i] * serev[i];
+    }
+    for (i = 0; i < (size_t)N; i++) {
+        c->cm[i] = smx__ltc_pos(cfg->implicit, cm[i]);
+        c->gl[i] = smx__ltc_pos(cfg->implicit, gl[i]);
+        c->glv[i] = c->gl[i] * vl[i];
+    }
+    return &c->base;
+}
+
+
+/* {"type": "shortconv", "conv_kernel": 3, "bias": false} */
+static smx__op *smx__lt_shortconv(smx__loader *ld, const smx__jv *o, int d, const char *prefix)
+{
+    smx__sconv_cfg c;
+    c.d = d;
+    c.L = smx__ci_pos(ld, o, "conv_kernel", 3);
+    c.bias = smx__cb(ld, o, "bias", 0);
+    return ld->st ? NULL : smx__sconv_load(ld, &c, prefix);
+}
+
+static void smx__ltj_shortconv(smx__sb *b, const smx_layer_cfg *c, int d)
+{
+    (void)d;
+    smx__sb_printf(b, ", \"conv_kernel\": %d", SMX__DEF(c->conv, 3));
+}
+
+/* CfC mode from object o (NULL: the root): "default", "pure" or "no_gate". */
+static int smx__cfc_mode(smx__loader *ld, const smx__jv *o)
+{
+    const char *mode = smx__cs(ld, o, "mode", "default");
+    if (!strcmp(mode, "default")) return SMX__CFC_DEFAULT;
+    if (!strcmp(mode, "pure")) return SMX__CFC_PURE;
+    if (!strcmp(mode, "no_gate")) return SMX__CFC_NOGATE;
+    smx__ld_fail(ld, SMX_E_UNSUPPORTED, "config.json: CfC mode '%s' is not supported (default, pure, no_gate)", mode);
+    return SMX__CFC_DEFAULT;
+}
+
+/* {"type": "cfc", "backbone_units": width, "backbone_layers": 1, "mode": "default",
+ *  "activation": "lecun_tanh", "mixed_memory": false}; units = input = width, no projection, unit
+ *  elapsed time between tokens. Tensors under the prefix as for the ncps CfC module. */
+static smx__op *smx__lt_cfc(smx__loader *ld, const smx__jv *o, int d, const char *prefix)
+{
+    smx__cfc_cfg c;
+    memset(&c, 0, sizeof c);
+    c.in = d;
+    c.n_cells = 1;
+    c.sizes[0] = d;
+    c.bb_layers = smx__ci(ld, o, "backbone_layers", 1);
+    c.bb_units = smx__ci(ld, o, "backbone_units", d);
+    c.mixed = smx__cb(ld, o, "mixed_memory", 0);
+    c.act = smx__cfg_act(ld, o, "activation", "lecun_tanh");
+    c.mode = smx__cfc_mode(ld, o);
+    return ld->st ? NULL : smx__cfc_load(ld, &c, prefix);
+}
+
+static void smx__ltj_cfc(smx__sb *b, const smx_layer_cfg *c, int d)
+{
+    smx__sb_printf(b, ", \"backbone_units\": %d", SMX__DEF(c->units, d));
+}
+
+/* ===================================================================================== */
+/* II.7 Families                                                                         */
+/* ===================================================================================== */
+/* One section per family: its config reader, its tensor names, its builder, and at the end its
+ * descriptor (smx__family: the architectures and model_types it accepts, its builder, the
+ * operator letters its models use), which the registry of II.8 lists. Token families made of
+ * pre-norm residual sub-layers share the decoder skeleton of II.7.a.
+ *
+ * Adding a family:
+ *   1. a section here: read the config with the operator readers of II.6 (adding a key dialect
+ *      where the family names settings its own way), fill a smx__dec and a smx__dec_names (or
+ *      build sub-layers yourself with smx__add_sub), end with its smx__family descriptor;
+ *   2. one line in smx__families[] (II.8);
+ *   3. a golden case under tests/golden/ and a row in README.md's architecture table.
+ * A new operator gets its own II.6 section (settings, reader, vtable, loader, and the builder
+ * layer functions if stacks may use it) and one X(...) line in SMX_LAYER_TYPES. */
+
+typedef smx_status (*smx__build_fn)(smx__loader *ld);
+
+typedef struct smx__family {
+    const char *name;               /* for messages and listings */
+    const char *archs[4];           /* architectures[0] values it accepts */
+    const char *model_types[4];     /* model_type values it accepts */
+    smx__build_fn build;
+    const char *letters;            /* operator letters its models use */
+} smx__family;
+
+/* Model-level settings shared by the token families. */
+static void smx__set_final_norm(smx__loader *ld, int norm, float eps, const float *w)
+{
+    ld->m->fnorm = norm;
+    ld->m->feps = eps;
+    ld->m->fnw = w;
+}
+
+/* ---- II.7.a The decoder skeleton ----
+ * embedding -> for each layer: [norm -> mixer -> +residual] [norm -> feed-forward -> +residual]
+ * -> final norm -> head. The family reads its settings into smx__dec, names its tensors in
+ * smx__dec_names, and picks each layer's mixer and feed-forward kind in kinds(). */
+enum { SMX__K_NONE, SMX__K_ATTN, SMX__K_MLP, SMX__K_MOE, SMX__K_MAMBA, SMX__K_MAMBA2, SMX__K_SCONV };
+
+typedef struct smx__dec_names {
+    const char *embed, *head, *final_norm;  /* full tensor names */
+    const char *layer;                      /* prefix of layer l, with %d: "model.layers.%d." */
+    const char *mix_norm, *ffn_norm;        /* norm weights under the layer: "input_layernorm" */
+    const char *attn, *ssm, *conv, *ffn;    /* module prefixes under the layer: "self_attn." */
+    const char *q, *k, *v, *o, *qn, *kn;    /* attention projections; q/k norms (NULL: none) */
+    const char *gate, *up, *down;           /* feed-forward projections (gate NULL: not gated) */
+    const char *router;                     /* MoE router module */
+} smx__dec_names;
+
+typedef struct smx__dec {
+    int V, d, L, tied, ff, act, mlp_bias;
+    float eps;
+    smx__attn_cfg at;
+    smx__mamba_cfg mb;
+    smx__mamba2_cfg m2;
+    smx__moe_cfg moe;
+    smx__sconv_cfg sc;
+    const smx__dec_names *nm;
+    void (*kinds)(smx__loader *ld, const struct smx__dec *c, int l, int *mixer, int *ffn);
+    const void *fam;                        /* the family's own data for kinds() */
+} smx__dec;
+
+static smx__op *smx__dec_op(smx__loader *ld, const smx__dec *c, int kind, const char *layer)
+{
+    const smx__dec_names *nm = c->nm;
+    char p[320];
+    switch (kind) {
+    case SMX__K_ATTN:
+        snprintf(p, sizeof p, "%s%s", layer, nm->attn);
+        return smx__attn_load(ld, &c->at, p, nm->q, nm->k, nm->v, nm->o, nm->qn, nm->kn);
+    case SMX__K_MAMBA: snprintf(p, sizeof p, "%s%s", layer, nm->ssm); return smx__mamba_load(ld, &c->mb, p);
+    case SMX__K_MAMBA2: snprintf(p, sizeof p, "%s%s", layer, nm->ssm); return smx__mamba2_load(ld, &c->m2, p);
+    case SMX__K_SCONV: snprintf(p, sizeof p, "%s%s", layer, nm->conv); return smx__sconv_load(ld, &c->sc, p);
+    case SMX__K_MLP:
+        snprintf(p, sizeof p, "%s%s", layer, nm->ffn);
+        return smx__mlp_load(ld, c->d, c->ff, c->act, c->mlp_bias, p, nm->gate, nm->up, nm->down);
+    case SMX__K_MOE: snprintf(p, sizeof p, "%s%s", layer, nm->ffn); return smx__moe_load(ld, &c->moe, p, nm->router);
+    }
+    smx__ld_fail(ld, SMX_E_UNSUPPORTED, "layer kind %d is not built in", kind);
+    return NULL;
+}
+
+static smx_status smx__dec_build(smx__loader *ld, const smx__dec *c)
+{
+    const smx__dec_names *nm = c->nm;
+    char p[256];
+    int l;
+    if (ld->st) return ld->st;
+    smx__load_embed_head(ld, c->V, c->d, nm->embed, nm->head, c->tied);
+    ld->m->n_blocks = c->L;
+    for (l = 0; l < c->L && !ld->st; l++) {
+        int mixer = SMX__K_ATTN, ffn = SMX__K_MLP;
+        c->kinds(ld, c, l, &mixer, &ffn);
+        snprintf(p, sizeof p, nm->layer, l);
+        if (mixer != SMX__K_NONE)
+            smx__add_sub(ld, SMX__NORM_RMS, c->eps, SMX__W1(ld, c->d, "%s%s.weight", p, nm->mix_norm), NULL, smx__dec_op(ld, c, mixer, p), 1);
+        if (ffn != SMX__K_NONE)
+            smx__add_sub(ld, SMX__NORM_RMS, c->eps, SMX__W1(ld, c->d, "%s%s.weight", p, nm->ffn_norm), NULL, smx__dec_op(ld, c, ffn, p), 1);
+    }
+    smx__set_final_norm(ld, SMX__NORM_RMS, c->eps, SMX__W1(ld, c->d, "%s", nm->final_norm));
+    return ld->st;
+}
+
+/* Every layer: attention, then the MLP. */
+static void smx__kinds_attn_mlp(smx__loader *ld, const smx__dec *c, int l, int *mixer, int *ffn)
+{
+    (void)ld; (void)c; (void)l;
+    *mixer = SMX__K_ATTN;
+    *ffn = SMX__K_MLP;
+}
+
+/* Keys of the attention settings of transformers' Llama-style configs. */
+static const smx__attn_keys smx__attn_keys_hf = { "num_attention_heads", 0, "num_key_value_heads", 0, "head_dim", NULL, 10000.0, 1.0, 0 };
+
+/* ---- II.7.b Llama (LlamaForCausalLM) ---- */
+static smx_status smx__build_llama(smx__loader *ld)
+{
+    static const smx__dec_names nm = {
+        "model.embed_tokens.weight", "lm_head.weight", "model.norm.weight", "model.layers.%d.", "input_layernorm",
+        "post_attention_layernorm", "self_attn.", NULL, NULL, "mlp.", "q_proj", "k_proj", "v_proj", "o_proj", NULL, NULL,
+        "gate_proj", "up_proj", "down_proj", NULL
+    };
+    smx__dec c;
+    memset(&c, 0, sizeof c);
+    c.V = smx__ci_pos(ld, NULL, "vocab_size", 0);
+    c.d = smx__ci_pos(ld, NULL, "hidden_size", 0);
+    c.L = smx__ci_pos(ld, NULL, "num_hidden_layers", 0);
+    c.ff = smx__ci_pos(ld, NULL, "intermediate_size", 0);
+    c.eps = (float)smx__cf(ld, NULL, "rms_norm_eps", 1e-6);
+    c.tied = smx__cb(ld, NULL, "tie_word_embeddings", 0);
+    c.mlp_bias = smx__cb(ld, NULL, "mlp_bias", 0);
+    c.act = smx__cfg_act(ld, NULL, "hidden_act", "silu");
+    smx__attn_read(ld, NULL, c.d, &smx__attn_keys_hf, &c.at);
+    c.at.bias = c.at.o_bias = smx__cb(ld, NULL, "attention_bias", 0);
+    ld->m->max_ctx = smx__cfg_ctx(ld, "max_position_embeddings");
+    c.nm = &nm;
+    c.kinds = smx__kinds_attn_mlp;
+    return smx__dec_build(ld, &c);
+}
+
+static const smx__family smx__fam_llama = { "Llama", { "LlamaForCausalLM" }, { "llama" }, smx__build_llama, "AF" };
+
+/* ---- II.7.c LLaDA (LLaDAModelLM): the Llama network under OLMo names, attending bidirectionally ---- */
+static smx_status smx__build_llada(smx__loader *ld)
+{
+    static const smx__dec_names nm = {
+        "model.transformer.wte.weight", "model.transformer.ff_out.weight", "model.transformer.ln_f.weight",
+        "model.transformer.blocks.%d.", "attn_norm", "ff_norm", "", NULL, NULL, "", "q_proj", "k_proj", "v_proj", "attn_out",
+        NULL, NULL, "ff_proj", "up_proj", "ff_out", NULL
+    };
+    static const smx__attn_keys keys = { "n_heads", 0, "n_kv_heads", 0, NULL, NULL, 10000.0, 1.0, 0 };
+    smx__dec c;
+    int emb;
+    const char *s;
+    memset(&c, 0, sizeof c);
+    c.V = smx__ci_pos(ld, NULL, "vocab_size", 0);
+    emb = smx__ci(ld, NULL, "embedding_size", c.V);
+    c.d = smx__ci_pos(ld, NULL, "d_model", 0);
+    c.L = smx__ci_pos(ld, NULL, "n_layers", 0);
+    c.ff = smx__ci(ld, NULL, "mlp_hidden_size", 0);
+    if (c.ff <= 0) c.ff = smx__cfg_scaled(ld, NULL, "mlp_ratio", 4.0, c.d);
+    c.eps = (float)smx__cf(ld, NULL, "rms_norm_eps", 1e-5);
+    c.tied = smx__cb(ld, NULL, "weight_tying", 0);
+    c.act = smx__cfg_act(ld, NULL, "activation_type", "silu");
+    c.mlp_bias = smx__cb(ld, NULL, "include_bias", 0);
+    smx__attn_read(ld, NULL, c.d, &keys, &c.at);
+    c.at.causal = 0;
+    c.at.bias = c.mlp_bias || smx__cb(ld, NULL, "include_qkv_bias", 0);
+    c.at.o_bias = c.mlp_bias;
+    s = smx__cs(ld, NULL, "block_type", "llama");
+    smx__ld_check(ld, !strcmp(s, "llama"), SMX_E_UNSUPPORTED, "config.json: LLaDA block_type '%s' is not supported (llama)", s);
+    s = smx__cs(ld, NULL, "layer_norm_type", "rms");
+    smx__ld_check(ld, !strcmp(s, "rms"), SMX_E_UNSUPPORTED, "config.json: LLaDA layer_norm_type '%s' is not supported (rms)", s);
+    smx__ld_check(ld, !smx__cb(ld, NULL, "alibi", 0), SMX_E_UNSUPPORTED, "config.json: ALiBi is not supported");
+    smx__ld_check(ld, emb >= c.V, SMX_E_RANGE, "config.json: embedding_size %d is smaller than vocab_size %d", emb, c.V);
+    c.V = emb;      /* the embedding (and the logits) have embedding_size rows */
+    ld->m->max_ctx = smx__cfg_ctx(ld, "max_sequence_length");
+    ld->m->mask_token = smx__ci(ld, NULL, "mask_token_id", 126336);
+    ld->m->causal = 0;
+    c.nm = &nm;
+    c.kinds = smx__kinds_attn_mlp;
+    return smx__dec_build(ld, &c);
+}
+
+static const smx__family smx__fam_llada = { "LLaDA", { "LLaDAModelLM" }, { "llada" }, smx__build_llada, "BF" };
+
+/* ---- II.7.d Mamba (MambaForCausalLM) and Mamba-2 (Mamba2ForCausalLM) ----
+ * backbone.embeddings -> layers [norm -> mixer] -> norm_f -> lm_head. Original mamba_ssm
+ * checkpoints name the embedding "backbone.embedding.weight" (transformers renames it on load);
+ * the vocabulary is the embedding's row count (it may be padded past vocab_size). */
+static void smx__kinds_mamba(smx__loader *ld, const smx__dec *c, int l, int *mixer, int *ffn)
+{
+    (void)ld; (void)l;
+    *mixer = c->fam ? SMX__K_MAMBA2 : SMX__K_MAMBA;
+    *ffn = SMX__K_NONE;
+}
+
+static smx_status smx__build_ssm(smx__loader *ld, int v2)
+{
+    smx__dec_names nm;
+    smx__dec c;
+    int64_t sh[8];
+    memset(&nm, 0, sizeof nm);
+    memset(&c, 0, sizeof c);
+    nm.embed = "backbone.embeddings.weight"; nm.head = "lm_head.weight"; nm.final_norm = "backbone.norm_f.weight";
+    nm.layer = "backbone.layers.%d."; nm.mix_norm = "norm"; nm.ssm = "mixer.";
+    if (smx__tensor_shape(ld, sh, "%s", nm.embed) < 0 && smx__tensor_shape(ld, sh, "backbone.embedding.weight") >= 0)
+        nm.embed = "backbone.embedding.weight";
+    c.d = smx__ci_pos(ld, NULL, "hidden_size", 0);
+    c.L = smx__ci_pos(ld, NULL, "num_hidden_layers", 0);
+    c.V = smx__ci_pos(ld, NULL, "vocab_size", 0);
+    if (smx__tensor_shape(ld, sh, "%s", nm.embed) == 2 && sh[1] == c.d && sh[0] >= c.V && sh[0] < INT_MAX) c.V = (int)sh[0];
+    c.eps = (float)smx__cf(ld, NULL, "layer_norm_epsilon", 1e-5);
+    c.tied = smx__cb(ld, NULL, "tie_word_embeddings", !v2);
+    if (v2) smx__mamba2_read(ld, NULL, c.d, &smx__mamba2_keys_hf, &c.m2);
+    else smx__mamba_read(ld, NULL, c.d, &smx__mamba_keys_hf, "backbone.layers.0.mixer.in_proj.weight", &c.mb);
+    c.nm = &nm;
+    c.kinds = smx__kinds_mamba;
+    c.fam = v2 ? &c : NULL;
+    return smx__dec_build(ld, &c);
+}
+
+static smx_status smx__build_mamba(smx__loader *ld) { return smx__build_ssm(ld, 0); }
+static smx_status smx__build_mamba2(smx__loader *ld) { return smx__build_ssm(ld, 1); }
+
+static const smx__family smx__fam_mamba = { "Mamba", { "MambaForCausalLM" }, { "mamba" }, smx__build_mamba, "M" };
+static const smx__family smx__fam_mamba2 = { "Mamba-2", { "Mamba2ForCausalLM" }, { "mamba2" }, smx__build_mamba2, "2" };
+
+/* ---- II.7.e Jamba (JambaForCausalLM) ----
+ * Layer i: attention (no positional encoding) if i % attn_layer_period == attn_layer_offset,
+ * else a Mamba mixer with dt/B/C RMSNorms; then an MoE feed-forward if
+ * i % expert_layer_period == expert_layer_offset (and more than one expert), else a SwiGLU MLP. */
+typedef struct smx__jamba { int ap, ao, ep, eo; } smx__jamba;
+
+static void smx__kinds_jamba(smx__loader *ld, const smx__dec *c, int l, int *mixer, int *ffn)
+{
+    const smx__jamba *j = (const smx__jamba *)c->fam;
+    (void)ld;
+    *mixer = l % j->ap == j->ao ? SMX__K_ATTN : SMX__K_MAMBA;
+    *ffn = (l % j->ep == j->eo && c->moe.n_experts > 1) ? SMX__K_MOE : SMX__K_MLP;
+}
+
+/* Embedding, layers of model.layers.%d with input_layernorm / pre_ff_layernorm, final_layernorm:
+ * the names Jamba and Bamba share. */
+static const smx__dec_names smx__names_jamba = {
+    "model.embed_tokens.weight", "lm_head.weight", "model.final_layernorm.weight", "model.layers.%d.", "input_layernorm",
+    "pre_ff_layernorm", "self_attn.", "mamba.", NULL, "feed_forward.", "q_proj", "k_proj", "v_proj", "o_proj", NULL, NULL,
+    "gate_proj", "up_proj", "down_proj", "router"
+};
+
+static smx_status smx__build_jamba(smx__loader *ld)
+{
+    static const smx__attn_keys keys = { "num_attention_heads", 32, "num_key_value_heads", 0, NULL, NULL, 0.0, 1.0, 0 };
+    smx__jamba j;
+    smx__dec c;
+    memset(&c, 0, sizeof c);
+    c.V = smx__ci_pos(ld, NULL, "vocab_size", 0);
+    c.d = smx__ci_pos(ld, NULL, "hidden_size", 0);
+    c.L = smx__ci_pos(ld, NULL, "num_hidden_layers", 0);
+    c.ff = smx__ci_pos(ld, NULL, "intermediate_size", 0);
+    c.act = smx__cfg_act(ld, NULL, "hidden_act", "silu");
+    c.eps = (float)smx__cf(ld, NULL, "rms_norm_eps", 1e-6);
+    c.tied = smx__cb(ld, NULL, "tie_word_embeddings", 0);
+    j.ap = smx__ci_pos(ld, NULL, "attn_layer_period", 8);
+    j.ao = smx__ci(ld, NULL, "attn_layer_offset", 4);
+    j.ep = smx__ci_pos(ld, NULL, "expert_layer_period", 2);
+    j.eo = smx__ci(ld, NULL, "expert_layer_offset", 1);
+    smx__ld_check(ld, j.ao >= 0 && j.ao < j.ap, SMX_E_RANGE, "config.json: attn_layer_offset %d must lie in [0, attn_layer_period %d)",
+                  j.ao, j.ap);
+    smx__ld_check(ld, j.eo >= 0 && j.eo < j.ep, SMX_E_RANGE,
+                  "config.json: expert_layer_offset %d must lie in [0, expert_layer_period %d)", j.eo, j.ep);
+    smx__attn_read(ld, NULL, c.d, &keys, &c.at);   /* no positional encoding */
+    smx__ld_check(ld, c.at.hd * c.at.nh == c.d, SMX_E_RANGE, "config.json: hidden_size %d is not a multiple of %d heads", c.d, c.at.nh);
+    smx__mamba_read(ld, NULL, c.d, &smx__mamba_keys_jamba, NULL, &c.mb);
+    c.mb.bcdt_norm = 1;
+    c.mb.norm_eps = c.eps;
+    c.moe.d = c.d;
+    c.moe.ff = c.ff;
+    c.moe.n_experts = smx__ci_pos(ld, NULL, "num_experts", smx__ci_pos(ld, NULL, "num_local_experts", 16));
+    c.moe.top_k = smx__ci_pos(ld, NULL, "num_experts_per_tok", 2);
+    c.moe.act = c.act;
+    ld->m->max_ctx = smx__cfg_ctx(ld, "max_position_embeddings");
+    c.nm = &smx__names_jamba;
+    c.kinds = smx__kinds_jamba;
+    c.fam = &j;
+    return smx__dec_build(ld, &c);
+}
+
+static const smx__family smx__fam_jamba = { "Jamba", { "JambaForCausalLM" }, { "jamba" }, smx__build_jamba, "AMFE" };
+
+/* ---- II.7.f Bamba (BambaForCausalLM) ----
+ * Layer i: attention with partial RoPE if i is in attn_layer_indices, else a Mamba-2 mixer;
+ * then a SwiGLU MLP. The reference's Bamba mixer clamps dt to its fixed (0, inf) limit (it does
+ * not read time_step_limit from the config), and so does this one. */
+static void smx__kinds_layer_list(smx__loader *ld, const smx__dec *c, int l, int *mixer, int *ffn)
+{
+    const smx__jv *e, *ai = (const smx__jv *)c->fam;
+    (void)ld;
+    *mixer = SMX__K_MAMBA2;
+    *ffn = SMX__K_MLP;
+    for (e = ai ? ai->child : NULL; e; e = e->next)
+        if (e->type == SMX__J_NUM && e->num == (double)l) *mixer = SMX__K_ATTN;
+}
+
+static smx_status smx__build_bamba(smx__loader *ld)
+{
+    static const smx__attn_keys keys = { "num_attention_heads", 32, "num_key_value_heads", 0, "head_dim", NULL, 10000.0, 0.5, 0 };
+    smx__dec c;
+    const smx__jv *ai;
+    memset(&c, 0, sizeof c);
+    c.V = smx__ci_pos(ld, NULL, "vocab_size", 0);
+    c.d = smx__ci_pos(ld, NULL, "hidden_size", 0);
+    c.L = smx__ci_pos(ld, NULL, "num_hidden_layers", 0);
+    c.ff = smx__ci_pos(ld, NULL, "intermediate_size", 0);
+    c.act = smx__cfg_act(ld, NULL, "hidden_act", "silu");
+    c.eps = (float)smx__cf(ld, NULL, "rms_norm_eps", 1e-5);
+    c.mlp_bias = smx__cb(ld, NULL, "mlp_bias", 0);
+    c.tied = smx__cb(ld, NULL, "tie_word_embeddings", 0);
+    ai = smx__cfg_get(ld, NULL, "attn_layer_indices");
+    smx__ld_check(ld, !ai || ai->type == SMX__J_ARR, SMX_E_FORMAT, "config.json: field 'attn_layer_indices' must be an array");
+    smx__attn_read(ld, NULL, c.d, &keys, &c.at);
+    c.at.bias = c.at.o_bias = smx__cb(ld, NULL, "attention_bias", 0);
+    smx__mamba2_read(ld, NULL, c.d, &smx__mamba2_keys_hybrid, &c.m2);
+    ld->m->max_ctx = smx__cfg_ctx(ld, "max_position_embeddings");
+    c.nm = &smx__names_jamba;
+    c.kinds = smx__kinds_layer_list;
+    c.fam = ai;
+    return smx__dec_build(ld, &c);
+}
+
+static const smx__family smx__fam_bamba = { "Bamba", { "BambaForCausalLM" }, { "bamba" }, smx__build_bamba, "A2F" };
+
+/* ---- II.7.g LFM2 (Lfm2ForCausalLM): short convolutions and attention with q/k norms ---- */
+
+/* SwiGLU width: I = intermediate_size; with block_auto_adjust_ff_dim: I = int(2I/3), and when
+ * block_ffn_dim_multiplier is set, I = int(mult * I) rounded up to block_multiple_of. */
+static int smx__lfm2_ff(smx__loader *ld)
+{
+    int I = smx__ci_pos(ld, NULL, "intermediate_size", 12288);
+    if (smx__cfg_has(ld, NULL, "block_ff_dim")) I = smx__ci_pos(ld, NULL, "block_ff_dim", 1);
+    if (smx__cb(ld, NULL, "block_auto_adjust_ff_dim", 1)) {
+        I = (int)(2.0 * (double)I / 3.0);
+        if (smx__cfg_has(ld, NULL, "block_ffn_dim_multiplier")) {
+            int mo = smx__ci_pos(ld, NULL, "block_multiple_of", 256);
+            I = smx__cfg_scaled(ld, NULL, "block_ffn_dim_multiplier", 1.0, I);
+            I = (int)SMX__MIN((int64_t)mo * ((I + (int64_t)mo - 1) / mo), INT_MAX / 2);
+        }
+    }
+    smx__ld_check(ld, I > 0, SMX_E_RANGE, "config.json: the feed-forward width works out to %d", I);
+    return I;
+}
+
+/* layer_types ("full_attention" / "conv" per layer) or full_attn_idxs (the attention layers). */
+static void smx__kinds_lfm2(smx__loader *ld, const smx__dec *c, int l, int *mixer, int *ffn)
+{
+    const smx__jv *lt = smx__cfg_get(ld, NULL, "layer_types"), *fa = smx__cfg_get(ld, NULL, "full_attn_idxs"), *e;
+    (void)c;
+    *ffn = SMX__K_MLP;
+    *mixer = SMX__K_ATTN;
+    if (lt) {
+        e = smx__jat(lt, l);
+        if (smx__ld_check(ld, e && e->type == SMX__J_STR && (!strcmp(e->str, "full_attention") || !strcmp(e->str, "conv")),
+                          SMX_E_UNSUPPORTED, "config.json: layer_types[%d] must be \"full_attention\" or \"conv\"", l))
+            *mixer = !strcmp(e->str, "full_attention") ? SMX__K_ATTN : SMX__K_SCONV;
+    } else if (fa) {
+        *mixer = SMX__K_SCONV;
+        for (e = fa->child; e; e = e->next)
+            if (e->type == SMX__J_NUM && e->num == (double)l) *mixer = SMX__K_ATTN;
+    }
+}
+
+static smx_status smx__build_lfm2(smx__loader *ld)
+{
+    static const smx__dec_names nm = {
+        "model.embed_tokens.weight", "lm_head.weight", "model.embedding_norm.weight", "model.layers.%d.", "operator_norm", "ffn_norm",
+        "self_attn.", NULL, "conv.", "feed_forward.", "q_proj", "k_proj", "v_proj", "out_proj", "q_layernorm", "k_layernorm",
+        "w1", "w3", "w2", NULL
+    };
+    smx__attn_keys keys = { "num_attention_heads", 0, "num_key_value_heads", 8, "head_dim", NULL, 1e6, 1.0, 0 };
+    const smx__jv *lt = smx__cfg_get(ld, NULL, "layer_types"), *fa = smx__cfg_get(ld, NULL, "full_attn_idxs");
+    smx__dec c;
+    memset(&c, 0, sizeof c);
+    c.V = smx__ci_pos(ld, NULL, "vocab_size", 65536);
+    c.d = smx__ci_pos(ld, NULL, "hidden_size", 0);
+    c.L = smx__ci_pos(ld, NULL, "num_hidden_layers", 0);
+    c.eps = (float)smx__cf(ld, NULL, "norm_eps", 1e-5);
+    c.tied = smx__cb(ld, NULL, "tie_embedding", smx__cb(ld, NULL, "tie_word_embeddings", 1));
+    c.ff = smx__lfm2_ff(ld);
+    c.act = SMX__ACT_SILU;
+    keys.theta_def = smx__cf(ld, NULL, "theta", 1e6);
+    smx__attn_read(ld, NULL, c.d, &keys, &c.at);
+    c.at.qk_norm = 1;
+    c.at.qk_eps = c.eps;
+    c.sc.d = c.d;
+    c.sc.L = smx__ci_pos(ld, NULL, "conv_L_cache", 3);
+    c.sc.bias = smx__cb(ld, NULL, "conv_bias", 0);
+    if (lt) smx__ld_check(ld, lt->type == SMX__J_ARR && lt->n == c.L, SMX_E_FORMAT,
+                          "config.json: 'layer_types' must list one type per layer (%d)", c.L);
+    else if (fa) smx__ld_check(ld, fa->type == SMX__J_ARR, SMX_E_FORMAT, "config.json: 'full_attn_idxs' must be a list");
+    ld->m->max_ctx = smx__cfg_ctx(ld, "max_position_embeddings");
+    c.nm = &nm;
+    c.kinds = smx__kinds_lfm2;
+    return smx__dec_build(ld, &c);
+}
+
+static const smx__family smx__fam_lfm2 = { "LFM2", { "Lfm2ForCausalLM" }, { "lfm2" }, smx__build_lfm2, "ACF" };
+
+/* ---- II.7.h xLSTM ----
+ *   xLSTMForCausalLM (model_type "xlstm", transformers' native path): per block
+ *       h += mLSTM(RMSNorm(h)),  h += SwiGLU(RMSNorm(h));  final RMSNorm;  logits = cap * tanh(logits / cap).
+ *   xLSTMLMModel (model_type "xlstm_lm", NX-AI xlstm): mLSTM blocks  h += mLSTM_lm(LN(h))  and sLSTM blocks
+ *       h += sLSTM(LN(h)),  h += GatedFFN(LN(h)),  placed by slstm_at; every LayerNorm uses weight 1 + w. */
 
 /* A soft-cap setting: absent -> def, JSON null -> 0 (no cap). */
 static float smx__xl_cap(smx__loader *ld, const char *key, double def)
@@ -4674,6 +5914,7 @@ static smx_status smx__build_xlstm(smx__loader *ld)
                         smx__tensor_shape(ld, sh, "lm_head.weight") == 2;
         smx__load_embed_head(ld, V, d, only_head ? "lm_head.weight" : "backbone.embeddings.weight", "lm_head.weight", tied || only_head);
     }
+    ld->m->n_blocks = L;
     for (l = 0; l < L && !ld->st; l++) {
         const float *nw, *nb = NULL;
         snprintf(p, sizeof p, "backbone.blocks.%d.", l);
@@ -4694,7 +5935,7 @@ static smx_status smx__build_xlstm(smx__loader *ld)
     {   /* an out_norm bias (saved by some versions) folds into a head bias */
         int64_t sh[8];
         if (smx__tensor_shape(ld, sh, "backbone.out_norm.bias") == 1)
-            ld->m->head_b = smx__xl_fold(ld, ld->m->head, NULL, SMX__W1(ld, d, "backbone.out_norm.bias"), ld->m->n_logits, d);
+            ld->m->head_b = smx__xl_fold(ld, &ld->m->head, NULL, SMX__W1(ld, d, "backbone.out_norm.bias"));
     }
     return ld->st;
 }
@@ -4832,6 +6073,7 @@ static smx_status smx__build_xlstm_lm(smx__loader *ld)
         int only_head = tied && smx__tensor_shape(ld, sh, "token_embedding.weight") < 0 && smx__tensor_shape(ld, sh, "lm_head.weight") == 2;
         smx__load_embed_head(ld, V, E, only_head ? "lm_head.weight" : "token_embedding.weight", "lm_head.weight", tied);
     }
+    ld->m->n_blocks = nb;
     for (b = 0; b < nb && !ld->st; b++) {
         const float *nw;
         snprintf(p, sizeof p, "xlstm_block_stack.blocks.%d.", b);
@@ -4857,736 +6099,15 @@ static smx_status smx__build_xlstm_lm(smx__loader *ld)
     return ld->st;
 }
 
-#define SMX__BUILD_XLSTM smx__build_xlstm
-#define SMX__BUILD_XLSTM_LM smx__build_xlstm_lm
+static const smx__family smx__fam_xlstm = { "xLSTM", { "xLSTMForCausalLM" }, { "xlstm" }, smx__build_xlstm, "XF" };
+static const smx__family smx__fam_xlstm_lm = { "xLSTM LM", { "xLSTMLMModel" }, { "xlstm_lm" }, smx__build_xlstm_lm, "YSF" };
 
-/* ===================================================================================== */
-/* II.7.d Liquid: LFM2 (short conv + attention), CfC, wired CfC, LTC                    */
-/* ===================================================================================== */
-/* Operators (each with a config struct and a tensor-name prefix, for the hybrid builder):
- *   smx__sconv_load  'C'  LFM2 double-gated short convolution (token stack)
- *   smx__cfc_load    'L'  CfC closed-form liquid cell: plain (backbone) or wired (one cell per
- *                         wiring layer), optional LSTM mixed memory and output projection
- *   smx__ltc_load    'L'  LTC liquid time-constant cell (fused semi-implicit Euler ODE steps)
- * The CfC and LTC operators read the elapsed time of each step from f->dt (NULL = 1.0 each), so
- * the same operator serves feature models (irregular sampling) and token stacks (unit time
- * between tokens). Their tensor names follow the ncps module layout under the prefix:
- *   {prefix}rnn_cell.*   the cell        {prefix}lstm.*   mixed memory        {prefix}fc.*   projection
- * so a hybrid-stack layer under "model.layers.3.mixer." reads model.layers.3.mixer.rnn_cell.ff1.weight.
- *
- * Families: Lfm2ForCausalLM (lfm2), CfC (cfc), WiredCfC (wired_cfc), LTC (ltc). The ncps models
- * are feature models: input [T, input_size] with elapsed times, output [T, output], one sub-layer
- * (no norm, no residual) whose state starts with h [units], then c [units] with mixed memory. */
 
-/* ---- small helpers ---- */
-
-/* y[N] = W[N, K] x[K] (+ b). Large products go to the matmul kernel (threads split the rows);
- * the small ones of a liquid cell step (a few thousand multiply-adds) run the same dot kernel
- * inline, since entering a parallel region would cost more than the product. */
-static void smx__lq_mv(float *y, const float *x, const float *W, const float *b, int K, int N, int nth)
-{
-    int n;
-    if ((size_t)K * (size_t)N >= ((size_t)1 << 17)) { smx__matmul(y, x, W, b, 1, K, N, nth); return; }
-    for (n = 0; n < N; n++) y[n] = smx__dot(x, W + (size_t)n * K, K) + (b ? b[n] : 0.0f);
-}
-
-/* tanh through one exp (libm's tanhf goes through expm1f and costs several times more):
- * tanh|x| = 1 - 2 / (exp(2|x|) + 1), absolute error about 1e-7. */
-static float smx__lq_tanh(float x)
-{
-    float t = 1.0f - 2.0f / (expf(2.0f * fabsf(x)) + 1.0f);
-    return x < 0.0f ? -t : t;
-}
-
-/* Backbone activations with the fast tanh. */
-static float smx__lq_act(int act, float x)
-{
-    if (act == SMX__ACT_LECUN_TANH) return 1.7159f * smx__lq_tanh(0.666f * x);
-    if (act == SMX__ACT_TANH) return smx__lq_tanh(x);
-    return smx__act(act, x);
-}
-
-/* Threads for T rows of K x N work: 1 when too small to pay for a parallel region. */
-static int smx__lq_nth(int T, int K, int N, int nth)
-{
-    return (size_t)T * (size_t)K * (size_t)N >= ((size_t)1 << 17) ? nth : 1;
-}
-
-/* y[T, N] = x[T, K] W^T (+ b): one row as above; more rows on threads when the product is big. */
-static void smx__lq_mm(float *y, const float *x, const float *W, const float *b, int T, int K, int N, int nth)
-{
-    if (T == 1) smx__lq_mv(y, x, W, b, K, N, nth);
-    else smx__matmul(y, x, W, b, T, K, N, smx__lq_nth(T, K, N, nth));
-}
-
-/* A copy of W[rows, cols] columns [c0, c0 + nc) into the model arena: [rows, nc]. */
-static float *smx__lq_cols(smx__loader *ld, const float *W, int rows, int cols, int c0, int nc)
-{
-    float *d = smx__ld_alloc(ld, (size_t)rows * (size_t)nc);
-    int r;
-    if (!d || !W) return d;
-    for (r = 0; r < rows; r++) memcpy(d + (size_t)r * nc, W + (size_t)r * cols + c0, sizeof(float) * (size_t)nc);
-    return d;
-}
-
-/* Mixed memory (ncps LSTMCell), one step on h, c [u] with g [4u] = input_map(x) + b already
- * computed (gx); the recurrent map has no bias. Gate chunks in order (i, ig, fg, og):
- *   c' = c * sigma(fg + 1) + tanh(i) * sigma(ig)        h' = tanh(c') * sigma(og)            */
-static void smx__lq_lstm_step(float *h, float *c, const float *gx, const float *wr, int u, float *g, int nth)
-{
-    int j;
-    smx__lq_mv(g, h, wr, NULL, u, 4 * u, nth);          /* g [4u] = W_r h */
-    for (j = 0; j < 4 * u; j++) g[j] += gx[j];
-    for (j = 0; j < u; j++) {
-        float ia = smx__lq_tanh(g[j]), ig = smx__sigmoid(g[u + j]), fg = smx__sigmoid(g[2 * u + j] + 1.0f);
-        float og = smx__sigmoid(g[3 * u + j]);
-        c[j] = c[j] * fg + ia * ig;
-        h[j] = smx__lq_tanh(c[j]) * og;
-    }
-}
-
-/* ===================================================================================== */
-/* LFM2 short convolution ('C')                                                           */
-/* ===================================================================================== */
-/* [B | C | x] = a W_in^T (+ b_in)      (three chunks of d, in this order)
- * u = B * x;  v[t, c] = b_c[c] + sum_k w[c, 0, k] u[t - (L-1) + k, c]   (causal, no activation)
- * y = (C * v) W_out^T (+ b_out)
- * State: the last L-1 rows of u, [L-1][d], oldest first (zeros at the start of a sequence). */
-typedef struct smx__sconv_cfg {
-    int d;          /* model width */
-    int L;          /* conv kernel length (conv_L_cache) */
-    int bias;       /* conv_bias: biases on in_proj, conv and out_proj */
-} smx__sconv_cfg;
-
-typedef struct smx__sconv {
-    smx__op base;
-    int L;
-    const float *win, *bin;     /* [3d, d], [3d] */
-    float *cw;                  /* [L][d]: cw[k*d + c] = conv.weight[c, 0, k] */
-    const float *cb;            /* [d] */
-    const float *wout, *bout;   /* [d, d], [d] */
-} smx__sconv;
-
-static size_t smx__sconv_state(const smx__op *op, int n_ctx)
-{
-    const smx__sconv *c = (const smx__sconv *)op;
-    (void)n_ctx;
-    return (size_t)(c->L - 1) * (size_t)op->d_in * sizeof(float);
-}
-
-static size_t smx__sconv_scratch(const smx__op *op, int T, int n_ctx, int nth)
-{
-    const smx__sconv *c = (const smx__sconv *)op;
-    (void)n_ctx; (void)nth;
-    return (size_t)op->d_in * (3 * (size_t)T + (size_t)(c->L - 1 + T) + (size_t)T);
-}
-
-/* v[t] = C[t] * (b_c + sum_k w_k u[t + k]);  g [T, 3d], u [L-1+T, d], v [T, d] */
-static void smx__sconv_row(const smx__sconv *c, const float *g, const float *u, float *v, int t, int d)
-{
-    float *vr = v + (size_t)t * d;
-    const float *gr = g + (size_t)t * 3 * d;
-    int k, i;
-    if (c->cb) memcpy(vr, c->cb, sizeof(float) * (size_t)d);
-    else memset(vr, 0, sizeof(float) * (size_t)d);
-    for (k = 0; k < c->L; k++) {
-        const float *w = c->cw + (size_t)k * d, *ur = u + (size_t)(t + k) * d;
-        for (i = 0; i < d; i++) vr[i] += w[i] * ur[i];
-    }
-    for (i = 0; i < d; i++) vr[i] *= gr[d + i];
-}
-
-static void smx__sconv_forward(const smx__op *op, void *state, const smx__fwd *f)
-{
-    const smx__sconv *c = (const smx__sconv *)op;
-    const int T = f->T, d = op->d_in, L = c->L, H = L - 1;
-    float *st = (float *)state;                 /* [L-1, d] */
-    float *g = f->scratch;                      /* [T, 3d]  B | C | x */
-    float *u = g + (size_t)T * 3 * d;           /* [L-1+T, d] state rows, then B*x */
-    float *v = u + (size_t)(H + T) * d;         /* [T, d]  C * conv(u) */
-    int t;
-    smx__matmul(g, f->x, c->win, c->bin, T, d, 3 * d, f->nth);
-    if (H > 0) memcpy(u, st, sizeof(float) * (size_t)H * d);
-    /* u = B * x */
-    for (t = 0; t < T; t++) {
-        const float *gr = g + (size_t)t * 3 * d;
-        float *ur = u + (size_t)(H + t) * d;
-        int i;
-        for (i = 0; i < d; i++) ur[i] = gr[i] * gr[2 * d + i];
-    }
-    /* v = C * (b_c + sum_k w_k u[t + k]) */
-    if (smx__lq_nth(T, L, d, f->nth) > 1) {
-        SMX__OMP_FOR(f->nth)
-        for (t = 0; t < T; t++) smx__sconv_row(c, g, u, v, t, d);
-    } else {
-        for (t = 0; t < T; t++) smx__sconv_row(c, g, u, v, t, d);
-    }
-    /* state = the last L-1 rows of [state | u] */
-    if (H > 0) memcpy(st, u + (size_t)T * d, sizeof(float) * (size_t)H * d);
-    smx__matmul(f->y, v, c->wout, c->bout, T, d, d, f->nth);
-}
-
-static const smx__op_vt smx__sconv_vt = {
-    "short_conv", 'C', smx__sconv_state, NULL, smx__sconv_scratch, smx__sconv_forward, NULL
-};
-
-/* prefix e.g. "model.layers.0.conv."; tensors in_proj, conv, out_proj. */
-static smx__op *smx__sconv_load(smx__loader *ld, const smx__sconv_cfg *cfg, const char *prefix)
-{
-    smx__sconv *c;
-    const float *w;
-    int d = cfg->d, L = cfg->L, k, i;
-    if (!smx__ld_check(ld, L >= 1 && L <= 1024, SMX_E_RANGE, "config.json: conv_L_cache %d must be in [1, 1024]", L)) return NULL;
-    c = (smx__sconv *)smx__op_new(ld, sizeof *c, &smx__sconv_vt, d, d);
-    if (!c) return NULL;
-    c->L = L;
-    c->win = SMX__W2(ld, 3 * d, d, "%sin_proj.weight", prefix);
-    c->wout = SMX__W2(ld, d, d, "%sout_proj.weight", prefix);
-    w = SMX__W3(ld, d, 1, L, "%sconv.weight", prefix);
-    if (cfg->bias) {
-        c->bin = SMX__W1(ld, 3 * d, "%sin_proj.bias", prefix);
-        c->cb = SMX__W1(ld, d, "%sconv.bias", prefix);
-        c->bout = SMX__W1(ld, d, "%sout_proj.bias", prefix);
-    }
-    c->cw = smx__ld_alloc(ld, (size_t)L * d);
-    if (ld->st) return NULL;
-    for (k = 0; k < L; k++)
-        for (i = 0; i < d; i++) c->cw[(size_t)k * d + i] = w[(size_t)i * L + k];
-    return &c->base;
-}
-
-/* ---- LFM2 (Lfm2ForCausalLM) ---- */
-
-/* SwiGLU width: I = intermediate_size; with block_auto_adjust_ff_dim: I = int(2I/3), and when
- * block_ffn_dim_multiplier is set, I = int(mult * I) rounded up to block_multiple_of. */
-static int smx__lfm2_ff(smx__loader *ld)
-{
-    int I = smx__ci_pos(ld, NULL, "intermediate_size", 12288);
-    if (smx__cfg_has(ld, NULL, "block_ff_dim")) I = smx__ci_pos(ld, NULL, "block_ff_dim", 1);
-    if (smx__cb(ld, NULL, "block_auto_adjust_ff_dim", 1)) {
-        I = (int)(2.0 * (double)I / 3.0);
-        if (smx__cfg_has(ld, NULL, "block_ffn_dim_multiplier")) {
-            int mo = smx__ci_pos(ld, NULL, "block_multiple_of", 256);
-            I = (int)(smx__cf(ld, NULL, "block_ffn_dim_multiplier", 1.0) * (double)I);
-            I = mo * ((I + mo - 1) / mo);
-        }
-    }
-    smx__ld_check(ld, I > 0, SMX_E_RANGE, "config.json: the feed-forward width works out to %d", I);
-    return I;
-}
-
-static smx_status smx__build_lfm2(smx__loader *ld)
-{
-    const smx__jv *lt = smx__cfg_get(ld, NULL, "layer_types"), *fa = smx__cfg_get(ld, NULL, "full_attn_idxs");
-    smx__attn_cfg at;
-    smx__sconv_cfg sc;
-    char p[64], p2[256];
-    int V, d, L, ff, l, tied;
-    float eps;
-    memset(&at, 0, sizeof at);
-    V = smx__ci_pos(ld, NULL, "vocab_size", 65536);
-    d = smx__ci_pos(ld, NULL, "hidden_size", 0);
-    L = smx__ci_pos(ld, NULL, "num_hidden_layers", 0);
-    eps = (float)smx__cf(ld, NULL, "norm_eps", 1e-5);
-    tied = smx__cb(ld, NULL, "tie_word_embeddings", 1);
-    tied = smx__cb(ld, NULL, "tie_embedding", tied);
-    ff = smx__lfm2_ff(ld);
-    at.d = d;
-    at.nh = smx__ci_pos(ld, NULL, "num_attention_heads", 0);
-    at.nkv = smx__ci_pos(ld, NULL, "num_key_value_heads", 8);
-    at.hd = smx__ci_pos(ld, NULL, "head_dim", d / (at.nh ? at.nh : 1));
-    at.causal = 1;
-    at.qk_norm = 1;
-    at.qk_eps = eps;
-    sc.d = d;
-    sc.L = smx__ci_pos(ld, NULL, "conv_L_cache", 3);
-    sc.bias = smx__cb(ld, NULL, "conv_bias", 0);
-    if (lt) smx__ld_check(ld, lt->type == SMX__J_ARR && lt->n == L, SMX_E_FORMAT,
-                          "config.json: 'layer_types' must list one type per layer (%d)", L);
-    else if (fa) smx__ld_check(ld, fa->type == SMX__J_ARR, SMX_E_FORMAT, "config.json: 'full_attn_idxs' must be a list");
-    if (ld->st) return ld->st;
-    at.rope = smx__rope_from_config(ld, at.hd, smx__cf(ld, NULL, "theta", 1e6), 1.0);
-    ld->m->max_ctx = smx__ci(ld, NULL, "max_position_embeddings", 0);
-    smx__load_embed_head(ld, V, d, "model.embed_tokens.weight", "lm_head.weight", tied);
-    for (l = 0; l < L && !ld->st; l++) {
-        int attn = 1;
-        smx__op *op;
-        if (lt) {
-            const smx__jv *e = smx__jat(lt, l);
-            if (!smx__ld_check(ld, e && e->type == SMX__J_STR && (!strcmp(e->str, "full_attention") || !strcmp(e->str, "conv")),
-                               SMX_E_UNSUPPORTED, "config.json: layer_types[%d] must be \"full_attention\" or \"conv\"", l))
-                break;
-            attn = !strcmp(e->str, "full_attention");
-        } else if (fa) {
-            const smx__jv *e;
-            attn = 0;
-            for (e = fa->child; e; e = e->next)
-                if (e->type == SMX__J_NUM && (int)e->num == l) attn = 1;
-        }
-        snprintf(p, sizeof p, "model.layers.%d.", l);
-        if (attn) {
-            snprintf(p2, sizeof p2, "%sself_attn.", p);
-            op = smx__attn_load(ld, &at, p2, "q_proj", "k_proj", "v_proj", "out_proj", "q_layernorm", "k_layernorm");
-        } else {
-            snprintf(p2, sizeof p2, "%sconv.", p);
-            op = smx__sconv_load(ld, &sc, p2);
-        }
-        smx__add_sub(ld, SMX__NORM_RMS, eps, SMX__W1(ld, d, "%soperator_norm.weight", p), NULL, op, 1);
-        snprintf(p2, sizeof p2, "%sfeed_forward.", p);
-        smx__add_sub(ld, SMX__NORM_RMS, eps, SMX__W1(ld, d, "%sffn_norm.weight", p), NULL,
-                     smx__mlp_load(ld, d, ff, SMX__ACT_SILU, 0, p2, "w1", "w3", "w2"), 1);
-    }
-    ld->m->fnorm = SMX__NORM_RMS;
-    ld->m->feps = eps;
-    ld->m->fnw = SMX__W1(ld, d, "model.embedding_norm.weight");
-    return ld->st;
-}
-#define SMX__BUILD_LFM2 smx__build_lfm2
-
-/* ===================================================================================== */
-/* CfC: closed-form continuous-time cell ('L')                                            */
-/* ===================================================================================== */
-/* One cell, on input u [in] and its own state h [n], elapsed time ts:
- *   z = [u | h];  z = act(W_l z + b_l) for each backbone layer (none: z stays [u | h])
- *   f1 = ff1(z) (weights * sparsity mask when wired)
- *   pure:     h' = -A * exp(-ts * (|w_tau| + |f1|)) * f1 + A
- *   else:     f1 = tanh(f1); f2 = tanh(ff2(z)); s = sigma(time_a(z) * ts + time_b(z))
- *             default: h' = f1 * (1 - s) + s * f2        no_gate: h' = f1 + s * f2
- * A model runs, per step: mixed memory (LSTM on [h | c] of all units) first, then the cells in
- * wiring order (cell l reads cell l-1's new h; a plain CfC is one cell), then the output is the
- * last cell's h, through fc when proj_size is set.
- * The first linear layer is split into its input and recurrent columns, so the input half runs
- * as one matmul over all T steps before the recurrence; ff1/ff2/time_a/time_b are fused into
- * one [4n, cat] matrix (masks multiplied into copies at load time).
- * State: h [units] (cells in wiring order) | c [units] (mixed memory only). */
-enum { SMX__CFC_DEFAULT, SMX__CFC_PURE, SMX__CFC_NOGATE };
-#define SMX__CFC_MAX_CELLS 32
-
-typedef struct smx__cfc_cfg {
-    int in;             /* input features per step */
-    int mode;           /* SMX__CFC_* */
-    int act;            /* backbone activation (SMX__ACT_*) */
-    int bb_layers;      /* backbone layers (0: heads read [u | h] directly); wired: 0 */
-    int bb_units;
-    int bb_dropout;     /* the checkpoint had dropout > 0: Sequential indices shift */
-    int mixed;          /* LSTM mixed memory */
-    int proj;           /* output projection width, 0 = none */
-    int n_cells;        /* 1 for a plain CfC; wiring layers for a wired one */
-    int wired;          /* tensors under rnn_cell.layer_%d. with sparsity masks */
-    int sizes[SMX__CFC_MAX_CELLS];  /* neurons per cell */
-} smx__cfc_cfg;
-
-typedef struct smx__cfc_cell {
-    int in, n, off;             /* input width, neurons, offset of its h in the state */
-    int r0;                     /* rows of the first linear layer */
-    const float *w0;            /* first layer [r0, in + n] (reads [u | h]) */
-    const float *wx, *wh, *b0;  /* its input and recurrent columns [r0, in], [r0, n]; bias [r0] */
-    const float **wb, **bb;     /* backbone layers 1..nbb-1: [bbu, bbu], [bbu] */
-    const float *wz, *bz;       /* heads after a backbone: [nh*n, bbu], [nh*n]; NULL without */
-    const float *w_tau, *A;     /* pure mode: [n] */
-} smx__cfc_cell;
-
-typedef struct smx__cfc {
-    smx__op base;
-    int in, units, mode, act, nbb, bbu, mixed, proj, ncell, nout;
-    smx__cfc_cell *cell;
-    const float *lwx, *lb, *lwh;    /* LSTM: input_map [4u, in] + [4u], recurrent_map [4u, u] */
-    const float *fcw, *fcb;         /* [proj, nout], [proj] */
-} smx__cfc;
-
-static size_t smx__cfc_state(const smx__op *op, int n_ctx)
-{
-    const smx__cfc *c = (const smx__cfc *)op;
-    (void)n_ctx;
-    return (size_t)c->units * (c->mixed ? 2 : 1) * sizeof(float);
-}
-
-/* widest first layer / head block over the cells */
-static int smx__cfc_rmax(const smx__cfc *c)
-{
-    int l, r = c->bbu;
-    for (l = 0; l < c->ncell; l++) r = SMX__MAX(r, SMX__MAX(c->cell[l].r0, (c->mode == SMX__CFC_PURE ? 1 : 4) * c->cell[l].n));
-    return r;
-}
-
-static size_t smx__cfc_scratch(const smx__op *op, int T, int n_ctx, int nth)
-{
-    const smx__cfc *c = (const smx__cfc *)op;
-    size_t r = (size_t)smx__cfc_rmax(c);
-    (void)n_ctx; (void)nth;
-    return (size_t)T * (size_t)c->cell[0].r0 + (c->mixed ? (size_t)T * 4 * c->units : 0) +
-           (c->proj ? (size_t)T * c->nout : 0) + 4 * r + (size_t)(c->in + c->units) + (c->mixed ? 4 * (size_t)c->units : 0) + 16;
-}
-
-/* One cell step. pre: the first layer's input half for this step ([r0], bias included, from the
- * all-steps matmul), or NULL to apply the whole first layer to [u | h]. h [n] is updated in
- * place. w: scratch of 4 * rmax + in + n floats. */
-static void smx__cfc_cell_step(const smx__cfc *c, const smx__cfc_cell *cl, const float *pre, const float *u, float *h,
-                               float ts, float *w, int rmax, int nth)
-{
-    const int n = cl->n;
-    float *t0 = w + rmax, *z1 = w + 2 * rmax, *z2 = w + 3 * rmax, *zc = w + 4 * rmax, *g;
-    int j, l;
-    if (pre) {
-        /* z = pre + W_h h */
-        smx__lq_mv(t0, h, cl->wh, NULL, n, cl->r0, nth);
-        for (j = 0; j < cl->r0; j++) t0[j] += pre[j];
-    } else {
-        /* z = W_0 [u | h] + b */
-        memcpy(zc, u, sizeof(float) * (size_t)cl->in);
-        memcpy(zc + cl->in, h, sizeof(float) * (size_t)n);
-        smx__lq_mv(t0, zc, cl->w0, cl->b0, cl->in + n, cl->r0, nth);
-    }
-    g = t0;
-    if (c->nbb > 0) {
-        /* z = act(W_l z + b_l) through the backbone, then the heads */
-        for (j = 0; j < cl->r0; j++) t0[j] = smx__lq_act(c->act, t0[j]);
-        for (l = 1; l < c->nbb; l++) {
-            float *src = (l & 1) ? t0 : z1, *dst = (l & 1) ? z1 : t0;
-            smx__lq_mv(dst, src, cl->wb[l], cl->bb[l], c->bbu, c->bbu, nth);
-            for (j = 0; j < c->bbu; j++) dst[j] = smx__lq_act(c->act, dst[j]);
-        }
-        smx__lq_mv(z2, ((c->nbb - 1) & 1) ? z1 : t0, cl->wz, cl->bz, c->bbu, (c->mode == SMX__CFC_PURE ? 1 : 4) * n, nth);
-        g = z2;
-    }
-    if (c->mode == SMX__CFC_PURE) {
-        /* h' = -A * exp(-ts * (|w_tau| + |f1|)) * f1 + A */
-        for (j = 0; j < n; j++) {
-            float f1 = g[j];
-            h[j] = -cl->A[j] * expf(-ts * (fabsf(cl->w_tau[j]) + fabsf(f1))) * f1 + cl->A[j];
-        }
-    } else {
-        for (j = 0; j < n; j++) {
-            float f1 = smx__lq_tanh(g[j]), f2 = smx__lq_tanh(g[n + j]), s = smx__sigmoid(g[2 * n + j] * ts + g[3 * n + j]);
-            h[j] = c->mode == SMX__CFC_NOGATE ? f1 + s * f2 : f1 * (1.0f - s) + s * f2;
-        }
-    }
-}
-
-static void smx__cfc_forward(const smx__op *op, void *state, const smx__fwd *f)
-{
-    const smx__cfc *c = (const smx__cfc *)op;
-    const int T = f->T, u = c->units, r0 = c->cell[0].r0, rmax = smx__cfc_rmax(c);
-    const smx__cfc_cell *last = &c->cell[c->ncell - 1];
-    float *h = (float *)state, *cs = h + u;                     /* [u], [u] */
-    float *px = f->scratch;                                     /* [T, r0]  first-layer input half */
-    float *pl = px + (size_t)T * r0;                            /* [T, 4u]  LSTM input map (mixed) */
-    float *ho = pl + (c->mixed ? (size_t)T * 4 * u : 0);        /* [T, nout] before fc (proj) */
-    float *w = ho + (c->proj ? (size_t)T * c->nout : 0);        /* [4 rmax + in + u] cell step scratch */
-    float *lg = w + 4 * (size_t)rmax + c->in + u;               /* [4u] LSTM gates */
-    int t, l;
-    if (T > 1) smx__lq_mm(px, f->x, c->cell[0].wx, c->cell[0].b0, T, c->in, r0, f->nth);
-    if (c->mixed) smx__lq_mm(pl, f->x, c->lwx, c->lb, T, c->in, 4 * u, f->nth);
-    for (t = 0; t < T; t++) {
-        float ts = f->dt ? f->dt[t] : 1.0f;
-        float *out = c->proj ? ho + (size_t)t * c->nout : f->y + (size_t)t * c->nout;
-        if (c->mixed) smx__lq_lstm_step(h, cs, pl + (size_t)t * 4 * u, c->lwh, u, lg, f->nth);
-        for (l = 0; l < c->ncell; l++) {
-            const smx__cfc_cell *cl = &c->cell[l];
-            smx__cfc_cell_step(c, cl, (l || T == 1) ? NULL : px + (size_t)t * r0,
-                               l ? h + c->cell[l - 1].off : f->x + (size_t)t * c->in, h + cl->off, ts, w, rmax, f->nth);
-        }
-        memcpy(out, h + last->off, sizeof(float) * (size_t)c->nout);
-    }
-    if (c->proj) smx__lq_mm(f->y, ho, c->fcw, c->fcb, T, c->nout, c->proj, f->nth);
-}
-
-static const smx__op_vt smx__cfc_vt = { "cfc", 'L', smx__cfc_state, NULL, smx__cfc_scratch, smx__cfc_forward, NULL };
-
-/* Index of backbone Linear l in the ncps Sequential: [Linear, act] then per further layer
- * [Linear, act, (Dropout when dropout > 0)]. */
-static int smx__cfc_bb_index(int l, int dropout) { return l == 0 ? 0 : 2 + (l - 1) * (dropout ? 3 : 2); }
-
-/* Load one cell under p (e.g. "rnn_cell." or "rnn_cell.layer_1."). */
-static void smx__cfc_cell_load(smx__loader *ld, const smx__cfc_cfg *cfg, smx__cfc_cell *cl, const char *p)
-{
-    static const char *const heads[4] = { "ff1", "ff2", "time_a", "time_b" };
-    const int n = cl->n, in = cl->in, nh = cfg->mode == SMX__CFC_PURE ? 1 : 4;
-    const int cat = cfg->bb_layers > 0 ? cfg->bb_units : in + n;
-    const float *mask = cfg->wired ? SMX__W2(ld, n, in + n, "%ssparsity_mask", p) : NULL;   /* [n, in + n] */
-    float *hw = smx__ld_alloc(ld, (size_t)nh * n * cat), *hb = smx__ld_alloc(ld, (size_t)nh * n);   /* [nh*n, cat], [nh*n] */
-    int k, i;
-    smx__ld_check(ld, !mask || cfg->bb_layers == 0, SMX_E_UNSUPPORTED, "%ssparsity_mask: masks need a cell without backbone", p);
-    /* fused heads: rows ff1 | ff2 | time_a | time_b; the mask multiplies ff1 and ff2 */
-    for (k = 0; k < nh; k++) {
-        const float *W = SMX__W2(ld, n, cat, "%s%s.weight", p, heads[k]), *b = SMX__W1(ld, n, "%s%s.bias", p, heads[k]);
-        if (ld->st) return;
-        for (i = 0; i < n * cat; i++) hw[(size_t)k * n * cat + i] = (mask && k < 2) ? W[i] * mask[i] : W[i];
-        memcpy(hb + (size_t)k * n, b, sizeof(float) * (size_t)n);
-    }
-    if (cfg->mode == SMX__CFC_PURE) {
-        cl->w_tau = SMX__W2(ld, 1, n, "%sw_tau", p);
-        cl->A = SMX__W2(ld, 1, n, "%sA", p);
-    }
-    if (cfg->bb_layers > 0) {
-        const int bbu = cfg->bb_units;
-        const float *W0 = SMX__W2(ld, bbu, in + n, "%sbackbone.0.weight", p);
-        cl->b0 = SMX__W1(ld, bbu, "%sbackbone.0.bias", p);
-        cl->r0 = bbu;
-        cl->w0 = W0;
-        cl->wx = smx__lq_cols(ld, W0, bbu, in + n, 0, in);
-        cl->wh = smx__lq_cols(ld, W0, bbu, in + n, in, n);
-        cl->wb = (const float **)smx__arena_alloc(&ld->m->arena, sizeof(float *) * (size_t)cfg->bb_layers);
-        cl->bb = (const float **)smx__arena_alloc(&ld->m->arena, sizeof(float *) * (size_t)cfg->bb_layers);
-        if (!cl->wb || !cl->bb) { smx__ld_fail(ld, SMX_E_NOMEM, "out of memory"); return; }
-        for (k = 1; k < cfg->bb_layers; k++) {
-            int ix = smx__cfc_bb_index(k, cfg->bb_dropout);
-            cl->wb[k] = SMX__W2(ld, bbu, bbu, "%sbackbone.%d.weight", p, ix);
-            cl->bb[k] = SMX__W1(ld, bbu, "%sbackbone.%d.bias", p, ix);
-        }
-        cl->wz = hw; cl->bz = hb;
-    } else {
-        cl->r0 = nh * n;
-        cl->w0 = hw;
-        cl->wx = smx__lq_cols(ld, hw, nh * n, in + n, 0, in);
-        cl->wh = smx__lq_cols(ld, hw, nh * n, in + n, in, n);
-        cl->b0 = hb;
-    }
-}
-
-/* prefix: where the ncps module's tensors live ("" for a saved ncps CfC; "model.layers.3.mixer."
- * for a token-stack layer). d_in = cfg->in; d_out = proj or the last cell's neurons. */
-static smx__op *smx__cfc_load(smx__loader *ld, const smx__cfc_cfg *cfg, const char *prefix)
-{
-    smx__cfc *c;
-    char p[320];
-    int l, units = 0;
-    if (!smx__ld_check(ld, cfg->n_cells >= 1 && cfg->n_cells <= SMX__CFC_MAX_CELLS, SMX_E_RANGE,
-                       "config.json: a CfC needs 1 to %d wiring layers (found %d)", SMX__CFC_MAX_CELLS, cfg->n_cells))
-        return NULL;
-    for (l = 0; l < cfg->n_cells; l++) {
-        if (!smx__ld_check(ld, cfg->sizes[l] > 0, SMX_E_RANGE, "config.json: CfC layer %d has %d neurons", l, cfg->sizes[l]))
-            return NULL;
-        units += cfg->sizes[l];
-    }
-    if (!smx__ld_check(ld, cfg->in > 0 && cfg->bb_layers >= 0 && (cfg->bb_layers == 0 || cfg->bb_units > 0) && cfg->proj >= 0,
-                       SMX_E_RANGE, "config.json: CfC sizes (input_size %d, backbone_layers %d, backbone_units %d, "
-                       "proj_size %d) are invalid", cfg->in, cfg->bb_layers, cfg->bb_units, cfg->proj))
-        return NULL;
-    c = (smx__cfc *)smx__op_new(ld, sizeof *c, &smx__cfc_vt, cfg->in, cfg->proj ? cfg->proj : cfg->sizes[cfg->n_cells - 1]);
-    if (!c) return NULL;
-    c->in = cfg->in; c->units = units; c->mode = cfg->mode; c->act = cfg->act; c->nbb = cfg->bb_layers;
-    c->bbu = cfg->bb_layers > 0 ? cfg->bb_units : 0; c->mixed = cfg->mixed; c->proj = cfg->proj; c->ncell = cfg->n_cells;
-    c->nout = cfg->sizes[cfg->n_cells - 1];
-    c->cell = (smx__cfc_cell *)smx__arena_alloc(&ld->m->arena, sizeof(smx__cfc_cell) * (size_t)cfg->n_cells);
-    if (!c->cell) { smx__ld_fail(ld, SMX_E_NOMEM, "out of memory"); return NULL; }
-    units = 0;
-    for (l = 0; l < cfg->n_cells && !ld->st; l++) {
-        smx__cfc_cell *cl = &c->cell[l];
-        cl->in = l ? cfg->sizes[l - 1] : cfg->in;
-        cl->n = cfg->sizes[l];
-        cl->off = units;
-        units += cl->n;
-        if (cfg->wired) snprintf(p, sizeof p, "%srnn_cell.layer_%d.", prefix, l);
-        else snprintf(p, sizeof p, "%srnn_cell.", prefix);
-        smx__cfc_cell_load(ld, cfg, cl, p);
-    }
-    if (cfg->mixed) {
-        c->lwx = SMX__W2(ld, 4 * c->units, c->in, "%slstm.input_map.weight", prefix);
-        c->lb = SMX__W1(ld, 4 * c->units, "%slstm.input_map.bias", prefix);
-        c->lwh = SMX__W2(ld, 4 * c->units, c->units, "%slstm.recurrent_map.weight", prefix);
-    }
-    if (cfg->proj) {
-        c->fcw = SMX__W2(ld, cfg->proj, c->nout, "%sfc.weight", prefix);
-        c->fcb = SMX__W1(ld, cfg->proj, "%sfc.bias", prefix);
-    }
-    return ld->st ? NULL : &c->base;
-}
-
-/* ===================================================================================== */
-/* LTC: liquid time-constant cell ('L')                                                   */
-/* ===================================================================================== */
-/* N neurons, S sensory inputs, M motor neurons (ids 0..M-1). pos() = softplus when
- * implicit_param_constraints, else identity; masks are |adjacency| from the checkpoint.
- *   x = u * input_w + input_b                     (affine; linear: no b; other: identity)
- *   sa[j,i] = pos(sensory_w)[j,i] sigma(sensory_sigma[j,i] (x_j - sensory_mu[j,i])) smask[j,i]
- *   ns[i] = sum_j sa[j,i] sensory_erev[j,i];   ds[i] = sum_j sa[j,i]
- *   cm_t = pos(cm) / (ts / unfolds);  v = h
- *   repeat unfolds times:
- *     a[j,i] = pos(w)[j,i] sigma(sigma[j,i] (v_j - mu[j,i])) mask[j,i]
- *     v_i = (cm_t v_i + pos(gleak) vleak + sum_j a[j,i] erev[j,i] + ns_i)
- *           / (cm_t + pos(gleak) + sum_j a[j,i] + ds_i + eps)
- *   out = v[0:M] * output_w + output_b
- * With mixed memory the LSTM runs first on the raw input. The sensory sums depend on the input
- * only and run for all T steps before the recurrence. Constraints and masks are folded into
- * copies at load time: w_m = pos(w) * mask and w_e = w_m * erev (likewise sensory).
- * State: v [N] | c [N] (mixed memory only), in neuron-id order. */
-enum { SMX__LTC_MAP_NONE, SMX__LTC_MAP_LINEAR, SMX__LTC_MAP_AFFINE };
-
-typedef struct smx__ltc_cfg {
-    int in, units, motor;   /* S, N, M */
-    int unfolds;            /* ode_unfolds */
-    int in_map, out_map;    /* SMX__LTC_MAP_* */
-    int implicit;           /* implicit_param_constraints: softplus on w, sensory_w, cm, gleak */
-    int mixed;
-    float eps;
-} smx__ltc_cfg;
-
-typedef struct smx__ltc {
-    smx__op base;
-    int S, N, M, unfolds, mixed;
-    float eps;
-    const float *in_w, *in_b, *out_w, *out_b;   /* [S], [S], [M], [M]; NULL when unmapped */
-    const float *ssig, *smu, *sigma, *mu;       /* [S, N], [S, N], [N, N], [N, N] */
-    float *sw, *swe, *w, *we;                   /* [S, N], [S, N], [N, N], [N, N] folded */
-    float *cm, *gl, *glv;                       /* [N]: pos(cm), pos(gleak), pos(gleak) * vleak */
-    const float *lwx, *lb, *lwh;                /* LSTM */
-} smx__ltc;
-
-static size_t smx__ltc_state(const smx__op *op, int n_ctx)
-{
-    const smx__ltc *c = (const smx__ltc *)op;
-    (void)n_ctx;
-    return (size_t)c->N * (c->mixed ? 2 : 1) * sizeof(float);
-}
-
-static size_t smx__ltc_scratch(const smx__op *op, int T, int n_ctx, int nth)
-{
-    const smx__ltc *c = (const smx__ltc *)op;
-    (void)n_ctx; (void)nth;
-    return 2 * (size_t)T * c->N + (c->mixed ? (size_t)T * 4 * c->N + 4 * (size_t)c->N : 0) + 2 * (size_t)c->N +
-           (size_t)c->S + 16;
-}
-
-/* Sensory sums of one step: ns[i] = sum_j sa[j,i] sensory_erev[j,i], ds[i] = sum_j sa[j,i]. */
-static void smx__ltc_sensory(const smx__ltc *c, const float *u, float *ns, float *ds)
-{
-    const int N = c->N;
-    int i, j;
-    memset(ns, 0, sizeof(float) * (size_t)N);
-    memset(ds, 0, sizeof(float) * (size_t)N);
-    for (j = 0; j < c->S; j++) {
-        const float *sg = c->ssig + (size_t)j * N, *mu = c->smu + (size_t)j * N;
-        const float *sw = c->sw + (size_t)j * N, *se = c->swe + (size_t)j * N;
-        float x = u[j];
-        if (c->in_w) x *= c->in_w[j];
-        if (c->in_b) x += c->in_b[j];
-        for (i = 0; i < N; i++) {
-            float s = 1.0f / (1.0f + expf(-(sg[i] * (x - mu[i]))));
-            ns[i] += se[i] * s;
-            ds[i] += sw[i] * s;
-        }
-    }
-}
-
-static void smx__ltc_forward(const smx__op *op, void *state, const smx__fwd *f)
-{
-    const smx__ltc *c = (const smx__ltc *)op;
-    const int T = f->T, N = c->N, S = c->S, M = c->M;
-    float *v = (float *)state, *cs = v + N;                     /* [N], [N] */
-    float *ns = f->scratch;                                     /* [T, N] sensory numerator */
-    float *ds = ns + (size_t)T * N;                             /* [T, N] sensory denominator */
-    float *pl = ds + (size_t)T * N;                             /* [T, 4N] LSTM input map (mixed) */
-    float *lg = pl + (c->mixed ? (size_t)T * 4 * N : 0);        /* [4N] */
-    float *num = lg + (c->mixed ? 4 * (size_t)N : 0);           /* [N] */
-    float *den = num + N;                                       /* [N] */
-    int t;
-    /* sensory synapses, all steps at once */
-    if (smx__lq_nth(T, S, N, f->nth) > 1) {
-        SMX__OMP_FOR(f->nth)
-        for (t = 0; t < T; t++) smx__ltc_sensory(c, f->x + (size_t)t * S, ns + (size_t)t * N, ds + (size_t)t * N);
-    } else {
-        for (t = 0; t < T; t++) smx__ltc_sensory(c, f->x + (size_t)t * S, ns + (size_t)t * N, ds + (size_t)t * N);
-    }
-    if (c->mixed) smx__lq_mm(pl, f->x, c->lwx, c->lb, T, S, 4 * N, f->nth);
-    for (t = 0; t < T; t++) {
-        const float ts = f->dt ? f->dt[t] : 1.0f, dtu = ts / (float)c->unfolds;
-        const float *nr = ns + (size_t)t * N, *dr = ds + (size_t)t * N;
-        float *y = f->y + (size_t)t * op->d_out;
-        int k, i, j;
-        if (c->mixed) smx__lq_lstm_step(v, cs, pl + (size_t)t * 4 * N, c->lwh, N, lg, f->nth);
-        for (k = 0; k < c->unfolds; k++) {
-            memcpy(num, nr, sizeof(float) * (size_t)N);
-            memcpy(den, dr, sizeof(float) * (size_t)N);
-            for (j = 0; j < N; j++) {
-                const float vj = v[j];
-                const float *sg = c->sigma + (size_t)j * N, *mu = c->mu + (size_t)j * N;
-                const float *w = c->w + (size_t)j * N, *we = c->we + (size_t)j * N;
-                for (i = 0; i < N; i++) {
-                    float s = 1.0f / (1.0f + expf(-(sg[i] * (vj - mu[i]))));
-                    num[i] += we[i] * s;
-                    den[i] += w[i] * s;
-                }
-            }
-            for (i = 0; i < N; i++) {
-                float cmt = c->cm[i] / dtu;
-                v[i] = (cmt * v[i] + c->glv[i] + num[i]) / (cmt + c->gl[i] + den[i] + c->eps);
-            }
-        }
-        for (i = 0; i < M; i++) {
-            float o = v[i];
-            if (c->out_w) o *= c->out_w[i];
-            if (c->out_b) o += c->out_b[i];
-            y[i] = o;
-        }
-    }
-}
-
-static const smx__op_vt smx__ltc_vt = { "ltc", 'L', smx__ltc_state, NULL, smx__ltc_scratch, smx__ltc_forward, NULL };
-
-static float smx__ltc_pos(int implicit, float x) { return implicit ? smx__softplus(x) : x; }
-
-/* prefix: where the ncps module's tensors live ("" for a saved ncps LTC). d_in = S, d_out = M. */
-static smx__op *smx__ltc_load(smx__loader *ld, const smx__ltc_cfg *cfg, const char *prefix)
-{
-    smx__ltc *c;
-    const int S = cfg->in, N = cfg->units, M = cfg->motor;
-    const float *w, *sw, *mask, *smask, *erev, *serev, *cm, *gl, *vl;
-    size_t i;
-    if (!smx__ld_check(ld, S > 0 && N > 0 && M > 0 && M <= N, SMX_E_RANGE,
-                       "config.json: LTC needs input_size > 0 and 0 < output_size <= units (found %d, %d, %d)", S, M, N) ||
-        !smx__ld_check(ld, cfg->unfolds > 0, SMX_E_RANGE, "config.json: ode_unfolds must be positive (found %d)", cfg->unfolds))
-        return NULL;
-    c = (smx__ltc *)smx__op_new(ld, sizeof *c, &smx__ltc_vt, S, M);
-    if (!c) return NULL;
-    c->S = S; c->N = N; c->M = M; c->unfolds = cfg->unfolds; c->mixed = cfg->mixed; c->eps = cfg->eps;
-    gl = SMX__W1(ld, N, "%srnn_cell.gleak", prefix);
-    vl = SMX__W1(ld, N, "%srnn_cell.vleak", prefix);
-    cm = SMX__W1(ld, N, "%srnn_cell.cm", prefix);
-    c->sigma = SMX__W2(ld, N, N, "%srnn_cell.sigma", prefix);
-    c->mu = SMX__W2(ld, N, N, "%srnn_cell.mu", prefix);
-    w = SMX__W2(ld, N, N, "%srnn_cell.w", prefix);
-    erev = SMX__W2(ld, N, N, "%srnn_cell.erev", prefix);
-    c->ssig = SMX__W2(ld, S, N, "%srnn_cell.sensory_sigma", prefix);
-    c->smu = SMX__W2(ld, S, N, "%srnn_cell.sensory_mu", prefix);
-    sw = SMX__W2(ld, S, N, "%srnn_cell.sensory_w", prefix);
-    serev = SMX__W2(ld, S, N, "%srnn_cell.sensory_erev", prefix);
-    mask = SMX__W2(ld, N, N, "%srnn_cell.sparsity_mask", prefix);
-    smask = SMX__W2(ld, S, N, "%srnn_cell.sensory_sparsity_mask", prefix);
-    if (cfg->in_map != SMX__LTC_MAP_NONE) c->in_w = SMX__W1(ld, S, "%srnn_cell.input_w", prefix);
-    if (cfg->in_map == SMX__LTC_MAP_AFFINE) c->in_b = SMX__W1(ld, S, "%srnn_cell.input_b", prefix);
-    if (cfg->out_map != SMX__LTC_MAP_NONE) c->out_w = SMX__W1(ld, M, "%srnn_cell.output_w", prefix);
-    if (cfg->out_map == SMX__LTC_MAP_AFFINE) c->out_b = SMX__W1(ld, M, "%srnn_cell.output_b", prefix);
-    if (cfg->mixed) {
-        c->lwx = SMX__W2(ld, 4 * N, S, "%slstm.input_map.weight", prefix);
-        c->lb = SMX__W1(ld, 4 * N, "%slstm.input_map.bias", prefix);
-        c->lwh = SMX__W2(ld, 4 * N, N, "%slstm.recurrent_map.weight", prefix);
-    }
-    c->w = smx__ld_alloc(ld, (size_t)N * N);
-    c->we = smx__ld_alloc(ld, (size_t)N * N);
-    c->sw = smx__ld_alloc(ld, (size_t)S * N);
-    c->swe = smx__ld_alloc(ld, (size_t)S * N);
-    c->cm = smx__ld_alloc(ld, (size_t)N);
-    c->gl = smx__ld_alloc(ld, (size_t)N);
-    c->glv = smx__ld_alloc(ld, (size_t)N);
-    if (ld->st) return NULL;
-    for (i = 0; i < (size_t)N * N; i++) {
-        c->w[i] = smx__ltc_pos(cfg->implicit, w[i]) * mask[i];
-        c->we[i] = c->w[i] * erev[i];
-    }
-    for (i = 0; i < (size_t)S * N; i++) {
-        c->sw[i] = smx__ltc_pos(cfg->implicit, sw[i]) * smask[i];
-        c->swe[i] = c->sw[i] * serev[i];
-    }
-    for (i = 0; i < (size_t)N; i++) {
-        c->cm[i] = smx__ltc_pos(cfg->implicit, cm[i]);
-        c->gl[i] = smx__ltc_pos(cfg->implicit, gl[i]);
-        c->glv[i] = c->gl[i] * vl[i];
-    }
-    return &c->base;
-}
-
-/* ---- ncps families: config.json holds the constructor arguments ---- */
+/* ---- II.7.i ncps liquid feature models: CfC, wired CfC, LTC ----
+ * config.json holds the constructor arguments (model_type cfc, wired_cfc or ltc) and
+ * model.safetensors the module's state_dict(). The models take feature vectors: input
+ * [T, input_size] with elapsed times, output [T, output], one sub-layer (no norm, no residual)
+ * whose state starts with h [units], then c [units] with mixed memory. */
 
 /* A feature model around one liquid operator. */
 static void smx__liquid_model(smx__loader *ld, smx__op *op, int in, int units)
@@ -5595,20 +6116,17 @@ static void smx__liquid_model(smx__loader *ld, smx__op *op, int in, int units)
     m->kind = SMX_KIND_FEATURES;
     m->d_in = in;
     m->d = units;
+    m->n_blocks = 1;
     smx__add_sub(ld, SMX__NORM_NONE, 0.0f, NULL, NULL, op, 0);
 }
 
 /* Shared CfC keys: mode, proj_size, mixed_memory. */
 static void smx__cfc_common(smx__loader *ld, smx__cfc_cfg *c)
 {
-    const char *mode = smx__cs(ld, NULL, "mode", "default");
     c->in = smx__ci_pos(ld, NULL, "input_size", 0);
     c->proj = smx__ci(ld, NULL, "proj_size", 0);
     c->mixed = smx__cb(ld, NULL, "mixed_memory", 0);
-    if (!strcmp(mode, "default")) c->mode = SMX__CFC_DEFAULT;
-    else if (!strcmp(mode, "pure")) c->mode = SMX__CFC_PURE;
-    else if (!strcmp(mode, "no_gate")) c->mode = SMX__CFC_NOGATE;
-    else smx__ld_fail(ld, SMX_E_UNSUPPORTED, "config.json: mode '%s' is not supported (default, pure, no_gate)", mode);
+    c->mode = smx__cfc_mode(ld, NULL);
     smx__ld_check(ld, c->proj >= 0, SMX_E_RANGE, "config.json: proj_size must be positive or null (found %d)", c->proj);
 }
 
@@ -5636,7 +6154,6 @@ static smx_status smx__build_cfc(smx__loader *ld)
     smx__liquid_model(ld, smx__cfc_load(ld, &c, ""), c.in, units);
     return ld->st;
 }
-#define SMX__BUILD_CFC smx__build_cfc
 
 /* Wired CfC: layer_sizes lists the neurons of each wiring layer (NCP: inter, command, motor);
  * without it the sizes are read from the checkpoint's rnn_cell.layer_%d.ff1.weight rows. */
@@ -5667,6 +6184,7 @@ static smx_status smx__build_wired_cfc(smx__loader *ld)
             c.sizes[c.n_cells++] = (int)sh[0];
         smx__ld_check(ld, c.n_cells > 0, SMX_E_MISSING, "config.json: required field 'layer_sizes' is missing");
     }
+    if (ld->st) return ld->st;
     for (l = 0; l < c.n_cells; l++) total += c.sizes[l];
     smx__ld_check(ld, total == units, SMX_E_RANGE, "config.json: layer_sizes add up to %d neurons but units is %d", total, units);
     if (smx__cfg_has(ld, NULL, "output_size"))
@@ -5677,7 +6195,6 @@ static smx_status smx__build_wired_cfc(smx__loader *ld)
     smx__liquid_model(ld, smx__cfc_load(ld, &c, ""), c.in, units);
     return ld->st;
 }
-#define SMX__BUILD_WIRED_CFC smx__build_wired_cfc
 
 static int smx__ltc_map(smx__loader *ld, const char *key)
 {
@@ -5706,7 +6223,10 @@ static smx_status smx__build_ltc(smx__loader *ld)
     smx__liquid_model(ld, smx__ltc_load(ld, &c, ""), c.in, c.units);
     return ld->st;
 }
-#define SMX__BUILD_LTC smx__build_ltc
+
+static const smx__family smx__fam_cfc = { "CfC", { "CfC" }, { "cfc" }, smx__build_cfc, "L" };
+static const smx__family smx__fam_wired_cfc = { "wired CfC", { "WiredCfC" }, { "wired_cfc" }, smx__build_wired_cfc, "L" };
+static const smx__family smx__fam_ltc = { "LTC", { "LTC" }, { "ltc" }, smx__build_ltc, "T" };
 
 /* ---- public: liquid state ---- */
 SMX_API int smx_model_liquid_units(const smx_model *m, int *has_c)
@@ -5726,147 +6246,27 @@ SMX_API int smx_model_liquid_units(const smx_model *m, int *has_c)
     return 0;
 }
 
-/* ---- layer types for hybrid stacks (model_type "seqmix"): settings from the layer object ----
- * shortconv: conv_kernel (3), bias (false)
- * cfc:       backbone_units (width), backbone_layers (1), mode ("default"), activation
- *            ("lecun_tanh"), mixed_memory (false); units = input = width, no projection, unit
- *            elapsed time between tokens. Tensors under the prefix as for the ncps CfC module. */
-static smx__op *smx__lt_shortconv(smx__loader *ld, const smx__jv *o, int d, const char *prefix)
-{
-    smx__sconv_cfg c;
-    c.d = d;
-    c.L = smx__ci_pos(ld, o, "conv_kernel", 3);
-    c.bias = smx__cb(ld, o, "bias", 0);
-    return ld->st ? NULL : smx__sconv_load(ld, &c, prefix);
-}
-#define SMX__LT_SHORTCONV smx__lt_shortconv
 
-static smx__op *smx__lt_cfc(smx__loader *ld, const smx__jv *o, int d, const char *prefix)
-{
-    smx__cfc_cfg c;
-    const char *mode = smx__cs(ld, o, "mode", "default"), *act = smx__cs(ld, o, "activation", "lecun_tanh");
-    memset(&c, 0, sizeof c);
-    c.in = d;
-    c.n_cells = 1;
-    c.sizes[0] = d;
-    c.bb_layers = smx__ci(ld, o, "backbone_layers", 1);
-    c.bb_units = smx__ci(ld, o, "backbone_units", d);
-    c.mixed = smx__cb(ld, o, "mixed_memory", 0);
-    c.act = smx__act_by_name(act);
-    c.mode = !strcmp(mode, "pure") ? SMX__CFC_PURE : !strcmp(mode, "no_gate") ? SMX__CFC_NOGATE : SMX__CFC_DEFAULT;
-    smx__ld_check(ld, !strcmp(mode, "default") || c.mode != SMX__CFC_DEFAULT, SMX_E_UNSUPPORTED,
-                  "config.json: cfc layer mode '%s' is not supported (default, pure, no_gate)", mode);
-    smx__ld_check(ld, c.act >= 0, SMX_E_UNSUPPORTED, "config.json: cfc layer activation '%s' is not supported", act);
-    return ld->st ? NULL : smx__cfc_load(ld, &c, prefix);
-}
-#define SMX__LT_CFC smx__lt_cfc
-
-/* ===================================================================================== */
-/* II.7.e Hybrid stacks (model_type "seqmix") and the builder                           */
-/* ===================================================================================== */
-/* ---- Hybrid stacks (model_type "seqmix"): any registered layer types, one sub-layer each ----
- *
+/* ---- II.7.k Hybrid stacks (model_type "seqmix") and the builder ----
  * config.json: {"model_type": "seqmix", "vocab_size": V, "hidden_size": d, "norm_eps": 1e-5,
  *               "tie_word_embeddings": bool, "max_position_embeddings": n,
  *               "layers": [{"type": "mamba2", ...settings...}, {"type": "mlp", ...}, ...]}
  * tensors:     model.embed_tokens.weight, model.layers.L.norm.weight, model.layers.L.mixer.*
  *              (the operator's own names), model.norm.weight, lm_head.weight (untied).
- * Each layer is pre-norm (RMSNorm) with a residual add. */
+ * Each layer is pre-norm (RMSNorm) with a residual add. The layer types are SMX_LAYER_TYPES of
+ * Part I; each operator section provides its reader (smx__lt_*) and writer (smx__ltj_*). */
+typedef struct smx__layer_type {
+    const char *name;
+    char letter;
+    const char *doc;
+    smx__op *(*load)(smx__loader *ld, const smx__jv *o, int d, const char *prefix);
+    void (*json)(smx__sb *b, const smx_layer_cfg *c, int d);
+} smx__layer_type;
 
-typedef smx__op *(*smx__layer_loader)(smx__loader *ld, const smx__jv *o, int d, const char *prefix);
-
-static smx__op *smx__lt_attention(smx__loader *ld, const smx__jv *o, int d, const char *prefix)
-{
-    smx__attn_cfg c;
-    double theta;
-    memset(&c, 0, sizeof c);
-    c.d = d;
-    c.nh = smx__ci_pos(ld, o, "num_heads", d >= 64 ? d / 64 : 1);
-    c.nkv = smx__ci_pos(ld, o, "num_kv_heads", c.nh);
-    c.hd = smx__ci_pos(ld, o, "head_dim", d / (c.nh ? c.nh : 1));
-    c.causal = 1;
-    c.window = smx__ci(ld, o, "sliding_window", 0);
-    c.bias = c.o_bias = smx__cb(ld, o, "bias", 0);
-    theta = smx__cf(ld, o, "rope_theta", 10000.0);
-    if (theta > 0 && !ld->st) {
-        c.rope.rot = c.hd - c.hd % 2;
-        c.rope.inv_freq = smx__rope_inv_freq(ld, c.rope.rot, theta);
-    }
-    return smx__attn_load(ld, &c, prefix, "q_proj", "k_proj", "v_proj", "o_proj", NULL, NULL);
-}
-
-static smx__op *smx__lt_mlp(smx__loader *ld, const smx__jv *o, int d, const char *prefix)
-{
-    int ff = smx__ci_pos(ld, o, "intermediate_size", 4 * d);
-    int act = smx__act_by_name(smx__cs(ld, o, "activation", "silu"));
-    smx__ld_check(ld, act >= 0, SMX_E_UNSUPPORTED, "config.json: layer activation is not supported");
-    return smx__mlp_load(ld, d, ff, act, smx__cb(ld, o, "bias", 0), prefix, "gate_proj", "up_proj", "down_proj");
-}
-
-/* {"type": "mlstm", "num_heads": 4, "qk_dim_factor": 0.5, "v_dim_factor": 1.0, "chunk_size": 64,
- *  "gate_soft_cap": 15, "eps": 1e-6, "norm_eps": 1e-6, "bias": false}: the xLSTM-7B layer */
-static smx__op *smx__lt_mlstm(smx__loader *ld, const smx__jv *o, int d, const char *prefix)
-{
-    smx__mlstm7_cfg c;
-    memset(&c, 0, sizeof c);
-    c.d = d;
-    c.nh = smx__ci_pos(ld, o, "num_heads", 4);
-    c.qk = (int)(d * smx__cf(ld, o, "qk_dim_factor", 0.5));
-    c.vd = (int)(d * smx__cf(ld, o, "v_dim_factor", 1.0));
-    c.chunk = smx__ci_pos(ld, o, "chunk_size", 64);
-    c.bias = smx__cb(ld, o, "bias", 0);
-    c.cap = (float)smx__cf(ld, o, "gate_soft_cap", 15.0);
-    c.eps = (float)smx__cf(ld, o, "eps", 1e-6);
-    c.norm_eps = (float)smx__cf(ld, o, "norm_eps", 1e-6);
-    smx__ld_check(ld, c.qk > 0 && c.vd > 0 && c.qk % c.nh == 0 && c.vd % c.nh == 0, SMX_E_RANGE,
-                  "config.json: mlstm layer dims %d/%d do not split into %d heads", c.qk, c.vd, c.nh);
-    return ld->st ? NULL : smx__mlstm7_load(ld, &c, prefix, NULL);
-}
-
-/* {"type": "slstm", "num_heads": 4, "conv_kernel": 4}: the sLSTM cell with its group norm */
-static smx__op *smx__lt_slstm(smx__loader *ld, const smx__jv *o, int d, const char *prefix)
-{
-    smx__slstm_cfg c;
-    memset(&c, 0, sizeof c);
-    c.d = d;
-    c.nh = smx__ci_pos(ld, o, "num_heads", 4);
-    c.K = smx__ci(ld, o, "conv_kernel", 4);
-    c.gn_weight = 1;
-    smx__ld_check(ld, d % c.nh == 0 && c.K >= 0, SMX_E_RANGE, "config.json: slstm layer width %d does not split into %d heads", d, c.nh);
-    return ld->st ? NULL : smx__slstm_load(ld, &c, prefix);
-}
-#define SMX__LT_MLSTM smx__lt_mlstm
-#define SMX__LT_SLSTM smx__lt_slstm
-
-#ifndef SMX__LT_MOE
-#define SMX__LT_MOE NULL
-#endif
-#ifndef SMX__LT_MAMBA
-#define SMX__LT_MAMBA NULL
-#endif
-#ifndef SMX__LT_MAMBA2
-#define SMX__LT_MAMBA2 NULL
-#endif
-#ifndef SMX__LT_MLSTM
-#define SMX__LT_MLSTM NULL
-#endif
-#ifndef SMX__LT_SLSTM
-#define SMX__LT_SLSTM NULL
-#endif
-#ifndef SMX__LT_SHORTCONV
-#define SMX__LT_SHORTCONV NULL
-#endif
-#ifndef SMX__LT_CFC
-#define SMX__LT_CFC NULL
-#endif
-
-typedef struct smx__layer_type { const char *name; char letter; smx__layer_loader load; } smx__layer_type;
-
-/* Indexed by smx_op_type. */
 static const smx__layer_type smx__layer_types[SMX_OP_COUNT] = {
-    { "attention", 'A', smx__lt_attention }, { "mlp", 'F', smx__lt_mlp },     { "moe", 'E', SMX__LT_MOE },
-    { "mamba", 'M', SMX__LT_MAMBA },         { "mamba2", '2', SMX__LT_MAMBA2 }, { "mlstm", 'X', SMX__LT_MLSTM },
-    { "slstm", 'S', SMX__LT_SLSTM },         { "shortconv", 'C', SMX__LT_SHORTCONV }, { "cfc", 'L', SMX__LT_CFC },
+#define SMX__LT_ROW(ID, id, letter, doc) { #id, letter, doc, smx__lt_##id, smx__ltj_##id },
+    SMX_LAYER_TYPES(SMX__LT_ROW)
+#undef SMX__LT_ROW
 };
 
 SMX_API const char *smx_op_name(smx_op_type type)
@@ -5884,25 +6284,26 @@ static smx_status smx__build_seqmix(smx__loader *ld)
                        "config.json: 'layers' must be a non-empty array of layer objects"))
         return ld->st;
     smx__load_embed_head(ld, V, d, "model.embed_tokens.weight", "lm_head.weight", smx__cb(ld, NULL, "tie_word_embeddings", 1));
-    ld->m->max_ctx = smx__ci(ld, NULL, "max_position_embeddings", 0);
+    ld->m->max_ctx = smx__cfg_ctx(ld, "max_position_embeddings");
+    ld->m->n_blocks = layers->n;
     for (o = layers->child; o && !ld->st; o = o->next, l++) {
         const char *type = o->type == SMX__J_OBJ ? smx__cs(ld, o, "type", "") : "";
         const smx__layer_type *lt = NULL;
         for (k = 0; k < SMX_OP_COUNT; k++)
             if (!strcmp(type, smx__layer_types[k].name)) lt = &smx__layer_types[k];
         if (!smx__ld_check(ld, lt != NULL, SMX_E_UNSUPPORTED, "config.json: layer %d has unknown type '%s'", l, type)) break;
-        if (!smx__ld_check(ld, lt->load != NULL, SMX_E_UNSUPPORTED, "config.json: layer type '%s' is not built in", type)) break;
         snprintf(pre, sizeof pre, "model.layers.%d.mixer.", l);
         smx__add_sub(ld, SMX__NORM_RMS, eps, SMX__W1(ld, d, "model.layers.%d.norm.weight", l), NULL, lt->load(ld, o, d, pre), 1);
     }
-    ld->m->fnorm = SMX__NORM_RMS;
-    ld->m->feps = eps;
-    ld->m->fnw = SMX__W1(ld, d, "model.norm.weight");
+    smx__set_final_norm(ld, SMX__NORM_RMS, eps, SMX__W1(ld, d, "model.norm.weight"));
     return ld->st;
 }
-#define SMX__BUILD_SEQMIX smx__build_seqmix
 
-/* ---- The builder: collects layers, writes the config, builds through smx_model_from_config ---- */
+static const smx__family smx__fam_seqmix = { "seqmix stack", { "SeqmixForCausalLM" }, { "seqmix" }, smx__build_seqmix, "" };
+
+/* The builder collects layers, writes the config, and builds through smx_model_from_config. */
+#define SMX__BUILDER_MAX_LAYERS 65536
+
 struct smx_builder {
     int vocab, width, tied, max_ctx, ffn;
     smx_layer_cfg ffn_cfg;
@@ -5910,7 +6311,19 @@ struct smx_builder {
     smx_op_type *type;
     smx_layer_cfg *cfg;
     char *json;
+    char err[256];
 };
+
+static smx_status smx__bfail(smx_builder *b, smx_status st, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(b->err, sizeof b->err, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+SMX_API const char *smx_builder_error(const smx_builder *b) { return b ? b->err : "the builder is NULL"; }
 
 SMX_API smx_status smx_builder_new(int vocab, int width, smx_builder **out, smx_error *err)
 {
@@ -5918,7 +6331,8 @@ SMX_API smx_status smx_builder_new(int vocab, int width, smx_builder **out, smx_
     smx__ok(err);
     if (!out) return smx__fail(err, SMX_E_ARG, "smx_builder_new: out must not be NULL");
     *out = NULL;
-    if (vocab <= 0 || width <= 0) return smx__fail(err, SMX_E_ARG, "smx_builder_new: vocab %d and width %d must be positive", vocab, width);
+    if (vocab <= 0 || width <= 0 || vocab > (1 << 24) || width > (1 << 16))
+        return smx__fail(err, SMX_E_ARG, "smx_builder_new: vocab %d and width %d must be in [1, 2^24] and [1, 65536]", vocab, width);
     b = (smx_builder *)SMX_MALLOC(sizeof *b);
     if (!b) return smx__fail(err, SMX_E_NOMEM, "out of memory");
     memset(b, 0, sizeof *b);
@@ -5934,29 +6348,41 @@ SMX_API void smx_builder_free(smx_builder *b)
     SMX_FREE(b);
 }
 
-SMX_API void smx_builder_set_ffn(smx_builder *b, int ffn, const smx_layer_cfg *cfg)
+SMX_API smx_status smx_builder_set_ffn(smx_builder *b, int ffn, const smx_layer_cfg *cfg)
 {
-    if (!b) return;
+    if (!b) return SMX_E_ARG;
+    if (ffn != -1 && ffn != SMX_OP_MLP && ffn != SMX_OP_MOE)
+        return smx__bfail(b, SMX_E_ARG, "smx_builder_set_ffn: %d is not SMX_OP_MLP, SMX_OP_MOE or -1", ffn);
     b->ffn = ffn;
     if (cfg) b->ffn_cfg = *cfg;
     else memset(&b->ffn_cfg, 0, sizeof b->ffn_cfg);
+    return SMX_OK;
 }
 
 SMX_API void smx_builder_set_tied(smx_builder *b, int tied) { if (b) b->tied = tied != 0; }
-SMX_API void smx_builder_set_max_context(smx_builder *b, int n) { if (b && n > 0) b->max_ctx = n; }
+
+SMX_API smx_status smx_builder_set_max_context(smx_builder *b, int n)
+{
+    if (!b) return SMX_E_ARG;
+    if (n <= 0) return smx__bfail(b, SMX_E_ARG, "smx_builder_set_max_context: %d must be positive", n);
+    b->max_ctx = n;
+    return SMX_OK;
+}
 
 SMX_API smx_status smx_builder_add(smx_builder *b, smx_op_type type, const smx_layer_cfg *cfg)
 {
-    if (!b || (int)type < 0 || type >= SMX_OP_COUNT) return SMX_E_ARG;
-    if (!smx__layer_types[type].load) return SMX_E_UNSUPPORTED;
+    if (!b) return SMX_E_ARG;
+    if ((int)type < 0 || type >= SMX_OP_COUNT) return smx__bfail(b, SMX_E_ARG, "smx_builder_add: %d is not a layer type", (int)type);
+    if (b->n >= SMX__BUILDER_MAX_LAYERS)
+        return smx__bfail(b, SMX_E_CAPACITY, "smx_builder_add: a stack holds at most %d layers", SMX__BUILDER_MAX_LAYERS);
     if (b->n == b->cap) {
         int nc = b->cap ? 2 * b->cap : 16;
         smx_op_type *t = (smx_op_type *)SMX_REALLOC(b->type, sizeof *t * (size_t)nc);
         smx_layer_cfg *c;
-        if (!t) return SMX_E_NOMEM;
+        if (!t) return smx__bfail(b, SMX_E_NOMEM, "smx_builder_add: out of memory");
         b->type = t;
         c = (smx_layer_cfg *)SMX_REALLOC(b->cfg, sizeof *c * (size_t)nc);
-        if (!c) return SMX_E_NOMEM;
+        if (!c) return smx__bfail(b, SMX_E_NOMEM, "smx_builder_add: out of memory");
         b->cfg = c;
         b->cap = nc;
     }
@@ -5967,35 +6393,40 @@ SMX_API smx_status smx_builder_add(smx_builder *b, smx_op_type type, const smx_l
     return SMX_OK;
 }
 
-/* pattern := item*, item := letter | '(' pattern ')' 'x' count */
-static smx_status smx__builder_parse(smx_builder *b, const char **p, int depth, const smx_layer_cfg *cfg)
+/* pattern := item*, item := letter | '(' pattern ')' ('x' | '*') count; p0 is the pattern's start
+ * (for the offsets in messages). */
+static smx_status smx__builder_parse(smx_builder *b, const char *p0, const char **p, int depth, const smx_layer_cfg *cfg)
 {
     while (**p && **p != ')') {
         char c = **p;
         smx_status st;
         if (c == ' ' || c == ',' || c == '\t') { (*p)++; continue; }
         if (c == '(') {
-            const char *start;
+            const char *start, *open = *p;
+            char *end;
             long reps, r;
-            if (depth > 8) return SMX_E_ARG;
+            if (depth >= 8) return smx__bfail(b, SMX_E_ARG, "pattern: groups nest deeper than 8 at offset %d", (int)(*p - p0));
             (*p)++;
             start = *p;
-            if ((st = smx__builder_parse(b, p, depth + 1, cfg)) != SMX_OK) return st;
-            if (**p != ')') return SMX_E_ARG;
+            if ((st = smx__builder_parse(b, p0, p, depth + 1, cfg)) != SMX_OK) return st;
+            if (**p != ')') return smx__bfail(b, SMX_E_ARG, "pattern: '(' at offset %d is never closed", (int)(open - p0));
             (*p)++;
-            if (**p != 'x' && **p != '*') return SMX_E_ARG;
+            if (**p != 'x' && **p != '*')
+                return smx__bfail(b, SMX_E_ARG, "pattern: 'x' and a count expected after ')' at offset %d", (int)(*p - p0));
             (*p)++;
-            reps = strtol(*p, (char **)p, 10);
-            if (reps < 1 || reps > 4096) return SMX_E_ARG;
+            reps = strtol(*p, &end, 10);
+            if (end == *p || reps < 1 || reps > 4096)
+                return smx__bfail(b, SMX_E_ARG, "pattern: repeat count at offset %d must be in [1, 4096]", (int)(*p - p0));
+            *p = end;
             for (r = 1; r < reps; r++) {   /* the group was added once while parsing */
                 const char *q = start;
-                if ((st = smx__builder_parse(b, &q, depth + 1, cfg)) != SMX_OK) return st;
+                if ((st = smx__builder_parse(b, p0, &q, depth + 1, cfg)) != SMX_OK) return st;
             }
         } else {
             int k, found = -1;
             for (k = 0; k < SMX_OP_COUNT; k++)
                 if (smx__layer_types[k].letter == c) found = k;
-            if (found < 0) return SMX_E_ARG;
+            if (found < 0) return smx__bfail(b, SMX_E_ARG, "pattern: '%c' at offset %d is not a layer letter", c, (int)(*p - p0));
             if ((st = smx_builder_add(b, (smx_op_type)found, cfg)) != SMX_OK) return st;
             if (found != SMX_OP_MLP && found != SMX_OP_MOE && b->ffn >= 0 &&
                 (st = smx_builder_add(b, (smx_op_type)b->ffn, &b->ffn_cfg)) != SMX_OK)
@@ -6011,101 +6442,39 @@ SMX_API smx_status smx_builder_pattern(smx_builder *b, const char *pattern, cons
     const char *p = pattern;
     int n0;
     smx_status st;
-    if (!b || !pattern) return SMX_E_ARG;
+    if (!b) return SMX_E_ARG;
+    if (!pattern) return smx__bfail(b, SMX_E_ARG, "smx_builder_pattern: pattern is NULL");
     n0 = b->n;
-    st = smx__builder_parse(b, &p, 0, cfg);
-    if (st == SMX_OK && *p) st = SMX_E_ARG;   /* unbalanced ')' */
+    st = smx__builder_parse(b, pattern, &p, 0, cfg);
+    if (st == SMX_OK && *p) st = smx__bfail(b, SMX_E_ARG, "pattern: ')' at offset %d has no '('", (int)(p - pattern));
     if (st != SMX_OK) b->n = n0;              /* all or nothing */
     return st;
 }
 
-/* Append printf output to the builder's JSON buffer. */
-static int smx__jsonf(smx_builder *b, size_t *len, size_t *cap, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-    va_start(ap, fmt);
-    n = vsnprintf(b->json + *len, *cap - *len, fmt, ap);
-    va_end(ap);
-    if (n < 0) return 0;
-    if (*len + (size_t)n >= *cap) {
-        size_t nc = 2 * (*cap + (size_t)n);
-        char *j = (char *)SMX_REALLOC(b->json, nc);
-        if (!j) return 0;
-        b->json = j;
-        *cap = nc;
-        va_start(ap, fmt);
-        vsnprintf(b->json + *len, *cap - *len, fmt, ap);
-        va_end(ap);
-    }
-    *len += (size_t)n;
-    return 1;
-}
-
-#define SMX__DEF(v, d) ((v) > 0 ? (v) : (d))
-
 SMX_API const char *smx_builder_config(smx_builder *b)
 {
-    size_t len = 0, cap = 1024;
-    int i, ok, d;
+    smx__sb s;
+    int i;
     if (!b) return NULL;
-    d = b->width;
-    SMX_FREE(b->json);
-    b->json = (char *)SMX_MALLOC(cap);
-    if (!b->json) return NULL;
-    ok = smx__jsonf(b, &len, &cap,
-                    "{\n  \"architectures\": [\"SeqmixForCausalLM\"],\n  \"model_type\": \"seqmix\",\n  \"vocab_size\": %d,\n"
-                    "  \"hidden_size\": %d,\n  \"norm_eps\": 1e-05,\n  \"tie_word_embeddings\": %s,\n"
-                    "  \"max_position_embeddings\": %d,\n  \"layers\": [",
-                    b->vocab, d, b->tied ? "true" : "false", b->max_ctx);
-    for (i = 0; i < b->n && ok; i++) {
-        const smx_layer_cfg *c = &b->cfg[i];
-        ok = smx__jsonf(b, &len, &cap, "%s\n    {\"type\": \"%s\"", i ? "," : "", smx__layer_types[b->type[i]].name);
-        switch (b->type[i]) {
-        case SMX_OP_ATTENTION: {
-            int hd = SMX__DEF(c->head_dim, 64), h = SMX__DEF(c->heads, d / hd > 0 ? d / hd : 1);
-            if (!c->head_dim) hd = d / h;
-            ok = ok && smx__jsonf(b, &len, &cap, ", \"num_heads\": %d, \"num_kv_heads\": %d, \"head_dim\": %d, \"rope_theta\": %g, \"sliding_window\": %d",
-                                  h, SMX__DEF(c->kv_heads, h), hd, c->rope_theta < 0 ? 0.0 : (double)SMX__DEF(c->rope_theta, 10000.0f), c->window);
-            break;
-        }
-        case SMX_OP_MLP:
-            ok = ok && smx__jsonf(b, &len, &cap, ", \"intermediate_size\": %d", SMX__DEF(c->ff, 4 * d));
-            break;
-        case SMX_OP_MOE:
-            ok = ok && smx__jsonf(b, &len, &cap, ", \"intermediate_size\": %d, \"num_experts\": %d, \"num_experts_per_tok\": %d",
-                                  SMX__DEF(c->ff, 2 * d), SMX__DEF(c->experts, 8), SMX__DEF(c->top_k, 2));
-            break;
-        case SMX_OP_MAMBA:
-            ok = ok && smx__jsonf(b, &len, &cap, ", \"state_size\": %d, \"expand\": %d, \"conv_kernel\": %d", SMX__DEF(c->state, 16),
-                                  SMX__DEF(c->expand, 2), SMX__DEF(c->conv, 4));
-            break;
-        case SMX_OP_MAMBA2: {
-            int hd = SMX__DEF(c->head_dim, 64), e = SMX__DEF(c->expand, 2);
-            ok = ok && smx__jsonf(b, &len, &cap, ", \"num_heads\": %d, \"head_dim\": %d, \"state_size\": %d, \"n_groups\": %d, \"expand\": %d, \"conv_kernel\": %d, \"chunk_size\": %d",
-                                  e * d / hd, hd, SMX__DEF(c->state, 128), SMX__DEF(c->groups, 1), e,
-                                  SMX__DEF(c->conv, 4), SMX__DEF(c->chunk, 256));
-            break;
-        }
-        case SMX_OP_MLSTM:
-            ok = ok && smx__jsonf(b, &len, &cap, ", \"num_heads\": %d, \"chunk_size\": %d", SMX__DEF(c->heads, 4), SMX__DEF(c->chunk, 64));
-            break;
-        case SMX_OP_SLSTM:
-            ok = ok && smx__jsonf(b, &len, &cap, ", \"num_heads\": %d, \"conv_kernel\": %d", SMX__DEF(c->heads, 4), SMX__DEF(c->conv, 4));
-            break;
-        case SMX_OP_SHORTCONV:
-            ok = ok && smx__jsonf(b, &len, &cap, ", \"conv_kernel\": %d", SMX__DEF(c->conv, 3));
-            break;
-        case SMX_OP_CFC:
-            ok = ok && smx__jsonf(b, &len, &cap, ", \"backbone_units\": %d", SMX__DEF(c->units, d));
-            break;
-        default:
-            break;
-        }
-        ok = ok && smx__jsonf(b, &len, &cap, "}");
+    memset(&s, 0, sizeof s);
+    smx__sb_printf(&s, "{\n  \"architectures\": [\"SeqmixForCausalLM\"],\n  \"model_type\": \"seqmix\",\n  \"vocab_size\": %d,\n"
+                       "  \"hidden_size\": %d,\n  \"norm_eps\": 1e-05,\n  \"tie_word_embeddings\": %s,\n"
+                       "  \"max_position_embeddings\": %d,\n  \"layers\": [",
+                   b->vocab, b->width, b->tied ? "true" : "false", b->max_ctx);
+    for (i = 0; i < b->n; i++) {
+        const smx__layer_type *lt = &smx__layer_types[b->type[i]];
+        smx__sb_printf(&s, "%s\n    {\"type\": \"%s\"", i ? "," : "", lt->name);
+        lt->json(&s, &b->cfg[i], b->width);
+        smx__sb_printf(&s, "}");
     }
-    ok = ok && smx__jsonf(b, &len, &cap, "\n  ]\n}\n");
-    return ok ? b->json : NULL;
+    smx__sb_printf(&s, "\n  ]\n}\n");
+    SMX_FREE(b->json);
+    b->json = s.failed ? NULL : s.s;
+    if (s.failed) {
+        SMX_FREE(s.s);
+        smx__bfail(b, SMX_E_NOMEM, "smx_builder_config: out of memory");
+    }
+    return b->json;
 }
 
 SMX_API smx_status smx_builder_build(smx_builder *b, uint64_t seed, smx_model **out, smx_error *err)
@@ -6120,75 +6489,49 @@ SMX_API smx_status smx_builder_build(smx_builder *b, uint64_t seed, smx_model **
     return smx_model_from_config(cfg, seed, out, err);
 }
 
-
 /* ===================================================================================== */
 /* II.8 Architecture registry and smx_model_load                                         */
 /* ===================================================================================== */
 
-#ifndef SMX__BUILD_MAMBA
-#define SMX__BUILD_MAMBA NULL
-#endif
-#ifndef SMX__BUILD_MAMBA2
-#define SMX__BUILD_MAMBA2 NULL
-#endif
-#ifndef SMX__BUILD_JAMBA
-#define SMX__BUILD_JAMBA NULL
-#endif
-#ifndef SMX__BUILD_BAMBA
-#define SMX__BUILD_BAMBA NULL
-#endif
-#ifndef SMX__BUILD_XLSTM
-#define SMX__BUILD_XLSTM NULL
-#endif
-#ifndef SMX__BUILD_XLSTM_LM
-#define SMX__BUILD_XLSTM_LM NULL
-#endif
-#ifndef SMX__BUILD_LFM2
-#define SMX__BUILD_LFM2 NULL
-#endif
-#ifndef SMX__BUILD_CFC
-#define SMX__BUILD_CFC NULL
-#endif
-#ifndef SMX__BUILD_WIRED_CFC
-#define SMX__BUILD_WIRED_CFC NULL
-#endif
-#ifndef SMX__BUILD_LTC
-#define SMX__BUILD_LTC NULL
-#endif
-#ifndef SMX__BUILD_SEQMIX
-#define SMX__BUILD_SEQMIX NULL
-#endif
-
-typedef smx_status (*smx__build_fn)(smx__loader *ld);
-typedef struct smx__family { const char *arch, *model_type; smx__build_fn build; } smx__family;
-
-/* Chosen by architectures[0] first, then by model_type. A NULL builder is a known family that
- * this build does not implement yet. */
-static const smx__family smx__families[] = {
-    { "LlamaForCausalLM", "llama", smx__build_llama },
-    { "LLaDAModelLM", "llada", smx__build_llada },
-    { "MambaForCausalLM", "mamba", SMX__BUILD_MAMBA },
-    { "Mamba2ForCausalLM", "mamba2", SMX__BUILD_MAMBA2 },
-    { "JambaForCausalLM", "jamba", SMX__BUILD_JAMBA },
-    { "BambaForCausalLM", "bamba", SMX__BUILD_BAMBA },
-    { "xLSTMForCausalLM", "xlstm", SMX__BUILD_XLSTM },
-    { "xLSTMLMModel", "xlstm_lm", SMX__BUILD_XLSTM_LM },
-    { "Lfm2ForCausalLM", "lfm2", SMX__BUILD_LFM2 },
-    { "CfC", "cfc", SMX__BUILD_CFC },
-    { "WiredCfC", "wired_cfc", SMX__BUILD_WIRED_CFC },
-    { "LTC", "ltc", SMX__BUILD_LTC },
-    { "SeqmixForCausalLM", "seqmix", SMX__BUILD_SEQMIX },
+/* Every family this build loads; architectures[0] is matched first, then model_type. */
+static const smx__family *const smx__families[] = {
+    &smx__fam_llama,
+    &smx__fam_llada,
+    &smx__fam_mamba,
+    &smx__fam_mamba2,
+    &smx__fam_jamba,
+    &smx__fam_bamba,
+    &smx__fam_xlstm,
+    &smx__fam_xlstm_lm,
+    &smx__fam_lfm2,
+    &smx__fam_cfc,
+    &smx__fam_wired_cfc,
+    &smx__fam_ltc,
+    &smx__fam_seqmix,
 };
 #define SMX__N_FAMILIES (int)(sizeof smx__families / sizeof smx__families[0])
 
+/* Every operator type, for pattern legends. */
+static const smx__op_vt *const smx__op_vts[] = {
+    &smx__attn_vt, &smx__attn_bidir_vt, &smx__mlp_vt, &smx__moe_vt, &smx__mamba_vt, &smx__mamba2_vt, &smx__mlstm7_vt,
+    &smx__mlstm_lm_vt, &smx__slstm_vt, &smx__sconv_vt, &smx__cfc_vt, &smx__ltc_vt,
+};
+
+SMX_API const char *smx_op_legend(void)
+{
+    return "A attention, B bidirectional attention, F feed-forward, E mixture of experts, M Mamba, 2 Mamba-2, "
+           "X mLSTM (xLSTM-7B), Y mLSTM (xLSTM block), S sLSTM, C short conv, L CfC, T LTC";
+}
+
 static void smx__list_families(char *buf, size_t cap)
 {
-    int i;
+    int i, k;
     size_t o = 0;
     buf[0] = 0;
     for (i = 0; i < SMX__N_FAMILIES && o < cap; i++)
-        if (smx__families[i].build)
-            o += (size_t)snprintf(buf + o, cap - o, "%s%s (%s)", o ? ", " : "", smx__families[i].arch, smx__families[i].model_type);
+        for (k = 0; k < 4 && smx__families[i]->archs[k] && o < cap; k++)
+            o += (size_t)snprintf(buf + o, cap - o, "%s%s (%s)", o ? ", " : "", smx__families[i]->archs[k],
+                                  smx__families[i]->model_types[k] ? smx__families[i]->model_types[k] : smx__families[i]->model_types[0]);
 }
 
 SMX_API char *smx_supported_architectures(char *buf, size_t cap)
@@ -6199,10 +6542,7 @@ SMX_API char *smx_supported_architectures(char *buf, size_t cap)
 
 SMX_API void smx_model_free(smx_model *m)
 {
-    int i;
     if (!m) return;
-    for (i = 0; i < m->n_sub; i++)
-        if (m->sub[i].op && m->sub[i].op->vt->destroy) m->sub[i].op->vt->destroy(m->sub[i].op);
     smx__st_close(&m->ts);
     smx__arena_free(&m->arena);
     SMX_FREE(m);
@@ -6222,7 +6562,7 @@ static smx_status smx__check_chain(smx__loader *ld)
         w = op->d_out;
     }
     if (m->kind == SMX_KIND_TOKENS) smx__ld_check(ld, w == m->d, SMX_E_SHAPE, "last layer leaves width %d, head needs %d", w, m->d);
-    else if (!m->head) m->d_out = w;
+    else if (!m->head.data) m->d_out = w;
     return ld->st;
 }
 
@@ -6238,7 +6578,7 @@ static smx_status smx__model_make(const char *dir, const char *text, size_t n, i
     const char *arch = NULL, *mt = NULL;
     const smx__family *fam = NULL;
     smx_status st;
-    int i;
+    int i, k;
     m = (smx_model *)SMX_MALLOC(sizeof *m);
     if (!m) return smx__fail(err, SMX_E_NOMEM, "out of memory");
     memset(m, 0, sizeof *m);
@@ -6254,28 +6594,27 @@ static smx_status smx__model_make(const char *dir, const char *text, size_t n, i
     mt = smx__cs(&ld, NULL, "model_type", NULL);
     if ((st = ld.st) != SMX_OK) goto fail;
     for (i = 0; i < SMX__N_FAMILIES && !fam; i++)
-        if (arch && !strcmp(arch, smx__families[i].arch)) fam = &smx__families[i];
+        for (k = 0; k < 4 && arch && smx__families[i]->archs[k]; k++)
+            if (!strcmp(arch, smx__families[i]->archs[k])) { fam = smx__families[i]; m->arch = fam->archs[k]; }
     for (i = 0; i < SMX__N_FAMILIES && !fam; i++)
-        if (mt && !strcmp(mt, smx__families[i].model_type)) fam = &smx__families[i];
-    smx__list_families(list, sizeof list);
+        for (k = 0; k < 4 && mt && smx__families[i]->model_types[k]; k++)
+            if (!strcmp(mt, smx__families[i]->model_types[k])) { fam = smx__families[i]; m->arch = fam->archs[0]; }
     if (!fam) {
+        smx__list_families(list, sizeof list);
         st = smx__fail(err, SMX_E_UNSUPPORTED, "config.json: unknown architecture '%s' (model_type '%s'); supported: %s",
                        arch ? arch : "-", mt ? mt : "-", list);
         goto fail;
     }
-    if (!fam->build) {
-        st = smx__fail(err, SMX_E_UNSUPPORTED, "architecture '%s' is known but not implemented in this build; supported: %s",
-                       fam->arch, list);
-        goto fail;
-    }
-    m->arch = fam->arch;
-    m->model_type = fam->model_type;
+    m->model_type = fam->model_types[0];
+    for (k = 0; k < 4 && mt && fam->model_types[k]; k++)
+        if (!strcmp(mt, fam->model_types[k])) m->model_type = fam->model_types[k];
     if (!random && (st = smx__st_open_dir(&m->ts, dir, err)) != SMX_OK) goto fail;
     if ((st = fam->build(&ld)) != SMX_OK || (st = ld.st) != SMX_OK) goto fail;
     if ((st = smx__check_chain(&ld)) != SMX_OK) goto fail;
     for (i = 0; i < m->n_sub && i + 1 < (int)sizeof m->pattern; i++) m->pattern[i] = m->sub[i].op->vt->letter;
     m->fp = ld.fp;
     m->n_params = ld.n_params;
+    m->weight_bytes = ld.weight_bytes;
     for (i = 0; i < m->ts.nfiles; i++)   /* keep only the files the weights point into */
         if (!m->ts.files[i].borrowed) smx__st_release_file(&m->ts.files[i]);
     if (random) {
@@ -6366,12 +6705,13 @@ SMX_API void smx_model_get_info(const smx_model *m, smx_model_info *info)
     info->vocab_size = m->kind == SMX_KIND_TOKENS ? m->n_logits : 0;
     info->hidden_size = m->d;
     info->n_layers = m->n_sub;
+    info->n_blocks = m->n_blocks;
     info->input_size = m->d_in;
     info->output_size = m->kind == SMX_KIND_TOKENS ? m->n_logits : m->d_out;
     info->causal = m->causal;
     info->max_context = m->max_ctx;
     info->n_params = m->n_params;
-    info->weight_bytes = m->n_params * sizeof(float);
+    info->weight_bytes = m->weight_bytes;
     info->state_bytes = smx__model_fixed_state(m);
     info->kv_bytes_per_token = smx__model_kv_per_token(m);
 }
@@ -6386,6 +6726,7 @@ SMX_API int smx_model_mask_token(const smx_model *m) { return m ? m->mask_token 
 struct smx_session {
     const smx_model *m;
     int cap, batch, nth, pos, grows;
+    smx__cx cx;                 /* threads of this session's calls */
     unsigned char *state;       /* all operators' state, one slice each */
     size_t *off;                /* [n_sub + 1] slice offsets */
     float *h, *xn, *y;          /* [batch, wmax] residual stream, normed input, operator output */
@@ -6415,13 +6756,8 @@ SMX_API void smx_session_free(smx_session *s)
 
 SMX_API void smx_session_reset(smx_session *s)
 {
-    int i;
     if (!s) return;
-    for (i = 0; i < s->m->n_sub; i++) {
-        const smx__op *op = s->m->sub[i].op;
-        if (op->vt->reset) op->vt->reset(op, s->state + s->off[i]);
-        else memset(s->state + s->off[i], 0, s->off[i + 1] - s->off[i]);
-    }
+    memset(s->state, 0, s->off[s->m->n_sub]);   /* every operator's state starts at zero */
     s->pos = 0;
     s->err[0] = 0;
 }
@@ -6452,6 +6788,8 @@ SMX_API smx_status smx_session_new(const smx_model *m, const smx_session_options
 #else
     s->nth = 1;
 #endif
+    if (s->nth > SMX_MAX_THREADS) s->nth = SMX_MAX_THREADS;
+    s->cx.nth = s->nth;
     s->batch = o.batch ? o.batch : 512;
     if (!m->causal) s->batch = s->cap;          /* bidirectional: the whole sequence in one pass */
     if (s->batch > s->cap) s->batch = s->cap;
@@ -6508,7 +6846,7 @@ static void smx__run_layers_ctx(smx_session *s, int T, const float *dt, int n_ct
             }
             x = s->xn;
         }
-        f.T = T; f.pos = s->pos; f.x = x; f.y = s->y; f.dt = dt; f.scratch = s->scratch; f.nth = s->nth; f.n_ctx = n_ctx;
+        f.T = T; f.pos = s->pos; f.x = x; f.y = s->y; f.dt = dt; f.scratch = s->scratch; f.cx = &s->cx; f.n_ctx = n_ctx;
         op->vt->forward(op, s->state + s->off[i], &f);
         if (sb->residual) {
             size_t k, n = (size_t)T * dout;
@@ -6519,7 +6857,6 @@ static void smx__run_layers_ctx(smx_session *s, int T, const float *dt, int n_ct
     }
 }
 
-#define SMX__HAVE_RUN_LAYERS_CTX 1
 static void smx__run_layers(smx_session *s, int T, const float *dt) { smx__run_layers_ctx(s, T, dt, 0); }
 
 /* logits [T, n_logits] for T rows of the final stream: final norm per row, one head matmul */
@@ -6536,7 +6873,7 @@ static void smx__head(smx_session *s, const float *h, int T, float *logits)
         else if (m->fnorm == SMX__NORM_LN) smx__layernorm(xr, hr, m->fnw, m->fnb, m->d, m->feps);
         else memcpy(xr, hr, sizeof(float) * (size_t)m->d);
     }
-    smx__matmul(logits, xn, m->head, m->head_b, T, m->d, m->n_logits, s->nth);
+    smx__matmul(&s->cx, logits, (size_t)m->n_logits, xn, (size_t)m->d, &m->head, m->head_b, T);
     if (m->logit_cap > 0)
         for (i = 0; i < n; i++) logits[i] = m->logit_cap * tanhf(logits[i] / m->logit_cap);
 }
@@ -6559,7 +6896,7 @@ SMX_API smx_status smx_session_prefill(smx_session *s, const int32_t *ids, int n
     while (done < n) {
         int T = SMX__MIN(s->batch, n - done), t;
         for (t = 0; t < T; t++)
-            memcpy(s->h + (size_t)t * m->d, m->embed + (size_t)ids[done + t] * m->d, sizeof(float) * (size_t)m->d);
+            smx__w_row(&m->embed, ids[done + t], 0, m->d, s->h + (size_t)t * m->d);
         smx__run_layers(s, T, NULL);
         if (logits) {
             if (all)
@@ -6584,7 +6921,7 @@ SMX_API smx_status smx_session_rewind(smx_session *s, int pos)
     if (!s) return SMX_E_ARG;
     if (pos < 0 || pos > s->pos) return smx__sfail(s, SMX_E_RANGE, "rewind to %d: position must be in [0, %d]", pos, s->pos);
     for (i = 0; i < s->m->n_sub; i++)
-        if (smx__op_state(s->m->sub[i].op, 0) != 0)
+        if (!(s->m->sub[i].op->vt->caps & SMX__CAP_REWIND))
             return smx__sfail(s, SMX_E_UNSUPPORTED, "layer %d (%s) keeps a recurrent state and cannot rewind", i,
                               s->m->sub[i].op->vt->name);
     s->pos = pos;
@@ -6609,10 +6946,10 @@ SMX_API smx_status smx_session_run(smx_session *s, const float *in, const float 
         int n = SMX__MIN(s->batch, T - done);
         memcpy(s->h, in + (size_t)done * m->d_in, sizeof(float) * (size_t)n * m->d_in);
         smx__run_layers(s, n, dt ? dt + done : NULL);
-        if (m->head) {
+        if (m->head.data) {
             for (t = 0; t < n; t++) {
                 float *o = out ? out + (size_t)(done + t) * m->d_out : s->xn;
-                smx__matmul(o, s->h + (size_t)t * m->d, m->head, m->head_b, 1, m->d, m->d_out, 1);
+                smx__matmul(&s->cx, o, (size_t)m->d_out, s->h + (size_t)t * m->d, (size_t)m->d, &m->head, m->head_b, 1);
             }
         } else if (out) {
             memcpy(out + (size_t)done * m->d_out, s->h, sizeof(float) * (size_t)n * m->d_out);
@@ -7074,13 +7411,9 @@ static smx_status smx__diff_forward(smx_session *s, const int32_t *canvas, int f
     const int T = to - from, d = m->d;
     int t, i;
     if (vis > to) {
-#ifdef SMX__HAVE_RUN_LAYERS_CTX
         if (vis > s->pos || from < 0)
             return smx__sfail(s, SMX_E_STATE, "positions [%d, %d) are not in the session (%d held)", to, vis, s->pos);
         s->pos = from;
-#else
-        return smx__sfail(s, SMX_E_UNSUPPORTED, "this build's attention cannot see cached positions after the ones it runs");
-#endif
     } else if (smx_session_rewind(s, from) != SMX_OK) {
         if (from != 0) return SMX_E_UNSUPPORTED;
         smx_session_reset(s);
@@ -7088,12 +7421,8 @@ static smx_status smx__diff_forward(smx_session *s, const int32_t *canvas, int f
     if (T <= 0 || T > s->cap - s->pos || T > s->batch)
         return smx__sfail(s, SMX_E_CAPACITY, "%d positions at %d do not fit the session (capacity %d)", T, from, s->cap);
     /* h [T, d] = embedding rows of the canvas */
-    for (t = 0; t < T; t++) memcpy(s->h + (size_t)t * d, m->embed + (size_t)canvas[from + t] * d, sizeof(float) * (size_t)d);
-#ifdef SMX__HAVE_RUN_LAYERS_CTX
+    for (t = 0; t < T; t++) smx__w_row(&m->embed, canvas[from + t], 0, d, s->h + (size_t)t * d);
     smx__run_layers_ctx(s, T, NULL, vis > to ? vis : 0);
-#else
-    smx__run_layers(s, T, NULL);
-#endif
     s->pos = vis > to ? vis : to;
     if (nr <= 0) return SMX_OK;
     /* xn [nr, d] = final_norm(h[rows - from]);  logits [nr, n_logits] = xn head^T (+ b) */
@@ -7104,7 +7433,7 @@ static smx_status smx__diff_forward(smx_session *s, const int32_t *canvas, int f
         else if (m->fnorm == SMX__NORM_LN) smx__layernorm(xr, hr, m->fnw, m->fnb, d, m->feps);
         else memcpy(xr, hr, sizeof(float) * (size_t)d);
     }
-    smx__matmul(logits, s->xn, m->head, m->head_b, nr, d, m->n_logits, s->nth);
+    smx__matmul(&s->cx, logits, (size_t)m->n_logits, s->xn, (size_t)d, &m->head, m->head_b, nr);
     if (m->logit_cap > 0) {
         size_t k, n = (size_t)nr * m->n_logits;
         for (k = 0; k < n; k++) logits[k] = m->logit_cap * tanhf(logits[k] / m->logit_cap);
@@ -7120,10 +7449,9 @@ static int smx__diff_bidirectional(const smx_model *m)
     int i;
     if (!m->causal) return 1;
     for (i = 0; i < m->n_sub; i++) {
-        const smx__op *op = m->sub[i].op;
-        if (smx__op_state(op, 0) != 0) return 0;
-        if (op->vt == &smx__attn_vt && ((const smx__attn *)op)->causal) return 0;
-        if (op->vt != &smx__attn_vt && smx__op_state(op, 1) != 0) return 0;
+        const smx__op_vt *vt = m->sub[i].op->vt;
+        if (!(vt->caps & SMX__CAP_REWIND)) return 0;
+        if ((vt == &smx__attn_vt) || (smx__op_state(m->sub[i].op, 1) != 0 && !(vt->caps & SMX__CAP_BIDIR))) return 0;
     }
     return 1;
 }
@@ -7158,10 +7486,6 @@ static smx_status smx__diff_check(const smx_model *m, const int32_t *prompt, int
         return smx__fail(err, SMX_E_ARG, "diffusion: remasking %d is not low_confidence (0) or random (1)", o->remasking);
     if (o->prefix_cache < SMX_CACHE_OFF || o->prefix_cache > SMX_CACHE_BLOCK)
         return smx__fail(err, SMX_E_ARG, "diffusion: prefix_cache %d is not off (0), prefix (1), dual (2) or block (3)", o->prefix_cache);
-#ifndef SMX__HAVE_RUN_LAYERS_CTX
-    if (o->prefix_cache == SMX_CACHE_DUAL)
-        return smx__fail(err, SMX_E_UNSUPPORTED, "diffusion: the dual cache is not available in this build");
-#endif
     if (o->n_threads < 0) return smx__fail(err, SMX_E_ARG, "diffusion: n_threads must be >= 0");
     if ((o->logits_eos_inf || o->confidence_eos_eot_inf) && (o->eos_id < 0 || o->eos_id >= V))
         return smx__fail(err, SMX_E_RANGE, "diffusion: eos_id %ld is not in the vocabulary [0, %d)", (long)o->eos_id, V);
@@ -7178,6 +7502,22 @@ static smx_status smx__diff_check(const smx_model *m, const int32_t *prompt, int
     return SMX_OK;
 }
 
+/* x0, conf of each candidate row i */
+typedef struct smx__diff_job {
+    const smx__diff_ctx *c;
+    float *lc, *lu, *conf;
+    const int *rows;
+    int32_t *x0;
+    int V, step;
+} smx__diff_job;
+
+static void smx__diff_task(void *arg, int i, int tid)
+{
+    const smx__diff_job *j = (const smx__diff_job *)arg;
+    (void)tid;
+    smx__diff_decide(j->c, j->lc + (size_t)i * j->V, j->lu ? j->lu + (size_t)i * j->V : NULL, j->step, j->rows[i], &j->x0[i], &j->conf[i]);
+}
+
 SMX_API smx_status smx_diffuse(const smx_model *m, const int32_t *prompt, int n_prompt, const smx_diffuse_options *opt,
                                int32_t *out, int out_cap, smx_diffuse_stats *stats, smx_error *err)
 {
@@ -7192,6 +7532,7 @@ SMX_API smx_status smx_diffuse(const smx_model *m, const int32_t *prompt, int n_
     int *rows = NULL, *sched = NULL;                 /* [maxr], [S] */
     unsigned char *in_prompt = NULL;                 /* [L] original prompt positions (not mask) */
     smx__tk *q = NULL;                               /* [L] */
+    smx__diff_job dj;
     int32_t mask;
     int L, G, BL, nb, S, V, maxr, fast, b, i, p, gstep = 0, nth;
     smx_status st = SMX_OK;
@@ -7224,7 +7565,6 @@ SMX_API smx_status smx_diffuse(const smx_model *m, const int32_t *prompt, int n_
     if ((st = smx_session_new(m, &so, &sc, err)) != SMX_OK) goto done;
     if (o.cfg_scale > 0.0f && (st = smx_session_new(m, &so, &su, err)) != SMX_OK) goto done;
     nth = sc->nth;
-    (void)nth;                      /* used by the OpenMP loop only */
     if (o.prefix_cache != SMX_CACHE_OFF && smx_session_rewind(sc, 0) != SMX_OK) {
         st = smx__fail(err, SMX_E_UNSUPPORTED, "diffusion: prefix_cache needs a model whose layers can rewind (%s)", smx_session_error(sc));
         goto done;
@@ -7243,6 +7583,8 @@ SMX_API smx_status smx_diffuse(const smx_model *m, const int32_t *prompt, int n_
         st = smx__fail(err, SMX_E_NOMEM, "diffusion: out of memory for %d candidate rows of %d logits", maxr, V);
         goto done;
     }
+    memset(&dj, 0, sizeof dj);
+    dj.c = &c; dj.lc = lc; dj.conf = conf; dj.rows = rows; dj.x0 = x0; dj.V = V;
     /* x = [prompt | mask ...]; the unconditional canvas masks the original prompt positions */
     for (p = 0; p < L; p++) {
         out[p] = p < n_prompt ? prompt[p] : mask;
@@ -7284,9 +7626,8 @@ SMX_API smx_status smx_diffuse(const smx_model *m, const int32_t *prompt, int n_
                     stt.tokens += to - from;
                 }
                 /* x0, conf per candidate row */
-                SMX__OMP_FOR_DYN(nth)
-                for (i = 0; i < nr; i++)
-                    smx__diff_decide(&c, lc + (size_t)i * V, lu ? lu + (size_t)i * V : NULL, gstep, rows[i], &x0[i], &conf[i]);
+                dj.lu = lu; dj.step = gstep;
+                smx__par(smx__nth_for((double)nr * V * 8, nth), nr, smx__diff_task, &dj);
                 /* conf over the canvas: -inf except at the candidates; x0 = where(mask, x0, x) */
                 for (p = 0; p < L; p++) {
                     q[p].v = -HUGE_VAL;

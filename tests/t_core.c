@@ -377,10 +377,30 @@ static void test_kernels(void)
         t_fill(x, (size_t)T * K, 1 + k, 1.0f);
         t_fill(W, (size_t)N * K, 100 + k, 1.0f);
         t_fill(b, (size_t)N, 200 + k, 1.0f);
-        smx__matmul_ref(y1, x, W, b, T, K, N);
-        smx__matmul(y2, x, W, b, T, K, N, 2);
-        CHECK(t_maxdiff(y1, y2, (size_t)T * N) < 1e-4 * sqrt((double)K), "matmul %dx%dx%d simd vs scalar: %g", T, K, N,
-              t_maxdiff(y1, y2, (size_t)T * N));
+        {   /* every weight type against the scalar reference on the same (rounded) weights */
+            smx__cx cx;
+            uint16_t *h = (uint16_t *)malloc(sizeof(uint16_t) * (size_t)N * K);
+            float *row = (float *)malloc(sizeof(float) * (size_t)K);
+            int type;
+            size_t i;
+            cx.nth = 2;
+            for (type = 0; type < SMX__WT_COUNT; type++) {
+                smx__w w = smx__w_f32(W, N, K, "w");
+                if (type == SMX__WT_F16 || type == SMX__WT_BF16) {
+                    for (i = 0; i < (size_t)N * K; i++) {
+                        uint32_t u;
+                        memcpy(&u, &W[i], 4);
+                        h[i] = type == SMX__WT_BF16 ? (uint16_t)(u >> 16) : t_f32_to_f16(W[i]);
+                    }
+                    w.data = h; w.type = type; w.rb = (size_t)K * 2;
+                }
+                smx__matmul_ref(y1, (size_t)N, x, (size_t)K, &w, b, T, row);
+                smx__matmul(&cx, y2, (size_t)N, x, (size_t)K, &w, b, T);
+                CHECK(t_maxdiff(y1, y2, (size_t)T * N) < 1e-4 * sqrt((double)K), "matmul %s %dx%dx%d simd vs scalar: %g",
+                      smx__wtypes[type].name, T, K, N, t_maxdiff(y1, y2, (size_t)T * N));
+            }
+            free(h); free(row);
+        }
         CHECK(fabs(smx__dot(x, W, K) - smx__dot_ref(x, W, K)) < 1e-4 * sqrt((double)K), "dot %d", K);
         smx__rmsnorm(y1, x, W, K, 1e-5f);
         smx__rmsnorm_ref(y2, x, W, K, 1e-5f);
@@ -397,9 +417,9 @@ static void test_kernels(void)
     {   /* rope: half-split pairing, position 0 is the identity, norms preserved */
         float v[8] = { 1, 2, 3, 4, 5, 6, 7, 8 }, w[8], inv[2] = { 1.0f, 0.01f };
         memcpy(w, v, sizeof v);
-        smx__rope(w, 4, 0, inv);
+        smx__rope(w, 4, 0, inv, 0);
         CHECK(t_maxdiff(v, w, 8) == 0, "rope at position 0");
-        smx__rope(w, 4, 3, inv);
+        smx__rope(w, 4, 3, inv, 0);
         CHECK(fabsf(w[0] * w[0] + w[2] * w[2] - 10.0f) < 1e-5f && w[4] == 5.0f, "rope rotates pairs (j, j+rot/2), leaves the rest");
     }
 }

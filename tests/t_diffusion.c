@@ -214,12 +214,8 @@ static void test_diffusion(void)
         for (i = 0, n = 0; i < np + 24; i++) n += b[i] == 39 || c[i] == 39;
         CHECK(n == 0, "cached runs left %d masks", n);
         f.prefix_cache = SMX_CACHE_DUAL;
-#ifdef SMX__HAVE_RUN_LAYERS_CTX
         CHECK(t_diff_run(m, pr, np, &f, c, &st2, &err) == SMX_OK && st2.steps == 12 && st2.tokens == blk, "dual cache: %s (%lld)",
               err.msg, st2.tokens);
-#else
-        CHECK(t_diff_run(m, pr, np, &f, c, &st2, &err) == SMX_E_UNSUPPORTED, "dual cache without the core support: %s", err.msg);
-#endif
     }
 
     /* temperature > 0: reproducible with a seed, independent of the thread count */

@@ -77,7 +77,8 @@ static void t_lq_features(const char *dir)
     if (!t_lq_inputs(dir, &in, &ts, &T, &w)) { SKIP("%s: no golden case", dir); return; }
     if (smx_model_load(dir, &m, &err) != SMX_OK) { CHECK(0, "%s: %s", dir, err.msg); free(in); free(ts); return; }
     smx_model_get_info(m, &info);
-    CHECK(info.kind == SMX_KIND_FEATURES && info.input_size == w && !strcmp(info.pattern, "L"), "%s: info kind %d in %d pattern %s",
+    CHECK(info.kind == SMX_KIND_FEATURES && info.input_size == w && (!strcmp(info.pattern, "L") || !strcmp(info.pattern, "T")),
+          "%s: info kind %d in %d pattern %s",
           dir, (int)info.kind, info.input_size, info.pattern);
     units = smx_model_liquid_units(m, &has_c);
     CHECK(units == info.hidden_size && units > 0 && info.state_bytes == (size_t)units * (has_c ? 2 : 1) * sizeof(float),
@@ -328,7 +329,7 @@ static void t_lq_cfc_prefix(void)
             float *state = (float *)calloc(1, sb), *scratch = (float *)calloc(sc, sizeof(float));
             smx__fwd f;
             memset(&f, 0, sizeof f);
-            f.T = 4; f.pos = 0; f.x = x; f.y = yb; f.dt = NULL; f.scratch = scratch; f.nth = 1;
+            f.T = 4; f.pos = 0; f.x = x; f.y = yb; f.dt = NULL; f.scratch = scratch; f.cx = &cx1;
             op->vt->forward(op, state, &f);
             f.T = T - 4; f.pos = 4; f.x = x + 4 * d; f.y = yb + 4 * d;
             op->vt->forward(op, state, &f);

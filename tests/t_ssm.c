@@ -19,7 +19,7 @@ static void test_ssm_kernels(void)
     for (i = 0; i < 301; i++) x[i] = -95.0f + 0.33f * (float)i;
     x[0] = 0.0f; x[1] = -1e-8f; x[2] = 88.0f; x[3] = -1000.0f;
 #if SMX__VW > 1
-    for (i = 0; i + SMX__VW <= 301; i += SMX__VW) smx__vst(y + i, smx__ssm_vexp(smx__vld(x + i)));
+    for (i = 0; i + SMX__VW <= 301; i += SMX__VW) smx__vst(y + i, smx__vexp(smx__vld(x + i)));
     for (; i < 301; i++) y[i] = expf(x[i]);
 #else
     for (i = 0; i < 301; i++) y[i] = expf(x[i]);
@@ -35,7 +35,7 @@ static void test_ssm_kernels(void)
         double wl = 0.0;
         for (i = 0; i < 301; i++) x[i] = -40.0f + 0.2f * (float)i;
         x[0] = 19.99f; x[1] = 20.0f; x[2] = 20.01f; x[3] = -15.0f; x[4] = -14.99f; x[5] = 0.0f; x[6] = 1e-6f;
-        for (i = 0; i + SMX__VW <= 301; i += SMX__VW) smx__vst(y + i, smx__ssm_vsoftplus(smx__vld(x + i)));
+        for (i = 0; i + SMX__VW <= 301; i += SMX__VW) smx__vst(y + i, smx__vsoftplus(smx__vld(x + i)));
         worst = 0.0;
         for (i = 0; i < 301 / SMX__VW * SMX__VW; i++) {
             double ref = x[i] > 20.0f ? (double)x[i] : log1p(exp((double)x[i]));
@@ -44,7 +44,7 @@ static void test_ssm_kernels(void)
         }
         CHECK(worst < 5e-7, "vector softplus within 5e-7 relative (worst %g)", worst);
         for (i = 0; i < 301; i++) x[i] = expf(-80.0f + 0.55f * (float)i);
-        for (i = 0; i + SMX__VW <= 301; i += SMX__VW) smx__vst(y + i, smx__ssm_vlog(smx__vld(x + i)));
+        for (i = 0; i + SMX__VW <= 301; i += SMX__VW) smx__vst(y + i, smx__vlog(smx__vld(x + i)));
         for (i = 0; i < 301 / SMX__VW * SMX__VW; i++) {
             double err = fabs(y[i] - log((double)x[i]));
             if (err > wl) wl = err;
@@ -65,17 +65,17 @@ static void test_ssm_kernels(void)
             for (acc = 0; acc < 2; acc++) {
                 t_fill(Y1, (size_t)R * ldy, 13, 1.0f);
                 memcpy(Y2, Y1, sizeof(float) * (size_t)R * ldy);
-                smx__ssm_gemm(Y1, ldy, A, (size_t)K, V, ldv, R, K, P, acc, 0);
-                smx__ssm_gemm_ref(Y2, ldy, A, (size_t)K, V, ldv, R, K, P, acc);
-                CHECK(t_maxdiff(Y1, Y2, (size_t)R * ldy) < 1e-4, "ssm gemm %dx%dx%d acc %d: %g", R, K, P, acc,
+                smx__gemm(Y1, ldy, A, (size_t)K, 1, V, ldv, 1, R, P, K, acc ? SMX__GEMM_ACC : 0);
+                smx__gemm_ref(Y2, ldy, A, (size_t)K, 1, V, ldv, 1, R, P, K, acc ? SMX__GEMM_ACC : 0);
+                CHECK(t_maxdiff(Y1, Y2, (size_t)R * ldy) < 1e-4, "gemm %dx%dx%d acc %d: %g", R, K, P, acc,
                       t_maxdiff(Y1, Y2, (size_t)R * ldy));
             }
             if (R == K) {   /* lower-triangular A */
                 for (r = 0; r < R; r++)
                     for (k = r + 1; k < K; k++) A[(size_t)r * K + k] = 0.0f;
-                smx__ssm_gemm(Y1, ldy, A, (size_t)K, V, ldv, R, K, P, 0, 1);
-                smx__ssm_gemm_ref(Y2, ldy, A, (size_t)K, V, ldv, R, K, P, 0);
-                CHECK(t_maxdiff(Y1, Y2, (size_t)R * ldy) < 1e-4, "ssm gemm triangular %d: %g", R, t_maxdiff(Y1, Y2, (size_t)R * ldy));
+                smx__gemm(Y1, ldy, A, (size_t)K, 1, V, ldv, 1, R, P, K, SMX__GEMM_TRI);
+                smx__gemm_ref(Y2, ldy, A, (size_t)K, 1, V, ldv, 1, R, P, K, 0);
+                CHECK(t_maxdiff(Y1, Y2, (size_t)R * ldy) < 1e-4, "gemm triangular %d: %g", R, t_maxdiff(Y1, Y2, (size_t)R * ldy));
             }
             free(A); free(V); free(Y1); free(Y2);
         }
@@ -89,10 +89,10 @@ static void test_ssm_kernels(void)
         t_fill(b, 37, 23, 1.0f);
         memset(h1, 0, sizeof h1);
         memset(h2, 0, sizeof h2);
-        smx__ssm_conv(in, C, o1, C, T, C, K, w, b, h1, SMX__ACT_SILU, 2);
-        smx__ssm_conv(in, C, o2, C, 2, C, K, w, b, h2, SMX__ACT_SILU, 1);
-        smx__ssm_conv(in + 2 * C, C, o2 + 2 * C, C, 1, C, K, w, b, h2, SMX__ACT_SILU, 1);
-        smx__ssm_conv(in + 3 * C, C, o2 + 3 * C, C, T - 3, C, K, w, b, h2, SMX__ACT_SILU, 2);
+        smx__conv1d(&cx2, in, C, o1, C, T, C, K, w, b, h1, SMX__ACT_SILU);
+        smx__conv1d(&cx1, in, C, o2, C, 2, C, K, w, b, h2, SMX__ACT_SILU);
+        smx__conv1d(&cx1, in + 2 * C, C, o2 + 2 * C, C, 1, C, K, w, b, h2, SMX__ACT_SILU);
+        smx__conv1d(&cx2, in + 3 * C, C, o2 + 3 * C, C, T - 3, C, K, w, b, h2, SMX__ACT_SILU);
         for (t = 0; t < T; t++)
             for (c = 0; c < C; c++) {
                 float s = b[c];
@@ -124,7 +124,7 @@ static void test_ssm_kernels(void)
         t_fill(z, sizeof z / 4, 37, 2.0f);
         t_fill(S1, sizeof S1 / 4, 38, 1.0f);
         memcpy(S2, S1, sizeof S1);
-        smx__mamba_scan(&m, S1, T, u, dt, Bm, Cm, z, (size_t)di, y1, 2);
+        smx__mamba_scan(&cx2, &m, S1, T, u, dt, Bm, Cm, z, (size_t)di, y1);
         smx__mamba_scan_ref(&m, S2, T, u, dt, Bm, Cm, z, (size_t)di, y2);
         CHECK(t_maxdiff(y1, y2, sizeof y1 / 4) < 1e-5 && t_maxdiff(S1, S2, sizeof S1 / 4) < 1e-5,
               "mamba scan SIMD vs scalar: y %g, state %g", t_maxdiff(y1, y2, sizeof y1 / 4), t_maxdiff(S1, S2, sizeof S1 / 4));

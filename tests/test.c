@@ -42,6 +42,23 @@ static void t_fill(float *x, size_t n, uint64_t seed, float scale)
     for (i = 0; i < n; i++) x[i] = (float)(2.0 * smx_rng_uniform(&r) - 1.0) * scale;
 }
 
+/* Compute contexts of one and two threads for kernel-level tests. */
+static const smx__cx cx1 = { 1 }, cx2 = { 2 };
+
+/* float -> IEEE half, round to nearest even (normal range; enough for test weights). */
+static uint16_t t_f32_to_f16(float f)
+{
+    uint32_t u, s, e, m, r;
+    memcpy(&u, &f, 4);
+    s = (u >> 16) & 0x8000u;
+    e = (u >> 23) & 0xFF;
+    m = u & 0x7FFFFFu;
+    if (e < 113) return (uint16_t)s;   /* tiny: zero */
+    r = ((e - 112) << 10) | (m >> 13);
+    if ((m & 0x1FFFu) > 0x1000u || ((m & 0x1FFFu) == 0x1000u && (r & 1u))) r++;
+    return (uint16_t)(s | r);
+}
+
 #include "t_core.c"
 #include "t_ssm.c"
 #include "t_xlstm.c"

@@ -31,6 +31,8 @@ static double bench_ssm_scan_time(const smx_model *m, int T, int nth, int reps)
     int i, n_ssm = 0, r;
     size_t nin = 0, nst = 0, nscr = 0;
     float *in, *st, *scr, *y;
+    smx__cx cx;
+    cx.nth = nth;
     for (i = 0; i < m->n_sub; i++)
         if (m->sub[i].op->vt == &smx__mamba_vt || m->sub[i].op->vt == &smx__mamba2_vt) { op = m->sub[i].op; n_ssm++; }
     if (!op) return 0.0;
@@ -64,7 +66,7 @@ static double bench_ssm_scan_time(const smx_model *m, int T, int nth, int reps)
             if (r < 0)
                 for (i = 0; i < (int)td; i++) dt[i] = -4.0f + 2.0f * (dt[i] + 0.5f);   /* before softplus */
             t0 = smx_now();
-            smx__mamba_scan(mb, st, T, u, dt, B, C, z, (size_t)mb->di, y, nth);
+            smx__mamba_scan(&cx, mb, st, T, u, dt, B, C, z, (size_t)mb->di, y);
         } else {
             const smx__mamba2 *mb = (const smx__mamba2 *)op;
             float *xbc = in, *dt = xbc + (size_t)T * mb->cd;
@@ -72,7 +74,7 @@ static double bench_ssm_scan_time(const smx_model *m, int T, int nth, int reps)
             if (r < 0)
                 for (i = 0; i < T * mb->H; i++) dt[i] = 0.01f + 0.1f * (dt[i] + 0.5f);
             t0 = smx_now();
-            smx__mamba2_ssd(mb, st, T, xbc, dt, y, scr, nth);
+            smx__mamba2_ssd(&cx, mb, st, T, xbc, dt, y, scr);
         }
         t = smx_now() - t0;
         if (r >= 0 && t < best) best = t;

@@ -4,9 +4,12 @@
  * and the matmul kernel at a decode shape and a prefill shape, single- and multi-threaded. */
 
 #ifdef _OPENMP
-#define SMX__PRAGMA_REDUCE(nth) SMX__PRAGMA(omp parallel for reduction(+ : tot) num_threads(nth))
+#define BENCH_PRAGMA(x) _Pragma(#x)
+#define BENCH_OMP_REDUCE(nth) BENCH_PRAGMA(omp parallel for reduction(+ : tot) num_threads(nth))
+#define BENCH_OMP_FOR(nth) BENCH_PRAGMA(omp parallel for num_threads(nth))
 #else
-#define SMX__PRAGMA_REDUCE(nth)
+#define BENCH_OMP_REDUCE(nth)
+#define BENCH_OMP_FOR(nth)
 #endif
 
 /* Seconds for a fresh prefill of ids[0..n), best of reps (the model benchmarks share it). */
@@ -35,7 +38,7 @@ static double bench_read_bw(const float *buf, size_t n, int nth, int reps)
         double t0 = smx_now(), t;
         float tot = 0.0f;
         long c, chunks = (long)(n / 65536);
-        SMX__PRAGMA_REDUCE(nth)
+        BENCH_OMP_REDUCE(nth)
         for (c = 0; c < chunks; c++) {
             const float *p = buf + (size_t)c * 65536;
             smx__vf a0 = smx__vzero(), a1 = smx__vzero(), a2 = smx__vzero(), a3 = smx__vzero();
@@ -66,7 +69,7 @@ static double bench_fma_peak(int nth)
     for (r = 0; r < 3; r++) {
         double t0 = smx_now(), t;
         int th;
-        SMX__OMP_FOR(nth)
+        BENCH_OMP_FOR(nth)
         for (th = 0; th < nth; th++) {
             smx__vf a0 = smx__vset1(1.0f), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, a8 = a0, a9 = a0;
             smx__vf m = smx__vset1(0.999999f), c = smx__vset1(1e-7f);
@@ -103,10 +106,14 @@ static double bench_matmul(int T, int K, int N, int nth, int reps, int nw)
     int r;
     for (i = 0; i < (size_t)T * K; i++) x[i] = (float)((i * 7919) % 1000) * 1e-3f - 0.5f;
     for (i = 0; i < (size_t)K * N * nw; i++) W[i] = (float)((i * 104729) % 1000) * 1e-3f - 0.5f;
-    smx__matmul(y, x, W, NULL, T, K, N, nth);
+    smx__cx cx;
+    smx__w w = smx__w_f32(W, N, K, "bench");
+    cx.nth = nth;
+    smx__matmul(&cx, y, (size_t)N, x, (size_t)K, &w, NULL, T);
     for (r = 0; r < reps; r++) {
         double t0 = smx_now();
-        smx__matmul(y, x, W + (size_t)(r % nw) * K * N, NULL, T, K, N, nth);
+        w.data = W + (size_t)(r % nw) * K * N;
+        smx__matmul(&cx, y, (size_t)N, x, (size_t)K, &w, NULL, T);
         ts[r] = smx_now() - t0;
     }
     qsort(ts, (size_t)reps, sizeof *ts, bench_cmp_double);
