@@ -31,7 +31,7 @@ static int g_pass, g_fail, g_skip;
     } while (0)
 
 /* Max |a - b| over n floats. */
-static double t_maxdiff(const float *a, const float *b, size_t n) { return smx_max_abs_diff(a, b, n); }
+static double t_maxdiff(const float *a, const float *b, size_t n) { return cf_max_abs_diff(a, b, n); }
 
 /* Deterministic pseudo-random floats in [-scale, scale). */
 static void t_fill(float *x, size_t n, uint64_t seed, float scale)

@@ -60,14 +60,14 @@ static void bench_diffusion(int nth, int quick)
             o.gen_length = gen; o.block_length = block; o.steps = steps_list[si]; o.n_threads = nth;
             o.prefix_cache = cache[mode];
             if (mode == 4) o.threshold = 0.9f;
-            t0 = smx_now();
+            t0 = cli_now();
             c0 = clock();
             if (smx_diffuse(m, prompt, NP, &o, mode ? out : exact, NP + gen, &st, &err) != SMX_OK) {
                 printf("%-6d %-20s %s\n", o.steps, names[mode], err.msg);
                 if (!mode) break;
                 continue;
             }
-            t = smx_now() - t0;
+            t = cli_now() - t0;
             cpu = (double)(clock() - c0) / CLOCKS_PER_SEC;
             tps = (double)gen / t;
             if (!mode) exact_tps = tps;

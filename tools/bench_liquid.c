@@ -1,7 +1,7 @@
 /* bench_liquid.c — liquid family speed: CfC and LTC steps/s and per-step latency for a 64-unit
  * model with 32 inputs (one sample, the embedded use case), and LFM2 decode tokens/s for a model
  * of LFM2-350M's shape with random weights, as a fraction of the read-bandwidth roofline.
- * Included by seqmix.c after cli_bench.c (smx_now, bench_read_bw). */
+ * Included by seqmix.c after cli_bench.c (cli_now, bench_read_bw). */
 #include <unistd.h>
 
 static int bench_liquid_cmp(const void *a, const void *b)
@@ -35,18 +35,18 @@ static int bench_liquid_features(const char *name, smx_model *m, int nth, int qu
     for (i = 0; i < T; i++) dt[i] = 0.5f + (float)(i % 7) * 0.25f;   /* irregular sampling */
     for (r = 0; r < reps; r++) {   /* best of several short runs: robust to a busy machine */
         smx_session_reset(s);
-        t0 = smx_now();
+        t0 = cli_now();
         smx_session_run(s, in, dt, T, out);
-        t0 = smx_now() - t0;
+        t0 = cli_now() - t0;
         if (t0 < best) best = t0;
     }
     *sps = (double)T / best;
     for (r = 0; r < reps; r++) {   /* one step per call, as a streaming application would */
         smx_session_reset(s);
         for (i = 0; i < T; i++) {
-            t0 = smx_now();
+            t0 = cli_now();
             smx_session_run(s, in + (size_t)i * info.input_size, dt + i, 1, out);
-            lat[(size_t)r * T + i] = smx_now() - t0;
+            lat[(size_t)r * T + i] = cli_now() - t0;
         }
     }
     qsort(lat, (size_t)T * reps, sizeof *lat, bench_liquid_cmp);
@@ -171,16 +171,16 @@ static void bench_liquid(int nth, int quick)
         V = smx_model_vocab(m);
         lg = (float *)malloc(sizeof(float) * (size_t)V);
         for (i = 0; i < n_prompt; i++) ids[i] = (int32_t)((i * 7919) % V);
-        t0 = smx_now();
+        t0 = cli_now();
         smx_session_prefill(s, ids, n_prompt, lg, 0);
-        t1 = smx_now();
+        t1 = cli_now();
         printf("  pattern %s, %.0fM parameters (%.2f GB float32)\n", info.pattern, info.n_params / 1e6, info.weight_bytes / 1e9);
         printf("  prefill %d tokens: %.1f tok/s\n", n_prompt, n_prompt / (t1 - t0));
         lat = (double *)malloc(sizeof(double) * (size_t)n_gen);
         for (i = 0; i < n_gen && lat; i++) {
-            t0 = smx_now();
+            t0 = cli_now();
             smx_session_step(s, smx_argmax(lg, V), lg);
-            lat[i] = smx_now() - t0;
+            lat[i] = cli_now() - t0;
         }
         if (!lat) { printf("  lfm2: out of memory\n"); n_gen = 0; }
         else qsort(lat, (size_t)n_gen, sizeof *lat, bench_liquid_cmp);

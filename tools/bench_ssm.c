@@ -1,6 +1,6 @@
 /* bench_ssm.c — speed of the selective-scan family at Mamba-130m's shape.
  *
- * Included by seqmix.c after cli_bench.c (uses smx_now and bench_read_bw). Builds two models in
+ * Included by seqmix.c after cli_bench.c (uses cli_now and bench_read_bw). Builds two models in
  * memory with random weights through smx_model_from_config (the same builder path as a loaded
  * checkpoint):
  *   Mamba    d_model 768, 24 layers, state 16, expand 2, conv 4, vocab 50280 (tied head)
@@ -55,7 +55,7 @@ static double bench_ssm_scan_time(const smx_model *m, int T, int nth, int reps)
         for (k = 0; k < nin; k++) in[k] = (float)smx_rng_uniform(&g) - 0.5f;
     }
     for (r = -1; r < reps; r++) {   /* r = -1: warm-up (first touch of the buffers), not timed */
-        double t0 = smx_now(), t;
+        double t0 = cli_now(), t;
         if (op->vt == &smx__mamba_vt) {
             const smx__mamba *mb = (const smx__mamba *)op;
             size_t td = (size_t)T * mb->di;
@@ -63,7 +63,7 @@ static double bench_ssm_scan_time(const smx_model *m, int T, int nth, int reps)
             y = C + (size_t)T * mb->N;
             if (r < 0)
                 for (i = 0; i < (int)td; i++) dt[i] = -4.0f + 2.0f * (dt[i] + 0.5f);   /* before softplus */
-            t0 = smx_now();
+            t0 = cli_now();
             smx__mamba_scan(mb, st, T, u, dt, B, C, z, (size_t)mb->di, y, nth);
         } else {
             const smx__mamba2 *mb = (const smx__mamba2 *)op;
@@ -71,10 +71,10 @@ static double bench_ssm_scan_time(const smx_model *m, int T, int nth, int reps)
             y = dt + (size_t)T * mb->H;
             if (r < 0)
                 for (i = 0; i < T * mb->H; i++) dt[i] = 0.01f + 0.1f * (dt[i] + 0.5f);
-            t0 = smx_now();
+            t0 = cli_now();
             smx__mamba2_ssd(mb, st, T, xbc, dt, y, scr, nth);
         }
-        t = smx_now() - t0;
+        t = cli_now() - t0;
         if (r >= 0 && t < best) best = t;
     }
     free(in); free(st); free(scr);
@@ -122,9 +122,9 @@ static void bench_ssm_model(const char *name, const char *cfg, int nth, int quic
     smx_session_step(s, smx_argmax(lg, in.vocab_size), lg);
     td = 1e30;
     for (r = 0; r < reps; r++) {
-        double t0 = smx_now();
+        double t0 = cli_now();
         for (i = 0; i < nsteps; i++) smx_session_step(s, smx_argmax(lg, in.vocab_size), lg);
-        t0 = (smx_now() - t0) / nsteps;
+        t0 = (cli_now() - t0) / nsteps;
         if (t0 < td) td = t0;
     }
     tscan = bench_ssm_scan_time(m, T, nth, reps);

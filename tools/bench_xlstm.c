@@ -3,15 +3,15 @@
  * read-bandwidth roofline measured in the same run, and prefill tokens/s at 512 and 4096 tokens with
  * the chunkwise form against the step loop; then the original xLSTM LM of the same width with sLSTM
  * blocks at 3 and 9 (the sLSTM recurrence is sequential). Included by seqmix.c after cli_bench.c
- * (smx_now, bench_read_bw). */
+ * (cli_now, bench_read_bw). */
 
 /* Seconds per token of the step loop over ids[from..to), continuing from what the session holds. */
 static double bench_xlstm_steps(smx_session *s, const int32_t *ids, int from, int to, float *lg)
 {
-    double t0 = smx_now();
+    double t0 = cli_now();
     int i;
     for (i = from; i < to; i++) smx_session_step(s, ids[i], lg);
-    return (smx_now() - t0) / (double)(to - from);
+    return (cli_now() - t0) / (double)(to - from);
 }
 
 /* One model: decode and prefill figures. The read bandwidth for the roofline is measured right
@@ -46,9 +46,9 @@ static void bench_xlstm_model(const char *name, const char *cfg, int nth, int qu
     smx_session_prefill(s, ids, 32, lg, 0);
     smx_session_step(s, smx_argmax(lg, V), lg);     /* warm-up */
     bw = bench_read_bw(buf, nbuf, nth, 3);
-    t0 = smx_now();
+    t0 = cli_now();
     for (i = 0; i < n_gen; i++) smx_session_step(s, smx_argmax(lg, V), lg);
-    tps = n_gen / (smx_now() - t0);
+    tps = n_gen / (cli_now() - t0);
     bw = SMX__MAX(bw, bench_read_bw(buf, nbuf, nth, 3));
     bytes = (double)info.weight_bytes + 2.0 * (double)info.state_bytes;
     printf("  decode  %7.2f tok/s; roofline %.2f tok/s (%.1f GB/s, %.3f GB per token): %.0f%%\n", tps, bw / bytes, bw / 1e9,

@@ -4,9 +4,9 @@
  * and the matmul kernel at a decode shape and a prefill shape, single- and multi-threaded. */
 
 #ifdef _OPENMP
-#define SMX__PRAGMA_REDUCE(nth) SMX__PRAGMA(omp parallel for reduction(+ : tot) num_threads(nth))
+#define BENCH_PRAGMA_REDUCE(nth) SMX__PRAGMA(omp parallel for reduction(+ : tot) num_threads(nth))
 #else
-#define SMX__PRAGMA_REDUCE(nth)
+#define BENCH_PRAGMA_REDUCE(nth)
 #endif
 
 /* Seconds for a fresh prefill of ids[0..n), best of reps (the model benchmarks share it). */
@@ -17,9 +17,9 @@ static double bench_prefill_best(smx_session *s, const int32_t *ids, int n, floa
     for (r = 0; r < reps; r++) {
         double t0;
         smx_session_reset(s);
-        t0 = smx_now();
+        t0 = cli_now();
         smx_session_prefill(s, ids, n, lg, 0);
-        t0 = smx_now() - t0;
+        t0 = cli_now() - t0;
         if (t0 < best) best = t0;
     }
     return best;
@@ -32,10 +32,10 @@ static double bench_read_bw(const float *buf, size_t n, int nth, int reps)
     volatile float sink = 0.0f;
     int r;
     for (r = 0; r < reps; r++) {
-        double t0 = smx_now(), t;
+        double t0 = cli_now(), t;
         float tot = 0.0f;
         long c, chunks = (long)(n / 65536);
-        SMX__PRAGMA_REDUCE(nth)
+        BENCH_PRAGMA_REDUCE(nth)
         for (c = 0; c < chunks; c++) {
             const float *p = buf + (size_t)c * 65536;
             smx__vf a0 = smx__vzero(), a1 = smx__vzero(), a2 = smx__vzero(), a3 = smx__vzero();
@@ -49,7 +49,7 @@ static double bench_read_bw(const float *buf, size_t n, int nth, int reps)
             tot += smx__vsum(smx__vadd(smx__vadd(a0, a1), smx__vadd(a2, a3)));
         }
         sink += tot;
-        t = smx_now() - t0;
+        t = cli_now() - t0;
         if (t < best) best = t;
     }
     (void)sink;
@@ -64,7 +64,7 @@ static double bench_fma_peak(int nth)
     int r;
     volatile float sink = 0.0f;
     for (r = 0; r < 3; r++) {
-        double t0 = smx_now(), t;
+        double t0 = cli_now(), t;
         int th;
         SMX__OMP_FOR(nth)
         for (th = 0; th < nth; th++) {
@@ -79,7 +79,7 @@ static double bench_fma_peak(int nth)
             sink += smx__vsum(smx__vadd(smx__vadd(smx__vadd(a0, a1), smx__vadd(a2, a3)),
                                         smx__vadd(smx__vadd(smx__vadd(a4, a5), smx__vadd(a6, a7)), smx__vadd(a8, a9))));
         }
-        t = smx_now() - t0;
+        t = cli_now() - t0;
         if (t < best) best = t;
     }
     (void)sink;
@@ -105,9 +105,9 @@ static double bench_matmul(int T, int K, int N, int nth, int reps, int nw)
     for (i = 0; i < (size_t)K * N * nw; i++) W[i] = (float)((i * 104729) % 1000) * 1e-3f - 0.5f;
     smx__matmul(y, x, W, NULL, T, K, N, nth);
     for (r = 0; r < reps; r++) {
-        double t0 = smx_now();
+        double t0 = cli_now();
         smx__matmul(y, x, W + (size_t)(r % nw) * K * N, NULL, T, K, N, nth);
-        ts[r] = smx_now() - t0;
+        ts[r] = cli_now() - t0;
     }
     qsort(ts, (size_t)reps, sizeof *ts, bench_cmp_double);
     med = ts[reps / 2];

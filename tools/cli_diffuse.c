@@ -9,7 +9,7 @@ static int cli_diffuse_step(const int32_t *canvas, int n, int step, void *user)
     int i;
     printf("step %3d:%s", step, sh->bytes ? " " : "");
     for (i = sh->n_prompt; i < n; i++) {
-        if (sh->bytes) smx_text_put(stdout, canvas[i] == '\n' ? ' ' : canvas[i], sh->mask, '_');
+        if (sh->bytes) txt_put(stdout, canvas[i] == '\n' ? ' ' : canvas[i], sh->mask, '_');
         else if (canvas[i] == sh->mask) printf(" _");
         else printf(" %ld", (long)canvas[i]);
     }
@@ -52,7 +52,7 @@ static int cmd_diffuse(int argc, char **argv)
     cap = (int)strlen(ids_s ? ids_s : prompt) + 2;
     ids = (int32_t *)malloc(sizeof(int32_t) * (size_t)cap);
     if (!ids) return 2;
-    if (!ids_s) n_ids = smx_text_encode(prompt, ids, cap);
+    if (!ids_s) n_ids = txt_encode(prompt, ids, cap);
     for (v = ids_s ? ids_s : ""; *v;) {
         char *end;
         long x = strtol(v, &end, 10);
@@ -101,7 +101,7 @@ static int cmd_diffuse(int argc, char **argv)
         }
     }
     sh.n_prompt = n_ids;
-    sh.bytes = smx_text_is_bytes(m);
+    sh.bytes = txt_is_bytes(m);
     if (!ids_s && !sh.bytes) {
         fprintf(stderr, "seqmix: --prompt needs a byte-level model (vocabulary 256); give --ids\n");
         free(ids); smx_model_free(m);
@@ -111,14 +111,14 @@ static int cmd_diffuse(int argc, char **argv)
     if (cli_has(argc, argv, "--show-steps")) { o.callback = cli_diffuse_step; o.user = &sh; }
     cap = o.gen_length > 0 ? n_ids + o.gen_length : 1;
     out = (int32_t *)malloc(sizeof(int32_t) * (size_t)cap);
-    t0 = smx_now();
+    t0 = cli_now();
     if (!out || smx_diffuse(m, ids, n_ids, &o, out, cap, &st, &err) != SMX_OK) {
         fprintf(stderr, "seqmix: %s\n", out ? err.msg : "out of memory");
         rc = 2;
     } else {
-        t1 = smx_now();
+        t1 = cli_now();
         if (sh.bytes)
-            for (i = 0; i < cap; i++) smx_text_put(stdout, out[i], sh.mask, '_');
+            for (i = 0; i < cap; i++) txt_put(stdout, out[i], sh.mask, '_');
         else
             for (i = n_ids; i < cap; i++) printf("%s%ld", i > n_ids ? "," : "", (long)out[i]);
         printf("\n");

@@ -50,14 +50,14 @@ static int sweep_measure(const smx_model *m, int len, int nth, int reps, sweep_r
     for (r = 0; r < reps; r++) {
         double t0;
         smx_session_reset(s);
-        t0 = smx_now();
+        t0 = cli_now();
         smx_session_prefill(s, ids, len, lg, 0);
-        tp[r] = smx_now() - t0;
+        tp[r] = cli_now() - t0;
     }
     for (i = 0; i < nd; i++) {   /* the context grows by nd tokens: negligible against len */
-        double t0 = smx_now();
+        double t0 = cli_now();
         smx_session_step(s, ids[len + i], lg);
-        td[i] = smx_now() - t0;
+        td[i] = cli_now() - t0;
     }
     smx_model_get_info(m, &in);
     row->prefill_s = sweep_median(tp, reps);

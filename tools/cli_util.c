@@ -8,7 +8,7 @@
 #define CLI_MAYBE_UNUSED
 #endif
 
-CLI_MAYBE_UNUSED static double smx_now(void)
+CLI_MAYBE_UNUSED static double cli_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);

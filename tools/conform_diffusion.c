@@ -8,7 +8,7 @@
  * uses torch's RNG) and are reported as skipped. */
 
 /* info.json number (or bool) at key, def if absent; *bad set on a wrong type. */
-static double smx_conform_jnum(const smx__jv *o, const char *key, double def, int *bad)
+static double cf_conform_jnum(const smx__jv *o, const char *key, double def, int *bad)
 {
     const smx__jv *v = smx__jget(o, key);
     double d;
@@ -19,7 +19,7 @@ static double smx_conform_jnum(const smx__jv *o, const char *key, double def, in
     return d;
 }
 
-static int smx_conform_diffusion_runs(const smx_model *m, smx_golden *g, const char *dir, const char *cs, FILE *out, int *fails)
+static int cf_conform_diffusion_runs(const smx_model *m, cf_golden *g, const char *dir, const char *cs, FILE *out, int *fails)
 {
     char path[4096], key[64];
     char *text = NULL;
@@ -48,24 +48,24 @@ static int smx_conform_diffusion_runs(const smx_model *m, smx_golden *g, const c
         if (!(run = smx__jget(root, key))) break;
         nrun++;
         smx_diffuse_default_options(&o);
-        o.gen_length = (int)smx_conform_jnum(run, "gen_length", 0, &bad);
-        o.steps = (int)smx_conform_jnum(run, "steps", 0, &bad);
-        o.block_length = (int)smx_conform_jnum(run, "block_length", o.gen_length, &bad);
-        o.cfg_scale = (float)smx_conform_jnum(run, "cfg_scale", 0.0, &bad);
-        o.temperature = (float)smx_conform_jnum(run, "temperature", 0.0, &bad);
-        o.logits_eos_inf = smx_conform_jnum(run, "logits_eos_inf", 0, &bad) != 0.0;
-        o.confidence_eos_eot_inf = smx_conform_jnum(run, "confidence_eos_eot_inf", 0, &bad) != 0.0;
-        o.eos_id = (int32_t)smx_conform_jnum(run, "eos_id", o.eos_id, &bad);
-        o.eot_id = (int32_t)smx_conform_jnum(run, "eot_id", o.eot_id, &bad);
-        o.mask_id = (int32_t)smx_conform_jnum(run, "mask_id", -1, &bad);
+        o.gen_length = (int)cf_conform_jnum(run, "gen_length", 0, &bad);
+        o.steps = (int)cf_conform_jnum(run, "steps", 0, &bad);
+        o.block_length = (int)cf_conform_jnum(run, "block_length", o.gen_length, &bad);
+        o.cfg_scale = (float)cf_conform_jnum(run, "cfg_scale", 0.0, &bad);
+        o.temperature = (float)cf_conform_jnum(run, "temperature", 0.0, &bad);
+        o.logits_eos_inf = cf_conform_jnum(run, "logits_eos_inf", 0, &bad) != 0.0;
+        o.confidence_eos_eot_inf = cf_conform_jnum(run, "confidence_eos_eot_inf", 0, &bad) != 0.0;
+        o.eos_id = (int32_t)cf_conform_jnum(run, "eos_id", o.eos_id, &bad);
+        o.eot_id = (int32_t)cf_conform_jnum(run, "eot_id", o.eot_id, &bad);
+        o.mask_id = (int32_t)cf_conform_jnum(run, "mask_id", -1, &bad);
         rm = smx__jget(run, "remasking") && smx__jget(run, "remasking")->type == SMX__J_STR ? smx__jget(run, "remasking")->str
                                                                                           : "low_confidence";
         if (!strcmp(rm, "random")) o.remasking = SMX_REMASK_RANDOM;
         else if (strcmp(rm, "low_confidence")) bad = 1;
         snprintf(key, sizeof key, "run%d_prompt", k);
-        pr = smx_golden_ids(g, key, &np);
+        pr = cf_golden_ids(g, key, &np);
         snprintf(key, sizeof key, "run%d_output", k);
-        ref = smx_golden_ids(g, key, &nout);
+        ref = cf_golden_ids(g, key, &nout);
         random = o.temperature > 0.0f || o.remasking == SMX_REMASK_RANDOM;
         if (bad || !pr || !ref || nout != np + o.gen_length) {
             if (out) fprintf(out, "%s: run%d: settings in info.json or golden tensors are malformed\n", cs, k);

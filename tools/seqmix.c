@@ -86,8 +86,8 @@ static int cmd_conform(int argc, char **argv)
              "Exit 0 all pass, 1 mismatch, 2 could not load (or family not built).");
         return argc < 1 ? 2 : 0;
     }
-    rc = smx_conform(argv[0], tol, stdout, NULL);
-    return rc == SMX_CONFORM_PASS ? 0 : rc == SMX_CONFORM_FAIL ? 1 : 2;
+    rc = cf_conform(argv[0], tol, stdout, NULL);
+    return rc == CF_PASS ? 0 : rc == CF_FAIL ? 1 : 2;
 }
 
 /* Parse "1,2,3" into ids; returns count or -1. */
@@ -128,7 +128,7 @@ static int cmd_generate(int argc, char **argv)
              "other models print the ids.");
         return (argc < 1 || (!ids_s && !prompt)) && !cli_help(argc, argv) ? 2 : 0;
     }
-    n_ids = ids_s ? parse_ids(ids_s, ids, 4096) : smx_text_encode(prompt, ids, 4096);
+    n_ids = ids_s ? parse_ids(ids_s, ids, 4096) : txt_encode(prompt, ids, 4096);
     if (n_ids <= 0) { fprintf(stderr, "seqmix: --ids must be a comma-separated list of integers, --prompt non-empty\n"); return 2; }
     if ((v = cli_flag(argc, argv, "-n"))) n_gen = atoi(v);
     memset(&sp, 0, sizeof sp);
@@ -151,7 +151,7 @@ static int cmd_generate(int argc, char **argv)
             return 2;
         }
     }
-    bytes = smx_text_is_bytes(m);
+    bytes = txt_is_bytes(m);
     if (prompt && !ids_s && !bytes) {
         fprintf(stderr, "seqmix: --prompt needs a byte-level model (vocabulary 256); give --ids\n");
         smx_session_free(s); smx_model_free(m);
@@ -159,19 +159,19 @@ static int cmd_generate(int argc, char **argv)
     }
     lg = (float *)malloc(sizeof(float) * (size_t)V);
     work = malloc((sizeof(float) + sizeof(int)) * (size_t)V);
-    t0 = smx_now();
+    t0 = cli_now();
     if (smx_session_prefill(s, ids, n_ids, lg, 0)) { fprintf(stderr, "seqmix: %s\n", smx_session_error(s)); rc = 2; goto out; }
-    t1 = smx_now();
+    t1 = cli_now();
     if (bytes)
-        for (i = 0; i < n_ids; i++) smx_text_put(stdout, ids[i], smx_model_mask_token(m), '_');
+        for (i = 0; i < n_ids; i++) txt_put(stdout, ids[i], smx_model_mask_token(m), '_');
     for (i = 0; i < n_gen; i++) {
         int32_t next = smx_sample(lg, V, &sp, &rng, work);
-        if (bytes) smx_text_put(stdout, next, smx_model_mask_token(m), '_');
+        if (bytes) txt_put(stdout, next, smx_model_mask_token(m), '_');
         else printf("%s%d", i ? "," : "", next);
         fflush(stdout);
         if (i + 1 < n_gen && smx_session_step(s, next, lg)) { fprintf(stderr, "\nseqmix: %s\n", smx_session_error(s)); rc = 2; goto out; }
     }
-    t2 = smx_now();
+    t2 = cli_now();
     printf("\n");
     fprintf(stderr, "prefill %d tokens: %.1f tok/s; decode %d tokens: %.1f tok/s\n", n_ids, n_ids / (t1 - t0), n_gen,
             n_gen > 1 ? (n_gen - 1) / (t2 - t1) : 0.0);
