@@ -1,8 +1,9 @@
 /* cli_text.c — byte-level text for the CLI and the tests: `seqmix eval` (bits per byte of a model on a
- * text file, or the masked-token loss of a masked-diffusion model) and printing byte-level tokens as text.
+ * text file, or the masked-token loss of a masked-diffusion model; the command itself is in cli_eval.c)
+ * and printing byte-level tokens as text.
  *
  * Included (not compiled alone) after seqmix.h with SEQMIX_IMPLEMENTATION, by tools/seqmix.c and by the
- * test suite; it uses only the public API and needs nothing else from the file that includes it.
+ * test suite, after cli_util.c (the clock); it uses only the public API.
  *
  * Bits per byte, as tools/train_toys.py records it in models/<name>/eval.json:
  *   the text is cut into consecutive windows of `window` bytes (no overlap; a last shorter window counts
@@ -215,68 +216,6 @@ done:
     smx_session_free(s);
     free(lg); free(ids);
     return res;
-}
-
-/* seqmix eval DIR --text FILE [--window 256] [--bytes N] [--threads N] [--mask-period 4] */
-TXT_UNUSED static int cmd_eval(int argc, char **argv)
-{
-    const char *path = cli_flag(argc, argv, "--text"), *v;
-    int window = (v = cli_flag(argc, argv, "--window")) ? atoi(v) : 256;
-    int nth = (v = cli_flag(argc, argv, "--threads")) ? atoi(v) : 0;
-    int period = (v = cli_flag(argc, argv, "--mask-period")) ? atoi(v) : 4;
-    long limit = (v = cli_flag(argc, argv, "--bytes")) ? atol(v) : 0;
-    int i, help = 0, rc = 0;
-    unsigned char *text;
-    size_t n;
-    smx_model *m;
-    smx_model_info info;
-    smx_error err;
-    for (i = 0; i < argc; i++) help |= !strcmp(argv[i], "--help") || !strcmp(argv[i], "-h");
-    if (help || argc < 1 || !path || argv[0][0] == '-') {
-        puts("usage: seqmix eval DIR --text FILE [--window 256] [--bytes N] [--threads N] [--mask-period 4]\n\n"
-             "Bits per byte of a byte-level language model on a text file: the file (or its first N bytes)\n"
-             "is cut into consecutive windows of --window bytes, each run from an empty state; every byte\n"
-             "after the first of its window is predicted. Prints bits per byte, perplexity per byte and\n"
-             "loss in nats. For a masked-diffusion model it prints the masked-token loss instead: every\n"
-             "--mask-period-th byte (i % period == 1) of each window is masked and predicted.");
-        return help ? 0 : 2;
-    }
-    if (!(text = txt_read_file(path, &n))) { fprintf(stderr, "seqmix: %s: cannot read\n", path); return 2; }
-    if (limit > 0 && (size_t)limit < n) n = (size_t)limit;
-    if (smx_model_load(argv[0], &m, &err) != SMX_OK) {
-        fprintf(stderr, "seqmix: %s: %s\n", smx_status_str(err.status), err.msg);
-        free(text);
-        return 2;
-    }
-    smx_model_get_info(m, &info);
-    printf("model        %s (%s)\n", argv[0], info.architecture);
-    if (info.kind == SMX_KIND_TOKENS && (!info.causal || smx_model_mask_token(m) >= 0)) {
-        long long cnt = 0;
-        double t0 = cli_now();
-        double ce = txt_eval_masked_ce(m, text, n, window, 0, period, period > 1 ? 1 : 0, &cnt, &err);
-        if (ce < 0) { fprintf(stderr, "seqmix: %s\n", err.msg); rc = 2; }
-        else {
-            printf("text         %s: %lu bytes, windows of %d, every %d%s byte masked (%lld positions)\n", path,
-                   (unsigned long)n, window, period, period == 2 ? "nd" : period == 3 ? "rd" : "th", cnt);
-            printf("masked loss  %.4f nats  (%.4f bits) per masked byte\n", ce, ce / log(2.0));
-            printf("time         %.2f s\n", cli_now() - t0);
-        }
-    } else {
-        txt_eval_stats st;
-        double bpb = txt_eval_bpb(m, text, n, window, nth, &st, &err);
-        if (bpb < 0) { fprintf(stderr, "seqmix: %s\n", err.msg); rc = 2; }
-        else {
-            printf("text         %s: %lu bytes, %d windows of %d, %lld bytes predicted\n", path, (unsigned long)n,
-                   st.windows, window, st.predicted);
-            printf("bits/byte    %.4f\n", bpb);
-            printf("perplexity   %.3f per byte\n", pow(2.0, bpb));
-            printf("loss         %.4f nats per byte\n", bpb * log(2.0));
-            printf("speed        %.0f bytes/s (%.2f s)\n", st.seconds > 0 ? (double)n / st.seconds : 0.0, st.seconds);
-        }
-    }
-    smx_model_free(m);
-    free(text);
-    return rc;
 }
 
 #endif /* CLI_TEXT_C */

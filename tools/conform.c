@@ -1,6 +1,6 @@
 /* conform.c — golden-case conformance checks, shared by `seqmix conform` and the test suite.
  *
- * Included (not compiled alone) after seqmix.h with SEQMIX_IMPLEMENTATION. A case folder holds a
+ * Included (not compiled alone) after seqmix.h with SEQMIX_IMPLEMENTATION and cli_util.c. A case folder holds a
  * checkpoint (config.json + safetensors) and golden.safetensors with the reference's inputs and
  * outputs; the kind of case follows from the tensors it holds:
  *   input_ids + logits [+ greedy_ids, step_logits]   token language model
@@ -8,6 +8,14 @@
  *   fwd_input_ids + fwd_logits [+ runK_*]            masked-diffusion model
  */
 #include <stdio.h>
+#include "cli_text.c"   /* txt_read_file */
+
+/* dir/name */
+static void cf_path(char *dst, size_t cap, const char *dir, const char *name)
+{
+    size_t n = strlen(dir);
+    snprintf(dst, cap, "%s%s%s", dir, (n && dir[n - 1] == '/') ? "" : "/", name);
+}
 
 enum { CF_PASS = 0, CF_FAIL = 1, CF_ERROR = 2, CF_NOT_BUILT = 3 };
 
@@ -245,7 +253,7 @@ static int cf_conform(const char *dir, double tol, FILE *out, double *max_err)
     cs = strrchr(name, '/');
     cs = cs ? cs + 1 : name;
     memset(&g, 0, sizeof g);
-    smx__path(path, sizeof path, dir, "golden.safetensors");
+    cf_path(path, sizeof path, dir, "golden.safetensors");
     if (smx__st_open_file(&g.ts, path, &err) != SMX_OK) {
         if (out) fprintf(out, "FAIL %s could not load golden data: %s\n", cs, err.msg);
         smx__st_close(&g.ts);

@@ -22,18 +22,18 @@ static double cf_conform_jnum(const smx__jv *o, const char *key, double def, int
 static int cf_conform_diffusion_runs(const smx_model *m, cf_golden *g, const char *dir, const char *cs, FILE *out, int *fails)
 {
     char path[4096], key[64];
-    char *text = NULL;
-    size_t n;
+    unsigned char *text = NULL;
+    size_t n = 0;
     smx__arena a;
-    const smx__jv *root;
+    const smx__jv *root = NULL;
     smx_error err;
     int k, nrun = 0, rc = 0;
     memset(&a, 0, sizeof a);
-    smx__path(path, sizeof path, dir, "info.json");
-    if (smx__read_file(path, &text, &n, &err) != SMX_OK ||
-        smx__json_parse(text, n, &a, 1, "info.json", (smx__jv **)&root, &err) != SMX_OK || root->type != SMX__J_OBJ) {
-        if (out) fprintf(out, "%s: sampler runs: %s\n", cs, text ? err.msg : "no info.json");
-        SMX_FREE(text);
+    cf_path(path, sizeof path, dir, "info.json");
+    if (!(text = txt_read_file(path, &n)) ||
+        smx__json_parse((const char *)text, n, &a, 1, "info.json", (smx__jv **)&root, &err) != SMX_OK || root->type != SMX__J_OBJ) {
+        if (out) fprintf(out, "%s: sampler runs: %s\n", cs, !text ? "no info.json" : root && root->type != SMX__J_OBJ ? "info.json is not an object" : err.msg);
+        free(text);
         smx__arena_free(&a);
         return 1;
     }
@@ -88,7 +88,7 @@ static int cf_conform_diffusion_runs(const smx_model *m, cf_golden *g, const cha
         if (rc) break;
     }
     if (!nrun && out) fprintf(out, "%s: info.json lists no sampler runs\n", cs);
-    SMX_FREE(text);
+    free(text);
     smx__arena_free(&a);
     return rc;
 }
