@@ -30,6 +30,11 @@ static int cmd_eval(const cli_args *a)
         return 2;
     }
     smx_model_get_info(m, &info);
+    if (info.max_context > 0 && window > info.max_context) {
+        smx_model_free(m);
+        free(text);
+        return cli_fail(a, "--window", "%d bytes is longer than the model's context of %d tokens", window, info.max_context);
+    }
     printf("model        %s (%s)\n", dir, info.architecture);
     if (info.kind == SMX_KIND_TOKENS && (!info.causal || smx_model_mask_token(m) >= 0)) {
         long long cnt = 0;

@@ -95,7 +95,7 @@ static int cf_conform_lm(const smx_model *m, cf_golden *g, const char *cs, doubl
     memset(&so, 0, sizeof so);
     so.capacity = T + n_greedy + 1;
     lg = (float *)malloc(sizeof(float) * (size_t)T * V);
-    if (!lg || smx_session_new(m, &so, &s, &err)) { if (out) fprintf(out, "%s: session: %s\n", cs, err.msg); goto done; }
+    if (!lg || smx_session_new(m, &so, &s, &err)) { if (out) fprintf(out, "%s: session: %s\n", cs, lg ? err.msg : "out of memory"); goto done; }
     /* (a) prefill of the whole sequence */
     if (smx_session_prefill(s, ids, T, lg, 1)) goto session_error;
     cf_report(out, cs, "prefill", cf_max_abs_diff(lg, ref, (size_t)T * V), tol, &fails, worst);
@@ -159,7 +159,7 @@ static int cf_conform_features(const smx_model *m, cf_golden *g, const char *cs,
     }
     T = (int)si[0]; din = (int)si[1]; dout = (int)so_[1];
     o = (float *)malloc(sizeof(float) * (size_t)T * dout);
-    if (!o || smx_session_new(m, NULL, &s, &err)) { if (out) fprintf(out, "%s: session: %s\n", cs, err.msg); goto done; }
+    if (!o || smx_session_new(m, NULL, &s, &err)) { if (out) fprintf(out, "%s: session: %s\n", cs, o ? err.msg : "out of memory"); goto done; }
     if (smx_session_run(s, in, ts, T, o)) goto session_error;
     cf_report(out, cs, "sequence", cf_max_abs_diff(o, ref, (size_t)T * dout), tol, &fails, worst);
     layer = info.n_layers - 1;
@@ -215,7 +215,7 @@ static int cf_conform_diffusion(const smx_model *m, cf_golden *g, const char *di
     memset(&so, 0, sizeof so);
     so.capacity = T;
     lg = (float *)malloc(sizeof(float) * (size_t)T * V);
-    if (!lg || smx_session_new(m, &so, &s, &err)) { if (out) fprintf(out, "%s: session: %s\n", cs, err.msg); goto done; }
+    if (!lg || smx_session_new(m, &so, &s, &err)) { if (out) fprintf(out, "%s: session: %s\n", cs, lg ? err.msg : "out of memory"); goto done; }
     if (smx_session_prefill(s, ids, T, lg, 1)) {
         if (out) fprintf(out, "%s: %s\n", cs, smx_session_error(s));
         goto done;

@@ -73,6 +73,7 @@ static int cf_conform_diffusion_runs(const smx_model *m, cf_golden *g, const cha
         } else if (random) {
             if (out) fprintf(out, "%s: run%d skipped: it draws random numbers (the reference's torch RNG is not reproduced)\n", cs, k);
         } else if (!(got = (int32_t *)malloc(sizeof(int32_t) * (size_t)nout))) {
+            if (out) fprintf(out, "%s: run%d: out of memory\n", cs, k);
             rc = 1;
         } else if (smx_diffuse(m, pr, np, &o, got, nout, &stt, &err) != SMX_OK) {
             if (out) fprintf(out, "%s: run%d: %s\n", cs, k, err.msg);

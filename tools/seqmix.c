@@ -18,25 +18,27 @@
  * or a model that cannot be loaded or does not fit the command.
  *
  * Internals the tools use. The tools include the implementation and reach past Part I of
- * seqmix.h in these places (everything else is the public API):
- *   cli_bench.c     SIMD layer: smx__vf, smx__vzero, smx__vld, smx__vadd, smx__vfma, smx__vset1,
- *                   smx__vsum, SMX__VW (bandwidth probe and FMA peak); smx__matmul (the decode
- *                   and prefill kernels, benchmarked and used as a bandwidth-probe pattern);
- *                   bench_decode_bytes reads struct smx_model's embed, head, vocab, d, sub[],
- *                   n_sub, smx__sub.op, smx__op.vt / d_in, smx__moe_vt and smx__moe (E, k, ff)
- *                   to count the bytes a decode step reads (untied embedding rows and unrouted
- *                   experts are not read)
- *   bench_ssm.c     struct smx_model's sub[] / n_sub, smx__op, smx__mamba_vt, smx__mamba2_vt,
- *                   smx__mamba (di, N), smx__mamba2 (cd, H, di, N, P), smx__mamba_scan,
- *                   smx__mamba2_ssd, smx__mamba2_scratch (the scan alone, for the scan share)
- *   conform.c       safetensors reader: smx__tensors, smx__st_entry, smx__st_open_file,
- *                   smx__st_find, smx__st_convert, smx__st_close, SMX__DT_F32 / I32 / F16 / BF16
- *                   (golden.safetensors holds I32, F16 and BF16 tensors besides F32)
- *   conform_diffusion.c  JSON: smx__jv, smx__arena, smx__arena_free, smx__json_parse, smx__jget,
- *                   smx__jnum, SMX__J_NULL / TRUE / FALSE / STR / OBJ (info.json of a case)
- * A small documented API would cover them: a bandwidth / kernel benchmark entry point, the
- * bytes a decode step reads (an smx_model_info field), a scan-only timing hook, a tensor-file
- * reader and a JSON reader. */
+ * seqmix.h in these places only (everything else they call is the public API):
+ *   cli_bench.c     the SIMD layer: smx__vf, smx__vzero, smx__vld, smx__vadd, smx__vfma,
+ *                   smx__vset1, smx__vsum, SMX__VW (bandwidth probe, FMA peak);
+ *                   smx__matmul (bench-kernels times it; the bandwidth probe uses its decode
+ *                   path as one read pattern);
+ *                   bench_decode_bytes: struct smx_model's embed, head, vocab, d, sub, n_sub,
+ *                   smx__sub.op, smx__op.vt, smx__moe_vt and smx__moe's E, k, ff, base.d_in
+ *                   (an untied embedding is read one row per step, unrouted experts not at all)
+ *   bench_ssm.c     struct smx_model's sub, n_sub; smx__op.vt, smx__mamba_vt, smx__mamba2_vt;
+ *                   smx__mamba (di, N), smx__mamba2 (cd, H, di, N, P); smx__mamba_scan,
+ *                   smx__mamba2_ssd, smx__mamba2_scratch (the scans alone, for the scan share)
+ *   conform.c       the safetensors reader: smx__tensors, smx__st_entry (dtype, numel, shape,
+ *                   ndim), smx__st_open_file, smx__st_find, smx__st_convert, smx__st_close,
+ *                   SMX__DT_F32 / I32 / F16 / BF16 (golden.safetensors holds all four)
+ *   conform_diffusion.c  the JSON reader: smx__jv (type, str), smx__arena, smx__arena_free,
+ *                   smx__json_parse, smx__jget, smx__jnum, SMX__J_NULL / TRUE / FALSE / STR / OBJ
+ *                   (info.json of a diffusion case)
+ * What would cover them: the bytes a decode step reads (an smx_model_info field or function),
+ * a timing hook or per-operator profile for the scan share, a benchmark entry for the matmul
+ * kernel and a vector read, a tensor-file reader (name -> dtype, shape, float32 copy) and a
+ * JSON reader (parse, get, number, string, free). */
 #define SEQMIX_IMPLEMENTATION
 #include "../seqmix.h"
 #include "cli_util.c"
