@@ -3,7 +3,9 @@
  * for a few whole hybrids, at equal width, it measures prefill time, per-token decode time at
  * each context length and per-sequence memory, then reports the crossover length where each
  * scan's decode beats attention's and the growth of time per doubling of length. With -m DIR
- * it sweeps that model instead. Every time is a median with its spread (min..max): prefill over
+ * it sweeps that model instead, with decode as a fraction of the read-bandwidth roofline at each
+ * length (bench_decode_bytes over the best bench_probe bandwidth, probe rounds right before and
+ * after the decode steps). Every time is a median with its spread (min..max): prefill over
  * repeated runs after a warm-up, decode over single steps. Output: a table (stdout, or stderr
  * under --json), optional CSV and a hand-written SVG chart of the medians. The progress line
  * goes to stderr only when it is a terminal, and is cleared before each row. */
@@ -23,8 +25,9 @@ typedef struct sweep_row {
     double mem_bytes;             /* per-sequence state at len tokens */
 } sweep_row;
 
-/* Prefill len tokens (reps runs after a warm-up) and time nd single decode steps at that context. */
-static int sweep_measure(const smx_model *m, int len, int nth, int reps, sweep_row *row)
+/* Prefill len tokens (reps runs after a warm-up) and time ND single decode steps at that context;
+ * with a probe, a probe round right before and right after the decode steps. */
+static int sweep_measure(const smx_model *m, int len, int nth, int reps, bench_probe *probe, sweep_row *row)
 {
     enum { ND = 16 };
     smx_session_options so;
@@ -49,11 +52,13 @@ static int sweep_measure(const smx_model *m, int len, int nth, int reps, sweep_r
         if (smx_session_prefill(s, ids, len, lg, 0)) { fprintf(stderr, "seqmix bench: %s\n", smx_session_error(s)); goto done; }
         if (r >= 0) tp[r] = cli_now() - t0;
     }
+    if (probe) bench_probe_round(probe);
     for (i = 0; i < ND; i++) {   /* the context grows by ND tokens: negligible against len */
         double t0 = cli_now();
         if (smx_session_step(s, ids[len + i], lg)) { fprintf(stderr, "seqmix bench: %s\n", smx_session_error(s)); goto done; }
         td[i] = cli_now() - t0;
     }
+    if (probe) bench_probe_round(probe);
     smx_model_get_info(m, &in);
     row->prefill = cli_stats(tp, reps);
     row->decode = cli_stats(td, ND);
@@ -156,12 +161,16 @@ static int cmd_bench(const cli_args *a)
 {
     const char *dir = cli_str(a, "--model"), *csv = cli_str(a, "--csv"), *svg = cli_str(a, "--svg");
     int i, c, li, nth = (int)cli_int(a, "--threads"), quick = cli_on(a, "--quick"), width = (int)cli_int(a, "--width");
-    int lens[32], nlen = 0, ncfg = 0, nrows = 0, attn = -1, rc = 0, progress = isatty(2) && !cli_on(a, "--json");
+    int lens[32], nlen = 0, ncfg = 0, nrows = 0, attn = -1, rc = 0, progress = isatty(2) && !cli_on(a, "--json"), pnth = nth;
     sweep_cfg cfgs[32];
     sweep_row *rows;
     smx_model *dm = NULL;
     smx_model_info din;
     char b1[64], b2[64];
+#ifdef _OPENMP
+    if (pnth == 0) pnth = omp_get_max_threads();   /* the probe reads with the session's threads */
+#endif
+    if (pnth < 1) pnth = 1;
     if (dir && cli_given(a, "--width")) return cli_fail(a, NULL, "--width applies to the built-in stacks, not to -m DIR");
     if (dir) {
         smx_error err;
@@ -235,7 +244,8 @@ static int cmd_bench(const cli_args *a)
     if (dm) bench_printf("seqmix bench: %s (%s, pattern %s), simd %s, threads %d\n", dir, din.architecture, din.pattern, smx_simd_name(), nth);
     else bench_printf("seqmix bench: width %d, simd %s, threads %d\n", width, smx_simd_name(), nth);
     bench_printf("times: median (min..max); prefill over runs after a warm-up, decode over 16 single steps\n");
-    bench_printf("%-36s %7s %24s %14s %22s %12s\n", "layers", "length", "prefill ms", "prefill tok/s", "decode us/tok", "state KiB");
+    bench_printf("%-36s %7s %24s %14s %22s %12s%s\n", "layers", "length", "prefill ms", "prefill tok/s", "decode us/tok", "state KiB",
+                 dm ? "   decode of roof" : "");
     for (c = 0; c < ncfg; c++) {
         smx_model *m = dm;
         if (!dm) {
@@ -259,12 +269,32 @@ static int cmd_bench(const cli_args *a)
                 fprintf(stderr, "\r[%d/%d] %-36s length %6d", c + 1, ncfg, cfgs[c].name, lens[li]);
                 fflush(stderr);
             }
+            bench_probe probe, *pr = NULL;
+            double bytes = 0.0;
             r->cfg = c; r->len = lens[li];
-            if (sweep_measure(m, lens[li], nth, quick ? (reps > 3 ? 3 : reps) : reps, r)) { rc = 1; continue; }
+            if (dm) {   /* a model folder: decode against the roofline of the bytes a step reads */
+                bytes = bench_decode_bytes(m, lens[li] + 8);
+                if (!bench_probe_init(&probe, bytes, din.hidden_size, pnth)) pr = &probe;
+            }
+            if (sweep_measure(m, lens[li], nth, quick ? (reps > 3 ? 3 : reps) : reps, pr, r)) {
+                if (pr) bench_probe_free(pr);
+                rc = 1;
+                continue;
+            }
             if (progress) fprintf(stderr, "\r%70s\r", "");   /* clear the progress line before the row */
-            bench_printf("%-36s %7d %24s %14.0f %22s %12.1f\n", cfgs[c].name, r->len,
+            bench_printf("%-36s %7d %24s %14.0f %22s %12.1f", cfgs[c].name, r->len,
                          cli_fmt_stat(b1, sizeof b1, "%.2f", cli_stat_scale(r->prefill, 1e3)), r->len / r->prefill_s,
                          cli_fmt_stat(b2, sizeof b2, "%.1f", cli_stat_scale(r->decode, 1e6)), r->mem_bytes / 1024.0);
+            if (pr) {
+                cli_stat fr = cli_stat_inv(r->decode, 100.0 * bytes / probe.best);
+                char key[48];
+                bench_printf(" %18s\n", cli_fmt_stat(b1, sizeof b1, "%.0f%%", fr));
+                snprintf(key, sizeof key, "decode_of_roof_at_%d", r->len);
+                bench_rec("sweep", cfgs[c].name, key, "%", fr);
+                bench_probe_free(pr);
+            } else {
+                bench_printf("\n");
+            }
             {
                 char key[48];
                 snprintf(key, sizeof key, "prefill_%d", r->len);
@@ -300,7 +330,9 @@ static int cmd_bench(const cli_args *a)
             if (c == attn || cfgs[c].layers != 1 || attn < 0) strcpy(cs, "-");
             else if (cross < 0) strcpy(cs, "not measured");
             else snprintf(cs, sizeof cs, "%d", cross);
-            bench_printf("%-36s %14s %16.2f %16.2f\n", cfgs[c].name, cs, last->decode_s / prev->decode_s, last->prefill_s / prev->prefill_s);
+            double dbl = log((double)last->len / prev->len) / log(2.0);   /* doublings between the last two lengths */
+            bench_printf("%-36s %14s %16.2f %16.2f\n", cfgs[c].name, cs, pow(last->decode_s / prev->decode_s, 1.0 / dbl),
+                         pow(last->prefill_s / prev->prefill_s, 1.0 / dbl));
         }
     }
     if (csv) {
