@@ -1,6 +1,7 @@
 # seqmix — build, test, run and benchmark.
 #   make            CLI and examples into build/
-#   make test       the test suite (also as C++, scalar-only, and under ASan+UBSan)
+#   make test       the test suite (also as C++, scalar-only, and under ASan+UBSan);
+#                   build/test --list names its groups, build/test --filter NAME runs one
 #   make run        generate text with the model that ships in models/
 #   make bench      kernel and model benchmarks
 # Knobs: SIMD=native|avx2|none (default native), OPENMP=1|0 (default 1), CC, CXX.
@@ -64,7 +65,8 @@ build/cpp-check: tests/cpp_check.cpp $(HDR) | build
 build/static-check: tests/cpp_check.cpp $(HDR) | build
 	$(CC) -std=c99 $(WARN) $(DEFS) -DSEQMIX_STATIC -O1 $(ARCH) -x c tests/cpp_check.cpp -o $@ $(LDLIBS)
 
-test: build/test build/test-scalar build/test-asan build/cpp-check build/static-check build/seqmix
+# build/seqmix first: the suite's cli group runs it (every prerequisite is built before the recipe)
+test: build/seqmix build/test build/test-scalar build/test-asan build/cpp-check build/static-check
 	./build/cpp-check
 	./build/static-check
 	./build/test-scalar

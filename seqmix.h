@@ -136,6 +136,8 @@ typedef struct smx_model_info {
     int max_context;            /* from the config; 0 = none */
     size_t n_params;
     size_t weight_bytes;        /* bytes of the weights as held in memory (each in its type) */
+    size_t step_weight_bytes;   /* weight bytes one decode step reads: all but the embedding rows of other
+                                 * tokens (an untied embedding) and the experts a token is not routed to */
     size_t state_bytes;         /* fixed per-sequence state (recurrent layers) */
     size_t kv_bytes_per_token;  /* growing per-sequence state (attention layers) */
 } smx_model_info;
@@ -6694,6 +6696,20 @@ static size_t smx__model_kv_per_token(const smx_model *m)
     return s;
 }
 
+/* Weight bytes one decode step reads (see smx_model_info.step_weight_bytes). */
+static size_t smx__model_step_bytes(const smx_model *m)
+{
+    size_t b = m->weight_bytes;
+    int i;
+    if (m->kind == SMX_KIND_TOKENS && m->embed.data && m->embed.data != m->head.data) b -= (size_t)(m->embed.rows - 1) * m->embed.rb;
+    for (i = 0; i < m->n_sub; i++)
+        if (m->sub[i].op->vt == &smx__moe_vt) {
+            const smx__moe *e = (const smx__moe *)m->sub[i].op;
+            b -= (size_t)(e->E - e->k) * (e->wg[0].rb * e->wg[0].rows + e->wu[0].rb * e->wu[0].rows + e->wd[0].rb * e->wd[0].rows);
+        }
+    return b;
+}
+
 SMX_API void smx_model_get_info(const smx_model *m, smx_model_info *info)
 {
     memset(info, 0, sizeof *info);
@@ -6712,6 +6728,7 @@ SMX_API void smx_model_get_info(const smx_model *m, smx_model_info *info)
     info->max_context = m->max_ctx;
     info->n_params = m->n_params;
     info->weight_bytes = m->weight_bytes;
+    info->step_weight_bytes = smx__model_step_bytes(m);
     info->state_bytes = smx__model_fixed_state(m);
     info->kv_bytes_per_token = smx__model_kv_per_token(m);
 }

@@ -732,16 +732,16 @@ static void test_golden(void)
         int rc;
         double err = 0;
         snprintf(p, sizeof p, "tests/golden/%s", names[i]);
-        rc = smx_conform(p, 1e-3, log, &err);
+        rc = cf_conform(p, 1e-3, log, &err);
         rewind(log);
-        if (rc == SMX_CONFORM_NOT_BUILT) {
+        if (rc == CF_NOT_BUILT) {
             skipped++;
             while (fgets(line, sizeof line, log)) strcpy(last, line);
             SKIP("golden %s: family not built yet", names[i]);
         } else {
             built++;
-            CHECK(rc == SMX_CONFORM_PASS, "golden case %s (rc %d)", names[i], rc);
-            if (rc != SMX_CONFORM_PASS)
+            CHECK(rc == CF_PASS, "golden case %s (rc %d)", names[i], rc);
+            if (rc != CF_PASS)
                 while (fgets(line, sizeof line, log)) printf("    %s", line);
             else
                 printf("golden %-16s max_abs_err=%.3g\n", names[i], err);

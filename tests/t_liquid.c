@@ -46,7 +46,7 @@ static void t_lq_rmdir(const char *dir)
 static int t_lq_inputs(const char *dir, float **in, float **ts, int *T, int *w)
 {
     char path[1024];
-    smx_golden g;
+    cf_golden g;
     smx_error err;
     int64_t sh[8];
     int nd = 0;
@@ -54,8 +54,8 @@ static int t_lq_inputs(const char *dir, float **in, float **ts, int *T, int *w)
     snprintf(path, sizeof path, "%s/golden.safetensors", dir);
     *in = NULL; *ts = NULL;
     if (smx__st_open_file(&g.ts, path, &err) != SMX_OK) { smx__st_close(&g.ts); return 0; }
-    *in = smx_golden_f32(&g, "inputs", sh, &nd);
-    *ts = smx_golden_f32(&g, "timespans", NULL, NULL);
+    *in = cf_golden_f32(&g, "inputs", sh, &nd);
+    *ts = cf_golden_f32(&g, "timespans", NULL, NULL);
     smx__st_close(&g.ts);
     if (!*in || !*ts || nd != 2) { free(*in); free(*ts); return 0; }
     *T = (int)sh[0]; *w = (int)sh[1];
@@ -217,7 +217,7 @@ static void t_lq_bad_configs(void)
               t_lq_copy("tests/golden/cfc_default", dir, "config.json"), "copy cfc_default");
         snprintf(path, sizeof path, "%s/golden.safetensors", dir);
         CHECK(smx__st_write(path, g, 2, &err) == SMX_OK, "write golden: %s", err.msg);
-        CHECK(smx_conform(dir, 1e-4, NULL, NULL) == SMX_CONFORM_ERROR, "conform accepted inputs of the wrong width");
+        CHECK(cf_conform(dir, 1e-4, NULL, NULL) == CF_ERROR, "conform accepted inputs of the wrong width");
     }
     t_lq_rmdir(dir);
 }

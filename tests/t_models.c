@@ -48,7 +48,7 @@ static void t_models_bpb(const char *dir, const unsigned char *text, size_t n)
     smx_model *m;
     smx__arena a;
     const smx__jv *ev, *w;
-    smx_eval_stats st;
+    txt_eval_stats st;
     smx_error err;
     double ref = 0.0, bpb;
     int k = 0;
@@ -61,7 +61,7 @@ static void t_models_bpb(const char *dir, const unsigned char *text, size_t n)
         const smx__jv *e;
         for (e = w->child; e && k < T_MODELS_WINDOWS; e = e->next, k++) ref += e->num;
         ref /= k;
-        bpb = smx_eval_bpb(m, text, (size_t)T_MODELS_WINDOWS * 256, 256, 1, &st, &err);
+        bpb = txt_eval_bpb(m, text, (size_t)T_MODELS_WINDOWS * 256, 256, 1, &st, &err);
         CHECK(bpb > 0 && fabs(bpb - ref) <= 0.01 * ref, "%s: bits per byte %.5f, PyTorch %.5f (%s)", dir, bpb, ref,
               bpb > 0 ? "differ by more than 1%" : err.msg);
         CHECK(st.windows == T_MODELS_WINDOWS && st.predicted == T_MODELS_WINDOWS * 255LL, "%s: %d windows, %lld bytes predicted",
@@ -87,7 +87,7 @@ static void t_models_llada(const char *dir, const unsigned char *text, size_t n)
     CHECK(smx_model_mask_token(m) == 256 && smx_model_vocab(m) == 257, "%s: mask %d, vocabulary %d", dir,
           smx_model_mask_token(m), smx_model_vocab(m));
     if (r && r->type == SMX__J_NUM) {
-        ce = smx_eval_masked_ce(m, text, n, 256, 4, 4, 1, &cnt, &err);
+        ce = txt_eval_masked_ce(m, text, n, 256, 4, 4, 1, &cnt, &err);
         CHECK(ce > 0 && fabs(ce - r->num) <= 0.01 * r->num, "%s: masked loss %.5f, PyTorch %.5f (%s)", dir, ce, r->num,
               ce > 0 ? "differ by more than 1%" : err.msg);
         CHECK(cnt == 256, "%s: %lld masked positions", dir, cnt);
@@ -100,7 +100,7 @@ static void t_models_cfc(const char *dir)
 {
     smx_model *m;
     smx_session *s = NULL;
-    smx_golden g;
+    cf_golden g;
     smx__arena a;
     smx_error err;
     const smx__jv *ev, *r;
@@ -114,10 +114,10 @@ static void t_models_cfc(const char *dir)
     memset(&a, 0, sizeof a);
     snprintf(path, sizeof path, "%s/eval.safetensors", dir);
     CHECK(smx__st_open_file(&g.ts, path, &err) == SMX_OK, "%s", err.msg);
-    in = smx_golden_f32(&g, "inputs", sh, &nd);
-    ts = smx_golden_f32(&g, "timespans", NULL, NULL);
-    ref = smx_golden_f32(&g, "outputs", NULL, NULL);
-    tg = smx_golden_f32(&g, "targets", NULL, NULL);
+    in = cf_golden_f32(&g, "inputs", sh, &nd);
+    ts = cf_golden_f32(&g, "timespans", NULL, NULL);
+    ref = cf_golden_f32(&g, "outputs", NULL, NULL);
+    tg = cf_golden_f32(&g, "targets", NULL, NULL);
     ev = t_models_eval_json(dir, &a);
     r = ev ? smx__jget(ev, "eval_safetensors_mse") : NULL;
     if (in && ts && ref && tg && nd == 3 && r && r->type == SMX__J_NUM && smx_session_new(m, NULL, &s, &err) == SMX_OK) {
@@ -148,7 +148,7 @@ static void test_models(void)
 {
     static const char *const lm[] = { "models/hybrid", "models/mamba", "models/xlstm", "models/lfm2" };
     size_t n = 0;
-    unsigned char *text = smx_text_read_file("models/data/heldout.txt", &n);
+    unsigned char *text = txt_read_file("models/data/heldout.txt", &n);
     int i;
     if (!text) {
         SKIP("models/data/heldout.txt: not present (run the tests from the repository root)");

@@ -258,7 +258,7 @@ static void t_ssm_ckpt_free(t_ssm_ckpt *c)
 static double t_ssm_golden_err(const char *src, const char *dir)
 {
     char p[1024];
-    smx_golden g;
+    cf_golden g;
     smx_model *m = NULL;
     smx_session *s = NULL;
     smx_error e;
@@ -270,8 +270,8 @@ static double t_ssm_golden_err(const char *src, const char *dir)
     snprintf(p, sizeof p, "%s/golden.safetensors", src);
     if (smx__st_open_file(&g.ts, p, &e)) { smx__st_close(&g.ts); return err; }
     if (smx_model_load(dir, &m, &e)) { printf("  load %s: %s\n", dir, e.msg); smx__st_close(&g.ts); return err; }
-    ids = smx_golden_ids(&g, "input_ids", &T);
-    ref = smx_golden_f32(&g, "logits", NULL, NULL);
+    ids = cf_golden_ids(&g, "input_ids", &T);
+    ref = cf_golden_f32(&g, "logits", NULL, NULL);
     lg = (float *)malloc(sizeof(float) * (size_t)T * smx_model_vocab(m));
     if (ids && ref && smx_session_new(m, NULL, &s, &e) == SMX_OK && smx_session_prefill(s, ids, T, lg, 1) == SMX_OK)
         err = t_maxdiff(lg, ref, (size_t)T * smx_model_vocab(m));

@@ -309,7 +309,7 @@ static void t_xl_cuda_layout(void)
     size_t n;
     smx_model *m = NULL;
     smx_error e;
-    smx_golden g;
+    cf_golden g;
     int T = 0;
     int32_t *ids;
     float *ref, *lg;
@@ -322,8 +322,8 @@ static void t_xl_cuda_layout(void)
     snprintf(path, sizeof path, "%s/golden.safetensors", src);
     if (!t_xl_rewrite(src, dst, cfg2, 1) || smx__st_open_file(&g.ts, path, &e)) { CHECK(0, "xlstm_lm cuda rewrite"); goto done; }
     if (smx_model_load(dst, &m, &e)) { CHECK(0, "xlstm_lm cuda layout load: %s", e.msg); goto done; }
-    ids = smx_golden_ids(&g, "input_ids", &T);
-    ref = smx_golden_f32(&g, "logits", NULL, NULL);
+    ids = cf_golden_ids(&g, "input_ids", &T);
+    ref = cf_golden_f32(&g, "logits", NULL, NULL);
     lg = ids ? t_xl_run(m, ids, T, 0, 0, 0) : NULL;
     if (lg && ref) CHECK(t_maxdiff(lg, ref, (size_t)T * smx_model_vocab(m)) < 1e-4, "xlstm_lm cuda storage layout: %g",
                          t_maxdiff(lg, ref, (size_t)T * smx_model_vocab(m)));

@@ -1,5 +1,8 @@
 /* The seqmix test suite: one runner, C only, printing "N passed, N failed, N skipped" last.
- * It includes the implementation, so internals are reachable. Run from the repository root. */
+ * It includes the implementation, so internals are reachable. Run from the repository root:
+ *   build/test                       every group
+ *   build/test --filter NAME ...     only these groups (--filter may repeat, or take a,b,c)
+ *   build/test --list                the group names */
 #define SEQMIX_IMPLEMENTATION
 #include "../seqmix.h"
 #include "../tools/cli_util.c"
@@ -10,13 +13,14 @@
 #include <sys/stat.h>
 
 static int g_pass, g_fail, g_skip;
+static const char *g_group = "";   /* the group running, named in every FAIL and skip line */
 
 #define CHECK(cond, ...)                                                        \
     do {                                                                        \
         if (cond) g_pass++;                                                     \
         else {                                                                  \
             g_fail++;                                                           \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);                         \
+            printf("FAIL [%s] %s:%d: ", g_group, __FILE__, __LINE__);           \
             printf(__VA_ARGS__);                                                \
             printf("\n");                                                       \
         }                                                                       \
@@ -25,13 +29,13 @@ static int g_pass, g_fail, g_skip;
 #define SKIP(...)                                                               \
     do {                                                                        \
         g_skip++;                                                               \
-        printf("skip: ");                                                       \
+        printf("skip [%s]: ", g_group);                                         \
         printf(__VA_ARGS__);                                                    \
         printf("\n");                                                           \
     } while (0)
 
 /* Max |a - b| over n floats. */
-static double t_maxdiff(const float *a, const float *b, size_t n) { return smx_max_abs_diff(a, b, n); }
+static double t_maxdiff(const float *a, const float *b, size_t n) { return cf_max_abs_diff(a, b, n); }
 
 /* Deterministic pseudo-random floats in [-scale, scale). */
 static void t_fill(float *x, size_t n, uint64_t seed, float scale)
@@ -65,17 +69,74 @@ static uint16_t t_f32_to_f16(float f)
 #include "t_liquid.c"
 #include "t_diffusion.c"
 #include "t_models.c"
+#include "t_cli.c"
+
+static const struct t_group { const char *name, *what; void (*run)(void); } t_groups[] = {
+    { "core", "JSON, loader errors, kernels, sessions, sampling, generated models, builder", test_core },
+    { "golden", "every case of tests/golden through the conform checks", test_golden },
+    { "ssm", "Mamba, Mamba-2, Jamba, Bamba", test_ssm },
+    { "xlstm", "mLSTM, sLSTM, xLSTM LM", test_xlstm },
+    { "liquid", "CfC, LTC, LFM2", test_liquid },
+    { "diffusion", "masked-diffusion sampler", test_diffusion },
+    { "models", "the trained toy models of models/", test_models },
+    { "cli", "build/seqmix: flags, refusals, help, generate, bench JSON", test_cli },
+};
+#define T_N_GROUPS (int)(sizeof t_groups / sizeof t_groups[0])
+
+static int t_group_index(const char *name, size_t len)
+{
+    int i;
+    for (i = 0; i < T_N_GROUPS; i++)
+        if (strlen(t_groups[i].name) == len && !strncmp(t_groups[i].name, name, len)) return i;
+    return -1;
+}
+
+static int t_usage(FILE *f)
+{
+    int i;
+    fprintf(f, "usage: build/test [--filter GROUP[,GROUP...]]... [--list]\ngroups:");
+    for (i = 0; i < T_N_GROUPS; i++) fprintf(f, " %s", t_groups[i].name);
+    fprintf(f, "\n");
+    return 2;
+}
 
 int main(int argc, char **argv)
 {
-    const char *only = argc > 1 ? argv[1] : NULL;
-    if (!only || !strcmp(only, "core")) test_core();
-    if (!only || !strcmp(only, "golden")) test_golden();
-    if (!only || !strcmp(only, "ssm")) test_ssm();
-    if (!only || !strcmp(only, "xlstm")) test_xlstm();
-    if (!only || !strcmp(only, "liquid")) test_liquid();
-    if (!only || !strcmp(only, "diffusion")) test_diffusion();
-    if (!only || !strcmp(only, "models")) test_models();
+    int sel[T_N_GROUPS], any = 0, i, k;
+    memset(sel, 0, sizeof sel);
+    for (i = 1; i < argc; i++) {
+        const char *v = NULL;
+        if (!strcmp(argv[i], "--list")) {
+            for (k = 0; k < T_N_GROUPS; k++) printf("%-10s %s\n", t_groups[k].name, t_groups[k].what);
+            return 0;
+        }
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { t_usage(stdout); return 0; }
+        if (!strcmp(argv[i], "--filter")) {
+            if (i + 1 >= argc) { fprintf(stderr, "test: --filter needs a group name\n"); return t_usage(stderr); }
+            v = argv[++i];
+        } else if (!strncmp(argv[i], "--filter=", 9)) {
+            v = argv[i] + 9;
+        } else {
+            fprintf(stderr, "test: unknown argument '%s'%s\n", argv[i], argv[i][0] != '-' ? " (select groups with --filter NAME)" : "");
+            return t_usage(stderr);
+        }
+        while (*v) {
+            size_t len = strcspn(v, ",");
+            if ((k = t_group_index(v, len)) < 0) {
+                fprintf(stderr, "test: --filter: no group '%.*s'\n", (int)len, v);
+                return t_usage(stderr);
+            }
+            sel[k] = any = 1;
+            v += len;
+            if (*v) v++;
+        }
+    }
+    for (k = 0; k < T_N_GROUPS; k++)
+        if (!any || sel[k]) {
+            g_group = t_groups[k].name;
+            t_groups[k].run();
+        }
+    g_group = "";
     if (t_tmp_root[0]) t_rmtree(t_tmp_root);   /* folders the tests wrote */
     printf("%d passed, %d failed, %d skipped\n", g_pass, g_fail, g_skip);
     return g_fail ? 1 : 0;

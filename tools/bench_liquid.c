@@ -1,19 +1,13 @@
 /* bench_liquid.c — liquid family speed: CfC and LTC steps/s and per-step latency for a 64-unit
  * model with 32 inputs (one sample, the embedded use case), and LFM2 decode tokens/s for a model
  * of LFM2-350M's shape with random weights, as a fraction of the read-bandwidth roofline.
- * Included by seqmix.c after cli_bench.c (smx_now, bench_read_bw). */
+ * Included by seqmix.c after cli_bench.c. */
 #include <unistd.h>
 
-static int bench_liquid_cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* Whole-sequence steps/s (T steps per call) and median single-step latency (us) of a feature
- * model. Both walk the same trajectory: T steps from the zero state, repeated. */
-static int bench_liquid_features(const char *name, smx_model *m, int nth, int quick, double *sps, double *step_us,
-                                 double *best_us)
+/* Whole-sequence steps/s (T steps per call, over reps calls) and single-step latency in seconds
+ * (every step of reps sequences of T single-step calls) of a feature model. Both walk the same
+ * trajectory: T steps from the zero state, repeated. */
+static int bench_liquid_features(const char *name, smx_model *m, int nth, int quick, cli_stat *sps, cli_stat *step_s)
 {
     smx_session *s = NULL;
     smx_session_options so;
@@ -21,40 +15,75 @@ static int bench_liquid_features(const char *name, smx_model *m, int nth, int qu
     smx_model_info info;
     const int T = 512, reps = quick ? 4 : 40;
     float *in, *out, *dt;
-    double t0, best = 1e30, *lat;
-    int r, i;
+    double t0, *seq, *lat;
+    int r, i, rc = 1;
     smx_model_get_info(m, &info);
     memset(&so, 0, sizeof so);
     so.n_threads = nth;
-    if (smx_session_new(m, &so, &s, &err)) { printf("%s: %s\n", name, err.msg); return 1; }
+    if (smx_session_new(m, &so, &s, &err)) { bench_printf("%s: %s\n", name, err.msg); return 1; }
     in = (float *)malloc(sizeof(float) * (size_t)T * info.input_size);
     out = (float *)malloc(sizeof(float) * (size_t)T * info.output_size);
     dt = (float *)malloc(sizeof(float) * (size_t)T);
+    seq = (double *)malloc(sizeof(double) * (size_t)reps);
     lat = (double *)malloc(sizeof(double) * (size_t)T * reps);
+    if (!in || !out || !dt || !seq || !lat) { bench_printf("%s: out of memory\n", name); goto done; }
     for (i = 0; i < T * info.input_size; i++) in[i] = (float)((i * 7919) % 2001) * 1e-3f - 1.0f;
     for (i = 0; i < T; i++) dt[i] = 0.5f + (float)(i % 7) * 0.25f;   /* irregular sampling */
-    for (r = 0; r < reps; r++) {   /* best of several short runs: robust to a busy machine */
+    for (r = 0; r < reps; r++) {
         smx_session_reset(s);
-        t0 = smx_now();
+        t0 = cli_now();
         smx_session_run(s, in, dt, T, out);
-        t0 = smx_now() - t0;
-        if (t0 < best) best = t0;
+        seq[r] = cli_now() - t0;
     }
-    *sps = (double)T / best;
+    *sps = cli_stat_inv(cli_stats(seq, reps), T);
     for (r = 0; r < reps; r++) {   /* one step per call, as a streaming application would */
         smx_session_reset(s);
         for (i = 0; i < T; i++) {
-            t0 = smx_now();
+            t0 = cli_now();
             smx_session_run(s, in + (size_t)i * info.input_size, dt + i, 1, out);
-            lat[(size_t)r * T + i] = smx_now() - t0;
+            lat[(size_t)r * T + i] = cli_now() - t0;
         }
     }
-    qsort(lat, (size_t)T * reps, sizeof *lat, bench_liquid_cmp);
-    *step_us = lat[(size_t)T * reps / 2] * 1e6;
-    *best_us = lat[(size_t)T * reps / 100] * 1e6;   /* 1st percentile: the cost without interference */
-    free(in); free(out); free(dt); free(lat);
+    *step_s = cli_stats(lat, T * reps);
+    rc = 0;
+done:
+    free(in); free(out); free(dt); free(seq); free(lat);
     smx_session_free(s);
-    return 0;
+    return rc;
+}
+
+/* Write F32 tensors as a safetensors file: an 8-byte little-endian header length, the JSON
+ * header (padded with spaces to a multiple of 8), then the data. 0 ok. */
+static int bench_write_safetensors(const char *path, int n, const char *const *names, const int (*shape)[2], const int *ndim,
+                                   float *const *data)
+{
+    char *hdr;
+    size_t cap = 256 + (size_t)n * 160, len = 0, off = 0, numel;
+    unsigned char le[8];
+    FILE *f;
+    int i, j, ok;
+    if (!(hdr = (char *)malloc(cap))) return 1;
+    len += (size_t)snprintf(hdr + len, cap - len, "{");
+    for (i = 0; i < n; i++) {
+        numel = (size_t)shape[i][0] * (size_t)(ndim[i] > 1 ? shape[i][1] : 1);
+        len += (size_t)snprintf(hdr + len, cap - len, "%s\"%s\":{\"dtype\":\"F32\",\"shape\":[%d", i ? "," : "", names[i], shape[i][0]);
+        if (ndim[i] > 1) len += (size_t)snprintf(hdr + len, cap - len, ",%d", shape[i][1]);
+        len += (size_t)snprintf(hdr + len, cap - len, "],\"data_offsets\":[%lu,%lu]}", (unsigned long)off,
+                                (unsigned long)(off + numel * 4));
+        off += numel * 4;
+    }
+    len += (size_t)snprintf(hdr + len, cap - len, "}");
+    while (len % 8 && len + 1 < cap) hdr[len++] = ' ';
+    for (j = 0; j < 8; j++) le[j] = (unsigned char)((unsigned long long)len >> (8 * j));
+    if (!(f = fopen(path, "wb"))) { free(hdr); return 1; }
+    ok = fwrite(le, 1, 8, f) == 8 && fwrite(hdr, 1, len, f) == len;
+    for (i = 0; ok && i < n; i++) {
+        numel = (size_t)shape[i][0] * (size_t)(ndim[i] > 1 ? shape[i][1] : 1);
+        ok = fwrite(data[i], sizeof(float), numel, f) == numel;   /* float32 little-endian on x86 and ARM */
+    }
+    ok = fclose(f) == 0 && ok;
+    free(hdr);
+    return !ok;
 }
 
 /* An ncps-style fully connected LTC (N units, S inputs) with the reference's initial value
@@ -74,7 +103,7 @@ static smx_model *bench_liquid_ltc(int S, int N)
     const int cols[] = { 0, 0, 0, N, N, N, N, N, N, N, N, N, N, 0, 0, 0, 0 };
     char tmpl[] = "/tmp/smx_bench_ltc_XXXXXX", path[256], cfg[512];
     char *dir = mkdtemp(tmpl);
-    smx__st_out t[17];
+    int shape[17][2], ndim[17];
     float *data[17];
     smx_model *m = NULL;
     smx_error err;
@@ -83,7 +112,6 @@ static smx_model *bench_liquid_ltc(int S, int N)
     int i, ok = dir != NULL;
     size_t k, n;
     smx_rng_seed(&r, 1111);
-    memset(t, 0, sizeof t);
     for (i = 0; i < 17; i++) {
         n = (size_t)rows[i] * (size_t)(cols[i] ? cols[i] : 1);
         data[i] = (float *)malloc(sizeof(float) * n);
@@ -92,7 +120,7 @@ static smx_model *bench_liquid_ltc(int S, int N)
             double u = smx_rng_uniform(&r);
             data[i][k] = lo[i] > hi[i] ? (u < 0.5 ? -1.0f : 1.0f) : lo[i] + (float)u * (hi[i] - lo[i]);
         }
-        t[i].name = names[i]; t[i].ndim = cols[i] ? 2 : 1; t[i].shape[0] = rows[i]; t[i].shape[1] = cols[i]; t[i].data = data[i];
+        ndim[i] = cols[i] ? 2 : 1; shape[i][0] = rows[i]; shape[i][1] = cols[i];
     }
     snprintf(cfg, sizeof cfg,
              "{\"model_type\": \"ltc\", \"input_size\": %d, \"units\": %d, \"output_size\": %d, \"ode_unfolds\": 6,"
@@ -100,12 +128,12 @@ static smx_model *bench_liquid_ltc(int S, int N)
              " \"output_mapping\": \"affine\"}", S, N, N);
     if (ok) {
         snprintf(path, sizeof path, "%s/model.safetensors", dir);
-        ok = smx__st_write(path, t, 17, &err) == SMX_OK;
+        ok = !bench_write_safetensors(path, 17, names, (const int (*)[2])shape, ndim, data);
         snprintf(path, sizeof path, "%s/config.json", dir);
         f = fopen(path, "wb");
         ok = ok && f && fputs(cfg, f) >= 0;
         if (f) ok = fclose(f) == 0 && ok;
-        if (ok && smx_model_load(dir, &m, &err) != SMX_OK) printf("ltc: %s\n", err.msg);
+        if (ok && smx_model_load(dir, &m, &err) != SMX_OK) bench_printf("ltc: %s\n", err.msg);
         snprintf(path, sizeof path, "%s/model.safetensors", dir);
         remove(path);
         snprintf(path, sizeof path, "%s/config.json", dir);
@@ -129,76 +157,82 @@ static void bench_liquid(int nth, int quick)
         " \"conv_L_cache\": 3, \"conv_bias\": false, \"block_auto_adjust_ff_dim\": true, \"block_ffn_dim_multiplier\": 1.0,"
         " \"block_multiple_of\": 256, \"norm_eps\": 1e-05, \"tie_word_embeddings\": true, \"max_position_embeddings\": 128000,"
         " \"rope_theta\": 1000000.0, \"full_attn_idxs\": [2, 5, 8, 10, 12, 14]}";
-    double cfc_sps = 0, cfc_us = 0, cfc_b = 0, ltc_sps = 0, ltc_us = 0, ltc_b = 0;
+    cli_stat cs, cl, ls, ll;
+    char b1[64], b2[64], b3[64], b4[64];
     int ok_c, ok_l;
-    printf("liquid: CfC / LTC, 64 units, 32 inputs, one sample, 1 thread (simd %s); steps/s of 512-step\n"
-           "  sequences, and latency of single-step calls (median and 1st percentile)\n", smx_simd_name());
+    bench_printf("liquid: CfC / LTC, 64 units, 32 inputs, one sample, 1 thread (simd %s); steps/s of 512-step\n"
+                 "  sequences, and latency of single-step calls; median (min..max)\n", smx_simd_name());
     {   /* CfC from its config with random weights (uniform, scaled by fan-in) */
         smx_model *m = NULL;
         smx_error err;
-        if (smx_model_from_config(cfc_cfg, 1, &m, &err) != SMX_OK) printf("cfc: %s\n", err.msg);
-        ok_c = m && !bench_liquid_features("cfc", m, 1, quick, &cfc_sps, &cfc_us, &cfc_b);
+        if (smx_model_from_config(cfc_cfg, 1, &m, &err) != SMX_OK) bench_printf("cfc: %s\n", err.msg);
+        ok_c = m && !bench_liquid_features("cfc", m, 1, quick, &cs, &cl);
         smx_model_free(m);
         m = bench_liquid_ltc(32, 64);
-        ok_l = m && !bench_liquid_features("ltc", m, 1, quick, &ltc_sps, &ltc_us, &ltc_b);
+        ok_l = m && !bench_liquid_features("ltc", m, 1, quick, &ls, &ll);
         smx_model_free(m);
     }
-    printf("  %-38s %12s %14s %14s\n", "", "steps/s seq", "us/step med", "us/step p1");
-    if (ok_c) printf("  %-38s %12.0f %14.2f %14.2f\n", "CfC  (default mode, backbone 1 x 128)", cfc_sps, cfc_us, cfc_b);
-    if (ok_l) printf("  %-38s %12.0f %14.2f %14.2f\n", "LTC  (fully connected, 6 unfolds)", ltc_sps, ltc_us, ltc_b);
+    if (ok_c) {
+        bench_printf("  CfC (default mode, backbone 1 x 128)  %s steps/s sequence, %s us per single step\n",
+                     cli_fmt_stat(b1, sizeof b1, "%.0f", cs), cli_fmt_stat(b2, sizeof b2, "%.2f", cli_stat_scale(cl, 1e6)));
+        bench_rec("liquid", "cfc", "sequence", "steps/s", cs);
+        bench_rec("liquid", "cfc", "single_step", "us", cli_stat_scale(cl, 1e6));
+    }
+    if (ok_l) {
+        bench_printf("  LTC (fully connected, 6 unfolds)      %s steps/s sequence, %s us per single step\n",
+                     cli_fmt_stat(b3, sizeof b3, "%.0f", ls), cli_fmt_stat(b4, sizeof b4, "%.2f", cli_stat_scale(ll, 1e6)));
+        bench_rec("liquid", "ltc", "sequence", "steps/s", ls);
+        bench_rec("liquid", "ltc", "single_step", "us", cli_stat_scale(ll, 1e6));
+    }
     if (ok_c && ok_l)
-        printf("  CfC / LTC speed: %.1fx (sequence), %.1fx (median single step)\n", cfc_sps / ltc_sps, ltc_us / cfc_us);
+        bench_printf("  CfC / LTC speed (medians): %.1fx (sequence), %.1fx (single step)\n", cs.med / ls.med, ll.med / cl.med);
     {   /* LFM2 decode against the bandwidth roofline */
+        enum { NP = 32, MAXD = 3 * 32 };
         smx_model *m = NULL;
         smx_session *s = NULL;
         smx_session_options so;
         smx_error err;
         smx_model_info info;
-        const int n_prompt = 32;
-        int n_gen = quick ? 16 : 64;
-        int32_t ids[32];
-        float *lg, *buf;
-        size_t nbuf = (size_t)256 << 20;
-        double t0, t1, bw, bytes, *lat;
+        bench_probe probe;
+        const int steps = quick ? 8 : 32, rounds = quick ? 2 : 3, preps = quick ? 2 : 5;
+        int32_t ids[NP];
+        float *lg;
+        double bytes, td[MAXD], frac[MAXD], tp[5];
+        cli_stat sp, sd, sf;
         int i, V;
-        printf("liquid: LFM2-350M shape, random weights, %d threads\n", nth);
-        if (smx_model_from_config(lfm2_cfg, 1, &m, &err)) { printf("  lfm2: %s\n", err.msg); return; }
+        bench_printf("liquid: LFM2-350M shape, random weights, %d thread%s\n", nth, nth == 1 ? "" : "s");
+        if (smx_model_from_config(lfm2_cfg, 1, &m, &err)) { bench_printf("  lfm2: %s\n", err.msg); return; }
         smx_model_get_info(m, &info);
         memset(&so, 0, sizeof so);
         so.n_threads = nth;
-        so.capacity = n_prompt + n_gen + 1;
-        if (smx_session_new(m, &so, &s, &err)) { printf("  lfm2: %s\n", err.msg); smx_model_free(m); return; }
+        so.capacity = NP + MAXD + 8;
+        if (smx_session_new(m, &so, &s, &err)) { bench_printf("  lfm2: %s\n", err.msg); smx_model_free(m); return; }
         V = smx_model_vocab(m);
-        lg = (float *)malloc(sizeof(float) * (size_t)V);
-        for (i = 0; i < n_prompt; i++) ids[i] = (int32_t)((i * 7919) % V);
-        t0 = smx_now();
-        smx_session_prefill(s, ids, n_prompt, lg, 0);
-        t1 = smx_now();
-        printf("  pattern %s, %.0fM parameters (%.2f GB float32)\n", info.pattern, info.n_params / 1e6, info.weight_bytes / 1e9);
-        printf("  prefill %d tokens: %.1f tok/s\n", n_prompt, n_prompt / (t1 - t0));
-        lat = (double *)malloc(sizeof(double) * (size_t)n_gen);
-        for (i = 0; i < n_gen && lat; i++) {
-            t0 = smx_now();
-            smx_session_step(s, smx_argmax(lg, V), lg);
-            lat[i] = smx_now() - t0;
+        if (!(lg = (float *)malloc(sizeof(float) * (size_t)V))) { bench_printf("  lfm2: out of memory\n"); goto lfm2_done; }
+        for (i = 0; i < NP; i++) ids[i] = (int32_t)((i * 7919) % V);
+        bench_printf("  pattern %s, %.0fM parameters (%.2f GB float32)\n", info.pattern, info.n_params / 1e6, info.weight_bytes / 1e9);
+        if (bench_prefill_times(s, ids, NP, lg, preps, tp)) goto lfm2_done;
+        sp = cli_stat_inv(cli_stats(tp, preps), NP);
+        bench_printf("  prefill %d tokens  %s tok/s  (%d runs)\n", NP, cli_fmt_stat(b1, sizeof b1, "%.1f", sp), preps);
+        bench_rec("liquid", "lfm2-350m-shape", "prefill_32", "tok/s", sp);
+        /* the session holds the prompt: decode from there, probe rounds between the decode rounds */
+        bytes = bench_decode_bytes(m, NP + rounds * steps);
+        if (bench_probe_init(&probe, bytes, info.hidden_size, nth)) { bench_printf("  lfm2: no memory for the probe\n"); goto lfm2_done; }
+        if (!bench_decode_rounds(s, V, lg, rounds, steps, &probe, td)) {
+            for (i = 0; i < rounds * steps; i++) frac[i] = 100.0 * bytes / td[i] / probe.best;
+            sd = cli_stat_inv(cli_stats(td, rounds * steps), 1.0);
+            sf = cli_stats(frac, rounds * steps);
+            bench_printf("  decode            %s tok/s  (%d steps, %.2f GB per step)\n", cli_fmt_stat(b2, sizeof b2, "%.2f", sd),
+                         rounds * steps, bytes / 1e9);
+            bench_printf("  of roofline       %s%%  (roof %.2f GB/s: %s, %d probe rounds)\n", cli_fmt_stat(b3, sizeof b3, "%.0f", sf),
+                         probe.best / 1e9, probe.best_pat, probe.rounds);
+            bench_val("liquid", "lfm2-350m-shape", "decode_bytes", "B", bytes);
+            bench_val("liquid", "lfm2-350m-shape", "roof_bandwidth", "GB/s", probe.best / 1e9);
+            bench_rec("liquid", "lfm2-350m-shape", "decode", "tok/s", sd);
+            bench_rec("liquid", "lfm2-350m-shape", "decode_of_roof", "%", sf);
         }
-        if (!lat) { printf("  lfm2: out of memory\n"); n_gen = 0; }
-        else qsort(lat, (size_t)n_gen, sizeof *lat, bench_liquid_cmp);
-        /* bytes a decode step must read: every weight once (the tied head reads the embedding
-         * matrix once; the embedding lookup itself is one row) */
-        bytes = (double)info.weight_bytes;
-        buf = (float *)malloc(nbuf * sizeof(float));
-        if (buf && n_gen) {
-            double med = lat[n_gen / 2], best = lat[0];
-            for (i = 0; i < (int)(nbuf / 1024); i++) memset(buf + (size_t)i * 1024, 0, 4096);
-            bw = bench_read_bw(buf, nbuf, nth, 5);
-            printf("  decode %.2f tok/s (median step %.1f ms, best %.1f ms); roofline %.2f tok/s\n", 1.0 / med, med * 1e3,
-                   best * 1e3, bw / bytes);
-            printf("  (%.1f GB/s read bandwidth, %.2f GB per token): median %.0f%%, best %.0f%% of the roofline\n", bw / 1e9,
-                   bytes / 1e9, 100.0 * bytes / med / bw, 100.0 * bytes / best / bw);
-        }
-        free(buf);
-        free(lat);
+        bench_probe_free(&probe);
+lfm2_done:
         free(lg);
         smx_session_free(s);
         smx_model_free(m);

@@ -1,15 +1,17 @@
 /* bench_ssm.c — speed of the selective-scan family at Mamba-130m's shape.
  *
- * Included by seqmix.c after cli_bench.c (uses smx_now and bench_read_bw). Builds two models in
- * memory with random weights through smx_model_from_config (the same builder path as a loaded
- * checkpoint):
+ * Included by seqmix.c after cli_bench.c. Builds two models in memory with random weights through
+ * smx_model_from_config (the same builder path as a loaded checkpoint):
  *   Mamba    d_model 768, 24 layers, state 16, expand 2, conv 4, vocab 50280 (tied head)
  *   Mamba-2  the same width: 24 heads of head_dim 64, state 128, 1 group, chunk 256
- * and reports, with nth threads: decode tokens/s, prefill tokens/s at 512 tokens, decode as a
- * fraction of the memory-bandwidth roofline (weight bytes read per token / read bandwidth
- * measured in the same run), and the share of prefill time spent in the scan (the selective
- * scan of every Mamba layer, the chunked SSD of every Mamba-2 layer, timed alone on the same
- * shapes). Every figure is the best of a few runs, so a busy machine shows its quiet moments. */
+ * and reports, with nth threads: decode tokens/s (every step timed), decode as a fraction of the
+ * read-bandwidth roofline (bench_decode_bytes per step over the best bench_probe bandwidth, probe
+ * rounds between the decode rounds), prefill tokens/s at 512 tokens, and the share of prefill time
+ * spent in the scan (the selective scan of every Mamba layer, the chunked SSD of every Mamba-2
+ * layer). The scan cannot be timed inside the library's prefill, so it is timed alone on the same
+ * shapes right after each prefill, pair by pair: each share is one prefill's scan time over that
+ * prefill's time, and the median and spread are over those pairs. Timing the two in separate
+ * best-of runs let machine load land on one and not the other, which showed shares above 100%. */
 
 static const char *const bench_ssm_cfgs[2][2] = {
     { "Mamba (130m shape)",
@@ -23,141 +25,165 @@ static const char *const bench_ssm_cfgs[2][2] = {
       "\"tie_word_embeddings\":true}" }
 };
 
-/* Seconds of the scan part of every SSM layer of m over T tokens, run alone (best of reps). */
-static double bench_ssm_scan_time(const smx_model *m, int T, int nth, int reps)
+/* The scan part of every SSM layer of a model, run alone on random inputs of its shapes. */
+typedef struct bench_ssm_scan {
+    const smx__op *op;      /* one SSM layer (they all have the same shape) */
+    int n_ssm, T, nth;
+    float *in, *st, *scr;
+} bench_ssm_scan;
+
+static int bench_ssm_scan_init(bench_ssm_scan *b, const smx_model *m, int T, int nth)
 {
-    const smx__op *op = NULL;
-    double best = 1e30;
-    int i, n_ssm = 0, r;
-    size_t nin = 0, nst = 0, nscr = 0;
-    float *in, *st, *scr, *y;
-    smx__cx cx;
-    cx.nth = nth;
+    size_t nin = 0, nst = 0, nscr = 0, k;
+    smx_rng g;
+    int i;
+    memset(b, 0, sizeof *b);
     for (i = 0; i < m->n_sub; i++)
-        if (m->sub[i].op->vt == &smx__mamba_vt || m->sub[i].op->vt == &smx__mamba2_vt) { op = m->sub[i].op; n_ssm++; }
-    if (!op) return 0.0;
-    if (op->vt == &smx__mamba_vt) {
-        const smx__mamba *mb = (const smx__mamba *)op;
-        nin = (size_t)T * (4 * (size_t)mb->di + 2 * (size_t)mb->N);   /* u, dt, z, y, B, C */
+        if (m->sub[i].op->vt == &smx__mamba_vt || m->sub[i].op->vt == &smx__mamba2_vt) { b->op = m->sub[i].op; b->n_ssm++; }
+    if (!b->op) return 1;
+    b->T = T;
+    b->nth = nth;
+    if (b->op->vt == &smx__mamba_vt) {
+        const smx__mamba *mb = (const smx__mamba *)b->op;
+        nin = (size_t)T * (5 * (size_t)mb->di + 2 * (size_t)mb->N);   /* u, dt, z (row stride 2 di, as in the layer), B, C, y */
         nst = (size_t)mb->N * mb->di;
     } else {
-        const smx__mamba2 *mb = (const smx__mamba2 *)op;
+        const smx__mamba2 *mb = (const smx__mamba2 *)b->op;
         nin = (size_t)T * ((size_t)mb->cd + mb->H + mb->di);           /* xbc, dt, y */
         nst = (size_t)mb->H * mb->N * mb->P;
-        nscr = smx__mamba2_scratch(op, T, 0, nth);
+        nscr = smx__mamba2_scratch(b->op, T, 0, nth);
     }
-    in = (float *)malloc(sizeof(float) * nin);
-    st = (float *)calloc(nst, sizeof(float));
-    scr = (float *)malloc(sizeof(float) * (nscr ? nscr : 1));
-    if (!in || !st || !scr) { free(in); free(st); free(scr); return 0.0; }
-    {
-        smx_rng g;
-        size_t k;
-        smx_rng_seed(&g, 5);
-        for (k = 0; k < nin; k++) in[k] = (float)smx_rng_uniform(&g) - 0.5f;
+    b->in = (float *)malloc(sizeof(float) * nin);
+    b->st = (float *)calloc(nst, sizeof(float));
+    b->scr = (float *)malloc(sizeof(float) * (nscr ? nscr : 1));
+    if (!b->in || !b->st || !b->scr) { free(b->in); free(b->st); free(b->scr); memset(b, 0, sizeof *b); return 1; }
+    smx_rng_seed(&g, 5);
+    for (k = 0; k < nin; k++) b->in[k] = (float)smx_rng_uniform(&g) - 0.5f;
+    if (b->op->vt == &smx__mamba_vt) {   /* dt before softplus: -4 .. -2 */
+        const smx__mamba *mb = (const smx__mamba *)b->op;
+        float *dt = b->in + (size_t)T * mb->di;
+        for (k = 0; k < (size_t)T * mb->di; k++) dt[k] = -4.0f + 2.0f * (dt[k] + 0.5f);
+    } else {                              /* dt after softplus: 0.01 .. 0.11 */
+        const smx__mamba2 *mb = (const smx__mamba2 *)b->op;
+        float *dt = b->in + (size_t)T * mb->cd;
+        for (k = 0; k < (size_t)T * mb->H; k++) dt[k] = 0.01f + 0.1f * (dt[k] + 0.5f);
     }
-    for (r = -1; r < reps; r++) {   /* r = -1: warm-up (first touch of the buffers), not timed */
-        double t0 = smx_now(), t;
-        if (op->vt == &smx__mamba_vt) {
-            const smx__mamba *mb = (const smx__mamba *)op;
-            size_t td = (size_t)T * mb->di;
-            float *u = in, *dt = u + td, *z = dt + td, *B = z + td, *C = B + (size_t)T * mb->N;
-            y = C + (size_t)T * mb->N;
-            if (r < 0)
-                for (i = 0; i < (int)td; i++) dt[i] = -4.0f + 2.0f * (dt[i] + 0.5f);   /* before softplus */
-            t0 = smx_now();
-            smx__mamba_scan(&cx, mb, st, T, u, dt, B, C, z, (size_t)mb->di, y);
-        } else {
-            const smx__mamba2 *mb = (const smx__mamba2 *)op;
-            float *xbc = in, *dt = xbc + (size_t)T * mb->cd;
-            y = dt + (size_t)T * mb->H;
-            if (r < 0)
-                for (i = 0; i < T * mb->H; i++) dt[i] = 0.01f + 0.1f * (dt[i] + 0.5f);
-            t0 = smx_now();
-            smx__mamba2_ssd(&cx, mb, st, T, xbc, dt, y, scr);
-        }
-        t = smx_now() - t0;
-        if (r >= 0 && t < best) best = t;
-    }
-    free(in); free(st); free(scr);
-    return best * n_ssm;
+    return 0;
 }
 
-static void bench_ssm_model(const char *name, const char *cfg, int nth, int quick, double bw)
+static void bench_ssm_scan_free(bench_ssm_scan *b) { free(b->in); free(b->st); free(b->scr); }
+
+/* Seconds of the scans of all SSM layers over T tokens (one layer's scan, n_ssm times). */
+static double bench_ssm_scan_run(bench_ssm_scan *b)
 {
+    double t0 = cli_now();
+    smx__cx cx;
+    int l;
+    cx.nth = b->nth;
+    for (l = 0; l < b->n_ssm; l++) {
+        if (b->op->vt == &smx__mamba_vt) {
+            const smx__mamba *mb = (const smx__mamba *)b->op;
+            size_t td = (size_t)b->T * mb->di;
+            float *u = b->in, *dt = u + td, *z = dt + td, *B = z + 2 * td, *C = B + (size_t)b->T * mb->N;
+            float *y = C + (size_t)b->T * mb->N;
+            memset(b->st, 0, sizeof(float) * (size_t)mb->N * mb->di);
+            smx__mamba_scan(&cx, mb, b->st, b->T, u, dt, B, C, z, 2 * (size_t)mb->di, y);
+        } else {
+            const smx__mamba2 *mb = (const smx__mamba2 *)b->op;
+            float *xbc = b->in, *dt = xbc + (size_t)b->T * mb->cd, *y = dt + (size_t)b->T * mb->H;
+            memset(b->st, 0, sizeof(float) * (size_t)mb->H * mb->N * mb->P);
+            smx__mamba2_ssd(&cx, mb, b->st, b->T, xbc, dt, y, b->scr);
+        }
+    }
+    return cli_now() - t0;
+}
+
+static void bench_ssm_model(const char *name, const char *cfg, int nth, int quick)
+{
+    enum { T = 512, MAXR = 5, MAXS = 3 * 16 };
     smx_model *m = NULL;
     smx_session *s = NULL;
     smx_session_options so;
     smx_model_info in;
     smx_error e;
-    const int T = 512, nsteps = quick ? 8 : 16, reps = quick ? 1 : 3;
-    int32_t *ids = (int32_t *)malloc(sizeof(int32_t) * T);
+    bench_ssm_scan scan;
+    bench_probe probe;
+    const int steps = quick ? 8 : 16, rounds = quick ? 2 : 3, reps = quick ? 3 : MAXR;
+    int32_t ids[T];
     float *lg = NULL;
-    double tp = 1e30, td, tscan, bytes;
-    int i, r;
+    double tp[MAXR], share[MAXR], td[MAXS], frac[MAXS], bytes;
+    cli_stat sp, ss, sd, sf;
+    char b1[64], b2[64], b3[64], b4[64];
+    int i, r, have_scan;
     if (smx_model_from_config(cfg, 1, &m, &e) != SMX_OK) {
-        printf("%-22s could not be built: %s\n", name, e.msg);
-        free(ids);
+        bench_printf("%s could not be built: %s\n", name, e.msg);
         return;
     }
     smx_model_get_info(m, &in);
     memset(&so, 0, sizeof so);
     so.n_threads = nth;
     so.batch = T;
-    if (smx_session_new(m, &so, &s, &e) != SMX_OK) {
-        printf("%-22s session: %s\n", name, e.msg);
-        smx_model_free(m);
-        free(ids);
-        return;
+    if (smx_session_new(m, &so, &s, &e) != SMX_OK || !(lg = (float *)malloc(sizeof(float) * (size_t)in.vocab_size))) {
+        bench_printf("%s: session: %s\n", name, s ? "out of memory" : e.msg);
+        goto done;
     }
-    lg = (float *)malloc(sizeof(float) * (size_t)in.vocab_size);
     {
         smx_rng g;
         smx_rng_seed(&g, 11);
         for (i = 0; i < T; i++) ids[i] = (int32_t)(smx_rng_next(&g) % (uint64_t)in.vocab_size);
     }
-    tp = bench_prefill_best(s, ids, T, lg, reps);     /* 512 tokens from an empty state */
-    /* decode: greedy steps after a short prompt (two warm-up steps first); best of reps bursts */
+    /* prefill of 512 tokens from an empty state, each followed by the scans alone */
+    have_scan = !bench_ssm_scan_init(&scan, m, T, nth);
+    if (have_scan) bench_ssm_scan_run(&scan);   /* warm-up: first touch of the buffers */
+    for (r = -1; r < reps; r++) {
+        double t0, t;
+        smx_session_reset(s);
+        t0 = cli_now();
+        smx_session_prefill(s, ids, T, lg, 0);
+        t = cli_now() - t0;
+        if (r < 0) continue;   /* warm-up */
+        tp[r] = t;
+        share[r] = have_scan ? bench_ssm_scan_run(&scan) / t : 0.0;
+    }
+    if (have_scan) bench_ssm_scan_free(&scan);
+    sp = cli_stat_inv(cli_stats(tp, reps), T);
+    ss = cli_stat_scale(cli_stats(share, reps), 100.0);
+    /* decode: greedy steps after a short prompt (two warm-up steps first), probe rounds between */
     smx_session_reset(s);
     smx_session_prefill(s, ids, 8, lg, 0);
     smx_session_step(s, smx_argmax(lg, in.vocab_size), lg);
     smx_session_step(s, smx_argmax(lg, in.vocab_size), lg);
-    td = 1e30;
-    for (r = 0; r < reps; r++) {
-        double t0 = smx_now();
-        for (i = 0; i < nsteps; i++) smx_session_step(s, smx_argmax(lg, in.vocab_size), lg);
-        t0 = (smx_now() - t0) / nsteps;
-        if (t0 < td) td = t0;
-    }
-    tscan = bench_ssm_scan_time(m, T, nth, reps);
-    /* bytes per decoded token: every weight once (the tied embedding is read whole as the head) */
-    bytes = (double)in.weight_bytes;
-    printf("%-22s %9.1f %11.1f %9.0f MB %8.0f%% %9.1f%%   (%lu params, state %.0f KB/seq)\n", name, 1.0 / td, T / tp,
-           bytes / 1e6, 100.0 * (bytes / bw) / td, 100.0 * tscan / tp, (unsigned long)in.n_params, in.state_bytes / 1024.0);
+    bytes = bench_decode_bytes(m, 10 + rounds * steps);
+    if (bench_probe_init(&probe, bytes, in.hidden_size, nth)) { bench_printf("%s: no memory for the bandwidth probe\n", name); goto done; }
+    if (bench_decode_rounds(s, in.vocab_size, lg, rounds, steps, &probe, td)) { bench_probe_free(&probe); goto done; }
+    for (i = 0; i < rounds * steps; i++) frac[i] = 100.0 * bytes / td[i] / probe.best;
+    sd = cli_stat_inv(cli_stats(td, rounds * steps), 1.0);
+    sf = cli_stats(frac, rounds * steps);
+    bench_printf("%s: %.1fM parameters, %.0f MB read per decode step, state %.0f KB per sequence\n", name, in.n_params / 1e6,
+                 bytes / 1e6, in.state_bytes / 1024.0);
+    bench_printf("  decode        %-28s tok/s   %d steps\n", cli_fmt_stat(b1, sizeof b1, "%.1f", sd), rounds * steps);
+    bench_printf("  of roofline   %-28s %%       roof %.2f GB/s (%s), %d probe rounds\n", cli_fmt_stat(b2, sizeof b2, "%.0f", sf),
+                 probe.best / 1e9, probe.best_pat, probe.rounds);
+    bench_printf("  prefill %d   %-28s tok/s   %d runs\n", T, cli_fmt_stat(b3, sizeof b3, "%.1f", sp), reps);
+    if (have_scan) bench_printf("  scan share    %-28s %%       of each prefill, %d pairs\n", cli_fmt_stat(b4, sizeof b4, "%.1f", ss), reps);
+    bench_val("ssm", name, "parameters", "count", (double)in.n_params);
+    bench_val("ssm", name, "decode_bytes", "B", bytes);
+    bench_val("ssm", name, "roof_bandwidth", "GB/s", probe.best / 1e9);
+    bench_rec("ssm", name, "decode", "tok/s", sd);
+    bench_rec("ssm", name, "decode_of_roof", "%", sf);
+    bench_rec("ssm", name, "prefill_512", "tok/s", sp);
+    if (have_scan) bench_rec("ssm", name, "scan_share", "%", ss);
+    bench_probe_free(&probe);
+done:
     smx_session_free(s);
     smx_model_free(m);
-    free(ids);
     free(lg);
 }
 
 static void bench_ssm(int nth, int quick)
 {
-    size_t n = quick ? (size_t)64 << 20 : (size_t)256 << 20;   /* floats: 256 MiB / 1 GiB */
-    float *buf = (float *)malloc(n * sizeof(float));
-    double bw;
-    size_t i;
     int k;
-    if (!buf) { printf("bench-ssm: no memory for the bandwidth buffer\n"); return; }
-    for (i = 0; i < n; i += 1024) memset(buf + i, 0, 4096);
-    bw = bench_read_bw(buf, n, nth, 3);
-    printf("selective-scan models, %d thread%s, simd %s, read bandwidth %.2f GB/s (best of 3)\n", nth, nth == 1 ? "" : "s",
-           smx_simd_name(), bw / 1e9);
-    printf("%-22s %9s %11s %12s %9s %10s\n", "model", "decode/s", "prefill/s", "bytes/tok", "of roof", "scan share");
-    for (k = 0; k < 2; k++) {
-        /* re-measure before each model, keep the best: a conservative roofline on a busy machine */
-        double b2 = bench_read_bw(buf, n, nth, 2);
-        if (b2 > bw) bw = b2;
-        bench_ssm_model(bench_ssm_cfgs[k][0], bench_ssm_cfgs[k][1], nth, quick, bw);
-    }
-    free(buf);
+    bench_printf("selective-scan models, random weights, %d thread%s, simd %s; median (min..max)\n", nth, nth == 1 ? "" : "s",
+                 smx_simd_name());
+    for (k = 0; k < 2; k++) bench_ssm_model(bench_ssm_cfgs[k][0], bench_ssm_cfgs[k][1], nth, quick);
 }

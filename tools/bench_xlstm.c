@@ -1,73 +1,84 @@
 /* bench_xlstm.c — xLSTM family speed with random weights: a ~125M-parameter xLSTM-7B-style model
  * (width 768, 12 mLSTM blocks, 4 heads, vocabulary 50304, tied embeddings): decode tokens/s against the
- * read-bandwidth roofline measured in the same run, and prefill tokens/s at 512 and 4096 tokens with
- * the chunkwise form against the step loop; then the original xLSTM LM of the same width with sLSTM
- * blocks at 3 and 9 (the sLSTM recurrence is sequential). Included by seqmix.c after cli_bench.c
- * (smx_now, bench_read_bw). */
+ * read-bandwidth roofline (bench_probe rounds between the decode rounds), and prefill tokens/s at
+ * 512 and 4096 tokens with the chunkwise form against the step loop; then the original xLSTM LM of
+ * the same width with sLSTM blocks at 3 and 9 (the sLSTM recurrence is sequential). Included by
+ * seqmix.c after cli_bench.c. */
 
-/* Seconds per token of the step loop over ids[from..to), continuing from what the session holds. */
-static double bench_xlstm_steps(smx_session *s, const int32_t *ids, int from, int to, float *lg)
-{
-    double t0 = smx_now();
-    int i;
-    for (i = from; i < to; i++) smx_session_step(s, ids[i], lg);
-    return (smx_now() - t0) / (double)(to - from);
-}
-
-/* One model: decode and prefill figures. The read bandwidth for the roofline is measured right
- * before and after the decode run (best of both), on buf [nbuf]. */
-static void bench_xlstm_model(const char *name, const char *cfg, int nth, int quick, const float *buf, size_t nbuf)
+/* One model: decode and prefill figures. */
+static void bench_xlstm_model(const char *name, const char *cfg, int nth, int quick)
 {
     static const int lengths[2] = { 512, 4096 };
+    enum { MAXW = 512, MAXD = 3 * 32 };
     smx_model *m = NULL;
     smx_session *s = NULL;
     smx_session_options so;
     smx_error err;
     smx_model_info info;
-    const int n_gen = quick ? 16 : 64, win = quick ? 128 : 512;
-    int32_t *ids;
-    float *lg;
-    double t0, tps, bytes, bw;
+    bench_probe probe;
+    const int steps = quick ? 16 : 32, rounds = quick ? 2 : 3, win = quick ? 128 : MAXW, preps = quick ? 2 : 3;
+    int32_t *ids = NULL;
+    float *lg = NULL;
+    double bytes, td[MAXD], frac[MAXD], tc[3], ts[MAXW];
+    cli_stat sd, sf, sc, sst;
+    char b1[64], b2[64], b3[64], b4[64], key[32];
     int i, k, V;
-    if (smx_model_from_config(cfg, 1, &m, &err)) { printf("  %s: %s\n", name, err.msg); return; }
+    if (smx_model_from_config(cfg, 1, &m, &err)) { bench_printf("  %s: %s\n", name, err.msg); return; }
     smx_model_get_info(m, &info);
     memset(&so, 0, sizeof so);
     so.n_threads = nth;
-    so.capacity = 4096 + n_gen + 1;
-    if (smx_session_new(m, &so, &s, &err)) { printf("  %s: %s\n", name, err.msg); smx_model_free(m); return; }
+    so.capacity = 4096 + MAXD + 64;
+    if (smx_session_new(m, &so, &s, &err)) { bench_printf("  %s: %s\n", name, err.msg); smx_model_free(m); return; }
     V = smx_model_vocab(m);
     lg = (float *)malloc(sizeof(float) * (size_t)V);
     ids = (int32_t *)malloc(sizeof(int32_t) * 4096);
+    if (!lg || !ids) { bench_printf("  %s: out of memory\n", name); goto done; }
     for (i = 0; i < 4096; i++) ids[i] = (int32_t)(((long)i * 7919 + 13) % V);
-    printf("%s: pattern %s, %.1fM parameters (%.2f GB float32), state %.2f MB per sequence\n", name, info.pattern,
-           info.n_params / 1e6, info.weight_bytes / 1e9, info.state_bytes / 1e6);
-    /* decode: every weight is read once per token (the tied head reads the embedding matrix; the
-     * embedding lookup itself is one row), and the recurrent state is read and written once */
+    bench_printf("%s: pattern %s, %.1fM parameters (%.2f GB float32), state %.2f MB per sequence\n", name, info.pattern,
+                 info.n_params / 1e6, info.weight_bytes / 1e9, info.state_bytes / 1e6);
+    /* decode: every weight once per token (bench_decode_bytes), the recurrent state read and written */
     smx_session_prefill(s, ids, 32, lg, 0);
     smx_session_step(s, smx_argmax(lg, V), lg);     /* warm-up */
-    bw = bench_read_bw(buf, nbuf, nth, 3);
-    t0 = smx_now();
-    for (i = 0; i < n_gen; i++) smx_session_step(s, smx_argmax(lg, V), lg);
-    tps = n_gen / (smx_now() - t0);
-    bw = SMX__MAX(bw, bench_read_bw(buf, nbuf, nth, 3));
-    bytes = (double)info.weight_bytes + 2.0 * (double)info.state_bytes;
-    printf("  decode  %7.2f tok/s; roofline %.2f tok/s (%.1f GB/s, %.3f GB per token): %.0f%%\n", tps, bw / bytes, bw / 1e9,
-           bytes / 1e9, 100.0 * tps * bytes / bw);
+    bytes = bench_decode_bytes(m, 33);
+    if (bench_probe_init(&probe, bytes, info.hidden_size, nth)) { bench_printf("  %s: no memory for the probe\n", name); goto done; }
+    if (bench_decode_rounds(s, V, lg, rounds, steps, &probe, td)) { bench_probe_free(&probe); goto done; }
+    for (i = 0; i < rounds * steps; i++) frac[i] = 100.0 * bytes / td[i] / probe.best;
+    sd = cli_stat_inv(cli_stats(td, rounds * steps), 1.0);
+    sf = cli_stats(frac, rounds * steps);
+    bench_printf("  decode        %-26s tok/s  %d steps, %.3f GB per step\n", cli_fmt_stat(b1, sizeof b1, "%.2f", sd), rounds * steps,
+                 bytes / 1e9);
+    bench_printf("  of roofline   %-26s %%      roof %.2f GB/s (%s), %d probe rounds\n", cli_fmt_stat(b2, sizeof b2, "%.0f", sf),
+                 probe.best / 1e9, probe.best_pat, probe.rounds);
+    bench_val("xlstm", name, "decode_bytes", "B", bytes);
+    bench_val("xlstm", name, "roof_bandwidth", "GB/s", probe.best / 1e9);
+    bench_rec("xlstm", name, "decode", "tok/s", sd);
+    bench_rec("xlstm", name, "decode_of_roof", "%", sf);
+    bench_probe_free(&probe);
     /* prefill: chunkwise form (session batches of 512) vs the step loop. A step costs the same at
-     * any position (the state has a fixed size), so the step loop at 4096 is timed over its last
-     * `win` tokens after a chunkwise prefill of the rest. */
+     * any position (the state has a fixed size), so the step loop at n tokens is timed step by
+     * step over its last `win` tokens after a chunkwise prefill of the rest. */
     for (k = 0; k < 2; k++) {
-        int n = lengths[k], w = SMX__MIN(win, n);
-        double tc, ts;
+        int n = lengths[k], w;
         if (quick && n > 512) n = 1024;
-        w = SMX__MIN(w, n);
-        tc = bench_prefill_best(s, ids, n, lg, quick || n > 512 ? 1 : 2);
+        w = win < n ? win : n;
+        if (bench_prefill_times(s, ids, n, lg, preps, tc)) break;
+        sc = cli_stat_inv(cli_stats(tc, preps), n);
         smx_session_reset(s);
         if (n > w) smx_session_prefill(s, ids, n - w, NULL, 0);
-        ts = bench_xlstm_steps(s, ids, n - w, n, lg);
-        printf("  prefill %4d tokens: chunkwise %8.1f tok/s, step loop %7.1f tok/s (%d steps timed): %.1fx\n", n, n / tc,
-               1.0 / ts, w, ts * n / tc);
+        for (i = n - w; i < n; i++) {
+            double t0 = cli_now();
+            smx_session_step(s, ids[i], lg);
+            ts[i - (n - w)] = cli_now() - t0;
+        }
+        sst = cli_stat_inv(cli_stats(ts, w), 1.0);
+        bench_printf("  prefill %4d  chunkwise %s tok/s, step loop %s tok/s (%d steps): %.1fx\n", n,
+                     cli_fmt_stat(b3, sizeof b3, "%.1f", sc), cli_fmt_stat(b4, sizeof b4, "%.1f", sst), w, sc.med / sst.med);
+        snprintf(key, sizeof key, "prefill_%d_chunkwise", n);
+        bench_rec("xlstm", name, key, "tok/s", sc);
+        snprintf(key, sizeof key, "prefill_%d_step_loop", n);
+        bench_rec("xlstm", name, key, "tok/s", sst);
     }
+done:
     free(ids); free(lg);
     smx_session_free(s);
     smx_model_free(m);
@@ -89,12 +100,7 @@ static void bench_xlstm(int nth, int quick)
         " \"mlstm_block\": {\"mlstm\": {\"proj_factor\": 2.0, \"conv1d_kernel_size\": 4, \"qkv_proj_blocksize\": 4, \"num_heads\": 4}},"
         " \"slstm_block\": {\"slstm\": {\"num_heads\": 4, \"conv1d_kernel_size\": 4, \"backend\": \"cuda\", \"function\": \"slstm\"},"
         " \"feedforward\": {\"proj_factor\": 1.3, \"act_fn\": \"gelu\"}}}";
-    size_t nbuf = (size_t)256 << 20, i;
-    float *buf = (float *)malloc(nbuf * sizeof(float));
-    if (!buf) { printf("xlstm: no memory for the bandwidth buffer\n"); return; }
-    for (i = 0; i < nbuf / 1024; i++) memset(buf + i * 1024, 0, 4096);
-    printf("xlstm: random weights, simd %s, %d threads\n", smx_simd_name(), nth);
-    bench_xlstm_model("xlstm (7B layout, 125M)", cfg7, nth, quick, buf, nbuf);
-    bench_xlstm_model("xlstm_lm (mLSTM + sLSTM at 3, 9)", cfg_lm, nth, quick, buf, nbuf);
-    free(buf);
+    bench_printf("xlstm: random weights, simd %s, %d thread%s; median (min..max)\n", smx_simd_name(), nth, nth == 1 ? "" : "s");
+    bench_xlstm_model("xlstm (7B layout, 125M)", cfg7, nth, quick);
+    bench_xlstm_model("xlstm_lm (mLSTM + sLSTM at 3, 9)", cfg_lm, nth, quick);
 }

@@ -1,160 +1,361 @@
-/* cli_bench.c — `seqmix bench-kernels`: kernel speed against this machine's own limits.
- * Included by seqmix.c after seqmix.h. Measures, in one run: read bandwidth (streaming a
- * buffer much larger than the caches), FMA peak (independent vector FMA chains in registers),
- * and the matmul kernel at a decode shape and a prefill shape, single- and multi-threaded. */
+/* cli_bench.c — what every benchmark shares, and `seqmix bench-kernels`.
+ * Included by seqmix.c after cli_util.c.
+ *
+ * Output. Human-readable text goes to bench_txt: stdout, or stderr under --json, when stdout
+ * carries one JSON document instead:
+ *   {"command": "bench-models", "seqmix": "0.1.0", "simd": "avx2", "threads": 1, "quick": true,
+ *    "results": [{"group": "ssm", "name": "Mamba (130m shape)", "metric": "decode", "unit": "tok/s",
+ *                 "median": 35.2, "min": 34.1, "max": 35.9, "n": 16}, ...]}
+ * A figure measured once has "value" instead of median/min/max.
+ *
+ * Rooflines. bench_probe measures read bandwidth the way a decode step reads memory: a buffer of
+ * the same size as the bytes the step reads (so the caches hold as much of it as they hold of
+ * the weights), the same thread count, and several access patterns (1, 2, 4 and 8 sequential
+ * streams per thread, and the library's own decode matrix-vector kernel over rows of the
+ * model's width and of 4096); the roofline is the best any pattern reached in any round. The
+ * benchmarks run probe rounds between decode runs, so both see the same machine load. One stream
+ * alone reads a third less than the multi-stream kernel on some machines; a probe of one pattern
+ * is what once showed decode above 100% of its "roofline". bench_decode_bytes counts the bytes a
+ * decode step reads. */
 
-#ifdef _OPENMP
-#define BENCH_PRAGMA(x) _Pragma(#x)
-#define BENCH_OMP_REDUCE(nth) BENCH_PRAGMA(omp parallel for reduction(+ : tot) num_threads(nth))
-#define BENCH_OMP_FOR(nth) BENCH_PRAGMA(omp parallel for num_threads(nth))
-#else
-#define BENCH_OMP_REDUCE(nth)
-#define BENCH_OMP_FOR(nth)
-#endif
+static FILE *bench_txt;
+static int bench_json, bench_json_n;
 
-/* Seconds for a fresh prefill of ids[0..n), best of reps (the model benchmarks share it). */
-static double bench_prefill_best(smx_session *s, const int32_t *ids, int n, float *lg, int reps)
+static void bench_printf(const char *fmt, ...)
 {
-    double best = 1e30;
-    int r;
-    for (r = 0; r < reps; r++) {
-        double t0;
-        smx_session_reset(s);
-        t0 = smx_now();
-        smx_session_prefill(s, ids, n, lg, 0);
-        t0 = smx_now() - t0;
-        if (t0 < best) best = t0;
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(bench_txt ? bench_txt : stdout, fmt, ap);
+    va_end(ap);
+    fflush(bench_txt ? bench_txt : stdout);
+}
+
+static void bench_json_str(const char *s)
+{
+    putchar('"');
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') printf("\\%c", c);
+        else if (c < 0x20) printf("\\u%04x", c);
+        else putchar(c);
     }
+    putchar('"');
+}
+
+static void bench_open(const char *command, int json, int nth, int quick)
+{
+    bench_json = json;
+    bench_json_n = 0;
+    bench_txt = json ? stderr : stdout;
+    if (!json) return;
+    printf("{\"command\": ");
+    bench_json_str(command);
+    printf(", \"seqmix\": \"%s\", \"simd\": \"%s\", \"threads\": %d, \"quick\": %s,\n \"results\": [", smx_version(),
+           smx_simd_name(), nth, quick ? "true" : "false");
+}
+
+static void bench_close(void)
+{
+    if (bench_json) printf("%s]}\n", bench_json_n ? "\n " : "");
+    fflush(stdout);
+}
+
+static void bench_rec_head(const char *group, const char *name, const char *metric, const char *unit)
+{
+    printf("%s\n  {\"group\": ", bench_json_n++ ? "," : "");
+    bench_json_str(group);
+    printf(", \"name\": ");
+    bench_json_str(name);
+    printf(", \"metric\": ");
+    bench_json_str(metric);
+    printf(", \"unit\": ");
+    bench_json_str(unit);
+}
+
+/* A figure over repetitions. */
+static void bench_rec(const char *group, const char *name, const char *metric, const char *unit, cli_stat s)
+{
+    if (!bench_json) return;
+    bench_rec_head(group, name, metric, unit);
+    printf(", \"median\": %.6g, \"min\": %.6g, \"max\": %.6g, \"n\": %d}", s.med, s.min, s.max, s.n);
+}
+
+/* A figure measured or known once. */
+static void bench_val(const char *group, const char *name, const char *metric, const char *unit, double v)
+{
+    if (!bench_json) return;
+    bench_rec_head(group, name, metric, unit);
+    printf(", \"value\": %.10g}", v);
+}
+
+/* ---- read bandwidth in the decode step's pattern ---- */
+
+typedef struct bench_probe {
+    float *buf, *x, *y;
+    size_t n;           /* floats in buf */
+    int K, nth;         /* model width for the kernel pattern; threads */
+    double best;        /* bytes/s, the best of every pattern and round so far */
+    char best_pat[32];
+    int rounds;
+} bench_probe;
+
+/* A buffer of about bytes (at least 1 MiB). 0 ok, 1 out of memory. */
+static int bench_probe_init(bench_probe *p, double bytes, int K, int nth)
+{
+    size_t i, n = (size_t)(bytes / sizeof(float));
+    memset(p, 0, sizeof *p);
+    if (n < ((size_t)1 << 18)) n = (size_t)1 << 18;
+    n -= n % 4096;
+    p->K = K > 0 ? K : 1024;
+    p->nth = nth < 1 ? 1 : nth;
+    p->n = n;
+    p->buf = (float *)malloc(sizeof(float) * n);
+    p->x = (float *)malloc(sizeof(float) * 4096 * 2);
+    p->y = (float *)malloc(sizeof(float) * (n / 64 + 64));
+    if (!p->buf || !p->x || !p->y) { free(p->buf); free(p->x); free(p->y); memset(p, 0, sizeof *p); return 1; }
+    for (i = 0; i < n; i++) p->buf[i] = (float)(i & 1023) * 1e-3f;
+    for (i = 0; i < 4096 * 2; i++) p->x[i] = 1.0f;
+    return 0;
+}
+
+static void bench_probe_free(bench_probe *p) { free(p->buf); free(p->x); free(p->y); memset(p, 0, sizeof *p); }
+
+/* Seconds to read buf with S sequential streams per thread (each thread its slice). */
+static double bench_probe_streams(bench_probe *p, int S)
+{
+    size_t slice = p->n / (size_t)p->nth, per;
+    double t0;
+    int th;
+    volatile float sink = 0.0f;
+    float tot = 0.0f;
+    per = slice / (size_t)S;
+    per -= per % (2 * SMX__VW);
+    t0 = cli_now();
+#ifdef _OPENMP
+#pragma omp parallel for reduction(+ : tot) num_threads(p->nth)
+#endif
+    for (th = 0; th < p->nth; th++) {
+        const float *base = p->buf + (size_t)th * slice;
+        smx__vf a[8];
+        size_t i;
+        int s;
+        for (s = 0; s < 8; s++) a[s] = smx__vzero();
+        for (i = 0; i < per; i += 2 * SMX__VW)
+            for (s = 0; s < S; s++) {
+                a[s] = smx__vadd(a[s], smx__vld(base + (size_t)s * per + i));
+                a[s] = smx__vadd(a[s], smx__vld(base + (size_t)s * per + i + SMX__VW));
+            }
+        for (s = 0; s < S; s++) tot += smx__vsum(a[s]);
+    }
+    t0 = cli_now() - t0;
+    sink += tot;
+    (void)sink;
+    return t0 * (double)p->n / ((double)per * S * p->nth);   /* scaled to the whole buffer */
+}
+
+/* Seconds for the decode matrix-vector kernel over buf as [n / K, K]. */
+static double bench_probe_matvec(bench_probe *p, int K)
+{
+    int N = (int)(p->n / (size_t)K);
+    smx__cx cx;
+    smx__w w = smx__w_f32(p->buf, N, K, "probe");
+    double t0 = cli_now();
+    cx.nth = p->nth;
+    smx__matmul(&cx, p->y, (size_t)N, p->x, (size_t)K, &w, NULL, 1);
+    return (cli_now() - t0) * (double)p->n / ((double)N * K);
+}
+
+/* One round of every pattern; returns this round's best bytes/s and updates p->best. */
+static double bench_probe_round(bench_probe *p)
+{
+    static const int streams[4] = { 1, 2, 4, 8 };
+    double bytes = (double)p->n * sizeof(float), t, best = 0.0;
+    int i, K2 = p->K == 4096 ? 1024 : 4096;
+    char pat[32];
+    for (i = 0; i < 6; i++) {
+        if (i < 4) {
+            t = bench_probe_streams(p, streams[i]);
+            snprintf(pat, sizeof pat, "%d stream%s", streams[i], streams[i] > 1 ? "s" : "");
+        } else {
+            int K = i == 4 ? p->K : K2;
+            t = bench_probe_matvec(p, K);
+            snprintf(pat, sizeof pat, "matvec k=%d", K);
+        }
+        if (bytes / t > best) best = bytes / t;
+        if (bytes / t > p->best) { p->best = bytes / t; snprintf(p->best_pat, sizeof p->best_pat, "%s", pat); }
+    }
+    p->rounds++;
     return best;
 }
 
-/* Bytes/s reading n floats, best of reps, with nth threads. */
-static double bench_read_bw(const float *buf, size_t n, int nth, int reps)
+/* Bytes one decode step of m reads at context length ctx: the weights a step reads (the
+ * library's step_weight_bytes), plus the recurrent state, read and written, and the keys and
+ * values of ctx cached positions (an upper bound for sliding-window attention). */
+static double bench_decode_bytes(const smx_model *m, int ctx)
 {
-    double best = 1e30;
-    volatile float sink = 0.0f;
-    int r;
-    for (r = 0; r < reps; r++) {
-        double t0 = smx_now(), t;
-        float tot = 0.0f;
-        long c, chunks = (long)(n / 65536);
-        BENCH_OMP_REDUCE(nth)
-        for (c = 0; c < chunks; c++) {
-            const float *p = buf + (size_t)c * 65536;
-            smx__vf a0 = smx__vzero(), a1 = smx__vzero(), a2 = smx__vzero(), a3 = smx__vzero();
-            size_t i;
-            for (i = 0; i < 65536; i += 4 * SMX__VW) {
-                a0 = smx__vadd(a0, smx__vld(p + i));
-                a1 = smx__vadd(a1, smx__vld(p + i + SMX__VW));
-                a2 = smx__vadd(a2, smx__vld(p + i + 2 * SMX__VW));
-                a3 = smx__vadd(a3, smx__vld(p + i + 3 * SMX__VW));
-            }
-            tot += smx__vsum(smx__vadd(smx__vadd(a0, a1), smx__vadd(a2, a3)));
-        }
-        sink += tot;
-        t = smx_now() - t0;
-        if (t < best) best = t;
-    }
-    (void)sink;
-    return (double)(n / 65536) * 65536.0 * sizeof(float) / best;
+    smx_model_info in;
+    smx_model_get_info(m, &in);
+    return (double)in.step_weight_bytes + 2.0 * (double)in.state_bytes + (double)in.kv_bytes_per_token * ctx;
 }
 
-/* FLOP/s of independent FMA chains on nth threads. */
+/* Decode steps of a token model: rounds x (probe round, then steps single steps, each timed).
+ * The session continues from what it holds (run a prompt first). step_s receives the rounds *
+ * steps step times, *roof the best probe bandwidth (bytes/s) or 0 without a probe. Returns 0,
+ * or 1 if a step failed (message printed). */
+static int bench_decode_rounds(smx_session *s, int V, float *lg, int rounds, int steps, bench_probe *probe, double *step_s)
+{
+    int r, i;
+    for (r = 0; r < rounds; r++) {
+        if (probe) bench_probe_round(probe);
+        for (i = 0; i < steps; i++) {
+            double t0 = cli_now();
+            if (smx_session_step(s, smx_argmax(lg, V), lg) != SMX_OK) {
+                bench_printf("  decode failed: %s\n", smx_session_error(s));
+                return 1;
+            }
+            step_s[r * steps + i] = cli_now() - t0;
+        }
+    }
+    if (probe) bench_probe_round(probe);
+    return 0;
+}
+
+/* Seconds of reps fresh prefills of ids[0..n) into t[0..reps) (one untimed warm-up first). */
+static int bench_prefill_times(smx_session *s, const int32_t *ids, int n, float *lg, int reps, double *t)
+{
+    int r;
+    for (r = -1; r < reps; r++) {
+        double t0;
+        smx_session_reset(s);
+        t0 = cli_now();
+        if (smx_session_prefill(s, ids, n, lg, 0) != SMX_OK) {
+            bench_printf("  prefill of %d tokens failed: %s\n", n, smx_session_error(s));
+            return 1;
+        }
+        if (r >= 0) t[r] = cli_now() - t0;
+    }
+    return 0;
+}
+
+/* ---- bench-kernels ---- */
+
+/* FLOP/s of independent FMA chains on nth threads, one run. */
 static double bench_fma_peak(int nth)
 {
     const long iters = 20000000;
-    double best = 1e30;
-    int r;
     volatile float sink = 0.0f;
-    for (r = 0; r < 3; r++) {
-        double t0 = smx_now(), t;
-        int th;
-        BENCH_OMP_FOR(nth)
-        for (th = 0; th < nth; th++) {
-            smx__vf a0 = smx__vset1(1.0f), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, a8 = a0, a9 = a0;
-            smx__vf m = smx__vset1(0.999999f), c = smx__vset1(1e-7f);
-            long i;
-            for (i = 0; i < iters; i++) {
-                a0 = smx__vfma(a0, m, c); a1 = smx__vfma(a1, m, c); a2 = smx__vfma(a2, m, c); a3 = smx__vfma(a3, m, c);
-                a4 = smx__vfma(a4, m, c); a5 = smx__vfma(a5, m, c); a6 = smx__vfma(a6, m, c); a7 = smx__vfma(a7, m, c);
-                a8 = smx__vfma(a8, m, c); a9 = smx__vfma(a9, m, c);
-            }
-            sink += smx__vsum(smx__vadd(smx__vadd(smx__vadd(a0, a1), smx__vadd(a2, a3)),
-                                        smx__vadd(smx__vadd(smx__vadd(a4, a5), smx__vadd(a6, a7)), smx__vadd(a8, a9))));
+    double t0 = cli_now(), t;
+    int th;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nth)
+#endif
+    for (th = 0; th < nth; th++) {
+        smx__vf a0 = smx__vset1(1.0f), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, a8 = a0, a9 = a0;
+        smx__vf m = smx__vset1(0.999999f), c = smx__vset1(1e-7f);
+        long i;
+        for (i = 0; i < iters; i++) {
+            a0 = smx__vfma(a0, m, c); a1 = smx__vfma(a1, m, c); a2 = smx__vfma(a2, m, c); a3 = smx__vfma(a3, m, c);
+            a4 = smx__vfma(a4, m, c); a5 = smx__vfma(a5, m, c); a6 = smx__vfma(a6, m, c); a7 = smx__vfma(a7, m, c);
+            a8 = smx__vfma(a8, m, c); a9 = smx__vfma(a9, m, c);
         }
-        t = smx_now() - t0;
-        if (t < best) best = t;
+        sink += smx__vsum(smx__vadd(smx__vadd(smx__vadd(a0, a1), smx__vadd(a2, a3)),
+                                    smx__vadd(smx__vadd(smx__vadd(a4, a5), smx__vadd(a6, a7)), smx__vadd(a8, a9))));
     }
+    t = cli_now() - t0;
     (void)sink;
-    return (double)iters * 10.0 * 2.0 * SMX__VW * nth / best;
+    return (double)iters * 10.0 * 2.0 * SMX__VW * nth / t;
 }
 
-/* Seconds per y[T,N] = x[T,K] W^T, median of reps. nw distinct weight matrices are cycled so
- * that a decode-shaped run reads its weights from memory, not from the last-level cache. */
-static int bench_cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double bench_matmul(int T, int K, int N, int nth, int reps, int nw)
+/* Seconds per y[T,N] = x[T,K] W^T, of each of reps runs, into ts. A run multiplies by each of nw
+ * distinct weight matrices in turn (its time is divided by nw), so that a decode-shaped run reads
+ * its weights from memory, not from the last-level cache, and reads as many bytes as the
+ * bandwidth probe does: timed one matrix at a time, a matrix that the cache partly kept reads
+ * faster than memory allows. 0 ok, 1 out of memory. */
+static int bench_matmul(int T, int K, int N, int nth, int reps, int nw, double *ts)
 {
     float *x = (float *)malloc(sizeof(float) * (size_t)T * K), *W = (float *)malloc(sizeof(float) * (size_t)K * N * nw);
     float *y = (float *)malloc(sizeof(float) * (size_t)T * N);
-    double *ts = (double *)malloc(sizeof(double) * (size_t)reps), med;
     size_t i;
     int r;
+    if (!x || !W || !y) { free(x); free(W); free(y); return 1; }
     for (i = 0; i < (size_t)T * K; i++) x[i] = (float)((i * 7919) % 1000) * 1e-3f - 0.5f;
     for (i = 0; i < (size_t)K * N * nw; i++) W[i] = (float)((i * 104729) % 1000) * 1e-3f - 0.5f;
     smx__cx cx;
-    smx__w w = smx__w_f32(W, N, K, "bench");
+    smx__w wt = smx__w_f32(W, N, K, "bench");
     cx.nth = nth;
-    smx__matmul(&cx, y, (size_t)N, x, (size_t)K, &w, NULL, T);
+    smx__matmul(&cx, y, (size_t)N, x, (size_t)K, &wt, NULL, T);
     for (r = 0; r < reps; r++) {
-        double t0 = smx_now();
-        w.data = W + (size_t)(r % nw) * K * N;
-        smx__matmul(&cx, y, (size_t)N, x, (size_t)K, &w, NULL, T);
-        ts[r] = smx_now() - t0;
+        double t0 = cli_now();
+        int w;
+        for (w = 0; w < nw; w++) {
+            wt.data = W + (size_t)w * K * N;
+            smx__matmul(&cx, y, (size_t)N, x, (size_t)K, &wt, NULL, T);
+        }
+        ts[r] = (cli_now() - t0) / nw;
     }
-    qsort(ts, (size_t)reps, sizeof *ts, bench_cmp_double);
-    med = ts[reps / 2];
-    free(x); free(W); free(y); free(ts);
-    return med;
+    free(x); free(W); free(y);
+    return 0;
 }
 
-static int cmd_bench_kernels(int argc, char **argv)
+static const cli_flag bench_kernels_flags[] = {
+    { "--threads", "-t", CLI_INT, "N", NULL, 0, 1024, NULL, 0, "largest thread count; 0 = all OpenMP threads" },
+    { "--quick", NULL, CLI_BOOL, NULL, NULL, 0, 0, NULL, 0, "fewer repetitions" },
+    { "--json", NULL, CLI_BOOL, NULL, NULL, 0, 0, NULL, 0, "results as JSON on stdout (the table goes to stderr)" },
+};
+
+static int cmd_bench_kernels(const cli_args *a)
 {
-    int i, maxth = 1;
-    const char *v = NULL;
-    size_t n = (size_t)256 << 20;   /* 1 GiB of floats */
-    float *buf;
-    for (i = 0; i < argc; i++)
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            puts("usage: seqmix bench-kernels [--threads N]\n\nMeasures read bandwidth and FMA peak, then the matmul kernel at\n"
-                 "a decode shape (1x768 . 768x3072) and a prefill shape (512x768 . 768x3072),\n"
-                 "with 1 and N threads, as fractions of those limits.");
-            return 0;
-        }
-    for (i = 0; i + 1 < argc; i++)
-        if (!strcmp(argv[i], "--threads")) v = argv[i + 1];
+    /* decode shape: 32 distinct 768x3072 matrices (302 MB) in turn; prefill shape 512x768 . 768x3072 */
+    const int quick = cli_on(a, "--quick"), dreps = quick ? 8 : 20, preps = quick ? 5 : 9, rounds = quick ? 3 : 5;
+    int th, maxth = (int)cli_int(a, "--threads"), r;
+    double *td = (double *)malloc(sizeof(double) * (size_t)dreps), tp[9], pk[5], bw[6];
+    char b1[64], b2[64], b3[64], b4[64], b5[64], b6[64];
+    bench_probe probe;
 #ifdef _OPENMP
-    maxth = v ? atoi(v) : omp_get_max_threads();
-#else
-    (void)v;
+    if (maxth == 0) maxth = omp_get_max_threads();
 #endif
     if (maxth < 1) maxth = 1;
-    buf = (float *)malloc(n * sizeof(float));
-    if (!buf) { fprintf(stderr, "seqmix: no memory for the bandwidth buffer\n"); return 2; }
-    for (i = 0; i < (int)(n / 1024); i++) memset(buf + (size_t)i * 1024, 0, 4096);
-    printf("simd %s, threads 1..%d\n", smx_simd_name(), maxth);
-    printf("%-8s %12s %12s %14s %12s %14s %12s\n", "threads", "read GB/s", "FMA GFLOP/s", "decode GB/s", "of bw", "prefill GFLOP/s", "of peak");
-    for (i = 1; i <= maxth; i = (i == maxth ? maxth + 1 : SMX__MIN(2 * i, maxth))) {
-        double bw = bench_read_bw(buf, n, i, 3), peak = bench_fma_peak(i);
-        double td = bench_matmul(1, 768, 3072, i, 200, 32), tp = bench_matmul(512, 768, 3072, i, 9, 1);
-        double dbw = 768.0 * 3072.0 * 4.0 / td, pfl = 2.0 * 512.0 * 768.0 * 3072.0 / tp;
-        printf("%-8d %12.2f %12.1f %14.2f %11.0f%% %14.1f %11.0f%%\n", i, bw / 1e9, peak / 1e9, dbw / 1e9, 100.0 * dbw / bw,
-               pfl / 1e9, 100.0 * pfl / peak);
+    if (!td) { fprintf(stderr, "seqmix bench-kernels: out of memory\n"); return 1; }
+    bench_open("bench-kernels", cli_on(a, "--json"), maxth, quick);
+    bench_printf("simd %s, threads 1..%d; figures: median (min..max) over repetitions\n", smx_simd_name(), maxth);
+    bench_printf("read bandwidth: best of 1/2/4/8 streams per thread and the decode kernel, over 302 MB\n");
+    for (th = 1; th <= maxth; th = (th == maxth ? maxth + 1 : (2 * th < maxth ? 2 * th : maxth))) {
+        double dbytes = 768.0 * 3072.0 * 4.0, pflop = 2.0 * 512.0 * 768.0 * 3072.0;
+        cli_stat sbw, spk, sd, sp, sfd, sfp;
+        char name[32];
+        if (bench_probe_init(&probe, 32.0 * dbytes, 768, th)) { fprintf(stderr, "seqmix bench-kernels: out of memory\n"); free(td); return 1; }
+        for (r = 0; r < rounds; r++) { bw[r] = bench_probe_round(&probe); pk[r] = bench_fma_peak(th); }
+        if (bench_matmul(1, 768, 3072, th, dreps, 32, td) || bench_matmul(512, 768, 3072, th, preps, 1, tp)) {
+            fprintf(stderr, "seqmix bench-kernels: out of memory\n");
+            bench_probe_free(&probe);
+            free(td);
+            return 1;
+        }
+        bw[rounds] = bench_probe_round(&probe);   /* and once after the kernels */
+        sbw = cli_stats(bw, rounds + 1);
+        spk = cli_stats(pk, rounds);
+        sd = cli_stat_inv(cli_stats(td, dreps), dbytes);     /* bytes/s */
+        sp = cli_stat_inv(cli_stats(tp, preps), pflop);      /* FLOP/s */
+        sfd = cli_stat_scale(sd, 100.0 / probe.best);
+        sfp = cli_stat_scale(sp, 100.0 / spk.max);
+        snprintf(name, sizeof name, "%d thread%s", th, th > 1 ? "s" : "");
+        bench_printf("%s:\n", name);
+        bench_printf("  read bandwidth    %s GB/s  (best %.2f GB/s: %s)\n", cli_fmt_stat(b1, sizeof b1, "%.2f", cli_stat_scale(sbw, 1e-9)),
+                     probe.best / 1e9, probe.best_pat);
+        bench_printf("  FMA peak          %s GFLOP/s\n", cli_fmt_stat(b2, sizeof b2, "%.1f", cli_stat_scale(spk, 1e-9)));
+        bench_printf("  decode 1x768 . 768x3072    %s GB/s = %s%% of the best read bandwidth\n",
+                     cli_fmt_stat(b3, sizeof b3, "%.2f", cli_stat_scale(sd, 1e-9)), cli_fmt_stat(b4, sizeof b4, "%.0f", sfd));
+        bench_printf("  prefill 512x768 . 768x3072 %s GFLOP/s = %s%% of the best FMA peak\n",
+                     cli_fmt_stat(b5, sizeof b5, "%.1f", cli_stat_scale(sp, 1e-9)), cli_fmt_stat(b6, sizeof b6, "%.0f", sfp));
+        bench_rec("kernels", name, "read_bandwidth", "GB/s", cli_stat_scale(sbw, 1e-9));
+        bench_rec("kernels", name, "fma_peak", "GFLOP/s", cli_stat_scale(spk, 1e-9));
+        bench_rec("kernels", name, "decode_matvec", "GB/s", cli_stat_scale(sd, 1e-9));
+        bench_rec("kernels", name, "decode_of_bandwidth", "%", sfd);
+        bench_rec("kernels", name, "prefill_matmul", "GFLOP/s", cli_stat_scale(sp, 1e-9));
+        bench_rec("kernels", name, "prefill_of_peak", "%", sfp);
+        bench_probe_free(&probe);
     }
-    free(buf);
+    bench_close();
+    free(td);
     return 0;
 }

@@ -2,8 +2,14 @@
  * Included by seqmix.c after cli_bench.c. For each layer type (one layer, no feed-forward) and
  * for a few whole hybrids, at equal width, it measures prefill time, per-token decode time at
  * each context length and per-sequence memory, then reports the crossover length where each
- * scan's decode beats attention's and the growth of time per doubling of length. Output: a
- * table on stdout, optional CSV and a hand-written SVG chart. */
+ * scan's decode beats attention's and the growth of time per doubling of length. With -m DIR
+ * it sweeps that model instead, with decode as a fraction of the read-bandwidth roofline at each
+ * length (bench_decode_bytes over the best bench_probe bandwidth, probe rounds right before and
+ * after the decode steps). Every time is a median with its spread (min..max): prefill over
+ * repeated runs after a warm-up, decode over single steps. Output: a table (stdout, or stderr
+ * under --json), optional CSV and a hand-written SVG chart of the medians. The progress line
+ * goes to stderr only when it is a terminal, and is cleared before each row. */
+#include <unistd.h>
 
 typedef struct sweep_cfg {
     char name[64];
@@ -14,58 +20,56 @@ typedef struct sweep_cfg {
 
 typedef struct sweep_row {
     int cfg, len;
-    double prefill_s, decode_s;   /* prefill of len tokens; one decode step at context len */
+    double prefill_s, decode_s;   /* medians: prefill of len tokens; one decode step at context len */
+    cli_stat prefill, decode;     /* seconds, with the spread */
     double mem_bytes;             /* per-sequence state at len tokens */
 } sweep_row;
 
-static int sweep_cmp_double(const void *a, const void *b)
+/* Prefill len tokens (reps runs after a warm-up) and time ND single decode steps at that context;
+ * with a probe, a probe round right before and right after the decode steps. */
+static int sweep_measure(const smx_model *m, int len, int nth, int reps, bench_probe *probe, sweep_row *row)
 {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double sweep_median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, sweep_cmp_double);
-    return v[n / 2];
-}
-
-/* Prefill len tokens (best-of/median over reps) and time decode steps at that context. */
-static int sweep_measure(const smx_model *m, int len, int nth, int reps, sweep_row *row)
-{
+    enum { ND = 16 };
     smx_session_options so;
     smx_session *s = NULL;
     smx_error err;
     smx_model_info in;
-    int32_t *ids = (int32_t *)malloc(sizeof(int32_t) * (size_t)(len + 64));
-    float *lg = (float *)malloc(sizeof(float) * 256);
-    double tp[16], td[32];
-    int r, i, nd = 16;
-    if (!ids || !lg) { free(ids); free(lg); return 1; }
-    for (i = 0; i < len + 64; i++) ids[i] = (int32_t)((i * 2654435761u) >> 24);
+    int V = smx_model_vocab(m), r, i, rc = 1;
+    int32_t *ids = (int32_t *)malloc(sizeof(int32_t) * (size_t)(len + ND));
+    float *lg = (float *)malloc(sizeof(float) * (size_t)(V > 0 ? V : 1));
+    double tp[16], td[ND];
+    if (!ids || !lg) { fprintf(stderr, "seqmix bench: out of memory for %d tokens\n", len); goto done; }
+    for (i = 0; i < len + ND; i++) ids[i] = (int32_t)(((i * 2654435761u) >> 8) % (unsigned)(V > 0 ? V : 1));
     memset(&so, 0, sizeof so);
-    so.capacity = len + nd + 8;
+    so.capacity = len + ND + 8;
     so.n_threads = nth;
-    if (smx_session_new(m, &so, &s, &err)) { fprintf(stderr, "bench: %s\n", err.msg); free(ids); free(lg); return 1; }
-    for (r = 0; r < reps; r++) {
+    if (smx_session_new(m, &so, &s, &err)) { fprintf(stderr, "seqmix bench: %s\n", err.msg); goto done; }
+    if (reps > 16) reps = 16;
+    for (r = -1; r < reps; r++) {
         double t0;
         smx_session_reset(s);
-        t0 = smx_now();
-        smx_session_prefill(s, ids, len, lg, 0);
-        tp[r] = smx_now() - t0;
+        t0 = cli_now();
+        if (smx_session_prefill(s, ids, len, lg, 0)) { fprintf(stderr, "seqmix bench: %s\n", smx_session_error(s)); goto done; }
+        if (r >= 0) tp[r] = cli_now() - t0;
     }
-    for (i = 0; i < nd; i++) {   /* the context grows by nd tokens: negligible against len */
-        double t0 = smx_now();
-        smx_session_step(s, ids[len + i], lg);
-        td[i] = smx_now() - t0;
+    if (probe) bench_probe_round(probe);
+    for (i = 0; i < ND; i++) {   /* the context grows by ND tokens: negligible against len */
+        double t0 = cli_now();
+        if (smx_session_step(s, ids[len + i], lg)) { fprintf(stderr, "seqmix bench: %s\n", smx_session_error(s)); goto done; }
+        td[i] = cli_now() - t0;
     }
+    if (probe) bench_probe_round(probe);
     smx_model_get_info(m, &in);
-    row->prefill_s = sweep_median(tp, reps);
-    row->decode_s = sweep_median(td, nd);
+    row->prefill = cli_stats(tp, reps);
+    row->decode = cli_stats(td, ND);
+    row->prefill_s = row->prefill.med;
+    row->decode_s = row->decode.med;
     row->mem_bytes = (double)in.state_bytes + (double)in.kv_bytes_per_token * len;
+    rc = 0;
+done:
     smx_session_free(s);
     free(ids); free(lg);
-    return 0;
+    return rc;
 }
 
 /* ---- SVG: two log-log panels (prefill time, decode time per token) vs length ---- */
@@ -127,101 +131,187 @@ static void sweep_svg(FILE *f, const sweep_cfg *cfgs, int ncfg, const sweep_row 
     fprintf(f, "</svg>\n");
 }
 
-static int cmd_bench(int argc, char **argv)
+static const cli_flag bench_flags[] = {
+    { "--model", "-m", CLI_STR, "DIR", NULL, 0, 0, NULL, 0, "sweep this model folder instead of the built-in layer types" },
+    { "--quick", NULL, CLI_BOOL, NULL, NULL, 0, 0, NULL, 0, "lengths 128..4096 and fewer repetitions" },
+    { "--lengths", NULL, CLI_STR, "L1,L2,...", NULL, 0, 0, NULL, 0, "sequence lengths (default 128..32768 doubling)" },
+    { "--width", NULL, CLI_INT, "W", "512", 16, 8192, NULL, 0, "width of the built-in stacks" },
+    { "--threads", "-t", CLI_INT, "N", "0", 0, 1024, NULL, 0, "threads; 0 = OpenMP default" },
+    { "--csv", NULL, CLI_STR, "FILE", NULL, 0, 0, NULL, 0, "also write the rows as CSV" },
+    { "--svg", NULL, CLI_STR, "FILE", NULL, 0, 0, NULL, 0, "also write a chart of the medians" },
+    { "--json", NULL, CLI_BOOL, NULL, NULL, 0, 0, NULL, 0, "results as JSON on stdout (the table goes to stderr)" },
+};
+
+/* the builder's pattern letters, indexed by smx_op_type (documented with smx_op_type) */
+static const char sweep_letters[SMX_OP_COUNT + 1] = "AFEM2XSCL";
+
+/* Whether this build has layer type t (the builder refuses one that is not built in). */
+static int sweep_has_type(int t)
 {
-    int i, c, li, nth = 0, quick = 0, width = 512, lens[32], nlen = 0, ncfg = 0, nrows = 0, attn = -1;
-    const char *csv = NULL, *svg = NULL, *ls = NULL;
+    smx_builder *b;
+    smx_error err;
+    int ok;
+    if (smx_builder_new(256, 64, &b, &err) != SMX_OK) return 0;
+    ok = smx_builder_add(b, (smx_op_type)t, NULL) == SMX_OK;
+    smx_builder_free(b);
+    return ok;
+}
+
+static int cmd_bench(const cli_args *a)
+{
+    const char *dir = cli_str(a, "--model"), *csv = cli_str(a, "--csv"), *svg = cli_str(a, "--svg");
+    int i, c, li, nth = (int)cli_int(a, "--threads"), quick = cli_on(a, "--quick"), width = (int)cli_int(a, "--width");
+    int lens[32], nlen = 0, ncfg = 0, nrows = 0, attn = -1, rc = 0, progress = isatty(2) && !cli_on(a, "--json"), pnth = nth;
     sweep_cfg cfgs[32];
     sweep_row *rows;
-    for (i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            puts("usage: seqmix bench [--quick] [--lengths 128,256,...] [--width 512] [--threads N] [--csv FILE] [--svg FILE]\n\n"
-                 "Scan layers vs attention: for every layer type built in (one layer, width W) and for\n"
-                 "whole hybrids (pure attention, 1:7 attention:Mamba, pure Mamba; 8 blocks with SwiGLU),\n"
-                 "prefill time and per-token decode time at each context length (medians after warm-up),\n"
-                 "per-sequence memory (KV cache vs fixed state), the crossover length where each scan's\n"
-                 "decode beats attention's, and the time ratio per doubling of length.\n"
-                 "Default lengths 128..32768 doubling; --quick: 128..4096.");
-            return 0;
+    smx_model *dm = NULL;
+    smx_model_info din;
+    char b1[64], b2[64];
+#ifdef _OPENMP
+    if (pnth == 0) pnth = omp_get_max_threads();   /* the probe reads with the session's threads */
+#endif
+    if (pnth < 1) pnth = 1;
+    if (dir && cli_given(a, "--width")) return cli_fail(a, NULL, "--width applies to the built-in stacks, not to -m DIR");
+    if (dir) {
+        smx_error err;
+        if (smx_model_load(dir, &dm, &err) != SMX_OK) {
+            fprintf(stderr, "seqmix bench: %s: %s: %s\n", dir, smx_status_str(err.status), err.msg);
+            return 2;
         }
-        if (!strcmp(argv[i], "--quick")) quick = 1;
-        if (i + 1 < argc) {
-            if (!strcmp(argv[i], "--csv")) csv = argv[i + 1];
-            if (!strcmp(argv[i], "--svg")) svg = argv[i + 1];
-            if (!strcmp(argv[i], "--lengths")) ls = argv[i + 1];
-            if (!strcmp(argv[i], "--threads")) nth = atoi(argv[i + 1]);
-            if (!strcmp(argv[i], "--width")) width = atoi(argv[i + 1]);
+        smx_model_get_info(dm, &din);
+        if (din.kind != SMX_KIND_TOKENS || !din.causal) {
+            fprintf(stderr, "seqmix bench: %s: the sweep needs a causal token model (this is a %s model); try bench-models -m\n", dir,
+                    din.kind != SMX_KIND_TOKENS ? "feature" : "bidirectional");
+            smx_model_free(dm);
+            return 2;
         }
     }
-    if (width < 16 || width > 8192) { fprintf(stderr, "seqmix: --width must be in [16, 8192]\n"); return 2; }
-    if (ls) {
-        while (*ls && nlen < 32) {
-            char *end;
-            long v = strtol(ls, &end, 10);
-            if (end == ls || v < 1 || v > 1 << 20) { fprintf(stderr, "seqmix: bad --lengths\n"); return 2; }
-            lens[nlen++] = (int)v;
-            ls = *end == ',' ? end + 1 : end;
-        }
+    if (cli_given(a, "--lengths")) {
+        int32_t *v;
+        int n;
+        if ((rc = cli_int_list(a, "--lengths", 1, 1 << 20, &v, &n))) { smx_model_free(dm); return rc == 3 ? 1 : 2; }
+        if (n > 32) { free(v); smx_model_free(dm); return cli_fail(a, "--lengths", "at most 32 lengths (got %d)", n); }
+        for (i = 0; i < n; i++) lens[nlen++] = v[i];
+        free(v);
+        for (i = 1; i < nlen; i++)
+            if (lens[i] <= lens[i - 1]) { smx_model_free(dm); return cli_fail(a, "--lengths", "lengths must increase (%d after %d)", lens[i], lens[i - 1]); }
     } else {
         int top = quick ? 4096 : 32768, L;
+        if (dm && din.max_context > 0) while (top > 128 && top + 64 > din.max_context) top /= 2;
         for (L = 128; L <= top; L *= 2) lens[nlen++] = L;
     }
-    /* one layer of each type built in */
-    for (i = 0; i < SMX_OP_COUNT; i++) {
-        if (i == SMX_OP_MLP || i == SMX_OP_MOE || !smx__layer_types[i].load) continue;
-        if (i == SMX_OP_ATTENTION) attn = ncfg;
-        snprintf(cfgs[ncfg].name, sizeof cfgs[ncfg].name, "%s (1 layer)", smx__layer_types[i].name);
-        snprintf(cfgs[ncfg].pattern, sizeof cfgs[ncfg].pattern, "%c", smx__layer_types[i].letter);
-        cfgs[ncfg].ffn = -1;
-        cfgs[ncfg].layers = 1;
-        ncfg++;
+    if (dm && din.max_context > 0 && lens[nlen - 1] + 24 > din.max_context) {
+        smx_model_free(dm);
+        return cli_fail(a, "--lengths", "%d tokens (+24 decode steps) exceed the model's context of %d tokens", lens[nlen - 1],
+                        din.max_context);
     }
-    /* whole hybrids: 8 blocks with SwiGLU */
-    snprintf(cfgs[ncfg].name, sizeof cfgs[ncfg].name, "hybrid: pure attention (8 blocks)");
-    strcpy(cfgs[ncfg].pattern, "(A)x8");
-    cfgs[ncfg].ffn = SMX_OP_MLP; cfgs[ncfg].layers = 8; ncfg++;
-    if (smx__layer_types[SMX_OP_MAMBA].load) {
-        snprintf(cfgs[ncfg].name, sizeof cfgs[ncfg].name, "hybrid: 1:7 attention:Mamba");
-        strcpy(cfgs[ncfg].pattern, "(M)x7 A");
-        cfgs[ncfg].ffn = SMX_OP_MLP; cfgs[ncfg].layers = 8; ncfg++;
-        snprintf(cfgs[ncfg].name, sizeof cfgs[ncfg].name, "hybrid: pure Mamba (8 blocks)");
-        strcpy(cfgs[ncfg].pattern, "(M)x8");
-        cfgs[ncfg].ffn = SMX_OP_MLP; cfgs[ncfg].layers = 8; ncfg++;
-    }
-    rows = (sweep_row *)calloc((size_t)ncfg * nlen, sizeof *rows);
-    printf("seqmix bench: width %d, simd %s, threads %d\n", width, smx_simd_name(), nth);
-    printf("%-36s %7s %12s %14s %14s %12s\n", "layers", "length", "prefill ms", "prefill tok/s", "decode us/tok", "state KiB");
-    for (c = 0; c < ncfg; c++) {
-        smx_builder *b;
-        smx_model *m = NULL;
-        smx_error err;
-        smx_builder_new(256, width, &b, &err);
-        smx_builder_set_ffn(b, cfgs[c].ffn, NULL);
-        smx_builder_set_max_context(b, lens[nlen - 1] + 64);
-        if (smx_builder_pattern(b, cfgs[c].pattern, NULL) || smx_builder_build(b, 1, &m, &err)) {
-            fprintf(stderr, "bench: cannot build %s: %s\n", cfgs[c].name, err.msg);
-            smx_builder_free(b);
-            continue;
+    if (dm) {
+        snprintf(cfgs[0].name, sizeof cfgs[0].name, "%.63s", din.architecture);
+        snprintf(cfgs[0].pattern, sizeof cfgs[0].pattern, "%.63s", din.pattern);
+        cfgs[0].ffn = -1;
+        cfgs[0].layers = din.n_layers;
+        ncfg = 1;
+    } else {
+        /* one layer of each type built in */
+        for (i = 0; i < SMX_OP_COUNT; i++) {
+            if (i == SMX_OP_MLP || i == SMX_OP_MOE || !sweep_has_type(i)) continue;
+            if (i == SMX_OP_ATTENTION) attn = ncfg;
+            snprintf(cfgs[ncfg].name, sizeof cfgs[ncfg].name, "%s (1 layer)", smx_op_name((smx_op_type)i));
+            snprintf(cfgs[ncfg].pattern, sizeof cfgs[ncfg].pattern, "%c", sweep_letters[i]);
+            cfgs[ncfg].ffn = -1;
+            cfgs[ncfg].layers = 1;
+            ncfg++;
         }
-        smx_builder_free(b);
+        /* whole hybrids: 8 blocks with SwiGLU */
+        snprintf(cfgs[ncfg].name, sizeof cfgs[ncfg].name, "hybrid: pure attention (8 blocks)");
+        strcpy(cfgs[ncfg].pattern, "(A)x8");
+        cfgs[ncfg].ffn = SMX_OP_MLP; cfgs[ncfg].layers = 8; ncfg++;
+        if (sweep_has_type(SMX_OP_MAMBA)) {
+            snprintf(cfgs[ncfg].name, sizeof cfgs[ncfg].name, "hybrid: 1:7 attention:Mamba");
+            strcpy(cfgs[ncfg].pattern, "(M)x7 A");
+            cfgs[ncfg].ffn = SMX_OP_MLP; cfgs[ncfg].layers = 8; ncfg++;
+            snprintf(cfgs[ncfg].name, sizeof cfgs[ncfg].name, "hybrid: pure Mamba (8 blocks)");
+            strcpy(cfgs[ncfg].pattern, "(M)x8");
+            cfgs[ncfg].ffn = SMX_OP_MLP; cfgs[ncfg].layers = 8; ncfg++;
+        }
+    }
+    if (!(rows = (sweep_row *)calloc((size_t)ncfg * nlen, sizeof *rows))) {
+        fprintf(stderr, "seqmix bench: out of memory\n");
+        smx_model_free(dm);
+        return 1;
+    }
+    bench_open("bench", cli_on(a, "--json"), nth, quick);
+    if (dm) bench_printf("seqmix bench: %s (%s, pattern %s), simd %s, threads %d\n", dir, din.architecture, din.pattern, smx_simd_name(), nth);
+    else bench_printf("seqmix bench: width %d, simd %s, threads %d\n", width, smx_simd_name(), nth);
+    bench_printf("times: median (min..max); prefill over runs after a warm-up, decode over 16 single steps\n");
+    bench_printf("%-36s %7s %24s %14s %22s %12s%s\n", "layers", "length", "prefill ms", "prefill tok/s", "decode us/tok", "state KiB",
+                 dm ? "   decode of roof" : "");
+    for (c = 0; c < ncfg; c++) {
+        smx_model *m = dm;
+        if (!dm) {
+            smx_builder *b;
+            smx_error err;
+            if (smx_builder_new(256, width, &b, &err) != SMX_OK) { fprintf(stderr, "seqmix bench: %s\n", err.msg); continue; }
+            smx_builder_set_ffn(b, cfgs[c].ffn, NULL);
+            smx_builder_set_max_context(b, lens[nlen - 1] + 64);
+            if (smx_builder_pattern(b, cfgs[c].pattern, NULL) || smx_builder_build(b, 1, &m, &err)) {
+                fprintf(stderr, "seqmix bench: cannot build %s: %s\n", cfgs[c].name, err.msg);
+                smx_builder_free(b);
+                rc = 1;
+                continue;
+            }
+            smx_builder_free(b);
+        }
         for (li = 0; li < nlen; li++) {
             sweep_row *r = &rows[nrows];
-            int reps = lens[li] <= 1024 ? 5 : lens[li] <= 8192 ? 3 : 1;
-            fprintf(stderr, "\r[%d/%d] %-36s length %6d", c + 1, ncfg, cfgs[c].name, lens[li]);
-            fflush(stderr);
+            int reps = lens[li] <= 1024 ? 5 : lens[li] <= 8192 ? 3 : 2;
+            if (progress) {
+                fprintf(stderr, "\r[%d/%d] %-36s length %6d", c + 1, ncfg, cfgs[c].name, lens[li]);
+                fflush(stderr);
+            }
+            bench_probe probe, *pr = NULL;
+            double bytes = 0.0;
             r->cfg = c; r->len = lens[li];
-            if (sweep_measure(m, lens[li], nth, quick ? (reps > 3 ? 3 : reps) : reps, r)) continue;
-            printf("%-36s %7d %12.2f %14.0f %14.1f %12.1f\n", cfgs[c].name, r->len, r->prefill_s * 1e3, r->len / r->prefill_s,
-                   r->decode_s * 1e6, r->mem_bytes / 1024.0);
-            fflush(stdout);
+            if (dm) {   /* a model folder: decode against the roofline of the bytes a step reads */
+                bytes = bench_decode_bytes(m, lens[li] + 8);
+                if (!bench_probe_init(&probe, bytes, din.hidden_size, pnth)) pr = &probe;
+            }
+            if (sweep_measure(m, lens[li], nth, quick ? (reps > 3 ? 3 : reps) : reps, pr, r)) {
+                if (pr) bench_probe_free(pr);
+                rc = 1;
+                continue;
+            }
+            if (progress) fprintf(stderr, "\r%70s\r", "");   /* clear the progress line before the row */
+            bench_printf("%-36s %7d %24s %14.0f %22s %12.1f", cfgs[c].name, r->len,
+                         cli_fmt_stat(b1, sizeof b1, "%.2f", cli_stat_scale(r->prefill, 1e3)), r->len / r->prefill_s,
+                         cli_fmt_stat(b2, sizeof b2, "%.1f", cli_stat_scale(r->decode, 1e6)), r->mem_bytes / 1024.0);
+            if (pr) {
+                cli_stat fr = cli_stat_inv(r->decode, 100.0 * bytes / probe.best);
+                char key[48];
+                bench_printf(" %18s\n", cli_fmt_stat(b1, sizeof b1, "%.0f%%", fr));
+                snprintf(key, sizeof key, "decode_of_roof_at_%d", r->len);
+                bench_rec("sweep", cfgs[c].name, key, "%", fr);
+                bench_probe_free(pr);
+            } else {
+                bench_printf("\n");
+            }
+            {
+                char key[48];
+                snprintf(key, sizeof key, "prefill_%d", r->len);
+                bench_rec("sweep", cfgs[c].name, key, "ms", cli_stat_scale(r->prefill, 1e3));
+                snprintf(key, sizeof key, "decode_at_%d", r->len);
+                bench_rec("sweep", cfgs[c].name, key, "us/token", cli_stat_scale(r->decode, 1e6));
+                snprintf(key, sizeof key, "state_at_%d", r->len);
+                bench_val("sweep", cfgs[c].name, key, "B", r->mem_bytes);
+            }
             nrows++;
         }
-        smx_model_free(m);
+        if (m != dm) smx_model_free(m);
     }
-    fprintf(stderr, "\r%70s\r", "");
+    if (progress) fprintf(stderr, "\r%70s\r", "");
     /* crossover and growth */
-    printf("\n%-36s %14s %16s %16s\n", "layers", "decode beats", "decode x per", "prefill x per");
-    printf("%-36s %14s %16s %16s\n", "", "attention at", "doubling (last)", "doubling (last)");
+    bench_printf("\n%-36s %14s %16s %16s\n", "layers", "decode beats", "decode x per", "prefill x per");
+    bench_printf("%-36s %14s %16s %16s\n", "", "attention at", "doubling (last)", "doubling (last)");
     for (c = 0; c < ncfg; c++) {
         const sweep_row *last = NULL, *prev = NULL;
         int cross = -1;
@@ -237,33 +327,38 @@ static int cmd_bench(int argc, char **argv)
         if (!last || !prev) continue;
         {
             char cs[32];
-            if (c == attn || cfgs[c].layers != 1) strcpy(cs, "-");
+            if (c == attn || cfgs[c].layers != 1 || attn < 0) strcpy(cs, "-");
             else if (cross < 0) strcpy(cs, "not measured");
             else snprintf(cs, sizeof cs, "%d", cross);
-            printf("%-36s %14s %16.2f %16.2f\n", cfgs[c].name, cs, last->decode_s / prev->decode_s, last->prefill_s / prev->prefill_s);
+            double dbl = log((double)last->len / prev->len) / log(2.0);   /* doublings between the last two lengths */
+            bench_printf("%-36s %14s %16.2f %16.2f\n", cfgs[c].name, cs, pow(last->decode_s / prev->decode_s, 1.0 / dbl),
+                         pow(last->prefill_s / prev->prefill_s, 1.0 / dbl));
         }
     }
     if (csv) {
         FILE *f = fopen(csv, "w");
-        if (!f) { fprintf(stderr, "seqmix: cannot write %s\n", csv); }
+        if (!f) { fprintf(stderr, "seqmix bench: cannot write %s\n", csv); rc = 1; }
         else {
-            fprintf(f, "layers,pattern,length,prefill_s,decode_s_per_token,state_bytes\n");
+            fprintf(f, "layers,pattern,length,prefill_s,prefill_s_min,prefill_s_max,decode_s_per_token,decode_s_min,decode_s_max,state_bytes\n");
             for (i = 0; i < nrows; i++)
-                fprintf(f, "\"%s\",\"%s\",%d,%.6g,%.6g,%.0f\n", cfgs[rows[i].cfg].name, cfgs[rows[i].cfg].pattern, rows[i].len,
-                        rows[i].prefill_s, rows[i].decode_s, rows[i].mem_bytes);
-            fclose(f);
-            printf("wrote %s\n", csv);
+                fprintf(f, "\"%s\",\"%s\",%d,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.0f\n", cfgs[rows[i].cfg].name, cfgs[rows[i].cfg].pattern,
+                        rows[i].len, rows[i].prefill.med, rows[i].prefill.min, rows[i].prefill.max, rows[i].decode.med,
+                        rows[i].decode.min, rows[i].decode.max, rows[i].mem_bytes);
+            if (fclose(f)) { fprintf(stderr, "seqmix bench: cannot write %s\n", csv); rc = 1; }
+            else bench_printf("wrote %s\n", csv);
         }
     }
     if (svg) {
         FILE *f = fopen(svg, "w");
-        if (!f) { fprintf(stderr, "seqmix: cannot write %s\n", svg); }
+        if (!f) { fprintf(stderr, "seqmix bench: cannot write %s\n", svg); rc = 1; }
         else {
             sweep_svg(f, cfgs, ncfg, rows, nrows, lens, nlen);
-            fclose(f);
-            printf("wrote %s\n", svg);
+            if (fclose(f)) { fprintf(stderr, "seqmix bench: cannot write %s\n", svg); rc = 1; }
+            else bench_printf("wrote %s\n", svg);
         }
     }
+    bench_close();
     free(rows);
-    return 0;
+    smx_model_free(dm);
+    return rc;
 }

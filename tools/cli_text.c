@@ -1,16 +1,17 @@
 /* cli_text.c — byte-level text for the CLI and the tests: `seqmix eval` (bits per byte of a model on a
- * text file, or the masked-token loss of a masked-diffusion model) and printing byte-level tokens as text.
+ * text file, or the masked-token loss of a masked-diffusion model; the command itself is in cli_eval.c)
+ * and printing byte-level tokens as text.
  *
  * Included (not compiled alone) after seqmix.h with SEQMIX_IMPLEMENTATION, by tools/seqmix.c and by the
- * test suite; it uses only the public API and needs nothing else from the file that includes it.
+ * test suite, after cli_util.c (the clock); it uses only the public API.
  *
  * Bits per byte, as tools/train_toys.py records it in models/<name>/eval.json:
  *   the text is cut into consecutive windows of `window` bytes (no overlap; a last shorter window counts
  *   if it holds at least 2 bytes); each window runs from a fresh session; for t = 1 .. len-1
  *       bits += -log2 softmax(logits[t-1])[byte_t]          (log-softmax in double)
  *   and bits per byte = bits / (number of predicted bytes). Perplexity per byte = 2^(bits per byte). */
-#ifndef SMX_CLI_TEXT_C
-#define SMX_CLI_TEXT_C
+#ifndef CLI_TEXT_C
+#define CLI_TEXT_C
 
 #include <math.h>
 #include <stdarg.h>
@@ -20,13 +21,13 @@
 #include <time.h>
 
 #if defined(__GNUC__) || defined(__clang__)
-#define SMX_TEXT_UNUSED __attribute__((unused))
+#define TXT_UNUSED __attribute__((unused))
 #else
-#define SMX_TEXT_UNUSED
+#define TXT_UNUSED
 #endif
 
 /* Fill err (may be NULL) and return its status. */
-static smx_status smx_text_fail(smx_error *err, smx_status st, const char *fmt, ...)
+static smx_status txt_fail(smx_error *err, smx_status st, const char *fmt, ...)
 {
     va_list ap;
     if (!err) return st;
@@ -38,7 +39,7 @@ static smx_status smx_text_fail(smx_error *err, smx_status st, const char *fmt, 
 }
 
 /* A byte-level model: its ids are bytes (vocabulary 256), maybe plus a [MASK] id 256 (257). */
-SMX_TEXT_UNUSED static int smx_text_is_bytes(const smx_model *m)
+TXT_UNUSED static int txt_is_bytes(const smx_model *m)
 {
     int V = smx_model_vocab(m);
     return V == 256 || V == 257;
@@ -46,7 +47,7 @@ SMX_TEXT_UNUSED static int smx_text_is_bytes(const smx_model *m)
 
 /* Print one token of a byte-level model: printable bytes, newline and tab as themselves, the mask id
  * as mask_char, other ids as \xNN (bytes) or <id>. */
-SMX_TEXT_UNUSED static void smx_text_put(FILE *f, int32_t id, int32_t mask_id, int mask_char)
+TXT_UNUSED static void txt_put(FILE *f, int32_t id, int32_t mask_id, int mask_char)
 {
     if (id == mask_id) fputc(mask_char, f);
     else if (id == '\n' || id == '\t' || (id >= 32 && id < 127)) fputc((int)id, f);
@@ -55,7 +56,7 @@ SMX_TEXT_UNUSED static void smx_text_put(FILE *f, int32_t id, int32_t mask_id, i
 }
 
 /* Bytes of s as ids; returns the count (at most cap). */
-SMX_TEXT_UNUSED static int smx_text_encode(const char *s, int32_t *ids, int cap)
+TXT_UNUSED static int txt_encode(const char *s, int32_t *ids, int cap)
 {
     int n = 0;
     while (s[n] && n < cap) { ids[n] = (int32_t)(unsigned char)s[n]; n++; }
@@ -63,7 +64,7 @@ SMX_TEXT_UNUSED static int smx_text_encode(const char *s, int32_t *ids, int cap)
 }
 
 /* Whole file in a malloc'd buffer (NULL on failure). */
-SMX_TEXT_UNUSED static unsigned char *smx_text_read_file(const char *path, size_t *n)
+TXT_UNUSED static unsigned char *txt_read_file(const char *path, size_t *n)
 {
     FILE *f = fopen(path, "rb");
     unsigned char *buf = NULL;
@@ -83,15 +84,15 @@ SMX_TEXT_UNUSED static unsigned char *smx_text_read_file(const char *path, size_
     return buf;
 }
 
-typedef struct smx_eval_stats {
+typedef struct txt_eval_stats {
     double bits;            /* total -log2 p over the predicted bytes */
     long long predicted;    /* bytes predicted (window length - 1 per window) */
     int windows;
     double seconds;
-} smx_eval_stats;
+} txt_eval_stats;
 
 /* log p(target) from one row of logits [V], in double. */
-static double smx_text_logprob(const float *row, int V, int target)
+static double txt_logprob(const float *row, int V, int target)
 {
     double mx = row[0], sum = 0.0;
     int j;
@@ -102,8 +103,8 @@ static double smx_text_logprob(const float *row, int V, int target)
 
 /* Bits per byte of an autoregressive byte-level model on text[0..n) (see the top of this file).
  * Returns it, or -1 with err filled. st (may be NULL) receives the totals. */
-SMX_TEXT_UNUSED static double smx_eval_bpb(const smx_model *m, const unsigned char *text, size_t n, int window, int n_threads,
-                           smx_eval_stats *st, smx_error *err)
+TXT_UNUSED static double txt_eval_bpb(const smx_model *m, const unsigned char *text, size_t n, int window, int n_threads,
+                           txt_eval_stats *st, smx_error *err)
 {
     smx_model_info info;
     smx_session_options so;
@@ -112,20 +113,20 @@ SMX_TEXT_UNUSED static double smx_eval_bpb(const smx_model *m, const unsigned ch
     float *lg = NULL;               /* [window, V] logits of every position of a window */
     int32_t *ids = NULL;            /* [window] */
     size_t off;
-    smx_eval_stats acc;
-    double t0 = smx_now(), res = -1.0;
+    txt_eval_stats acc;
+    double t0 = cli_now(), res = -1.0;
     memset(&acc, 0, sizeof acc);
     if (st) *st = acc;
     smx_model_get_info(m, &info);
-    if (window < 2) { smx_text_fail(err, SMX_E_ARG, "window must be at least 2 (found %d)", window); return -1.0; }
+    if (window < 2) { txt_fail(err, SMX_E_ARG, "window must be at least 2 (found %d)", window); return -1.0; }
     if (info.kind != SMX_KIND_TOKENS || !info.causal || smx_model_mask_token(m) >= 0 || V < 256) {
-        smx_text_fail(err, SMX_E_UNSUPPORTED, "bits per byte needs an autoregressive byte-level model (%s: %s, vocabulary %d)",
+        txt_fail(err, SMX_E_UNSUPPORTED, "bits per byte needs an autoregressive byte-level model (%s: %s, vocabulary %d)",
                       info.architecture, info.kind != SMX_KIND_TOKENS ? "feature model"
                       : info.causal && smx_model_mask_token(m) < 0 ? "causal" : "masked diffusion", V);
         return -1.0;
     }
     if (info.max_context > 0 && window > info.max_context) {
-        smx_text_fail(err, SMX_E_CAPACITY, "window %d is longer than the model's context (%d)", window, info.max_context);
+        txt_fail(err, SMX_E_CAPACITY, "window %d is longer than the model's context (%d)", window, info.max_context);
         return -1.0;
     }
     memset(&so, 0, sizeof so);
@@ -134,23 +135,23 @@ SMX_TEXT_UNUSED static double smx_eval_bpb(const smx_model *m, const unsigned ch
     if (smx_session_new(m, &so, &s, err) != SMX_OK) return -1.0;
     lg = (float *)malloc(sizeof(float) * (size_t)window * (size_t)V);
     ids = (int32_t *)malloc(sizeof(int32_t) * (size_t)window);
-    if (!lg || !ids) { smx_text_fail(err, SMX_E_NOMEM, "out of memory for %d x %d logits", window, V); goto done; }
+    if (!lg || !ids) { txt_fail(err, SMX_E_NOMEM, "out of memory for %d x %d logits", window, V); goto done; }
     for (off = 0; off < n; off += (size_t)window) {
         L = n - off < (size_t)window ? (int)(n - off) : window;
         if (L < 2) break;
         for (t = 0; t < L; t++) ids[t] = text[off + (size_t)t];
         smx_session_reset(s);
         if (smx_session_prefill(s, ids, L, lg, 1) != SMX_OK) {
-            smx_text_fail(err, SMX_E_ARG, "window at byte %lu: %s", (unsigned long)off, smx_session_error(s));
+            txt_fail(err, SMX_E_ARG, "window at byte %lu: %s", (unsigned long)off, smx_session_error(s));
             goto done;
         }
         /* bits += -log2 p(byte_t | bytes before t in the window), t = 1 .. L-1 */
-        for (t = 1; t < L; t++) acc.bits -= smx_text_logprob(lg + (size_t)(t - 1) * V, V, ids[t]) / log(2.0);
+        for (t = 1; t < L; t++) acc.bits -= txt_logprob(lg + (size_t)(t - 1) * V, V, ids[t]) / log(2.0);
         acc.predicted += L - 1;
         acc.windows++;
     }
-    if (!acc.predicted) { smx_text_fail(err, SMX_E_ARG, "text of %lu bytes has nothing to predict", (unsigned long)n); goto done; }
-    acc.seconds = smx_now() - t0;
+    if (!acc.predicted) { txt_fail(err, SMX_E_ARG, "text of %lu bytes has nothing to predict", (unsigned long)n); goto done; }
+    acc.seconds = cli_now() - t0;
     res = acc.bits / (double)acc.predicted;
     if (err) { err->status = SMX_OK; err->msg[0] = 0; }
 done:
@@ -164,7 +165,7 @@ done:
  * text (windows as above) with every position i where i % period == phase replaced by the mask id
  * is run through the bidirectional network; returns the mean cross-entropy (nats, over the whole
  * vocabulary) at those positions, or -1 with err filled. *count (may be NULL) gets their number. */
-SMX_TEXT_UNUSED static double smx_eval_masked_ce(const smx_model *m, const unsigned char *text, size_t n, int window, int max_windows,
+TXT_UNUSED static double txt_eval_masked_ce(const smx_model *m, const unsigned char *text, size_t n, int window, int max_windows,
                                  int period, int phase, long long *count, smx_error *err)
 {
     smx_model_info info;
@@ -179,11 +180,11 @@ SMX_TEXT_UNUSED static double smx_eval_masked_ce(const smx_model *m, const unsig
     if (count) *count = 0;
     smx_model_get_info(m, &info);
     if (window < 2 || period < 1 || phase < 0 || phase >= period) {
-        smx_text_fail(err, SMX_E_ARG, "window %d / mask period %d / phase %d are invalid", window, period, phase);
+        txt_fail(err, SMX_E_ARG, "window %d / mask period %d / phase %d are invalid", window, period, phase);
         return -1.0;
     }
     if (info.kind != SMX_KIND_TOKENS || mask < 0 || mask >= V) {
-        smx_text_fail(err, SMX_E_UNSUPPORTED, "the masked-token loss needs a bidirectional model with a mask token (%s)", info.architecture);
+        txt_fail(err, SMX_E_UNSUPPORTED, "the masked-token loss needs a bidirectional model with a mask token (%s)", info.architecture);
         return -1.0;
     }
     memset(&so, 0, sizeof so);
@@ -191,23 +192,23 @@ SMX_TEXT_UNUSED static double smx_eval_masked_ce(const smx_model *m, const unsig
     if (smx_session_new(m, &so, &s, err) != SMX_OK) return -1.0;
     lg = (float *)malloc(sizeof(float) * (size_t)window * (size_t)V);
     ids = (int32_t *)malloc(sizeof(int32_t) * (size_t)window);
-    if (!lg || !ids) { smx_text_fail(err, SMX_E_NOMEM, "out of memory for %d x %d logits", window, V); goto done; }
+    if (!lg || !ids) { txt_fail(err, SMX_E_NOMEM, "out of memory for %d x %d logits", window, V); goto done; }
     for (off = 0; off < n && (max_windows <= 0 || w < max_windows); off += (size_t)window, w++) {
         L = n - off < (size_t)window ? (int)(n - off) : window;
         if (L < 2) break;
         for (t = 0; t < L; t++) ids[t] = t % period == phase ? mask : (int32_t)text[off + (size_t)t];
         smx_session_reset(s);
         if (smx_session_prefill(s, ids, L, lg, 1) != SMX_OK) {
-            smx_text_fail(err, SMX_E_ARG, "window at byte %lu: %s", (unsigned long)off, smx_session_error(s));
+            txt_fail(err, SMX_E_ARG, "window at byte %lu: %s", (unsigned long)off, smx_session_error(s));
             goto done;
         }
         /* nats += -log softmax(logits[t])[byte_t] at every masked position t */
         for (t = phase; t < L; t += period) {
-            nats -= smx_text_logprob(lg + (size_t)t * V, V, (int)text[off + (size_t)t]);
+            nats -= txt_logprob(lg + (size_t)t * V, V, (int)text[off + (size_t)t]);
             cnt++;
         }
     }
-    if (!cnt) { smx_text_fail(err, SMX_E_ARG, "no masked positions"); goto done; }
+    if (!cnt) { txt_fail(err, SMX_E_ARG, "no masked positions"); goto done; }
     res = nats / (double)cnt;
     if (err) { err->status = SMX_OK; err->msg[0] = 0; }
 done:
@@ -217,66 +218,4 @@ done:
     return res;
 }
 
-/* seqmix eval DIR --text FILE [--window 256] [--bytes N] [--threads N] [--mask-period 4] */
-SMX_TEXT_UNUSED static int cmd_eval(int argc, char **argv)
-{
-    const char *path = cli_flag(argc, argv, "--text"), *v;
-    int window = (v = cli_flag(argc, argv, "--window")) ? atoi(v) : 256;
-    int nth = (v = cli_flag(argc, argv, "--threads")) ? atoi(v) : 0;
-    int period = (v = cli_flag(argc, argv, "--mask-period")) ? atoi(v) : 4;
-    long limit = (v = cli_flag(argc, argv, "--bytes")) ? atol(v) : 0;
-    int i, help = 0, rc = 0;
-    unsigned char *text;
-    size_t n;
-    smx_model *m;
-    smx_model_info info;
-    smx_error err;
-    for (i = 0; i < argc; i++) help |= !strcmp(argv[i], "--help") || !strcmp(argv[i], "-h");
-    if (help || argc < 1 || !path || argv[0][0] == '-') {
-        puts("usage: seqmix eval DIR --text FILE [--window 256] [--bytes N] [--threads N] [--mask-period 4]\n\n"
-             "Bits per byte of a byte-level language model on a text file: the file (or its first N bytes)\n"
-             "is cut into consecutive windows of --window bytes, each run from an empty state; every byte\n"
-             "after the first of its window is predicted. Prints bits per byte, perplexity per byte and\n"
-             "loss in nats. For a masked-diffusion model it prints the masked-token loss instead: every\n"
-             "--mask-period-th byte (i % period == 1) of each window is masked and predicted.");
-        return help ? 0 : 2;
-    }
-    if (!(text = smx_text_read_file(path, &n))) { fprintf(stderr, "seqmix: %s: cannot read\n", path); return 2; }
-    if (limit > 0 && (size_t)limit < n) n = (size_t)limit;
-    if (smx_model_load(argv[0], &m, &err) != SMX_OK) {
-        fprintf(stderr, "seqmix: %s: %s\n", smx_status_str(err.status), err.msg);
-        free(text);
-        return 2;
-    }
-    smx_model_get_info(m, &info);
-    printf("model        %s (%s)\n", argv[0], info.architecture);
-    if (info.kind == SMX_KIND_TOKENS && (!info.causal || smx_model_mask_token(m) >= 0)) {
-        long long cnt = 0;
-        double t0 = smx_now();
-        double ce = smx_eval_masked_ce(m, text, n, window, 0, period, period > 1 ? 1 : 0, &cnt, &err);
-        if (ce < 0) { fprintf(stderr, "seqmix: %s\n", err.msg); rc = 2; }
-        else {
-            printf("text         %s: %lu bytes, windows of %d, every %d%s byte masked (%lld positions)\n", path,
-                   (unsigned long)n, window, period, period == 2 ? "nd" : period == 3 ? "rd" : "th", cnt);
-            printf("masked loss  %.4f nats  (%.4f bits) per masked byte\n", ce, ce / log(2.0));
-            printf("time         %.2f s\n", smx_now() - t0);
-        }
-    } else {
-        smx_eval_stats st;
-        double bpb = smx_eval_bpb(m, text, n, window, nth, &st, &err);
-        if (bpb < 0) { fprintf(stderr, "seqmix: %s\n", err.msg); rc = 2; }
-        else {
-            printf("text         %s: %lu bytes, %d windows of %d, %lld bytes predicted\n", path, (unsigned long)n,
-                   st.windows, window, st.predicted);
-            printf("bits/byte    %.4f\n", bpb);
-            printf("perplexity   %.3f per byte\n", pow(2.0, bpb));
-            printf("loss         %.4f nats per byte\n", bpb * log(2.0));
-            printf("speed        %.0f bytes/s (%.2f s)\n", st.seconds > 0 ? (double)n / st.seconds : 0.0, st.seconds);
-        }
-    }
-    smx_model_free(m);
-    free(text);
-    return rc;
-}
-
-#endif /* SMX_CLI_TEXT_C */
+#endif /* CLI_TEXT_C */

@@ -8,7 +8,7 @@
  * uses torch's RNG) and are reported as skipped. */
 
 /* info.json number (or bool) at key, def if absent; *bad set on a wrong type. */
-static double smx_conform_jnum(const smx__jv *o, const char *key, double def, int *bad)
+static double cf_conform_jnum(const smx__jv *o, const char *key, double def, int *bad)
 {
     const smx__jv *v = smx__jget(o, key);
     double d;
@@ -19,21 +19,21 @@ static double smx_conform_jnum(const smx__jv *o, const char *key, double def, in
     return d;
 }
 
-static int smx_conform_diffusion_runs(const smx_model *m, smx_golden *g, const char *dir, const char *cs, FILE *out, int *fails)
+static int cf_conform_diffusion_runs(const smx_model *m, cf_golden *g, const char *dir, const char *cs, FILE *out, int *fails)
 {
     char path[4096], key[64];
-    char *text = NULL;
-    size_t n;
+    unsigned char *text = NULL;
+    size_t n = 0;
     smx__arena a;
-    const smx__jv *root;
+    const smx__jv *root = NULL;
     smx_error err;
     int k, nrun = 0, rc = 0;
     memset(&a, 0, sizeof a);
-    smx__path(path, sizeof path, dir, "info.json");
-    if (smx__read_file(path, &text, &n, &err) != SMX_OK ||
-        smx__json_parse(text, n, &a, 1, "info.json", (smx__jv **)&root, &err) != SMX_OK || root->type != SMX__J_OBJ) {
-        if (out) fprintf(out, "%s: sampler runs: %s\n", cs, text ? err.msg : "no info.json");
-        SMX_FREE(text);
+    cf_path(path, sizeof path, dir, "info.json");
+    if (!(text = txt_read_file(path, &n)) ||
+        smx__json_parse((const char *)text, n, &a, 1, "info.json", (smx__jv **)&root, &err) != SMX_OK || root->type != SMX__J_OBJ) {
+        if (out) fprintf(out, "%s: sampler runs: %s\n", cs, !text ? "no info.json" : root && root->type != SMX__J_OBJ ? "info.json is not an object" : err.msg);
+        free(text);
         smx__arena_free(&a);
         return 1;
     }
@@ -48,24 +48,24 @@ static int smx_conform_diffusion_runs(const smx_model *m, smx_golden *g, const c
         if (!(run = smx__jget(root, key))) break;
         nrun++;
         smx_diffuse_default_options(&o);
-        o.gen_length = (int)smx_conform_jnum(run, "gen_length", 0, &bad);
-        o.steps = (int)smx_conform_jnum(run, "steps", 0, &bad);
-        o.block_length = (int)smx_conform_jnum(run, "block_length", o.gen_length, &bad);
-        o.cfg_scale = (float)smx_conform_jnum(run, "cfg_scale", 0.0, &bad);
-        o.temperature = (float)smx_conform_jnum(run, "temperature", 0.0, &bad);
-        o.logits_eos_inf = smx_conform_jnum(run, "logits_eos_inf", 0, &bad) != 0.0;
-        o.confidence_eos_eot_inf = smx_conform_jnum(run, "confidence_eos_eot_inf", 0, &bad) != 0.0;
-        o.eos_id = (int32_t)smx_conform_jnum(run, "eos_id", o.eos_id, &bad);
-        o.eot_id = (int32_t)smx_conform_jnum(run, "eot_id", o.eot_id, &bad);
-        o.mask_id = (int32_t)smx_conform_jnum(run, "mask_id", -1, &bad);
+        o.gen_length = (int)cf_conform_jnum(run, "gen_length", 0, &bad);
+        o.steps = (int)cf_conform_jnum(run, "steps", 0, &bad);
+        o.block_length = (int)cf_conform_jnum(run, "block_length", o.gen_length, &bad);
+        o.cfg_scale = (float)cf_conform_jnum(run, "cfg_scale", 0.0, &bad);
+        o.temperature = (float)cf_conform_jnum(run, "temperature", 0.0, &bad);
+        o.logits_eos_inf = cf_conform_jnum(run, "logits_eos_inf", 0, &bad) != 0.0;
+        o.confidence_eos_eot_inf = cf_conform_jnum(run, "confidence_eos_eot_inf", 0, &bad) != 0.0;
+        o.eos_id = (int32_t)cf_conform_jnum(run, "eos_id", o.eos_id, &bad);
+        o.eot_id = (int32_t)cf_conform_jnum(run, "eot_id", o.eot_id, &bad);
+        o.mask_id = (int32_t)cf_conform_jnum(run, "mask_id", -1, &bad);
         rm = smx__jget(run, "remasking") && smx__jget(run, "remasking")->type == SMX__J_STR ? smx__jget(run, "remasking")->str
                                                                                           : "low_confidence";
         if (!strcmp(rm, "random")) o.remasking = SMX_REMASK_RANDOM;
         else if (strcmp(rm, "low_confidence")) bad = 1;
         snprintf(key, sizeof key, "run%d_prompt", k);
-        pr = smx_golden_ids(g, key, &np);
+        pr = cf_golden_ids(g, key, &np);
         snprintf(key, sizeof key, "run%d_output", k);
-        ref = smx_golden_ids(g, key, &nout);
+        ref = cf_golden_ids(g, key, &nout);
         random = o.temperature > 0.0f || o.remasking == SMX_REMASK_RANDOM;
         if (bad || !pr || !ref || nout != np + o.gen_length) {
             if (out) fprintf(out, "%s: run%d: settings in info.json or golden tensors are malformed\n", cs, k);
@@ -73,6 +73,7 @@ static int smx_conform_diffusion_runs(const smx_model *m, smx_golden *g, const c
         } else if (random) {
             if (out) fprintf(out, "%s: run%d skipped: it draws random numbers (the reference's torch RNG is not reproduced)\n", cs, k);
         } else if (!(got = (int32_t *)malloc(sizeof(int32_t) * (size_t)nout))) {
+            if (out) fprintf(out, "%s: run%d: out of memory\n", cs, k);
             rc = 1;
         } else if (smx_diffuse(m, pr, np, &o, got, nout, &stt, &err) != SMX_OK) {
             if (out) fprintf(out, "%s: run%d: %s\n", cs, k, err.msg);
@@ -88,7 +89,7 @@ static int smx_conform_diffusion_runs(const smx_model *m, smx_golden *g, const c
         if (rc) break;
     }
     if (!nrun && out) fprintf(out, "%s: info.json lists no sampler runs\n", cs);
-    SMX_FREE(text);
+    free(text);
     smx__arena_free(&a);
     return rc;
 }
