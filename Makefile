@@ -4,12 +4,13 @@
 #                   build/test --list names its groups, build/test --filter NAME runs one
 #   make run        generate text with the model that ships in models/
 #   make bench      kernel and model benchmarks
-# Knobs: SIMD=native|avx2|none (default native), OPENMP=1|0 (default 1), CC, CXX.
+# Knobs: SIMD=native|avx2|none (default native), THREADS=1|0 (default 1: the library's thread pool;
+# 0: -DSMX_NO_THREADS, single-threaded), CC, CXX.
 
 CC ?= cc
 CXX ?= c++
 SIMD ?= native
-OPENMP ?= 1
+THREADS ?= 1
 
 ifeq ($(SIMD),native)
   ARCH = -march=native
@@ -20,14 +21,16 @@ else ifeq ($(SIMD),none)
 else
   $(error SIMD must be native, avx2 or none)
 endif
-ifeq ($(OPENMP),1)
-  OMP = -fopenmp
+ifeq ($(THREADS),1)
+  THR = -pthread
+else
+  THR = -DSMX_NO_THREADS
 endif
 
 WARN = -Wall -Wextra -pedantic
 DEFS = -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
 CFLAGS ?= -O2
-ALL_CFLAGS = -std=c99 $(WARN) $(DEFS) $(CFLAGS) $(ARCH) $(OMP)
+ALL_CFLAGS = -std=c99 $(WARN) $(DEFS) $(CFLAGS) $(ARCH) $(THR)
 LDLIBS = -lm
 
 HDR = seqmix.h
@@ -52,18 +55,18 @@ build/test: $(TEST_SRC) $(HDR) | build
 
 # the same suite with the scalar kernels and plain file reads only, and under the sanitizers
 build/test-scalar: $(TEST_SRC) $(HDR) | build
-	$(CC) -std=c99 $(WARN) $(DEFS) -O2 -DSMX_NO_SIMD -DSMX_NO_MMAP tests/test.c -o $@ $(LDLIBS)
+	$(CC) -std=c99 $(WARN) $(DEFS) -O2 -DSMX_NO_SIMD -DSMX_NO_MMAP -DSMX_NO_THREADS tests/test.c -o $@ $(LDLIBS)
 
 build/test-asan: $(TEST_SRC) $(HDR) | build
-	$(CC) -std=c99 $(WARN) $(DEFS) -O1 -g $(ARCH) -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	$(CC) -std=c99 $(WARN) $(DEFS) -O1 -g $(ARCH) -pthread -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 		-fno-omit-frame-pointer tests/test.c -o $@ $(LDLIBS)
 
 # the header as C++ and with SEQMIX_STATIC
 build/cpp-check: tests/cpp_check.cpp $(HDR) | build
-	$(CXX) -std=c++11 -Wall -Wextra -O1 $(ARCH) tests/cpp_check.cpp -o $@ $(LDLIBS)
+	$(CXX) -std=c++11 -Wall -Wextra -O1 $(ARCH) -pthread tests/cpp_check.cpp -o $@ $(LDLIBS)
 
 build/static-check: tests/cpp_check.cpp $(HDR) | build
-	$(CC) -std=c99 $(WARN) $(DEFS) -DSEQMIX_STATIC -O1 $(ARCH) -x c tests/cpp_check.cpp -o $@ $(LDLIBS)
+	$(CC) -std=c99 $(WARN) $(DEFS) -DSEQMIX_STATIC -O1 $(ARCH) -pthread -x c tests/cpp_check.cpp -o $@ $(LDLIBS)
 
 # build/seqmix first: the suite's cli group runs it (every prerequisite is built before the recipe)
 test: build/seqmix build/test build/test-scalar build/test-asan build/cpp-check build/static-check

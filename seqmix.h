@@ -110,6 +110,9 @@ typedef struct smx_error {
 SMX_API const char *smx_status_str(smx_status s);
 SMX_API const char *smx_version(void);
 SMX_API const char *smx_simd_name(void);        /* "avx512", "avx2", "neon" or "scalar" */
+/* Threads a session uses by default: the physical cores this process may use (cgroup quota
+ * included); 1 in a build with SMX_NO_THREADS. */
+SMX_API int smx_default_threads(void);
 
 /* ===================================================================================== */
 /* I.2 Models                                                                            */
@@ -167,7 +170,7 @@ typedef struct smx_session smx_session;
 typedef struct smx_session_options {
     int capacity;   /* most tokens the session holds; 0 = the model's max context (or 4096) */
     int batch;      /* tokens per internal forward chunk for causal models; 0 = 512 */
-    int n_threads;  /* 0 = OpenMP default (1 without OpenMP) */
+    int n_threads;  /* 0 = smx_default_threads(); 1 = the caller's thread only */
 } smx_session_options;
 
 SMX_API smx_status smx_session_new(const smx_model *m, const smx_session_options *opt,
@@ -182,6 +185,9 @@ SMX_API const char *smx_session_error(const smx_session *s); /* message of the l
  * position (all = 0) or [n, vocab] (all = 1); it may be NULL. On error nothing changes. */
 SMX_API smx_status smx_session_prefill(smx_session *s, const int32_t *ids, int n, float *logits, int all);
 SMX_API smx_status smx_session_step(smx_session *s, int32_t id, float *logits);
+/* Logits [vocab] of the last position run (after a prefill, step or state load): a restored
+ * session can sample at once. SMX_E_STATE after a reset or rewind, before another token runs. */
+SMX_API smx_status smx_session_logits(smx_session *s, float *logits);
 /* Move back to position pos (drop later tokens). Only models whose layers keep a per-token cache
  * (attention) can rewind; others return SMX_E_UNSUPPORTED. */
 SMX_API smx_status smx_session_rewind(smx_session *s, int pos);
@@ -213,9 +219,14 @@ typedef struct smx_sampler {
 } smx_sampler;
 
 SMX_API int32_t smx_argmax(const float *x, int n);  /* first maximum */
-/* Draw a token from logits [n]; work must hold n floats and n ints (sizeof(float)+sizeof(int))*n
- * bytes, or be NULL to use the session-free greedy path when temperature <= 0. */
-SMX_API int32_t smx_sample(const float *logits, int n, const smx_sampler *p, smx_rng *rng, void *work);
+/* Draw a token from logits [n] into *token: greedy (argmax) at temperature <= 0, where rng and
+ * work may be NULL; otherwise softmax(logits / temperature) restricted to the top_k most likely
+ * and then to the smallest set whose mass reaches top_p, drawn with rng. work: caller-owned
+ * scratch of smx_sample_work_bytes(n) bytes (no allocation here; safe from several threads with
+ * separate rng and work). err may be NULL. */
+SMX_API size_t smx_sample_work_bytes(int n);
+SMX_API smx_status smx_sample(const float *logits, int n, const smx_sampler *p, smx_rng *rng, void *work, int32_t *token,
+                              smx_error *err);
 
 /* ===================================================================================== */
 /* I.5 Feature models (CfC, wired CfC, LTC)                                             */
@@ -432,9 +443,6 @@ SMX_API const char *smx_op_legend(void);
 #define SMX__MMAP 0
 #endif
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 /* Most threads a session or a diffusion run uses (larger requests are cut to this). */
 #ifndef SMX_MAX_THREADS
 #define SMX_MAX_THREADS 256
@@ -614,33 +622,326 @@ static void smx__path(char *dst, size_t cap, const char *dir, const char *name)
 }
 
 /* ---- Threads ----
- * Parallel loops are tasks: smx__par(nth, n, fn, arg) runs fn(arg, i, tid) for every i in [0, n)
- * on up to nth threads, handing tasks out one at a time (a thread slowed by other work on its core
- * takes fewer), tid in [0, nth) naming the thread for per-thread scratch. One function decides
- * whether a loop is worth threading: below about 10^5 multiply-adds a parallel region costs more
- * than it saves. */
+ * Parallel loops are tasks: smx__par(cx, nth, n, fn, arg) runs fn(arg, i, tid) for every i in
+ * [0, n) on up to nth threads of the context's pool, handing tasks out one at a time from a shared
+ * counter (a thread slowed by other work on its core takes fewer), tid in [0, nth) naming the
+ * thread for per-thread scratch. One function decides whether a loop is worth threading: below
+ * about 10^5 multiply-adds a parallel region costs more than it saves.
+ *
+ * Each session owns a pool of n_threads - 1 workers (POSIX threads or Windows threads; none with
+ * SMX_NO_THREADS, where every loop runs on the caller). Between jobs a worker spins for a few
+ * microseconds (the next loop of a forward pass comes that soon) and then sleeps on a condition
+ * variable, so idle workers cost nothing and a busy machine is not made busier. */
 typedef void (*smx__task_fn)(void *arg, int task, int tid);
+
+#if !defined(SMX_NO_THREADS) && (defined(_WIN32) || defined(__unix__) || defined(__APPLE__))
+#define SMX__THREADS 1
+#else
+#define SMX__THREADS 0
+#endif
+
+#if SMX__THREADS && defined(_WIN32)
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#include <windows.h>
+typedef HANDLE smx__thread;
+typedef CRITICAL_SECTION smx__mutex;
+typedef CONDITION_VARIABLE smx__cond;
+#define smx__mutex_init(m) InitializeCriticalSection(m)
+#define smx__mutex_destroy(m) DeleteCriticalSection(m)
+#define smx__mutex_lock(m) EnterCriticalSection(m)
+#define smx__mutex_unlock(m) LeaveCriticalSection(m)
+#define smx__cond_init(c) InitializeConditionVariable(c)
+#define smx__cond_destroy(c) ((void)(c))
+#define smx__cond_wait(c, m) SleepConditionVariableCS(c, m, INFINITE)
+#define smx__cond_broadcast(c) WakeAllConditionVariable(c)
+#elif SMX__THREADS
+#include <pthread.h>
+#include <sched.h>
+typedef pthread_t smx__thread;
+typedef pthread_mutex_t smx__mutex;
+typedef pthread_cond_t smx__cond;
+#define smx__mutex_init(m) pthread_mutex_init(m, NULL)
+#define smx__mutex_destroy(m) pthread_mutex_destroy(m)
+#define smx__mutex_lock(m) pthread_mutex_lock(m)
+#define smx__mutex_unlock(m) pthread_mutex_unlock(m)
+#define smx__cond_init(c) pthread_cond_init(c, NULL)
+#define smx__cond_destroy(c) pthread_cond_destroy(c)
+#define smx__cond_wait(c, m) pthread_cond_wait(c, m)
+#define smx__cond_broadcast(c) pthread_cond_broadcast(c)
+#endif
+
+/* Sequentially consistent atomics on a long. */
+#if defined(_MSC_VER) && !defined(__clang__)
+#include <intrin.h>
+#define smx__atomic_add(p, v) (_InterlockedExchangeAdd((volatile long *)(p), (long)(v)) + (long)(v))
+#define smx__atomic_load(p) _InterlockedOr((volatile long *)(p), 0)
+#define smx__atomic_store(p, v) ((void)_InterlockedExchange((volatile long *)(p), (long)(v)))
+#define smx__pause() _mm_pause()
+#else
+#define smx__atomic_add(p, v) __atomic_add_fetch(p, (long)(v), __ATOMIC_SEQ_CST)
+#define smx__atomic_load(p) __atomic_load_n(p, __ATOMIC_SEQ_CST)
+#define smx__atomic_store(p, v) __atomic_store_n(p, (long)(v), __ATOMIC_SEQ_CST)
+#if defined(__x86_64__) || defined(__i386__)
+#define smx__pause() __builtin_ia32_pause()
+#elif defined(__aarch64__)
+#define smx__pause() __asm__ __volatile__("yield")
+#else
+#define smx__pause() ((void)0)
+#endif
+#endif
+
+#define SMX__SPIN 4000   /* pause iterations a worker spins before it sleeps (a few microseconds) */
+
+typedef struct smx__pool {
+    int n;                      /* workers (threads besides the caller) */
+#if SMX__THREADS
+    smx__thread *th;
+    smx__mutex mu;
+    smx__cond cv;
+#endif
+    volatile long gen;          /* job number: workers start a job when it changes */
+    volatile long next;         /* the next task to hand out */
+    volatile long done;         /* workers finished with the current job */
+    volatile long sleeping;     /* workers waiting on cv */
+    volatile long quit;
+    smx__task_fn fn;            /* the current job: fn(arg, i, tid) for i < n_tasks, on the first active workers */
+    void *arg;
+    int n_tasks, active;
+} smx__pool;
 
 /* Per-call compute context handed to operators and kernels. */
 typedef struct smx__cx {
-    int nth;        /* threads the call may use */
+    int nth;                    /* threads the call may use (the caller and nth - 1 workers) */
+    smx__pool *pool;            /* NULL: the caller alone */
 } smx__cx;
 
 #define SMX__PAR_MIN_WORK 131072.0
 static int smx__nth_for(double work, int nth) { return work < SMX__PAR_MIN_WORK ? 1 : nth; }
 
-static void smx__par(int nth, int n, smx__task_fn fn, void *arg)
+/* Run the current job's tasks as thread tid until none are left. */
+SMX__MAYBE_UNUSED static void smx__pool_work(smx__pool *p, int tid)
 {
-    int i;
-#ifdef _OPENMP
-    if (nth > 1 && n > 1) {
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nth)
-        for (i = 0; i < n; i++) fn(arg, i, omp_get_thread_num());
-        return;
+    long i;
+    while ((i = smx__atomic_add(&p->next, 1) - 1) < p->n_tasks) p->fn(p->arg, (int)i, tid);
+}
+
+#if SMX__THREADS
+typedef struct smx__worker { smx__pool *p; int tid; } smx__worker;
+
+#ifdef _WIN32
+static DWORD WINAPI smx__worker_main(LPVOID arg)
+#else
+static void *smx__worker_main(void *arg)
+#endif
+{
+    smx__pool *p = ((smx__worker *)arg)->p;
+    int tid = ((smx__worker *)arg)->tid, k;
+    long seen = 0;
+    SMX_FREE(arg);
+    for (;;) {
+        for (k = 0; k < SMX__SPIN && smx__atomic_load(&p->gen) == seen && !smx__atomic_load(&p->quit); k++) smx__pause();
+        if (smx__atomic_load(&p->gen) == seen && !smx__atomic_load(&p->quit)) {
+            smx__mutex_lock(&p->mu);
+            smx__atomic_add(&p->sleeping, 1);
+            while (smx__atomic_load(&p->gen) == seen && !smx__atomic_load(&p->quit)) smx__cond_wait(&p->cv, &p->mu);
+            smx__atomic_add(&p->sleeping, -1);
+            smx__mutex_unlock(&p->mu);
+        }
+        if (smx__atomic_load(&p->quit)) break;
+        seen = smx__atomic_load(&p->gen);
+        if (tid <= p->active) smx__pool_work(p, tid);
+        smx__atomic_add(&p->done, 1);
+    }
+#ifdef _WIN32
+    return 0;
+#else
+    return NULL;
+#endif
+}
+#endif
+
+static void smx__pool_free(smx__pool *p)
+{
+    if (!p) return;
+#if SMX__THREADS
+    {
+        int i;
+        smx__mutex_lock(&p->mu);
+        smx__atomic_store(&p->quit, 1);
+        smx__cond_broadcast(&p->cv);
+        smx__mutex_unlock(&p->mu);
+        for (i = 0; i < p->n; i++) {
+#ifdef _WIN32
+            WaitForSingleObject(p->th[i], INFINITE);
+            CloseHandle(p->th[i]);
+#else
+            pthread_join(p->th[i], NULL);
+#endif
+        }
+        smx__cond_destroy(&p->cv);
+        smx__mutex_destroy(&p->mu);
+        SMX_FREE(p->th);
     }
 #endif
-    (void)nth;
-    for (i = 0; i < n; i++) fn(arg, i, 0);
+    SMX_FREE(p);
+}
+
+/* A pool of n workers; NULL when threads are unavailable or could not be created (every loop
+ * then runs on the caller: slower, never wrong). */
+static smx__pool *smx__pool_new(int n)
+{
+#if SMX__THREADS
+    smx__pool *p;
+    int i;
+    if (n <= 0) return NULL;
+    p = (smx__pool *)SMX_MALLOC(sizeof *p);
+    if (!p) return NULL;
+    memset(p, 0, sizeof *p);
+    p->th = (smx__thread *)SMX_MALLOC(sizeof(smx__thread) * (size_t)n);
+    if (!p->th) { SMX_FREE(p); return NULL; }
+    smx__mutex_init(&p->mu);
+    smx__cond_init(&p->cv);
+    for (i = 0; i < n; i++) {
+        smx__worker *w = (smx__worker *)SMX_MALLOC(sizeof *w);
+        int ok;
+        if (!w) break;
+        w->p = p;
+        w->tid = i + 1;
+#ifdef _WIN32
+        p->th[i] = CreateThread(NULL, 0, smx__worker_main, w, 0, NULL);
+        ok = p->th[i] != NULL;
+#else
+        ok = pthread_create(&p->th[i], NULL, smx__worker_main, w) == 0;
+#endif
+        if (!ok) { SMX_FREE(w); break; }
+        p->n++;
+    }
+    if (p->n == 0) { smx__pool_free(p); return NULL; }
+    return p;
+#else
+    (void)n;
+    return NULL;
+#endif
+}
+
+#if defined(__linux__) && SMX__THREADS
+/* The first integer of file path, or -1. */
+static long smx__read_long(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    long v = -1;
+    if (f) {
+        if (fscanf(f, "%ld", &v) != 1) v = -1;
+        fclose(f);
+    }
+    return v;
+}
+#endif
+
+/* Threads a session uses by default: the physical cores this process may run on (logical CPUs
+ * sharing a core count once), capped by a cgroup CPU quota; 1 where that cannot be read. */
+SMX_API int smx_default_threads(void)
+{
+#if SMX__THREADS && defined(_WIN32)
+    DWORD len = 0, i, n = 0;
+    SYSTEM_LOGICAL_PROCESSOR_INFORMATION *info;
+    GetLogicalProcessorInformation(NULL, &len);
+    info = (SYSTEM_LOGICAL_PROCESSOR_INFORMATION *)SMX_MALLOC(len ? len : 1);
+    if (!info) return 1;
+    if (GetLogicalProcessorInformation(info, &len))
+        for (i = 0; i < len / sizeof *info; i++) n += info[i].Relationship == RelationProcessorCore;
+    SMX_FREE(info);
+    return n > 0 ? (int)SMX__MIN(n, (DWORD)SMX_MAX_THREADS) : 1;
+#elif SMX__THREADS && defined(__linux__)
+    /* allowed CPUs from /proc/self/status (Cpus_allowed_list: "0-3,8,10-11"), one per core */
+    char line[4096], path[128];
+    long cores[SMX_MAX_THREADS];
+    int nc = 0, found = 0;
+    long quota = -1, period = 0;
+    FILE *f = fopen("/proc/self/status", "r");
+    if (f) {
+        while (fgets(line, sizeof line, f))
+            if (!strncmp(line, "Cpus_allowed_list:", 18)) { found = 1; break; }
+        fclose(f);
+    }
+    if (found) {
+        char *q = line + 18;
+        while (*q && nc < SMX_MAX_THREADS) {
+            long a, b, c, k;
+            char *e;
+            while (*q == ' ' || *q == '\t' || *q == ',') q++;
+            if (*q < '0' || *q > '9') break;
+            a = strtol(q, &e, 10);
+            b = a;
+            if (*e == '-') b = strtol(e + 1, &e, 10);
+            for (c = a; c <= b && c - a < 4096 && nc < SMX_MAX_THREADS; c++) {
+                long id;
+                snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu%ld/topology/core_id", c);
+                id = smx__read_long(path);
+                snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu%ld/topology/physical_package_id", c);
+                id = id < 0 ? c : id * 65536 + SMX__MAX(smx__read_long(path), 0L);
+                for (k = 0; k < nc && cores[k] != id; k++) {}
+                if (k == nc) cores[nc++] = id;
+            }
+            q = e;
+        }
+    }
+    f = fopen("/sys/fs/cgroup/cpu.max", "r");   /* "max 100000" or "200000 100000" */
+    if (f) {
+        if (fscanf(f, "%ld %ld", &quota, &period) != 2) quota = -1;
+        fclose(f);
+    }
+    if (nc <= 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        nc = n > 0 ? (int)SMX__MIN(n, (long)SMX_MAX_THREADS) : 1;
+    }
+    if (quota > 0 && period > 0 && (quota + period - 1) / period < nc) nc = (int)((quota + period - 1) / period);
+    return nc > 0 ? nc : 1;
+#elif SMX__THREADS && defined(_SC_NPROCESSORS_ONLN)
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)SMX__MIN(n, (long)SMX_MAX_THREADS) : 1;
+#else
+    return 1;
+#endif
+}
+
+static void smx__par(const smx__cx *cx, int nth, int n, smx__task_fn fn, void *arg)
+{
+    smx__pool *p = cx->pool;
+    int i;
+    if (nth > cx->nth) nth = cx->nth;
+    if (nth > n) nth = n;
+    if (!p || nth <= 1) {
+        for (i = 0; i < n; i++) fn(arg, i, 0);
+        return;
+    }
+#if SMX__THREADS
+    p->fn = fn;
+    p->arg = arg;
+    p->n_tasks = n;
+    p->active = SMX__MIN(nth - 1, p->n);
+    smx__atomic_store(&p->next, 0);
+    smx__atomic_store(&p->done, 0);
+    smx__atomic_add(&p->gen, 1);
+    if (smx__atomic_load(&p->sleeping) > 0) {
+        smx__mutex_lock(&p->mu);
+        smx__cond_broadcast(&p->cv);
+        smx__mutex_unlock(&p->mu);
+    }
+    smx__pool_work(p, 0);
+    for (i = 0; smx__atomic_load(&p->done) < p->n; i++) {   /* every worker checks in, the idle ones too */
+        if (i < SMX__SPIN) smx__pause();
+        else {
+#ifdef _WIN32
+            SwitchToThread();
+#else
+            sched_yield();
+#endif
+        }
+    }
+#endif
 }
 
 /* ===================================================================================== */
@@ -1787,7 +2088,7 @@ static void smx__matvecs(const smx__cx *cx, const float *x, size_t ldx, size_t l
     nth = smx__nth_for(work, cx->nth);
     j.per = nth > 1 ? SMX__MAX(1, j.total / (4 * nth)) : SMX__MAX(1, j.total);
     ntask = (j.total + j.per - 1) / j.per;
-    smx__par(nth, ntask, smx__mv_task, &j);
+    smx__par(cx, nth, ntask, smx__mv_task, &j);
 }
 
 typedef struct smx__mm_job {
@@ -1835,7 +2136,7 @@ static void smx__matmul(const smx__cx *cx, float *y, size_t ldy, const float *x,
     j.y = y; j.ldy = ldy; j.x = x; j.ldx = ldx; j.b = b; j.W = W; j.T = T;
     np = (W->rows + SMX__NR - 1) / SMX__NR;
     nth = smx__nth_for((double)T * W->rows * W->cols, cx->nth);
-    smx__par(nth, np, smx__mm_task, &j);
+    smx__par(cx, nth, np, smx__mm_task, &j);
 }
 
 /* ---- II.3.e Causal depthwise convolution over T steps, continuing from a history ----
@@ -1886,7 +2187,7 @@ static void smx__conv1d(const smx__cx *cx, const float *in, size_t ldi, float *o
 {
     smx__conv_job j;
     j.in = in; j.wT = wT; j.b = b; j.out = out; j.hist = hist; j.ldi = ldi; j.ldo = ldo; j.T = T; j.C = C; j.K = K; j.act = act;
-    smx__par(smx__nth_for((double)T * C * K * 4, cx->nth), (C + SMX__CONV_CB - 1) / SMX__CONV_CB, smx__conv_task, &j);
+    smx__par(cx, smx__nth_for((double)T * C * K * 4, cx->nth), (C + SMX__CONV_CB - 1) / SMX__CONV_CB, smx__conv_task, &j);
 }
 
 /* ===================================================================================== */
@@ -2971,7 +3272,7 @@ static void smx__attn_forward(const smx__op *op, void *state, const smx__fwd *f)
     }
     j.a = a; j.q = q; j.cache = cache; j.o = o; j.scores = o + (size_t)T * qd; j.T = T; j.pos = pos; j.n_ctx = n_ctx;
     j.nblk = (T + SMX__ATTN_BQ - 1) / SMX__ATTN_BQ;
-    smx__par(smx__nth_for((double)T * nh * n_ctx * hd, f->cx->nth), nh * j.nblk, smx__attn_task, &j);
+    smx__par(f->cx, smx__nth_for((double)T * nh * n_ctx * hd, f->cx->nth), nh * j.nblk, smx__attn_task, &j);
     smx__matmul(f->cx, f->y, (size_t)op->d_out, o, (size_t)qd, &a->wo, a->bo, T);
 }
 
@@ -3289,7 +3590,7 @@ static void smx__mamba_scan(const smx__cx *cx, const smx__mamba *m, float *S, in
 {
     smx__scan_job j;
     j.m = m; j.S = S; j.y = y; j.u = u; j.dtp = dtp; j.Bm = Bm; j.Cm = Cm; j.z = z; j.ldz = ldz; j.T = T;
-    smx__par(smx__nth_for((double)T * m->di * m->N * 8, cx->nth), (m->di + SMX__SCAN_CB - 1) / SMX__SCAN_CB, smx__scan_task, &j);
+    smx__par(cx, smx__nth_for((double)T * m->di * m->N * 8, cx->nth), (m->di + SMX__SCAN_CB - 1) / SMX__SCAN_CB, smx__scan_task, &j);
 }
 
 static void smx__mamba_forward(const smx__op *op, void *state, const smx__fwd *f)
@@ -3661,7 +3962,7 @@ static void smx__mamba2_ssd(const smx__cx *cx, const smx__mamba2 *m, float *S, i
     int t, cg;
     memset(&j, 0, sizeof j);
     j.m = m; j.S = S; j.y = y; j.xbc = xbc; j.dt = dt; j.T = T;
-    if (T == 1) { smx__par(nth, H, smx__ssd_step_task, &j); return; }
+    if (T == 1) { smx__par(cx, nth, H, smx__ssd_step_task, &j); return; }
     j.Qe = SMX__MIN(m->Q, T);
     j.cgsz = smx__mamba2_cg_floats(m, j.Qe);
     j.wsz = smx__mamba2_thread_floats(m, j.Qe);
@@ -3671,8 +3972,8 @@ static void smx__mamba2_ssd(const smx__cx *cx, const smx__mamba2 *m, float *S, i
     for (t = 0; t < T; t++)
         for (cg = 0; cg < G; cg++)
             memcpy(j.Cc + ((size_t)cg * T + t) * N, xbc + (size_t)t * m->cd + m->di + (size_t)(G + cg) * N, sizeof(float) * (size_t)N);
-    smx__par(nth, ((T + m->Q - 1) / m->Q) * G, smx__ssd_cg_task, &j);
-    smx__par(nth, H, smx__ssd_head_task, &j);
+    smx__par(cx, nth, ((T + m->Q - 1) / m->Q) * G, smx__ssd_cg_task, &j);
+    smx__par(cx, nth, H, smx__ssd_head_task, &j);
 }
 
 static void smx__mamba2_forward(const smx__op *op, void *state, const smx__fwd *f)
@@ -4071,7 +4372,7 @@ static void smx__xl_headwise(const smx__cx *cx, float *y, size_t ldy, const floa
         return;
     }
     j.y = y; j.x = x; j.W = W; j.bias = bias; j.ldx = ldx; j.ldy = ldy; j.nb = nb; j.bs = bs;
-    smx__par(smx__nth_for((double)T * nb * bs * bs, cx->nth), T, smx__hw_task, &j);
+    smx__par(cx, smx__nth_for((double)T * nb * bs * bs, cx->nth), T, smx__hw_task, &j);
 }
 
 /* Python's a // b for finite a, b > 0 (floor of the exact quotient, as Python computes it). */
@@ -4151,7 +4452,7 @@ static void smx__mcell_step(const smx__cx *cx, const smx__mcell *c, float *st, c
     memset(&j, 0, sizeof j);
     j.c = c; j.C = st; j.N = st + (size_t)c->nh * c->dqk * c->dv; j.Mx = j.N + (size_t)c->nh * c->dqk; j.h = h;
     j.q = q; j.k = k; j.v = v; j.ig = ig; j.fg = fg;
-    smx__par(smx__nth_for((double)c->nh * c->dqk * c->dv * 4, cx->nth), c->nh, smx__mc_step_task, &j);
+    smx__par(cx, smx__nth_for((double)c->nh * c->dqk * c->dv * 4, cx->nth), c->nh, smx__mc_step_task, &j);
 }
 
 /* Outputs of the chunk from the chunk-start state: TB rows of one head. */
@@ -4274,8 +4575,8 @@ static void smx__mcell_chunks(const smx__cx *cx, const smx__mcell *c, float *st,
                 smx__scale(j.vw + ((size_t)hh * L + s) * dv, v + (size_t)(c0 + s) * ldv + (size_t)hh * dv, wh[s], dv);
             }
         }
-        smx__par(smx__nth_for(2.0 * work, cx->nth), nh * j.ntb, smx__mc_out_task, &j);
-        smx__par(smx__nth_for(work, cx->nth), nh * j.nrb, smx__mc_state_task, &j);
+        smx__par(cx, smx__nth_for(2.0 * work, cx->nth), nh * j.ntb, smx__mc_out_task, &j);
+        smx__par(cx, smx__nth_for(work, cx->nth), nh * j.nrb, smx__mc_state_task, &j);
         for (hh = 0; hh < nh; hh++) j.Mx[hh] = m1[hh];
     }
 }
@@ -4369,12 +4670,11 @@ typedef struct smx__mlstm7_cfg {
 /* b + W nb: the bias of a norm folded into the linear map after it (W [N, d]); b, nb may be NULL. */
 static const float *smx__xl_fold(smx__loader *ld, const smx__w *W, const float *b, const float *nb)
 {
-    smx__cx one;
+    smx__cx one = { 1, NULL };
     float *o;
     if (!nb || ld->st || !W->data) return b;
     o = smx__ld_alloc(ld, (size_t)W->rows);
     if (!o) return NULL;
-    one.nth = 1;
     smx__matmul(&one, o, (size_t)W->rows, nb, (size_t)W->cols, W, b, 1);
     return o;
 }
@@ -4675,7 +4975,7 @@ static void smx__slstm_cell(const smx__cx *cx, const smx__slstm *s, const float 
     j.s = s; j.pre = pre; j.yprev = yprev; j.ynew = ynew; j.c = c; j.n = n; j.m = m;
     j.nj = (s->dh + SMX__SL_JB - 1) / SMX__SL_JB;
     for (j.allzero = 1, e = 0; e < E && j.allzero; e++) j.allzero = n[e] == 0.0f;
-    smx__par(smx__nth_for(4.0 * E * s->dh, cx->nth), s->nh * j.nj, smx__sl_task, &j);
+    smx__par(cx, smx__nth_for(4.0 * E * s->dh, cx->nth), s->nh * j.nj, smx__sl_task, &j);
 }
 
 static void smx__slstm_forward(const smx__op *op, void *state, const smx__fwd *f)
@@ -5286,7 +5586,7 @@ static void smx__ltc_forward(const smx__op *op, void *state, const smx__fwd *f)
     {
         smx__ltc_job j;
         j.c = c; j.x = f->x; j.ns = ns; j.ds = ds;
-        smx__par(smx__nth_for((double)T * S * N * 4, f->cx->nth), T, smx__ltc_sensory_task, &j);
+        smx__par(f->cx, smx__nth_for((double)T * S * N * 4, f->cx->nth), T, smx__ltc_sensory_task, &j);
     }
     if (c->mixed) smx__matmul(f->cx, pl, (size_t)(4 * N), f->x, (size_t)S, &c->lwx, c->lb, T);
     for (t = 0; t < T; t++) {
@@ -6319,6 +6619,7 @@ struct smx_builder {
 static smx_status smx__bfail(smx_builder *b, smx_status st, const char *fmt, ...)
 {
     va_list ap;
+    if (!b) return st;   /* smx_builder_error(NULL) says the builder is NULL */
     va_start(ap, fmt);
     vsnprintf(b->err, sizeof b->err, fmt, ap);
     va_end(ap);
@@ -6352,7 +6653,7 @@ SMX_API void smx_builder_free(smx_builder *b)
 
 SMX_API smx_status smx_builder_set_ffn(smx_builder *b, int ffn, const smx_layer_cfg *cfg)
 {
-    if (!b) return SMX_E_ARG;
+    if (!b) return smx__bfail(b, SMX_E_ARG, "builder is NULL");
     if (ffn != -1 && ffn != SMX_OP_MLP && ffn != SMX_OP_MOE)
         return smx__bfail(b, SMX_E_ARG, "smx_builder_set_ffn: %d is not SMX_OP_MLP, SMX_OP_MOE or -1", ffn);
     b->ffn = ffn;
@@ -6365,7 +6666,7 @@ SMX_API void smx_builder_set_tied(smx_builder *b, int tied) { if (b) b->tied = t
 
 SMX_API smx_status smx_builder_set_max_context(smx_builder *b, int n)
 {
-    if (!b) return SMX_E_ARG;
+    if (!b) return smx__bfail(b, SMX_E_ARG, "builder is NULL");
     if (n <= 0) return smx__bfail(b, SMX_E_ARG, "smx_builder_set_max_context: %d must be positive", n);
     b->max_ctx = n;
     return SMX_OK;
@@ -6373,7 +6674,7 @@ SMX_API smx_status smx_builder_set_max_context(smx_builder *b, int n)
 
 SMX_API smx_status smx_builder_add(smx_builder *b, smx_op_type type, const smx_layer_cfg *cfg)
 {
-    if (!b) return SMX_E_ARG;
+    if (!b) return smx__bfail(b, SMX_E_ARG, "builder is NULL");
     if ((int)type < 0 || type >= SMX_OP_COUNT) return smx__bfail(b, SMX_E_ARG, "smx_builder_add: %d is not a layer type", (int)type);
     if (b->n >= SMX__BUILDER_MAX_LAYERS)
         return smx__bfail(b, SMX_E_CAPACITY, "smx_builder_add: a stack holds at most %d layers", SMX__BUILDER_MAX_LAYERS);
@@ -6444,7 +6745,7 @@ SMX_API smx_status smx_builder_pattern(smx_builder *b, const char *pattern, cons
     const char *p = pattern;
     int n0;
     smx_status st;
-    if (!b) return SMX_E_ARG;
+    if (!b) return smx__bfail(b, SMX_E_ARG, "builder is NULL");
     if (!pattern) return smx__bfail(b, SMX_E_ARG, "smx_builder_pattern: pattern is NULL");
     n0 = b->n;
     st = smx__builder_parse(b, pattern, &p, 0, cfg);
@@ -6747,27 +7048,33 @@ struct smx_session {
     unsigned char *state;       /* all operators' state, one slice each */
     size_t *off;                /* [n_sub + 1] slice offsets */
     float *h, *xn, *y;          /* [batch, wmax] residual stream, normed input, operator output */
+    float *last;                /* [d] final stream row of position last_pos - 1 (token models) */
+    int last_pos;               /* 0: none held */
     float *scratch;
     char err[512];
 };
 
+/* Record a failure in s (a NULL session has nowhere to keep it: smx_session_error(NULL) says so). */
 static smx_status smx__sfail(smx_session *s, smx_status st, const char *fmt, ...)
 {
     va_list ap;
+    if (!s) return st;
     va_start(ap, fmt);
     vsnprintf(s->err, sizeof s->err, fmt, ap);
     va_end(ap);
     return st;
 }
 
-SMX_API const char *smx_session_error(const smx_session *s) { return s ? s->err : "no session"; }
+SMX_API const char *smx_session_error(const smx_session *s) { return s ? s->err : "the session is NULL"; }
 SMX_API int smx_session_pos(const smx_session *s) { return s ? s->pos : 0; }
 SMX_API int smx_session_capacity(const smx_session *s) { return s ? s->cap : 0; }
 
 SMX_API void smx_session_free(smx_session *s)
 {
     if (!s) return;
-    SMX_FREE(s->state); SMX_FREE(s->off); SMX_FREE(s->h); SMX_FREE(s->xn); SMX_FREE(s->y); SMX_FREE(s->scratch);
+    smx__pool_free(s->cx.pool);
+    SMX_FREE(s->state); SMX_FREE(s->off); SMX_FREE(s->h); SMX_FREE(s->xn); SMX_FREE(s->y); SMX_FREE(s->last);
+    SMX_FREE(s->scratch);
     SMX_FREE(s);
 }
 
@@ -6776,6 +7083,7 @@ SMX_API void smx_session_reset(smx_session *s)
     if (!s) return;
     memset(s->state, 0, s->off[s->m->n_sub]);   /* every operator's state starts at zero */
     s->pos = 0;
+    s->last_pos = 0;
     s->err[0] = 0;
 }
 
@@ -6792,6 +7100,11 @@ SMX_API smx_status smx_session_new(const smx_model *m, const smx_session_options
     if (opt) o = *opt;
     if (o.capacity < 0 || o.batch < 0 || o.n_threads < 0)
         return smx__fail(err, SMX_E_ARG, "smx_session_new: capacity, batch and n_threads must be >= 0");
+    if (o.n_threads > SMX_MAX_THREADS)
+        return smx__fail(err, SMX_E_ARG, "smx_session_new: %d threads is more than SMX_MAX_THREADS (%d)", o.n_threads, SMX_MAX_THREADS);
+    if (m->max_ctx > 0 && o.capacity > m->max_ctx)
+        return smx__fail(err, SMX_E_CAPACITY, "smx_session_new: capacity %d exceeds the model's context of %d tokens", o.capacity,
+                         m->max_ctx);
     s = (smx_session *)SMX_MALLOC(sizeof *s);
     if (!s) return smx__fail(err, SMX_E_NOMEM, "out of memory");
     memset(s, 0, sizeof *s);
@@ -6800,13 +7113,10 @@ SMX_API smx_status smx_session_new(const smx_model *m, const smx_session_options
     if (o.capacity) s->cap = o.capacity;
     else if (!s->grows) s->cap = INT_MAX / 2;
     else s->cap = (m->max_ctx > 0 && m->max_ctx < 4096) ? m->max_ctx : 4096;
-#ifdef _OPENMP
-    s->nth = o.n_threads ? o.n_threads : omp_get_max_threads();
-#else
-    s->nth = 1;
-#endif
-    if (s->nth > SMX_MAX_THREADS) s->nth = SMX_MAX_THREADS;
+    s->nth = o.n_threads ? o.n_threads : smx_default_threads();
     s->cx.nth = s->nth;
+    s->cx.pool = s->nth > 1 ? smx__pool_new(s->nth - 1) : NULL;
+    if (!s->cx.pool) s->cx.nth = 1;
     s->batch = o.batch ? o.batch : 512;
     if (!m->causal) s->batch = s->cap;          /* bidirectional: the whole sequence in one pass */
     if (s->batch > s->cap) s->batch = s->cap;
@@ -6830,8 +7140,9 @@ SMX_API smx_status smx_session_new(const smx_model *m, const smx_session_options
     s->h = (float *)SMX_MALLOC(sizeof(float) * wmax * (size_t)s->batch);
     s->xn = (float *)SMX_MALLOC(sizeof(float) * wmax * (size_t)s->batch);
     s->y = (float *)SMX_MALLOC(sizeof(float) * wmax * (size_t)s->batch);
+    s->last = (float *)SMX_MALLOC(sizeof(float) * (size_t)(m->d > 0 ? m->d : 1));
     s->scratch = (float *)SMX_MALLOC(sizeof(float) * (scr ? scr : 1));
-    if (!s->off || !s->state || !s->h || !s->xn || !s->y || !s->scratch) {
+    if (!s->off || !s->state || !s->h || !s->xn || !s->y || !s->last || !s->scratch) {
         smx_session_free(s);
         return smx__fail(err, SMX_E_NOMEM, "out of memory for a session of capacity %d (%lu state bytes)", o.capacity,
                          (unsigned long)total);
@@ -6899,7 +7210,7 @@ SMX_API smx_status smx_session_prefill(smx_session *s, const int32_t *ids, int n
 {
     const smx_model *m;
     int i, done = 0;
-    if (!s) return SMX_E_ARG;
+    if (!s) return smx__sfail(s, SMX_E_ARG, "session is NULL");
     m = s->m;
     if (m->kind != SMX_KIND_TOKENS) return smx__sfail(s, SMX_E_ARG, "this model takes feature vectors: use smx_session_run");
     if (!ids || n <= 0) return smx__sfail(s, SMX_E_ARG, "prefill: need at least one token (n = %d)", n);
@@ -6923,7 +7234,22 @@ SMX_API smx_status smx_session_prefill(smx_session *s, const int32_t *ids, int n
         }
         s->pos += T;
         done += T;
+        if (done == n) {
+            memcpy(s->last, s->h + (size_t)(T - 1) * m->d, sizeof(float) * (size_t)m->d);
+            s->last_pos = s->pos;
+        }
     }
+    return SMX_OK;
+}
+
+SMX_API smx_status smx_session_logits(smx_session *s, float *logits)
+{
+    if (!s) return smx__sfail(s, SMX_E_ARG, "session is NULL");
+    if (!logits) return smx__sfail(s, SMX_E_ARG, "logits: the output buffer is NULL");
+    if (s->m->kind != SMX_KIND_TOKENS) return smx__sfail(s, SMX_E_ARG, "logits: this model takes feature vectors");
+    if (!s->pos || s->last_pos != s->pos)
+        return smx__sfail(s, SMX_E_STATE, "logits: no token has been run at position %d (after a reset or rewind, run one)", s->pos);
+    smx__head(s, s->last, 1, logits);
     return SMX_OK;
 }
 
@@ -6935,7 +7261,7 @@ SMX_API smx_status smx_session_step(smx_session *s, int32_t id, float *logits)
 SMX_API smx_status smx_session_rewind(smx_session *s, int pos)
 {
     int i;
-    if (!s) return SMX_E_ARG;
+    if (!s) return smx__sfail(s, SMX_E_ARG, "session is NULL");
     if (pos < 0 || pos > s->pos) return smx__sfail(s, SMX_E_RANGE, "rewind to %d: position must be in [0, %d]", pos, s->pos);
     for (i = 0; i < s->m->n_sub; i++)
         if (!(s->m->sub[i].op->vt->caps & SMX__CAP_REWIND))
@@ -6949,7 +7275,7 @@ SMX_API smx_status smx_session_run(smx_session *s, const float *in, const float 
 {
     const smx_model *m;
     int done = 0, t;
-    if (!s) return SMX_E_ARG;
+    if (!s) return smx__sfail(s, SMX_E_ARG, "session is NULL");
     m = s->m;
     if (m->kind != SMX_KIND_FEATURES) return smx__sfail(s, SMX_E_ARG, "this model takes token ids: use smx_session_prefill");
     if (!in || T <= 0) return smx__sfail(s, SMX_E_ARG, "run: need at least one step (T = %d)", T);
@@ -6985,9 +7311,11 @@ SMX_API float *smx_session_layer_state(smx_session *s, int layer, size_t *bytes)
 }
 
 /* ---- State blobs: "SMXS" | u32 version | u64 model fingerprint | u32 sub-layers | u32 pos |
- *      u64 payload bytes | payload (each operator's live state, in order) | u64 FNV-1a of all
- *      bytes before it. Native byte order. ---- */
-#define SMX__BLOB_VERSION 1u
+ *      u64 payload bytes | payload | u64 FNV-1a of all bytes before it. Native byte order.
+ *      payload: each operator's live state, in order; then, for token models, u32 1 or 0 (whether
+ *      the next field is held) and the final stream row [d] of the last position (zeros when not
+ *      held), for smx_session_logits. ---- */
+#define SMX__BLOB_VERSION 2u
 #define SMX__BLOB_HEADER 32
 
 static size_t smx__blob_payload(const smx_session *s, int pos)
@@ -6995,8 +7323,11 @@ static size_t smx__blob_payload(const smx_session *s, int pos)
     size_t p = 0;
     int i;
     for (i = 0; i < s->m->n_sub; i++) p += smx__op_state(s->m->sub[i].op, pos);
+    if (s->m->kind == SMX_KIND_TOKENS) p += 4 + sizeof(float) * (size_t)s->m->d;
     return p;
 }
+
+static int smx__blob_has_last(const smx_session *s) { return s->pos > 0 && s->last_pos == s->pos; }
 
 SMX_API size_t smx_session_state_size(const smx_session *s)
 {
@@ -7010,7 +7341,7 @@ SMX_API smx_status smx_session_state_save(smx_session *s, void *buf, size_t cap,
     uint32_t u32;
     uint64_t u64;
     int i;
-    if (!s) return SMX_E_ARG;
+    if (!s) return smx__sfail(s, SMX_E_ARG, "session is NULL");
     need = smx_session_state_size(s);
     if (written) *written = need;
     if (!buf || cap < need) return smx__sfail(s, SMX_E_ARG, "state save needs %lu bytes, buffer has %lu", (unsigned long)need, (unsigned long)cap);
@@ -7026,6 +7357,14 @@ SMX_API smx_status smx_session_state_save(smx_session *s, void *buf, size_t cap,
         memcpy(b + o, s->state + s->off[i], n);
         o += n;
     }
+    if (s->m->kind == SMX_KIND_TOKENS) {
+        u32 = (uint32_t)smx__blob_has_last(s);
+        memcpy(b + o, &u32, 4);
+        o += 4;
+        if (u32) memcpy(b + o, s->last, sizeof(float) * (size_t)s->m->d);
+        else memset(b + o, 0, sizeof(float) * (size_t)s->m->d);
+        o += sizeof(float) * (size_t)s->m->d;
+    }
     u64 = smx__fnv(SMX__FNV_INIT, b, o);
     memcpy(b + o, &u64, 8);
     return SMX_OK;
@@ -7034,11 +7373,11 @@ SMX_API smx_status smx_session_state_save(smx_session *s, void *buf, size_t cap,
 SMX_API smx_status smx_session_state_load(smx_session *s, const void *buf, size_t len)
 {
     const unsigned char *b = (const unsigned char *)buf;
-    uint32_t ver, nsub, pos;
+    uint32_t ver, nsub, pos, has_last = 0;
     uint64_t fp, payload, sum;
-    size_t o = SMX__BLOB_HEADER;
+    size_t o = SMX__BLOB_HEADER, states;
     int i;
-    if (!s) return SMX_E_ARG;
+    if (!s) return smx__sfail(s, SMX_E_ARG, "session is NULL");
     if (!buf || len < SMX__BLOB_HEADER + 8) return smx__sfail(s, SMX_E_STATE, "state blob of %lu bytes is truncated", (unsigned long)len);
     if (memcmp(b, "SMXS", 4) != 0) return smx__sfail(s, SMX_E_STATE, "not a seqmix state blob (bad magic)");
     memcpy(&ver, b + 4, 4); memcpy(&fp, b + 8, 8); memcpy(&nsub, b + 16, 4); memcpy(&pos, b + 20, 4); memcpy(&payload, b + 24, 8);
@@ -7051,13 +7390,18 @@ SMX_API smx_status smx_session_state_load(smx_session *s, const void *buf, size_
     if (fp != s->m->fp || nsub != (uint32_t)s->m->n_sub)
         return smx__sfail(s, SMX_E_STATE, "state blob belongs to another model (fingerprint mismatch)");
     if (pos > (uint32_t)s->cap) return smx__sfail(s, SMX_E_CAPACITY, "state blob holds %u tokens, session capacity is %d", pos, s->cap);
-    if (payload != smx__blob_payload(s, (int)pos)) return smx__sfail(s, SMX_E_STATE, "state blob payload size does not match the model");
+    if (payload != smx__blob_payload(s, (int)pos)) return smx__sfail(s, SMX_E_STATE, "state blob payload does not match the model");
+    states = smx__blob_payload(s, (int)pos) - (s->m->kind == SMX_KIND_TOKENS ? 4 + sizeof(float) * (size_t)s->m->d : 0);
+    if (s->m->kind == SMX_KIND_TOKENS) memcpy(&has_last, b + o + states, 4);
+    if (has_last > 1 || (has_last && !pos)) return smx__sfail(s, SMX_E_STATE, "state blob has an invalid last-position flag");
     for (i = 0; i < s->m->n_sub; i++) {
         size_t n = smx__op_state(s->m->sub[i].op, (int)pos);
         memcpy(s->state + s->off[i], b + o, n);
         o += n;
     }
+    if (has_last) memcpy(s->last, b + o + 4, sizeof(float) * (size_t)s->m->d);
     s->pos = (int)pos;
+    s->last_pos = has_last ? (int)pos : 0;
     return SMX_OK;
 }
 
@@ -7115,20 +7459,34 @@ static void smx__sort_desc(int *idx, const float *v, int n)
     }
 }
 
-SMX_API int32_t smx_sample(const float *logits, int n, const smx_sampler *p, smx_rng *rng, void *work)
+SMX_API size_t smx_sample_work_bytes(int n) { return n > 0 ? (sizeof(float) + sizeof(int)) * (size_t)n : 0; }
+
+/* Tokens whose logit lies more than 30 temperatures below the best (probability below e^-30 of
+ * the best's) are left out of the candidates: at most n e^-30 of the mass, which no float sum of
+ * the rest can resolve. */
+SMX_API smx_status smx_sample(const float *logits, int n, const smx_sampler *p, smx_rng *rng, void *work, int32_t *token,
+                              smx_error *err)
 {
-    float *pr;
-    int *idx, i, keep;
+    float *pr, mx, cut;
+    int *idx, i, keep, nc = 0;
     double total = 0.0, u, acc = 0.0;
-    if (!logits || n <= 0) return -1;
-    if (!p || p->temperature <= 0.0f || !rng || !work) return smx_argmax(logits, n);
+    smx__ok(err);
+    if (!logits || n <= 0 || !token) return smx__fail(err, SMX_E_ARG, "smx_sample: logits, n > 0 and token are required (n = %d)", n);
+    if (!p || p->temperature <= 0.0f) { *token = smx_argmax(logits, n); return SMX_OK; }
+    if (!(p->temperature < 1e30f)) return smx__fail(err, SMX_E_ARG, "smx_sample: temperature %g is not finite", (double)p->temperature);
+    if (!rng || !work)
+        return smx__fail(err, SMX_E_ARG, "smx_sample: temperature %g needs an rng and a work buffer of smx_sample_work_bytes(%d) = %lu bytes",
+                         (double)p->temperature, n, (unsigned long)smx_sample_work_bytes(n));
     pr = (float *)work;
     idx = (int *)(pr + n);
-    for (i = 0; i < n; i++) idx[i] = i;
-    smx__sort_desc(idx, logits, n);
-    keep = (p->top_k > 0 && p->top_k < n) ? p->top_k : n;
+    mx = logits[smx_argmax(logits, n)];
+    cut = mx - 30.0f * p->temperature;
+    for (i = 0; i < n; i++)
+        if (logits[i] >= cut) idx[nc++] = i;
+    smx__sort_desc(idx, logits, nc);
+    keep = (p->top_k > 0 && p->top_k < nc) ? p->top_k : nc;
     for (i = 0; i < keep; i++) {
-        pr[i] = expf((logits[idx[i]] - logits[idx[0]]) / p->temperature);
+        pr[i] = expf((logits[idx[i]] - mx) / p->temperature);
         total += pr[i];
     }
     if (p->top_p > 0.0f && p->top_p < 1.0f) {
@@ -7141,11 +7499,12 @@ SMX_API int32_t smx_sample(const float *logits, int n, const smx_sampler *p, smx
         for (i = 0; i < keep; i++) total += pr[i];
     }
     u = smx_rng_uniform(rng) * total;
+    *token = idx[keep - 1];
     for (i = 0; i < keep; i++) {
         acc += pr[i];
-        if (u < acc) return idx[i];
+        if (u < acc) { *token = idx[i]; break; }
     }
-    return idx[keep - 1];
+    return SMX_OK;
 }
 
 /* ===================================================================================== */
@@ -7432,7 +7791,7 @@ static smx_status smx__diff_forward(smx_session *s, const int32_t *canvas, int f
             return smx__sfail(s, SMX_E_STATE, "positions [%d, %d) are not in the session (%d held)", to, vis, s->pos);
         s->pos = from;
     } else if (smx_session_rewind(s, from) != SMX_OK) {
-        if (from != 0) return SMX_E_UNSUPPORTED;
+        if (from != 0) return smx__sfail(s, SMX_E_UNSUPPORTED, "diffusion: the session cannot rewind to %d", from);
         smx_session_reset(s);
     }
     if (T <= 0 || T > s->cap - s->pos || T > s->batch)
@@ -7644,7 +8003,7 @@ SMX_API smx_status smx_diffuse(const smx_model *m, const int32_t *prompt, int n_
                 }
                 /* x0, conf per candidate row */
                 dj.lu = lu; dj.step = gstep;
-                smx__par(smx__nth_for((double)nr * V * 8, nth), nr, smx__diff_task, &dj);
+                smx__par(&sc->cx, smx__nth_for((double)nr * V * 8, nth), nr, smx__diff_task, &dj);
                 /* conf over the canvas: -inf except at the candidates; x0 = where(mask, x0, x) */
                 for (p = 0; p < L; p++) {
                     q[p].v = -HUGE_VAL;

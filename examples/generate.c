@@ -98,7 +98,7 @@ int main(int argc, char **argv)
     }
     t1 = now();
     for (i = 0; i < n_gen; i++) {                       /* then one token at a time */
-        next = smx_sample(logits, V, &sp, &rng, work);
+        if (smx_sample(logits, V, &sp, &rng, work, &next, &err) != SMX_OK) { fprintf(stderr, "\n%s\n", err.msg); break; }
         put_token(next, bytes);
         if (i + 1 < n_gen && smx_session_step(s, next, logits) != SMX_OK) {
             fprintf(stderr, "\n%s\n", smx_session_error(s));

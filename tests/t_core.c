@@ -378,12 +378,10 @@ static void test_kernels(void)
         t_fill(W, (size_t)N * K, 100 + k, 1.0f);
         t_fill(b, (size_t)N, 200 + k, 1.0f);
         {   /* every weight type against the scalar reference on the same (rounded) weights */
-            smx__cx cx;
             uint16_t *h = (uint16_t *)malloc(sizeof(uint16_t) * (size_t)N * K);
             float *row = (float *)malloc(sizeof(float) * (size_t)K);
             int type;
             size_t i;
-            cx.nth = 2;
             for (type = 0; type < SMX__WT_COUNT; type++) {
                 smx__w w = smx__w_f32(W, N, K, "w");
                 if (type == SMX__WT_F16 || type == SMX__WT_BF16) {
@@ -395,7 +393,7 @@ static void test_kernels(void)
                     w.data = h; w.type = type; w.rb = (size_t)K * 2;
                 }
                 smx__matmul_ref(y1, (size_t)N, x, (size_t)K, &w, b, T, row);
-                smx__matmul(&cx, y2, (size_t)N, x, (size_t)K, &w, b, T);
+                smx__matmul(&cx2, y2, (size_t)N, x, (size_t)K, &w, b, T);
                 CHECK(t_maxdiff(y1, y2, (size_t)T * N) < 1e-4 * sqrt((double)K), "matmul %s %dx%dx%d simd vs scalar: %g",
                       smx__wtypes[type].name, T, K, N, t_maxdiff(y1, y2, (size_t)T * N));
             }
@@ -462,7 +460,17 @@ static void test_sessions(void)
     CHECK(smx_session_state_save(s, blob, n, &w) == SMX_OK && w == n, "save");
     for (i = 10; i < 16; i++) smx_session_step(s, ids[i], a);
     smx_session_new(m, &o, &s2, &e);
+    CHECK(smx_session_logits(s2, b) == SMX_E_STATE, "a fresh session has no last logits");
     CHECK(smx_session_state_load(s2, blob, n) == SMX_OK, "load: %s", smx_session_error(s2));
+    {   /* the blob carries the last position: a restored session samples at once */
+        float la[96], lb[96];
+        smx_session *s4 = NULL;
+        smx_session_new(m, &o, &s4, &e);
+        smx_session_prefill(s4, ids, 10, la, 0);
+        CHECK(smx_session_logits(s2, lb) == SMX_OK && memcmp(la, lb, sizeof la) == 0, "restored session's logits: %s",
+              smx_session_error(s2));
+        smx_session_free(s4);
+    }
     for (i = 10; i < 16; i++) smx_session_step(s2, ids[i], b);
     CHECK(memcmp(a, b, sizeof a) == 0, "state save/load/continue is bit-identical");
     /* corrupted, truncated, other model: clear errors, session untouched */
@@ -510,28 +518,35 @@ static void test_sessions(void)
 static void test_sampling(void)
 {
     float lg[50];
-    void *work = malloc(50 * (sizeof(float) + sizeof(int)));
+    void *work = malloc(smx_sample_work_bytes(50));
     smx_sampler p;
     smx_rng r1, r2;
+    smx_error e;
+    int32_t tok = -1, tb = -1;
     int i, counts[50] = { 0 }, same = 1;
     t_fill(lg, 50, 7, 3.0f);
     memset(&p, 0, sizeof p);
-    CHECK(smx_sample(lg, 50, &p, NULL, NULL) == smx_argmax(lg, 50), "temperature 0 is greedy");
+    CHECK(smx_sample(lg, 50, &p, NULL, NULL, &tok, &e) == SMX_OK && tok == smx_argmax(lg, 50), "temperature 0 is greedy");
     p.temperature = 1.0f;
     p.top_k = 1;
     smx_rng_seed(&r1, 1);
-    CHECK(smx_sample(lg, 50, &p, &r1, work) == smx_argmax(lg, 50), "top-k 1 is greedy");
+    CHECK(smx_sample(lg, 50, &p, &r1, work, &tok, &e) == SMX_OK && tok == smx_argmax(lg, 50), "top-k 1 is greedy");
+    tok = 7;
+    CHECK(smx_sample(lg, 50, &p, &r1, NULL, &tok, &e) == SMX_E_ARG && tok == 7 && strstr(e.msg, "work buffer"),
+          "temperature without a work buffer is refused, not silently greedy: %s", e.msg);
+    CHECK(smx_sample(lg, 0, &p, &r1, work, &tok, &e) == SMX_E_ARG, "no logits");
     p.top_k = 0;
     p.top_p = 1e-6f;
-    CHECK(smx_sample(lg, 50, &p, &r1, work) == smx_argmax(lg, 50), "tiny top-p is greedy");
+    CHECK(smx_sample(lg, 50, &p, &r1, work, &tok, &e) == SMX_OK && tok == smx_argmax(lg, 50), "tiny top-p is greedy");
     p.top_p = 1.0f;
     p.top_k = 5;
     smx_rng_seed(&r1, 42);
     smx_rng_seed(&r2, 42);
     for (i = 0; i < 2000; i++) {
-        int a = smx_sample(lg, 50, &p, &r1, work), b = smx_sample(lg, 50, &p, &r2, work);
-        if (a != b) same = 0;
-        counts[a]++;
+        smx_sample(lg, 50, &p, &r1, work, &tok, &e);
+        smx_sample(lg, 50, &p, &r2, work, &tb, &e);
+        if (tok != tb) same = 0;
+        counts[tok]++;
     }
     CHECK(same, "same seed, same draws");
     {

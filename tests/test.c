@@ -46,8 +46,8 @@ static void t_fill(float *x, size_t n, uint64_t seed, float scale)
     for (i = 0; i < n; i++) x[i] = (float)(2.0 * smx_rng_uniform(&r) - 1.0) * scale;
 }
 
-/* Compute contexts of one and two threads for kernel-level tests. */
-static const smx__cx cx1 = { 1 }, cx2 = { 2 };
+/* Compute contexts of one and two threads for kernel-level tests (cx2's pool is made in main). */
+static smx__cx cx1 = { 1, NULL }, cx2 = { 2, NULL };
 
 /* float -> IEEE half, round to nearest even (normal range; enough for test weights). */
 static uint16_t t_f32_to_f16(float f)
@@ -102,6 +102,7 @@ static int t_usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+    cx2.pool = smx__pool_new(1);
     int sel[T_N_GROUPS], any = 0, i, k;
     memset(sel, 0, sizeof sel);
     for (i = 1; i < argc; i++) {
@@ -138,6 +139,7 @@ int main(int argc, char **argv)
         }
     g_group = "";
     if (t_tmp_root[0]) t_rmtree(t_tmp_root);   /* folders the tests wrote */
+    smx__pool_free(cx2.pool);
     printf("%d passed, %d failed, %d skipped\n", g_pass, g_fail, g_skip);
     return g_fail ? 1 : 0;
 }

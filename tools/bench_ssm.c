@@ -30,6 +30,7 @@ typedef struct bench_ssm_scan {
     const smx__op *op;      /* one SSM layer (they all have the same shape) */
     int n_ssm, T, nth;
     float *in, *st, *scr;
+    smx__cx cx;             /* the library's threads, as the session has them */
 } bench_ssm_scan;
 
 static int bench_ssm_scan_init(bench_ssm_scan *b, const smx_model *m, int T, int nth)
@@ -68,18 +69,19 @@ static int bench_ssm_scan_init(bench_ssm_scan *b, const smx_model *m, int T, int
         float *dt = b->in + (size_t)T * mb->cd;
         for (k = 0; k < (size_t)T * mb->H; k++) dt[k] = 0.01f + 0.1f * (dt[k] + 0.5f);
     }
+    b->cx.nth = nth > 0 ? nth : smx_default_threads();
+    b->cx.pool = b->cx.nth > 1 ? smx__pool_new(b->cx.nth - 1) : NULL;
+    if (!b->cx.pool) b->cx.nth = 1;
     return 0;
 }
 
-static void bench_ssm_scan_free(bench_ssm_scan *b) { free(b->in); free(b->st); free(b->scr); }
+static void bench_ssm_scan_free(bench_ssm_scan *b) { smx__pool_free(b->cx.pool); free(b->in); free(b->st); free(b->scr); }
 
 /* Seconds of the scans of all SSM layers over T tokens (one layer's scan, n_ssm times). */
 static double bench_ssm_scan_run(bench_ssm_scan *b)
 {
     double t0 = cli_now();
-    smx__cx cx;
     int l;
-    cx.nth = b->nth;
     for (l = 0; l < b->n_ssm; l++) {
         if (b->op->vt == &smx__mamba_vt) {
             const smx__mamba *mb = (const smx__mamba *)b->op;
@@ -87,12 +89,12 @@ static double bench_ssm_scan_run(bench_ssm_scan *b)
             float *u = b->in, *dt = u + td, *z = dt + td, *B = z + 2 * td, *C = B + (size_t)b->T * mb->N;
             float *y = C + (size_t)b->T * mb->N;
             memset(b->st, 0, sizeof(float) * (size_t)mb->N * mb->di);
-            smx__mamba_scan(&cx, mb, b->st, b->T, u, dt, B, C, z, 2 * (size_t)mb->di, y);
+            smx__mamba_scan(&b->cx, mb, b->st, b->T, u, dt, B, C, z, 2 * (size_t)mb->di, y);
         } else {
             const smx__mamba2 *mb = (const smx__mamba2 *)b->op;
             float *xbc = b->in, *dt = xbc + (size_t)b->T * mb->cd, *y = dt + (size_t)b->T * mb->H;
             memset(b->st, 0, sizeof(float) * (size_t)mb->H * mb->N * mb->P);
-            smx__mamba2_ssd(&cx, mb, b->st, b->T, xbc, dt, y, b->scr);
+            smx__mamba2_ssd(&b->cx, mb, b->st, b->T, xbc, dt, y, b->scr);
         }
     }
     return cli_now() - t0;

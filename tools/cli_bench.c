@@ -94,6 +94,10 @@ typedef struct bench_probe {
     float *buf, *x, *y;
     size_t n;           /* floats in buf */
     int K, nth;         /* model width for the kernel pattern; threads */
+    smx__cx cx;         /* the library's thread pool, as a session would use it */
+    size_t per;         /* stream task: floats per stream */
+    int S;              /* streams per thread */
+    float part[SMX_MAX_THREADS];
     double best;        /* bytes/s, the best of every pattern and round so far */
     char best_pat[32];
     int rounds;
@@ -113,12 +117,40 @@ static int bench_probe_init(bench_probe *p, double bytes, int K, int nth)
     p->x = (float *)malloc(sizeof(float) * 4096 * 2);
     p->y = (float *)malloc(sizeof(float) * (n / 64 + 64));
     if (!p->buf || !p->x || !p->y) { free(p->buf); free(p->x); free(p->y); memset(p, 0, sizeof *p); return 1; }
+    p->cx.nth = p->nth;
+    p->cx.pool = p->nth > 1 ? smx__pool_new(p->nth - 1) : NULL;
+    if (!p->cx.pool) p->cx.nth = 1;
     for (i = 0; i < n; i++) p->buf[i] = (float)(i & 1023) * 1e-3f;
     for (i = 0; i < 4096 * 2; i++) p->x[i] = 1.0f;
     return 0;
 }
 
-static void bench_probe_free(bench_probe *p) { free(p->buf); free(p->x); free(p->y); memset(p, 0, sizeof *p); }
+static void bench_probe_free(bench_probe *p)
+{
+    smx__pool_free(p->cx.pool);
+    free(p->buf); free(p->x); free(p->y);
+    memset(p, 0, sizeof *p);
+}
+
+/* Thread th's slice of the buffer, read with S streams. */
+static void bench_stream_task(void *arg, int th, int tid)
+{
+    bench_probe *p = (bench_probe *)arg;
+    const float *base = p->buf + (size_t)th * (p->n / (size_t)p->nth);
+    smx__vf a[8];
+    size_t i;
+    int s;
+    float tot = 0.0f;
+    (void)tid;
+    for (s = 0; s < 8; s++) a[s] = smx__vzero();
+    for (i = 0; i < p->per; i += 2 * SMX__VW)
+        for (s = 0; s < p->S; s++) {
+            a[s] = smx__vadd(a[s], smx__vld(base + (size_t)s * p->per + i));
+            a[s] = smx__vadd(a[s], smx__vld(base + (size_t)s * p->per + i + SMX__VW));
+        }
+    for (s = 0; s < p->S; s++) tot += smx__vsum(a[s]);
+    p->part[th] = tot;
+}
 
 /* Seconds to read buf with S sequential streams per thread (each thread its slice). */
 static double bench_probe_streams(bench_probe *p, int S)
@@ -130,23 +162,11 @@ static double bench_probe_streams(bench_probe *p, int S)
     float tot = 0.0f;
     per = slice / (size_t)S;
     per -= per % (2 * SMX__VW);
+    p->per = per;
+    p->S = S;
     t0 = cli_now();
-#ifdef _OPENMP
-#pragma omp parallel for reduction(+ : tot) num_threads(p->nth)
-#endif
-    for (th = 0; th < p->nth; th++) {
-        const float *base = p->buf + (size_t)th * slice;
-        smx__vf a[8];
-        size_t i;
-        int s;
-        for (s = 0; s < 8; s++) a[s] = smx__vzero();
-        for (i = 0; i < per; i += 2 * SMX__VW)
-            for (s = 0; s < S; s++) {
-                a[s] = smx__vadd(a[s], smx__vld(base + (size_t)s * per + i));
-                a[s] = smx__vadd(a[s], smx__vld(base + (size_t)s * per + i + SMX__VW));
-            }
-        for (s = 0; s < S; s++) tot += smx__vsum(a[s]);
-    }
+    smx__par(&p->cx, p->nth, p->nth, bench_stream_task, p);
+    for (th = 0; th < p->nth; th++) tot += p->part[th];
     t0 = cli_now() - t0;
     sink += tot;
     (void)sink;
@@ -157,11 +177,9 @@ static double bench_probe_streams(bench_probe *p, int S)
 static double bench_probe_matvec(bench_probe *p, int K)
 {
     int N = (int)(p->n / (size_t)K);
-    smx__cx cx;
     smx__w w = smx__w_f32(p->buf, N, K, "probe");
     double t0 = cli_now();
-    cx.nth = p->nth;
-    smx__matmul(&cx, p->y, (size_t)N, p->x, (size_t)K, &w, NULL, 1);
+    smx__matmul(&p->cx, p->y, (size_t)N, p->x, (size_t)K, &w, NULL, 1);
     return (cli_now() - t0) * (double)p->n / ((double)N * K);
 }
 
@@ -239,31 +257,30 @@ static int bench_prefill_times(smx_session *s, const int32_t *ids, int n, float 
 
 /* ---- bench-kernels ---- */
 
-/* FLOP/s of independent FMA chains on nth threads, one run. */
-static double bench_fma_peak(int nth)
+/* One thread's independent FMA chains (the FMA peak probe). */
+static void bench_fma_task(void *arg, int th, int tid)
 {
     const long iters = 20000000;
-    volatile float sink = 0.0f;
-    double t0 = cli_now(), t;
-    int th;
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(nth)
-#endif
-    for (th = 0; th < nth; th++) {
-        smx__vf a0 = smx__vset1(1.0f), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, a8 = a0, a9 = a0;
-        smx__vf m = smx__vset1(0.999999f), c = smx__vset1(1e-7f);
-        long i;
-        for (i = 0; i < iters; i++) {
-            a0 = smx__vfma(a0, m, c); a1 = smx__vfma(a1, m, c); a2 = smx__vfma(a2, m, c); a3 = smx__vfma(a3, m, c);
-            a4 = smx__vfma(a4, m, c); a5 = smx__vfma(a5, m, c); a6 = smx__vfma(a6, m, c); a7 = smx__vfma(a7, m, c);
-            a8 = smx__vfma(a8, m, c); a9 = smx__vfma(a9, m, c);
-        }
-        sink += smx__vsum(smx__vadd(smx__vadd(smx__vadd(a0, a1), smx__vadd(a2, a3)),
-                                    smx__vadd(smx__vadd(smx__vadd(a4, a5), smx__vadd(a6, a7)), smx__vadd(a8, a9))));
+    smx__vf a0 = smx__vset1(1.0f), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, a8 = a0, a9 = a0;
+    smx__vf m = smx__vset1(0.999999f), c = smx__vset1(1e-7f);
+    long i;
+    (void)tid;
+    for (i = 0; i < iters; i++) {
+        a0 = smx__vfma(a0, m, c); a1 = smx__vfma(a1, m, c); a2 = smx__vfma(a2, m, c); a3 = smx__vfma(a3, m, c);
+        a4 = smx__vfma(a4, m, c); a5 = smx__vfma(a5, m, c); a6 = smx__vfma(a6, m, c); a7 = smx__vfma(a7, m, c);
+        a8 = smx__vfma(a8, m, c); a9 = smx__vfma(a9, m, c);
     }
+    ((float *)arg)[th] = smx__vsum(smx__vadd(smx__vadd(smx__vadd(a0, a1), smx__vadd(a2, a3)),
+                                             smx__vadd(smx__vadd(smx__vadd(a4, a5), smx__vadd(a6, a7)), smx__vadd(a8, a9))));
+}
+
+/* FLOP/s of independent FMA chains on the probe's threads, one run. */
+static double bench_fma_peak(bench_probe *p)
+{
+    double t0 = cli_now(), t;
+    smx__par(&p->cx, p->nth, p->nth, bench_fma_task, p->part);
     t = cli_now() - t0;
-    (void)sink;
-    return (double)iters * 10.0 * 2.0 * SMX__VW * nth / t;
+    return 20000000.0 * 10.0 * 2.0 * SMX__VW * p->nth / t;
 }
 
 /* Seconds per y[T,N] = x[T,K] W^T, of each of reps runs, into ts. A run multiplies by each of nw
@@ -271,7 +288,7 @@ static double bench_fma_peak(int nth)
  * its weights from memory, not from the last-level cache, and reads as many bytes as the
  * bandwidth probe does: timed one matrix at a time, a matrix that the cache partly kept reads
  * faster than memory allows. 0 ok, 1 out of memory. */
-static int bench_matmul(int T, int K, int N, int nth, int reps, int nw, double *ts)
+static int bench_matmul(const smx__cx *cx, int T, int K, int N, int reps, int nw, double *ts)
 {
     float *x = (float *)malloc(sizeof(float) * (size_t)T * K), *W = (float *)malloc(sizeof(float) * (size_t)K * N * nw);
     float *y = (float *)malloc(sizeof(float) * (size_t)T * N);
@@ -280,16 +297,14 @@ static int bench_matmul(int T, int K, int N, int nth, int reps, int nw, double *
     if (!x || !W || !y) { free(x); free(W); free(y); return 1; }
     for (i = 0; i < (size_t)T * K; i++) x[i] = (float)((i * 7919) % 1000) * 1e-3f - 0.5f;
     for (i = 0; i < (size_t)K * N * nw; i++) W[i] = (float)((i * 104729) % 1000) * 1e-3f - 0.5f;
-    smx__cx cx;
     smx__w wt = smx__w_f32(W, N, K, "bench");
-    cx.nth = nth;
-    smx__matmul(&cx, y, (size_t)N, x, (size_t)K, &wt, NULL, T);
+    smx__matmul(cx, y, (size_t)N, x, (size_t)K, &wt, NULL, T);
     for (r = 0; r < reps; r++) {
         double t0 = cli_now();
         int w;
         for (w = 0; w < nw; w++) {
             wt.data = W + (size_t)w * K * N;
-            smx__matmul(&cx, y, (size_t)N, x, (size_t)K, &wt, NULL, T);
+            smx__matmul(cx, y, (size_t)N, x, (size_t)K, &wt, NULL, T);
         }
         ts[r] = (cli_now() - t0) / nw;
     }
@@ -311,9 +326,7 @@ static int cmd_bench_kernels(const cli_args *a)
     double *td = (double *)malloc(sizeof(double) * (size_t)dreps), tp[9], pk[5], bw[6];
     char b1[64], b2[64], b3[64], b4[64], b5[64], b6[64];
     bench_probe probe;
-#ifdef _OPENMP
-    if (maxth == 0) maxth = omp_get_max_threads();
-#endif
+    if (maxth == 0) maxth = smx_default_threads();
     if (maxth < 1) maxth = 1;
     if (!td) { fprintf(stderr, "seqmix bench-kernels: out of memory\n"); return 1; }
     bench_open("bench-kernels", cli_on(a, "--json"), maxth, quick);
@@ -324,8 +337,8 @@ static int cmd_bench_kernels(const cli_args *a)
         cli_stat sbw, spk, sd, sp, sfd, sfp;
         char name[32];
         if (bench_probe_init(&probe, 32.0 * dbytes, 768, th)) { fprintf(stderr, "seqmix bench-kernels: out of memory\n"); free(td); return 1; }
-        for (r = 0; r < rounds; r++) { bw[r] = bench_probe_round(&probe); pk[r] = bench_fma_peak(th); }
-        if (bench_matmul(1, 768, 3072, th, dreps, 32, td) || bench_matmul(512, 768, 3072, th, preps, 1, tp)) {
+        for (r = 0; r < rounds; r++) { bw[r] = bench_probe_round(&probe); pk[r] = bench_fma_peak(&probe); }
+        if (bench_matmul(&probe.cx, 1, 768, 3072, dreps, 32, td) || bench_matmul(&probe.cx, 512, 768, 3072, preps, 1, tp)) {
             fprintf(stderr, "seqmix bench-kernels: out of memory\n");
             bench_probe_free(&probe);
             free(td);

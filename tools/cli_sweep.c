@@ -167,9 +167,7 @@ static int cmd_bench(const cli_args *a)
     smx_model *dm = NULL;
     smx_model_info din;
     char b1[64], b2[64];
-#ifdef _OPENMP
-    if (pnth == 0) pnth = omp_get_max_threads();   /* the probe reads with the session's threads */
-#endif
+    if (pnth == 0) pnth = smx_default_threads();   /* the probe reads with the session's threads */
     if (pnth < 1) pnth = 1;
     if (dir && cli_given(a, "--width")) return cli_fail(a, NULL, "--width applies to the built-in stacks, not to -m DIR");
     if (dir) {

@@ -213,7 +213,7 @@ static int cmd_generate(const cli_args *a)
         goto out;
     }
     lg = (float *)malloc(sizeof(float) * (size_t)V);
-    work = malloc((sizeof(float) + sizeof(int)) * (size_t)V);   /* smx_sample's work: without it, sampling is greedy */
+    work = malloc(smx_sample_work_bytes(V));
     if (!lg || !work) { fprintf(stderr, "seqmix generate: out of memory for %d logits\n", V); rc = 1; goto out; }
     t0 = cli_now();
     if (smx_session_prefill(s, ids, n_ids, lg, 0)) { fprintf(stderr, "seqmix generate: %s\n", smx_session_error(s)); goto out; }
@@ -221,7 +221,8 @@ static int cmd_generate(const cli_args *a)
     if (bytes)
         for (i = 0; i < n_ids; i++) txt_put(stdout, ids[i], smx_model_mask_token(m), '_');
     for (i = 0; i < n_gen; i++) {
-        int32_t next = smx_sample(lg, V, &sp, &rng, work);
+        int32_t next;
+        if (smx_sample(lg, V, &sp, &rng, work, &next, &err)) { fprintf(stderr, "seqmix generate: %s\n", err.msg); rc = 1; goto out; }
         if (bytes) txt_put(stdout, next, smx_model_mask_token(m), '_');
         else printf("%s%d", i ? "," : "", next);
         fflush(stdout);
