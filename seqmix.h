@@ -146,8 +146,34 @@ typedef struct smx_model_info {
 } smx_model_info;
 
 /* Load a Hugging Face folder: config.json + model.safetensors (or model.safetensors.index.json
- * with shards). F32/F16/BF16 weights are converted to float32. */
+ * with shards). Weight matrices stay in the type they are stored in (F32, F16, BF16) and are
+ * used in place from the mapped file where they are 64-byte aligned; small parameters (norms,
+ * biases, conv kernels, SSM parameters) become float32. The model owns everything it needs:
+ * free it with smx_model_free after every session made from it. A loaded model is read-only:
+ * any number of threads may run their own sessions on it at once. */
 SMX_API smx_status smx_model_load(const char *dir, smx_model **out, smx_error *err);
+
+/* A file handed over in memory: its name as it would be in the folder ("config.json",
+ * "model.safetensors", a shard named by the index, "tokenizer.json", ...). */
+typedef struct smx_file { const char *name; const void *data; size_t size; } smx_file;
+
+typedef struct smx_load_options {
+    const char *weights;        /* type the weight matrices are held in: NULL or "stored" (as in the file),
+                                 * "f32", "f16", "bf16" (converted at load) */
+    int copy;                   /* 1: read the weights into memory instead of mapping the files. A mapped model
+                                 * faults (SIGBUS) if another process truncates its file while it runs */
+    const smx_file *files;      /* load from these buffers (path NULL); the caller keeps them alive and
+                                 * unchanged while the model lives, since aligned weights are used in place */
+    int n_files;
+    /* limits that make a hostile file fail fast; 0 takes the default shown */
+    size_t max_text_bytes;      /* config.json, index and tokenizer text: 64 MiB */
+    int max_layers;             /* sub-layers: 65536 */
+    size_t max_generated_bytes; /* weights of a generated model (smx_model_from_config): 16 GiB */
+} smx_load_options;
+
+/* path: a model folder (or NULL with opt->files). opt may be NULL (the defaults). */
+SMX_API smx_status smx_model_load_ex(const char *path, const smx_load_options *opt, smx_model **out, smx_error *err);
+SMX_API void smx_load_default_options(smx_load_options *o);
 /* Build a model of any supported architecture from config.json text with random weights
  * (seeded, scaled so activations stay O(1)); the same builders as smx_model_load. */
 SMX_API smx_status smx_model_from_config(const char *config_json, uint64_t seed, smx_model **out, smx_error *err);
@@ -433,12 +459,20 @@ SMX_API const char *smx_op_legend(void);
 #error "define all of SMX_MALLOC, SMX_REALLOC and SMX_FREE, or none"
 #endif
 
-#if !defined(SMX_NO_MMAP) && (defined(__unix__) || defined(__APPLE__))
-#define SMX__MMAP 1
-#include <sys/mman.h>
+#if defined(__unix__) || defined(__APPLE__)
 #include <sys/stat.h>
 #include <fcntl.h>
 #include <unistd.h>
+#elif defined(_WIN32)
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#include <windows.h>
+#include <sys/stat.h>
+#endif
+#if !defined(SMX_NO_MMAP) && (defined(__unix__) || defined(__APPLE__))
+#define SMX__MMAP 1
+#include <sys/mman.h>
 #else
 #define SMX__MMAP 0
 #endif
@@ -590,37 +624,6 @@ static uint64_t smx__fnv(uint64_t h, const void *p, size_t n)
 }
 #define SMX__FNV_INIT 14695981039346656037ull
 
-/* Read a whole small file (config, index) into a NUL-terminated buffer. */
-static smx_status smx__read_file(const char *path, char **out, size_t *len, smx_error *e)
-{
-    FILE *f = fopen(path, "rb");
-    long n;
-    char *buf;
-    *out = NULL;
-    if (!f) return smx__fail(e, SMX_E_IO, "%s: cannot open", path);
-    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-        fclose(f);
-        return smx__fail(e, SMX_E_IO, "%s: cannot determine size", path);
-    }
-    buf = (char *)SMX_MALLOC((size_t)n + 1);
-    if (!buf) { fclose(f); return smx__fail(e, SMX_E_NOMEM, "%s: no memory for %ld bytes", path, n); }
-    if (n > 0 && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        SMX_FREE(buf); fclose(f);
-        return smx__fail(e, SMX_E_IO, "%s: short read", path);
-    }
-    fclose(f);
-    buf[n] = 0;
-    *out = buf;
-    if (len) *len = (size_t)n;
-    return SMX_OK;
-}
-
-static void smx__path(char *dst, size_t cap, const char *dir, const char *name)
-{
-    size_t n = strlen(dir);
-    snprintf(dst, cap, "%s%s%s", dir, (n && dir[n - 1] == '/') ? "" : "/", name);
-}
-
 /* ---- Threads ----
  * Parallel loops are tasks: smx__par(cx, nth, n, fn, arg) runs fn(arg, i, tid) for every i in
  * [0, n) on up to nth threads of the context's pool, handing tasks out one at a time from a shared
@@ -641,10 +644,6 @@ typedef void (*smx__task_fn)(void *arg, int task, int tid);
 #endif
 
 #if SMX__THREADS && defined(_WIN32)
-#ifndef WIN32_LEAN_AND_MEAN
-#define WIN32_LEAN_AND_MEAN
-#endif
-#include <windows.h>
 typedef HANDLE smx__thread;
 typedef CRITICAL_SECTION smx__mutex;
 typedef CONDITION_VARIABLE smx__cond;
@@ -948,7 +947,8 @@ static void smx__par(const smx__cx *cx, int nth, int n, smx__task_fn fn, void *a
 /* II.2 JSON parser (RFC 8259)                                                           */
 /* ===================================================================================== */
 /* A strict recursive-descent parser into a small DOM in an arena. The one extension, off by
- * default, accepts the bare NaN/Infinity/-Infinity that Python's json module writes. Errors
+ * default, accepts the bare NaN/Infinity/-Infinity that Python's json module writes (nonfinite
+ * 1), or Infinity/-Infinity only (2, for config.json, where a NaN can only be a defect). Errors
  * carry the byte offset. */
 
 enum { SMX__J_NULL, SMX__J_FALSE, SMX__J_TRUE, SMX__J_NUM, SMX__J_STR, SMX__J_ARR, SMX__J_OBJ };
@@ -1167,7 +1167,7 @@ static smx_status smx__jvalue(smx__jparser *p, smx__jv *v)
     case 'f': if (!smx__jlit(p, "false")) return smx__jerr(p, "bad literal"); v->type = SMX__J_FALSE; break;
     case 'n': if (!smx__jlit(p, "null")) return smx__jerr(p, "bad literal"); v->type = SMX__J_NULL; break;
     case 'N':
-        if (!p->nonfinite || !smx__jlit(p, "NaN")) return smx__jerr(p, "bad literal");
+        if (p->nonfinite != 1 || !smx__jlit(p, "NaN")) return smx__jerr(p, p->nonfinite == 2 ? "NaN is not a number a config may hold" : "bad literal");
         v->type = SMX__J_NUM; v->num = NAN;
         break;
     case 'I':
@@ -1956,6 +1956,57 @@ static float smx__bf16_to_f32(uint16_t h)
 #define smx__vld_bf16(p) smx__bf16_to_f32(*(p))
 #endif
 
+/* float -> IEEE half, round to nearest even (subnormals and overflow to inf as the C cast does). */
+static uint16_t smx__f32_to_f16(float f)
+{
+    uint32_t u, sign, e, m;
+    memcpy(&u, &f, 4);
+    sign = (u >> 16) & 0x8000u;
+    e = (u >> 23) & 0xFFu;
+    m = u & 0x7FFFFFu;
+    if (e == 0xFF) return (uint16_t)(sign | 0x7C00u | (m ? 0x200u : 0));       /* inf, nan */
+    if (e > 142) return (uint16_t)(sign | 0x7C00u);                             /* overflow */
+    if (e < 113) {                                                              /* subnormal half */
+        uint32_t shift, hm, rem, half;
+        if (e < 102) return (uint16_t)sign;
+        m |= 0x800000u;
+        shift = 126 - e;
+        hm = m >> shift;
+        rem = m & ((1u << shift) - 1);
+        half = 1u << (shift - 1);
+        if (rem > half || (rem == half && (hm & 1))) hm++;
+        return (uint16_t)(sign | hm);
+    }
+    {
+        uint32_t h = ((e - 112) << 10) | (m >> 13), rem = m & 0x1FFFu;
+        if (rem > 0x1000u || (rem == 0x1000u && (h & 1))) h++;                   /* may carry into the exponent: right */
+        return (uint16_t)(sign | h);
+    }
+}
+
+/* float -> bfloat16, round to nearest even; NaN stays a (quiet) NaN. */
+static uint16_t smx__f32_to_bf16(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    if ((u & 0x7FFFFFFFu) > 0x7F800000u) return (uint16_t)((u >> 16) | 64);
+    return (uint16_t)((u + (0x7FFFu + ((u >> 16) & 1))) >> 16);
+}
+
+/* Bytes of a row of n elements of type. */
+static size_t smx__w_row_bytes(int type, int n) { return (size_t)n * (size_t)smx__wtypes[type].elem_bytes; }
+
+/* Encode n floats as a row of type. */
+static void smx__w_encode(int type, const float *src, void *dst, int n)
+{
+    int i;
+    switch (type) {
+    case SMX__WT_F32: memcpy(dst, src, sizeof(float) * (size_t)n); break;
+    case SMX__WT_F16: for (i = 0; i < n; i++) ((uint16_t *)dst)[i] = smx__f32_to_f16(src[i]); break;
+    case SMX__WT_BF16: for (i = 0; i < n; i++) ((uint16_t *)dst)[i] = smx__f32_to_bf16(src[i]); break;
+    }
+}
+
 /* dst[0, n) = columns [c0, c0 + n) of row r of W as float32 */
 static void smx__w_row(const smx__w *W, int r, int c0, int n, float *dst)
 {
@@ -2191,56 +2242,266 @@ static void smx__conv1d(const smx__cx *cx, const float *in, size_t ldi, float *o
 }
 
 /* ===================================================================================== */
-/* II.3 safetensors reader and Hugging Face folder loader                                */
+/* II.4 Files and the loader: sources, safetensors, tensors to weights, config readers   */
 /* ===================================================================================== */
-/* safetensors: u64 little-endian header length N, N bytes of JSON {name: {dtype, shape,
- * data_offsets: [begin, end]}}, then the data. Every offset and size is checked against the file
- * before any byte of data is read. */
+/* ---- II.4.a Files: where the bytes come from ----
+ * A model's files (config.json, safetensors files and their index, tokenizer files, a GGUF file)
+ * come from a folder on disk or from the caller's buffers (smx_load_options.files), through one
+ * source (smx__src). Large files become a smx__blob: mapped (the default where the platform maps
+ * files), read piece by piece on demand (smx_load_options.copy, SMX_NO_MMAP), or the caller's
+ * buffer in place. Weights used in place keep their blob alive as long as the model; the rest is
+ * released after loading, and the pages of a mapped range that was copied are given back at once,
+ * so a load never holds a file twice. */
+#define SMX__BLOB_MAP 1     /* mapped read-only */
+#define SMX__BLOB_FILE 2    /* read on demand from fp */
+#define SMX__BLOB_USER 3    /* the caller's buffer */
 
+typedef struct smx__blob {
+    const unsigned char *data;  /* the whole file (NULL for SMX__BLOB_FILE) */
+    size_t size;
+    int kind;
+    int borrowed;               /* a model points into data: release it with the model */
+    FILE *fp;
+    const char *name;           /* for messages */
+#ifdef _WIN32
+    void *fh, *mh;              /* file and mapping handles */
+#endif
+} smx__blob;
+
+typedef struct smx__src {
+    const char *dir;            /* folder, or NULL */
+    const smx_file *files;      /* in-memory files by name (used when dir is NULL) */
+    int nfiles;
+    int copy;                   /* read tensor data rather than mapping it */
+    size_t max_text;            /* largest config/index/tokenizer text accepted */
+} smx__src;
+
+static void smx__path(char *dst, size_t cap, const char *dir, const char *name)
+{
+    size_t n = strlen(dir);
+    snprintf(dst, cap, "%s%s%s", dir, (n && (dir[n - 1] == '/' || dir[n - 1] == '\\')) ? "" : "/", name);
+}
+
+static const smx_file *smx__src_mem(const smx__src *s, const char *name)
+{
+    int i;
+    for (i = 0; !s->dir && i < s->nfiles; i++)
+        if (s->files[i].name && !strcmp(s->files[i].name, name)) return &s->files[i];
+    return NULL;
+}
+
+/* Size of a regular file, or -1 (missing, a directory, unreadable). */
+static int64_t smx__file_size(const char *path)
+{
+#if defined(_WIN32)
+    struct _stat64 sb;
+    if (_stat64(path, &sb) != 0 || !(sb.st_mode & _S_IFREG)) return -1;
+    return (int64_t)sb.st_size;
+#elif defined(__unix__) || defined(__APPLE__)
+    struct stat sb;
+    if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) return -1;
+    return (int64_t)sb.st_size;
+#else
+    FILE *f = fopen(path, "rb");
+    long n = -1;
+    if (f) {
+        char c;
+        if (fseek(f, 0, SEEK_END) == 0) n = ftell(f);
+        if (n == LONG_MAX || fseek(f, 0, SEEK_SET) != 0 || (n > 0 && fread(&c, 1, 1, f) != 1)) n = -1;   /* a directory */
+        fclose(f);
+    }
+    return n;
+#endif
+}
+
+/* A whole file of at most max bytes as NUL-terminated text the caller frees (SMX_FREE). */
+static smx_status smx__read_file(const char *path, size_t max, char **out, size_t *len, smx_error *e)
+{
+    int64_t n = smx__file_size(path);
+    FILE *f;
+    char *buf;
+    *out = NULL;
+    if (n < 0) return smx__fail(e, SMX_E_IO, "%s: cannot open (missing, or not a regular file)", path);
+    if ((uint64_t)n > max) return smx__fail(e, SMX_E_RANGE, "%s: %lld bytes is more than the %lu accepted", path, (long long)n, (unsigned long)max);
+    if (!(f = fopen(path, "rb"))) return smx__fail(e, SMX_E_IO, "%s: cannot open", path);
+    if (!(buf = (char *)SMX_MALLOC((size_t)n + 1))) { fclose(f); return smx__fail(e, SMX_E_NOMEM, "%s: no memory for %lld bytes", path, (long long)n); }
+    if (n > 0 && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        SMX_FREE(buf); fclose(f);
+        return smx__fail(e, SMX_E_IO, "%s: short read", path);
+    }
+    fclose(f);
+    buf[n] = 0;
+    *out = buf;
+    if (len) *len = (size_t)n;
+    return SMX_OK;
+}
+
+static int smx__src_has(const smx__src *s, const char *name)
+{
+    char path[4096];
+    if (!s->dir) return smx__src_mem(s, name) != NULL;
+    smx__path(path, sizeof path, s->dir, name);
+    return smx__file_size(path) >= 0;
+}
+
+/* A whole small file (config, index, tokenizer) as NUL-terminated text the caller frees. */
+static smx_status smx__src_text(const smx__src *s, const char *name, char **out, size_t *len, smx_error *e)
+{
+    char path[4096];
+    const smx_file *mf;
+    char *buf;
+    *out = NULL;
+    if (!s->dir) {
+        if (!(mf = smx__src_mem(s, name))) return smx__fail(e, SMX_E_IO, "%s: not among the files given", name);
+        if (mf->size > s->max_text)
+            return smx__fail(e, SMX_E_RANGE, "%s: %lu bytes is more than the %lu a text file may have", name, (unsigned long)mf->size,
+                             (unsigned long)s->max_text);
+        if (!(buf = (char *)SMX_MALLOC(mf->size + 1))) return smx__fail(e, SMX_E_NOMEM, "%s: no memory for %lu bytes", name, (unsigned long)mf->size);
+        if (mf->size) memcpy(buf, mf->data, mf->size);
+        buf[mf->size] = 0;
+        *out = buf;
+        if (len) *len = mf->size;
+        return SMX_OK;
+    }
+    smx__path(path, sizeof path, s->dir, name);
+    return smx__read_file(path, s->max_text, out, len, e);
+}
+
+static void smx__blob_close(smx__blob *b)
+{
+#if SMX__MMAP
+    if (b->kind == SMX__BLOB_MAP && b->data) munmap((void *)(uintptr_t)b->data, b->size);
+#elif defined(_WIN32) && !defined(SMX_NO_MMAP)
+    if (b->kind == SMX__BLOB_MAP && b->data) UnmapViewOfFile(b->data);
+    if (b->mh) CloseHandle((HANDLE)b->mh);
+    if (b->fh) CloseHandle((HANDLE)b->fh);
+#endif
+    if (b->fp) fclose(b->fp);
+    memset(b, 0, sizeof *b);
+}
+
+/* Open a large file (weights). name: a file of the source (path under dir, or a given buffer). */
+static smx_status smx__src_open(const smx__src *s, const char *name, char *namebuf, size_t cap, smx__blob *b, smx_error *e)
+{
+    const smx_file *mf;
+    int64_t n;
+    memset(b, 0, sizeof *b);
+    if (!s->dir) {
+        if (!(mf = smx__src_mem(s, name))) return smx__fail(e, SMX_E_IO, "%s: not among the files given", name);
+        snprintf(namebuf, cap, "%s", name);
+        b->name = namebuf;
+        b->data = (const unsigned char *)mf->data;
+        b->size = mf->size;
+        b->kind = SMX__BLOB_USER;
+        return SMX_OK;
+    }
+    smx__path(namebuf, cap, s->dir, name);
+    b->name = namebuf;
+    if ((n = smx__file_size(namebuf)) < 0) return smx__fail(e, SMX_E_IO, "%s: cannot open (missing, or not a regular file)", namebuf);
+    if (n == 0) return smx__fail(e, SMX_E_FORMAT, "%s: empty file", namebuf);
+    if ((uint64_t)n > (uint64_t)(size_t)-1 / 2) return smx__fail(e, SMX_E_RANGE, "%s: too large for this platform", namebuf);
+    b->size = (size_t)n;
+#if SMX__MMAP
+    if (!s->copy) {
+        int fd = open(namebuf, O_RDONLY);
+        void *p;
+        if (fd < 0) return smx__fail(e, SMX_E_IO, "%s: cannot open", namebuf);
+        p = mmap(NULL, b->size, PROT_READ, MAP_PRIVATE, fd, 0);
+        close(fd);
+        if (p == MAP_FAILED) return smx__fail(e, SMX_E_IO, "%s: mmap failed", namebuf);
+        b->data = (const unsigned char *)p;
+        b->kind = SMX__BLOB_MAP;
+        return SMX_OK;
+    }
+#elif defined(_WIN32) && !defined(SMX_NO_MMAP)
+    if (!s->copy) {
+        HANDLE fh = CreateFileA(namebuf, GENERIC_READ, FILE_SHARE_READ, NULL, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL), mh;
+        if (fh == INVALID_HANDLE_VALUE) return smx__fail(e, SMX_E_IO, "%s: cannot open", namebuf);
+        mh = CreateFileMappingA(fh, NULL, PAGE_READONLY, 0, 0, NULL);
+        b->fh = fh;
+        b->mh = mh;
+        if (mh) b->data = (const unsigned char *)MapViewOfFile(mh, FILE_MAP_READ, 0, 0, 0);
+        if (!b->data) { smx__blob_close(b); return smx__fail(e, SMX_E_IO, "%s: cannot map", namebuf); }
+        b->name = namebuf;
+        b->size = (size_t)n;
+        b->kind = SMX__BLOB_MAP;
+        return SMX_OK;
+    }
+#endif
+    if (!(b->fp = fopen(namebuf, "rb"))) return smx__fail(e, SMX_E_IO, "%s: cannot open", namebuf);
+    b->kind = SMX__BLOB_FILE;
+    return SMX_OK;
+}
+
+/* Bytes [off, off + n) in place, or NULL where the file is read on demand. */
+static const unsigned char *smx__blob_at(const smx__blob *b, size_t off, size_t n)
+{
+    (void)n;
+    return b->data ? b->data + off : NULL;
+}
+
+/* Copy bytes [off, off + n) (checked against the file by the caller) to dst. */
+static smx_status smx__blob_read(smx__blob *b, size_t off, void *dst, size_t n, smx_error *e)
+{
+    if (b->data) { memcpy(dst, b->data + off, n); return SMX_OK; }
+#if defined(_WIN32)
+    if (_fseeki64(b->fp, (__int64)off, SEEK_SET) != 0 || fread(dst, 1, n, b->fp) != n)
+#else
+    if ((off > (size_t)LONG_MAX || fseek(b->fp, (long)off, SEEK_SET) != 0) || fread(dst, 1, n, b->fp) != n)
+#endif
+        return smx__fail(e, SMX_E_IO, "%s: cannot read %lu bytes at offset %lu", b->name, (unsigned long)n, (unsigned long)off);
+    return SMX_OK;
+}
+
+/* The range was copied out of a mapping: hand its whole pages back to the system now. */
+static void smx__blob_drop(const smx__blob *b, size_t off, size_t n)
+{
+#if SMX__MMAP && defined(MADV_DONTNEED)
+    if (b->kind == SMX__BLOB_MAP && n >= 65536) {
+        const size_t pg = 4096;
+        uintptr_t lo = ((uintptr_t)(b->data + off) + pg - 1) & ~(uintptr_t)(pg - 1), hi = (uintptr_t)(b->data + off + n) & ~(uintptr_t)(pg - 1);
+        if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED);
+    }
+#else
+    (void)b; (void)off; (void)n;
+#endif
+}
+
+/* ---- II.4.b safetensors ----
+ * u64 little-endian header length N, N bytes of JSON {name: {dtype, shape, data_offsets: [begin,
+ * end]}}, then the data. Every offset and size is checked against the file before any byte of
+ * data is read; tensors may not overlap. */
 enum { SMX__DT_F32, SMX__DT_F16, SMX__DT_BF16, SMX__DT_I32, SMX__DT_OTHER };
+
+#define SMX__ST_MAX_HEADER ((uint64_t)100 << 20)   /* safetensors refuses larger headers too */
 
 typedef struct smx__st_entry {
     const char *name;
     int dtype, ndim, file;
     int64_t shape[8];
     size_t numel;
-    const unsigned char *data;  /* inside the file's mapping or buffer */
+    size_t off;                 /* absolute offset of the data in its file */
     size_t nbytes;
     int used;
 } smx__st_entry;
 
-typedef struct smx__st_file {
-    const char *path;
-    unsigned char *data;        /* whole file */
-    size_t size;
-    int mapped, borrowed;       /* borrowed: a model points into it (zero-copy F32) */
-} smx__st_file;
-
 typedef struct smx__tensors {
     smx__arena arena;
-    smx__st_file *files;
+    smx__blob *files;
     int nfiles;
     smx__st_entry *ent;
     int nent, cap;
+    int *hash;                  /* [hcap] entry index + 1, open addressing by name */
+    int hcap;
 } smx__tensors;
-
-static void smx__st_release_file(smx__st_file *f)
-{
-    if (!f->data) return;
-#if SMX__MMAP
-    if (f->mapped) munmap(f->data, f->size);
-    else
-#endif
-        SMX_FREE(f->data);
-    f->data = NULL;
-}
 
 static void smx__st_close(smx__tensors *t)
 {
     int i;
-    for (i = 0; i < t->nfiles; i++) smx__st_release_file(&t->files[i]);
+    for (i = 0; i < t->nfiles; i++) smx__blob_close(&t->files[i]);
     SMX_FREE(t->files);
     SMX_FREE(t->ent);
+    SMX_FREE(t->hash);
     smx__arena_free(&t->arena);
     memset(t, 0, sizeof *t);
 }
@@ -2261,66 +2522,58 @@ static int smx__dtype_of(const char *s, size_t *size)
     return -1;
 }
 
+typedef struct smx__range { size_t off, n; const char *name; } smx__range;
+
 static int smx__cmp_range(const void *a, const void *b)
 {
-    const smx__st_entry *x = *(const smx__st_entry *const *)a, *y = *(const smx__st_entry *const *)b;
-    return x->data < y->data ? -1 : x->data > y->data ? 1 : 0;
+    const smx__range *x = (const smx__range *)a, *y = (const smx__range *)b;
+    return x->off < y->off ? -1 : x->off > y->off ? 1 : 0;
 }
 
-static smx_status smx__st_map(const char *path, smx__st_file *f, smx_error *e)
+/* Nonzero when two of the n ranges (sorted here) overlap; *a, *b name them. */
+static int smx__ranges_overlap(smx__range *r, size_t n, const char **a, const char **b)
 {
-    memset(f, 0, sizeof *f);
-#if SMX__MMAP
-    {
-        struct stat sb;
-        int fd = open(path, O_RDONLY);
-        if (fd < 0) return smx__fail(e, SMX_E_IO, "%s: cannot open", path);
-        if (fstat(fd, &sb) != 0) { close(fd); return smx__fail(e, SMX_E_IO, "%s: cannot stat", path); }
-        f->size = (size_t)sb.st_size;
-        if (f->size == 0) { close(fd); return smx__fail(e, SMX_E_FORMAT, "%s: empty file", path); }
-        f->data = (unsigned char *)mmap(NULL, f->size, PROT_READ, MAP_PRIVATE, fd, 0);
-        close(fd);
-        if (f->data == (unsigned char *)MAP_FAILED) { f->data = NULL; return smx__fail(e, SMX_E_IO, "%s: mmap failed", path); }
-        f->mapped = 1;
-        return SMX_OK;
-    }
-#else
-    {
-        char *buf;
-        size_t n;
-        smx_status st = smx__read_file(path, &buf, &n, e);
-        if (st) return st;
-        f->data = (unsigned char *)buf;
-        f->size = n;
-        return SMX_OK;
-    }
-#endif
+    size_t k;
+    if (n < 2) return 0;
+    qsort(r, n, sizeof *r, smx__cmp_range);
+    for (k = 1; k < n; k++)
+        if (r[k - 1].off + r[k - 1].n > r[k].off) { *a = r[k - 1].name; *b = r[k].name; return 1; }
+    return 0;
 }
 
-/* Open one safetensors file and append its entries. */
-static smx_status smx__st_open_file(smx__tensors *t, const char *path, smx_error *e)
+/* Open one safetensors file of the source and append its entries. */
+static smx_status smx__st_open_file(smx__tensors *t, const smx__src *src, const char *name, smx_error *e)
 {
-    smx__st_file *f;
-    smx__st_entry **order = NULL;
+    char path[4096];
+    smx__blob *f, *nf;
+    smx__range *order = NULL;
     const smx__jv *root, *c;
+    unsigned char lb[8];
+    char *hdr;
     uint64_t hlen = 0;
+    size_t data0;
     int k, first, fi;
     smx_status st;
-    smx__st_file *nf = (smx__st_file *)SMX_REALLOC(t->files, sizeof *t->files * (size_t)(t->nfiles + 1));
-    if (!nf) return smx__fail(e, SMX_E_NOMEM, "%s: out of memory", path);
+    nf = (smx__blob *)SMX_REALLOC(t->files, sizeof *t->files * (size_t)(t->nfiles + 1));
+    if (!nf) return smx__fail(e, SMX_E_NOMEM, "%s: out of memory", name);
     t->files = nf;
     fi = t->nfiles;
     f = &t->files[fi];
-    if ((st = smx__st_map(path, f, e)) != SMX_OK) return st;
+    if ((st = smx__src_open(src, name, path, sizeof path, f, e)) != SMX_OK) return st;
     t->nfiles++;
-    f->path = smx__arena_strdup(&t->arena, path);
+    f->name = smx__arena_strdup(&t->arena, path);
+    if (!f->name) return smx__fail(e, SMX_E_NOMEM, "%s: out of memory", path);
     if (f->size < 8) return smx__fail(e, SMX_E_FORMAT, "%s: %lu bytes is too short for a safetensors header", path, (unsigned long)f->size);
-    for (k = 7; k >= 0; k--) hlen = (hlen << 8) | f->data[k];
-    if (hlen > f->size - 8)
-        return smx__fail(e, SMX_E_FORMAT, "%s: header length %llu runs past the end of the file (%lu bytes)", path,
+    if ((st = smx__blob_read(f, 0, lb, 8, e)) != SMX_OK) return st;
+    for (k = 7; k >= 0; k--) hlen = (hlen << 8) | lb[k];
+    if (hlen > f->size - 8 || hlen > SMX__ST_MAX_HEADER)
+        return smx__fail(e, SMX_E_FORMAT, "%s: header length %llu runs past the end of the file (%lu bytes) or the 100 MiB limit", path,
                          (unsigned long long)hlen, (unsigned long)f->size);
-    if ((st = smx__json_parse((const char *)f->data + 8, (size_t)hlen, &t->arena, 0, path, (smx__jv **)&root, e)) != SMX_OK)
-        return st;
+    data0 = 8 + (size_t)hlen;
+    hdr = (char *)smx__arena_alloc_aligned(&t->arena, (size_t)hlen + 1, 1);
+    if (!hdr) return smx__fail(e, SMX_E_NOMEM, "%s: no memory for a header of %llu bytes", path, (unsigned long long)hlen);
+    if ((st = smx__blob_read(f, 8, hdr, (size_t)hlen, e)) != SMX_OK) return st;
+    if ((st = smx__json_parse(hdr, (size_t)hlen, &t->arena, 0, f->name, (smx__jv **)&root, e)) != SMX_OK) return st;
     if (root->type != SMX__J_OBJ) return smx__fail(e, SMX_E_FORMAT, "%s: header is not a JSON object", path);
     first = t->nent;
     for (c = root->child; c; c = c->next) {
@@ -2331,7 +2584,9 @@ static smx_status smx__st_open_file(smx__tensors *t, const char *path, smx_error
         if (!strcmp(c->key, "__metadata__")) continue;
         if (t->nent == t->cap) {
             int nc = t->cap ? t->cap * 2 : 256;
-            smx__st_entry *ne = (smx__st_entry *)SMX_REALLOC(t->ent, sizeof *ne * (size_t)nc);
+            smx__st_entry *ne;
+            if (t->cap > (1 << 24)) return smx__fail(e, SMX_E_FORMAT, "%s: more than 2^25 tensors", path);
+            ne = (smx__st_entry *)SMX_REALLOC(t->ent, sizeof *ne * (size_t)nc);
             if (!ne) return smx__fail(e, SMX_E_NOMEM, "%s: out of memory", path);
             t->ent = ne; t->cap = nc;
         }
@@ -2359,104 +2614,163 @@ static smx_status smx__st_open_file(smx__tensors *t, const char *path, smx_error
         if (!smx__jnum(off->child, &b) || !smx__jnum(off->child->next, &en_) || b < 0 || en_ < b ||
             b != floor(b) || en_ != floor(en_))
             return smx__fail(e, SMX_E_FORMAT, "%s: tensor '%s' has invalid data_offsets", path, c->key);
-        if (en_ > (double)(f->size - 8 - hlen))
+        if (en_ > (double)(f->size - data0))
             return smx__fail(e, SMX_E_FORMAT, "%s: tensor '%s' data [%.0f, %.0f) lies outside the %lu data bytes", path,
-                             c->key, b, en_, (unsigned long)(f->size - 8 - hlen));
+                             c->key, b, en_, (unsigned long)(f->size - data0));
         en->nbytes = (size_t)(en_ - b);
         if (en->nbytes != numel * esz)
             return smx__fail(e, SMX_E_FORMAT, "%s: tensor '%s' has %lu bytes but its shape and dtype need %lu", path,
                              c->key, (unsigned long)en->nbytes, (unsigned long)(numel * esz));
-        en->data = f->data + 8 + hlen + (size_t)b;
+        en->off = data0 + (size_t)b;
         t->nent++;
     }
     /* no two tensors may overlap */
     if (t->nent - first > 1) {
-        order = (smx__st_entry **)SMX_MALLOC(sizeof *order * (size_t)(t->nent - first));
+        const char *a, *bn;
+        order = (smx__range *)SMX_MALLOC(sizeof *order * (size_t)(t->nent - first));
         if (!order) return smx__fail(e, SMX_E_NOMEM, "%s: out of memory", path);
-        for (k = first; k < t->nent; k++) order[k - first] = &t->ent[k];
-        qsort(order, (size_t)(t->nent - first), sizeof *order, smx__cmp_range);
-        for (k = 1; k < t->nent - first; k++) {
-            if (order[k - 1]->data + order[k - 1]->nbytes > order[k]->data) {
-                smx_status r = smx__fail(e, SMX_E_FORMAT, "%s: tensors '%s' and '%s' overlap", path, order[k - 1]->name,
-                                         order[k]->name);
-                SMX_FREE(order);
-                return r;
-            }
+        for (k = first; k < t->nent; k++) {
+            order[k - first].off = t->ent[k].off;
+            order[k - first].n = t->ent[k].nbytes;
+            order[k - first].name = t->ent[k].name;
+        }
+        if (smx__ranges_overlap(order, (size_t)(t->nent - first), &a, &bn)) {
+            st = smx__fail(e, SMX_E_FORMAT, "%s: tensors '%s' and '%s' overlap", path, a, bn);
+            SMX_FREE(order);
+            return st;
         }
         SMX_FREE(order);
     }
     return SMX_OK;
 }
 
+static uint32_t smx__hash_str(const char *s)
+{
+    uint32_t h = 2166136261u;
+    while (*s) { h ^= (unsigned char)*s++; h *= 16777619u; }
+    return h;
+}
+
+/* Index the entries by name (after every file is open); a repeated name is an error. */
+static smx_status smx__st_index(smx__tensors *t, smx_error *e)
+{
+    int i, cap = 16;
+    while (cap < 2 * t->nent) cap *= 2;
+    SMX_FREE(t->hash);
+    t->hash = (int *)SMX_MALLOC(sizeof(int) * (size_t)cap);
+    if (!t->hash) return smx__fail(e, SMX_E_NOMEM, "out of memory for the tensor index");
+    memset(t->hash, 0, sizeof(int) * (size_t)cap);
+    t->hcap = cap;
+    for (i = 0; i < t->nent; i++) {
+        uint32_t h = smx__hash_str(t->ent[i].name) & (uint32_t)(cap - 1);
+        while (t->hash[h]) {
+            if (!strcmp(t->ent[t->hash[h] - 1].name, t->ent[i].name))
+                return smx__fail(e, SMX_E_FORMAT, "tensor '%s' appears twice (in %s and %s)", t->ent[i].name,
+                                 t->files[t->ent[t->hash[h] - 1].file].name, t->files[t->ent[i].file].name);
+            h = (h + 1) & (uint32_t)(cap - 1);
+        }
+        t->hash[h] = i + 1;
+    }
+    return SMX_OK;
+}
+
 static smx__st_entry *smx__st_find(smx__tensors *t, const char *name)
 {
+    uint32_t h;
     int i;
-    for (i = 0; i < t->nent; i++)
-        if (!strcmp(t->ent[i].name, name)) return &t->ent[i];
+    if (!t->hash) {
+        for (i = 0; i < t->nent; i++)
+            if (!strcmp(t->ent[i].name, name)) return &t->ent[i];
+        return NULL;
+    }
+    for (h = smx__hash_str(name) & (uint32_t)(t->hcap - 1); t->hash[h]; h = (h + 1) & (uint32_t)(t->hcap - 1))
+        if (!strcmp(t->ent[t->hash[h] - 1].name, name)) return &t->ent[t->hash[h] - 1];
     return NULL;
 }
 
-/* Open a checkpoint folder: model.safetensors.index.json (sharded) or model.safetensors. */
-static smx_status smx__st_open_dir(smx__tensors *t, const char *dir, smx_error *e)
+/* Open a checkpoint: model.safetensors.index.json (sharded) or model.safetensors. */
+static smx_status smx__st_open_dir(smx__tensors *t, const smx__src *src, smx_error *e)
 {
-    char path[4096];
-    char *idx = NULL;
-    size_t n;
-    FILE *f;
+    static const char *const index_name = "model.safetensors.index.json";
     smx_status st;
-    smx__path(path, sizeof path, dir, "model.safetensors.index.json");
-    f = fopen(path, "rb");
-    if (f) {
+    if (smx__src_has(src, index_name)) {
         const smx__jv *root, *wm, *c, *d;
-        fclose(f);
-        if ((st = smx__read_file(path, &idx, &n, e)) != SMX_OK) return st;
-        st = smx__json_parse(idx, n, &t->arena, 1, "model.safetensors.index.json", (smx__jv **)&root, e);
+        char *idx;
+        size_t n;
+        if ((st = smx__src_text(src, index_name, &idx, &n, e)) != SMX_OK) return st;
+        st = smx__json_parse(idx, n, &t->arena, 1, index_name, (smx__jv **)&root, e);
         SMX_FREE(idx);
         if (st) return st;
         wm = smx__jget(root, "weight_map");
-        if (!wm || wm->type != SMX__J_OBJ)
-            return smx__fail(e, SMX_E_FORMAT, "%s: no \"weight_map\" object", path);
+        if (!wm || wm->type != SMX__J_OBJ) return smx__fail(e, SMX_E_FORMAT, "%s: no \"weight_map\" object", index_name);
         for (c = wm->child; c; c = c->next) {   /* open each distinct shard once */
             int seen = 0;
-            if (c->type != SMX__J_STR || strchr(c->str, '/') || strstr(c->str, ".."))
-                return smx__fail(e, SMX_E_FORMAT, "%s: weight_map entry '%s' is not a file name", path, c->key);
+            if (c->type != SMX__J_STR || !c->str[0] || !strcmp(c->str, ".") || strchr(c->str, '/') || strchr(c->str, '\\') ||
+                strstr(c->str, ".."))
+                return smx__fail(e, SMX_E_FORMAT, "%s: weight_map entry '%s' is not a file name", index_name, c->key);
             for (d = wm->child; d != c; d = d->next)
                 if (!strcmp(d->str, c->str)) { seen = 1; break; }
             if (seen) continue;
-            smx__path(path, sizeof path, dir, c->str);
-            if ((st = smx__st_open_file(t, path, e)) != SMX_OK) return st;
+            if ((st = smx__st_open_file(t, src, c->str, e)) != SMX_OK) return st;
         }
+        if ((st = smx__st_index(t, e)) != SMX_OK) return st;
         for (c = wm->child; c; c = c->next) {
             smx__st_entry *en = smx__st_find(t, c->key);
-            if (!en || strcmp(strrchr(t->files[en->file].path, '/') + 1, c->str) != 0)
+            const char *fn = en ? t->files[en->file].name : NULL, *base = fn ? strrchr(fn, '/') : NULL;
+            base = base ? base + 1 : fn;
+            if (!en || strcmp(base, c->str) != 0)
                 return smx__fail(e, SMX_E_FORMAT, "index lists tensor '%s' in %s but that shard does not hold it", c->key, c->str);
         }
         return SMX_OK;
     }
-    smx__path(path, sizeof path, dir, "model.safetensors");
-    f = fopen(path, "rb");
-    if (!f) return smx__fail(e, SMX_E_IO, "%s: no model.safetensors or model.safetensors.index.json", dir);
-    fclose(f);
-    return smx__st_open_file(t, path, e);
+    if (!smx__src_has(src, "model.safetensors"))
+        return smx__fail(e, SMX_E_IO, "%s: no model.safetensors or model.safetensors.index.json", src->dir ? src->dir : "(files given)");
+    if ((st = smx__st_open_file(t, src, "model.safetensors", e)) != SMX_OK) return st;
+    return smx__st_index(t, e);
 }
 
-static void smx__st_convert(const smx__st_entry *en, float *dst)
+/* Open one safetensors file by its path and index it (the tools' golden data). */
+SMX__MAYBE_UNUSED static smx_status smx__st_open_path(smx__tensors *t, const char *path, smx_error *e)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    smx__src src;
+    smx_status st;
+    memset(&src, 0, sizeof src);
+    if (slash) snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    else snprintf(dir, sizeof dir, ".");
+    src.dir = dir;
+    src.max_text = (size_t)64 << 20;
+    if ((st = smx__st_open_file(t, &src, slash ? slash + 1 : path, e)) != SMX_OK) return st;
+    return smx__st_index(t, e);
+}
+
+/* An entry's raw bytes: in place, or read once into the reader's arena (tools and tests). */
+SMX__MAYBE_UNUSED static const void *smx__st_bytes(smx__tensors *t, const smx__st_entry *en, smx_error *e)
+{
+    smx__blob *b = &t->files[en->file];
+    const unsigned char *p = smx__blob_at(b, en->off, en->nbytes);
+    void *buf;
+    if (p) return p;
+    buf = smx__arena_alloc(&t->arena, en->nbytes ? en->nbytes : 1);
+    if (!buf) { smx__fail(e, SMX_E_NOMEM, "out of memory for tensor '%s'", en->name); return NULL; }
+    return smx__blob_read(b, en->off, buf, en->nbytes, e) == SMX_OK ? buf : NULL;
+}
+
+/* Convert n elements of dtype from src to float32 dst. */
+static void smx__st_convert(int dtype, const unsigned char *p, size_t n, float *dst)
 {
     size_t i;
-    const unsigned char *p = en->data;
-    switch (en->dtype) {
-    case SMX__DT_F32: memcpy(dst, p, en->numel * 4); break;
+    switch (dtype) {
+    case SMX__DT_F32: memcpy(dst, p, n * 4); break;
     case SMX__DT_F16:
-        for (i = 0; i < en->numel; i++) dst[i] = smx__f16_to_f32((uint16_t)(p[2 * i] | (p[2 * i + 1] << 8)));
+        for (i = 0; i < n; i++) dst[i] = smx__f16_to_f32((uint16_t)(p[2 * i] | (p[2 * i + 1] << 8)));
         break;
     case SMX__DT_BF16:
-        for (i = 0; i < en->numel; i++) {
-            uint32_t u = (uint32_t)(p[2 * i] | (p[2 * i + 1] << 8)) << 16;
-            memcpy(&dst[i], &u, 4);
-        }
+        for (i = 0; i < n; i++) dst[i] = smx__bf16_to_f32((uint16_t)(p[2 * i] | (p[2 * i + 1] << 8)));
         break;
     case SMX__DT_I32:
-        for (i = 0; i < en->numel; i++) {
+        for (i = 0; i < n; i++) {
             int32_t v;
             memcpy(&v, p + 4 * i, 4);
             dst[i] = (float)v;
@@ -2465,8 +2779,26 @@ static void smx__st_convert(const smx__st_entry *en, float *dst)
     }
 }
 
+/* An entry's data as float32 into dst [numel]: in place from the blob or read into scratch. */
+static smx_status smx__st_read_f32(smx__tensors *t, const smx__st_entry *en, float *dst, smx_error *e)
+{
+    smx__blob *b = &t->files[en->file];
+    const unsigned char *p = smx__blob_at(b, en->off, en->nbytes);
+    smx_status st = SMX_OK;
+    if (p) smx__st_convert(en->dtype, p, en->numel, dst);
+    else if (en->dtype == SMX__DT_F32) st = smx__blob_read(b, en->off, dst, en->nbytes, e);
+    else {
+        unsigned char *tmp = (unsigned char *)SMX_MALLOC(en->nbytes ? en->nbytes : 1);
+        if (!tmp) return smx__fail(e, SMX_E_NOMEM, "out of memory for tensor '%s'", en->name);
+        if ((st = smx__blob_read(b, en->off, tmp, en->nbytes, e)) == SMX_OK) smx__st_convert(en->dtype, tmp, en->numel, dst);
+        SMX_FREE(tmp);
+    }
+    if (st == SMX_OK) smx__blob_drop(b, en->off, en->nbytes);
+    return st;
+}
+
 /* Write a safetensors file of F32 tensors (names[i], shapes[i][0..ndims[i]), data[i]). */
-typedef struct smx__st_out { const char *name; int ndim; int64_t shape[4]; const float *data; } smx__st_out;
+typedef struct smx__st_out { const char *name; int ndim; int64_t shape[4]; const float *data; uint32_t hash; } smx__st_out;
 
 static smx_status smx__st_write(const char *path, const smx__st_out *t, int n, smx_error *e)
 {
@@ -2521,6 +2853,9 @@ typedef struct smx__loader {
     smx_status st;
     uint64_t fp;        /* fingerprint of config + weights */
     size_t n_params, weight_bytes;
+    int wtype;          /* SMX__WT_* matrices are converted to at load, -1: as stored */
+    int max_layers;
+    size_t max_generated;
     int random;         /* weights are generated (smx_model_from_config), not read */
     uint64_t seed;
 } smx__loader;
@@ -2621,6 +2956,19 @@ static void smx__ld_note(smx__loader *ld, smx__st_entry *en, const char *name, c
     ld->fp = smx__fnv(ld->fp, data, SMX__MIN(bytes, (size_t)64));
 }
 
+/* A tensor's bytes used in place: F32 data, or a matrix in any type, that lies in a mapped file or
+ * the caller's buffer on a 64-byte boundary (so no vector load of the bandwidth-bound decode
+ * straddles two cache lines); NULL when it must be copied (safetensors aligns to 8 bytes only). */
+static const void *smx__ld_inplace(smx__loader *ld, const smx__st_entry *en)
+{
+    smx__blob *b = &ld->ts->files[en->file];
+    const unsigned char *p = smx__blob_at(b, en->off, en->nbytes);
+    if (!p || ((uintptr_t)p & 63) != 0) return NULL;
+    if (en->dtype != SMX__DT_F32 && en->dtype != SMX__DT_F16 && en->dtype != SMX__DT_BF16) return NULL;
+    b->borrowed = 1;
+    return p;
+}
+
 /* Fetch a tensor as float32 (norm weights, biases, conv kernels, SSM parameters: the small ones)
  * with an exact shape check. opt: absence is not an error (NULL). */
 static const float *smx__tensor(smx__loader *ld, int opt, int ndim, int64_t d0, int64_t d1, int64_t d2, const char *fmt, ...)
@@ -2638,13 +2986,11 @@ static const float *smx__tensor(smx__loader *ld, int opt, int ndim, int64_t d0, 
     if (ld->random) return smx__random_tensor(ld, name, ndim, dims);
     if (!(en = smx__ld_entry(ld, opt, ndim, dims, name))) return NULL;
     /* F32 data on a 64-byte boundary is used in place (zero-copy from the mapping) */
-    if (en->dtype == SMX__DT_F32 && ld->ts->files[en->file].mapped && ((uintptr_t)en->data & 63) == 0) {
-        out = (const float *)(const void *)en->data;
-        ld->ts->files[en->file].borrowed = 1;
-    } else {
+    out = en->dtype == SMX__DT_F32 ? (const float *)smx__ld_inplace(ld, en) : NULL;
+    if (!out) {
         float *buf = smx__ld_alloc(ld, en->numel);
         if (!buf) return NULL;
-        smx__st_convert(en, buf);
+        if (smx__st_read_f32(ld->ts, en, buf, ld->e) != SMX_OK) { ld->st = ld->e ? ld->e->status : SMX_E_IO; return NULL; }
         out = buf;
     }
     smx__ld_note(ld, en, name, out, en->numel * sizeof(float));
@@ -2666,6 +3012,31 @@ static smx__w smx__w_rows(const smx__w *W, int r0, int n)
     w.data = W->data ? (const unsigned char *)W->data + (size_t)r0 * W->rb : NULL;
     w.rows = n;
     return w;
+}
+
+/* W converted to type in the model arena (row by row through float32). */
+static smx__w smx__w_convert(smx__loader *ld, const smx__w *W, int type)
+{
+    smx__w o = *W;
+    float *row = (float *)SMX_MALLOC(sizeof(float) * (size_t)W->cols);
+    unsigned char *dst;
+    int r;
+    o.type = type;
+    o.rb = smx__w_row_bytes(type, W->cols);
+    dst = (unsigned char *)smx__arena_alloc(smx__model_arena(ld->m), o.rb * (size_t)W->rows);
+    if (!row || !dst) {
+        SMX_FREE(row);
+        smx__ld_fail(ld, SMX_E_NOMEM, "out of memory converting tensor '%s' to %s", W->name, smx__wtypes[type].name);
+        memset(&o, 0, sizeof o);
+        return o;
+    }
+    for (r = 0; r < W->rows; r++) {
+        smx__w_row(W, r, 0, W->cols, row);
+        smx__w_encode(type, row, dst + (size_t)r * o.rb, W->cols);
+    }
+    SMX_FREE(row);
+    o.data = dst;
+    return o;
 }
 
 /* Fetch a matrix weight [n0 (x n1), cols] in the type it is stored in; 3-D tensors (stacked
@@ -2695,23 +3066,53 @@ static smx__w smx__matrix(smx__loader *ld, int opt, int ndim, int64_t n0, int64_
         w.data = smx__random_tensor(ld, name, ndim, dims);
         w.type = SMX__WT_F32;
         w.rb = (size_t)cols * 4;
-        if (!w.data || !w.name) memset(&w, 0, sizeof w);
+        if (!w.data) { memset(&w, 0, sizeof w); return w; }
+        if (ld->wtype >= 0 && ld->wtype != SMX__WT_F32) w = smx__w_convert(ld, &w, ld->wtype);
         return w;
     }
     if (!(en = smx__ld_entry(ld, opt, ndim, dims, name))) { memset(&w, 0, sizeof w); return w; }
     w.type = en->dtype == SMX__DT_F32 ? SMX__WT_F32 : en->dtype == SMX__DT_F16 ? SMX__WT_F16 : SMX__WT_BF16;
     w.rb = (size_t)cols * (size_t)smx__wtypes[w.type].elem_bytes;
-    if (ld->ts->files[en->file].mapped && ((uintptr_t)en->data & 63) == 0) {
-        w.data = en->data;
-        ld->ts->files[en->file].borrowed = 1;
+    if (ld->wtype < 0 || ld->wtype == w.type) {
+        /* as stored: in place where aligned, else one aligned copy */
+        if ((w.data = smx__ld_inplace(ld, en)) == NULL) {
+            smx__blob *bl = &ld->ts->files[en->file];
+            void *buf = smx__arena_alloc(smx__model_arena(ld->m), en->nbytes);
+            if (!buf) { smx__ld_fail(ld, SMX_E_NOMEM, "out of memory for tensor '%s'", name); memset(&w, 0, sizeof w); return w; }
+            if (smx__blob_read(bl, en->off, buf, en->nbytes, ld->e) != SMX_OK) {
+                ld->st = ld->e ? ld->e->status : SMX_E_IO;
+                memset(&w, 0, sizeof w);
+                return w;
+            }
+            smx__blob_drop(bl, en->off, en->nbytes);
+            w.data = buf;
+        }
     } else {
-        void *buf = smx__arena_alloc(smx__model_arena(ld->m), en->nbytes);
-        if (!buf) { smx__ld_fail(ld, SMX_E_NOMEM, "out of memory for tensor '%s'", name); memset(&w, 0, sizeof w); return w; }
-        memcpy(buf, en->data, en->nbytes);
-        w.data = buf;
+        /* converted: read from the file (in place or into a temporary), write the new type */
+        smx__blob *bl = &ld->ts->files[en->file];
+        const unsigned char *p = smx__blob_at(bl, en->off, en->nbytes);
+        void *tmp = NULL;
+        if (!p) {
+            if (!(tmp = SMX_MALLOC(en->nbytes ? en->nbytes : 1))) {
+                smx__ld_fail(ld, SMX_E_NOMEM, "out of memory for tensor '%s'", name);
+                memset(&w, 0, sizeof w);
+                return w;
+            }
+            if (smx__blob_read(bl, en->off, tmp, en->nbytes, ld->e) != SMX_OK) {
+                ld->st = ld->e ? ld->e->status : SMX_E_IO;
+                SMX_FREE(tmp);
+                memset(&w, 0, sizeof w);
+                return w;
+            }
+            p = (const unsigned char *)tmp;
+        }
+        w.data = p;
+        w = smx__w_convert(ld, &w, ld->wtype);
+        SMX_FREE(tmp);
+        smx__blob_drop(bl, en->off, en->nbytes);
+        if (!w.data) return w;
     }
-    if (!w.name) { smx__ld_fail(ld, SMX_E_NOMEM, "out of memory"); memset(&w, 0, sizeof w); return w; }
-    smx__ld_note(ld, en, name, w.data, en->nbytes);
+    smx__ld_note(ld, en, name, w.data, (size_t)w.rows * w.rb);
     return w;
 }
 #define SMX__M2(ld, rows, cols, ...) smx__matrix(ld, 0, 2, rows, 0, cols, __VA_ARGS__)
@@ -2826,6 +3227,13 @@ static int smx__cfg_auto(smx__loader *ld, const smx__jv *o, const char *key, int
     return 1;
 }
 
+/* A layer count n (read from key) within smx_load_options.max_layers. */
+static int smx__ld_layers_ok(smx__loader *ld, int n, const char *key)
+{
+    return smx__ld_check(ld, n > 0 && n <= ld->max_layers, SMX_E_RANGE, "config.json: %s = %d is more layers than the limit of %d "
+                         "(smx_load_options.max_layers)", key, n, ld->max_layers);
+}
+
 /* The model's context length from key (0 or absent: none); negative is an error. */
 static int smx__cfg_ctx(smx__loader *ld, const char *key)
 {
@@ -2913,6 +3321,7 @@ struct smx_model {
     const char *config_text;    /* generated models: their config.json */
     smx__st_out *gen;           /* generated models: every weight, for smx_model_save */
     int n_gen, cap_gen;
+    int *gen_index, gen_hcap;   /* [gen_hcap] gen index + 1 by name hash */
 };
 
 static smx__arena *smx__model_arena(struct smx_model *m) { return &m->arena; }
@@ -2936,6 +3345,10 @@ static void smx__add_sub(smx__loader *ld, int norm, float eps, const float *nw, 
     smx_model *m = ld->m;
     smx__sub *s;
     if (ld->st || !op) return;
+    if (m->n_sub >= ld->max_layers) {
+        smx__ld_fail(ld, SMX_E_RANGE, "the model has more than %d sub-layers (smx_load_options.max_layers)", ld->max_layers);
+        return;
+    }
     if (m->n_sub == m->cap_sub) {
         int nc = m->cap_sub ? 2 * m->cap_sub : 16;
         smx__sub *ns = (smx__sub *)smx__arena_alloc(&m->arena, sizeof *ns * (size_t)nc);
@@ -2958,9 +3371,15 @@ static const float *smx__random_tensor(smx__loader *ld, const char *name, int nd
     float *p;
     smx_rng r;
     smx_model *m = ld->m;
+    uint32_t h = smx__hash_str(name), slot;
     for (k = 0; k < ndim; k++) n *= (size_t)dims[k];
-    for (k = 0; k < m->n_gen; k++)   /* asked twice (e.g. a tied head): the same tensor */
-        if (!strcmp(m->gen[k].name, name)) return m->gen[k].data;
+    /* asked twice (a tied head asks for the embedding): the same tensor; gen_index finds names */
+    for (slot = h & (uint32_t)(m->gen_hcap - 1); m->gen_hcap && m->gen_index[slot]; slot = (slot + 1) & (uint32_t)(m->gen_hcap - 1))
+        if (m->gen[m->gen_index[slot] - 1].hash == h && !strcmp(m->gen[m->gen_index[slot] - 1].name, name)) return m->gen[m->gen_index[slot] - 1].data;
+    if (!smx__ld_check(ld, ld->weight_bytes + n * sizeof(float) <= ld->max_generated, SMX_E_RANGE,
+                       "generated weights would exceed %lu bytes at tensor '%s' (smx_load_options.max_generated_bytes)",
+                       (unsigned long)ld->max_generated, name))
+        return NULL;
     p = smx__ld_alloc(ld, n);
     if (!p) return NULL;
     last = last ? last + 1 : name;
@@ -2989,11 +3408,20 @@ static const float *smx__random_tensor(smx__loader *ld, const char *name, int nd
     if (m->n_gen == m->cap_gen) {
         int nc = m->cap_gen ? 2 * m->cap_gen : 64;
         smx__st_out *g = (smx__st_out *)smx__arena_alloc(&m->arena, sizeof *g * (size_t)nc);
-        if (!g) { smx__ld_fail(ld, SMX_E_NOMEM, "out of memory"); return NULL; }
+        int *ix = (int *)smx__arena_alloc(&m->arena, sizeof(int) * 2 * (size_t)nc);
+        if (!g || !ix) { smx__ld_fail(ld, SMX_E_NOMEM, "out of memory"); return NULL; }
         if (m->n_gen) memcpy(g, m->gen, sizeof *g * (size_t)m->n_gen);
         m->gen = g; m->cap_gen = nc;
+        m->gen_index = ix; m->gen_hcap = 2 * nc;   /* rebuilt at twice the capacity: load factor <= 1/2 */
+        for (k = 0; k < m->n_gen; k++) {
+            for (slot = m->gen[k].hash & (uint32_t)(m->gen_hcap - 1); ix[slot]; slot = (slot + 1) & (uint32_t)(m->gen_hcap - 1)) {}
+            ix[slot] = k + 1;
+        }
     }
+    for (slot = h & (uint32_t)(m->gen_hcap - 1); m->gen_index[slot]; slot = (slot + 1) & (uint32_t)(m->gen_hcap - 1)) {}
+    m->gen_index[slot] = m->n_gen + 1;
     m->gen[m->n_gen].name = smx__arena_strdup(&m->arena, name);
+    m->gen[m->n_gen].hash = h;
     m->gen[m->n_gen].ndim = ndim;
     for (k = 0; k < ndim && k < 4; k++) m->gen[m->n_gen].shape[k] = dims[k];
     m->gen[m->n_gen].data = p;
@@ -4022,10 +4450,10 @@ static smx__op *smx__mamba2_load(smx__loader *ld, const smx__mamba2_cfg *c, cons
     int64_t sh[8], cd64 = (int64_t)c->d_inner + 2 * (int64_t)c->n_groups * c->d_state;
     int di = c->d_inner, H = c->n_heads, N = c->d_state, G = c->n_groups, K = c->d_conv, cd, E, rows, h, d_mlp = 0;
     if (!smx__ld_check(ld, c->d > 0 && di > 0 && H > 0 && N > 0 && G > 0 && K > 0 && K <= 1024 && c->chunk > 0 && c->head_dim > 0 &&
-                       cd64 <= (1 << 24) && (int64_t)H * N * c->head_dim <= (1 << 28),
+                       cd64 <= (1 << 24) && (double)H * N * c->head_dim <= (double)(1 << 28),
                        SMX_E_RANGE, "config.json: Mamba-2 sizes are out of range (inner %d, heads %d, state %d, groups %d, conv %d)",
                        di, H, N, G, K) ||
-        !smx__ld_check(ld, (int64_t)H * c->head_dim == di, SMX_E_RANGE,
+        !smx__ld_check(ld, (double)H * c->head_dim == (double)di, SMX_E_RANGE,
                        "config.json: %d heads of head_dim %d do not make the inner size %d", H, c->head_dim, di) ||
         !smx__ld_check(ld, H % G == 0, SMX_E_RANGE, "config.json: %d heads cannot be split into %d groups", H, G) ||
         !smx__ld_check(ld, c->norm_groups > 0 && di % c->norm_groups == 0, SMX_E_RANGE,
@@ -5826,7 +6254,7 @@ static smx_status smx__dec_build(smx__loader *ld, const smx__dec *c)
     const smx__dec_names *nm = c->nm;
     char p[256];
     int l;
-    if (ld->st) return ld->st;
+    if (ld->st || !smx__ld_layers_ok(ld, c->L, "the layer count")) return ld->st;
     smx__load_embed_head(ld, c->V, c->d, nm->embed, nm->head, c->tied);
     ld->m->n_blocks = c->L;
     for (l = 0; l < c->L && !ld->st; l++) {
@@ -6217,6 +6645,7 @@ static smx_status smx__build_xlstm(smx__loader *ld)
         smx__load_embed_head(ld, V, d, only_head ? "lm_head.weight" : "backbone.embeddings.weight", "lm_head.weight", tied || only_head);
     }
     ld->m->n_blocks = L;
+    if (!smx__ld_layers_ok(ld, L, "num_blocks")) return ld->st;
     for (l = 0; l < L && !ld->st; l++) {
         const float *nw, *nb = NULL;
         snprintf(p, sizeof p, "backbone.blocks.%d.", l);
@@ -6289,6 +6718,7 @@ static smx_status smx__build_xlstm_lm(smx__loader *ld)
     if (ld->st) return ld->st;
     if (!smx__jget(ld->cfg, "mlstm_block")) mb = NULL;   /* the dataclass default is None */
     if (!smx__jget(ld->cfg, "slstm_block")) sb = NULL;
+    if (!smx__ld_layers_ok(ld, nb, "num_blocks")) return ld->st;
     map = (char *)smx__arena_alloc(&ld->m->arena, (size_t)nb + 1);
     if (!map) return smx__ld_fail(ld, SMX_E_NOMEM, "out of memory"), ld->st;
     /* block map: 'S' at slstm_at (a list of indices or "all"; every block without an mLSTM config),
@@ -6376,6 +6806,7 @@ static smx_status smx__build_xlstm_lm(smx__loader *ld)
         smx__load_embed_head(ld, V, E, only_head ? "lm_head.weight" : "token_embedding.weight", "lm_head.weight", tied);
     }
     ld->m->n_blocks = nb;
+    if (!smx__ld_layers_ok(ld, nb, "num_blocks")) return ld->st;
     for (b = 0; b < nb && !ld->st; b++) {
         const float *nw;
         snprintf(p, sizeof p, "xlstm_block_stack.blocks.%d.", b);
@@ -6588,6 +7019,7 @@ static smx_status smx__build_seqmix(smx__loader *ld)
     smx__load_embed_head(ld, V, d, "model.embed_tokens.weight", "lm_head.weight", smx__cb(ld, NULL, "tie_word_embeddings", 1));
     ld->m->max_ctx = smx__cfg_ctx(ld, "max_position_embeddings");
     ld->m->n_blocks = layers->n;
+    if (!smx__ld_layers_ok(ld, layers->n, "the length of layers")) return ld->st;
     for (o = layers->child; o && !ld->st; o = o->next, l++) {
         const char *type = o->type == SMX__J_OBJ ? smx__cs(ld, o, "type", "") : "";
         const smx__layer_type *lt = NULL;
@@ -6869,10 +7301,37 @@ static smx_status smx__check_chain(smx__loader *ld)
     return ld->st;
 }
 
-/* Parse config text, pick the family and run its builder, reading weights from dir or, when
- * random, generating them. */
-static smx_status smx__model_make(const char *dir, const char *text, size_t n, int random, uint64_t seed, smx_model **out,
-                                  smx_error *err)
+/* Weight type by name for smx_load_options.weights: -1 as stored, -2 unknown. */
+static int smx__wtype_by_name(const char *name)
+{
+    int t;
+    if (!name || !name[0] || !strcmp(name, "stored")) return -1;
+    for (t = 0; t < SMX__WT_COUNT; t++)
+        if (!strcmp(name, smx__wtypes[t].name)) return t;
+    return -2;
+}
+
+/* "f32, f16, ..." into buf */
+static void smx__list_wtypes(char *buf, size_t cap)
+{
+    int t;
+    size_t o = (size_t)snprintf(buf, cap, "stored");
+    for (t = 0; t < SMX__WT_COUNT && o < cap; t++) o += (size_t)snprintf(buf + o, cap - o, ", %s", smx__wtypes[t].name);
+}
+
+SMX_API void smx_load_default_options(smx_load_options *o)
+{
+    if (!o) return;
+    memset(o, 0, sizeof *o);
+    o->max_text_bytes = (size_t)64 << 20;
+    o->max_layers = 65536;
+    o->max_generated_bytes = (size_t)16 << 30;
+}
+
+/* Parse config text, pick the family and run its builder, reading weights from src or, when
+ * src is NULL, generating them. */
+static smx_status smx__model_make(const smx__src *src, const smx_load_options *opt, const char *text, size_t n, uint64_t seed,
+                                  smx_model **out, smx_error *err)
 {
     smx_model *m;
     smx__loader ld;
@@ -6881,15 +7340,24 @@ static smx_status smx__model_make(const char *dir, const char *text, size_t n, i
     const char *arch = NULL, *mt = NULL;
     const smx__family *fam = NULL;
     smx_status st;
-    int i, k;
+    int i, k, random = src == NULL;
     m = (smx_model *)SMX_MALLOC(sizeof *m);
     if (!m) return smx__fail(err, SMX_E_NOMEM, "out of memory");
     memset(m, 0, sizeof *m);
     m->causal = 1; m->mask_token = -1;
     memset(&ld, 0, sizeof ld);
-    ld.dir = dir; ld.ts = &m->ts; ld.m = m; ld.e = err; ld.fp = SMX__FNV_INIT; ld.random = random; ld.seed = seed;
+    ld.dir = src ? src->dir : NULL; ld.ts = &m->ts; ld.m = m; ld.e = err; ld.fp = SMX__FNV_INIT; ld.random = random; ld.seed = seed;
+    ld.max_layers = opt->max_layers > 0 ? opt->max_layers : 65536;
+    ld.max_generated = opt->max_generated_bytes ? opt->max_generated_bytes : (size_t)16 << 30;
+    ld.wtype = smx__wtype_by_name(opt->weights);
+    if (ld.wtype == -2) {
+        smx__list_wtypes(list, sizeof list);
+        st = smx__fail(err, SMX_E_ARG, "weight type '%s' is not known (%s)", opt->weights, list);
+        goto fail;
+    }
     ld.fp = smx__fnv(ld.fp, text, n);
-    if ((st = smx__json_parse(text, n, &m->arena, 1, "config.json", (smx__jv **)&cfg, err)) != SMX_OK) goto fail;
+    /* config.json: strict JSON plus the Infinity / -Infinity that Python writes (NaN is refused) */
+    if ((st = smx__json_parse(text, n, &m->arena, 2, "config.json", (smx__jv **)&cfg, err)) != SMX_OK) goto fail;
     if (cfg->type != SMX__J_OBJ) { st = smx__fail(err, SMX_E_FORMAT, "config.json: not a JSON object"); goto fail; }
     ld.cfg = cfg;
     archs = smx__jget(cfg, "architectures");
@@ -6911,7 +7379,7 @@ static smx_status smx__model_make(const char *dir, const char *text, size_t n, i
     m->model_type = fam->model_types[0];
     for (k = 0; k < 4 && mt && fam->model_types[k]; k++)
         if (!strcmp(mt, fam->model_types[k])) m->model_type = fam->model_types[k];
-    if (!random && (st = smx__st_open_dir(&m->ts, dir, err)) != SMX_OK) goto fail;
+    if (!random && (st = smx__st_open_dir(&m->ts, src, err)) != SMX_OK) goto fail;
     if ((st = fam->build(&ld)) != SMX_OK || (st = ld.st) != SMX_OK) goto fail;
     if ((st = smx__check_chain(&ld)) != SMX_OK) goto fail;
     for (i = 0; i < m->n_sub && i + 1 < (int)sizeof m->pattern; i++) m->pattern[i] = m->sub[i].op->vt->letter;
@@ -6919,7 +7387,7 @@ static smx_status smx__model_make(const char *dir, const char *text, size_t n, i
     m->n_params = ld.n_params;
     m->weight_bytes = ld.weight_bytes;
     for (i = 0; i < m->ts.nfiles; i++)   /* keep only the files the weights point into */
-        if (!m->ts.files[i].borrowed) smx__st_release_file(&m->ts.files[i]);
+        if (!m->ts.files[i].borrowed) smx__blob_close(&m->ts.files[i]);
     if (random) {
         char *t = (char *)smx__arena_alloc(&m->arena, n + 1);
         if (!t) { st = smx__fail(err, SMX_E_NOMEM, "out of memory"); goto fail; }
@@ -6933,22 +7401,46 @@ fail:
     return st;
 }
 
-SMX_API smx_status smx_model_load(const char *dir, smx_model **out, smx_error *err)
+SMX_API smx_status smx_model_load_ex(const char *path, const smx_load_options *opt, smx_model **out, smx_error *err)
 {
+    smx_load_options o;
+    smx__src src;
     smx_error tmp;
-    char path[4096];
     char *text = NULL;
     size_t n;
     smx_status st;
     if (!err) err = &tmp;
     smx__ok(err);
     if (out) *out = NULL;
-    if (!dir || !out) return smx__fail(err, SMX_E_ARG, "smx_model_load: dir and out must not be NULL");
-    smx__path(path, sizeof path, dir, "config.json");
-    if ((st = smx__read_file(path, &text, &n, err)) != SMX_OK) return st;
-    st = smx__model_make(dir, text, n, 0, 0, out, err);
+    smx_load_default_options(&o);
+    if (opt) {
+        o = *opt;
+        if (!o.max_text_bytes) o.max_text_bytes = (size_t)64 << 20;
+    }
+    if (!out || (!path && !o.files)) return smx__fail(err, SMX_E_ARG, "smx_model_load_ex: out and a path (or opt->files) are required");
+    if (o.files && o.n_files <= 0) return smx__fail(err, SMX_E_ARG, "smx_model_load_ex: %d files given", o.n_files);
+    memset(&src, 0, sizeof src);
+    src.dir = path;
+    src.files = o.files;
+    src.nfiles = o.n_files;
+    src.copy = o.copy;
+    src.max_text = o.max_text_bytes;
+    if ((st = smx__src_text(&src, "config.json", &text, &n, err)) != SMX_OK) return st;
+    st = smx__model_make(&src, &o, text, n, 0, out, err);
     SMX_FREE(text);
     return st;
+}
+
+SMX_API smx_status smx_model_load(const char *dir, smx_model **out, smx_error *err)
+{
+    smx_error tmp;
+    if (!err) err = &tmp;
+    if (!dir) {
+        smx__ok(err);
+        if (out) *out = NULL;
+        return smx__fail(err, SMX_E_ARG, "smx_model_load: dir and out must not be NULL");
+    }
+    return smx_model_load_ex(dir, NULL, out, err);
 }
 
 SMX_API smx_status smx_model_from_config(const char *config_json, uint64_t seed, smx_model **out, smx_error *err)
@@ -6958,7 +7450,11 @@ SMX_API smx_status smx_model_from_config(const char *config_json, uint64_t seed,
     smx__ok(err);
     if (out) *out = NULL;
     if (!config_json || !out) return smx__fail(err, SMX_E_ARG, "smx_model_from_config: config and out must not be NULL");
-    return smx__model_make(NULL, config_json, strlen(config_json), 1, seed, out, err);
+    {
+        smx_load_options o;
+        smx_load_default_options(&o);
+        return smx__model_make(NULL, &o, config_json, strlen(config_json), seed, out, err);
+    }
 }
 
 SMX_API smx_status smx_model_save(const smx_model *m, const char *dir, smx_error *err)

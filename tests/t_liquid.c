@@ -24,7 +24,7 @@ static int t_lq_copy(const char *src_dir, const char *dst_dir, const char *name)
     smx_error err;
     int ok;
     snprintf(path, sizeof path, "%s/%s", src_dir, name);
-    if (smx__read_file(path, &buf, &n, &err) != SMX_OK) return 0;
+    if (smx__read_file(path, (size_t)1 << 30, &buf, &n, &err) != SMX_OK) return 0;
     ok = t_lq_write(dst_dir, name, buf, n);
     free(buf);
     return ok;
@@ -53,7 +53,7 @@ static int t_lq_inputs(const char *dir, float **in, float **ts, int *T, int *w)
     memset(&g, 0, sizeof g);
     snprintf(path, sizeof path, "%s/golden.safetensors", dir);
     *in = NULL; *ts = NULL;
-    if (smx__st_open_file(&g.ts, path, &err) != SMX_OK) { smx__st_close(&g.ts); return 0; }
+    if (smx__st_open_path(&g.ts, path, &err) != SMX_OK) { smx__st_close(&g.ts); return 0; }
     *in = cf_golden_f32(&g, "inputs", sh, &nd);
     *ts = cf_golden_f32(&g, "timespans", NULL, NULL);
     smx__st_close(&g.ts);
@@ -320,7 +320,13 @@ static void t_lq_cfc_prefix(void)
         memset(&c, 0, sizeof c);
         c.in = d; c.mode = SMX__CFC_DEFAULT; c.act = SMX__ACT_SILU; c.bb_layers = 1; c.bb_units = bbu; c.mixed = 1;
         c.n_cells = 1; c.sizes[0] = d;
-        CHECK(smx__st_open_dir(&mb->ts, dir2, &err) == SMX_OK, "open: %s", err.msg);
+        {
+            smx__src src;
+            memset(&src, 0, sizeof src);
+            src.dir = dir2;
+            src.max_text = (size_t)1 << 26;
+            CHECK(smx__st_open_dir(&mb->ts, &src, &err) == SMX_OK, "open: %s", err.msg);
+        }
         op = smx__cfc_load(&ld, &c, "model.layers.0.cfc.");
         CHECK(op && ld.st == SMX_OK && op->d_in == d && op->d_out == d && op->vt->letter == 'L', "token-layer cfc: %s", err.msg);
         if (op && ld.st == SMX_OK) {

@@ -20,7 +20,7 @@ static const smx__jv *t_models_eval_json(const char *dir, smx__arena *a)
     smx__jv *root = NULL;
     smx_error err;
     snprintf(path, sizeof path, "%s/eval.json", dir);
-    if (smx__read_file(path, &text, &n, &err) != SMX_OK) return NULL;
+    if (smx__read_file(path, (size_t)1 << 30, &text, &n, &err) != SMX_OK) return NULL;
     if (smx__json_parse(text, n, a, 1, "eval.json", &root, &err) != SMX_OK) root = NULL;
     SMX_FREE(text);
     return root;
@@ -113,7 +113,7 @@ static void t_models_cfc(const char *dir)
     memset(&g, 0, sizeof g);
     memset(&a, 0, sizeof a);
     snprintf(path, sizeof path, "%s/eval.safetensors", dir);
-    CHECK(smx__st_open_file(&g.ts, path, &err) == SMX_OK, "%s", err.msg);
+    CHECK(smx__st_open_path(&g.ts, path, &err) == SMX_OK, "%s", err.msg);
     in = cf_golden_f32(&g, "inputs", sh, &nd);
     ts = cf_golden_f32(&g, "timespans", NULL, NULL);
     ref = cf_golden_f32(&g, "outputs", NULL, NULL);

@@ -268,7 +268,7 @@ static double t_ssm_golden_err(const char *src, const char *dir)
     double err = 1e30;
     memset(&g, 0, sizeof g);
     snprintf(p, sizeof p, "%s/golden.safetensors", src);
-    if (smx__st_open_file(&g.ts, p, &e)) { smx__st_close(&g.ts); return err; }
+    if (smx__st_open_path(&g.ts, p, &e)) { smx__st_close(&g.ts); return err; }
     if (smx_model_load(dir, &m, &e)) { printf("  load %s: %s\n", dir, e.msg); smx__st_close(&g.ts); return err; }
     ids = cf_golden_ids(&g, "input_ids", &T);
     ref = cf_golden_f32(&g, "logits", NULL, NULL);
@@ -292,10 +292,10 @@ static int t_ssm_ckpt_read(const char *src, t_ssm_ckpt *c)
     memset(&ts, 0, sizeof ts);
     memset(c, 0, sizeof *c);
     snprintf(p, sizeof p, "%s/model.safetensors", src);
-    if (smx__st_open_file(&ts, p, &e)) { smx__st_close(&ts); return 0; }
+    if (smx__st_open_path(&ts, p, &e)) { smx__st_close(&ts); return 0; }
     for (i = 0; i < ts.nent; i++) {
         float *d = (float *)malloc(ts.ent[i].numel * 4 + 4);
-        smx__st_convert(&ts.ent[i], d);
+        smx__st_read_f32(&ts, &ts.ent[i], d, NULL);
         t_ssm_ckpt_add(c, ts.ent[i].name, ts.ent[i].ndim, ts.ent[i].shape, d);
     }
     smx__st_close(&ts);

@@ -185,7 +185,7 @@ static int t_xl_rewrite(const char *src, const char *dst, const char *cfg, int m
     int i, n = 0, nown = 0, ok;
     memset(&ts, 0, sizeof ts);
     snprintf(path, sizeof path, "%s/model.safetensors", src);
-    if (smx__st_open_file(&ts, path, &e)) { smx__st_close(&ts); return 0; }
+    if (smx__st_open_path(&ts, path, &e)) { smx__st_close(&ts); return 0; }
     out = (smx__st_out *)calloc((size_t)ts.nent, sizeof *out);
     own = (float **)calloc((size_t)ts.nent, sizeof *own);
     for (i = 0; i < ts.nent; i++) {
@@ -193,7 +193,7 @@ static int t_xl_rewrite(const char *src, const char *dst, const char *cfg, int m
         const char *nm = en->name;
         smx__st_out *o = &out[n];
         int k;
-        o->name = nm; o->ndim = en->ndim; o->data = (const float *)(const void *)en->data;
+        o->name = nm; o->ndim = en->ndim; o->data = (const float *)smx__st_bytes(&ts, en, NULL);
         for (k = 0; k < en->ndim; k++) o->shape[k] = en->shape[k];
         if (mode == 0) {
             /* group members: dropped here, written once under the fused name at the first member */
@@ -232,7 +232,7 @@ static int t_xl_rewrite(const char *src, const char *dst, const char *cfg, int m
                     smx__st_entry *ej;
                     snprintf(nmj, sizeof nmj, "%s%s%s", pre, grp[hit][j], dot);
                     ej = smx__st_find(&ts, nmj);
-                    memcpy(buf + off, ej->data, ej->nbytes);
+                    memcpy(buf + off, smx__st_bytes(&ts, ej, NULL), ej->nbytes);
                     off += ej->numel;
                 }
                 snprintf(fused, sizeof fused, "%s%s%s", pre, grp[hit][4], dot);
@@ -244,7 +244,7 @@ static int t_xl_rewrite(const char *src, const char *dst, const char *cfg, int m
             o->name = "lm_head.weight";
         } else if (mode == 1 && strstr(nm, "_recurrent_kernel_")) {
             int64_t nh = en->shape[0], o4 = en->shape[1], dh = en->shape[2], h, r, c;
-            const float *R = (const float *)(const void *)en->data;
+            const float *R = (const float *)smx__st_bytes(&ts, en, NULL);
             float *buf = own[nown++] = (float *)malloc(en->nbytes);
             for (h = 0; h < nh; h++)
                 for (r = 0; r < o4; r++)
@@ -254,7 +254,7 @@ static int t_xl_rewrite(const char *src, const char *dst, const char *cfg, int m
             char rn[512];
             smx__st_entry *re;
             int64_t nh, dh, g, h, j;
-            const float *B = (const float *)(const void *)en->data;
+            const float *B = (const float *)smx__st_bytes(&ts, en, NULL);
             float *buf = own[nown++] = (float *)malloc(en->nbytes);
             snprintf(rn, sizeof rn, "%.*s_recurrent_kernel_", (int)(strlen(nm) - strlen("_bias_")), nm);
             re = smx__st_find(&ts, rn);
@@ -320,7 +320,7 @@ static void t_xl_cuda_layout(void)
     CHECK(strstr(cfg2, "\"cuda\"") != NULL, "xlstm_lm golden config names the vanilla backend");
     memset(&g, 0, sizeof g);
     snprintf(path, sizeof path, "%s/golden.safetensors", src);
-    if (!t_xl_rewrite(src, dst, cfg2, 1) || smx__st_open_file(&g.ts, path, &e)) { CHECK(0, "xlstm_lm cuda rewrite"); goto done; }
+    if (!t_xl_rewrite(src, dst, cfg2, 1) || smx__st_open_path(&g.ts, path, &e)) { CHECK(0, "xlstm_lm cuda rewrite"); goto done; }
     if (smx_model_load(dst, &m, &e)) { CHECK(0, "xlstm_lm cuda layout load: %s", e.msg); goto done; }
     ids = cf_golden_ids(&g, "input_ids", &T);
     ref = cf_golden_f32(&g, "logits", NULL, NULL);

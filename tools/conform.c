@@ -32,7 +32,7 @@ static float *cf_golden_f32(cf_golden *g, const char *name, int64_t *shape, int 
         return NULL;
     buf = (float *)malloc(sizeof(float) * (en->numel ? en->numel : 1));
     if (!buf) return NULL;
-    smx__st_convert(en, buf);
+    if (smx__st_read_f32(&g->ts, en, buf, NULL) != SMX_OK) { free(buf); return NULL; }
     if (shape) memcpy(shape, en->shape, sizeof en->shape);
     if (ndim) *ndim = en->ndim;
     return buf;
@@ -254,7 +254,7 @@ static int cf_conform(const char *dir, double tol, FILE *out, double *max_err)
     cs = cs ? cs + 1 : name;
     memset(&g, 0, sizeof g);
     cf_path(path, sizeof path, dir, "golden.safetensors");
-    if (smx__st_open_file(&g.ts, path, &err) != SMX_OK) {
+    if (smx__st_open_path(&g.ts, path, &err) != SMX_OK) {
         if (out) fprintf(out, "FAIL %s could not load golden data: %s\n", cs, err.msg);
         smx__st_close(&g.ts);
         return CF_ERROR;
