@@ -34,6 +34,8 @@ ALL_CFLAGS = -std=c99 $(WARN) $(DEFS) $(CFLAGS) $(ARCH) $(THR)
 LDLIBS = -lm
 
 HDR = seqmix.h
+# ThreadSanitizer needs a memory layout without high address randomisation on newer kernels
+NO_ASLR := $(shell setarch $$(uname -m) -R true >/dev/null 2>&1 && echo "setarch $$(uname -m) -R")
 TOOLS_SRC = $(wildcard tools/*.c)
 TEST_SRC = $(wildcard tests/*.c) tools/conform.c $(wildcard tools/conform_*.c)
 EXAMPLES = $(patsubst examples/%.c,build/%,$(wildcard examples/*.c))
@@ -61,6 +63,14 @@ build/test-asan: $(TEST_SRC) $(HDR) | build
 	$(CC) -std=c99 $(WARN) $(DEFS) -O1 -g $(ARCH) -pthread -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 		-fno-omit-frame-pointer tests/test.c -o $@ $(LDLIBS)
 
+# every allocation failing once (ASan: no leak), and several threads on one model (TSan)
+build/alloc-fail: tests/alloc_fail.c $(HDR) | build
+	$(CC) -std=c99 $(WARN) $(DEFS) -O1 -g $(ARCH) -pthread -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+		-fno-omit-frame-pointer tests/alloc_fail.c -o $@ $(LDLIBS)
+
+build/test-tsan: tests/concurrency.c $(HDR) | build
+	$(CC) -std=c99 $(WARN) $(DEFS) -O1 -g $(ARCH) -pthread -fsanitize=thread tests/concurrency.c -o $@ $(LDLIBS)
+
 # the header as C++ and with SEQMIX_STATIC
 build/cpp-check: tests/cpp_check.cpp $(HDR) | build
 	$(CXX) -std=c++11 -Wall -Wextra -O1 $(ARCH) -pthread tests/cpp_check.cpp -o $@ $(LDLIBS)
@@ -69,11 +79,13 @@ build/static-check: tests/cpp_check.cpp $(HDR) | build
 	$(CC) -std=c99 $(WARN) $(DEFS) -DSEQMIX_STATIC -O1 $(ARCH) -pthread -x c tests/cpp_check.cpp -o $@ $(LDLIBS)
 
 # build/seqmix first: the suite's cli group runs it (every prerequisite is built before the recipe)
-test: build/seqmix build/test build/test-scalar build/test-asan build/cpp-check build/static-check
+test: build/seqmix build/test build/test-scalar build/test-asan build/cpp-check build/static-check build/alloc-fail build/test-tsan
 	./build/cpp-check
 	./build/static-check
 	./build/test-scalar
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ./build/test-asan
+	ASAN_OPTIONS=detect_leaks=1 ./build/alloc-fail
+	TSAN_OPTIONS=halt_on_error=1 $(NO_ASLR) ./build/test-tsan
 	./build/test
 
 run: build/generate
