@@ -100,3 +100,25 @@ bench: build/seqmix
 
 clean:
 	rm -rf build
+
+# Fuzzing (clang's libFuzzer with ASan + UBSan): each harness in tests/fuzz/ runs for FUZZ_SECONDS
+# (default 60) from a corpus seeded with the golden cases' files, kept in build/fuzz/NAME/.
+# For hours: make fuzz FUZZ_SECONDS=3600, or one harness: make fuzz FUZZ=json FUZZ_SECONDS=36000.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ ?= $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_FLAGS = -std=c99 -g -O1 $(DEFS) -pthread -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+
+build/fuzz/%: tests/fuzz/fuzz_%.c $(HDR) | build
+	@mkdir -p build/fuzz
+	$(FUZZ_CC) $(FUZZ_FLAGS) $< -o $@ $(LDLIBS)
+
+.PHONY: fuzz
+fuzz: $(addprefix build/fuzz/,$(FUZZ))
+	@for h in $(FUZZ); do \
+	    mkdir -p build/fuzz/$$h.corpus; \
+	    tools/fuzz_seeds.sh $$h build/fuzz/$$h.corpus; \
+	    echo "== $$h ($(FUZZ_SECONDS) s)"; \
+	    ./build/fuzz/$$h -max_total_time=$(FUZZ_SECONDS) -dict=tests/fuzz/$$h.dict -print_final_stats=1 \
+	        -artifact_prefix=build/fuzz/$$h- build/fuzz/$$h.corpus 2>&1 | grep -E "^stat::number_of_executed_units|ERROR|SUMMARY|crash-|leak-" ; \
+	done
