@@ -2255,6 +2255,7 @@ static void smx__conv1d(const smx__cx *cx, const float *in, size_t ldi, float *o
 #define SMX__BLOB_MAP 1     /* mapped read-only */
 #define SMX__BLOB_FILE 2    /* read on demand from fp */
 #define SMX__BLOB_USER 3    /* the caller's buffer */
+#define SMX__BLOB_OWNED 4   /* read whole into memory the blob frees */
 
 typedef struct smx__blob {
     const unsigned char *data;  /* the whole file (NULL for SMX__BLOB_FILE) */
@@ -2273,6 +2274,7 @@ typedef struct smx__src {
     const smx_file *files;      /* in-memory files by name (used when dir is NULL) */
     int nfiles;
     int copy;                   /* read tensor data rather than mapping it */
+    const char *gguf;           /* a GGUF file of the source (under dir, or among files), or NULL */
     size_t max_text;            /* largest config/index/tokenizer text accepted */
 } smx__src;
 
@@ -2376,6 +2378,7 @@ static void smx__blob_close(smx__blob *b)
     if (b->mh) CloseHandle((HANDLE)b->mh);
     if (b->fh) CloseHandle((HANDLE)b->fh);
 #endif
+    if (b->kind == SMX__BLOB_OWNED) SMX_FREE((void *)(uintptr_t)b->data);
     if (b->fp) fclose(b->fp);
     memset(b, 0, sizeof *b);
 }
@@ -2453,6 +2456,21 @@ static smx_status smx__blob_read(smx__blob *b, size_t off, void *dst, size_t n, 
     return SMX_OK;
 }
 
+/* Read a file opened for reading on demand into memory of its own (a format whose index must be in
+ * memory, read without a mapping). */
+static smx_status smx__blob_slurp(smx__blob *b, smx_error *e)
+{
+    unsigned char *p = (unsigned char *)SMX_MALLOC(b->size ? b->size : 1);
+    smx_status st;
+    if (!p) return smx__fail(e, SMX_E_NOMEM, "%s: no memory to read %lu bytes", b->name, (unsigned long)b->size);
+    if ((st = smx__blob_read(b, 0, p, b->size, e)) != SMX_OK) { SMX_FREE(p); return st; }
+    fclose(b->fp);
+    b->fp = NULL;
+    b->data = p;
+    b->kind = SMX__BLOB_OWNED;
+    return SMX_OK;
+}
+
 /* The range was copied out of a mapping: hand its whole pages back to the system now. */
 static void smx__blob_drop(const smx__blob *b, size_t off, size_t n)
 {
@@ -2483,6 +2501,10 @@ typedef struct smx__st_entry {
     size_t off;                 /* absolute offset of the data in its file */
     size_t nbytes;
     int used;
+    /* GGUF tensors (II.4.d): their own name, ggml type, the value change to undo (SMX__XF_*), and
+     * loose: the shape is checked by element count and row length (llama.cpp reshapes) */
+    const char *gname;
+    int gtype, xform, loose;
 } smx__st_entry;
 
 typedef struct smx__tensors {
@@ -2493,6 +2515,8 @@ typedef struct smx__tensors {
     int nent, cap;
     int *hash;                  /* [hcap] entry index + 1, open addressing by name */
     int hcap;
+    const char *gg_layer;       /* a GGUF file's name tables (messages name its tensors) */
+    const struct smx__gg_rule *gg_top, *gg_blk;
 } smx__tensors;
 
 static void smx__st_close(smx__tensors *t)
@@ -2839,6 +2863,981 @@ static smx_status smx__st_write(const char *path, const smx__st_out *t, int n, s
     return SMX_OK;
 }
 
+/* ---- II.4.c GGUF: llama.cpp's container ----
+ * GGUF (versions 2 and 3), read from a memory buffer the caller keeps alive:
+ *
+ *   "GGUF" u32 version u64 n_tensors u64 n_kv
+ *   n_kv    x { string key, u32 type, value }
+ *   n_tensors x { string name, u32 n_dims, u64 dims[n_dims], u32 ggml_type, u64 offset }
+ *   padding to general.alignment (default 32), then the tensor data; offsets are relative to
+ *   that data section and multiples of the alignment.
+ *   string = u64 length + bytes (no NUL); array = u32 element type + u64 count + elements.
+ *   All numbers little-endian.
+ *
+ * Every count, length and offset is checked against the bytes that remain before it is used, so
+ * a hostile count can neither crash the reader nor make it allocate much: the key and tensor
+ * tables are sized from counts already known to fit in the file. Nested arrays, unknown value
+ * types, duplicate keys or tensor names, dims whose product overflows, unknown or block-less
+ * tensor types, misaligned, out-of-file and overlapping tensors are refused with SMX_E_FORMAT
+ * and a message naming the key or tensor. Keys, names and values point into the buffer; the
+ * tables live in one allocation (smx__gguf_close frees it). */
+
+enum {
+    SMX__GGUF_U8 = 0, SMX__GGUF_I8, SMX__GGUF_U16, SMX__GGUF_I16, SMX__GGUF_U32, SMX__GGUF_I32,
+    SMX__GGUF_F32, SMX__GGUF_BOOL, SMX__GGUF_STRING, SMX__GGUF_ARRAY, SMX__GGUF_U64, SMX__GGUF_I64,
+    SMX__GGUF_F64, SMX__GGUF_NTYPES
+};
+
+#define SMX__GGUF_MAX_DIMS 4
+
+/* One metadata entry. For scalars `data` points at the value; for strings at the bytes (n =
+ * length); for arrays at the first element (n = count, arr_type = element type). */
+typedef struct smx__gguf_kv {
+    const char *key;            /* NUL-terminated copy */
+    uint32_t type, arr_type;
+    uint64_t n;
+    const unsigned char *data;
+    size_t nbytes;              /* bytes of the value's payload in the file */
+} smx__gguf_kv;
+
+/* One tensor: dims[0] is the fastest-varying (ggml ne[0]); unused dims are 1. */
+typedef struct smx__gguf_tensor {
+    const char *name;           /* NUL-terminated copy */
+    uint32_t n_dims, type;      /* type: ggml type id */
+    uint64_t dims[SMX__GGUF_MAX_DIMS];
+    uint64_t n_elements;
+    size_t offset;              /* absolute offset in the buffer */
+    size_t nbytes;              /* from the type's block size */
+    const unsigned char *data;  /* buf + offset */
+} smx__gguf_tensor;
+
+typedef struct smx__gguf {
+    const unsigned char *buf;
+    size_t size;
+    uint32_t version;
+    size_t alignment;
+    size_t data_offset;         /* start of the tensor data section */
+    size_t n_kv, n_tensors;
+    smx__gguf_kv *kv;           /* [n_kv] */
+    smx__gguf_tensor *tensors;  /* [n_tensors] */
+    void *mem;                  /* the one allocation behind kv, tensors and the name copies */
+} smx__gguf;
+
+/* ggml type ids -> (elements per block, bytes per block); 0 = unknown size. */
+typedef struct smx__ggml_type_info { const char *name; uint16_t blck; uint16_t bytes; } smx__ggml_type_info;
+static const smx__ggml_type_info smx__ggml_types[] = {
+    {"F32", 1, 4},      {"F16", 1, 2},      {"Q4_0", 32, 18},    {"Q4_1", 32, 20},   {"Q4_2", 0, 0},
+    {"Q4_3", 0, 0},     {"Q5_0", 32, 22},   {"Q5_1", 32, 24},    {"Q8_0", 32, 34},   {"Q8_1", 32, 36},
+    {"Q2_K", 256, 84},  {"Q3_K", 256, 110}, {"Q4_K", 256, 144},  {"Q5_K", 256, 176}, {"Q6_K", 256, 210},
+    {"Q8_K", 256, 292}, {"IQ2_XXS", 256, 66}, {"IQ2_XS", 256, 74}, {"IQ3_XXS", 256, 98}, {"IQ1_S", 256, 50},
+    {"IQ4_NL", 32, 18}, {"IQ3_S", 256, 110}, {"IQ2_S", 256, 82},  {"IQ4_XS", 256, 136}, {"I8", 1, 1},
+    {"I16", 1, 2},      {"I32", 1, 4},      {"I64", 1, 8},       {"F64", 1, 8},      {"IQ1_M", 256, 56},
+    {"BF16", 1, 2},     {"Q4_0_4_4", 0, 0}, {"Q4_0_4_8", 0, 0},  {"Q4_0_8_8", 0, 0}, {"TQ1_0", 256, 54},
+    {"TQ2_0", 256, 66}, {"IQ4_NL_4_4", 0, 0}, {"IQ4_NL_4_8", 0, 0}, {"IQ4_NL_8_8", 0, 0}, {"MXFP4", 32, 17},
+};
+#define SMX__GGML_NTYPES (sizeof smx__ggml_types / sizeof smx__ggml_types[0])
+
+/* Name of a ggml type id ("type 99" style names are the caller's job); NULL if unknown. */
+SMX__MAYBE_UNUSED static const char *smx__ggml_type_name(uint32_t t)
+{
+    return t < SMX__GGML_NTYPES ? smx__ggml_types[t].name : NULL;
+}
+
+static const char *smx__gguf_type_name(uint32_t t)
+{
+    static const char *const names[] = {"uint8", "int8", "uint16", "int16", "uint32", "int32", "float32",
+                                        "bool", "string", "array", "uint64", "int64", "float64"};
+    return t < SMX__GGUF_NTYPES ? names[t] : "unknown";
+}
+
+/* bytes of one scalar of a fixed-size type; 0 for string/array/unknown */
+static size_t smx__gguf_scalar_size(uint32_t t)
+{
+    switch (t) {
+    case SMX__GGUF_U8: case SMX__GGUF_I8: case SMX__GGUF_BOOL: return 1;
+    case SMX__GGUF_U16: case SMX__GGUF_I16: return 2;
+    case SMX__GGUF_U32: case SMX__GGUF_I32: case SMX__GGUF_F32: return 4;
+    case SMX__GGUF_U64: case SMX__GGUF_I64: case SMX__GGUF_F64: return 8;
+    }
+    return 0;
+}
+
+static uint64_t smx__le(const unsigned char *p, int n)
+{
+    uint64_t v = 0;
+    int k;
+    for (k = n - 1; k >= 0; k--) v = (v << 8) | p[k];
+    return v;
+}
+
+/* A cursor over the buffer; every read checks the remaining length. */
+typedef struct smx__gguf_cur { const unsigned char *p; size_t i, n; } smx__gguf_cur;
+
+static int smx__gguf_u32(smx__gguf_cur *c, uint32_t *v)
+{
+    if (c->n - c->i < 4) return 0;
+    *v = (uint32_t)smx__le(c->p + c->i, 4);
+    c->i += 4;
+    return 1;
+}
+
+static int smx__gguf_u64(smx__gguf_cur *c, uint64_t *v)
+{
+    if (c->n - c->i < 8) return 0;
+    *v = smx__le(c->p + c->i, 8);
+    c->i += 8;
+    return 1;
+}
+
+/* string: u64 length + bytes; returns 0 if the length runs past the end */
+static int smx__gguf_str(smx__gguf_cur *c, const unsigned char **s, size_t *len)
+{
+    uint64_t n;
+    if (!smx__gguf_u64(c, &n) || n > c->n - c->i) return 0;
+    *s = c->p + c->i;
+    *len = (size_t)n;
+    c->i += (size_t)n;
+    return 1;
+}
+
+/* Print a key or name for a message: up to 64 bytes, non-printables as '?'. */
+static const char *smx__gguf_show(const unsigned char *s, size_t n, char *buf)
+{
+    size_t k, m = n < 64 ? n : 64;
+    for (k = 0; k < m; k++) buf[k] = (s[k] >= 0x20 && s[k] < 0x7F) ? (char)s[k] : '?';
+    if (n > m) { buf[m++] = '.'; buf[m++] = '.'; buf[m++] = '.'; }
+    buf[m] = 0;
+    return buf;
+}
+
+static int smx__gguf_cmp_key(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int smx__gguf_cmp_off(const void *a, const void *b)
+{
+    const smx__gguf_tensor *x = *(const smx__gguf_tensor *const *)a, *y = *(const smx__gguf_tensor *const *)b;
+    return x->offset < y->offset ? -1 : x->offset > y->offset ? 1 : 0;
+}
+
+static void smx__gguf_close(smx__gguf *g)
+{
+    if (g) { SMX_FREE(g->mem); memset(g, 0, sizeof *g); }
+}
+
+/* Skip one value of type t (not an array) at the cursor; 0 if it runs past the end. */
+static int smx__gguf_skip_scalar(smx__gguf_cur *c, uint32_t t)
+{
+    if (t == SMX__GGUF_STRING) {
+        const unsigned char *s;
+        size_t n;
+        return smx__gguf_str(c, &s, &n);
+    }
+    if (c->n - c->i < smx__gguf_scalar_size(t)) return 0;
+    c->i += smx__gguf_scalar_size(t);
+    return 1;
+}
+
+/* Parse buf[0..size) into g. what names the source in messages. On failure g is empty.
+ * meta_only: a reader that only wants the metadata (the tokenizer) still walks the tensor infos
+ * within bounds but accepts tensor types without a known size and does not place the data. */
+static smx_status smx__gguf_open_ex(smx__gguf *g, const void *buf, size_t size, const char *what, int meta_only, smx_error *e)
+{
+    smx__gguf_cur c;
+    uint64_t nt, nkv;
+    size_t i, names = 0, need, mem_off;
+    char show[80];
+    const char **sorted;
+    unsigned char *mem;
+    smx_status st = SMX_OK;
+    memset(g, 0, sizeof *g);
+    if (!buf && size) return smx__fail(e, SMX_E_ARG, "%s: NULL buffer", what);
+    c.p = (const unsigned char *)buf; c.i = 0; c.n = size;
+    if (size < 4 || memcmp(buf, "GGUF", 4) != 0) return smx__fail(e, SMX_E_FORMAT, "%s: not a GGUF file (bad magic)", what);
+    c.i = 4;
+    if (!smx__gguf_u32(&c, &g->version)) return smx__fail(e, SMX_E_FORMAT, "%s: truncated header", what);
+    if (g->version != 2 && g->version != 3)
+        return smx__fail(e, SMX_E_UNSUPPORTED, "%s: GGUF version %u is not supported (2 and 3 are)", what, g->version);
+    if (!smx__gguf_u64(&c, &nt) || !smx__gguf_u64(&c, &nkv)) return smx__fail(e, SMX_E_FORMAT, "%s: truncated header", what);
+    /* a key needs >= 13 bytes (length, type, 1-byte value), a tensor >= 24 */
+    if (nkv > (c.n - c.i) / 13)
+        return smx__fail(e, SMX_E_FORMAT, "%s: %llu metadata keys cannot fit in the %lu bytes left", what,
+                         (unsigned long long)nkv, (unsigned long)(c.n - c.i));
+    if (nt > (c.n - c.i) / 24)
+        return smx__fail(e, SMX_E_FORMAT, "%s: %llu tensors cannot fit in the %lu bytes left", what,
+                         (unsigned long long)nt, (unsigned long)(c.n - c.i));
+    g->buf = c.p; g->size = size; g->n_kv = (size_t)nkv; g->n_tensors = (size_t)nt;
+    g->alignment = 32;
+
+    /* pass 1: walk the metadata and the tensor infos to validate lengths and count name bytes */
+    {
+        smx__gguf_cur d = c;
+        for (i = 0; i < g->n_kv; i++) {
+            const unsigned char *k;
+            size_t kl;
+            uint32_t t;
+            if (!smx__gguf_str(&d, &k, &kl)) return smx__fail(e, SMX_E_FORMAT, "%s: metadata key %lu: length runs past the end of the file", what, (unsigned long)i);
+            names += kl + 1;
+            if (!smx__gguf_u32(&d, &t)) return smx__fail(e, SMX_E_FORMAT, "%s: key '%s': truncated", what, smx__gguf_show(k, kl, show));
+            if (t >= SMX__GGUF_NTYPES) return smx__fail(e, SMX_E_FORMAT, "%s: key '%s': unknown value type %u", what, smx__gguf_show(k, kl, show), t);
+            if (t == SMX__GGUF_ARRAY) {
+                uint32_t at;
+                uint64_t n, j;
+                if (!smx__gguf_u32(&d, &at) || !smx__gguf_u64(&d, &n))
+                    return smx__fail(e, SMX_E_FORMAT, "%s: key '%s': truncated array header", what, smx__gguf_show(k, kl, show));
+                if (at == SMX__GGUF_ARRAY) return smx__fail(e, SMX_E_FORMAT, "%s: key '%s': nested arrays are not supported", what, smx__gguf_show(k, kl, show));
+                if (at >= SMX__GGUF_NTYPES) return smx__fail(e, SMX_E_FORMAT, "%s: key '%s': unknown array element type %u", what, smx__gguf_show(k, kl, show), at);
+                if (at == SMX__GGUF_STRING) {
+                    if (n > (d.n - d.i) / 8) goto arr_past;
+                    for (j = 0; j < n; j++)
+                        if (!smx__gguf_skip_scalar(&d, at)) goto arr_past;
+                } else {
+                    size_t es = smx__gguf_scalar_size(at);
+                    if (n > (d.n - d.i) / es) goto arr_past;
+                    d.i += (size_t)n * es;
+                }
+                continue;
+            arr_past:
+                return smx__fail(e, SMX_E_FORMAT, "%s: key '%s': array of %llu %s runs past the end of the file", what,
+                                 smx__gguf_show(k, kl, show), (unsigned long long)n, smx__gguf_type_name(at));
+            }
+            if (!smx__gguf_skip_scalar(&d, t))
+                return smx__fail(e, SMX_E_FORMAT, "%s: key '%s': %s value runs past the end of the file", what,
+                                 smx__gguf_show(k, kl, show), smx__gguf_type_name(t));
+        }
+        for (i = 0; i < g->n_tensors; i++) {
+            const unsigned char *k;
+            size_t kl;
+            uint32_t nd, t;
+            uint64_t v;
+            if (!smx__gguf_str(&d, &k, &kl)) return smx__fail(e, SMX_E_FORMAT, "%s: tensor %lu: name runs past the end of the file", what, (unsigned long)i);
+            names += kl + 1;
+            if (!smx__gguf_u32(&d, &nd)) goto tpast;
+            if (nd > SMX__GGUF_MAX_DIMS)
+                return smx__fail(e, SMX_E_FORMAT, "%s: tensor '%s' has %u dimensions (at most %d)", what, smx__gguf_show(k, kl, show), nd, SMX__GGUF_MAX_DIMS);
+            if (d.n - d.i < (size_t)nd * 8 + 12) goto tpast;
+            d.i += (size_t)nd * 8;
+            if (!smx__gguf_u32(&d, &t) || !smx__gguf_u64(&d, &v)) goto tpast;
+            continue;
+        tpast:
+            return smx__fail(e, SMX_E_FORMAT, "%s: tensor '%s': info runs past the end of the file", what, smx__gguf_show(k, kl, show));
+        }
+        mem_off = d.i;   /* end of the tensor infos */
+    }
+
+    /* one allocation: kv table, tensor table, sorted-key scratch, name copies */
+    need = g->n_kv * sizeof(smx__gguf_kv) + g->n_tensors * sizeof(smx__gguf_tensor) +
+           (g->n_kv + g->n_tensors) * sizeof(void *) + names + 16;
+    mem = (unsigned char *)SMX_MALLOC(need);
+    if (!mem) return smx__fail(e, SMX_E_NOMEM, "%s: out of memory for the GGUF tables", what);
+    memset(mem, 0, need);
+    g->mem = mem;
+    g->kv = (smx__gguf_kv *)(void *)mem;
+    g->tensors = (smx__gguf_tensor *)(void *)(mem + g->n_kv * sizeof(smx__gguf_kv));
+    sorted = (const char **)(void *)(mem + g->n_kv * sizeof(smx__gguf_kv) + g->n_tensors * sizeof(smx__gguf_tensor));
+    {
+        char *np = (char *)(sorted + g->n_kv + g->n_tensors);
+
+        /* pass 2: fill the tables (lengths already validated) */
+        for (i = 0; i < g->n_kv; i++) {
+            smx__gguf_kv *kv = &g->kv[i];
+            const unsigned char *k;
+            size_t kl, st0;
+            smx__gguf_str(&c, &k, &kl);
+            memcpy(np, k, kl); np[kl] = 0; kv->key = np; np += kl + 1;
+            smx__gguf_u32(&c, &kv->type);
+            if (kv->type == SMX__GGUF_ARRAY) {
+                smx__gguf_u32(&c, &kv->arr_type);
+                smx__gguf_u64(&c, &kv->n);
+                kv->data = c.p + c.i;
+                st0 = c.i;
+                if (kv->arr_type == SMX__GGUF_STRING) {
+                    uint64_t j;
+                    for (j = 0; j < kv->n; j++) smx__gguf_skip_scalar(&c, SMX__GGUF_STRING);
+                } else {
+                    c.i += (size_t)kv->n * smx__gguf_scalar_size(kv->arr_type);
+                }
+                kv->nbytes = c.i - st0;
+            } else if (kv->type == SMX__GGUF_STRING) {
+                const unsigned char *s;
+                size_t sl;
+                smx__gguf_str(&c, &s, &sl);
+                kv->data = s; kv->n = sl; kv->nbytes = sl;
+            } else {
+                kv->data = c.p + c.i;
+                kv->n = 1;
+                kv->nbytes = smx__gguf_scalar_size(kv->type);
+                c.i += kv->nbytes;
+                if (kv->type == SMX__GGUF_BOOL && kv->data[0] > 1) {
+                    st = smx__fail(e, SMX_E_FORMAT, "%s: key '%s': bool value %u is not 0 or 1", what, kv->key, kv->data[0]);
+                    goto fail;
+                }
+            }
+            sorted[i] = kv->key;
+        }
+        /* duplicate keys */
+        qsort(sorted, g->n_kv, sizeof *sorted, smx__gguf_cmp_key);
+        for (i = 1; i < g->n_kv; i++)
+            if (!strcmp(sorted[i - 1], sorted[i])) {
+                st = smx__fail(e, SMX_E_FORMAT, "%s: duplicate metadata key '%s'", what, sorted[i]);
+                goto fail;
+            }
+        /* alignment */
+        {
+            const smx__gguf_kv *al = NULL;
+            for (i = 0; i < g->n_kv; i++)
+                if (!strcmp(g->kv[i].key, "general.alignment")) al = &g->kv[i];
+            if (al) {
+                uint64_t a;
+                if (al->type != SMX__GGUF_U32) {
+                    st = smx__fail(e, SMX_E_FORMAT, "%s: general.alignment must be uint32 (found %s)", what, smx__gguf_type_name(al->type));
+                    goto fail;
+                }
+                a = smx__le(al->data, 4);
+                if (a == 0 || (a & (a - 1)) != 0 || a > 65536) {
+                    st = smx__fail(e, SMX_E_FORMAT, "%s: general.alignment %llu is not a power of two up to 65536", what, (unsigned long long)a);
+                    goto fail;
+                }
+                g->alignment = (size_t)a;
+            }
+        }
+        /* tensor infos */
+        for (i = 0; i < g->n_tensors; i++) {
+            smx__gguf_tensor *t = &g->tensors[i];
+            const unsigned char *k;
+            size_t kl;
+            uint32_t d;
+            uint64_t off, ne = 1;
+            smx__gguf_str(&c, &k, &kl);
+            memcpy(np, k, kl); np[kl] = 0; t->name = np; np += kl + 1;
+            smx__gguf_u32(&c, &t->n_dims);
+            for (d = 0; d < SMX__GGUF_MAX_DIMS; d++) t->dims[d] = 1;
+            for (d = 0; d < t->n_dims; d++) {
+                smx__gguf_u64(&c, &t->dims[d]);
+                if (t->dims[d] > (uint64_t)INT64_MAX || (t->dims[d] && ne > (uint64_t)INT64_MAX / t->dims[d])) {
+                    st = smx__fail(e, SMX_E_FORMAT, "%s: tensor '%s': the product of its dims overflows", what, t->name);
+                    goto fail;
+                }
+                ne *= t->dims[d];
+            }
+            t->n_elements = ne;
+            smx__gguf_u32(&c, &t->type);
+            smx__gguf_u64(&c, &off);
+            sorted[g->n_kv + i] = t->name;
+            if (meta_only) continue;
+            if (t->type >= SMX__GGML_NTYPES || smx__ggml_types[t->type].blck == 0) {
+                st = smx__fail(e, SMX_E_UNSUPPORTED, "%s: tensor '%s': ggml type %u (%s) has no known block size", what, t->name,
+                               t->type, t->type < SMX__GGML_NTYPES ? smx__ggml_types[t->type].name : "unknown");
+                goto fail;
+            }
+            {
+                const smx__ggml_type_info *ti = &smx__ggml_types[t->type];
+                uint64_t rows = t->dims[0] ? ne / t->dims[0] : 0, bpr;
+                if (t->dims[0] % ti->blck) {
+                    st = smx__fail(e, SMX_E_FORMAT, "%s: tensor '%s': first dim %llu is not a multiple of %s's block of %u", what,
+                                   t->name, (unsigned long long)t->dims[0], ti->name, ti->blck);
+                    goto fail;
+                }
+                bpr = t->dims[0] / ti->blck * ti->bytes;
+                if (rows && bpr > (uint64_t)SIZE_MAX / rows) {
+                    st = smx__fail(e, SMX_E_FORMAT, "%s: tensor '%s': byte size overflows", what, t->name);
+                    goto fail;
+                }
+                t->nbytes = (size_t)(bpr * rows);
+            }
+            if (off % g->alignment) {
+                st = smx__fail(e, SMX_E_FORMAT, "%s: tensor '%s': offset %llu is not a multiple of the alignment %lu", what,
+                               t->name, (unsigned long long)off, (unsigned long)g->alignment);
+                goto fail;
+            }
+            t->offset = (size_t)(off > SIZE_MAX ? SIZE_MAX : off);  /* checked against the file below */
+        }
+        /* duplicate tensor names */
+        qsort(sorted + g->n_kv, g->n_tensors, sizeof *sorted, smx__gguf_cmp_key);
+        for (i = 1; i < g->n_tensors; i++)
+            if (!strcmp(sorted[g->n_kv + i - 1], sorted[g->n_kv + i])) {
+                st = smx__fail(e, SMX_E_FORMAT, "%s: duplicate tensor name '%s'", what, sorted[g->n_kv + i]);
+                goto fail;
+            }
+    }
+    /* data section: aligned start; every tensor inside the file; no overlaps */
+    g->data_offset = (mem_off + g->alignment - 1) / g->alignment * g->alignment;
+    if (g->n_tensors && !meta_only) {
+        const smx__gguf_tensor **order = (const smx__gguf_tensor **)(void *)sorted;   /* reuse the scratch */
+        size_t avail = g->data_offset <= size ? size - g->data_offset : 0;
+        for (i = 0; i < g->n_tensors; i++) {
+            smx__gguf_tensor *t = &g->tensors[i];
+            if (g->data_offset > size || t->offset > avail || t->nbytes > avail - t->offset) {
+                st = smx__fail(e, SMX_E_FORMAT, "%s: tensor '%s': data [%llu, +%lu) lies outside the file", what, t->name,
+                               (unsigned long long)t->offset, (unsigned long)t->nbytes);
+                goto fail;
+            }
+            t->offset += g->data_offset;
+            t->data = g->buf + t->offset;
+            order[i] = t;
+        }
+        qsort(order, g->n_tensors, sizeof *order, smx__gguf_cmp_off);
+        for (i = 1; i < g->n_tensors; i++)
+            if (order[i - 1]->offset + order[i - 1]->nbytes > order[i]->offset) {
+                st = smx__fail(e, SMX_E_FORMAT, "%s: tensors '%s' and '%s' overlap", what, order[i - 1]->name, order[i]->name);
+                goto fail;
+            }
+    }
+    return SMX_OK;
+fail:
+    smx__gguf_close(g);
+    return st;
+}
+
+/* the full check: metadata, tensor table, data placement */
+SMX__MAYBE_UNUSED static smx_status smx__gguf_open(smx__gguf *g, const void *buf, size_t size, const char *what, smx_error *e)
+{
+    return smx__gguf_open_ex(g, buf, size, what, 0, e);
+}
+
+/* ---- lookups ---- */
+
+/* Index of key, or -1. */
+static long smx__gguf_find(const smx__gguf *g, const char *key)
+{
+    size_t i;
+    for (i = 0; i < g->n_kv; i++)
+        if (!strcmp(g->kv[i].key, key)) return (long)i;
+    return -1;
+}
+
+/* The typed getters return 1 (found, *out set), 0 (absent) or -1 (present with a type that does
+ * not convert; *out untouched). Integers of any width convert when the value fits. */
+SMX__MAYBE_UNUSED static int smx__gguf_get_i64(const smx__gguf *g, const char *key, int64_t *out)
+{
+    long i = smx__gguf_find(g, key);
+    const smx__gguf_kv *kv;
+    uint64_t u;
+    if (i < 0) return 0;
+    kv = &g->kv[i];
+    switch (kv->type) {
+    case SMX__GGUF_U8: *out = kv->data[0]; return 1;
+    case SMX__GGUF_I8: *out = (int8_t)kv->data[0]; return 1;
+    case SMX__GGUF_U16: *out = (int64_t)smx__le(kv->data, 2); return 1;
+    case SMX__GGUF_I16: *out = (int16_t)smx__le(kv->data, 2); return 1;
+    case SMX__GGUF_U32: *out = (int64_t)smx__le(kv->data, 4); return 1;
+    case SMX__GGUF_I32: *out = (int32_t)(uint32_t)smx__le(kv->data, 4); return 1;
+    case SMX__GGUF_I64: u = smx__le(kv->data, 8); memcpy(out, &u, 8); return 1;
+    case SMX__GGUF_U64: u = smx__le(kv->data, 8); if (u > (uint64_t)INT64_MAX) return -1; *out = (int64_t)u; return 1;
+    }
+    return -1;
+}
+
+SMX__MAYBE_UNUSED static int smx__gguf_get_bool(const smx__gguf *g, const char *key, int *out)
+{
+    long i = smx__gguf_find(g, key);
+    if (i < 0) return 0;
+    if (g->kv[i].type != SMX__GGUF_BOOL) return -1;
+    *out = g->kv[i].data[0] != 0;
+    return 1;
+}
+
+SMX__MAYBE_UNUSED static int smx__gguf_get_f64(const smx__gguf *g, const char *key, double *out)
+{
+    long i = smx__gguf_find(g, key);
+    int64_t v;
+    if (i < 0) return 0;
+    if (g->kv[i].type == SMX__GGUF_F32) {
+        uint32_t u = (uint32_t)smx__le(g->kv[i].data, 4);
+        float f;
+        memcpy(&f, &u, 4);
+        *out = f;
+        return 1;
+    }
+    if (g->kv[i].type == SMX__GGUF_F64) {
+        uint64_t u = smx__le(g->kv[i].data, 8);
+        memcpy(out, &u, 8);
+        return 1;
+    }
+    if (smx__gguf_get_i64(g, key, &v) == 1) { *out = (double)v; return 1; }
+    return -1;
+}
+
+/* A string value: pointer into the buffer (not NUL-terminated) and its length. */
+SMX__MAYBE_UNUSED static int smx__gguf_get_str(const smx__gguf *g, const char *key, const char **s, size_t *len)
+{
+    long i = smx__gguf_find(g, key);
+    if (i < 0) return 0;
+    if (g->kv[i].type != SMX__GGUF_STRING) return -1;
+    *s = (const char *)g->kv[i].data;
+    *len = (size_t)g->kv[i].n;
+    return 1;
+}
+
+/* An array: element type, count and the first element (fixed-size elements are packed
+ * little-endian; string elements are u64 length + bytes each, walk them with
+ * smx__gguf_next_str). */
+SMX__MAYBE_UNUSED static int smx__gguf_get_arr(const smx__gguf *g, const char *key, uint32_t *type, uint64_t *n,
+                                               const unsigned char **data)
+{
+    long i = smx__gguf_find(g, key);
+    if (i < 0) return 0;
+    if (g->kv[i].type != SMX__GGUF_ARRAY) return -1;
+    *type = g->kv[i].arr_type;
+    *n = g->kv[i].n;
+    *data = g->kv[i].data;
+    return 1;
+}
+
+/* Next string of a string array (already validated by smx__gguf_open): returns the bytes and
+ * advances *p. */
+SMX__MAYBE_UNUSED static const char *smx__gguf_next_str(const unsigned char **p, size_t *len)
+{
+    size_t n = (size_t)smx__le(*p, 8);
+    const char *s = (const char *)(*p + 8);
+    *p += 8 + n;
+    *len = n;
+    return s;
+}
+
+/* Element i of a fixed-size numeric array as double / int64 (type checked by the caller). */
+SMX__MAYBE_UNUSED static double smx__gguf_arr_f64(uint32_t type, const unsigned char *data, size_t i)
+{
+    uint64_t u;
+    switch (type) {
+    case SMX__GGUF_F32: { float f; uint32_t w = (uint32_t)smx__le(data + 4 * i, 4); memcpy(&f, &w, 4); return f; }
+    case SMX__GGUF_F64: { double d; u = smx__le(data + 8 * i, 8); memcpy(&d, &u, 8); return d; }
+    case SMX__GGUF_U8: return data[i];
+    case SMX__GGUF_I8: return (int8_t)data[i];
+    case SMX__GGUF_U16: return (double)smx__le(data + 2 * i, 2);
+    case SMX__GGUF_I16: return (int16_t)smx__le(data + 2 * i, 2);
+    case SMX__GGUF_U32: return (double)smx__le(data + 4 * i, 4);
+    case SMX__GGUF_I32: return (int32_t)(uint32_t)smx__le(data + 4 * i, 4);
+    case SMX__GGUF_U64: return (double)smx__le(data + 8 * i, 8);
+    case SMX__GGUF_I64: u = smx__le(data + 8 * i, 8); return (double)(int64_t)u;
+    case SMX__GGUF_BOOL: return data[i] != 0;
+    }
+    return 0;
+}
+
+/* Tensor by name, or NULL. */
+SMX__MAYBE_UNUSED static const smx__gguf_tensor *smx__gguf_tensor_find(const smx__gguf *g, const char *name)
+{
+    size_t i;
+    for (i = 0; i < g->n_tensors; i++)
+        if (!strcmp(g->tensors[i].name, name)) return &g->tensors[i];
+    return NULL;
+}
+
+/* ---- II.4.d GGUF files as checkpoints ----
+ * A GGUF file loads through the same family builders as a Hugging Face folder. The translator of
+ * its architecture (smx__gg_arch, next to the family it maps to in II.7, listed in II.8) writes
+ * the config.json that the file's metadata stands for and names every tensor as the family's
+ * Hugging Face checkpoint does. Where llama.cpp's converter changed values, the loader undoes it
+ * as it reads the (small, float32) tensor: A = -exp(A_log) back to A_log, norms stored as 1 + w
+ * back to w. Reshapes (squeezed conv kernels, [H, 1] vectors, grouped norm weights) change no
+ * byte, so those entries are checked by element count and row length only. Stacked experts
+ * become one entry per expert that points into the stack. Q/K rows that the converter permuted
+ * for llama.cpp's RoPE stay as they are: the config says "rope_interleave" and the attention
+ * rotates adjacent pairs. The matrices stay in the file's types, in place where it is mapped. */
+
+enum { SMX__XF_NONE, SMX__XF_NEG_EXP, SMX__XF_PLUS_ONE };
+
+/* One tensor name: GGUF name (after "blk.N." for a layer's tensors), Hugging Face name (after
+ * the family's layer prefix); hf NULL: known but not used. stack: a [X, rows, cols] stack of one
+ * matrix per expert; hf has a %d for the expert. */
+typedef struct smx__gg_rule { const char *gguf, *hf; int xform, stack; } smx__gg_rule;
+#define SMX__GG(gguf, hf) { gguf, hf, SMX__XF_NONE, 0 }
+#define SMX__GG_XF(gguf, hf, xform) { gguf, hf, xform, 0 }
+#define SMX__GG_STACK(gguf, hf) { gguf, hf, SMX__XF_NONE, 1 }
+#define SMX__GG_END { NULL, NULL, SMX__XF_NONE, 0 }
+
+typedef struct smx__gg {
+    const smx__gguf *g;
+    const char *arch;                   /* general.architecture */
+    const char *what;                   /* the file, for messages */
+    smx__sb cfg;                        /* the config.json being written */
+    int n_keys;                         /* keys written so far */
+    int L, E, V;                        /* block_count, embedding_length, embedding rows */
+    const char *layer;                  /* Hugging Face layer prefix with one %d */
+    const smx__gg_rule *top, *blk;      /* name tables, ending with a NULL gguf name */
+    smx_error *e;
+    smx_status st;
+} smx__gg;
+
+typedef struct smx__gg_arch {
+    const char *name;                   /* general.architecture */
+    void (*translate)(smx__gg *g);      /* writes the config and sets layer, top and blk */
+} smx__gg_arch;
+
+static const smx__gg_arch *smx__gg_find_arch(const char *name);   /* II.8 */
+
+static void smx__gg_fail(smx__gg *g, smx_status st, const char *fmt, ...)
+{
+    if (g->st == SMX_OK && g->e) {
+        char msg[400];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        smx__fail(g->e, st, "%s: %s", g->what, msg);
+    }
+    if (g->st == SMX_OK) g->st = st;
+}
+
+/* "{arch}.key" (keys under general. and tokenizer. as they are) */
+static const smx__gguf_kv *smx__gg_kv(smx__gg *g, const char *key)
+{
+    char full[160];
+    long i;
+    if (!strncmp(key, "general.", 8) || !strncmp(key, "tokenizer.", 10)) snprintf(full, sizeof full, "%s", key);
+    else snprintf(full, sizeof full, "%s.%s", g->arch, key);
+    i = smx__gguf_find(g->g, full);
+    return i < 0 ? NULL : &g->g->kv[i];
+}
+
+static const char *smx__gg_full(smx__gg *g, const char *key, char *buf, size_t cap)
+{
+    if (!strncmp(key, "general.", 8) || !strncmp(key, "tokenizer.", 10)) snprintf(buf, cap, "%s", key);
+    else snprintf(buf, cap, "%s.%s", g->arch, key);
+    return buf;
+}
+
+/* An integer key (any integer type; a bool reads as 0/1); def when absent, an error when req. */
+static int64_t smx__gg_int(smx__gg *g, const char *key, int64_t def, int req)
+{
+    char full[160];
+    int64_t v;
+    int r;
+    smx__gg_full(g, key, full, sizeof full);
+    r = smx__gguf_get_i64(g->g, full, &v);
+    if (r == 0) {
+        if (req) smx__gg_fail(g, SMX_E_MISSING, "metadata key '%s' is missing", full);
+        return def;
+    }
+    if (r < 0) {
+        int b;
+        if (smx__gguf_get_bool(g->g, full, &b) == 1) return b;
+        smx__gg_fail(g, SMX_E_FORMAT, "metadata key '%s' must be an integer", full);
+        return def;
+    }
+    if (v < 0 || v > INT_MAX) { smx__gg_fail(g, SMX_E_RANGE, "metadata key '%s' = %lld is out of range", full, (long long)v); return def; }
+    return v;
+}
+
+static double smx__gg_num(smx__gg *g, const char *key, double def, int req)
+{
+    char full[160];
+    double v;
+    int r;
+    smx__gg_full(g, key, full, sizeof full);
+    r = smx__gguf_get_f64(g->g, full, &v);
+    if (r == 0) {
+        if (req) smx__gg_fail(g, SMX_E_MISSING, "metadata key '%s' is missing", full);
+        return def;
+    }
+    if (r < 0 || v != v || v > 1e300 || v < -1e300) { smx__gg_fail(g, SMX_E_FORMAT, "metadata key '%s' must be a finite number", full); return def; }
+    return v;
+}
+
+static int smx__gg_bool(smx__gg *g, const char *key, int def)
+{
+    char full[160];
+    int v, r;
+    smx__gg_full(g, key, full, sizeof full);
+    r = smx__gguf_get_bool(g->g, full, &v);
+    if (r < 0) { smx__gg_fail(g, SMX_E_FORMAT, "metadata key '%s' must be a bool", full); return def; }
+    return r ? v : def;
+}
+
+/* A per-layer setting: an array of block_count integers (or bools), or one integer for every
+ * layer; def where absent. out: [g->L]. */
+static void smx__gg_layers(smx__gg *g, const char *key, int *out, int def)
+{
+    const smx__gguf_kv *kv = smx__gg_kv(g, key);
+    char full[160];
+    int l;
+    smx__gg_full(g, key, full, sizeof full);
+    if (kv && kv->type == SMX__GGUF_ARRAY) {
+        if (kv->n != (uint64_t)g->L || kv->arr_type == SMX__GGUF_STRING || kv->arr_type == SMX__GGUF_F32 || kv->arr_type == SMX__GGUF_F64) {
+            smx__gg_fail(g, SMX_E_FORMAT, "metadata key '%s' must hold %d integers (one per layer)", full, g->L);
+            for (l = 0; l < g->L; l++) out[l] = def;
+            return;
+        }
+        for (l = 0; l < g->L; l++) {
+            double v = smx__gguf_arr_f64(kv->arr_type, kv->data, (size_t)l);
+            if (v < 0 || v > INT_MAX) { smx__gg_fail(g, SMX_E_RANGE, "metadata key '%s': layer %d holds %g", full, l, v); v = def; }
+            out[l] = (int)v;
+        }
+        return;
+    }
+    def = (int)smx__gg_int(g, key, def, 0);
+    for (l = 0; l < g->L; l++) out[l] = def;
+}
+
+/* Config writers: "key": value, in the order written. */
+static void smx__gg_key(smx__gg *g, const char *key)
+{
+    smx__sb_printf(&g->cfg, "%s\n  \"%s\": ", g->n_keys++ ? "," : "{", key);
+}
+static void smx__gg_put_int(smx__gg *g, const char *key, int64_t v) { smx__gg_key(g, key); smx__sb_printf(&g->cfg, "%lld", (long long)v); }
+static void smx__gg_put_num(smx__gg *g, const char *key, double v) { smx__gg_key(g, key); smx__sb_printf(&g->cfg, "%.17g", v); }
+static void smx__gg_put_bool(smx__gg *g, const char *key, int v) { smx__gg_key(g, key); smx__sb_printf(&g->cfg, v ? "true" : "false"); }
+static void smx__gg_put_str(smx__gg *g, const char *key, const char *v) { smx__gg_key(g, key); smx__sb_printf(&g->cfg, "\"%s\"", v); }
+/* key: a JSON value written as is (arrays, objects) */
+static void smx__gg_put_raw(smx__gg *g, const char *key, const char *json) { smx__gg_key(g, key); smx__sb_printf(&g->cfg, "%s", json); }
+
+/* Copy an integer / number key into the config when present (required: an error when absent). */
+static int64_t smx__gg_copy_int(smx__gg *g, const char *key, const char *hf, int req)
+{
+    int64_t v = smx__gg_int(g, key, -1, req);
+    if (v >= 0) smx__gg_put_int(g, hf, v);
+    return v;
+}
+static void smx__gg_copy_num(smx__gg *g, const char *key, const char *hf, int req)
+{
+    const smx__gguf_kv *kv = smx__gg_kv(g, key);
+    double v = smx__gg_num(g, key, 0.0, req);
+    if (kv && g->st == SMX_OK) smx__gg_put_num(g, hf, v);
+}
+
+static const smx__gguf_tensor *smx__gg_tensor(smx__gg *g, const char *name) { return smx__gguf_tensor_find(g->g, name); }
+
+/* Start a translation: the Hugging Face architecture and model_type, the name tables, and the
+ * keys every decoder shares: width, layers, vocabulary (the embedding's rows), context, norm eps,
+ * tied head (no output.weight). */
+static void smx__gg_begin(smx__gg *g, const char *architecture, const char *model_type, const char *layer, const smx__gg_rule *top,
+                          const smx__gg_rule *blk)
+{
+    char buf[160];
+    g->layer = layer; g->top = top; g->blk = blk;
+    snprintf(buf, sizeof buf, "[\"%s\"]", architecture);
+    smx__gg_put_raw(g, "architectures", buf);
+    smx__gg_put_str(g, "model_type", model_type);
+}
+
+/* The standard decoder keys under their transformers names. */
+static void smx__gg_decoder(smx__gg *g, const char *embed)
+{
+    const smx__gguf_tensor *t = smx__gg_tensor(g, embed);
+    g->E = (int)smx__gg_int(g, "embedding_length", 0, 1);
+    g->L = (int)smx__gg_int(g, "block_count", 0, 1);
+    if (!t || t->n_dims != 2 || t->dims[0] != (uint64_t)g->E || t->dims[1] == 0 || t->dims[1] > INT_MAX) {
+        smx__gg_fail(g, t ? SMX_E_SHAPE : SMX_E_MISSING, "tensor '%s' must be a [%d, vocab] embedding", embed, g->E);
+        return;
+    }
+    g->V = (int)t->dims[1];
+    smx__gg_put_int(g, "hidden_size", g->E);
+    smx__gg_put_int(g, "num_hidden_layers", g->L);
+    smx__gg_put_int(g, "vocab_size", g->V);
+    smx__gg_copy_int(g, "context_length", "max_position_embeddings", 0);
+    smx__gg_put_bool(g, "tie_word_embeddings", smx__gg_tensor(g, "output.weight") == NULL);
+}
+
+/* Attention keys: heads, key/value heads (kv_heads > 0 overrides a per-layer array), head
+ * dimension, rotary base and rotated dims (rope: 0 none, 1 llama.cpp's NORM = interleaved pairs,
+ * 2 NEOX = half-split pairs), linear scaling. */
+static void smx__gg_attention(smx__gg *g, int kv_heads, int rope)
+{
+    int64_t H = smx__gg_int(g, "attention.head_count", 0, 1), hd, rot;
+    if (g->st) return;
+    if (H <= 0) { smx__gg_fail(g, SMX_E_RANGE, "%s.attention.head_count must be positive", g->arch); return; }
+    smx__gg_put_int(g, "num_attention_heads", H);
+    if (kv_heads <= 0) kv_heads = (int)smx__gg_int(g, "attention.head_count_kv", H, 0);
+    smx__gg_put_int(g, "num_key_value_heads", kv_heads);
+    hd = smx__gg_int(g, "attention.key_length", g->E / H, 0);
+    smx__gg_put_int(g, "head_dim", hd);
+    if (smx__gg_int(g, "attention.value_length", hd, 0) != hd)
+        smx__gg_fail(g, SMX_E_UNSUPPORTED, "key and value heads of different widths are not supported");
+    if (!rope) { smx__gg_put_num(g, "rope_theta", 0.0); return; }
+    smx__gg_put_num(g, "rope_theta", smx__gg_num(g, "rope.freq_base", 10000.0, 0));
+    rot = smx__gg_int(g, "rope.dimension_count", hd, 0);
+    smx__gg_put_num(g, "partial_rotary_factor", (double)rot / (double)(hd ? hd : 1));   /* families default to their own */
+    if (rope == 1) smx__gg_put_bool(g, "rope_interleave", 1);
+    {
+        const smx__gguf_kv *ty = smx__gg_kv(g, "rope.scaling.type");
+        double f = smx__gg_num(g, "rope.scaling.factor", 0.0, 0);
+        int none = ty && ty->type == SMX__GGUF_STRING && ty->n == 4 && !memcmp(ty->data, "none", 4);
+        int linear = ty && ty->type == SMX__GGUF_STRING && ty->n == 6 && !memcmp(ty->data, "linear", 6);
+        if (ty && !none && !linear)
+            smx__gg_fail(g, SMX_E_UNSUPPORTED, "rope scaling '%.*s' is not supported (none, linear)", ty->type == SMX__GGUF_STRING ? (int)ty->n : 1,
+                         ty->type == SMX__GGUF_STRING ? (const char *)ty->data : "?");
+        else if (f > 0 && f != 1.0 && !none) {
+            char buf[96];
+            snprintf(buf, sizeof buf, "{\"rope_type\": \"linear\", \"factor\": %.17g}", f);
+            smx__gg_put_raw(g, "rope_scaling", buf);
+        }
+    }
+}
+
+/* Refuse a metadata key this translation cannot honour when it is set. */
+static void smx__gg_refuse(smx__gg *g, const char *key, const char *why)
+{
+    if (smx__gg_kv(g, key) && smx__gg_int(g, key, 0, 0) > 0) smx__gg_fail(g, SMX_E_UNSUPPORTED, "%s.%s: %s", g->arch, key, why);
+}
+
+static const smx__gg_rule *smx__gg_rule_find(const smx__gg_rule *r, const char *name)
+{
+    for (; r && r->gguf; r++)
+        if (!strcmp(r->gguf, name)) return r;
+    return NULL;
+}
+
+/* The entry of one GGUF tensor (or one expert of a stack) under a Hugging Face name. */
+static smx_status smx__gg_entry(smx__gg *g, smx__tensors *ts, const smx__gguf_tensor *t, const char *hf, int xform, int stack, int ex)
+{
+    smx__st_entry *en;
+    int k;
+    if (ts->nent == ts->cap) {
+        int nc = ts->cap ? ts->cap * 2 : 256;
+        smx__st_entry *ne = (smx__st_entry *)SMX_REALLOC(ts->ent, sizeof *ne * (size_t)nc);
+        if (!ne) return smx__fail(g->e, SMX_E_NOMEM, "%s: out of memory", g->what);
+        ts->ent = ne; ts->cap = nc;
+    }
+    en = &ts->ent[ts->nent];
+    memset(en, 0, sizeof *en);
+    en->name = smx__arena_strdup(&ts->arena, hf);
+    en->gname = smx__arena_strdup(&ts->arena, t->name);
+    if (!en->name || !en->gname) return smx__fail(g->e, SMX_E_NOMEM, "%s: out of memory", g->what);
+    en->gtype = (int)t->type;
+    en->dtype = t->type == 0 ? SMX__DT_F32 : t->type == 1 ? SMX__DT_F16 : t->type == 30 ? SMX__DT_BF16 : SMX__DT_OTHER;
+    en->xform = xform;
+    en->loose = 1;
+    en->file = 0;
+    if (stack) {   /* [X][rows][cols] -> expert ex: [rows, cols] */
+        size_t per = t->nbytes / (size_t)t->dims[2];
+        en->ndim = 2;
+        en->shape[0] = (int64_t)t->dims[1];
+        en->shape[1] = (int64_t)t->dims[0];
+        en->numel = (size_t)(t->dims[0] * t->dims[1]);
+        en->off = t->offset + per * (size_t)ex;
+        en->nbytes = per;
+    } else {
+        en->ndim = (int)t->n_dims;
+        for (k = 0; k < en->ndim; k++) en->shape[k] = (int64_t)t->dims[en->ndim - 1 - k];
+        en->numel = (size_t)t->n_elements;
+        en->off = t->offset;
+        en->nbytes = t->nbytes;
+    }
+    ts->nent++;
+    return SMX_OK;
+}
+
+/* Name every tensor of the file under its Hugging Face name. */
+static smx_status smx__gg_tensors(smx__gg *g, smx__tensors *ts)
+{
+    char hf[320], lp[128];
+    size_t i;
+    int ex;
+    smx_status st;
+    for (i = 0; i < g->g->n_tensors; i++) {
+        const smx__gguf_tensor *t = &g->g->tensors[i];
+        const smx__gg_rule *r;
+        const char *rest = t->name;
+        long blk = -1;
+        if (!strncmp(t->name, "blk.", 4)) {
+            char *end;
+            blk = strtol(t->name + 4, &end, 10);
+            if (end == t->name + 4 || *end != '.' || blk < 0 || blk >= g->L)
+                return smx__fail(g->e, SMX_E_FORMAT, "%s: tensor '%s' names no layer of the %d", g->what, t->name, g->L);
+            rest = end + 1;
+            r = smx__gg_rule_find(g->blk, rest);
+        } else {
+            r = smx__gg_rule_find(g->top, rest);
+        }
+        if (!r)
+            return smx__fail(g->e, SMX_E_UNSUPPORTED, "%s: tensor '%s' is not part of the %s layout seqmix reads", g->what, t->name, g->arch);
+        if (!r->hf) continue;
+        lp[0] = 0;
+        if (blk >= 0) snprintf(lp, sizeof lp, g->layer, (int)blk);
+        if (r->stack) {
+            if (t->n_dims != 3 || t->dims[2] == 0 || t->dims[2] > 65536)
+                return smx__fail(g->e, SMX_E_SHAPE, "%s: tensor '%s' must stack one matrix per expert", g->what, t->name);
+            for (ex = 0; ex < (int)t->dims[2]; ex++) {
+                char sub[256];
+                snprintf(sub, sizeof sub, r->hf, ex);
+                snprintf(hf, sizeof hf, "%s%s", lp, sub);
+                if ((st = smx__gg_entry(g, ts, t, hf, r->xform, 1, ex)) != SMX_OK) return st;
+            }
+        } else {
+            snprintf(hf, sizeof hf, "%s%s", lp, r->hf);
+            if ((st = smx__gg_entry(g, ts, t, hf, r->xform, 0, 0)) != SMX_OK) return st;
+        }
+    }
+    return smx__st_index(ts, g->e);
+}
+
+/* The GGUF name a Hugging Face name came from (for messages); NULL if none. */
+static const char *smx__gg_name_of(const smx__tensors *ts, const char *hf, char *buf, size_t cap)
+{
+    const smx__gg_rule *r;
+    const char *pct, *p;
+    if (!ts->gg_layer) return NULL;
+    for (r = ts->gg_top; r && r->gguf; r++)
+        if (r->hf && !r->stack && !strcmp(r->hf, hf)) { snprintf(buf, cap, "%s", r->gguf); return buf; }
+    pct = strstr(ts->gg_layer, "%d");
+    if (!pct || strncmp(hf, ts->gg_layer, (size_t)(pct - ts->gg_layer)) != 0) return NULL;
+    p = hf + (pct - ts->gg_layer);
+    {
+        char *end;
+        long n = strtol(p, &end, 10);
+        size_t tail = strlen(pct + 2);
+        if (end == p || strncmp(end, pct + 2, tail) != 0) return NULL;
+        p = end + tail;
+        for (r = ts->gg_blk; r && r->gguf; r++)
+            if (r->hf && !r->stack && !strcmp(r->hf, p)) { snprintf(buf, cap, "blk.%ld.%s", n, r->gguf); return buf; }
+    }
+    return NULL;
+}
+
+/* Open a GGUF file (path, or the caller's buffer) as the model's tensors and write the config.json
+ * its metadata stands for into *text (in arena). */
+static smx_status smx__gg_open(smx__tensors *ts, const smx__src *src, smx__arena *arena, char **text, size_t *n, smx_error *e)
+{
+    smx__gg g;
+    smx__gguf gf;
+    smx__blob *b;
+    const smx__gg_arch *ga;
+    const char *arch;
+    char archbuf[64], path[4096];
+    size_t al;
+    smx_status st;
+    memset(&g, 0, sizeof g);
+    memset(&gf, 0, sizeof gf);
+    if (!(ts->files = (smx__blob *)SMX_MALLOC(sizeof *ts->files))) return smx__fail(e, SMX_E_NOMEM, "out of memory");
+    b = &ts->files[0];
+    if ((st = smx__src_open(src, src->gguf, path, sizeof path, b, e)) != SMX_OK) return st;
+    ts->nfiles = 1;
+    b->name = smx__arena_strdup(&ts->arena, path);
+    if (!b->name) return smx__fail(e, SMX_E_NOMEM, "out of memory");
+    if (b->kind == SMX__BLOB_FILE && (st = smx__blob_slurp(b, e)) != SMX_OK) return st;   /* read it whole (no mapping) */
+    if ((st = smx__gguf_open(&gf, b->data, b->size, b->name, e)) != SMX_OK) return st;
+    g.g = &gf; g.e = e; g.what = b->name;
+    if (smx__gguf_get_str(&gf, "general.architecture", &arch, &al) != 1 || al == 0 || al >= sizeof archbuf) {
+        smx__gguf_close(&gf);
+        return smx__fail(e, SMX_E_FORMAT, "%s: general.architecture is missing or not a short string", b->name);
+    }
+    memcpy(archbuf, arch, al);
+    archbuf[al] = 0;
+    g.arch = archbuf;
+    if (!(ga = smx__gg_find_arch(archbuf))) {
+        smx__gguf_close(&gf);
+        return smx__fail(e, SMX_E_UNSUPPORTED, "%s: GGUF architecture '%s' is not supported", b->name, archbuf);
+    }
+    ga->translate(&g);
+    smx__gg_key(&g, "seqmix_source");
+    smx__sb_printf(&g.cfg, "\"gguf\"\n}\n");
+    if (g.cfg.failed && g.st == SMX_OK) g.st = smx__fail(e, SMX_E_NOMEM, "out of memory");
+    if (g.st == SMX_OK) {
+        ts->gg_layer = g.layer; ts->gg_top = g.top; ts->gg_blk = g.blk;
+        g.st = smx__gg_tensors(&g, ts);
+    }
+    if (g.st == SMX_OK) {
+        *n = g.cfg.len;
+        if (!(*text = smx__arena_strdup(arena, g.cfg.s))) g.st = smx__fail(e, SMX_E_NOMEM, "out of memory");
+    }
+    SMX_FREE(g.cfg.s);
+    smx__gguf_close(&gf);
+    return g.st;
+}
+
+/* ---- II.4.e Tensors to weights: the loader ---- */
 struct smx_model;
 
 /* What a family's builder works with: the parsed config, the tensors, and a latched status
@@ -2918,27 +3917,49 @@ static smx__st_entry *smx__ld_find(smx__loader *ld, const char *fmt, va_list ap,
     return smx__st_find(ld->ts, name);
 }
 
-/* The entry of a tensor by name with an exact shape check; NULL if absent (an error unless opt) or
- * if the shape or dtype is wrong (an error either way). */
+/* " (blk.0.attn_q.weight in the GGUF file)" after a tensor name of a GGUF load, else "". */
+static const char *smx__ld_gname(smx__loader *ld, const smx__st_entry *en, const char *name, char *buf, size_t cap)
+{
+    char g[160];
+    const char *gn = en && en->gname ? en->gname : smx__gg_name_of(ld->ts, name, g, sizeof g);
+    if (!gn) return "";
+    snprintf(buf, cap, " (%s in the GGUF file)", gn);
+    return buf;
+}
+
+/* The entry of a tensor by name with a shape check (exact; for GGUF entries by element count and
+ * row length); NULL if absent (an error unless opt) or if the shape or type is wrong (an error
+ * either way). */
 static smx__st_entry *smx__ld_entry(smx__loader *ld, int opt, int ndim, const int64_t *dims, const char *name)
 {
-    char want[96], got[96];
+    char want[96], got[96], gn[200];
     smx__st_entry *en = smx__st_find(ld->ts, name);
-    int k;
+    int k, ok = 1;
     if (!en) {
-        if (!opt) smx__ld_fail(ld, SMX_E_MISSING, "tensor '%s' is missing from the checkpoint", name);
+        if (!opt) smx__ld_fail(ld, SMX_E_MISSING, "tensor '%s'%s is missing from the checkpoint", name, smx__ld_gname(ld, NULL, name, gn, sizeof gn));
         return NULL;
     }
-    for (k = 0; k < ndim; k++)
-        if (en->ndim != ndim || en->shape[k] != dims[k]) break;
-    if (en->ndim != ndim || k < ndim) {
+    if (en->loose) {
+        size_t numel = 1;
+        for (k = 0; k < ndim; k++) numel *= (size_t)dims[k];
+        ok = numel == en->numel && (ndim == 1 || en->shape[en->ndim - 1] == dims[ndim - 1]);
+    } else {
+        ok = en->ndim == ndim;
+        for (k = 0; ok && k < ndim; k++) ok = en->shape[k] == dims[k];
+    }
+    if (!ok) {
         smx__fmt_shape(want, sizeof want, ndim, dims);
         smx__fmt_shape(got, sizeof got, en->ndim, en->shape);
-        smx__ld_fail(ld, SMX_E_SHAPE, "tensor '%s' has shape %s but the config implies %s", name, got, want);
+        smx__ld_fail(ld, SMX_E_SHAPE, "tensor '%s'%s has shape %s but the config implies %s", name, smx__ld_gname(ld, en, name, gn, sizeof gn),
+                     got, want);
         return NULL;
     }
     if (en->dtype != SMX__DT_F32 && en->dtype != SMX__DT_F16 && en->dtype != SMX__DT_BF16) {
-        smx__ld_fail(ld, SMX_E_UNSUPPORTED, "tensor '%s' has an unsupported dtype (F32, F16 and BF16 are supported)", name);
+        if (en->gname)
+            smx__ld_fail(ld, SMX_E_UNSUPPORTED, "tensor '%s' of the GGUF file has type %s, which seqmix does not read", en->gname,
+                         smx__ggml_type_name((uint32_t)en->gtype));
+        else
+            smx__ld_fail(ld, SMX_E_UNSUPPORTED, "tensor '%s' has an unsupported dtype (F32, F16 and BF16 are supported)", name);
         return NULL;
     }
     return en;
@@ -2958,12 +3979,13 @@ static void smx__ld_note(smx__loader *ld, smx__st_entry *en, const char *name, c
 
 /* A tensor's bytes used in place: F32 data, or a matrix in any type, that lies in a mapped file or
  * the caller's buffer on a 64-byte boundary (so no vector load of the bandwidth-bound decode
- * straddles two cache lines); NULL when it must be copied (safetensors aligns to 8 bytes only). */
+ * straddles two cache lines), or the 32 bytes GGUF aligns to (copying them would double the
+ * memory of a file made to be mapped); NULL when it must be copied (safetensors aligns to 8 bytes). */
 static const void *smx__ld_inplace(smx__loader *ld, const smx__st_entry *en)
 {
     smx__blob *b = &ld->ts->files[en->file];
     const unsigned char *p = smx__blob_at(b, en->off, en->nbytes);
-    if (!p || ((uintptr_t)p & 63) != 0) return NULL;
+    if (!p || ((uintptr_t)p & (en->gname ? 31 : 63)) != 0) return NULL;
     if (en->dtype != SMX__DT_F32 && en->dtype != SMX__DT_F16 && en->dtype != SMX__DT_BF16) return NULL;
     b->borrowed = 1;
     return p;
@@ -2986,11 +4008,16 @@ static const float *smx__tensor(smx__loader *ld, int opt, int ndim, int64_t d0, 
     if (ld->random) return smx__random_tensor(ld, name, ndim, dims);
     if (!(en = smx__ld_entry(ld, opt, ndim, dims, name))) return NULL;
     /* F32 data on a 64-byte boundary is used in place (zero-copy from the mapping) */
-    out = en->dtype == SMX__DT_F32 ? (const float *)smx__ld_inplace(ld, en) : NULL;
+    out = en->dtype == SMX__DT_F32 && !en->xform ? (const float *)smx__ld_inplace(ld, en) : NULL;
     if (!out) {
         float *buf = smx__ld_alloc(ld, en->numel);
+        size_t i;
         if (!buf) return NULL;
         if (smx__st_read_f32(ld->ts, en, buf, ld->e) != SMX_OK) { ld->st = ld->e ? ld->e->status : SMX_E_IO; return NULL; }
+        if (en->xform == SMX__XF_NEG_EXP)   /* GGUF holds A = -exp(A_log) */
+            for (i = 0; i < en->numel; i++) buf[i] = logf(-buf[i]);
+        else if (en->xform == SMX__XF_PLUS_ONE)   /* GGUF holds the 1 + w that a (1 + w) RMSNorm multiplies by */
+            for (i = 0; i < en->numel; i++) buf[i] -= 1.0f;
         out = buf;
     }
     smx__ld_note(ld, en, name, out, en->numel * sizeof(float));
@@ -3516,6 +4543,12 @@ static smx__rope_cfg smx__rope_read(smx__loader *ld, const smx__jv *o, int head_
         }
     } else {
         smx__ld_fail(ld, SMX_E_UNSUPPORTED, "config.json: rope type '%s' is not supported (default, linear, llama3)", type);
+    }
+    /* a GGUF file's layout: adjacent pairs, and Llama 3's frequency divisors as a tensor */
+    r.interleaved = smx__cb(ld, o, "rope_interleave", 0);
+    if (!ld->random) {
+        const float *ff = SMX__O1(ld, half, "rope_freqs.weight");
+        for (j = 0; ff && j < half; j++) inv[j] /= ff[j];
     }
     r.inv_freq = inv;
     return r;
@@ -4206,7 +5239,7 @@ static void smx__mamba2_read(smx__loader *ld, const smx__jv *o, int d, const smx
     c->conv_bias = smx__cb(ld, o, k->conv_bias, 1);
     c->act = smx__cfg_act(ld, o, "hidden_act", "silu");
     c->eps = (float)smx__cf(ld, o, k->eps, 1e-5);
-    c->norm_groups = 1;
+    c->norm_groups = smx__ci_pos(ld, o, "ssm_norm_groups", 1);   /* set by a GGUF file (II.4.d) */
     c->dt_lo = 0.0f;
     c->dt_hi = INFINITY;
     smx__dt_limit_read(ld, o, k->dt_limit, &c->dt_lo, &c->dt_hi);
@@ -6309,6 +7342,34 @@ static smx_status smx__build_llama(smx__loader *ld)
 
 static const smx__family smx__fam_llama = { "Llama", { "LlamaForCausalLM" }, { "llama" }, smx__build_llama, "AF" };
 
+/* llama.cpp's "llama" (RoPE pairs interleaved by its converter; Mixtral-style experts are not read). */
+static void smx__gg_llama_tr(smx__gg *g)
+{
+    static const smx__gg_rule top[] = {
+        SMX__GG("token_embd.weight", "model.embed_tokens.weight"), SMX__GG("output_norm.weight", "model.norm.weight"),
+        SMX__GG("output.weight", "lm_head.weight"), SMX__GG("rope_freqs.weight", "rope_freqs.weight"), SMX__GG_END
+    };
+    static const smx__gg_rule blk[] = {
+        SMX__GG("attn_norm.weight", "input_layernorm.weight"), SMX__GG("attn_q.weight", "self_attn.q_proj.weight"),
+        SMX__GG("attn_k.weight", "self_attn.k_proj.weight"), SMX__GG("attn_v.weight", "self_attn.v_proj.weight"),
+        SMX__GG("attn_output.weight", "self_attn.o_proj.weight"), SMX__GG("attn_q.bias", "self_attn.q_proj.bias"),
+        SMX__GG("attn_k.bias", "self_attn.k_proj.bias"), SMX__GG("attn_v.bias", "self_attn.v_proj.bias"),
+        SMX__GG("attn_output.bias", "self_attn.o_proj.bias"), SMX__GG("ffn_norm.weight", "post_attention_layernorm.weight"),
+        SMX__GG("ffn_gate.weight", "mlp.gate_proj.weight"), SMX__GG("ffn_up.weight", "mlp.up_proj.weight"),
+        SMX__GG("ffn_down.weight", "mlp.down_proj.weight"), SMX__GG("ffn_gate.bias", "mlp.gate_proj.bias"),
+        SMX__GG("ffn_up.bias", "mlp.up_proj.bias"), SMX__GG("ffn_down.bias", "mlp.down_proj.bias"), SMX__GG_END
+    };
+    smx__gg_begin(g, "LlamaForCausalLM", "llama", "model.layers.%d.", top, blk);
+    smx__gg_refuse(g, "expert_count", "Llama files with experts (Mixtral) are not supported");
+    smx__gg_decoder(g, "token_embd.weight");
+    smx__gg_copy_int(g, "feed_forward_length", "intermediate_size", 1);
+    smx__gg_copy_num(g, "attention.layer_norm_rms_epsilon", "rms_norm_eps", 1);
+    smx__gg_attention(g, 0, 1);
+    smx__gg_put_bool(g, "attention_bias", smx__gg_tensor(g, "blk.0.attn_q.bias") != NULL);
+    smx__gg_put_bool(g, "mlp_bias", smx__gg_tensor(g, "blk.0.ffn_gate.bias") != NULL);
+}
+static const smx__gg_arch smx__gg_llama = { "llama", smx__gg_llama_tr };
+
 /* ---- II.7.c LLaDA (LLaDAModelLM): the Llama network under OLMo names, attending bidirectionally ---- */
 static smx_status smx__build_llada(smx__loader *ld)
 {
@@ -6353,6 +7414,44 @@ static smx_status smx__build_llada(smx__loader *ld)
 
 static const smx__family smx__fam_llada = { "LLaDA", { "LLaDAModelLM" }, { "llada" }, smx__build_llada, "BF" };
 
+/* llama.cpp's "llada": the Llama tensors under LLaDA's names, bidirectional. */
+static void smx__gg_llada_tr(smx__gg *g)
+{
+    static const smx__gg_rule top[] = {
+        SMX__GG("token_embd.weight", "model.transformer.wte.weight"), SMX__GG("output_norm.weight", "model.transformer.ln_f.weight"),
+        SMX__GG("output.weight", "model.transformer.ff_out.weight"), SMX__GG_END
+    };
+    static const smx__gg_rule blk[] = {
+        SMX__GG("attn_norm.weight", "attn_norm.weight"), SMX__GG("attn_q.weight", "q_proj.weight"), SMX__GG("attn_k.weight", "k_proj.weight"),
+        SMX__GG("attn_v.weight", "v_proj.weight"), SMX__GG("attn_output.weight", "attn_out.weight"), SMX__GG("ffn_norm.weight", "ff_norm.weight"),
+        SMX__GG("ffn_gate.weight", "ff_proj.weight"), SMX__GG("ffn_up.weight", "up_proj.weight"), SMX__GG("ffn_down.weight", "ff_out.weight"), SMX__GG_END
+    };
+    const smx__gguf_tensor *t = smx__gg_tensor(g, "token_embd.weight");
+    int64_t H;
+    smx__gg_begin(g, "LLaDAModelLM", "llada", "model.transformer.blocks.%d.", top, blk);
+    g->E = (int)smx__gg_int(g, "embedding_length", 0, 1);
+    g->L = (int)smx__gg_int(g, "block_count", 0, 1);
+    if (!t || t->n_dims != 2 || t->dims[0] != (uint64_t)g->E || t->dims[1] == 0 || t->dims[1] > INT_MAX) {
+        smx__gg_fail(g, SMX_E_MISSING, "tensor 'token_embd.weight' must be a [%d, vocab] embedding", g->E);
+        return;
+    }
+    g->V = (int)t->dims[1];
+    smx__gg_put_int(g, "d_model", g->E);
+    smx__gg_put_int(g, "n_layers", g->L);
+    smx__gg_put_int(g, "vocab_size", g->V);
+    smx__gg_put_int(g, "embedding_size", g->V);
+    smx__gg_copy_int(g, "context_length", "max_sequence_length", 0);
+    smx__gg_put_bool(g, "weight_tying", smx__gg_tensor(g, "output.weight") == NULL);
+    smx__gg_copy_int(g, "feed_forward_length", "mlp_hidden_size", 1);
+    smx__gg_copy_num(g, "attention.layer_norm_rms_epsilon", "rms_norm_eps", 1);
+    H = smx__gg_copy_int(g, "attention.head_count", "n_heads", 1);
+    smx__gg_put_int(g, "n_kv_heads", smx__gg_int(g, "attention.head_count_kv", H, 0));
+    smx__gg_put_num(g, "rope_theta", smx__gg_num(g, "rope.freq_base", 10000.0, 0));
+    smx__gg_put_bool(g, "rope_interleave", 1);
+    if (smx__gg_kv(g, "tokenizer.ggml.mask_token_id")) smx__gg_put_int(g, "mask_token_id", smx__gg_int(g, "tokenizer.ggml.mask_token_id", 0, 0));
+}
+static const smx__gg_arch smx__gg_llada = { "llada", smx__gg_llada_tr };
+
 /* ---- II.7.d Mamba (MambaForCausalLM) and Mamba-2 (Mamba2ForCausalLM) ----
  * backbone.embeddings -> layers [norm -> mixer] -> norm_f -> lm_head. Original mamba_ssm
  * checkpoints name the embedding "backbone.embedding.weight" (transformers renames it on load);
@@ -6394,6 +7493,62 @@ static smx_status smx__build_mamba2(smx__loader *ld) { return smx__build_ssm(ld,
 
 static const smx__family smx__fam_mamba = { "Mamba", { "MambaForCausalLM" }, { "mamba" }, smx__build_mamba, "M" };
 static const smx__family smx__fam_mamba2 = { "Mamba-2", { "Mamba2ForCausalLM" }, { "mamba2" }, smx__build_mamba2, "2" };
+
+/* The SSM keys of llama.cpp's Mamba files under a family's names: state, conv, inner size (as
+ * expand = inner / width, and the size itself), dt rank / heads, groups. keys: state, conv,
+ * expand, inner (or NULL), dt_rank, heads (or NULL), head_dim (or NULL), groups (or NULL). */
+static void smx__gg_ssm(smx__gg *g, const char *const keys[8])
+{
+    int64_t di = smx__gg_int(g, "ssm.inner_size", 0, 1), R = smx__gg_int(g, "ssm.time_step_rank", 0, 1);
+    smx__gg_copy_int(g, "ssm.state_size", keys[0], 1);
+    smx__gg_copy_int(g, "ssm.conv_kernel", keys[1], 1);
+    if (g->st || !g->E || di <= 0 || R <= 0) { smx__gg_fail(g, SMX_E_RANGE, "ssm.inner_size and ssm.time_step_rank must be positive"); return; }
+    smx__gg_put_num(g, keys[2], (double)di / (double)g->E);
+    if (keys[3]) smx__gg_put_int(g, keys[3], di);
+    if (keys[4]) smx__gg_put_int(g, keys[4], R);
+    if (keys[5]) smx__gg_put_int(g, keys[5], R);           /* Mamba-2: time_step_rank is the head count */
+    if (keys[6]) smx__gg_put_int(g, keys[6], di / R);
+    if (keys[7]) {
+        int64_t G = smx__gg_int(g, "ssm.group_count", 1, 0);
+        smx__gg_put_int(g, keys[7], G);
+        smx__gg_put_int(g, "ssm_norm_groups", G);          /* llama.cpp normalises the gated output per group */
+    }
+}
+
+/* llama.cpp's "mamba" and "mamba2" (A stored as -exp(A_log), squeezed conv kernels). */
+static void smx__gg_mamba_tr(smx__gg *g, int v2)
+{
+    static const smx__gg_rule top[] = {
+        SMX__GG("token_embd.weight", "backbone.embeddings.weight"), SMX__GG("output_norm.weight", "backbone.norm_f.weight"),
+        SMX__GG("output.weight", "lm_head.weight"), SMX__GG_END
+    };
+    static const smx__gg_rule blk[] = {
+        SMX__GG("attn_norm.weight", "norm.weight"), SMX__GG("ssm_in.weight", "mixer.in_proj.weight"),
+        SMX__GG("ssm_conv1d.weight", "mixer.conv1d.weight"), SMX__GG("ssm_conv1d.bias", "mixer.conv1d.bias"),
+        SMX__GG("ssm_x.weight", "mixer.x_proj.weight"), SMX__GG("ssm_dt.weight", "mixer.dt_proj.weight"),
+        SMX__GG("ssm_dt.bias", "mixer.dt_proj.bias"), SMX__GG_XF("ssm_a", "mixer.A_log", SMX__XF_NEG_EXP), SMX__GG("ssm_d", "mixer.D"),
+        SMX__GG("ssm_out.weight", "mixer.out_proj.weight"), SMX__GG_END
+    };
+    static const smx__gg_rule blk2[] = {
+        SMX__GG("attn_norm.weight", "norm.weight"), SMX__GG("ssm_in.weight", "mixer.in_proj.weight"),
+        SMX__GG("ssm_conv1d.weight", "mixer.conv1d.weight"), SMX__GG("ssm_conv1d.bias", "mixer.conv1d.bias"),
+        SMX__GG("ssm_dt.bias", "mixer.dt_bias"), SMX__GG_XF("ssm_a", "mixer.A_log", SMX__XF_NEG_EXP), SMX__GG("ssm_d", "mixer.D"),
+        SMX__GG("ssm_norm.weight", "mixer.norm.weight"), SMX__GG("ssm_out.weight", "mixer.out_proj.weight"), SMX__GG_END
+    };
+    static const char *const k1[8] = { "state_size", "conv_kernel", "expand", "intermediate_size", "time_step_rank", NULL, NULL, NULL };
+    static const char *const k2[8] = { "state_size", "conv_kernel", "expand", NULL, NULL, "num_heads", "head_dim", "n_groups" };
+    smx__gg_begin(g, v2 ? "Mamba2ForCausalLM" : "MambaForCausalLM", v2 ? "mamba2" : "mamba", "backbone.layers.%d.", top, v2 ? blk2 : blk);
+    if (!v2 && smx__gg_bool(g, "ssm.dt_b_c_rms", 0)) smx__gg_fail(g, SMX_E_UNSUPPORTED, "Falcon-Mamba (ssm.dt_b_c_rms) is not supported");
+    smx__gg_decoder(g, "token_embd.weight");
+    smx__gg_copy_num(g, "attention.layer_norm_rms_epsilon", "layer_norm_epsilon", 1);
+    smx__gg_ssm(g, v2 ? k2 : k1);
+    smx__gg_put_bool(g, "use_bias", 0);
+    smx__gg_put_bool(g, "use_conv_bias", 1);
+}
+static void smx__gg_mamba1_tr(smx__gg *g) { smx__gg_mamba_tr(g, 0); }
+static void smx__gg_mamba2_tr(smx__gg *g) { smx__gg_mamba_tr(g, 1); }
+static const smx__gg_arch smx__gg_mamba = { "mamba", smx__gg_mamba1_tr };
+static const smx__gg_arch smx__gg_mamba2 = { "mamba2", smx__gg_mamba2_tr };
 
 /* ---- II.7.e Jamba (JambaForCausalLM) ----
  * Layer i: attention (no positional encoding) if i % attn_layer_period == attn_layer_offset,
@@ -6457,6 +7612,91 @@ static smx_status smx__build_jamba(smx__loader *ld)
 
 static const smx__family smx__fam_jamba = { "Jamba", { "JambaForCausalLM" }, { "jamba" }, smx__build_jamba, "AMFE" };
 
+/* A GGUF file's hybrid layout: attn[l] = 1 where head_count_kv[l] > 0 (0 marks a recurrent
+ * layer); returns the key/value heads of the attention layers (they must agree), 0 if none. */
+static int smx__gg_attn_layers(smx__gg *g, int *attn)
+{
+    int l, kv = 0;
+    smx__gg_layers(g, "attention.head_count_kv", attn, 0);
+    for (l = 0; l < g->L; l++) {
+        if (attn[l] && kv && attn[l] != kv) smx__gg_fail(g, SMX_E_UNSUPPORTED, "attention layers with different key/value head counts");
+        if (attn[l]) kv = attn[l];
+        attn[l] = attn[l] > 0;
+    }
+    return kv;
+}
+
+/* period and offset with set[l] == (l % period == offset) for every layer; 0 if there are none
+ * (no set layer: period L + 1, offset L). */
+static int smx__gg_period(const int *set, int L, int *period, int *offset)
+{
+    int p, o, l, ok;
+    for (l = 0; l < L && !set[l]; l++) {}
+    if (l == L) { *period = L + 1; *offset = L; return 1; }
+    for (p = 1; p <= L; p++)
+        for (o = 0; o < p; o++) {
+            for (ok = 1, l = 0; l < L && ok; l++) ok = set[l] == (l % p == o);
+            if (ok) { *period = p; *offset = o; return 1; }
+        }
+    return 0;
+}
+
+/* llama.cpp's "jamba": attention layers marked by head_count_kv, MoE layers by their router. */
+static void smx__gg_jamba_tr(smx__gg *g)
+{
+    static const smx__gg_rule top[] = {
+        SMX__GG("token_embd.weight", "model.embed_tokens.weight"), SMX__GG("output_norm.weight", "model.final_layernorm.weight"),
+        SMX__GG("output.weight", "lm_head.weight"), SMX__GG_END
+    };
+    static const smx__gg_rule blk[] = {
+        SMX__GG("attn_norm.weight", "input_layernorm.weight"), SMX__GG("attn_q.weight", "self_attn.q_proj.weight"),
+        SMX__GG("attn_k.weight", "self_attn.k_proj.weight"), SMX__GG("attn_v.weight", "self_attn.v_proj.weight"),
+        SMX__GG("attn_output.weight", "self_attn.o_proj.weight"), SMX__GG("ssm_in.weight", "mamba.in_proj.weight"),
+        SMX__GG("ssm_conv1d.weight", "mamba.conv1d.weight"), SMX__GG("ssm_conv1d.bias", "mamba.conv1d.bias"),
+        SMX__GG("ssm_x.weight", "mamba.x_proj.weight"), SMX__GG("ssm_dt_norm.weight", "mamba.dt_layernorm.weight"),
+        SMX__GG("ssm_b_norm.weight", "mamba.b_layernorm.weight"), SMX__GG("ssm_c_norm.weight", "mamba.c_layernorm.weight"),
+        SMX__GG("ssm_dt.weight", "mamba.dt_proj.weight"), SMX__GG("ssm_dt.bias", "mamba.dt_proj.bias"),
+        SMX__GG_XF("ssm_a", "mamba.A_log", SMX__XF_NEG_EXP), SMX__GG("ssm_d", "mamba.D"), SMX__GG("ssm_out.weight", "mamba.out_proj.weight"),
+        SMX__GG("ffn_norm.weight", "pre_ff_layernorm.weight"), SMX__GG("ffn_gate.weight", "feed_forward.gate_proj.weight"),
+        SMX__GG("ffn_up.weight", "feed_forward.up_proj.weight"), SMX__GG("ffn_down.weight", "feed_forward.down_proj.weight"),
+        SMX__GG("ffn_gate_inp.weight", "feed_forward.router.weight"),
+        SMX__GG_STACK("ffn_gate_exps.weight", "feed_forward.experts.%d.gate_proj.weight"),
+        SMX__GG_STACK("ffn_up_exps.weight", "feed_forward.experts.%d.up_proj.weight"),
+        SMX__GG_STACK("ffn_down_exps.weight", "feed_forward.experts.%d.down_proj.weight"), SMX__GG_END
+    };
+    static const char *const km[8] = { "mamba_d_state", "mamba_d_conv", "mamba_expand", NULL, "mamba_dt_rank", NULL, NULL, NULL };
+    int *attn = NULL, *moe, l, p, o, X;
+    char name[64];
+    smx__gg_begin(g, "JambaForCausalLM", "jamba", "model.layers.%d.", top, blk);
+    smx__gg_decoder(g, "token_embd.weight");
+    smx__gg_copy_int(g, "feed_forward_length", "intermediate_size", 1);
+    smx__gg_copy_num(g, "attention.layer_norm_rms_epsilon", "rms_norm_eps", 1);
+    if (g->st || !(attn = (int *)SMX_MALLOC(2 * sizeof(int) * (size_t)(g->L + 1)))) {
+        if (!g->st) smx__gg_fail(g, SMX_E_NOMEM, "out of memory");
+        return;
+    }
+    moe = attn + g->L + 1;
+    smx__gg_attention(g, smx__gg_attn_layers(g, attn), 0);
+    if (!smx__gg_period(attn, g->L, &p, &o)) smx__gg_fail(g, SMX_E_UNSUPPORTED, "the attention layers do not repeat with one period");
+    smx__gg_put_int(g, "attn_layer_period", p);
+    smx__gg_put_int(g, "attn_layer_offset", o);
+    for (l = 0; l < g->L; l++) {
+        snprintf(name, sizeof name, "blk.%d.ffn_gate_inp.weight", l);
+        moe[l] = smx__gg_tensor(g, name) != NULL;
+    }
+    if (!smx__gg_period(moe, g->L, &p, &o)) smx__gg_fail(g, SMX_E_UNSUPPORTED, "the expert layers do not repeat with one period");
+    X = (int)smx__gg_int(g, "expert_count", 0, 0);
+    smx__gg_put_int(g, "expert_layer_period", p);
+    smx__gg_put_int(g, "expert_layer_offset", o);
+    smx__gg_put_int(g, "num_experts", X > 0 ? X : 1);
+    smx__gg_put_int(g, "num_experts_per_tok", smx__gg_int(g, "expert_used_count", 1, X > 0));
+    smx__gg_ssm(g, km);
+    smx__gg_put_bool(g, "mamba_conv_bias", 1);
+    smx__gg_put_bool(g, "mamba_proj_bias", 0);
+    SMX_FREE(attn);
+}
+static const smx__gg_arch smx__gg_jamba = { "jamba", smx__gg_jamba_tr };
+
 /* ---- II.7.f Bamba (BambaForCausalLM) ----
  * Layer i: attention with partial RoPE if i is in attn_layer_indices, else a Mamba-2 mixer;
  * then a SwiGLU MLP. The reference's Bamba mixer clamps dt to its fixed (0, inf) limit (it does
@@ -6498,6 +7738,57 @@ static smx_status smx__build_bamba(smx__loader *ld)
 }
 
 static const smx__family smx__fam_bamba = { "Bamba", { "BambaForCausalLM" }, { "bamba" }, smx__build_bamba, "A2F" };
+
+/* llama.cpp's "granitehybrid" as written for Bamba (rope.scaling.finetuned, the default): RoPE
+ * pairs interleaved by the converter, Mamba-2 gated norms per group. */
+static void smx__gg_granitehybrid_tr(smx__gg *g)
+{
+    static const smx__gg_rule top[] = {
+        SMX__GG("token_embd.weight", "model.embed_tokens.weight"), SMX__GG("output_norm.weight", "model.final_layernorm.weight"),
+        SMX__GG("output.weight", "lm_head.weight"), SMX__GG("rope_freqs.weight", "rope_freqs.weight"), SMX__GG_END
+    };
+    static const smx__gg_rule blk[] = {
+        SMX__GG("attn_norm.weight", "input_layernorm.weight"), SMX__GG("attn_q.weight", "self_attn.q_proj.weight"),
+        SMX__GG("attn_k.weight", "self_attn.k_proj.weight"), SMX__GG("attn_v.weight", "self_attn.v_proj.weight"),
+        SMX__GG("attn_output.weight", "self_attn.o_proj.weight"), SMX__GG("ssm_in.weight", "mamba.in_proj.weight"),
+        SMX__GG("ssm_conv1d.weight", "mamba.conv1d.weight"), SMX__GG("ssm_conv1d.bias", "mamba.conv1d.bias"),
+        SMX__GG("ssm_dt.bias", "mamba.dt_bias"), SMX__GG_XF("ssm_a", "mamba.A_log", SMX__XF_NEG_EXP), SMX__GG("ssm_d", "mamba.D"),
+        SMX__GG("ssm_norm.weight", "mamba.norm.weight"), SMX__GG("ssm_out.weight", "mamba.out_proj.weight"),
+        SMX__GG("ffn_norm.weight", "pre_ff_layernorm.weight"), SMX__GG("ffn_gate.weight", "feed_forward.gate_proj.weight"),
+        SMX__GG("ffn_up.weight", "feed_forward.up_proj.weight"), SMX__GG("ffn_down.weight", "feed_forward.down_proj.weight"), SMX__GG_END
+    };
+    static const char *const km[8] = { "mamba_d_state", "mamba_d_conv", "mamba_expand", NULL, NULL, "mamba_n_heads", "mamba_d_head",
+                                       "mamba_n_groups" };
+    int *attn, l;
+    smx__sb ix;
+    if (!smx__gg_bool(g, "rope.scaling.finetuned", 1)) {
+        smx__gg_fail(g, SMX_E_UNSUPPORTED, "Granite 4.0-H files (rope.scaling.finetuned false) are not supported yet");
+        return;
+    }
+    smx__gg_begin(g, "BambaForCausalLM", "bamba", "model.layers.%d.", top, blk);
+    smx__gg_refuse(g, "expert_count", "a Bamba file with experts");
+    smx__gg_decoder(g, "token_embd.weight");
+    smx__gg_copy_int(g, "feed_forward_length", "intermediate_size", 1);
+    smx__gg_copy_num(g, "attention.layer_norm_rms_epsilon", "rms_norm_eps", 1);
+    if (g->st || !(attn = (int *)SMX_MALLOC(sizeof(int) * (size_t)(g->L + 1)))) {
+        if (!g->st) smx__gg_fail(g, SMX_E_NOMEM, "out of memory");
+        return;
+    }
+    smx__gg_attention(g, smx__gg_attn_layers(g, attn), 1);
+    memset(&ix, 0, sizeof ix);
+    smx__sb_printf(&ix, "[");
+    for (l = 0; l < g->L; l++)
+        if (attn[l]) smx__sb_printf(&ix, "%s%d", ix.len > 1 ? ", " : "", l);
+    smx__sb_printf(&ix, "]");
+    if (ix.failed) smx__gg_fail(g, SMX_E_NOMEM, "out of memory");
+    else smx__gg_put_raw(g, "attn_layer_indices", ix.s);
+    SMX_FREE(ix.s);
+    SMX_FREE(attn);
+    smx__gg_ssm(g, km);
+    smx__gg_put_bool(g, "mamba_conv_bias", 1);
+    smx__gg_put_bool(g, "mamba_proj_bias", 0);
+}
+static const smx__gg_arch smx__gg_granitehybrid = { "granitehybrid", smx__gg_granitehybrid_tr };
 
 /* ---- II.7.g LFM2 (Lfm2ForCausalLM): short convolutions and attention with q/k norms ---- */
 
@@ -6573,6 +7864,48 @@ static smx_status smx__build_lfm2(smx__loader *ld)
 }
 
 static const smx__family smx__fam_lfm2 = { "LFM2", { "Lfm2ForCausalLM" }, { "lfm2" }, smx__build_lfm2, "ACF" };
+
+/* llama.cpp's "lfm2": conv layers marked by head_count_kv 0; the final norm is token_embd_norm. */
+static void smx__gg_lfm2_tr(smx__gg *g)
+{
+    static const smx__gg_rule top[] = {
+        SMX__GG("token_embd.weight", "model.embed_tokens.weight"), SMX__GG("token_embd_norm.weight", "model.embedding_norm.weight"),
+        SMX__GG("output.weight", "lm_head.weight"), SMX__GG_END
+    };
+    static const smx__gg_rule blk[] = {
+        SMX__GG("attn_norm.weight", "operator_norm.weight"), SMX__GG("attn_q.weight", "self_attn.q_proj.weight"),
+        SMX__GG("attn_k.weight", "self_attn.k_proj.weight"), SMX__GG("attn_v.weight", "self_attn.v_proj.weight"),
+        SMX__GG("attn_output.weight", "self_attn.out_proj.weight"), SMX__GG("attn_q_norm.weight", "self_attn.q_layernorm.weight"),
+        SMX__GG("attn_k_norm.weight", "self_attn.k_layernorm.weight"), SMX__GG("shortconv.in_proj.weight", "conv.in_proj.weight"),
+        SMX__GG("shortconv.conv.weight", "conv.conv.weight"), SMX__GG("shortconv.out_proj.weight", "conv.out_proj.weight"),
+        SMX__GG("ffn_norm.weight", "ffn_norm.weight"), SMX__GG("ffn_gate.weight", "feed_forward.w1.weight"),
+        SMX__GG("ffn_up.weight", "feed_forward.w3.weight"), SMX__GG("ffn_down.weight", "feed_forward.w2.weight"), SMX__GG_END
+    };
+    int *attn, l;
+    smx__sb lt;
+    smx__gg_begin(g, "Lfm2ForCausalLM", "lfm2", "model.layers.%d.", top, blk);
+    smx__gg_refuse(g, "attention.sliding_window", "sliding-window LFM2 attention is not supported");
+    smx__gg_decoder(g, "token_embd.weight");
+    smx__gg_copy_int(g, "feed_forward_length", "intermediate_size", 1);
+    smx__gg_put_bool(g, "block_auto_adjust_ff_dim", 0);
+    smx__gg_copy_num(g, "attention.layer_norm_rms_epsilon", "norm_eps", 1);
+    smx__gg_copy_int(g, "shortconv.l_cache", "conv_L_cache", 1);
+    smx__gg_put_bool(g, "conv_bias", 0);
+    if (g->st || !(attn = (int *)SMX_MALLOC(sizeof(int) * (size_t)(g->L + 1)))) {
+        if (!g->st) smx__gg_fail(g, SMX_E_NOMEM, "out of memory");
+        return;
+    }
+    smx__gg_attention(g, smx__gg_attn_layers(g, attn), 2);
+    memset(&lt, 0, sizeof lt);
+    smx__sb_printf(&lt, "[");
+    for (l = 0; l < g->L; l++) smx__sb_printf(&lt, "%s\"%s\"", l ? ", " : "", attn[l] ? "full_attention" : "conv");
+    smx__sb_printf(&lt, "]");
+    if (lt.failed) smx__gg_fail(g, SMX_E_NOMEM, "out of memory");
+    else smx__gg_put_raw(g, "layer_types", lt.s);
+    SMX_FREE(lt.s);
+    SMX_FREE(attn);
+}
+static const smx__gg_arch smx__gg_lfm2 = { "lfm2", smx__gg_lfm2_tr };
 
 /* ---- II.7.h xLSTM ----
  *   xLSTMForCausalLM (model_type "xlstm", transformers' native path): per block
@@ -7246,6 +8579,19 @@ static const smx__family *const smx__families[] = {
 };
 #define SMX__N_FAMILIES (int)(sizeof smx__families / sizeof smx__families[0])
 
+/* Every GGUF architecture this build loads (II.4.d), by general.architecture. */
+static const smx__gg_arch *const smx__gg_archs[] = {
+    &smx__gg_llama, &smx__gg_llada, &smx__gg_mamba, &smx__gg_mamba2, &smx__gg_jamba, &smx__gg_granitehybrid, &smx__gg_lfm2,
+};
+
+static const smx__gg_arch *smx__gg_find_arch(const char *name)
+{
+    size_t i;
+    for (i = 0; i < sizeof smx__gg_archs / sizeof smx__gg_archs[0]; i++)
+        if (!strcmp(smx__gg_archs[i]->name, name)) return smx__gg_archs[i];
+    return NULL;
+}
+
 /* Every operator type, for pattern legends. */
 static const smx__op_vt *const smx__op_vts[] = {
     &smx__attn_vt, &smx__attn_bidir_vt, &smx__mlp_vt, &smx__moe_vt, &smx__mamba_vt, &smx__mamba2_vt, &smx__mlstm7_vt,
@@ -7355,6 +8701,11 @@ static smx_status smx__model_make(const smx__src *src, const smx_load_options *o
         st = smx__fail(err, SMX_E_ARG, "weight type '%s' is not known (%s)", opt->weights, list);
         goto fail;
     }
+    if (src && src->gguf) {   /* the config its metadata stands for, and its tensors under Hugging Face names */
+        char *t;
+        if ((st = smx__gg_open(&m->ts, src, &m->arena, &t, &n, err)) != SMX_OK) goto fail;
+        text = t;
+    }
     ld.fp = smx__fnv(ld.fp, text, n);
     /* config.json: strict JSON plus the Infinity / -Infinity that Python writes (NaN is refused) */
     if ((st = smx__json_parse(text, n, &m->arena, 2, "config.json", (smx__jv **)&cfg, err)) != SMX_OK) goto fail;
@@ -7379,7 +8730,7 @@ static smx_status smx__model_make(const smx__src *src, const smx_load_options *o
     m->model_type = fam->model_types[0];
     for (k = 0; k < 4 && mt && fam->model_types[k]; k++)
         if (!strcmp(mt, fam->model_types[k])) m->model_type = fam->model_types[k];
-    if (!random && (st = smx__st_open_dir(&m->ts, src, err)) != SMX_OK) goto fail;
+    if (!random && !src->gguf && (st = smx__st_open_dir(&m->ts, src, err)) != SMX_OK) goto fail;
     if ((st = fam->build(&ld)) != SMX_OK || (st = ld.st) != SMX_OK) goto fail;
     if ((st = smx__check_chain(&ld)) != SMX_OK) goto fail;
     for (i = 0; i < m->n_sub && i + 1 < (int)sizeof m->pattern; i++) m->pattern[i] = m->sub[i].op->vt->letter;
@@ -7401,11 +8752,22 @@ fail:
     return st;
 }
 
+/* The file starts with GGUF's magic. */
+static int smx__is_gguf_file(const char *path)
+{
+    unsigned char m[4];
+    FILE *f = fopen(path, "rb");
+    int ok = f && fread(m, 1, 4, f) == 4 && !memcmp(m, "GGUF", 4);
+    if (f) fclose(f);
+    return ok;
+}
+
 SMX_API smx_status smx_model_load_ex(const char *path, const smx_load_options *opt, smx_model **out, smx_error *err)
 {
     smx_load_options o;
     smx__src src;
     smx_error tmp;
+    char dir[4096];
     char *text = NULL;
     size_t n;
     smx_status st;
@@ -7425,6 +8787,23 @@ SMX_API smx_status smx_model_load_ex(const char *path, const smx_load_options *o
     src.nfiles = o.n_files;
     src.copy = o.copy;
     src.max_text = o.max_text_bytes;
+    if (path && smx__file_size(path) >= 0) {   /* a file: GGUF */
+        const char *slash = strrchr(path, '/');
+#ifdef _WIN32
+        const char *bs = strrchr(path, '\\');
+        if (bs && (!slash || bs > slash)) slash = bs;
+#endif
+        if (!smx__is_gguf_file(path)) return smx__fail(err, SMX_E_FORMAT, "%s: a file that is not GGUF (a model is a folder or a .gguf file)", path);
+        if (slash) snprintf(dir, sizeof dir, "%.*s", (int)(slash - path + 1), path);
+        else snprintf(dir, sizeof dir, ".");
+        src.dir = dir;
+        src.gguf = slash ? slash + 1 : path;
+    } else if (!path) {   /* buffers: a GGUF file among them, unless there is a config.json */
+        int i;
+        for (i = 0; i < o.n_files && !smx__src_mem(&src, "config.json"); i++)
+            if (o.files[i].name && o.files[i].data && o.files[i].size >= 4 && !memcmp(o.files[i].data, "GGUF", 4)) src.gguf = o.files[i].name;
+    }
+    if (src.gguf) return smx__model_make(&src, &o, NULL, 0, 0, out, err);
     if ((st = smx__src_text(&src, "config.json", &text, &n, err)) != SMX_OK) return st;
     st = smx__model_make(&src, &o, text, n, 0, out, err);
     SMX_FREE(text);
