@@ -158,8 +158,15 @@ SMX_API smx_status smx_model_load(const char *dir, smx_model **out, smx_error *e
 typedef struct smx_file { const char *name; const void *data; size_t size; } smx_file;
 
 typedef struct smx_load_options {
-    const char *weights;        /* type the weight matrices are held in: NULL or "stored" (as in the file),
-                                 * "f32", "f16", "bf16" (converted at load) */
+    const char *weights;        /* type the weight matrices are held in: NULL or "stored" (as in the file), or one
+                                 * of "f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "iq4_nl", "q4_k",
+                                 * "q5_k", "q6_k" (any case), converted at load. As llama-quantize does, the output
+                                 * head of a type below 8 bits becomes q6_k, and rows that do not fill a type's
+                                 * blocks fall back (q4_k -> q5_0, q5_k -> q5_1, q6_k -> q8_0, then f16):
+                                 * smx_model_weights lists what each matrix became */
+    int exact;                  /* 1: quantized weights meet float32 activations (dequantized in registers):
+                                 * no rounding of activations, 2-4x slower decode of block-quantized weights.
+                                 * 0: activations rounded to 8-bit blocks for them, as llama.cpp does */
     int copy;                   /* 1: read the weights into memory instead of mapping the files. A mapped model
                                  * faults (SIGBUS) if another process truncates its file while it runs */
     const smx_file *files;      /* load from these buffers (path NULL); the caller keeps them alive and
@@ -182,6 +189,20 @@ SMX_API smx_status smx_model_from_config(const char *config_json, uint64_t seed,
 SMX_API smx_status smx_model_save(const smx_model *m, const char *dir, smx_error *err);
 SMX_API void smx_model_free(smx_model *m);
 SMX_API void smx_model_get_info(const smx_model *m, smx_model_info *info);
+
+/* One weight matrix as the model holds it. */
+typedef struct smx_weight_info {
+    const char *name;           /* tensor name (Hugging Face's for a GGUF file too) */
+    const char *type;           /* type in memory: "f32", "f16", "bf16", "q8_0", "q4_K", ... */
+    const char *stored;         /* type in the file (differs when converted at load) */
+    int rows, cols;
+    size_t bytes;               /* bytes in memory */
+    int in_place;               /* 1: used in place from the mapped file or the caller's buffer */
+} smx_weight_info;
+
+/* Writes up to cap entries (out may be NULL) and returns how many matrices the model has. The
+ * strings live as long as the model. */
+SMX_API int smx_model_weights(const smx_model *m, smx_weight_info *out, int cap);
 SMX_API int smx_model_vocab(const smx_model *m);
 SMX_API int smx_model_mask_token(const smx_model *m);   /* masked-diffusion models; else -1 */
 /* Writes "Arch (model_type), ..." of every architecture this build loads; returns buf. */
@@ -714,6 +735,8 @@ typedef struct smx__pool {
 typedef struct smx__cx {
     int nth;                    /* threads the call may use (the caller and nth - 1 workers) */
     smx__pool *pool;            /* NULL: the caller alone */
+    unsigned char *qa;          /* activation rows rounded for quantized weights (II.3.e); NULL: none */
+    size_t qa_cap;              /* its bytes */
 } smx__cx;
 
 #define SMX__PAR_MIN_WORK 131072.0
@@ -1551,31 +1574,6 @@ static float smx__dot(const float *SMX__RESTRICT a, const float *SMX__RESTRICT b
     return s;
 }
 
-/* out[r] = x . W[r] for the 4 rows r of W (row stride ldw): one pass over x feeds four weight
- * streams, so a matrix-vector product keeps four rows of memory traffic in flight. */
-static void smx__dot4(const float *SMX__RESTRICT x, const float *SMX__RESTRICT W, size_t ldw, int n, float *out)
-{
-    const float *w0 = W, *w1 = W + ldw, *w2 = W + 2 * ldw, *w3 = W + 3 * ldw;
-    smx__vf a0 = smx__vzero(), a1 = smx__vzero(), a2 = smx__vzero(), a3 = smx__vzero();
-    smx__vf b0 = smx__vzero(), b1 = smx__vzero(), b2 = smx__vzero(), b3 = smx__vzero();
-    int i = 0;
-    for (; i + 2 * SMX__VW <= n; i += 2 * SMX__VW) {
-        smx__vf u = smx__vld(x + i), v = smx__vld(x + i + SMX__VW);
-        a0 = smx__vfma(u, smx__vld(w0 + i), a0); b0 = smx__vfma(v, smx__vld(w0 + i + SMX__VW), b0);
-        a1 = smx__vfma(u, smx__vld(w1 + i), a1); b1 = smx__vfma(v, smx__vld(w1 + i + SMX__VW), b1);
-        a2 = smx__vfma(u, smx__vld(w2 + i), a2); b2 = smx__vfma(v, smx__vld(w2 + i + SMX__VW), b2);
-        a3 = smx__vfma(u, smx__vld(w3 + i), a3); b3 = smx__vfma(v, smx__vld(w3 + i + SMX__VW), b3);
-    }
-    for (; i + SMX__VW <= n; i += SMX__VW) {
-        smx__vf u = smx__vld(x + i);
-        a0 = smx__vfma(u, smx__vld(w0 + i), a0); a1 = smx__vfma(u, smx__vld(w1 + i), a1);
-        a2 = smx__vfma(u, smx__vld(w2 + i), a2); a3 = smx__vfma(u, smx__vld(w3 + i), a3);
-    }
-    out[0] = smx__vsum(smx__vadd(a0, b0)); out[1] = smx__vsum(smx__vadd(a1, b1));
-    out[2] = smx__vsum(smx__vadd(a2, b2)); out[3] = smx__vsum(smx__vadd(a3, b3));
-    for (; i < n; i++) { out[0] += x[i] * w0[i]; out[1] += x[i] * w1[i]; out[2] += x[i] * w2[i]; out[3] += x[i] * w3[i]; }
-}
-
 /* y += a * x */
 static void smx__axpy(float *SMX__RESTRICT y, float a, const float *SMX__RESTRICT x, int n)
 {
@@ -1894,19 +1892,3301 @@ SMX__MAYBE_UNUSED static void smx__gemm_ref(float *C, size_t ldc, const float *A
         }
 }
 
-/* ---- II.3.d Weight types and the matrix product with weights ---- */
-/* A weight matrix stays in the type it was stored in; smx__w describes it and smx__matmul
- * computes y = x W^T (+ b) for any type. Decode (fewer than 4 rows of x) streams W once, four rows
- * per pass over x; prefill unpacks panels of W into the packed register tile. Activations are
- * float32 throughout (each weight is converted to float32 in registers). */
-enum { SMX__WT_F32, SMX__WT_F16, SMX__WT_BF16, SMX__WT_COUNT };
+/* ---- II.3.d Weight types: ggml's block layouts, conversions, kernels per instruction set ----
+ * Weights stay in the type they were stored in (F32, F16, BF16 or one of ggml's block
+ * quantizations, with ggml's exact block layouts and type ids, so GGUF tensor data maps in
+ * place) and the kernels compute on them directly.
+ *
+ * SHAPES. A weight matrix W[N][K] is N rows of K elements; a row is K / blk blocks of blk_bytes
+ * bytes (smx__wt_row_bytes), rows ldw bytes apart (ldw >= row bytes). K must be a multiple of
+ * the type's block size (32 or 256; 1 for F32/F16/BF16): smx__wt_check() says so at load time
+ * (SMX_E_SHAPE), the kernels assume it. Little-endian hosts only (fp16 fields and bit fields are
+ * read as native integers); block structs are read in place, so weight rows must be 2-byte
+ * aligned (4 for F32), as GGUF tensor data is; activation rows (caller scratch) 4-byte aligned.
+ *
+ * NUMERICS. Two ways to compute y = W x:
+ *   quantized activations  x is first rounded to the type's activation type (smx__wtypes[].act:
+ *                          q8_s for the 32-element types, Q8_K for the K-quants, f32/f16/bf16
+ *                          elements for the float types) and the dot runs on integers;
+ *                          q8_s holds exactly Q8_0's integers and fp16 scale (plus sums), so
+ *                          results equal llama.cpp's Q8_0/Q8_K paths up to float summation order;
+ *   f32 activations        the weight is dequantized in registers and multiplied with float x:
+ *                          float32 math on the dequantized matrix (dot_f32, panel + the f32 tile).
+ * smx__wtypes[].decode_f32 / .prefill_f32 say which seqmix uses per type (measured, see NOTES.md).
+ *
+ * KERNELS. Each type has one entry per instruction-set level (smx__wt_kern: quant_act, dot, dot4,
+ * gemm micro-tile, dot_f32, dot4_f32, panel, to_f32); every SIMD kernel has a scalar twin that
+ * the tests compare with. Levels are chosen at run time: CPU feature detection (cpuid + xgetbv,
+ * getauxval on aarch64) and per-function target attributes, so a plain `cc -O2` build still gets
+ * AVX2 / AVX512-VNNI / dot-product code (under -march that already implies a level the
+ * attributes change nothing). Call smx__wt_kernels_best() once (model load) and keep the pointer:
+ * it is one of several static const tables; SMX_NO_SIMD forces the scalar one. Kernels never
+ * allocate; callers pass scratch (activation rows: smx__wt_row_bytes(act, K) bytes each).
+ *
+ * EXACTNESS. Conversions are bit-exact with ggml's: to_f32 with dequantize_row_*, from_f32 with
+ * the reference quantizers that llama-quantize uses without an importance matrix (quantize_q4_K
+ * -> quantize_row_q4_K_ref, ..., quantize_iq4_nl), F16 with ggml_fp32_to_fp16 (round to nearest
+ * even, NaN -> sign | 0x7e00), BF16 with ggml_fp32_to_bf16 (round to nearest even, NaN quieted,
+ * subnormals kept); the SIMD to_f32 and quant_act are bit-exact with the scalar ones. The
+ * quantizers need float operations evaluated one at a time (no FMA contraction): C99 mode does
+ * that; SMX__WT_EXACT forces it for GCC in other modes (C++, gnu99) and for clang; clang's
+ * -ffp-contract=fast or -ffast-math anywhere break it.
+ *
+ * CONTENTS: platform macros; types and block layouts; fp16/bf16; scalar reference (to_f32,
+ * from_f32, dot, dot_f32); kernel table and the scalar kernels; type traits and checked
+ * conversions; CPU features; x86 AVX2 kernels; x86 AVX512 VNNI+BF16 kernels; aarch64 NEON and
+ * dot-product kernels; table selection. */
 
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
+#if defined(__x86_64__) || defined(_M_X64)
+#define SMX__WT_X86 1
+#include <immintrin.h>
+#if defined(_MSC_VER) && !defined(__clang__)
+#include <intrin.h>
+#endif
+#else
+#define SMX__WT_X86 0
+#endif
+#if defined(__aarch64__) && defined(__ARM_NEON)
+#define SMX__WT_NEON 1
+#include <arm_neon.h>
+#else
+#define SMX__WT_NEON 0
+#endif
+#ifdef SMX_NO_SIMD
+#undef SMX__WT_X86
+#define SMX__WT_X86 0
+#undef SMX__WT_NEON
+#define SMX__WT_NEON 0
+#endif
+
+/* No floating-point contraction inside the bit-exact quantizers (see above). */
+#if defined(__clang__)
+#define SMX__WT_EXACT
+#define SMX__WT_EXACT_BODY _Pragma("clang fp contract(off)")
+#elif defined(__GNUC__)
+#define SMX__WT_EXACT __attribute__((optimize("fp-contract=off")))
+#define SMX__WT_EXACT_BODY
+#else
+#define SMX__WT_EXACT
+#define SMX__WT_EXACT_BODY
+#endif
+
+/* Per-function instruction-set levels. A compiler that already targets a level (-march)
+ * gets the same code; MSVC needs no attribute for intrinsics. */
+#if SMX__WT_X86 && (defined(__GNUC__) || defined(__clang__))
+#define SMX__TARGET_AVX2 __attribute__((target("avx2,fma,f16c")))
+#define SMX__TARGET_AVX512 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl")))
+#define SMX__TARGET_AVX512VNNI \
+    __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,avx512bf16")))
+#else
+#define SMX__TARGET_AVX2
+#define SMX__TARGET_AVX512
+#define SMX__TARGET_AVX512VNNI
+#endif
+#if SMX__WT_NEON && !defined(__ARM_FEATURE_DOTPROD) && (defined(__GNUC__) || defined(__clang__))
+#define SMX__TARGET_DOTPROD __attribute__((target("arch=armv8.2-a+dotprod")))
+#else
+#define SMX__TARGET_DOTPROD
+#endif
+
+/* Full unrolling of the small row/tile loops, so their accumulators stay in registers. */
+#if defined(__clang__)
+#define SMX__WT_UNROLL   /* clang unrolls these by itself (and warns when a forced unroll can't be) */
+#elif defined(__GNUC__) && __GNUC__ >= 8
+#define SMX__WT_UNROLL _Pragma("GCC unroll 8")
+#else
+#define SMX__WT_UNROLL
+#endif
+
+#if defined(_MSC_VER) && !defined(__clang__)
+#define SMX__WT_INLINE static __forceinline
+#elif defined(__GNUC__) || defined(__clang__)
+#define SMX__WT_INLINE static inline __attribute__((always_inline))
+#else
+#define SMX__WT_INLINE static
+#endif
+
+/* ---- type ids ---- */
+typedef enum smx__wt_type {
+    SMX__WT_F32 = 0,
+    SMX__WT_F16,
+    SMX__WT_BF16,
+    SMX__WT_Q8_0,
+    SMX__WT_Q4_0,
+    SMX__WT_Q4_1,
+    SMX__WT_Q5_0,
+    SMX__WT_Q5_1,
+    SMX__WT_IQ4_NL,
+    SMX__WT_Q4_K,
+    SMX__WT_Q5_K,
+    SMX__WT_Q6_K,
+    SMX__WT_Q8_K,   /* activations only */
+    SMX__WT_Q8_1,   /* activations only (ggml's for q4_1/q5_1; seqmix uses q8_s) */
+    SMX__WT_Q8_S,   /* activations only: seqmix's for the 32-element types */
+    SMX__WT_COUNT
+} smx__wt_type;
+
+/* ---- block layouts (ggml-common.h), shapes as comments ---- */
+#define SMX__QK 32    /* elements of a small block */
+#define SMX__QKK 256  /* elements of a K-quant super-block */
+
+/* q8_0: x[i] = d * qs[i]                                         34 bytes / 32 */
+typedef struct { uint16_t d; int8_t qs[32]; } smx__blk_q8_0;
+/* q8_1: as q8_0, s = fp16(d * sum(qs))                           36 bytes / 32 */
+typedef struct { uint16_t d, s; int8_t qs[32]; } smx__blk_q8_1;
+/* q4_0: x[j] = d * ((qs[j] & 15) - 8), x[j+16] = d * ((qs[j] >> 4) - 8)   18 bytes / 32 */
+typedef struct { uint16_t d; uint8_t qs[16]; } smx__blk_q4_0;
+/* q4_1: x[j] = d * (qs[j] & 15) + m, x[j+16] = d * (qs[j] >> 4) + m      20 bytes / 32 */
+typedef struct { uint16_t d, m; uint8_t qs[16]; } smx__blk_q4_1;
+/* q5_0: as q4_0 with a 5th bit, bit j of qh (little-endian u32) for element j, offset 16  22 / 32 */
+typedef struct { uint16_t d; uint8_t qh[4]; uint8_t qs[16]; } smx__blk_q5_0;
+/* q5_1: as q4_1 with the 5th bit of q5_0                        24 bytes / 32 */
+typedef struct { uint16_t d, m; uint8_t qh[4]; uint8_t qs[16]; } smx__blk_q5_1;
+/* iq4_nl: x[j] = d * kv[qs[j] & 15], x[j+16] = d * kv[qs[j] >> 4]        18 bytes / 32 */
+typedef struct { uint16_t d; uint8_t qs[16]; } smx__blk_iq4_nl;
+/* q4_K: 8 sub-blocks of 32 with 6-bit scale sc[j] and min m[j] packed in scales[12];
+ * qs[32c + l] holds element 64c + l (low nibble) and 64c + 32 + l (high nibble);
+ * x = d * sc[j] * q - dmin * m[j]                                144 bytes / 256 */
+typedef struct { uint16_t d, dmin; uint8_t scales[12]; uint8_t qs[128]; } smx__blk_q4_K;
+/* q5_K: q4_K plus a 5th bit: bit 2c of qh[l] for element 64c + l, bit 2c+1 for 64c + 32 + l
+ *                                                                176 bytes / 256 */
+typedef struct { uint16_t d, dmin; uint8_t scales[12]; uint8_t qh[32]; uint8_t qs[128]; } smx__blk_q5_K;
+/* q6_K: 16 groups of 16 with int8 scales; for half h (128 elements) and l < 32:
+ *   q(128h + l)      = ql[64h + l] & 15      | ((qh[32h + l] >> 0) & 3) << 4
+ *   q(128h + 32 + l) = ql[64h + 32 + l] & 15 | ((qh[32h + l] >> 2) & 3) << 4
+ *   q(128h + 64 + l) = ql[64h + l] >> 4      | ((qh[32h + l] >> 4) & 3) << 4
+ *   q(128h + 96 + l) = ql[64h + 32 + l] >> 4 | ((qh[32h + l] >> 6) & 3) << 4
+ *   x[e] = d * scales[e / 16] * (q(e) - 32)                      210 bytes / 256 */
+typedef struct { uint8_t ql[128]; uint8_t qh[64]; int8_t scales[16]; uint16_t d; } smx__blk_q6_K;
+/* q8_K (activations): x[i] = d * qs[i], bsums[g] = sum of qs[16g .. 16g+15]   292 bytes / 256 */
+typedef struct { float d; int8_t qs[256]; int16_t bsums[16]; } smx__blk_q8_K;
+/* q8_s (seqmix activations of the 32-element types, not a ggml type): the integers and the
+ * fp16-rounded scale of q8_0's rounding (x[i] = d * qs[i]), the scale stored as float, plus
+ * sums for the kernels: s[0..4) = sum of qs[0..16), s[4..8) = sum of qs[16..32) (each repeated
+ * 4 times, the layout the 4-row kernels subtract), ds = d * (sum of all qs)       56 bytes / 32 */
+typedef struct { float d, ds; int16_t s[8]; int8_t qs[32]; } smx__blk_q8_s;
+
+/* sizes must be ggml's (C99 static assertion) */
+typedef char smx__wt_size_check[(sizeof(smx__blk_q8_0) == 34 && sizeof(smx__blk_q8_1) == 36 &&
+                                  sizeof(smx__blk_q4_0) == 18 && sizeof(smx__blk_q4_1) == 20 &&
+                                  sizeof(smx__blk_q5_0) == 22 && sizeof(smx__blk_q5_1) == 24 &&
+                                  sizeof(smx__blk_iq4_nl) == 18 && sizeof(smx__blk_q4_K) == 144 &&
+                                  sizeof(smx__blk_q5_K) == 176 && sizeof(smx__blk_q6_K) == 210 &&
+                                  sizeof(smx__blk_q8_K) == 292 && sizeof(smx__blk_q8_s) == 56) ? 1 : -1];
+
+/* properties of the 32-element types used by the SIMD kernels */
+#define SMX__WT_BB(t) ((t) == SMX__WT_Q8_0 ? 34 : (t) == SMX__WT_Q4_0 || (t) == SMX__WT_IQ4_NL ? 18 : (t) == SMX__WT_Q4_1 ? 20 \
+                       : (t) == SMX__WT_Q5_0 ? 22 : 24)                                  /* block bytes */
+#define SMX__WT_UMIN(t) ((t) == SMX__WT_Q4_1 || (t) == SMX__WT_Q5_1)                     /* d q + m */
+#define SMX__WT_SIGNED(t) ((t) == SMX__WT_Q8_0 || (t) == SMX__WT_IQ4_NL)                 /* signed levels */
+#define SMX__WT_OFFSET(t) ((t) == SMX__WT_Q4_0 ? 3 : (t) == SMX__WT_Q5_0 ? 4 : 0)        /* log2 of the level offset */
+
+/* the 16 IQ4_NL levels */
+static const int8_t smx__wt_kv_iq4nl[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+
+/* ---- fp16 / bf16 (scalar, bit-exact with ggml) ---- */
+
+/* IEEE half -> float, exact; NaNs come out quiet (as a float multiply would leave them). */
+static float smx__wt_h2f(uint16_t h)
+{
+    uint32_t sign = (uint32_t)(h & 0x8000u) << 16, e = (h >> 10) & 0x1fu, m = h & 0x3ffu, u;
+    float f;
+    if (e == 0x1f) u = sign | 0x7f800000u | (m << 13) | (m ? 0x400000u : 0u);
+    else if (e == 0) {
+        f = (float)m * 5.9604644775390625e-8f;   /* m * 2^-24, exact */
+        return sign ? -f : f;
+    } else u = sign | ((e + 112u) << 23) | (m << 13);
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+/* float -> IEEE half, round to nearest even, overflow to inf, any NaN -> sign | 0x7e00. */
+static uint16_t smx__wt_f2h(float f)
+{
+    uint32_t u, a, sign;
+    memcpy(&u, &f, 4);
+    sign = (u >> 16) & 0x8000u;
+    a = u & 0x7fffffffu;
+    if (a > 0x7f800000u) return (uint16_t)(sign | 0x7e00u);
+    if (a >= 0x477ff000u) return (uint16_t)(sign | 0x7c00u);          /* >= 65520 rounds to inf */
+    if (a >= 0x38800000u) {                                            /* normal half: >= 2^-14 */
+        uint32_t r = a - 0x38000000u;                                  /* rebias 127 -> 15 */
+        return (uint16_t)(sign | ((r + 0x0fffu + ((r >> 13) & 1u)) >> 13));
+    }
+    if (a < 0x33000000u) return (uint16_t)sign;                        /* <= 2^-25 rounds to 0 */
+    {
+        uint32_t e = a >> 23, m = (a & 0x7fffffu) | 0x800000u, s = 126u - e;   /* units of 2^-24 */
+        uint32_t r = m >> s, rem = m & ((1u << s) - 1u), half = 1u << (s - 1u);
+        if (rem > half || (rem == half && (r & 1u))) r++;
+        return (uint16_t)(sign | r);
+    }
+}
+
+/* bfloat16 -> float (exact: the 16 bits become the high half). */
+static float smx__wt_b2f(uint16_t h)
+{
+    uint32_t u = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+/* float -> bfloat16, round to nearest even, NaN quieted (bit 6 set), subnormals kept. */
+static uint16_t smx__wt_f2b(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 64u);
+    return (uint16_t)((u + (0x7fffu + ((u >> 16) & 1u))) >> 16);
+}
+
+/* Round to nearest, ties to even, for |x| < 2^22 (the float-add trick ggml's quantizers use;
+ * the same bit manipulation outside that range, so results stay identical there too). */
+SMX__WT_INLINE int smx__wt_nearest(float x)
+{
+    float v = x + 12582912.0f;
+    int32_t i;
+    memcpy(&i, &v, 4);
+    return (i & 0x007fffff) - 0x00400000;
+}
+
+/* ===================================================================================== */
+/* Scalar reference: dequantize (to_f32), quantize (from_f32), dot products               */
+/* ===================================================================================== */
+
+/* y[0..n) = W row (type) as float. n is a multiple of the block size. */
+static void smx__wt_f32_to_f32(const void *w, float *y, int64_t n) { memcpy(y, w, (size_t)n * sizeof(float)); }
+/* y[i] = half h[i] as float. */
+static void smx__wt_f16_to_f32(const void *w, float *y, int64_t n)
+{
+    const uint16_t *h = (const uint16_t *)w;
+    int64_t i;
+    for (i = 0; i < n; i++) y[i] = smx__wt_h2f(h[i]);
+}
+/* y[i] = bfloat16 h[i] as float. */
+static void smx__wt_bf16_to_f32(const void *w, float *y, int64_t n)
+{
+    const uint16_t *h = (const uint16_t *)w;
+    int64_t i;
+    for (i = 0; i < n; i++) y[i] = smx__wt_b2f(h[i]);
+}
+
+/* y = q8_0 row: y[32b + j] = d_b * qs_b[j] (one rounding, as ggml). */
+static void smx__wt_q8_0_to_f32(const void *w, float *y, int64_t n)
+{
+    const smx__blk_q8_0 *b = (const smx__blk_q8_0 *)w;
+    int64_t i, nb = n / SMX__QK;
+    int j;
+    for (i = 0; i < nb; i++, y += 32) {
+        float d = smx__wt_h2f(b[i].d);
+        for (j = 0; j < 32; j++) y[j] = (float)b[i].qs[j] * d;
+    }
+}
+/* y = q8_1 row: y[32b + j] = d_b * qs_b[j]. */
+static void smx__wt_q8_1_to_f32(const void *w, float *y, int64_t n)
+{
+    const smx__blk_q8_1 *b = (const smx__blk_q8_1 *)w;
+    int64_t i, nb = n / SMX__QK;
+    int j;
+    for (i = 0; i < nb; i++, y += 32) {
+        float d = smx__wt_h2f(b[i].d);
+        for (j = 0; j < 32; j++) y[j] = (float)b[i].qs[j] * d;
+    }
+}
+/* y = q8_s row: y[32b + j] = d_b * qs_b[j]. */
+static void smx__wt_q8_s_to_f32(const void *w, float *y, int64_t n)
+{
+    const smx__blk_q8_s *b = (const smx__blk_q8_s *)w;
+    int64_t i, nb = n / SMX__QK;
+    int j;
+    for (i = 0; i < nb; i++, y += 32)
+        for (j = 0; j < 32; j++) y[j] = (float)b[i].qs[j] * b[i].d;
+}
+/* y = q4_0 row: y[32b + j] = ((qs[j] & 15) - 8) d, y[32b + 16 + j] = ((qs[j] >> 4) - 8) d. */
+static void smx__wt_q4_0_to_f32(const void *w, float *y, int64_t n)
+{
+    const smx__blk_q4_0 *b = (const smx__blk_q4_0 *)w;
+    int64_t i, nb = n / SMX__QK;
+    int j;
+    for (i = 0; i < nb; i++, y += 32) {
+        float d = smx__wt_h2f(b[i].d);
+        for (j = 0; j < 16; j++) {
+            y[j] = (float)((b[i].qs[j] & 15) - 8) * d;
+            y[j + 16] = (float)((b[i].qs[j] >> 4) - 8) * d;
+        }
+    }
+}
+/* y = q4_1 row: y[32b + j] = (qs[j] & 15) d + m, y[32b + 16 + j] = (qs[j] >> 4) d + m. */
+static void smx__wt_q4_1_to_f32(const void *w, float *y, int64_t n)
+{
+    const smx__blk_q4_1 *b = (const smx__blk_q4_1 *)w;
+    int64_t i, nb = n / SMX__QK;
+    int j;
+    for (i = 0; i < nb; i++, y += 32) {
+        float d = smx__wt_h2f(b[i].d), m = smx__wt_h2f(b[i].m);
+        for (j = 0; j < 16; j++) {   /* d * q is exact (11 x 4 bits): one rounding, FMA or not */
+            y[j] = (float)(b[i].qs[j] & 15) * d + m;
+            y[j + 16] = (float)(b[i].qs[j] >> 4) * d + m;
+        }
+    }
+}
+/* The 32 fifth bits of a q5_0/q5_1 block (bit j for element j) as a little-endian word. */
+SMX__WT_INLINE uint32_t smx__wt_qh32(const uint8_t *qh)
+{
+    uint32_t v;
+    memcpy(&v, qh, 4);
+    return v;
+}
+/* y = q5_0 row: y[32b + j] = (q5(j) - 16) d, q5 = nibble | fifth bit << 4. */
+static void smx__wt_q5_0_to_f32(const void *w, float *y, int64_t n)
+{
+    const smx__blk_q5_0 *b = (const smx__blk_q5_0 *)w;
+    int64_t i, nb = n / SMX__QK;
+    int j;
+    for (i = 0; i < nb; i++, y += 32) {
+        float d = smx__wt_h2f(b[i].d);
+        uint32_t qh = smx__wt_qh32(b[i].qh);
+        for (j = 0; j < 16; j++) {
+            int q0 = (b[i].qs[j] & 15) | (int)(((qh >> j) & 1u) << 4);
+            int q1 = (b[i].qs[j] >> 4) | (int)(((qh >> (j + 16)) & 1u) << 4);
+            y[j] = (float)(q0 - 16) * d;
+            y[j + 16] = (float)(q1 - 16) * d;
+        }
+    }
+}
+/* y = q5_1 row: y[32b + j] = q5(j) d + m. */
+static void smx__wt_q5_1_to_f32(const void *w, float *y, int64_t n)
+{
+    const smx__blk_q5_1 *b = (const smx__blk_q5_1 *)w;
+    int64_t i, nb = n / SMX__QK;
+    int j;
+    for (i = 0; i < nb; i++, y += 32) {
+        float d = smx__wt_h2f(b[i].d), m = smx__wt_h2f(b[i].m);
+        uint32_t qh = smx__wt_qh32(b[i].qh);
+        for (j = 0; j < 16; j++) {
+            int q0 = (b[i].qs[j] & 15) | (int)(((qh >> j) & 1u) << 4);
+            int q1 = (b[i].qs[j] >> 4) | (int)(((qh >> (j + 16)) & 1u) << 4);
+            y[j] = (float)q0 * d + m;
+            y[j + 16] = (float)q1 * d + m;
+        }
+    }
+}
+/* y = iq4_nl row: y[32b + j] = d * kv[low nibble of qs[j]], y[32b + 16 + j] = d * kv[high nibble]. */
+static void smx__wt_iq4_nl_to_f32(const void *w, float *y, int64_t n)
+{
+    const smx__blk_iq4_nl *b = (const smx__blk_iq4_nl *)w;
+    int64_t i, nb = n / SMX__QK;
+    int j;
+    for (i = 0; i < nb; i++, y += 32) {
+        float d = smx__wt_h2f(b[i].d);
+        for (j = 0; j < 16; j++) {
+            y[j] = d * (float)smx__wt_kv_iq4nl[b[i].qs[j] & 15];
+            y[j + 16] = d * (float)smx__wt_kv_iq4nl[b[i].qs[j] >> 4];
+        }
+    }
+}
+
+/* The 6-bit scales and mins of a q4_K/q5_K super-block: sc[0..8) and mn[0..8). */
+SMX__WT_INLINE void smx__wt_k4_scales(const uint8_t *s, uint8_t *sc, uint8_t *mn)
+{
+    int j;
+    for (j = 0; j < 4; j++) {
+        sc[j] = s[j] & 63;
+        mn[j] = s[j + 4] & 63;
+        sc[j + 4] = (uint8_t)((s[j + 8] & 15) | ((s[j] >> 6) << 4));
+        mn[j + 4] = (uint8_t)((s[j + 8] >> 4) | ((s[j + 4] >> 6) << 4));
+    }
+}
+
+/* y = q4_K row: element 64c + l = d sc[2c] q - dmin mn[2c], element 64c + 32 + l = ..[2c + 1] (see smx__blk_q4_K). */
+static void smx__wt_q4_K_to_f32(const void *w, float *y, int64_t n)
+{
+    const smx__blk_q4_K *b = (const smx__blk_q4_K *)w;
+    int64_t i, nb = n / SMX__QKK;
+    int c, l;
+    for (i = 0; i < nb; i++) {
+        float d = smx__wt_h2f(b[i].d), dmin = smx__wt_h2f(b[i].dmin);
+        uint8_t sc[8], mn[8];
+        smx__wt_k4_scales(b[i].scales, sc, mn);
+        for (c = 0; c < 4; c++, y += 64) {   /* d*sc and d*sc*q are exact: one rounding */
+            const uint8_t *q = b[i].qs + 32 * c;
+            float d1 = d * (float)sc[2 * c], m1 = dmin * (float)mn[2 * c];
+            float d2 = d * (float)sc[2 * c + 1], m2 = dmin * (float)mn[2 * c + 1];
+            for (l = 0; l < 32; l++) y[l] = d1 * (float)(q[l] & 15) - m1;
+            for (l = 0; l < 32; l++) y[32 + l] = d2 * (float)(q[l] >> 4) - m2;
+        }
+    }
+}
+/* y = q5_K row: as q4_K with 5-bit levels (see smx__blk_q5_K). */
+static void smx__wt_q5_K_to_f32(const void *w, float *y, int64_t n)
+{
+    const smx__blk_q5_K *b = (const smx__blk_q5_K *)w;
+    int64_t i, nb = n / SMX__QKK;
+    int c, l;
+    for (i = 0; i < nb; i++) {
+        float d = smx__wt_h2f(b[i].d), dmin = smx__wt_h2f(b[i].dmin);
+        uint8_t sc[8], mn[8];
+        smx__wt_k4_scales(b[i].scales, sc, mn);
+        for (c = 0; c < 4; c++, y += 64) {
+            const uint8_t *q = b[i].qs + 32 * c, *qh = b[i].qh;
+            float d1 = d * (float)sc[2 * c], m1 = dmin * (float)mn[2 * c];
+            float d2 = d * (float)sc[2 * c + 1], m2 = dmin * (float)mn[2 * c + 1];
+            for (l = 0; l < 32; l++) y[l] = d1 * (float)((q[l] & 15) + (((qh[l] >> (2 * c)) & 1) << 4)) - m1;
+            for (l = 0; l < 32; l++) y[32 + l] = d2 * (float)((q[l] >> 4) + (((qh[l] >> (2 * c + 1)) & 1) << 4)) - m2;
+        }
+    }
+}
+/* The 6-bit value of q6_K element e (0..255), before the -32 offset. */
+SMX__WT_INLINE int smx__wt_q6_val(const smx__blk_q6_K *b, int e)
+{
+    int h = e >> 7, r = e & 127, l = r & 31, quad = r >> 5;
+    int lo = b->ql[64 * h + 32 * (quad & 1) + l];
+    lo = (quad & 2) ? lo >> 4 : lo & 15;
+    return lo | (((b->qh[32 * h + l] >> (2 * quad)) & 3) << 4);
+}
+/* y = q6_K row: y[e] = d * scales[e / 16] * (q(e) - 32) (see smx__blk_q6_K). */
+static void smx__wt_q6_K_to_f32(const void *w, float *y, int64_t n)
+{
+    const smx__blk_q6_K *b = (const smx__blk_q6_K *)w;
+    int64_t i, nb = n / SMX__QKK;
+    int e;
+    for (i = 0; i < nb; i++, y += 256) {
+        float d = smx__wt_h2f(b[i].d);
+        for (e = 0; e < 256; e++) y[e] = d * (float)b[i].scales[e >> 4] * (float)(smx__wt_q6_val(b + i, e) - 32);
+    }
+}
+/* y = q8_K row: y[256b + j] = d_b * qs_b[j]. */
+static void smx__wt_q8_K_to_f32(const void *w, float *y, int64_t n)
+{
+    const smx__blk_q8_K *b = (const smx__blk_q8_K *)w;
+    int64_t i, nb = n / SMX__QKK;
+    int j;
+    for (i = 0; i < nb; i++, y += 256)
+        for (j = 0; j < 256; j++) y[j] = b[i].d * (float)b[i].qs[j];
+}
+
+/* ---- quantizers (from_f32): W row (type) from float x[0..n) ---- */
+
+/* W = x (f32 rows are stored as is). */
+static void smx__wt_f32_from_f32(const float *x, void *w, int64_t n) { memcpy(w, x, (size_t)n * sizeof(float)); }
+/* h[i] = ggml_fp32_to_fp16(x[i]). */
+static void smx__wt_f16_from_f32(const float *x, void *w, int64_t n)
+{
+    uint16_t *h = (uint16_t *)w;
+    int64_t i;
+    for (i = 0; i < n; i++) h[i] = smx__wt_f2h(x[i]);
+}
+/* h[i] = ggml_fp32_to_bf16(x[i]). */
+static void smx__wt_bf16_from_f32(const float *x, void *w, int64_t n)
+{
+    uint16_t *h = (uint16_t *)w;
+    int64_t i;
+    for (i = 0; i < n; i++) h[i] = smx__wt_f2b(x[i]);
+}
+
+/* q8_0: d = max|x| / 127, q = round-half-away(x / d) */
+SMX__WT_EXACT static void smx__wt_q8_0_from_f32(const float *x, void *w, int64_t n)
+{
+    SMX__WT_EXACT_BODY
+    smx__blk_q8_0 *b = (smx__blk_q8_0 *)w;
+    int64_t i, nb = n / SMX__QK;
+    int j;
+    for (i = 0; i < nb; i++, x += 32) {
+        float amax = 0.0f, d, id;
+        for (j = 0; j < 32; j++) { float a = fabsf(x[j]); amax = amax > a ? amax : a; }
+        d = amax / 127.0f;
+        id = d != 0.0f ? 1.0f / d : 0.0f;
+        b[i].d = smx__wt_f2h(d);
+        for (j = 0; j < 32; j++) b[i].qs[j] = (int8_t)roundf(x[j] * id);
+    }
+}
+/* q8_1: q8_0 plus s = fp16(d * sum(q)) */
+SMX__WT_EXACT static void smx__wt_q8_1_from_f32(const float *x, void *w, int64_t n)
+{
+    SMX__WT_EXACT_BODY
+    smx__blk_q8_1 *b = (smx__blk_q8_1 *)w;
+    int64_t i, nb = n / SMX__QK;
+    int j;
+    for (i = 0; i < nb; i++, x += 32) {
+        float amax = 0.0f, d, id;
+        int sum = 0;
+        for (j = 0; j < 32; j++) { float a = fabsf(x[j]); amax = amax > a ? amax : a; }
+        d = amax / 127.0f;
+        id = d != 0.0f ? 1.0f / d : 0.0f;
+        b[i].d = smx__wt_f2h(d);
+        for (j = 0; j < 32; j++) { b[i].qs[j] = (int8_t)roundf(x[j] * id); sum += b[i].qs[j]; }
+        b[i].s = smx__wt_f2h((float)sum * d);
+    }
+}
+/* q8_s: q8_0's integers and scale (d = fp16(max|x| / 127) as float), block sums */
+SMX__WT_EXACT static void smx__wt_q8_s_from_f32(const float *x, void *w, int64_t n)
+{
+    SMX__WT_EXACT_BODY
+    smx__blk_q8_s *b = (smx__blk_q8_s *)w;
+    int64_t i, nb = n / SMX__QK;
+    int j;
+    for (i = 0; i < nb; i++, x += 32) {
+        float amax = 0.0f, d, id;
+        int s0 = 0, s1 = 0;
+        for (j = 0; j < 32; j++) { float a = fabsf(x[j]); amax = amax > a ? amax : a; }
+        d = amax / 127.0f;
+        id = d != 0.0f ? 1.0f / d : 0.0f;
+        b[i].d = smx__wt_h2f(smx__wt_f2h(d));
+        for (j = 0; j < 32; j++) b[i].qs[j] = (int8_t)roundf(x[j] * id);
+        for (j = 0; j < 16; j++) { s0 += b[i].qs[j]; s1 += b[i].qs[j + 16]; }
+        for (j = 0; j < 4; j++) { b[i].s[j] = (int16_t)s0; b[i].s[j + 4] = (int16_t)s1; }
+        b[i].ds = b[i].d * (float)(s0 + s1);
+    }
+}
+
+/* The first element of largest magnitude (its sign decides the sign of the scale). */
+SMX__WT_INLINE float smx__wt_signed_amax(const float *x, int n)
+{
+    float amax = 0.0f, mx = 0.0f;
+    int j;
+    for (j = 0; j < n; j++) {
+        float a = fabsf(x[j]);
+        if (amax < a) { amax = a; mx = x[j]; }
+    }
+    return mx;
+}
+/* q4_0: d = mx / -8 (mx the signed extreme), q = min(15, trunc(x / d + 8.5)) */
+SMX__WT_EXACT static void smx__wt_q4_0_from_f32(const float *x, void *w, int64_t n)
+{
+    SMX__WT_EXACT_BODY
+    smx__blk_q4_0 *b = (smx__blk_q4_0 *)w;
+    int64_t i, nb = n / SMX__QK;
+    int j;
+    for (i = 0; i < nb; i++, x += 32) {
+        float d = smx__wt_signed_amax(x, 32) / -8.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
+        b[i].d = smx__wt_f2h(d);
+        for (j = 0; j < 16; j++) {
+            int q0 = (int)(x[j] * id + 8.5f), q1 = (int)(x[j + 16] * id + 8.5f);
+            q0 = q0 < 15 ? q0 : 15;
+            q1 = q1 < 15 ? q1 : 15;
+            b[i].qs[j] = (uint8_t)(q0 | (q1 << 4));
+        }
+    }
+}
+/* q4_1: d = (max - min) / 15, m = min, q = min(15, trunc((x - min) / d + 0.5)) */
+SMX__WT_EXACT static void smx__wt_q4_1_from_f32(const float *x, void *w, int64_t n)
+{
+    SMX__WT_EXACT_BODY
+    smx__blk_q4_1 *b = (smx__blk_q4_1 *)w;
+    int64_t i, nb = n / SMX__QK;
+    int j;
+    for (i = 0; i < nb; i++, x += 32) {
+        float mn = FLT_MAX, mx = -FLT_MAX, d, id;
+        for (j = 0; j < 32; j++) {
+            if (x[j] < mn) mn = x[j];
+            if (x[j] > mx) mx = x[j];
+        }
+        d = (mx - mn) / 15.0f;
+        id = d != 0.0f ? 1.0f / d : 0.0f;
+        b[i].d = smx__wt_f2h(d);
+        b[i].m = smx__wt_f2h(mn);
+        for (j = 0; j < 16; j++) {
+            int q0 = (int)((x[j] - mn) * id + 0.5f), q1 = (int)((x[j + 16] - mn) * id + 0.5f);
+            q0 = q0 < 15 ? q0 : 15;
+            q1 = q1 < 15 ? q1 : 15;
+            b[i].qs[j] = (uint8_t)(q0 | (q1 << 4));
+        }
+    }
+}
+/* q5_0: d = mx / -16, q = min(31, trunc(x / d + 16.5)) */
+SMX__WT_EXACT static void smx__wt_q5_0_from_f32(const float *x, void *w, int64_t n)
+{
+    SMX__WT_EXACT_BODY
+    smx__blk_q5_0 *b = (smx__blk_q5_0 *)w;
+    int64_t i, nb = n / SMX__QK;
+    int j;
+    for (i = 0; i < nb; i++, x += 32) {
+        float d = smx__wt_signed_amax(x, 32) / -16.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
+        uint32_t qh = 0;
+        b[i].d = smx__wt_f2h(d);
+        for (j = 0; j < 16; j++) {
+            int q0 = (int)(x[j] * id + 16.5f), q1 = (int)(x[j + 16] * id + 16.5f);
+            q0 = q0 < 31 ? q0 : 31;
+            q1 = q1 < 31 ? q1 : 31;
+            b[i].qs[j] = (uint8_t)((q0 & 15) | ((q1 & 15) << 4));
+            qh |= (uint32_t)(q0 >> 4) << j;
+            qh |= (uint32_t)(q1 >> 4) << (j + 16);
+        }
+        memcpy(b[i].qh, &qh, 4);
+    }
+}
+/* q5_1: d = (max - min) / 31, m = min, q = trunc((x - min) / d + 0.5) */
+SMX__WT_EXACT static void smx__wt_q5_1_from_f32(const float *x, void *w, int64_t n)
+{
+    SMX__WT_EXACT_BODY
+    smx__blk_q5_1 *b = (smx__blk_q5_1 *)w;
+    int64_t i, nb = n / SMX__QK;
+    int j;
+    for (i = 0; i < nb; i++, x += 32) {
+        float mn = FLT_MAX, mx = -FLT_MAX, d, id;
+        uint32_t qh = 0;
+        for (j = 0; j < 32; j++) {
+            if (x[j] < mn) mn = x[j];
+            if (x[j] > mx) mx = x[j];
+        }
+        d = (mx - mn) / 31.0f;
+        id = d != 0.0f ? 1.0f / d : 0.0f;
+        b[i].d = smx__wt_f2h(d);
+        b[i].m = smx__wt_f2h(mn);
+        for (j = 0; j < 16; j++) {
+            int q0 = (int)((x[j] - mn) * id + 0.5f) & 255, q1 = (int)((x[j + 16] - mn) * id + 0.5f) & 255;
+            b[i].qs[j] = (uint8_t)((q0 & 15) | ((q1 & 15) << 4));
+            qh |= (uint32_t)((q0 >> 4) & 1) << j;
+            qh |= (uint32_t)((q1 >> 4) & 1) << (j + 16);
+        }
+        memcpy(b[i].qh, &qh, 4);
+    }
+}
+
+/* Index of the IQ4_NL level nearest to v (ties to the upper level, as ggml). */
+SMX__WT_INLINE int smx__wt_iq4_index(float v)
+{
+    const int8_t *kv = smx__wt_kv_iq4nl;
+    int lo = 0, hi = 15;
+    if (v <= (float)kv[0]) return 0;
+    if (v >= (float)kv[15]) return 15;
+    while (hi - lo > 1) {
+        int mid = (lo + hi) / 2;
+        if (v < (float)kv[mid]) hi = mid;
+        else lo = mid;
+    }
+    return v - (float)kv[hi - 1] < (float)kv[hi] - v ? hi - 1 : hi;
+}
+/* iq4_nl (ggml's quantize_iq4_nl without importance: weights x^2, 15 trial scales):
+ * d = the least-squares scale of the best trial, q = nearest level of x / d. */
+SMX__WT_EXACT static void smx__wt_iq4_nl_from_f32(const float *x, void *w, int64_t n)
+{
+    SMX__WT_EXACT_BODY
+    smx__blk_iq4_nl *b = (smx__blk_iq4_nl *)w;
+    int64_t i, nb = n / SMX__QK;
+    int j, t;
+    for (i = 0; i < nb; i++, x += 32) {
+        float wt[32], amax = 0.0f, mx = 0.0f, d = 0.0f, id;
+        uint8_t L[32];
+        for (j = 0; j < 32; j++) wt[j] = x[j] * x[j];
+        for (j = 0; j < 32; j++) {
+            float a = fabsf(x[j]);
+            if (a > amax) { amax = a; mx = x[j]; }
+        }
+        if (!(amax < 1e-15f)) {
+            float sumqx = 0.0f, sumq2 = 0.0f, best;
+            d = -mx / (float)smx__wt_kv_iq4nl[0];
+            id = 1.0f / d;
+            for (j = 0; j < 32; j++) {
+                float q = (float)smx__wt_kv_iq4nl[smx__wt_iq4_index(id * x[j])];
+                float t1 = wt[j] * q * x[j], t2 = wt[j] * q * q;
+                sumqx += t1;
+                sumq2 += t2;
+            }
+            d = sumq2 > 0.0f ? sumqx / sumq2 : 0.0f;
+            best = d * sumqx;
+            for (t = -7; t <= 7; t++) {
+                id = (float)(t + smx__wt_kv_iq4nl[0]) / mx;
+                sumqx = sumq2 = 0.0f;
+                for (j = 0; j < 32; j++) {
+                    float q = (float)smx__wt_kv_iq4nl[smx__wt_iq4_index(id * x[j])];
+                    float t1 = wt[j] * q * x[j], t2 = wt[j] * q * q;
+                    sumqx += t1;
+                    sumq2 += t2;
+                }
+                if (sumq2 > 0.0f && sumqx * sumqx > best * sumq2) { d = sumqx / sumq2; best = d * sumqx; }
+            }
+        }
+        b[i].d = smx__wt_f2h(d);
+        id = d != 0.0f ? 1.0f / d : 0.0f;
+        for (j = 0; j < 32; j++) L[j] = (uint8_t)smx__wt_iq4_index(id * x[j]);
+        for (j = 0; j < 16; j++) b[i].qs[j] = (uint8_t)(L[j] | (L[j + 16] << 4));
+    }
+}
+
+/* Fit x[0..n) ~ scale * L - min with L in 0..nmax, weighted least squares over nstep+1 trial
+ * grids (ggml's make_qkx2_quants without the MAD option). Returns scale; *mout = min >= 0. */
+SMX__WT_EXACT static float smx__wt_fit_scale_min(int n, int nmax, const float *x, const float *wt, uint8_t *L, float *mout,
+                                                 uint8_t *Laux, float rmin, float rdelta, int nstep)
+{
+    SMX__WT_EXACT_BODY
+    float mn = x[0], mx = x[0], sum_w = wt[0], sum_x = sum_w * x[0], iscale, scale, best_error = 0.0f;
+    int i, is;
+    for (i = 1; i < n; i++) {
+        float t;
+        if (x[i] < mn) mn = x[i];
+        if (x[i] > mx) mx = x[i];
+        sum_w += wt[i];
+        t = wt[i] * x[i];
+        sum_x += t;
+    }
+    if (mn > 0.0f) mn = 0.0f;
+    if (mx == mn) {
+        for (i = 0; i < n; i++) L[i] = 0;
+        *mout = -mn;
+        return 0.0f;
+    }
+    iscale = (float)nmax / (mx - mn);
+    scale = 1.0f / iscale;
+    for (i = 0; i < n; i++) {
+        int l = smx__wt_nearest(iscale * (x[i] - mn));
+        float diff, t;
+        l = l < 0 ? 0 : l > nmax ? nmax : l;
+        L[i] = (uint8_t)l;
+        t = scale * (float)l;
+        t = t + mn;
+        diff = t - x[i];
+        diff = diff * diff;
+        t = wt[i] * diff;
+        best_error += t;
+    }
+    for (is = 0; is <= nstep; is++) {
+        float sum_l = 0.0f, sum_l2 = 0.0f, sum_xl = 0.0f, D, t, u;
+        t = rdelta * (float)is;
+        t = rmin + t;
+        iscale = (t + (float)nmax) / (mx - mn);
+        for (i = 0; i < n; i++) {
+            int l = smx__wt_nearest(iscale * (x[i] - mn));
+            float wl;
+            l = l < 0 ? 0 : l > nmax ? nmax : l;
+            Laux[i] = (uint8_t)l;
+            wl = wt[i] * (float)l;
+            sum_l += wl;
+            t = wl * (float)l;
+            sum_l2 += t;
+            t = wl * x[i];
+            sum_xl += t;
+        }
+        t = sum_w * sum_l2;
+        u = sum_l * sum_l;
+        D = t - u;
+        if (D > 0.0f) {
+            float this_scale, this_min, cur_error = 0.0f;
+            t = sum_w * sum_xl;
+            u = sum_x * sum_l;
+            this_scale = (t - u) / D;
+            t = sum_l2 * sum_x;
+            u = sum_l * sum_xl;
+            this_min = (t - u) / D;
+            if (this_min > 0.0f) {
+                this_min = 0.0f;
+                this_scale = sum_xl / sum_l2;
+            }
+            for (i = 0; i < n; i++) {
+                float diff;
+                t = this_scale * (float)Laux[i];
+                t = t + this_min;
+                diff = t - x[i];
+                diff = diff * diff;
+                t = wt[i] * diff;
+                cur_error += t;
+            }
+            if (cur_error < best_error) {
+                for (i = 0; i < n; i++) L[i] = Laux[i];
+                best_error = cur_error;
+                scale = this_scale;
+                mn = this_min;
+            }
+        }
+    }
+    *mout = -mn;
+    return scale;
+}
+
+/* q4_K / q5_K share everything but the level count and the packing of the 5th bit. */
+SMX__WT_EXACT static void smx__wt_qk45_block(const float *x, int nmax, float rmin, int nstep, uint16_t *dd, uint16_t *dmin,
+                                             uint8_t *scales, uint8_t *L)
+{
+    SMX__WT_EXACT_BODY
+    uint8_t Laux[32];
+    float wt[32], mins[8], scs[8], max_scale = 0.0f, max_min = 0.0f, inv_scale, inv_min, d, dm;
+    uint8_t sc[8], mn[8];
+    int j, l;
+    for (j = 0; j < 8; j++) {
+        const float *xb = x + 32 * j;
+        float sum_x2 = 0.0f, av_x;
+        for (l = 0; l < 32; l++) { float t = xb[l] * xb[l]; sum_x2 += t; }
+        av_x = sqrtf(sum_x2 / 32.0f);
+        for (l = 0; l < 32; l++) wt[l] = av_x + fabsf(xb[l]);
+        scs[j] = smx__wt_fit_scale_min(32, nmax, xb, wt, L + 32 * j, &mins[j], Laux, rmin, 0.1f, nstep);
+        if (scs[j] > max_scale) max_scale = scs[j];
+        if (mins[j] > max_min) max_min = mins[j];
+    }
+    inv_scale = max_scale > 0.0f ? 63.0f / max_scale : 0.0f;
+    inv_min = max_min > 0.0f ? 63.0f / max_min : 0.0f;
+    for (j = 0; j < 8; j++) {
+        uint8_t ls = (uint8_t)smx__wt_nearest(inv_scale * scs[j]), lm = (uint8_t)smx__wt_nearest(inv_min * mins[j]);
+        ls = ls < 63 ? ls : 63;
+        lm = lm < 63 ? lm : 63;
+        if (j < 4) {
+            scales[j] = ls;
+            scales[j + 4] = lm;
+        } else {
+            scales[j + 4] = (uint8_t)((ls & 15) | ((lm & 15) << 4));
+            scales[j - 4] |= (uint8_t)((ls >> 4) << 6);
+            scales[j] |= (uint8_t)((lm >> 4) << 6);
+        }
+    }
+    *dd = smx__wt_f2h(max_scale / 63.0f);
+    *dmin = smx__wt_f2h(max_min / 63.0f);
+    smx__wt_k4_scales(scales, sc, mn);
+    d = smx__wt_h2f(*dd);
+    dm = smx__wt_h2f(*dmin);
+    for (j = 0; j < 8; j++) {
+        float dj = d * (float)sc[j], mj;
+        if (dj == 0.0f) continue;   /* keeps the levels of the fit */
+        mj = dm * (float)mn[j];
+        for (l = 0; l < 32; l++) {
+            int q = smx__wt_nearest((x[32 * j + l] + mj) / dj);
+            L[32 * j + l] = (uint8_t)(q < 0 ? 0 : q > nmax ? nmax : q);
+        }
+    }
+}
+
+/* q4_K row from x: ggml's quantize_row_q4_K_ref (8 weighted scale/min fits, 6-bit scales). */
+static void smx__wt_q4_K_from_f32(const float *x, void *w, int64_t n)
+{
+    smx__blk_q4_K *b = (smx__blk_q4_K *)w;
+    int64_t i, nb = n / SMX__QKK;
+    int c, l;
+    for (i = 0; i < nb; i++, x += 256) {
+        uint8_t L[256];
+        smx__wt_qk45_block(x, 15, -1.0f, 20, &b[i].d, &b[i].dmin, b[i].scales, L);
+        for (c = 0; c < 4; c++)
+            for (l = 0; l < 32; l++) b[i].qs[32 * c + l] = (uint8_t)(L[64 * c + l] | (L[64 * c + 32 + l] << 4));
+    }
+}
+/* q5_K row from x: ggml's quantize_row_q5_K_ref. */
+static void smx__wt_q5_K_from_f32(const float *x, void *w, int64_t n)
+{
+    smx__blk_q5_K *b = (smx__blk_q5_K *)w;
+    int64_t i, nb = n / SMX__QKK;
+    int c, l;
+    for (i = 0; i < nb; i++, x += 256) {
+        uint8_t L[256];
+        smx__wt_qk45_block(x, 31, -0.5f, 15, &b[i].d, &b[i].dmin, b[i].scales, L);
+        memset(b[i].qh, 0, 32);
+        for (c = 0; c < 4; c++)
+            for (l = 0; l < 32; l++) {
+                int q0 = L[64 * c + l], q1 = L[64 * c + 32 + l];
+                b[i].qs[32 * c + l] = (uint8_t)((q0 & 15) | ((q1 & 15) << 4));
+                b[i].qh[l] |= (uint8_t)(((q0 >> 4) << (2 * c)) | ((q1 >> 4) << (2 * c + 1)));
+            }
+    }
+}
+
+/* Symmetric fit x ~ scale * (L - nmax), L in 0..2nmax-1, weights x^2, 19 trial grids
+ * (ggml's make_qx_quants, rmse_type 1). Returns the scale. */
+SMX__WT_EXACT static float smx__wt_fit_scale_sym(int n, int nmax, const float *x, int8_t *L)
+{
+    SMX__WT_EXACT_BODY
+    float amax = 0.0f, mx = 0.0f, iscale, sumlx = 0.0f, suml2 = 0.0f, scale, best;
+    int i, is;
+    for (i = 0; i < n; i++) {
+        float a = fabsf(x[i]);
+        if (a > amax) { amax = a; mx = x[i]; }
+    }
+    if (amax < 1e-15f) {
+        for (i = 0; i < n; i++) L[i] = 0;
+        return 0.0f;
+    }
+    iscale = (float)-nmax / mx;
+    for (i = 0; i < n; i++) {
+        int l = smx__wt_nearest(iscale * x[i]);
+        float w, t;
+        l = l < -nmax ? -nmax : l > nmax - 1 ? nmax - 1 : l;
+        L[i] = (int8_t)(l + nmax);
+        w = x[i] * x[i];
+        t = w * x[i];
+        t = t * (float)l;
+        sumlx += t;
+        t = w * (float)l;
+        t = t * (float)l;
+        suml2 += t;
+    }
+    scale = suml2 != 0.0f ? sumlx / suml2 : 0.0f;
+    best = scale * sumlx;
+    for (is = -9; is <= 9; is++) {
+        float t;
+        if (is == 0) continue;
+        t = 0.1f * (float)is;
+        iscale = -((float)nmax + t) / mx;
+        sumlx = suml2 = 0.0f;
+        for (i = 0; i < n; i++) {
+            int l = smx__wt_nearest(iscale * x[i]);
+            float w;
+            l = l < -nmax ? -nmax : l > nmax - 1 ? nmax - 1 : l;
+            w = x[i] * x[i];
+            t = w * x[i];
+            t = t * (float)l;
+            sumlx += t;
+            t = w * (float)l;
+            t = t * (float)l;
+            suml2 += t;
+        }
+        if (suml2 > 0.0f) {
+            float lhs = sumlx * sumlx, rhs = best * suml2;
+            if (lhs > rhs) {
+                for (i = 0; i < n; i++) {
+                    int l = smx__wt_nearest(iscale * x[i]);
+                    l = l < -nmax ? -nmax : l > nmax - 1 ? nmax - 1 : l;
+                    L[i] = (int8_t)(l + nmax);
+                }
+                scale = sumlx / suml2;
+                best = scale * sumlx;
+            }
+        }
+    }
+    return scale;
+}
+
+/* q6_K row from x: ggml's quantize_row_q6_K_ref (16 symmetric fits, int8 scales, d = 1/iscale). */
+SMX__WT_EXACT static void smx__wt_q6_K_from_f32(const float *x, void *w, int64_t n)
+{
+    SMX__WT_EXACT_BODY
+    smx__blk_q6_K *b = (smx__blk_q6_K *)w;
+    int64_t i, nb = n / SMX__QKK;
+    int j, l, h;
+    for (i = 0; i < nb; i++, x += 256) {
+        int8_t L[256];
+        float scs[16], max_scale = 0.0f, max_abs = 0.0f, iscale, d;
+        for (j = 0; j < 16; j++) {
+            scs[j] = smx__wt_fit_scale_sym(16, 32, x + 16 * j, L + 16 * j);
+            if (fabsf(scs[j]) > max_abs) { max_abs = fabsf(scs[j]); max_scale = scs[j]; }
+        }
+        if (max_abs < 1e-15f) {
+            memset(&b[i], 0, sizeof b[i]);
+            continue;
+        }
+        iscale = -128.0f / max_scale;
+        b[i].d = smx__wt_f2h(1.0f / iscale);
+        for (j = 0; j < 16; j++) {
+            int s = smx__wt_nearest(iscale * scs[j]);
+            b[i].scales[j] = (int8_t)(s < 127 ? s : 127);
+        }
+        d = smx__wt_h2f(b[i].d);
+        for (j = 0; j < 16; j++) {
+            float dj = d * (float)b[i].scales[j];
+            if (dj == 0.0f) continue;
+            for (l = 0; l < 16; l++) {
+                int q = smx__wt_nearest(x[16 * j + l] / dj);
+                q = q < -32 ? -32 : q > 31 ? 31 : q;
+                L[16 * j + l] = (int8_t)(q + 32);
+            }
+        }
+        for (h = 0; h < 2; h++)
+            for (l = 0; l < 32; l++) {
+                const int8_t *Lh = L + 128 * h;
+                b[i].ql[64 * h + l] = (uint8_t)((Lh[l] & 15) | ((Lh[l + 64] & 15) << 4));
+                b[i].ql[64 * h + 32 + l] = (uint8_t)((Lh[l + 32] & 15) | ((Lh[l + 96] & 15) << 4));
+                b[i].qh[32 * h + l] = (uint8_t)((Lh[l] >> 4) | ((Lh[l + 32] >> 4) << 2) | ((Lh[l + 64] >> 4) << 4) |
+                                                ((Lh[l + 96] >> 4) << 6));
+            }
+    }
+}
+
+/* q8_K: d = mx / -127 (mx the signed extreme, so the extreme maps to -127),
+ * q = min(127, nearest-even(x / d)), bsums[g] = sum of q over 16 elements. All-zero -> zeros. */
+SMX__WT_EXACT static void smx__wt_q8_K_from_f32(const float *x, void *w, int64_t n)
+{
+    SMX__WT_EXACT_BODY
+    smx__blk_q8_K *b = (smx__blk_q8_K *)w;
+    int64_t i, nb = n / SMX__QKK;
+    int j, g;
+    for (i = 0; i < nb; i++, x += 256) {
+        float mx = smx__wt_signed_amax(x, 256), iscale;
+        if (mx == 0.0f) {
+            memset(&b[i], 0, sizeof b[i]);
+            continue;
+        }
+        iscale = -127.0f / mx;
+        for (j = 0; j < 256; j++) {
+            int q = smx__wt_nearest(iscale * x[j]);
+            b[i].qs[j] = (int8_t)(q < 127 ? q : 127);
+        }
+        for (g = 0; g < 16; g++) {
+            int s = 0;
+            for (j = 0; j < 16; j++) s += b[i].qs[16 * g + j];
+            b[i].bsums[g] = (int16_t)s;
+        }
+        b[i].d = 1.0f / iscale;
+    }
+}
+
+/* ---- scalar dot products: weight row (type) . activation row (its act type) ----
+ * f32/f16/bf16 accumulate in double; the integer types sum exact int32 per block, then
+ * float = sum_b scale_b * isum_b. */
+static float smx__wt_dot_f32_f32_ref(int n, const void *w, const void *a)
+{
+    const float *x = (const float *)w, *y = (const float *)a;
+    double s = 0.0;
+    int i;
+    for (i = 0; i < n; i++) s += (double)x[i] * (double)y[i];
+    return (float)s;
+}
+/* sum_i f16 w[i] * f16 a[i], in double. */
+static float smx__wt_dot_f16_f16_ref(int n, const void *w, const void *a)
+{
+    const uint16_t *x = (const uint16_t *)w, *y = (const uint16_t *)a;
+    double s = 0.0;
+    int i;
+    for (i = 0; i < n; i++) s += (double)smx__wt_h2f(x[i]) * (double)smx__wt_h2f(y[i]);
+    return (float)s;
+}
+/* sum_i bf16 w[i] * bf16 a[i], in double. */
+static float smx__wt_dot_bf16_bf16_ref(int n, const void *w, const void *a)
+{
+    const uint16_t *x = (const uint16_t *)w, *y = (const uint16_t *)a;
+    double s = 0.0;
+    int i;
+    for (i = 0; i < n; i++) s += (double)smx__wt_b2f(x[i]) * (double)smx__wt_b2f(y[i]);
+    return (float)s;
+}
+/* 32-element types . q8_s = sum over blocks of dw * da * isum (+ mw * da * sum(a) for the types
+ * with a min); isum the exact integer dot of the levels (offset included) with qs */
+static float smx__wt_dot_q8_0_ref(int n, const void *w, const void *a)
+{
+    const smx__blk_q8_0 *x = (const smx__blk_q8_0 *)w;
+    const smx__blk_q8_s *y = (const smx__blk_q8_s *)a;
+    float s = 0.0f;
+    int i, j, nb = n / SMX__QK;
+    for (i = 0; i < nb; i++) {
+        int si = 0;
+        for (j = 0; j < 32; j++) si += x[i].qs[j] * y[i].qs[j];
+        s += (float)si * (smx__wt_h2f(x[i].d) * y[i].d);
+    }
+    return s;
+}
+/* q4_0 . q8_s = sum_b dw da sum_j (q_j - 8) a_j */
+static float smx__wt_dot_q4_0_ref(int n, const void *w, const void *a)
+{
+    const smx__blk_q4_0 *x = (const smx__blk_q4_0 *)w;
+    const smx__blk_q8_s *y = (const smx__blk_q8_s *)a;
+    float s = 0.0f;
+    int i, j, nb = n / SMX__QK;
+    for (i = 0; i < nb; i++) {
+        int si = 0;
+        for (j = 0; j < 16; j++) si += ((x[i].qs[j] & 15) - 8) * y[i].qs[j] + ((x[i].qs[j] >> 4) - 8) * y[i].qs[j + 16];
+        s += (float)si * (smx__wt_h2f(x[i].d) * y[i].d);
+    }
+    return s;
+}
+/* q4_1 . q8_s = sum_b (dw da sum_j q_j a_j + mw ds_b) */
+static float smx__wt_dot_q4_1_ref(int n, const void *w, const void *a)
+{
+    const smx__blk_q4_1 *x = (const smx__blk_q4_1 *)w;
+    const smx__blk_q8_s *y = (const smx__blk_q8_s *)a;
+    float s = 0.0f;
+    int i, j, nb = n / SMX__QK;
+    for (i = 0; i < nb; i++) {
+        int si = 0;
+        for (j = 0; j < 16; j++) si += (x[i].qs[j] & 15) * y[i].qs[j] + (x[i].qs[j] >> 4) * y[i].qs[j + 16];
+        s += (float)si * (smx__wt_h2f(x[i].d) * y[i].d) + smx__wt_h2f(x[i].m) * y[i].ds;
+    }
+    return s;
+}
+/* q5_0 . q8_s = sum_b dw da sum_j (q5_j - 16) a_j */
+static float smx__wt_dot_q5_0_ref(int n, const void *w, const void *a)
+{
+    const smx__blk_q5_0 *x = (const smx__blk_q5_0 *)w;
+    const smx__blk_q8_s *y = (const smx__blk_q8_s *)a;
+    float s = 0.0f;
+    int i, j, nb = n / SMX__QK;
+    for (i = 0; i < nb; i++) {
+        uint32_t qh = smx__wt_qh32(x[i].qh);
+        int si = 0;
+        for (j = 0; j < 16; j++) {
+            int q0 = ((x[i].qs[j] & 15) | (int)(((qh >> j) & 1u) << 4)) - 16;
+            int q1 = ((x[i].qs[j] >> 4) | (int)(((qh >> (j + 16)) & 1u) << 4)) - 16;
+            si += q0 * y[i].qs[j] + q1 * y[i].qs[j + 16];
+        }
+        s += (float)si * (smx__wt_h2f(x[i].d) * y[i].d);
+    }
+    return s;
+}
+/* q5_1 . q8_s = sum_b (dw da sum_j q5_j a_j + mw ds_b) */
+static float smx__wt_dot_q5_1_ref(int n, const void *w, const void *a)
+{
+    const smx__blk_q5_1 *x = (const smx__blk_q5_1 *)w;
+    const smx__blk_q8_s *y = (const smx__blk_q8_s *)a;
+    float s = 0.0f;
+    int i, j, nb = n / SMX__QK;
+    for (i = 0; i < nb; i++) {
+        uint32_t qh = smx__wt_qh32(x[i].qh);
+        int si = 0;
+        for (j = 0; j < 16; j++) {
+            int q0 = (x[i].qs[j] & 15) | (int)(((qh >> j) & 1u) << 4);
+            int q1 = (x[i].qs[j] >> 4) | (int)(((qh >> (j + 16)) & 1u) << 4);
+            si += q0 * y[i].qs[j] + q1 * y[i].qs[j + 16];
+        }
+        s += (float)si * (smx__wt_h2f(x[i].d) * y[i].d) + smx__wt_h2f(x[i].m) * y[i].ds;
+    }
+    return s;
+}
+/* iq4_nl . q8_s = sum_b dw da sum_j kv[q_j] a_j */
+static float smx__wt_dot_iq4_nl_ref(int n, const void *w, const void *a)
+{
+    const smx__blk_iq4_nl *x = (const smx__blk_iq4_nl *)w;
+    const smx__blk_q8_s *y = (const smx__blk_q8_s *)a;
+    float s = 0.0f;
+    int i, j, nb = n / SMX__QK;
+    for (i = 0; i < nb; i++) {
+        int si = 0;
+        for (j = 0; j < 16; j++)
+            si += smx__wt_kv_iq4nl[x[i].qs[j] & 15] * y[i].qs[j] + smx__wt_kv_iq4nl[x[i].qs[j] >> 4] * y[i].qs[j + 16];
+        s += (float)si * (smx__wt_h2f(x[i].d) * y[i].d);
+    }
+    return s;
+}
+/* q4_K . q8_K = sum over super-blocks of da * (d * sum_j sc[j] * sum(q a) - dmin * sum_j mn[j] * sum(a)) */
+static float smx__wt_dot_q4_K_ref(int n, const void *w, const void *a)
+{
+    const smx__blk_q4_K *x = (const smx__blk_q4_K *)w;
+    const smx__blk_q8_K *y = (const smx__blk_q8_K *)a;
+    float s = 0.0f;
+    int i, c, l, nb = n / SMX__QKK;
+    for (i = 0; i < nb; i++) {
+        uint8_t sc[8], mn[8];
+        int sq = 0, sm = 0;
+        smx__wt_k4_scales(x[i].scales, sc, mn);
+        for (c = 0; c < 4; c++) {
+            const uint8_t *q = x[i].qs + 32 * c;
+            const int8_t *q8 = y[i].qs + 64 * c;
+            int s0 = 0, s1 = 0;
+            for (l = 0; l < 32; l++) { s0 += (q[l] & 15) * q8[l]; s1 += (q[l] >> 4) * q8[32 + l]; }
+            sq += sc[2 * c] * s0 + sc[2 * c + 1] * s1;
+        }
+        for (c = 0; c < 8; c++) sm += mn[c] * (y[i].bsums[2 * c] + y[i].bsums[2 * c + 1]);
+        s += y[i].d * (smx__wt_h2f(x[i].d) * (float)sq - smx__wt_h2f(x[i].dmin) * (float)sm);
+    }
+    return s;
+}
+/* q5_K . q8_K: as q4_K with 5-bit levels */
+static float smx__wt_dot_q5_K_ref(int n, const void *w, const void *a)
+{
+    const smx__blk_q5_K *x = (const smx__blk_q5_K *)w;
+    const smx__blk_q8_K *y = (const smx__blk_q8_K *)a;
+    float s = 0.0f;
+    int i, c, l, nb = n / SMX__QKK;
+    for (i = 0; i < nb; i++) {
+        uint8_t sc[8], mn[8];
+        int sq = 0, sm = 0;
+        smx__wt_k4_scales(x[i].scales, sc, mn);
+        for (c = 0; c < 4; c++) {
+            const uint8_t *q = x[i].qs + 32 * c, *qh = x[i].qh;
+            const int8_t *q8 = y[i].qs + 64 * c;
+            int s0 = 0, s1 = 0;
+            for (l = 0; l < 32; l++) {
+                s0 += ((q[l] & 15) | (((qh[l] >> (2 * c)) & 1) << 4)) * q8[l];
+                s1 += ((q[l] >> 4) | (((qh[l] >> (2 * c + 1)) & 1) << 4)) * q8[32 + l];
+            }
+            sq += sc[2 * c] * s0 + sc[2 * c + 1] * s1;
+        }
+        for (c = 0; c < 8; c++) sm += mn[c] * (y[i].bsums[2 * c] + y[i].bsums[2 * c + 1]);
+        s += y[i].d * (smx__wt_h2f(x[i].d) * (float)sq - smx__wt_h2f(x[i].dmin) * (float)sm);
+    }
+    return s;
+}
+/* q6_K . q8_K = sum over super-blocks of da * d * sum_g scales[g] * sum((q - 32) a) */
+static float smx__wt_dot_q6_K_ref(int n, const void *w, const void *a)
+{
+    const smx__blk_q6_K *x = (const smx__blk_q6_K *)w;
+    const smx__blk_q8_K *y = (const smx__blk_q8_K *)a;
+    float s = 0.0f;
+    int i, g, l, nb = n / SMX__QKK;
+    for (i = 0; i < nb; i++) {
+        int sq = 0;
+        for (g = 0; g < 16; g++) {
+            int sg = 0;
+            for (l = 0; l < 16; l++) sg += (smx__wt_q6_val(x + i, 16 * g + l) - 32) * y[i].qs[16 * g + l];
+            sq += x[i].scales[g] * sg;
+        }
+        s += y[i].d * smx__wt_h2f(x[i].d) * (float)sq;
+    }
+    return s;
+}
+
+/* ---- f32-activation reference: sum_i to_f32(W)[i] * x[i] in double ---- */
+#define SMX__WT_DEF_DOTF32_REF(T, BLK, BLKB)                                                        \
+    static float smx__wt_dotf32_##T##_ref(int n, const void *w, const float *x)                     \
+    {                                                                                               \
+        float buf[BLK];                                                                             \
+        double s = 0.0;                                                                             \
+        int i, j;                                                                                   \
+        for (i = 0; i < n; i += BLK) {                                                              \
+            smx__wt_##T##_to_f32((const char *)w + (size_t)(i / BLK) * (BLKB), buf, BLK);           \
+            for (j = 0; j < BLK; j++) s += (double)buf[j] * (double)x[i + j];                       \
+        }                                                                                           \
+        return (float)s;                                                                            \
+    }
+SMX__WT_DEF_DOTF32_REF(f32, 1, 4)
+SMX__WT_DEF_DOTF32_REF(f16, 1, 2)
+SMX__WT_DEF_DOTF32_REF(bf16, 1, 2)
+SMX__WT_DEF_DOTF32_REF(q8_0, 32, 34)
+SMX__WT_DEF_DOTF32_REF(q4_0, 32, 18)
+SMX__WT_DEF_DOTF32_REF(q4_1, 32, 20)
+SMX__WT_DEF_DOTF32_REF(q5_0, 32, 22)
+SMX__WT_DEF_DOTF32_REF(q5_1, 32, 24)
+SMX__WT_DEF_DOTF32_REF(iq4_nl, 32, 18)
+SMX__WT_DEF_DOTF32_REF(q4_K, 256, 144)
+SMX__WT_DEF_DOTF32_REF(q5_K, 256, 176)
+SMX__WT_DEF_DOTF32_REF(q6_K, 256, 210)
+
+/* ===================================================================================== */
+/* Kernel table                                                                           */
+/* ===================================================================================== */
+/* One entry per weight type and instruction-set level. Shapes: W rows ldw bytes apart; A
+ * activation rows lda bytes apart (in the type's activation type); C floats, rows ldc apart.
+ *
+ *   quant_act(x, a, n)          a = x[0..n) rounded to the activation type (n multiple of its block)
+ *   dot(n, w, a)                sum_i W[i] A[i] over the quantized activation row a
+ *   dot4(n, w, ldw, a, out)     out[r] = dot(n, w + r ldw, a), r < 4: one pass over a for 4 rows
+ *   gemm(n, w, ldw, nw, a, lda, na, c, ldc, add)
+ *                               c[r ldc + j] (+)= dot(n, w + j ldw, a + r lda) for j < nw <= gemm_nw,
+ *                               r < na <= gemm_na (add != 0 accumulates): each weight block loaded
+ *                               once serves na activation rows
+ *   dot_f32(n, w, x)            sum_i to_f32(W)[i] x[i], x float (weight dequantized in registers)
+ *   dot4_f32(n, w, ldw, x, out) out[r] = dot_f32(n, w + r ldw, x), r < 4
+ *   panel(w, ldw, nw, k0, kc, wp, nr)
+ *                               wp[k nr + j] = to_f32(W row j)[k0 + k] for k < kc, j < nw, and 0 for
+ *                               nw <= j < nr: the k-major packed panel of smx__matmul_ld (nr =
+ *                               SMX__NR there); k0 and kc multiples of the block size
+ *   to_f32(w, y, n)             y[0..n) = dequantized row (bit-exact with the scalar reference)
+ */
+typedef struct smx__wt_kern {
+    void (*quant_act)(const float *x, void *a, int n);
+    float (*dot)(int n, const void *w, const void *a);
+    void (*dot4)(int n, const void *w, size_t ldw, const void *a, float *out);
+    void (*gemm)(int n, const void *w, size_t ldw, int nw, const void *a, size_t lda, int na, float *c, size_t ldc, int add);
+    float (*dot_f32)(int n, const void *w, const float *x);
+    void (*dot4_f32)(int n, const void *w, size_t ldw, const float *x, float *out);
+    void (*panel)(const void *w, size_t ldw, int nw, int k0, int kc, float *wp, int nr);
+    void (*to_f32)(const void *w, float *y, int n);
+    int gemm_nw, gemm_na;   /* largest tile gemm takes: weight rows x activation rows */
+} smx__wt_kern;
+
+/* Instruction-set levels (a table exists for each one compiled in). */
+typedef enum smx__wt_level {
+    SMX__WL_SCALAR = 0,
+    SMX__WL_AVX2,        /* AVX2 + FMA + F16C */
+    SMX__WL_AVX512,      /* + AVX512 F/BW/DQ/VL */
+    SMX__WL_AVX512VNNI,  /* + AVX512 VNNI and BF16 */
+    SMX__WL_NEON,        /* aarch64 Advanced SIMD */
+    SMX__WL_NEON_DOT,    /* + dot product (vdotq_s32) */
+    SMX__WL_COUNT
+} smx__wt_level;
+
+static const char *const smx__wt_level_names[SMX__WL_COUNT] = {"scalar", "avx2", "avx512", "avx512vnni", "neon", "neon-dotprod"};
+
+typedef struct smx__wt_ktable {
+    int level;
+    smx__wt_kern k[SMX__WT_COUNT];
+} smx__wt_ktable;
+
+/* ---- scalar kernels: the references, plus loops over them ---- */
+#define SMX__WT_DEF_SCALAR(T, DOT, BLK, WB)                                                          \
+    static void smx__wt_dot4_##T##_c(int n, const void *w, size_t ldw, const void *a, float *out)    \
+    {                                                                                                \
+        int r;                                                                                       \
+        for (r = 0; r < 4; r++) out[r] = DOT(n, (const char *)w + (size_t)r * ldw, a);               \
+    }                                                                                                \
+    static void smx__wt_gemm_##T##_c(int n, const void *w, size_t ldw, int nw, const void *a, size_t lda, int na, \
+                                     float *c, size_t ldc, int add)                                  \
+    {                                                                                                \
+        int r, j;                                                                                    \
+        for (r = 0; r < na; r++)                                                                     \
+            for (j = 0; j < nw; j++) {                                                               \
+                float v = DOT(n, (const char *)w + (size_t)j * ldw, (const char *)a + (size_t)r * lda); \
+                c[(size_t)r * ldc + j] = add ? c[(size_t)r * ldc + j] + v : v;                       \
+            }                                                                                        \
+    }                                                                                                \
+    static void smx__wt_dot4f_##T##_c(int n, const void *w, size_t ldw, const float *x, float *out)  \
+    {                                                                                                \
+        int r;                                                                                       \
+        for (r = 0; r < 4; r++) out[r] = smx__wt_dotf32_##T##_ref(n, (const char *)w + (size_t)r * ldw, x); \
+    }                                                                                                \
+    static void smx__wt_panel_##T##_c(const void *w, size_t ldw, int nw, int k0, int kc, float *wp, int nr) \
+    {                                                                                                \
+        float buf[BLK > 64 ? BLK : 64];                                                              \
+        const int ch = BLK > 64 ? BLK : 64;                                                          \
+        int j, k, i;                                                                                 \
+        for (j = 0; j < nw; j++) {                                                                   \
+            const char *row = (const char *)w + (size_t)j * ldw + (size_t)(k0 / BLK) * (WB);         \
+            for (k = 0; k < kc; k += ch) {                                                           \
+                int m = kc - k < ch ? kc - k : ch;                                                   \
+                smx__wt_##T##_to_f32(row + (size_t)(k / BLK) * (WB), buf, m);                        \
+                for (i = 0; i < m; i++) wp[(size_t)(k + i) * nr + j] = buf[i];                       \
+            }                                                                                        \
+        }                                                                                            \
+        for (; j < nr; j++)                                                                          \
+            for (k = 0; k < kc; k++) wp[(size_t)k * nr + j] = 0.0f;                                  \
+    }                                                                                                \
+    static void smx__wt_deq_##T##_c(const void *w, float *y, int n) { smx__wt_##T##_to_f32(w, y, n); }
+
+SMX__WT_DEF_SCALAR(f32, smx__wt_dot_f32_f32_ref, 1, 4)
+SMX__WT_DEF_SCALAR(f16, smx__wt_dot_f16_f16_ref, 1, 2)
+SMX__WT_DEF_SCALAR(bf16, smx__wt_dot_bf16_bf16_ref, 1, 2)
+SMX__WT_DEF_SCALAR(q8_0, smx__wt_dot_q8_0_ref, 32, 34)
+SMX__WT_DEF_SCALAR(q4_0, smx__wt_dot_q4_0_ref, 32, 18)
+SMX__WT_DEF_SCALAR(q4_1, smx__wt_dot_q4_1_ref, 32, 20)
+SMX__WT_DEF_SCALAR(q5_0, smx__wt_dot_q5_0_ref, 32, 22)
+SMX__WT_DEF_SCALAR(q5_1, smx__wt_dot_q5_1_ref, 32, 24)
+SMX__WT_DEF_SCALAR(iq4_nl, smx__wt_dot_iq4_nl_ref, 32, 18)
+SMX__WT_DEF_SCALAR(q4_K, smx__wt_dot_q4_K_ref, 256, 144)
+SMX__WT_DEF_SCALAR(q5_K, smx__wt_dot_q5_K_ref, 256, 176)
+SMX__WT_DEF_SCALAR(q6_K, smx__wt_dot_q6_K_ref, 256, 210)
+
+/* W = x (f32 rows are stored as is). */
+static void smx__wt_qa_f32_c(const float *x, void *a, int n) { smx__wt_f32_from_f32(x, a, n); }
+/* h[i] = ggml_fp32_to_fp16(x[i]). */
+static void smx__wt_qa_f16_c(const float *x, void *a, int n) { smx__wt_f16_from_f32(x, a, n); }
+/* h[i] = ggml_fp32_to_bf16(x[i]). */
+static void smx__wt_qa_bf16_c(const float *x, void *a, int n) { smx__wt_bf16_from_f32(x, a, n); }
+static void smx__wt_qa_q8_s_c(const float *x, void *a, int n) { smx__wt_q8_s_from_f32(x, a, n); }
+static void smx__wt_qa_q8_K_c(const float *x, void *a, int n) { smx__wt_q8_K_from_f32(x, a, n); }
+
+#define SMX__WT_KERN_C(T, QA)                                                                         \
+    { QA, smx__wt_dot_##T##_ref, smx__wt_dot4_##T##_c, smx__wt_gemm_##T##_c, smx__wt_dotf32_##T##_ref, \
+      smx__wt_dot4f_##T##_c, smx__wt_panel_##T##_c, smx__wt_deq_##T##_c, 4, 4 }
+#define smx__wt_dot_f32_ref smx__wt_dot_f32_f32_ref
+#define smx__wt_dot_f16_ref smx__wt_dot_f16_f16_ref
+#define smx__wt_dot_bf16_ref smx__wt_dot_bf16_bf16_ref
+#define SMX__WT_KERN_NONE { NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0 }
+
+static const smx__wt_ktable smx__wt_table_scalar = {
+    SMX__WL_SCALAR,
+    {
+        SMX__WT_KERN_C(f32, smx__wt_qa_f32_c),
+        SMX__WT_KERN_C(f16, smx__wt_qa_f16_c),
+        SMX__WT_KERN_C(bf16, smx__wt_qa_bf16_c),
+        SMX__WT_KERN_C(q8_0, smx__wt_qa_q8_s_c),
+        SMX__WT_KERN_C(q4_0, smx__wt_qa_q8_s_c),
+        SMX__WT_KERN_C(q4_1, smx__wt_qa_q8_s_c),
+        SMX__WT_KERN_C(q5_0, smx__wt_qa_q8_s_c),
+        SMX__WT_KERN_C(q5_1, smx__wt_qa_q8_s_c),
+        SMX__WT_KERN_C(iq4_nl, smx__wt_qa_q8_s_c),
+        SMX__WT_KERN_C(q4_K, smx__wt_qa_q8_K_c),
+        SMX__WT_KERN_C(q5_K, smx__wt_qa_q8_K_c),
+        SMX__WT_KERN_C(q6_K, smx__wt_qa_q8_K_c),
+        SMX__WT_KERN_NONE,
+        SMX__WT_KERN_NONE,
+        SMX__WT_KERN_NONE,
+    }
+};
+
+/* ===================================================================================== */
+/* Type traits                                                                            */
+/* ===================================================================================== */
+/* act: the activation type of the quantized-activation dot (q8_s / Q8_K; the row itself for the
+ * float types); ggml_act: ggml's vec_dot_type, for reference.
+ * decode_f32 / prefill_f32: the numerics seqmix uses by default, measured on AVX2 (1 = f32
+ * activations: dot4_f32 for decode, panel + the f32 register tile for prefill; 0 = quant_act +
+ * dot4 / gemm). An "exact" mode may set both to 1 for every type (see NOTES.md):
+ *   f32, f16, bf16     1 1   f32 activations are as fast (memory-bound) and exact
+ *   q8_0 .. q4_K       0 0   quantized activations: 2-4x faster decode, 1.2-1.5x faster prefill
+ *   q5_K, q6_K         0 1   prefill: the f32 tile was as fast or faster than the micro-GEMM */
 typedef struct smx__wtype {
-    const char *name;
-    int elem_bytes;
+    const char *name;   /* ggml's type name */
+    int ggml_id;        /* ggml_type value (GGUF tensor type) */
+    int blk;            /* elements per block */
+    int blk_bytes;      /* bytes per block */
+    int act;            /* smx__wt_type of the activation row the quantized dot takes (seqmix) */
+    int ggml_act;       /* ggml's vec_dot_type for this weight type, for reference */
+    int decode_f32, prefill_f32;
+    void (*to_f32)(const void *w, float *y, int64_t n);       /* scalar reference, bit-exact with ggml */
+    void (*from_f32)(const float *x, void *w, int64_t n);     /* scalar reference, bit-exact with ggml */
+    float (*dot)(int n, const void *w, const void *a);       /* scalar reference, quantized activations */
+    float (*dot_f32)(int n, const void *w, const float *x);  /* scalar reference, f32 activations */
 } smx__wtype;
 
-static const smx__wtype smx__wtypes[SMX__WT_COUNT] = { { "f32", 4 }, { "f16", 2 }, { "bf16", 2 } };
+static const smx__wtype smx__wtypes[SMX__WT_COUNT] = {
+    {"f32", 0, 1, 4, SMX__WT_F32, SMX__WT_F32, 1, 1, smx__wt_f32_to_f32, smx__wt_f32_from_f32, smx__wt_dot_f32_f32_ref, smx__wt_dotf32_f32_ref},
+    {"f16", 1, 1, 2, SMX__WT_F16, SMX__WT_F16, 1, 1, smx__wt_f16_to_f32, smx__wt_f16_from_f32, smx__wt_dot_f16_f16_ref, smx__wt_dotf32_f16_ref},
+    {"bf16", 30, 1, 2, SMX__WT_BF16, SMX__WT_BF16, 1, 1, smx__wt_bf16_to_f32, smx__wt_bf16_from_f32, smx__wt_dot_bf16_bf16_ref, smx__wt_dotf32_bf16_ref},
+    {"q8_0", 8, 32, 34, SMX__WT_Q8_S, SMX__WT_Q8_0, 0, 0, smx__wt_q8_0_to_f32, smx__wt_q8_0_from_f32, smx__wt_dot_q8_0_ref, smx__wt_dotf32_q8_0_ref},
+    {"q4_0", 2, 32, 18, SMX__WT_Q8_S, SMX__WT_Q8_0, 0, 0, smx__wt_q4_0_to_f32, smx__wt_q4_0_from_f32, smx__wt_dot_q4_0_ref, smx__wt_dotf32_q4_0_ref},
+    {"q4_1", 3, 32, 20, SMX__WT_Q8_S, SMX__WT_Q8_1, 0, 0, smx__wt_q4_1_to_f32, smx__wt_q4_1_from_f32, smx__wt_dot_q4_1_ref, smx__wt_dotf32_q4_1_ref},
+    {"q5_0", 6, 32, 22, SMX__WT_Q8_S, SMX__WT_Q8_0, 0, 0, smx__wt_q5_0_to_f32, smx__wt_q5_0_from_f32, smx__wt_dot_q5_0_ref, smx__wt_dotf32_q5_0_ref},
+    {"q5_1", 7, 32, 24, SMX__WT_Q8_S, SMX__WT_Q8_1, 0, 0, smx__wt_q5_1_to_f32, smx__wt_q5_1_from_f32, smx__wt_dot_q5_1_ref, smx__wt_dotf32_q5_1_ref},
+    {"iq4_nl", 20, 32, 18, SMX__WT_Q8_S, SMX__WT_Q8_0, 0, 0, smx__wt_iq4_nl_to_f32, smx__wt_iq4_nl_from_f32, smx__wt_dot_iq4_nl_ref, smx__wt_dotf32_iq4_nl_ref},
+    {"q4_K", 12, 256, 144, SMX__WT_Q8_K, SMX__WT_Q8_K, 0, 0, smx__wt_q4_K_to_f32, smx__wt_q4_K_from_f32, smx__wt_dot_q4_K_ref, smx__wt_dotf32_q4_K_ref},
+    {"q5_K", 13, 256, 176, SMX__WT_Q8_K, SMX__WT_Q8_K, 0, 1, smx__wt_q5_K_to_f32, smx__wt_q5_K_from_f32, smx__wt_dot_q5_K_ref, smx__wt_dotf32_q5_K_ref},
+    {"q6_K", 14, 256, 210, SMX__WT_Q8_K, SMX__WT_Q8_K, 0, 1, smx__wt_q6_K_to_f32, smx__wt_q6_K_from_f32, smx__wt_dot_q6_K_ref, smx__wt_dotf32_q6_K_ref},
+    {"q8_K", 15, 256, 292, SMX__WT_Q8_K, SMX__WT_Q8_K, 0, 0, smx__wt_q8_K_to_f32, smx__wt_q8_K_from_f32, NULL, NULL},
+    {"q8_1", 9, 32, 36, SMX__WT_Q8_1, SMX__WT_Q8_1, 0, 0, smx__wt_q8_1_to_f32, smx__wt_q8_1_from_f32, NULL, NULL},
+    {"q8_s", -1, 32, 56, SMX__WT_Q8_S, SMX__WT_Q8_S, 0, 0, smx__wt_q8_s_to_f32, smx__wt_q8_s_from_f32, NULL, NULL},
+};
+
+/* The smx__wt_type of a ggml type id, or -1 when seqmix does not compute on it. */
+SMX__MAYBE_UNUSED static int smx__wt_from_ggml(int ggml_id)
+{
+    int t;
+    if (ggml_id < 0) return -1;
+    for (t = 0; t < SMX__WT_COUNT; t++)
+        if (smx__wtypes[t].ggml_id == ggml_id) return t;
+    return -1;
+}
+
+/* The smx__wt_type of a ggml type name ("q4_K", ...), or -1. */
+SMX__MAYBE_UNUSED static int smx__wt_by_name(const char *name)
+{
+    int t;
+    for (t = 0; t < SMX__WT_COUNT; t++)
+        if (!strcmp(smx__wtypes[t].name, name)) return t;
+    return -1;
+}
+
+/* Bytes of a row of n elements; 0 when the type is unknown or n is negative or not a multiple
+ * of the block size (the caller reports that, see smx__wt_check). */
+SMX__MAYBE_UNUSED static size_t smx__wt_row_bytes(int type, int64_t n)
+{
+    const smx__wtype *t;
+    if (type < 0 || type >= SMX__WT_COUNT || n < 0) return 0;
+    t = &smx__wtypes[type];
+    if (n % t->blk) return 0;
+    return (size_t)(n / t->blk) * (size_t)t->blk_bytes;
+}
+
+/* SMX_OK when rows of n elements of this type can be stored and multiplied: SMX_E_ARG for an
+ * unknown type, SMX_E_SHAPE when n is not a positive multiple of the block size. */
+SMX__MAYBE_UNUSED static smx_status smx__wt_check(int type, int64_t n)
+{
+    if (type < 0 || type >= SMX__WT_COUNT) return SMX_E_ARG;
+    if (n <= 0 || n % smx__wtypes[type].blk || n > INT_MAX) return SMX_E_SHAPE;
+    return SMX_OK;
+}
+
+/* Checked row conversions (the scalar references): W row = quantize(x[0..n)), y = dequantize. */
+SMX__MAYBE_UNUSED static smx_status smx__wt_quantize_row(int type, const float *x, void *w, int64_t n)
+{
+    smx_status st = smx__wt_check(type, n);
+    if (st) return st;
+    if (!x || !w) return SMX_E_ARG;
+    smx__wtypes[type].from_f32(x, w, n);
+    return SMX_OK;
+}
+
+/* y[0..n) = the scalar to_f32 of W row w; SMX_E_ARG / SMX_E_SHAPE as smx__wt_check, nothing written then. */
+SMX__MAYBE_UNUSED static smx_status smx__wt_dequantize_row(int type, const void *w, float *y, int64_t n)
+{
+    smx_status st = smx__wt_check(type, n);
+    if (st) return st;
+    if (!w || !y) return SMX_E_ARG;
+    smx__wtypes[type].to_f32(w, y, n);
+    return SMX_OK;
+}
+
+/* ===================================================================================== */
+/* CPU features and kernel selection                                                      */
+/* ===================================================================================== */
+enum {
+    SMX__CPU_AVX2 = 1 << 0,        /* AVX2 + FMA + F16C, ymm state enabled by the OS */
+    SMX__CPU_AVX512 = 1 << 1,      /* AVX512 F + BW + DQ + VL, zmm/mask state enabled */
+    SMX__CPU_AVX512VNNI = 1 << 2,
+    SMX__CPU_AVX512BF16 = 1 << 3,
+    SMX__CPU_AVXVNNI = 1 << 4,     /* VEX-encoded VNNI (not used by the kernels) */
+    SMX__CPU_AMX = 1 << 5,         /* AMX tile + int8 + bf16, tile state enabled in XCR0 */
+    SMX__CPU_NEON = 1 << 6,
+    SMX__CPU_DOTPROD = 1 << 7
+};
+
+#if SMX__WT_X86 && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
+/* cpuid leaf/sub-leaf -> eax, ebx, ecx, edx */
+static void smx__cpuid(unsigned leaf, unsigned sub, unsigned r[4]) { __cpuid_count(leaf, sub, r[0], r[1], r[2], r[3]); }
+/* XCR0: the register state the OS saves (AVX, AVX-512, AMX tiles) */
+static uint64_t smx__xgetbv0(void)
+{
+    unsigned lo, hi;
+    __asm__ __volatile__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return ((uint64_t)hi << 32) | lo;
+}
+#elif SMX__WT_X86 && defined(_MSC_VER)
+/* cpuid leaf/sub-leaf -> eax, ebx, ecx, edx */
+static void smx__cpuid(unsigned leaf, unsigned sub, unsigned r[4])
+{
+    int v[4];
+    __cpuidex(v, (int)leaf, (int)sub);
+    r[0] = (unsigned)v[0]; r[1] = (unsigned)v[1]; r[2] = (unsigned)v[2]; r[3] = (unsigned)v[3];
+}
+/* XCR0: the register state the OS saves */
+static uint64_t smx__xgetbv0(void) { return (uint64_t)_xgetbv(0); }
+#endif
+#if SMX__WT_NEON && defined(__linux__)
+#include <sys/auxv.h>
+#endif
+
+/* SMX__CPU_* flags of this CPU (what the instructions need from both CPU and OS). */
+SMX__MAYBE_UNUSED static unsigned smx__cpu_features(void)
+{
+    unsigned f = 0;
+#if SMX__WT_X86 && (defined(__GNUC__) || defined(__clang__) || defined(_MSC_VER))
+    unsigned r[4], max_leaf, l7[4] = {0, 0, 0, 0}, l71[4] = {0, 0, 0, 0};
+    uint64_t xcr0 = 0;
+    smx__cpuid(0, 0, r);
+    max_leaf = r[0];
+    smx__cpuid(1, 0, r);
+    if (!(r[2] & (1u << 27))) return 0;                       /* no OSXSAVE: no AVX state */
+    xcr0 = smx__xgetbv0();
+    if (max_leaf >= 7) {
+        smx__cpuid(7, 0, l7);
+        if (l7[0] >= 1) smx__cpuid(7, 1, l71);
+    }
+    if ((xcr0 & 6) == 6 && (r[2] & (1u << 12)) && (r[2] & (1u << 28)) && (r[2] & (1u << 29)) && (l7[1] & (1u << 5)))
+        f |= SMX__CPU_AVX2;
+    if ((f & SMX__CPU_AVX2) && (xcr0 & 0xe6) == 0xe6 && (l7[1] & (1u << 16)) && (l7[1] & (1u << 17)) &&
+        (l7[1] & (1u << 30)) && (l7[1] & (1u << 31))) {
+        f |= SMX__CPU_AVX512;
+        if (l7[2] & (1u << 11)) f |= SMX__CPU_AVX512VNNI;
+        if (l71[0] & (1u << 5)) f |= SMX__CPU_AVX512BF16;
+    }
+    if ((f & SMX__CPU_AVX2) && (l71[0] & (1u << 4))) f |= SMX__CPU_AVXVNNI;
+    if ((xcr0 & 0x60000) == 0x60000 && (l7[3] & (1u << 24)) && (l7[3] & (1u << 25)) && (l7[3] & (1u << 22)))
+        f |= SMX__CPU_AMX;
+#elif SMX__WT_NEON
+    f |= SMX__CPU_NEON;
+#if defined(__ARM_FEATURE_DOTPROD) || defined(__APPLE__)
+    f |= SMX__CPU_DOTPROD;
+#elif defined(__linux__)
+    if (getauxval(AT_HWCAP) & (1ul << 20)) f |= SMX__CPU_DOTPROD;   /* HWCAP_ASIMDDP */
+#endif
+#endif
+    return f;
+}
+
+/* ===================================================================================== */
+/* x86-64 kernels: AVX2 (+FMA, F16C); the integer kernels are written once and expanded  */
+/* for AVX2 (vpmaddubsw + vpmaddwd) and AVX512-VNNI (vpdpbusd on 256-bit vectors)         */
+/* ===================================================================================== */
+#if SMX__WT_X86
+
+#define SMX__A2 SMX__TARGET_AVX2 SMX__WT_INLINE
+#define SMX__A2F SMX__TARGET_AVX2 static
+
+/* Software prefetch in the decode kernels, SMX__WT_PFD bytes ahead in each of the 4 rows, once
+ * per cache line. Rows of quantized weights are short (a few KiB), so without it every 4-row
+ * group starts cold streams and DRAM latency is not hidden behind the (integer-heavy) compute:
+ * measured here, 16 KiB ahead lifted q4_0 / q4_K / q6_K decode from ~5 to ~9 GB/s. */
+#ifndef SMX__WT_PFD
+#define SMX__WT_PFD 16384
+#endif
+#define SMX__WT_PF4(a, b, c, d, D)                                                                                     \
+    do {                                                                                                               \
+        _mm_prefetch((const char *)(a) + (D), _MM_HINT_T0); _mm_prefetch((const char *)(b) + (D), _MM_HINT_T0);        \
+        _mm_prefetch((const char *)(c) + (D), _MM_HINT_T0); _mm_prefetch((const char *)(d) + (D), _MM_HINT_T0);        \
+    } while (0)
+
+/* sum of the 8 lanes */
+SMX__A2 float smx__a2_hsum(__m256 v)
+{
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+/* half -> float (F16C) */
+SMX__A2 float smx__a2_h2f(uint16_t h) { return _cvtsh_ss(h); }
+/* 8 halves at p -> 8 floats */
+SMX__A2 __m256 smx__a2_ldh(const uint16_t *p) { return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p)); }
+/* 8 bfloat16 at p -> 8 floats */
+SMX__A2 __m256 smx__a2_ldb(const uint16_t *p)
+{
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)p)), 16));
+}
+/* 16 bytes of nibbles -> 32 bytes: element j = low nibble of byte j, element 16 + j = high nibble */
+SMX__A2 __m256i smx__a2_nib(const uint8_t *qs)
+{
+    __m256i t = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)qs));
+    return _mm256_and_si256(_mm256_srlv_epi32(t, _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4)), _mm256_set1_epi8(15));
+}
+/* bit j of qh -> byte j: 0x10 where set, else 0 */
+SMX__A2 __m256i smx__a2_bit5(uint32_t qh)
+{
+    const __m256i spread = _mm256_setr_epi64x(0, 0x0101010101010101ll, 0x0202020202020202ll, 0x0303030303030303ll);
+    const __m256i bit = _mm256_set1_epi64x((long long)0x8040201008040201ull);
+    __m256i v = _mm256_shuffle_epi8(_mm256_set1_epi32((int)qh), spread);
+    return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(v, bit), bit), _mm256_set1_epi8(16));
+}
+/* 8 int8 / uint8 at p -> 8 floats */
+SMX__A2 __m256 smx__a2_i8f(__m128i v) { return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(v)); }
+/* low 8 uint8 of v -> 8 floats */
+SMX__A2 __m256 smx__a2_u8f(__m128i v) { return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(v)); }
+
+/* ---- the 32-element block types: weights of one block as int8 (or uint8 for q4_1/q5_1) ---- */
+
+/* levels of a 32-element block as int8 (uint8 for q4_1/q5_1) with the offset applied; *d, *m its scale and min */
+SMX__A2 __m256i smx__a2_blk32(int t, const unsigned char *p, float *d, float *m)
+{
+    __m256i v;
+    switch (t) {
+    case SMX__WT_Q8_0:
+        *d = smx__a2_h2f(((const smx__blk_q8_0 *)p)->d);
+        return _mm256_loadu_si256((const __m256i *)((const smx__blk_q8_0 *)p)->qs);
+    case SMX__WT_Q4_0:
+        *d = smx__a2_h2f(((const smx__blk_q4_0 *)p)->d);
+        return _mm256_sub_epi8(smx__a2_nib(((const smx__blk_q4_0 *)p)->qs), _mm256_set1_epi8(8));
+    case SMX__WT_Q4_1:
+        *d = smx__a2_h2f(((const smx__blk_q4_1 *)p)->d);
+        *m = smx__a2_h2f(((const smx__blk_q4_1 *)p)->m);
+        return smx__a2_nib(((const smx__blk_q4_1 *)p)->qs);
+    case SMX__WT_Q5_0: {
+        const smx__blk_q5_0 *b = (const smx__blk_q5_0 *)p;
+        *d = smx__a2_h2f(b->d);
+        v = _mm256_or_si256(smx__a2_nib(b->qs), smx__a2_bit5(smx__wt_qh32(b->qh)));
+        return _mm256_sub_epi8(v, _mm256_set1_epi8(16));
+    }
+    case SMX__WT_Q5_1: {
+        const smx__blk_q5_1 *b = (const smx__blk_q5_1 *)p;
+        *d = smx__a2_h2f(b->d);
+        *m = smx__a2_h2f(b->m);
+        return _mm256_or_si256(smx__a2_nib(b->qs), smx__a2_bit5(smx__wt_qh32(b->qh)));
+    }
+    default: {   /* IQ4_NL */
+        const __m256i kv = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)smx__wt_kv_iq4nl));
+        *d = smx__a2_h2f(((const smx__blk_iq4_nl *)p)->d);
+        return _mm256_shuffle_epi8(kv, smx__a2_nib(((const smx__blk_iq4_nl *)p)->qs));
+    }
+    }
+}
+
+/* ---- the K-quant super-blocks: chunk c (elements 32c .. 32c+31) as uint8, its scales ----
+ * Per super-block: q[c] uint8 levels; sc[c] int16x16 multipliers of vpmaddubsw's 16 pair sums
+ * (lanes 0..7 = elements 0..15 of the chunk, 8..15 = 16..31); bc int16x16 coefficients of the
+ * 16 bsums of Q8_K; the integer dot is  dmain * sum_c <q, a> . sc  +  dbias * <bsums, bc>. */
+typedef struct smx__a2_kblk {
+    __m256i q[8], sc[8], bc;
+    float dmain, dbias;
+} smx__a2_kblk;
+
+static const uint8_t smx__a2_shuf_w[8][32] = {   /* broadcast int16 lane c of a 128-bit vector */
+    {0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1},
+    {2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3},
+    {4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5},
+    {6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7},
+    {8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9},
+    {10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11},
+    {12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13},
+    {14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15}};
+static const uint8_t smx__a2_shuf_q6[4][32] = {  /* low lane <- int16 lane 2c, high lane <- 2c + 1 */
+    {0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3},
+    {4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7},
+    {8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11},
+    {12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15}};
+
+/* 6-bit scales and mins of q4_K/q5_K as 16 bytes: sc[0..8), mn[0..8) */
+SMX__A2 __m128i smx__a2_k4_scales(const uint8_t *s)
+{
+    uint32_t u[3], o[4];
+    memcpy(u, s, 12);
+    o[0] = u[0] & 0x3f3f3f3fu;
+    o[1] = (u[2] & 0x0f0f0f0fu) | (((u[0] >> 6) & 0x03030303u) << 4);
+    o[2] = u[1] & 0x3f3f3f3fu;
+    o[3] = ((u[2] >> 4) & 0x0f0f0f0fu) | (((u[1] >> 6) & 0x03030303u) << 4);
+    return _mm_loadu_si128((const __m128i *)o);
+}
+
+/* a K-quant super-block as smx__a2_kblk (levels, vpmaddwd scale vectors, bsums coefficients, scales) */
+SMX__A2 void smx__a2_kunpack(int t, const unsigned char *p, smx__a2_kblk *k)
+{
+    const __m256i m4 = _mm256_set1_epi8(15);
+    int c;
+    if (t == SMX__WT_Q6_K) {
+        const smx__blk_q6_K *b = (const smx__blk_q6_K *)p;
+        const __m256i m2 = _mm256_set1_epi8(3);
+        __m128i s8 = _mm_loadu_si128((const __m128i *)b->scales);
+        __m256i s16lo = _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(s8));
+        __m256i s16hi = _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(_mm_srli_si128(s8, 8)));
+        int h;
+        SMX__WT_UNROLL for (h = 0; h < 2; h++) {
+            __m256i l0 = _mm256_loadu_si256((const __m256i *)(b->ql + 64 * h));
+            __m256i l1 = _mm256_loadu_si256((const __m256i *)(b->ql + 64 * h + 32));
+            __m256i hb = _mm256_loadu_si256((const __m256i *)(b->qh + 32 * h));
+            k->q[4 * h + 0] = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_slli_epi16(_mm256_and_si256(hb, m2), 4));
+            k->q[4 * h + 1] = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2), m2), 4));
+            k->q[4 * h + 2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),
+                                              _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 4), m2), 4));
+            k->q[4 * h + 3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
+                                              _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 6), m2), 4));
+        }
+        SMX__WT_UNROLL for (c = 0; c < 8; c++)
+            k->sc[c] = _mm256_shuffle_epi8(c < 4 ? s16lo : s16hi, _mm256_loadu_si256((const __m256i *)smx__a2_shuf_q6[c & 3]));
+        k->bc = _mm256_cvtepi8_epi16(s8);
+        k->dmain = smx__a2_h2f(b->d);
+        k->dbias = -32.0f * k->dmain;
+    } else {
+        const smx__blk_q4_K *b = (const smx__blk_q4_K *)p;   /* q5_K starts with the same fields */
+        const uint8_t *qs = t == SMX__WT_Q5_K ? ((const smx__blk_q5_K *)p)->qs : b->qs;
+        __m128i sm = smx__a2_k4_scales(b->scales);
+        __m256i sc16 = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(sm));
+        __m256i mn32 = _mm256_cvtepu8_epi32(_mm_srli_si128(sm, 8));
+        SMX__WT_UNROLL for (c = 0; c < 4; c++) {
+            __m256i v = _mm256_loadu_si256((const __m256i *)(qs + 32 * c));
+            k->q[2 * c] = _mm256_and_si256(v, m4);
+            k->q[2 * c + 1] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+        }
+        if (t == SMX__WT_Q5_K) {
+            __m256i hb = _mm256_loadu_si256((const __m256i *)((const smx__blk_q5_K *)p)->qh), one = _mm256_set1_epi8(1);
+            SMX__WT_UNROLL for (c = 0; c < 8; c++) {
+                k->q[c] = _mm256_or_si256(k->q[c], _mm256_slli_epi16(_mm256_and_si256(hb, one), 4));
+                hb = _mm256_srli_epi16(hb, 1);
+            }
+        }
+        SMX__WT_UNROLL for (c = 0; c < 8; c++) k->sc[c] = _mm256_shuffle_epi8(sc16, _mm256_loadu_si256((const __m256i *)smx__a2_shuf_w[c]));
+        k->bc = _mm256_or_si256(mn32, _mm256_slli_epi32(mn32, 16));   /* mn[j] for bsums 2j and 2j + 1 */
+        k->dmain = smx__a2_h2f(b->d);
+        k->dbias = -smx__a2_h2f(b->dmin);
+    }
+}
+
+/* ---- rounding of activations (bit-exact with the scalar quantizers) ---- */
+
+/* roundf (half away from zero) of 8 floats as int32 */
+SMX__A2 __m256i smx__a2_roundf(__m256 v)
+{
+    __m256 t = _mm256_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC), f = _mm256_sub_ps(v, t);
+    __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+    __m256 up = _mm256_cmp_ps(_mm256_and_ps(f, absmask), _mm256_set1_ps(0.5f), _CMP_GE_OQ);
+    __m256 one = _mm256_or_ps(_mm256_set1_ps(1.0f), _mm256_andnot_ps(absmask, v));   /* +-1 with v's sign */
+    return _mm256_cvttps_epi32(_mm256_add_ps(t, _mm256_and_ps(up, one)));
+}
+/* 4 x 8 int32 (each within int8) -> 32 int8 in order */
+SMX__A2 __m256i smx__a2_pack8(__m256i a, __m256i b, __m256i c, __m256i d)
+{
+    __m256i v = _mm256_packs_epi16(_mm256_packs_epi32(a, b), _mm256_packs_epi32(c, d));
+    return _mm256_permutevar8x32_epi32(v, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+/* max |x[i]| over n (a multiple of 8) floats */
+SMX__A2 float smx__a2_amax(const float *x, int n)   /* n multiple of 8 */
+{
+    __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff)), m = _mm256_setzero_ps();
+    __m128 s;
+    int i;
+    for (i = 0; i < n; i += 8) m = _mm256_max_ps(m, _mm256_and_ps(_mm256_loadu_ps(x + i), absmask));
+    s = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+    s = _mm_max_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_max_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+/* quant_act q8_s: bit-exact with smx__wt_q8_s_from_f32 (n multiple of 32) */
+SMX__A2F void smx__a2_qa_q8_s(const float *x, void *a, int n)
+{
+    smx__blk_q8_s *b = (smx__blk_q8_s *)a;
+    int i, nb = n / 32;
+    for (i = 0; i < nb; i++, x += 32) {
+        float amax = smx__a2_amax(x, 32), d = amax / 127.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
+        __m256 m = _mm256_set1_ps(id);
+        __m256i q0 = smx__a2_roundf(_mm256_mul_ps(_mm256_loadu_ps(x), m)), q1 = smx__a2_roundf(_mm256_mul_ps(_mm256_loadu_ps(x + 8), m));
+        __m256i q2 = smx__a2_roundf(_mm256_mul_ps(_mm256_loadu_ps(x + 16), m)), q3 = smx__a2_roundf(_mm256_mul_ps(_mm256_loadu_ps(x + 24), m));
+        __m256i h = _mm256_hadd_epi32(_mm256_add_epi32(q0, q1), _mm256_add_epi32(q2, q3));   /* [a01 a23 b01 b23 | a45 a67 b45 b67] */
+        __m128i s2;
+        h = _mm256_hadd_epi32(h, h);
+        s2 = _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));         /* [sum lo, sum hi, ..] */
+        b[i].d = smx__wt_h2f(smx__wt_f2h(d));
+        b[i].ds = b[i].d * (float)(_mm_cvtsi128_si32(s2) + _mm_extract_epi32(s2, 1));
+        _mm_storeu_si128((__m128i *)b[i].s, _mm_packs_epi32(_mm_shuffle_epi32(s2, 0x00), _mm_shuffle_epi32(s2, 0x55)));
+        _mm256_storeu_si256((__m256i *)b[i].qs, smx__a2_pack8(q0, q1, q2, q3));
+    }
+}
+/* quant_act q8_K: bit-exact with smx__wt_q8_K_from_f32 (n multiple of 256) */
+SMX__A2F void smx__a2_qa_q8_K(const float *x, void *a, int n)
+{
+    smx__blk_q8_K *b = (smx__blk_q8_K *)a;
+    __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+    int i, j, nb = n / 256;
+    for (i = 0; i < nb; i++, x += 256) {
+        float amax = smx__a2_amax(x, 256), mx = 0.0f, iscale;
+        __m256 am = _mm256_set1_ps(amax), m;
+        __m256i q127 = _mm256_set1_epi32(127), ones = _mm256_set1_epi16(1);
+        if (amax == 0.0f) {
+            memset(&b[i], 0, sizeof b[i]);
+            continue;
+        }
+        for (j = 0; j < 256; j += 8) {   /* the first element of largest magnitude: its sign */
+            int bits = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_and_ps(_mm256_loadu_ps(x + j), absmask), am, _CMP_EQ_OQ));
+            if (bits) {
+                int k = 0;
+                while (!(bits & (1 << k))) k++;
+                mx = x[j + k];
+                break;
+            }
+        }
+        iscale = -127.0f / mx;
+        m = _mm256_set1_ps(iscale);
+        for (j = 0; j < 256; j += 32) {
+            __m256i q0 = _mm256_min_epi32(_mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + j), m)), q127);
+            __m256i q1 = _mm256_min_epi32(_mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + j + 8), m)), q127);
+            __m256i q2 = _mm256_min_epi32(_mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + j + 16), m)), q127);
+            __m256i q3 = _mm256_min_epi32(_mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + j + 24), m)), q127);
+            __m256i q = smx__a2_pack8(q0, q1, q2, q3);
+            /* bsums of the two groups of 16: pair sums, then fold */
+            __m256i s = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), q), ones);   /* 8 sums of 4 */
+            __m128i s4 = _mm_hadd_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));  /* 4 sums of 8 */
+            s4 = _mm_hadd_epi32(s4, s4);                                                             /* 2 sums of 16 */
+            _mm256_storeu_si256((__m256i *)(b[i].qs + j), q);
+            b[i].bsums[j / 16] = (int16_t)_mm_cvtsi128_si32(s4);
+            b[i].bsums[j / 16 + 1] = (int16_t)_mm_extract_epi32(s4, 1);
+        }
+        b[i].d = 1.0f / iscale;
+    }
+}
+/* quant_act f32: a copy */
+SMX__A2F void smx__a2_qa_f32(const float *x, void *a, int n) { memcpy(a, x, sizeof(float) * (size_t)n); }
+/* quant_act f16: F16C rounding (nearest even) with ggml's NaN encoding; any n */
+SMX__A2F void smx__a2_qa_f16(const float *x, void *a, int n)
+{
+    uint16_t *h = (uint16_t *)a;
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 v = _mm256_loadu_ps(x + i);
+        __m128i r = _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        __m256 nan = _mm256_cmp_ps(v, v, _CMP_UNORD_Q);
+        if (_mm256_movemask_ps(nan)) {   /* ggml writes every NaN as sign | 0x7e00 */
+            __m128i sign = _mm_and_si128(_mm_packs_epi32(_mm256_castsi256_si128(_mm256_srai_epi32(_mm256_castps_si256(v), 16)),
+                                                         _mm256_extracti128_si256(_mm256_srai_epi32(_mm256_castps_si256(v), 16), 1)),
+                                         _mm_set1_epi16((short)0x8000));
+            __m128i nm = _mm_packs_epi32(_mm256_castsi256_si128(_mm256_castps_si256(nan)), _mm256_extracti128_si256(_mm256_castps_si256(nan), 1));
+            r = _mm_blendv_epi8(r, _mm_or_si128(sign, _mm_set1_epi16(0x7e00)), nm);
+        }
+        _mm_storeu_si128((__m128i *)(h + i), r);
+    }
+    for (; i < n; i++) h[i] = smx__wt_f2h(x[i]);
+}
+/* quant_act bf16: integer round-to-nearest-even, NaN quieted; any n */
+SMX__A2F void smx__a2_qa_bf16(const float *x, void *a, int n)
+{
+    uint16_t *h = (uint16_t *)a;
+    int i = 0;
+    const __m256i absm = _mm256_set1_epi32(0x7fffffff), inf = _mm256_set1_epi32(0x7f800000), one = _mm256_set1_epi32(1);
+    for (; i + 16 <= n; i += 16) {
+        __m256i u0 = _mm256_loadu_si256((const __m256i *)(x + i)), u1 = _mm256_loadu_si256((const __m256i *)(x + i + 8));
+        __m256i r0 = _mm256_srli_epi32(_mm256_add_epi32(u0, _mm256_add_epi32(_mm256_set1_epi32(0x7fff), _mm256_and_si256(_mm256_srli_epi32(u0, 16), one))), 16);
+        __m256i r1 = _mm256_srli_epi32(_mm256_add_epi32(u1, _mm256_add_epi32(_mm256_set1_epi32(0x7fff), _mm256_and_si256(_mm256_srli_epi32(u1, 16), one))), 16);
+        __m256i n0 = _mm256_cmpgt_epi32(_mm256_and_si256(u0, absm), inf), n1 = _mm256_cmpgt_epi32(_mm256_and_si256(u1, absm), inf);
+        r0 = _mm256_blendv_epi8(r0, _mm256_or_si256(_mm256_srli_epi32(u0, 16), _mm256_set1_epi32(64)), n0);
+        r1 = _mm256_blendv_epi8(r1, _mm256_or_si256(_mm256_srli_epi32(u1, 16), _mm256_set1_epi32(64)), n1);
+        _mm256_storeu_si256((__m256i *)(h + i), _mm256_permute4x64_epi64(_mm256_packus_epi32(r0, r1), 0xd8));
+    }
+    for (; i < n; i++) h[i] = smx__wt_f2b(x[i]);
+}
+
+/* ---- dequantization ---- */
+SMX__A2 void smx__a2_deq32(int t, const void *w, float *y, int n)
+{
+    const unsigned char *p = (const unsigned char *)w;
+    int i, nb = n / 32;
+    for (i = 0; i < nb; i++, y += 32) {
+        float d, m = 0.0f;
+        __m256i q = smx__a2_blk32(t, p + (size_t)i * SMX__WT_BB(t), &d, &m);
+        __m256 vd = _mm256_set1_ps(d), vm = _mm256_set1_ps(m);
+        __m128i lo = _mm256_castsi256_si128(q), hi = _mm256_extracti128_si256(q, 1);
+        if (SMX__WT_UMIN(t)) {   /* q d + m: q d is exact, so one rounding as in the scalar code */
+            _mm256_storeu_ps(y, _mm256_fmadd_ps(smx__a2_u8f(lo), vd, vm));
+            _mm256_storeu_ps(y + 8, _mm256_fmadd_ps(smx__a2_u8f(_mm_srli_si128(lo, 8)), vd, vm));
+            _mm256_storeu_ps(y + 16, _mm256_fmadd_ps(smx__a2_u8f(hi), vd, vm));
+            _mm256_storeu_ps(y + 24, _mm256_fmadd_ps(smx__a2_u8f(_mm_srli_si128(hi, 8)), vd, vm));
+        } else {
+            _mm256_storeu_ps(y, _mm256_mul_ps(smx__a2_i8f(lo), vd));
+            _mm256_storeu_ps(y + 8, _mm256_mul_ps(smx__a2_i8f(_mm_srli_si128(lo, 8)), vd));
+            _mm256_storeu_ps(y + 16, _mm256_mul_ps(smx__a2_i8f(hi), vd));
+            _mm256_storeu_ps(y + 24, _mm256_mul_ps(smx__a2_i8f(_mm_srli_si128(hi, 8)), vd));
+        }
+    }
+}
+/* y[0..n) = dequantized K-quant row, bit-exact with the scalar to_f32 */
+SMX__A2 void smx__a2_deqk(int t, const void *w, float *y, int n)
+{
+    const unsigned char *p = (const unsigned char *)w;
+    const int bb = t == SMX__WT_Q4_K ? 144 : t == SMX__WT_Q5_K ? 176 : 210;
+    int i, c, nb = n / 256;
+    for (i = 0; i < nb; i++) {
+        const unsigned char *bp = p + (size_t)i * bb;
+        smx__a2_kblk k;
+        smx__a2_kunpack(t, bp, &k);
+        for (c = 0; c < 8; c++, y += 32) {
+            __m128i lo = _mm256_castsi256_si128(k.q[c]), hi = _mm256_extracti128_si256(k.q[c], 1);
+            if (t == SMX__WT_Q6_K) {   /* (d sc) (q - 32): d sc exact, one rounding */
+                const smx__blk_q6_K *b = (const smx__blk_q6_K *)bp;
+                __m256 s0 = _mm256_set1_ps(k.dmain * (float)b->scales[2 * c]), s1 = _mm256_set1_ps(k.dmain * (float)b->scales[2 * c + 1]);
+                __m128i o = _mm_set1_epi8(32);
+                lo = _mm_sub_epi8(lo, o);
+                hi = _mm_sub_epi8(hi, o);
+                _mm256_storeu_ps(y, _mm256_mul_ps(s0, smx__a2_i8f(lo)));
+                _mm256_storeu_ps(y + 8, _mm256_mul_ps(s0, smx__a2_i8f(_mm_srli_si128(lo, 8))));
+                _mm256_storeu_ps(y + 16, _mm256_mul_ps(s1, smx__a2_i8f(hi)));
+                _mm256_storeu_ps(y + 24, _mm256_mul_ps(s1, smx__a2_i8f(_mm_srli_si128(hi, 8))));
+            } else {   /* (d sc) q - dmin mn: exact products, one rounding */
+                const smx__blk_q4_K *b = (const smx__blk_q4_K *)bp;
+                uint8_t sc[8], mn[8];
+                __m256 s, m;
+                smx__wt_k4_scales(b->scales, sc, mn);
+                s = _mm256_set1_ps(k.dmain * (float)sc[c]);
+                m = _mm256_set1_ps(-k.dbias * (float)mn[c]);
+                _mm256_storeu_ps(y, _mm256_fmsub_ps(s, smx__a2_u8f(lo), m));
+                _mm256_storeu_ps(y + 8, _mm256_fmsub_ps(s, smx__a2_u8f(_mm_srli_si128(lo, 8)), m));
+                _mm256_storeu_ps(y + 16, _mm256_fmsub_ps(s, smx__a2_u8f(hi), m));
+                _mm256_storeu_ps(y + 24, _mm256_fmsub_ps(s, smx__a2_u8f(_mm_srli_si128(hi, 8)), m));
+            }
+        }
+    }
+}
+/* to_f32 of the float types, any n */
+SMX__A2F void smx__a2_deq_f16(const void *w, float *y, int n)
+{
+    const uint16_t *h = (const uint16_t *)w;
+    int i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, smx__a2_ldh(h + i));
+    for (; i < n; i++) y[i] = smx__wt_h2f(h[i]);
+}
+SMX__A2F void smx__a2_deq_bf16(const void *w, float *y, int n)
+{
+    const uint16_t *h = (const uint16_t *)w;
+    int i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, smx__a2_ldb(h + i));
+    for (; i < n; i++) y[i] = smx__wt_b2f(h[i]);
+}
+SMX__A2F void smx__a2_deq_f32(const void *w, float *y, int n) { memcpy(y, w, sizeof(float) * (size_t)n); }
+
+/* ---- f32-activation dots: weights dequantized in registers ---- */
+
+/* 32 weights (int8 or uint8 as 2 x 16) times x[0..32): returns the 8-lane partial sums */
+SMX__A2 __m256 smx__a2_wx32(__m256i q, int u8, const float *x)
+{
+    __m128i lo = _mm256_castsi256_si128(q), hi = _mm256_extracti128_si256(q, 1);
+    __m256 s;
+    if (u8) {
+        s = _mm256_mul_ps(smx__a2_u8f(lo), _mm256_loadu_ps(x));
+        s = _mm256_fmadd_ps(smx__a2_u8f(_mm_srli_si128(lo, 8)), _mm256_loadu_ps(x + 8), s);
+        s = _mm256_fmadd_ps(smx__a2_u8f(hi), _mm256_loadu_ps(x + 16), s);
+        s = _mm256_fmadd_ps(smx__a2_u8f(_mm_srli_si128(hi, 8)), _mm256_loadu_ps(x + 24), s);
+    } else {
+        s = _mm256_mul_ps(smx__a2_i8f(lo), _mm256_loadu_ps(x));
+        s = _mm256_fmadd_ps(smx__a2_i8f(_mm_srli_si128(lo, 8)), _mm256_loadu_ps(x + 8), s);
+        s = _mm256_fmadd_ps(smx__a2_i8f(hi), _mm256_loadu_ps(x + 16), s);
+        s = _mm256_fmadd_ps(smx__a2_i8f(_mm_srli_si128(hi, 8)), _mm256_loadu_ps(x + 24), s);
+    }
+    return s;
+}
+/* 8-lane partial sums of x[0..32) */
+SMX__A2 __m256 smx__a2_xsum32(const float *x)
+{
+    return _mm256_add_ps(_mm256_add_ps(_mm256_loadu_ps(x), _mm256_loadu_ps(x + 8)), _mm256_add_ps(_mm256_loadu_ps(x + 16), _mm256_loadu_ps(x + 24)));
+}
+
+/* out[r] = sum_i to_f32(W row r)[i] x[i] for nr (1 or 4) rows of a block-quantized type */
+SMX__A2 void smx__a2_dotf32_n(int t, int nr, int n, const void *w, size_t ldw, const float *x, float *out)
+{
+    __m256 acc[4];
+    int i, r;
+    SMX__WT_UNROLL for (r = 0; r < nr; r++) acc[r] = _mm256_setzero_ps();
+    if (t == SMX__WT_Q4_K || t == SMX__WT_Q5_K || t == SMX__WT_Q6_K) {
+        const int bb = t == SMX__WT_Q4_K ? 144 : t == SMX__WT_Q5_K ? 176 : 210;
+        for (i = 0; i < n / 256; i++) {
+            const float *xb = x + 256 * i;
+            if (nr == 4 && (SMX__WT_PFD > 0)) {
+                int c;
+                for (c = 0; c < bb; c += 64) {
+                    const char *pw = (const char *)w + (size_t)i * bb + c;
+                    SMX__WT_PF4(pw, pw + ldw, pw + 2 * ldw, pw + 3 * ldw, SMX__WT_PFD);
+                }
+            }
+            SMX__WT_UNROLL for (r = 0; r < nr; r++) {
+                const unsigned char *bp = (const unsigned char *)w + (size_t)r * ldw + (size_t)i * bb;
+                smx__a2_kblk k;
+                int c;
+                smx__a2_kunpack(t, bp, &k);
+                if (t == SMX__WT_Q6_K) {
+                    const smx__blk_q6_K *b = (const smx__blk_q6_K *)bp;
+                    __m256 sb = _mm256_setzero_ps(), xs = _mm256_setzero_ps();
+                    SMX__WT_UNROLL for (c = 0; c < 8; c++) {   /* sum_g sc_g sum(q x) - 32 sum_g sc_g sum(x) */
+                        __m128i lo = _mm256_castsi256_si128(k.q[c]), hi = _mm256_extracti128_si256(k.q[c], 1);
+                        __m256 g0 = _mm256_fmadd_ps(smx__a2_u8f(_mm_srli_si128(lo, 8)), _mm256_loadu_ps(xb + 32 * c + 8),
+                                                    _mm256_mul_ps(smx__a2_u8f(lo), _mm256_loadu_ps(xb + 32 * c)));
+                        __m256 g1 = _mm256_fmadd_ps(smx__a2_u8f(_mm_srli_si128(hi, 8)), _mm256_loadu_ps(xb + 32 * c + 24),
+                                                    _mm256_mul_ps(smx__a2_u8f(hi), _mm256_loadu_ps(xb + 32 * c + 16)));
+                        __m256 s0 = _mm256_set1_ps((float)b->scales[2 * c]), s1 = _mm256_set1_ps((float)b->scales[2 * c + 1]);
+                        sb = _mm256_fmadd_ps(s0, g0, sb);
+                        sb = _mm256_fmadd_ps(s1, g1, sb);
+                        xs = _mm256_fmadd_ps(s0, _mm256_add_ps(_mm256_loadu_ps(xb + 32 * c), _mm256_loadu_ps(xb + 32 * c + 8)), xs);
+                        xs = _mm256_fmadd_ps(s1, _mm256_add_ps(_mm256_loadu_ps(xb + 32 * c + 16), _mm256_loadu_ps(xb + 32 * c + 24)), xs);
+                    }
+                    acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(k.dmain), _mm256_fnmadd_ps(_mm256_set1_ps(32.0f), xs, sb), acc[r]);
+                } else {
+                    const smx__blk_q4_K *b = (const smx__blk_q4_K *)bp;
+                    uint8_t sc[8], mn[8];
+                    smx__wt_k4_scales(b->scales, sc, mn);
+                    SMX__WT_UNROLL for (c = 0; c < 8; c++) {
+                        __m256 s = smx__a2_wx32(k.q[c], 1, xb + 32 * c);
+                        acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(k.dmain * (float)sc[c]), s, acc[r]);
+                        acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(k.dbias * (float)mn[c]), smx__a2_xsum32(xb + 32 * c), acc[r]);
+                    }
+                }
+            }
+        }
+    } else {
+        for (i = 0; i < n / 32; i++) {
+            const float *xb = x + 32 * i;
+            __m256 xs = SMX__WT_UMIN(t) ? smx__a2_xsum32(xb) : _mm256_setzero_ps();
+            if (nr == 4 && (SMX__WT_PFD > 0) && (((size_t)i * SMX__WT_BB(t)) & 63) < (size_t)SMX__WT_BB(t)) {
+                const char *pw = (const char *)w + (size_t)i * SMX__WT_BB(t);
+                SMX__WT_PF4(pw, pw + ldw, pw + 2 * ldw, pw + 3 * ldw, SMX__WT_PFD);
+            }
+            SMX__WT_UNROLL for (r = 0; r < nr; r++) {
+                float d, m = 0.0f;
+                __m256i q = smx__a2_blk32(t, (const unsigned char *)w + (size_t)r * ldw + (size_t)i * SMX__WT_BB(t), &d, &m);
+                acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d), smx__a2_wx32(q, SMX__WT_UMIN(t), xb), acc[r]);
+                if (SMX__WT_UMIN(t)) acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(m), xs, acc[r]);
+            }
+        }
+    }
+    SMX__WT_UNROLL for (r = 0; r < nr; r++) out[r] = smx__a2_hsum(acc[r]);
+}
+
+/* f32 / f16 / bf16 weights times float x, nr (1 or 4) rows; any n */
+SMX__A2 __m256 smx__a2_ldw(int t, const void *w, int i)
+{
+    return t == SMX__WT_F32 ? _mm256_loadu_ps((const float *)w + i)
+           : t == SMX__WT_F16 ? smx__a2_ldh((const uint16_t *)w + i) : smx__a2_ldb((const uint16_t *)w + i);
+}
+/* element i of a float-type row as float */
+SMX__A2 float smx__a2_w1(int t, const void *w, int i)
+{
+    return t == SMX__WT_F32 ? ((const float *)w)[i] : t == SMX__WT_F16 ? smx__wt_h2f(((const uint16_t *)w)[i]) : smx__wt_b2f(((const uint16_t *)w)[i]);
+}
+/* activations of the float types: f32 (xt F32), or f16 / bf16 rows (the quantized path) */
+SMX__A2 void smx__a2_dotfl_n(int t, int xt, int nr, int n, const void *w, size_t ldw, const void *x, float *out)
+{
+    __m256 a0[4], a1[4];
+    int i = 0, r;
+    SMX__WT_UNROLL for (r = 0; r < nr; r++) a0[r] = a1[r] = _mm256_setzero_ps();
+    for (; i + 16 <= n; i += 16) {
+        __m256 u = smx__a2_ldw(xt, x, i), v = smx__a2_ldw(xt, x, i + 8);
+        if (nr == 4 && (SMX__WT_PFD > 0) && (t == SMX__WT_F32 || !(i & 16))) {   /* once per 64 bytes of each row */
+            const char *pw = (const char *)w + (size_t)i * (t == SMX__WT_F32 ? 4 : 2);
+            SMX__WT_PF4(pw, pw + ldw, pw + 2 * ldw, pw + 3 * ldw, SMX__WT_PFD);
+        }
+        SMX__WT_UNROLL for (r = 0; r < nr; r++) {
+            const char *wr = (const char *)w + (size_t)r * ldw;
+            a0[r] = _mm256_fmadd_ps(smx__a2_ldw(t, wr, i), u, a0[r]);
+            a1[r] = _mm256_fmadd_ps(smx__a2_ldw(t, wr, i + 8), v, a1[r]);
+        }
+    }
+    for (; i + 8 <= n; i += 8) {
+        __m256 u = smx__a2_ldw(xt, x, i);
+        SMX__WT_UNROLL for (r = 0; r < nr; r++) a0[r] = _mm256_fmadd_ps(smx__a2_ldw(t, (const char *)w + (size_t)r * ldw, i), u, a0[r]);
+    }
+    SMX__WT_UNROLL for (r = 0; r < nr; r++) {
+        const char *wr = (const char *)w + (size_t)r * ldw;
+        float s = smx__a2_hsum(_mm256_add_ps(a0[r], a1[r]));
+        int j;
+        for (j = i; j < n; j++) s += smx__a2_w1(t, wr, j) * smx__a2_w1(xt, x, j);
+        out[r] = s;
+    }
+}
+
+/* ---- k-major panel for the f32 register tile: dequantize a block, scatter it ---- */
+SMX__A2 void smx__a2_panel(int t, const void *w, size_t ldw, int nw, int k0, int kc, float *wp, int nr)
+{
+    const int blk = smx__wtypes[t].blk, bb = smx__wtypes[t].blk_bytes, ch = blk > 64 ? blk : 64;
+    float buf[256];
+    int j, k, i;
+    SMX__WT_UNROLL for (j = 0; j < nw; j++) {
+        const char *row = (const char *)w + (size_t)j * ldw + (size_t)(k0 / blk) * bb;
+        for (k = 0; k < kc; k += ch) {
+            int m = kc - k < ch ? kc - k : ch;
+            const char *src = row + (size_t)(k / blk) * bb;
+            switch (t) {
+            case SMX__WT_F32: memcpy(buf, src, sizeof(float) * (size_t)m); break;
+            case SMX__WT_F16: smx__a2_deq_f16(src, buf, m); break;
+            case SMX__WT_BF16: smx__a2_deq_bf16(src, buf, m); break;
+            case SMX__WT_Q4_K: case SMX__WT_Q5_K: case SMX__WT_Q6_K: smx__a2_deqk(t, src, buf, m); break;
+            default: smx__a2_deq32(t, src, buf, m); break;
+            }
+            for (i = 0; i < m; i++) wp[(size_t)(k + i) * nr + j] = buf[i];
+        }
+    }
+    for (; j < nr; j++)
+        for (k = 0; k < kc; k++) wp[(size_t)k * nr + j] = 0.0f;
+}
+
+/* ---- integer dots against quantized activations ----
+ * Zen 2 issues vpmaddubsw and vpmaddwd on one port, so the kernels spend as few of them as the
+ * levels allow: four weight rows' int16 pair sums are folded into one vector before a single
+ * vpmaddwd (exact while a folded lane, the sum of 8 products, stays within int16: levels < 32
+ * against |a| <= 127 gives at most 31496), and the per-row float scales are applied once per 4
+ * rows. Unsigned levels (q4_0, q5_0 with their offset, q4_1, q5_1, K-quants) multiply the
+ * activations directly; the offset and min terms come from q8_s's half-block sums (Q8_K's
+ * bsums). Signed levels (q8_0, iq4_nl) use the sign trick. */
+
+/* four rows' int16 vectors -> dword k of each 128-bit lane = 2 int16 sums of row k (8 products each) */
+SMX__A2 __m256i smx__a2_fold16(__m256i p0, __m256i p1, __m256i p2, __m256i p3)
+{
+    __m256i u = _mm256_add_epi16(_mm256_unpacklo_epi32(p0, p1), _mm256_unpackhi_epi32(p0, p1));   /* rows 0 1 0 1 */
+    __m256i v = _mm256_add_epi16(_mm256_unpacklo_epi32(p2, p3), _mm256_unpackhi_epi32(p2, p3));   /* rows 2 3 2 3 */
+    return _mm256_add_epi16(_mm256_unpacklo_epi64(u, v), _mm256_unpackhi_epi64(u, v));           /* rows 0 1 2 3 */
+}
+/* four rows' int32 vectors -> lane k of each 128-bit lane = the sum of row k's 4 lanes there */
+SMX__A2 __m256i smx__a2_fold32(__m256i p0, __m256i p1, __m256i p2, __m256i p3)
+{
+    __m256i u = _mm256_add_epi32(_mm256_unpacklo_epi32(p0, p1), _mm256_unpackhi_epi32(p0, p1));
+    __m256i v = _mm256_add_epi32(_mm256_unpacklo_epi32(p2, p3), _mm256_unpackhi_epi32(p2, p3));
+    return _mm256_add_epi32(_mm256_unpacklo_epi64(u, v), _mm256_unpackhi_epi64(u, v));
+}
+/* [r0 r1 r2 r3 | r0 r1 r2 r3] floats -> out[0..4) (+)= the two halves' sum */
+SMX__A2 void smx__a2_store4(__m256 acc, __m128 extra, float *out, int nw, int add)
+{
+    float o[4];
+    int j;
+    _mm_storeu_ps(o, _mm_add_ps(_mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1)), extra));
+    for (j = 0; j < nw; j++) out[j] = add ? out[j] + o[j] : o[j];
+}
+/* four fp16 values -> 4 floats */
+SMX__A2 __m128 smx__a2_h4(const void *a, const void *b, const void *c, const void *d)
+{
+    __m128i v = _mm_cvtsi32_si128(*(const uint16_t *)a);
+    v = _mm_insert_epi16(v, *(const uint16_t *)b, 1);
+    v = _mm_insert_epi16(v, *(const uint16_t *)c, 2);
+    v = _mm_insert_epi16(v, *(const uint16_t *)d, 3);
+    return _mm_cvtph_ps(v);
+}
+/* q8_s half sums of a block as [s0 x4 | s1 x4] int32 */
+SMX__A2 __m256i smx__a2_halfsums(const smx__blk_q8_s *y) { return _mm256_cvtepi16_epi32(_mm_loadu_si128((const __m128i *)y->s)); }
+
+/* levels of a 32-element block as uint8 (q4_0/q5_0 without their offset) or int8 (q8_0, iq4_nl) */
+SMX__A2 __m256i smx__a2_lv32(int t, const unsigned char *p)
+{
+    switch (t) {
+    case SMX__WT_Q8_0: return _mm256_loadu_si256((const __m256i *)((const smx__blk_q8_0 *)p)->qs);
+    case SMX__WT_Q4_0: return smx__a2_nib(((const smx__blk_q4_0 *)p)->qs);
+    case SMX__WT_Q4_1: return smx__a2_nib(((const smx__blk_q4_1 *)p)->qs);
+    case SMX__WT_Q5_0: {
+        const smx__blk_q5_0 *b = (const smx__blk_q5_0 *)p;
+        return _mm256_or_si256(smx__a2_nib(b->qs), smx__a2_bit5(smx__wt_qh32(b->qh)));
+    }
+    case SMX__WT_Q5_1: {
+        const smx__blk_q5_1 *b = (const smx__blk_q5_1 *)p;
+        return _mm256_or_si256(smx__a2_nib(b->qs), smx__a2_bit5(smx__wt_qh32(b->qh)));
+    }
+    default: {
+        const __m256i kv = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)smx__wt_kv_iq4nl));
+        return _mm256_shuffle_epi8(kv, smx__a2_nib(((const smx__blk_iq4_nl *)p)->qs));
+    }
+    }
+}
+
+/* The 32-element kernels, written once for each integer-dot flavour:
+ *   SMX__P_S8(w, a)           int32x8, sums of 4 products of int8 w, a (|w| <= 127)
+ *   SMX__P_U4(q0..q3, a)      fold32 layout of 4 rows' sums, uint8 levels q_i < 32
+ * tile32 with NA activation rows (1: dot4, 4: gemm), nw <= 4 weight rows, na <= NA. */
+#define SMX__WT_TILE32(SFX, TGT)                                                                                      \
+    TGT SMX__WT_INLINE void smx__##SFX##_tile32(int t, int NA, int n, const void *w, size_t ldw, int nw, const void *a, size_t lda, \
+                                                int na, float *cc, size_t ldc, int add)                              \
+    {                                                                                                                 \
+        const int bb = SMX__WT_BB(t), off = SMX__WT_OFFSET(t);                                                        \
+        const unsigned char *w0, *w1, *w2, *w3;                                                                       \
+        const smx__blk_q8_s *ar[4];                                                                                   \
+        __m256 acc[4];                                                                                                \
+        __m128 macc[4];                                                                                               \
+        int i, r, nb = n / 32;                                                                                        \
+        w0 = (const unsigned char *)w;                                                                                \
+        w1 = w0 + (nw > 1 ? ldw : 0);                                                                                 \
+        w2 = w0 + (nw > 2 ? 2 * ldw : 0);                                                                             \
+        w3 = w0 + (nw > 3 ? 3 * ldw : 0);                                                                             \
+        SMX__WT_UNROLL for (r = 0; r < NA; r++) {                                                                     \
+            ar[r] = (const smx__blk_q8_s *)((const char *)a + (size_t)(r < na ? r : 0) * lda);                       \
+            acc[r] = _mm256_setzero_ps();                                                                             \
+            macc[r] = _mm_setzero_ps();                                                                               \
+        }                                                                                                             \
+        for (i = 0; i < nb; i++) {                                                                                    \
+            const unsigned char *b0 = w0 + (size_t)i * bb, *b1 = w1 + (size_t)i * bb, *b2 = w2 + (size_t)i * bb, *b3 = w3 + (size_t)i * bb; \
+            if (NA == 1 && (SMX__WT_PFD > 0) && (((size_t)i * bb) & 63) < (size_t)bb) { SMX__WT_PF4(b0, b1, b2, b3, SMX__WT_PFD); } \
+            __m256i q0 = smx__a2_lv32(t, b0), q1 = smx__a2_lv32(t, b1), q2 = smx__a2_lv32(t, b2), q3 = smx__a2_lv32(t, b3); \
+            __m128 d4 = smx__a2_h4(b0, b1, b2, b3);                                                                   \
+            __m128 m4 = SMX__WT_UMIN(t) ? smx__a2_h4(b0 + 2, b1 + 2, b2 + 2, b3 + 2) : _mm_setzero_ps();              \
+            __m256 d8 = _mm256_set_m128(d4, d4);                                                                      \
+            SMX__WT_UNROLL for (r = 0; r < NA; r++) {                                                                 \
+                const smx__blk_q8_s *y = ar[r] + i;                                                                   \
+                __m256i v = _mm256_loadu_si256((const __m256i *)y->qs), h;                                            \
+                if (SMX__WT_SIGNED(t)) h = smx__a2_fold32(SMX__P_S8(q0, v), SMX__P_S8(q1, v), SMX__P_S8(q2, v), SMX__P_S8(q3, v)); \
+                else h = SMX__P_U4(q0, q1, q2, q3, v);                                                                \
+                if (off) h = _mm256_sub_epi32(h, _mm256_slli_epi32(smx__a2_halfsums(y), off));                        \
+                acc[r] = _mm256_fmadd_ps(_mm256_mul_ps(d8, _mm256_set1_ps(y->d)), _mm256_cvtepi32_ps(h), acc[r]);     \
+                if (SMX__WT_UMIN(t)) macc[r] = _mm_fmadd_ps(m4, _mm_set1_ps(y->ds), macc[r]);                         \
+            }                                                                                                         \
+        }                                                                                                             \
+        SMX__WT_UNROLL for (r = 0; r < NA; r++)                                                                       \
+            if (r < na) smx__a2_store4(acc[r], macc[r], cc + (size_t)r * ldc, nw, add);                               \
+    }                                                                                                                 \
+    /* one row: sum over blocks of dw da (isum - offset sum(a)) (+ mw da sum(a)) */                                   \
+    TGT SMX__WT_INLINE float smx__##SFX##_dot1_32(int t, int n, const void *w, const void *a)                        \
+    {                                                                                                                 \
+        const int bb = SMX__WT_BB(t), off = SMX__WT_OFFSET(t);                                                        \
+        const smx__blk_q8_s *y = (const smx__blk_q8_s *)a;                                                            \
+        __m256 acc = _mm256_setzero_ps();                                                                             \
+        float e = 0.0f;                                                                                               \
+        int i, nb = n / 32;                                                                                           \
+        for (i = 0; i < nb; i++) {                                                                                    \
+            const unsigned char *b = (const unsigned char *)w + (size_t)i * bb;                                       \
+            __m256i q = smx__a2_lv32(t, b), v = _mm256_loadu_si256((const __m256i *)y[i].qs);                         \
+            __m256i p;                                                                                                \
+            float dd = smx__a2_h2f(*(const uint16_t *)b) * y[i].d;                                                    \
+            if (off) q = _mm256_sub_epi8(q, _mm256_set1_epi8((char)(1 << off)));   /* signed levels: smaller partials */ \
+            p = SMX__WT_SIGNED(t) || off ? SMX__P_S8(q, v) : _mm256_madd_epi16(_mm256_maddubs_epi16(q, v), _mm256_set1_epi16(1)); \
+            acc = _mm256_fmadd_ps(_mm256_set1_ps(dd), _mm256_cvtepi32_ps(p), acc);                                    \
+            if (SMX__WT_UMIN(t)) e += smx__a2_h2f(((const uint16_t *)b)[1]) * y[i].ds;                                \
+        }                                                                                                             \
+        return smx__a2_hsum(acc) + e;                                                                                 \
+    }
+
+#define SMX__WT_ENTRIES32(SFX, TGT, T, ID)                                                                            \
+    TGT static float smx__##SFX##_dot_##T(int n, const void *w, const void *a) { return smx__##SFX##_dot1_32(ID, n, w, a); } \
+    TGT static void smx__##SFX##_dot4_##T(int n, const void *w, size_t ldw, const void *a, float *out)                 \
+    {                                                                                                                 \
+        smx__##SFX##_tile32(ID, 1, n, w, ldw, 4, a, 0, 1, out, 0, 0);                                                 \
+    }                                                                                                                 \
+    TGT static void smx__##SFX##_gemm_##T(int n, const void *w, size_t ldw, int nw, const void *a, size_t lda, int na, float *c, \
+                                          size_t ldc, int add)                                                        \
+    {                                                                                                                 \
+        smx__##SFX##_tile32(ID, 4, n, w, ldw, nw, a, lda, na, c, ldc, add);                                           \
+    }
+#define SMX__WT_ALL32(SFX, TGT)                                                                                       \
+    SMX__WT_TILE32(SFX, TGT)                                                                                          \
+    SMX__WT_ENTRIES32(SFX, TGT, q8_0, SMX__WT_Q8_0)                                                                   \
+    SMX__WT_ENTRIES32(SFX, TGT, q4_0, SMX__WT_Q4_0)                                                                   \
+    SMX__WT_ENTRIES32(SFX, TGT, q4_1, SMX__WT_Q4_1)                                                                   \
+    SMX__WT_ENTRIES32(SFX, TGT, q5_0, SMX__WT_Q5_0)                                                                   \
+    SMX__WT_ENTRIES32(SFX, TGT, q5_1, SMX__WT_Q5_1)                                                                   \
+    SMX__WT_ENTRIES32(SFX, TGT, iq4_nl, SMX__WT_IQ4_NL)
+
+/* AVX2: vpmaddubsw + vpmaddwd, exact while pair sums stay within int16 (|w a| pairs <= 2 * 127 * 127) */
+#define SMX__P_S8(w, a) _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(a, w)), _mm256_set1_epi16(1))
+#define SMX__P_U4(q0, q1, q2, q3, a)                                                                                  \
+    _mm256_madd_epi16(smx__a2_fold16(_mm256_maddubs_epi16(q0, a), _mm256_maddubs_epi16(q1, a), _mm256_maddubs_epi16(q2, a), \
+                                     _mm256_maddubs_epi16(q3, a)), _mm256_set1_epi16(1))
+SMX__WT_ALL32(a2, SMX__TARGET_AVX2)
+#undef SMX__P_S8
+#undef SMX__P_U4
+
+/* ---- K-quants against Q8_K ---- */
+
+/* uint8 levels of chunk c (elements 32c .. 32c+31) of a super-block */
+SMX__A2 __m256i smx__a2_kq(int t, const unsigned char *p, int c)
+{
+    const __m256i m4 = _mm256_set1_epi8(15);
+    if (t == SMX__WT_Q6_K) {
+        const smx__blk_q6_K *b = (const smx__blk_q6_K *)p;
+        int h = c >> 2, quad = c & 3;
+        __m256i l = _mm256_loadu_si256((const __m256i *)(b->ql + 64 * h + 32 * (quad & 1)));
+        __m256i hb = _mm256_loadu_si256((const __m256i *)(b->qh + 32 * h));
+        l = _mm256_and_si256(quad & 2 ? _mm256_srli_epi16(l, 4) : l, m4);
+        hb = _mm256_and_si256(_mm256_srli_epi16(hb, 2 * quad), _mm256_set1_epi8(3));
+        return _mm256_or_si256(l, _mm256_slli_epi16(hb, 4));
+    } else {
+        const uint8_t *qs = t == SMX__WT_Q5_K ? ((const smx__blk_q5_K *)p)->qs : ((const smx__blk_q4_K *)p)->qs;
+        __m256i v = _mm256_loadu_si256((const __m256i *)(qs + 32 * (c >> 1)));
+        v = _mm256_and_si256(c & 1 ? _mm256_srli_epi16(v, 4) : v, m4);
+        if (t == SMX__WT_Q5_K) {
+            __m256i hb = _mm256_loadu_si256((const __m256i *)((const smx__blk_q5_K *)p)->qh);
+            v = _mm256_or_si256(v, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, c), _mm256_set1_epi8(1)), 4));
+        }
+        return v;
+    }
+}
+
+/* q6_K levels of half h (chunks 4h .. 4h+3) of a super-block: the two high bits are moved into
+ * place by shifting the whole qh vector (one shift per chunk) instead of extracting then shifting */
+SMX__A2 void smx__a2_kq6_half(const smx__blk_q6_K *b, int h, __m256i *q)
+{
+    const __m256i m4 = _mm256_set1_epi8(15), m30 = _mm256_set1_epi8(0x30);
+    __m256i l0 = _mm256_loadu_si256((const __m256i *)(b->ql + 64 * h)), l1 = _mm256_loadu_si256((const __m256i *)(b->ql + 64 * h + 32));
+    __m256i hb = _mm256_loadu_si256((const __m256i *)(b->qh + 32 * h));
+    q[0] = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_and_si256(_mm256_slli_epi16(hb, 4), m30));
+    q[1] = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_and_si256(_mm256_slli_epi16(hb, 2), m30));
+    q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_and_si256(hb, m30));
+    q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4), _mm256_and_si256(_mm256_srli_epi16(hb, 2), m30));
+}
+
+/* scales of 4 rows' super-blocks. q4_K/q5_K: S[c] = int16 (sc_i[c], sc_i[c]) in dword i of both
+ * 128-bit lanes (the fold16 layout); X[h] = int16 pairs (mn_i[4h + 2p], mn_i[4h + 2p + 1]) in
+ * dword i of lane p, against smx__a2_kbsums' pairs of Q8_K bsums. q6_K: bc[i] = row i's 16
+ * scales for its own vpmaddwd with the bsums. dm, db: the rows' float scales of the main term
+ * and of the bsums term (-dmin; -32 d for q6_K). */
+typedef struct smx__a2_kscales {
+    __m256i S[8], S2[8], X[2], bc[4];   /* q6_K: S / S2 = rows 0,1 / 2,3 pair layout, see below */
+    __m128 dm, db;
+} smx__a2_kscales;
+/* q6_K, rows (a, b): chunk c's int16 multipliers in the layout of a 2-row fold (dwords a b a b):
+ * low lane group 2c, high lane group 2c + 1, taken from one quarter (4 groups) of the pair's
+ * interleaved scales */
+static const uint8_t smx__a2_shuf_q6p[2][32] = {
+    {0, 1, 0, 1, 2, 3, 2, 3, 0, 1, 0, 1, 2, 3, 2, 3, 4, 5, 4, 5, 6, 7, 6, 7, 4, 5, 4, 5, 6, 7, 6, 7},
+    {8, 9, 8, 9, 10, 11, 10, 11, 8, 9, 8, 9, 10, 11, 10, 11, 12, 13, 12, 13, 14, 15, 14, 15, 12, 13, 12, 13, 14, 15, 14, 15}};
+/* q6_K rows (a, b): S[c] = chunk c's int16 multipliers in the 2-row fold layout (dwords a b a b) */
+SMX__A2 void smx__a2_q6pair(const smx__blk_q6_K *a, const smx__blk_q6_K *b, __m256i *S)
+{
+    __m128i sa = _mm_loadu_si128((const __m128i *)a->scales), sb = _mm_loadu_si128((const __m128i *)b->scales);
+    __m128i a0 = _mm_cvtepi8_epi16(sa), b0 = _mm_cvtepi8_epi16(sb), a1 = _mm_cvtepi8_epi16(_mm_srli_si128(sa, 8)), b1 = _mm_cvtepi8_epi16(_mm_srli_si128(sb, 8));
+    __m256i Q[4];
+    int c;
+    Q[0] = _mm256_broadcastsi128_si256(_mm_unpacklo_epi16(a0, b0));   /* groups 0..3: dword g = (a_g, b_g) */
+    Q[1] = _mm256_broadcastsi128_si256(_mm_unpackhi_epi16(a0, b0));
+    Q[2] = _mm256_broadcastsi128_si256(_mm_unpacklo_epi16(a1, b1));
+    Q[3] = _mm256_broadcastsi128_si256(_mm_unpackhi_epi16(a1, b1));
+    SMX__WT_UNROLL for (c = 0; c < 8; c++) S[c] = _mm256_shuffle_epi8(Q[c >> 1], _mm256_loadu_si256((const __m256i *)smx__a2_shuf_q6p[c & 1]));
+}
+/* two rows' int16 pair sums -> dwords (a b a b) of 2 int16 each, sums of 4 products */
+SMX__A2 __m256i smx__a2_fold2(__m256i pa, __m256i pb) { return _mm256_add_epi16(_mm256_unpacklo_epi32(pa, pb), _mm256_unpackhi_epi32(pa, pb)); }
+
+static const uint8_t smx__a2_shuf_k4[4][32] = {
+    {0, 0x80, 0, 0x80, 1, 0x80, 1, 0x80, 2, 0x80, 2, 0x80, 3, 0x80, 3, 0x80, 0, 0x80, 0, 0x80, 1, 0x80, 1, 0x80, 2, 0x80, 2, 0x80, 3, 0x80, 3, 0x80},
+    {4, 0x80, 4, 0x80, 5, 0x80, 5, 0x80, 6, 0x80, 6, 0x80, 7, 0x80, 7, 0x80, 4, 0x80, 4, 0x80, 5, 0x80, 5, 0x80, 6, 0x80, 6, 0x80, 7, 0x80, 7, 0x80},
+    {8, 0x80, 8, 0x80, 9, 0x80, 9, 0x80, 10, 0x80, 10, 0x80, 11, 0x80, 11, 0x80, 8, 0x80, 8, 0x80, 9, 0x80, 9, 0x80, 10, 0x80, 10, 0x80, 11, 0x80, 11, 0x80},
+    {12, 0x80, 12, 0x80, 13, 0x80, 13, 0x80, 14, 0x80, 14, 0x80, 15, 0x80, 15, 0x80, 12, 0x80, 12, 0x80, 13, 0x80, 13, 0x80, 14, 0x80, 14, 0x80, 15, 0x80, 15, 0x80}};
+static const uint8_t smx__a2_shuf_mn[32] = {0, 0x80, 4, 0x80, 1, 0x80, 5, 0x80, 2, 0x80, 6, 0x80, 3, 0x80, 7, 0x80,
+                                            8, 0x80, 12, 0x80, 9, 0x80, 13, 0x80, 10, 0x80, 14, 0x80, 11, 0x80, 15, 0x80};
+
+/* the 4 bytes at bp[j] + off of 4 super-blocks as int32 lanes 0..3 */
+SMX__A2 __m128i smx__a2_ld32x4(const unsigned char *const *bp, int off)
+{
+    int32_t u[4];   /* blocks are only 2-byte aligned: memcpy (one unaligned load each) */
+    memcpy(&u[0], bp[0] + off, 4);
+    memcpy(&u[1], bp[1] + off, 4);
+    memcpy(&u[2], bp[2] + off, 4);
+    memcpy(&u[3], bp[3] + off, 4);
+    return _mm_setr_epi32(u[0], u[1], u[2], u[3]);
+}
+
+/* scales of 4 rows' super-blocks bp[0..4) in the layouts of the 4-row kernels (smx__a2_kscales) */
+SMX__A2 void smx__a2_kscales4(int t, const unsigned char *const *bp, smx__a2_kscales *ks)
+{
+    int j, c;
+    if (t == SMX__WT_Q6_K) {
+        SMX__WT_UNROLL for (j = 0; j < 4; j++)
+            ks->bc[j] = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)((const smx__blk_q6_K *)bp[j])->scales));
+        ks->dm = smx__a2_h4(bp[0] + 208, bp[1] + 208, bp[2] + 208, bp[3] + 208);
+        ks->db = _mm_mul_ps(ks->dm, _mm_set1_ps(-32.0f));
+        smx__a2_q6pair((const smx__blk_q6_K *)bp[0], (const smx__blk_q6_K *)bp[1], ks->S);
+        smx__a2_q6pair((const smx__blk_q6_K *)bp[2], (const smx__blk_q6_K *)bp[3], ks->S2);
+    } else {   /* the 6-bit decode of smx__a2_k4_scales, for 4 rows at once; then 4 x 4 byte transposes */
+        const __m128i tr = _mm_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+        const __m128i m6 = _mm_set1_epi8(63), m4 = _mm_set1_epi8(15), m2 = _mm_set1_epi8(3);
+        __m128i u0 = smx__a2_ld32x4(bp, 4), u1 = smx__a2_ld32x4(bp, 8), u2 = smx__a2_ld32x4(bp, 12);   /* scales[0..12) */
+        __m128i sc0 = _mm_and_si128(u0, m6), mn0 = _mm_and_si128(u1, m6);
+        __m128i sc1 = _mm_or_si128(_mm_and_si128(u2, m4), _mm_slli_epi16(_mm_and_si128(_mm_srli_epi16(u0, 6), m2), 4));
+        __m128i mn1 = _mm_or_si128(_mm_and_si128(_mm_srli_epi16(u2, 4), m4), _mm_slli_epi16(_mm_and_si128(_mm_srli_epi16(u1, 6), m2), 4));
+        __m256i Zb0 = _mm256_broadcastsi128_si256(_mm_shuffle_epi8(sc0, tr)), Zb1 = _mm256_broadcastsi128_si256(_mm_shuffle_epi8(sc1, tr));
+        __m256i shm = _mm256_loadu_si256((const __m256i *)smx__a2_shuf_mn);
+        SMX__WT_UNROLL for (c = 0; c < 8; c++)
+            ks->S[c] = _mm256_shuffle_epi8(c < 4 ? Zb0 : Zb1, _mm256_loadu_si256((const __m256i *)smx__a2_shuf_k4[c & 3]));
+        ks->X[0] = _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_shuffle_epi8(mn0, tr)), shm);
+        ks->X[1] = _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_shuffle_epi8(mn1, tr)), shm);
+        ks->dm = smx__a2_h4(bp[0], bp[1], bp[2], bp[3]);
+        ks->db = _mm_sub_ps(_mm_setzero_ps(), smx__a2_h4(bp[0] + 2, bp[1] + 2, bp[2] + 2, bp[3] + 2));
+    }
+}
+/* q4_K/q5_K bsums term of 4 rows: int32 [r0..r3 | r0..r3] whose halves add to sum_c mn_i[c] * B[c],
+ * B[c] = bsums[2c] + bsums[2c + 1] */
+SMX__A2 __m256i smx__a2_kbias4(const smx__a2_kscales *ks, const int16_t *bsums)
+{
+    __m256i B = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)bsums), _mm256_set1_epi16(1));   /* B0..B7 */
+    __m256i P = _mm256_packs_epi32(B, B);             /* lane 0: B0 B1 B2 B3 x2, lane 1: B4..B7 x2 */
+    __m256i YA = _mm256_permutevar8x32_epi32(P, _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1));
+    __m256i YB = _mm256_permutevar8x32_epi32(P, _mm256_setr_epi32(4, 4, 4, 4, 5, 5, 5, 5));
+    return _mm256_add_epi32(_mm256_madd_epi16(ks->X[0], YA), _mm256_madd_epi16(ks->X[1], YB));
+}
+/* q6_K: int16 multipliers of chunk c's 16 pair sums (groups 2c, 2c+1) of one row */
+SMX__A2 __m256i smx__a2_kscale6(const smx__blk_q6_K *b, int c)
+{
+    __m128i s8 = _mm_loadu_si128((const __m128i *)b->scales);
+    __m256i s16 = _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(c < 4 ? s8 : _mm_srli_si128(s8, 8)));
+    return _mm256_shuffle_epi8(s16, _mm256_loadu_si256((const __m256i *)smx__a2_shuf_q6[c & 3]));
+}
+
+/* tile of nw <= 4 K-quant rows x na <= NA activation rows (NA 1: dot4, 4: gemm; gemm unpacks
+ * the weight levels once per super-block into buf and reuses them for the 4 activation rows) */
+SMX__A2 void smx__a2_tilek(int t, int NA, int n, const void *w, size_t ldw, int nw, const void *a, size_t lda, int na, float *cc,
+                           size_t ldc, int add)
+{
+    const int bb = t == SMX__WT_Q4_K ? 144 : t == SMX__WT_Q5_K ? 176 : 210;
+    const unsigned char *wr[4], *bp[4];
+    const smx__blk_q8_K *ar[4];
+    __m256i buf[4][8];
+    __m256 acc[4];
+    smx__a2_kscales ks;
+    int i, r, j, c, nb = n / 256;
+    SMX__WT_UNROLL for (j = 0; j < 4; j++) wr[j] = (const unsigned char *)w + (size_t)(j < nw ? j : 0) * ldw;
+    SMX__WT_UNROLL for (r = 0; r < NA; r++) {
+        ar[r] = (const smx__blk_q8_K *)((const char *)a + (size_t)(r < na ? r : 0) * lda);
+        acc[r] = _mm256_setzero_ps();
+    }
+    for (i = 0; i < nb; i++) {
+        __m256 dm8, db8;
+        SMX__WT_UNROLL for (j = 0; j < 4; j++) bp[j] = wr[j] + (size_t)i * bb;
+        if (NA == 1 && (SMX__WT_PFD > 0))
+            for (c = 0; c < bb; c += 64) { SMX__WT_PF4(bp[0] + c, bp[1] + c, bp[2] + c, bp[3] + c, SMX__WT_PFD); }
+        smx__a2_kscales4(t, bp, &ks);
+        dm8 = _mm256_set_m128(ks.dm, ks.dm);
+        db8 = _mm256_set_m128(ks.db, ks.db);
+        if (t == SMX__WT_Q6_K && NA > 1)
+            SMX__WT_UNROLL for (j = 0; j < 4; j++) {
+                smx__a2_kq6_half((const smx__blk_q6_K *)bp[j], 0, buf[j]);
+                smx__a2_kq6_half((const smx__blk_q6_K *)bp[j], 1, buf[j] + 4);
+            }
+        else if (NA > 1)
+            SMX__WT_UNROLL for (j = 0; j < 4; j++)
+                SMX__WT_UNROLL for (c = 0; c < 8; c++) buf[j][c] = smx__a2_kq(t, bp[j], c);
+        SMX__WT_UNROLL for (r = 0; r < NA; r++) {
+            const smx__blk_q8_K *y = ar[r] + i;
+            __m256i bs = t == SMX__WT_Q6_K ? _mm256_loadu_si256((const __m256i *)y->bsums) : _mm256_setzero_si256(), s;
+            __m256 da = _mm256_set1_ps(y->d);
+            if (t == SMX__WT_Q6_K) {   /* 2-row folds (int16 sums of 4 products <= 4 * 63 * 127), one vpmaddwd per pair */
+                __m256i s01 = _mm256_setzero_si256(), s23 = _mm256_setzero_si256();
+                if (NA > 1) {
+                    SMX__WT_UNROLL for (c = 0; c < 8; c++) {
+                        __m256i v = _mm256_loadu_si256((const __m256i *)(y->qs + 32 * c));
+                        __m256i q0 = buf[0][c], q1 = buf[1][c], q2 = buf[2][c], q3 = buf[3][c];
+                        s01 = _mm256_add_epi32(s01, _mm256_madd_epi16(smx__a2_fold2(_mm256_maddubs_epi16(q0, v), _mm256_maddubs_epi16(q1, v)), ks.S[c]));
+                        s23 = _mm256_add_epi32(s23, _mm256_madd_epi16(smx__a2_fold2(_mm256_maddubs_epi16(q2, v), _mm256_maddubs_epi16(q3, v)), ks.S2[c]));
+                    }
+                } else {   /* decode: a half super-block of one row pair at a time stays in registers */
+                    int h, c4;
+                    SMX__WT_UNROLL for (h = 0; h < 2; h++) {
+                        __m256i qa[4], qb[4];
+                        smx__a2_kq6_half((const smx__blk_q6_K *)bp[0], h, qa);
+                        smx__a2_kq6_half((const smx__blk_q6_K *)bp[1], h, qb);
+                        SMX__WT_UNROLL for (c4 = 0; c4 < 4; c4++) {
+                            __m256i v = _mm256_loadu_si256((const __m256i *)(y->qs + 32 * (4 * h + c4)));
+                            s01 = _mm256_add_epi32(s01, _mm256_madd_epi16(smx__a2_fold2(_mm256_maddubs_epi16(qa[c4], v), _mm256_maddubs_epi16(qb[c4], v)),
+                                                                          ks.S[4 * h + c4]));
+                        }
+                        smx__a2_kq6_half((const smx__blk_q6_K *)bp[2], h, qa);
+                        smx__a2_kq6_half((const smx__blk_q6_K *)bp[3], h, qb);
+                        SMX__WT_UNROLL for (c4 = 0; c4 < 4; c4++) {
+                            __m256i v = _mm256_loadu_si256((const __m256i *)(y->qs + 32 * (4 * h + c4)));
+                            s23 = _mm256_add_epi32(s23, _mm256_madd_epi16(smx__a2_fold2(_mm256_maddubs_epi16(qa[c4], v), _mm256_maddubs_epi16(qb[c4], v)),
+                                                                          ks.S2[4 * h + c4]));
+                        }
+                    }
+                }
+                s = _mm256_add_epi32(_mm256_unpacklo_epi64(s01, s23), _mm256_unpackhi_epi64(s01, s23));
+            } else {   /* fold four rows' pair sums, one vpmaddwd with the 4 rows' scales */
+                s = _mm256_setzero_si256();
+                SMX__WT_UNROLL for (c = 0; c < 8; c++) {
+                    __m256i v = _mm256_loadu_si256((const __m256i *)(y->qs + 32 * c));
+                    __m256i q0 = NA > 1 ? buf[0][c] : smx__a2_kq(t, bp[0], c), q1 = NA > 1 ? buf[1][c] : smx__a2_kq(t, bp[1], c);
+                    __m256i q2 = NA > 1 ? buf[2][c] : smx__a2_kq(t, bp[2], c), q3 = NA > 1 ? buf[3][c] : smx__a2_kq(t, bp[3], c);
+                    __m256i f = smx__a2_fold16(_mm256_maddubs_epi16(q0, v), _mm256_maddubs_epi16(q1, v), _mm256_maddubs_epi16(q2, v),
+                                               _mm256_maddubs_epi16(q3, v));
+                    s = _mm256_add_epi32(s, _mm256_madd_epi16(f, ks.S[c]));
+                }
+            }
+            acc[r] = _mm256_fmadd_ps(_mm256_mul_ps(dm8, da), _mm256_cvtepi32_ps(s), acc[r]);
+            acc[r] = _mm256_fmadd_ps(_mm256_mul_ps(db8, da),
+                                     _mm256_cvtepi32_ps(t == SMX__WT_Q6_K ? smx__a2_fold32(_mm256_madd_epi16(bs, ks.bc[0]), _mm256_madd_epi16(bs, ks.bc[1]),
+                                                                                           _mm256_madd_epi16(bs, ks.bc[2]), _mm256_madd_epi16(bs, ks.bc[3]))
+                                                                       : smx__a2_kbias4(&ks, y->bsums)),
+                                     acc[r]);
+        }
+    }
+    SMX__WT_UNROLL for (r = 0; r < NA; r++)
+        if (r < na) smx__a2_store4(acc[r], _mm_setzero_ps(), cc + (size_t)r * ldc, nw, add);
+}
+
+/* one K-quant row */
+SMX__A2 float smx__a2_dot1k(int t, int n, const void *w, const void *a)
+{
+    const int bb = t == SMX__WT_Q4_K ? 144 : t == SMX__WT_Q5_K ? 176 : 210;
+    __m256 acc = _mm256_setzero_ps();
+    int i, c, nb = n / 256;
+    for (i = 0; i < nb; i++) {
+        const smx__blk_q8_K *y = (const smx__blk_q8_K *)a + i;
+        smx__a2_kblk k;
+        __m256i s = _mm256_setzero_si256();
+        smx__a2_kunpack(t, (const unsigned char *)w + (size_t)i * bb, &k);
+        SMX__WT_UNROLL for (c = 0; c < 8; c++)
+            s = _mm256_add_epi32(s, _mm256_madd_epi16(_mm256_maddubs_epi16(k.q[c], _mm256_loadu_si256((const __m256i *)(y->qs + 32 * c))), k.sc[c]));
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(y->d * k.dmain), _mm256_cvtepi32_ps(s), acc);
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(y->d * k.dbias), _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)y->bsums), k.bc)), acc);
+    }
+    return smx__a2_hsum(acc);
+}
+
+#define SMX__WT_ENTRIESK(SFX, TGT, T, ID)                                                                             \
+    TGT static float smx__##SFX##_dot_##T(int n, const void *w, const void *a) { return smx__a2_dot1k(ID, n, w, a); } \
+    TGT static void smx__##SFX##_dot4_##T(int n, const void *w, size_t ldw, const void *a, float *out)                 \
+    {                                                                                                                 \
+        smx__a2_tilek(ID, 1, n, w, ldw, 4, a, 0, 1, out, 0, 0);                                                       \
+    }                                                                                                                 \
+    TGT static void smx__##SFX##_gemm_##T(int n, const void *w, size_t ldw, int nw, const void *a, size_t lda, int na, float *c, \
+                                          size_t ldc, int add)                                                        \
+    {                                                                                                                 \
+        smx__a2_tilek(ID, 4, n, w, ldw, nw, a, lda, na, c, ldc, add);                                                 \
+    }
+SMX__WT_ENTRIESK(a2, SMX__TARGET_AVX2, q4_K, SMX__WT_Q4_K)
+SMX__WT_ENTRIESK(a2, SMX__TARGET_AVX2, q5_K, SMX__WT_Q5_K)
+SMX__WT_ENTRIESK(a2, SMX__TARGET_AVX2, q6_K, SMX__WT_Q6_K)
+
+/* ---- per-type entry points ---- */
+#define SMX__WT_A2_FENTRIES(T, ID, FAM)                                                                               \
+    SMX__A2F float smx__a2_dotf_##T(int n, const void *w, const float *x)                                             \
+    {                                                                                                                \
+        float o;                                                                                                     \
+        smx__a2_dotf32_n(ID, 1, n, w, 0, x, &o);                                                                     \
+        return o;                                                                                                    \
+    }                                                                                                                \
+    SMX__A2F void smx__a2_dot4f_##T(int n, const void *w, size_t ldw, const float *x, float *out) { smx__a2_dotf32_n(ID, 4, n, w, ldw, x, out); } \
+    SMX__A2F void smx__a2_panel_##T(const void *w, size_t ldw, int nw, int k0, int kc, float *wp, int nr) { smx__a2_panel(ID, w, ldw, nw, k0, kc, wp, nr); } \
+    SMX__A2F void smx__a2_deq_##T(const void *w, float *y, int n) { smx__a2_deq##FAM(ID, w, y, n); }
+
+SMX__WT_A2_FENTRIES(q8_0, SMX__WT_Q8_0, 32)
+SMX__WT_A2_FENTRIES(q4_0, SMX__WT_Q4_0, 32)
+SMX__WT_A2_FENTRIES(q4_1, SMX__WT_Q4_1, 32)
+SMX__WT_A2_FENTRIES(q5_0, SMX__WT_Q5_0, 32)
+SMX__WT_A2_FENTRIES(q5_1, SMX__WT_Q5_1, 32)
+SMX__WT_A2_FENTRIES(iq4_nl, SMX__WT_IQ4_NL, 32)
+SMX__WT_A2_FENTRIES(q4_K, SMX__WT_Q4_K, k)
+SMX__WT_A2_FENTRIES(q5_K, SMX__WT_Q5_K, k)
+SMX__WT_A2_FENTRIES(q6_K, SMX__WT_Q6_K, k)
+
+/* float types: the quantized path multiplies by f32 / f16 / bf16 activation rows (ggml's
+ * vec_dot_type); gemm runs dot4 per activation row */
+#define SMX__WT_A2_FLOAT(T, ID)                                                                                       \
+    SMX__A2F float smx__a2_dot_##T(int n, const void *w, const void *a)                                               \
+    {                                                                                                                \
+        float o;                                                                                                     \
+        smx__a2_dotfl_n(ID, ID, 1, n, w, 0, a, &o);                                                                  \
+        return o;                                                                                                    \
+    }                                                                                                                \
+    SMX__A2F void smx__a2_dot4_##T(int n, const void *w, size_t ldw, const void *a, float *out) { smx__a2_dotfl_n(ID, ID, 4, n, w, ldw, a, out); } \
+    SMX__A2F void smx__a2_gemm_##T(int n, const void *w, size_t ldw, int nw, const void *a, size_t lda, int na, float *c, size_t ldc, int add) \
+    {                                                                                                                \
+        int r, j;                                                                                                    \
+        SMX__WT_UNROLL for (r = 0; r < na; r++) {                                                                                   \
+            float o[4];                                                                                              \
+            const char *ar = (const char *)a + (size_t)r * lda;                                                      \
+            if (nw == 4) smx__a2_dotfl_n(ID, ID, 4, n, w, ldw, ar, o);                                               \
+            else for (j = 0; j < nw; j++) smx__a2_dotfl_n(ID, ID, 1, n, (const char *)w + (size_t)j * ldw, 0, ar, o + j); \
+            SMX__WT_UNROLL for (j = 0; j < nw; j++) c[(size_t)r * ldc + j] = add ? c[(size_t)r * ldc + j] + o[j] : o[j];            \
+        }                                                                                                            \
+    }                                                                                                                \
+    SMX__A2F float smx__a2_dotf_##T(int n, const void *w, const float *x)                                             \
+    {                                                                                                                \
+        float o;                                                                                                     \
+        smx__a2_dotfl_n(ID, SMX__WT_F32, 1, n, w, 0, x, &o);                                                         \
+        return o;                                                                                                    \
+    }                                                                                                                \
+    SMX__A2F void smx__a2_dot4f_##T(int n, const void *w, size_t ldw, const float *x, float *out) { smx__a2_dotfl_n(ID, SMX__WT_F32, 4, n, w, ldw, x, out); } \
+    SMX__A2F void smx__a2_panel_##T(const void *w, size_t ldw, int nw, int k0, int kc, float *wp, int nr) { smx__a2_panel(ID, w, ldw, nw, k0, kc, wp, nr); }
+SMX__WT_A2_FLOAT(f32, SMX__WT_F32)
+SMX__WT_A2_FLOAT(f16, SMX__WT_F16)
+SMX__WT_A2_FLOAT(bf16, SMX__WT_BF16)
+
+#define SMX__WT_KERN_A2(T, QA) \
+    { QA, smx__a2_dot_##T, smx__a2_dot4_##T, smx__a2_gemm_##T, smx__a2_dotf_##T, smx__a2_dot4f_##T, smx__a2_panel_##T, smx__a2_deq_##T, 4, 4 }
+
+static const smx__wt_ktable smx__wt_table_avx2 = {
+    SMX__WL_AVX2,
+    {
+        SMX__WT_KERN_A2(f32, smx__a2_qa_f32),
+        SMX__WT_KERN_A2(f16, smx__a2_qa_f16),
+        SMX__WT_KERN_A2(bf16, smx__a2_qa_bf16),
+        SMX__WT_KERN_A2(q8_0, smx__a2_qa_q8_s),
+        SMX__WT_KERN_A2(q4_0, smx__a2_qa_q8_s),
+        SMX__WT_KERN_A2(q4_1, smx__a2_qa_q8_s),
+        SMX__WT_KERN_A2(q5_0, smx__a2_qa_q8_s),
+        SMX__WT_KERN_A2(q5_1, smx__a2_qa_q8_s),
+        SMX__WT_KERN_A2(iq4_nl, smx__a2_qa_q8_s),
+        SMX__WT_KERN_A2(q4_K, smx__a2_qa_q8_K),
+        SMX__WT_KERN_A2(q5_K, smx__a2_qa_q8_K),
+        SMX__WT_KERN_A2(q6_K, smx__a2_qa_q8_K),
+        SMX__WT_KERN_NONE,
+        SMX__WT_KERN_NONE,
+        SMX__WT_KERN_NONE,
+    }
+};
+
+
+#endif /* SMX__WT_X86 */
+
+/* ===================================================================================== */
+/* x86-64: AVX512 VNNI + BF16 level (256-bit vectors with the EVEX-only instructions)      */
+/* ===================================================================================== */
+/* The 32-element integer kernels are the AVX2 macro bodies expanded once more with vpdpbusd
+ * for the byte dot (one instruction for vpmaddubsw + vpmaddwd, no int16 intermediate, so no
+ * fold16 either); bf16 weights against bf16 activations use vdpbf16ps. Everything else is
+ * the AVX2 code (which this level's CPUs run). A CPU with AVX-512 but without VNNI and BF16
+ * uses the AVX2 table: there is no separate plain-AVX-512 table.
+ * NOTE: written against the intrinsics' documented semantics; the development machine has no
+ * AVX-512, so this level was compiled (GCC 12, clang 14) but never executed. */
+#if SMX__WT_X86
+
+#define SMX__A5 SMX__TARGET_AVX512VNNI SMX__WT_INLINE
+#define SMX__A5F SMX__TARGET_AVX512VNNI static
+
+/* int32x8 sums of 4 products: vpdpbusd wants unsigned x signed, hence the sign trick for int8 w */
+#define SMX__P_S8(w, a) _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_sign_epi8(w, w), _mm256_sign_epi8(a, w))
+#define SMX__P_U4(q0, q1, q2, q3, a)                                                                                  \
+    smx__a2_fold32(_mm256_dpbusd_epi32(_mm256_setzero_si256(), q0, a), _mm256_dpbusd_epi32(_mm256_setzero_si256(), q1, a), \
+                   _mm256_dpbusd_epi32(_mm256_setzero_si256(), q2, a), _mm256_dpbusd_epi32(_mm256_setzero_si256(), q3, a))
+SMX__WT_ALL32(a5, SMX__TARGET_AVX512VNNI)
+#undef SMX__P_S8
+#undef SMX__P_U4
+
+/* bf16 weights . bf16 activations, nr (1 or 4) rows: vdpbf16ps adds the products of bf16 pairs
+ * into float lanes (denormal inputs count as zero, as the instruction defines) */
+SMX__A5 void smx__a5_dotbf_n(int nr, int n, const void *w, size_t ldw, const void *a, float *out)
+{
+    __m256 acc[4];
+    int i = 0, r, j;
+    SMX__WT_UNROLL for (r = 0; r < 4; r++) acc[r] = _mm256_setzero_ps();
+    for (; i + 16 <= n; i += 16) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)((const uint16_t *)a + i));
+        SMX__WT_UNROLL for (r = 0; r < 4; r++)
+            if (r < nr) {
+                __m256i u = _mm256_loadu_si256((const __m256i *)((const uint16_t *)((const char *)w + (size_t)r * ldw) + i));
+                acc[r] = _mm256_dpbf16_ps(acc[r], (__m256bh)u, (__m256bh)v);
+            }
+    }
+    for (r = 0; r < nr; r++) {
+        const uint16_t *wr = (const uint16_t *)((const char *)w + (size_t)r * ldw);
+        float s = smx__a2_hsum(acc[r]);
+        for (j = i; j < n; j++) s += smx__wt_b2f(wr[j]) * smx__wt_b2f(((const uint16_t *)a)[j]);
+        out[r] = s;
+    }
+}
+/* bf16 . bf16 entry points of the VNNI+BF16 level (dot, dot4, gemm as in smx__wt_kern) */
+SMX__A5F float smx__a5_dot_bf16(int n, const void *w, const void *a)
+{
+    float o;
+    smx__a5_dotbf_n(1, n, w, 0, a, &o);
+    return o;
+}
+SMX__A5F void smx__a5_dot4_bf16(int n, const void *w, size_t ldw, const void *a, float *out) { smx__a5_dotbf_n(4, n, w, ldw, a, out); }
+SMX__A5F void smx__a5_gemm_bf16(int n, const void *w, size_t ldw, int nw, const void *a, size_t lda, int na, float *c, size_t ldc, int add)
+{
+    int r, j;
+    for (r = 0; r < na; r++) {
+        float o[4];
+        const char *ar = (const char *)a + (size_t)r * lda;
+        if (nw == 4) smx__a5_dotbf_n(4, n, w, ldw, ar, o);
+        else for (j = 0; j < nw; j++) smx__a5_dotbf_n(1, n, (const char *)w + (size_t)j * ldw, 0, ar, o + j);
+        for (j = 0; j < nw; j++) c[(size_t)r * ldc + j] = add ? c[(size_t)r * ldc + j] + o[j] : o[j];
+    }
+}
+
+#define SMX__WT_KERN_A5(T, QA) \
+    { QA, smx__a5_dot_##T, smx__a5_dot4_##T, smx__a5_gemm_##T, smx__a2_dotf_##T, smx__a2_dot4f_##T, smx__a2_panel_##T, smx__a2_deq_##T, 4, 4 }
+
+static const smx__wt_ktable smx__wt_table_avx512vnni = {
+    SMX__WL_AVX512VNNI,
+    {
+        SMX__WT_KERN_A2(f32, smx__a2_qa_f32),
+        SMX__WT_KERN_A2(f16, smx__a2_qa_f16),
+        SMX__WT_KERN_A5(bf16, smx__a2_qa_bf16),
+        SMX__WT_KERN_A5(q8_0, smx__a2_qa_q8_s),
+        SMX__WT_KERN_A5(q4_0, smx__a2_qa_q8_s),
+        SMX__WT_KERN_A5(q4_1, smx__a2_qa_q8_s),
+        SMX__WT_KERN_A5(q5_0, smx__a2_qa_q8_s),
+        SMX__WT_KERN_A5(q5_1, smx__a2_qa_q8_s),
+        SMX__WT_KERN_A5(iq4_nl, smx__a2_qa_q8_s),
+        SMX__WT_KERN_A2(q4_K, smx__a2_qa_q8_K),
+        SMX__WT_KERN_A2(q5_K, smx__a2_qa_q8_K),
+        SMX__WT_KERN_A2(q6_K, smx__a2_qa_q8_K),
+        SMX__WT_KERN_NONE,
+        SMX__WT_KERN_NONE,
+        SMX__WT_KERN_NONE,
+    }
+};
+
+#endif /* SMX__WT_X86 */
+
+/* ===================================================================================== */
+/* aarch64 kernels: Advanced SIMD, and the dot-product extension (sdot) behind a target     */
+/* attribute; both expanded from one macro body that differs only in the 16-byte dot        */
+/* ===================================================================================== */
+#if SMX__WT_NEON
+
+#define SMX__NE SMX__WT_INLINE
+
+/* 4 halves / 4 bfloat16 at p -> 4 floats */
+SMX__NE float32x4_t smx__ne_h4(const uint16_t *p) { return vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(p))); }
+SMX__NE float32x4_t smx__ne_b4(const uint16_t *p) { return vreinterpretq_f32_u32(vshll_n_u16(vld1_u16(p), 16)); }
+
+/* levels of a 32-element block as two int8x16 (elements 0..15, 16..31), offsets removed, so
+ * every type is a signed dot (q4_1 / q5_1 levels stay 0..31 and add their min separately) */
+SMX__NE void smx__ne_lv32(int t, const unsigned char *p, int8x16_t *lo, int8x16_t *hi)
+{
+    static const uint8_t bit[16] = {1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128};
+    const uint8x16_t m4 = vdupq_n_u8(15);
+    uint8x16_t v, l, h;
+    switch (t) {
+    case SMX__WT_Q8_0:
+        *lo = vld1q_s8(((const smx__blk_q8_0 *)p)->qs);
+        *hi = vld1q_s8(((const smx__blk_q8_0 *)p)->qs + 16);
+        return;
+    case SMX__WT_Q4_0: case SMX__WT_Q4_1: case SMX__WT_IQ4_NL:
+        v = vld1q_u8(t == SMX__WT_Q4_1 ? ((const smx__blk_q4_1 *)p)->qs : ((const smx__blk_q4_0 *)p)->qs);
+        l = vandq_u8(v, m4);
+        h = vshrq_n_u8(v, 4);
+        if (t == SMX__WT_IQ4_NL) {
+            int8x16_t kv = vld1q_s8(smx__wt_kv_iq4nl);
+            *lo = vqtbl1q_s8(kv, l);
+            *hi = vqtbl1q_s8(kv, h);
+            return;
+        }
+        break;
+    default: {   /* q5_0, q5_1: 5th bit j of qh for element j */
+        const uint8_t *qs = t == SMX__WT_Q5_0 ? ((const smx__blk_q5_0 *)p)->qs : ((const smx__blk_q5_1 *)p)->qs;
+        uint32_t qh = smx__wt_qh32(t == SMX__WT_Q5_0 ? ((const smx__blk_q5_0 *)p)->qh : ((const smx__blk_q5_1 *)p)->qh);
+        uint8x16_t bm = vld1q_u8(bit), s16 = vdupq_n_u8(16);
+        uint8x16_t b0 = vcombine_u8(vdup_n_u8((uint8_t)qh), vdup_n_u8((uint8_t)(qh >> 8)));
+        uint8x16_t b1 = vcombine_u8(vdup_n_u8((uint8_t)(qh >> 16)), vdup_n_u8((uint8_t)(qh >> 24)));
+        v = vld1q_u8(qs);
+        l = vorrq_u8(vandq_u8(v, m4), vandq_u8(vtstq_u8(b0, bm), s16));
+        h = vorrq_u8(vshrq_n_u8(v, 4), vandq_u8(vtstq_u8(b1, bm), s16));
+        break;
+    }
+    }
+    *lo = vreinterpretq_s8_u8(l);
+    *hi = vreinterpretq_s8_u8(h);
+    if (SMX__WT_OFFSET(t)) {
+        int8x16_t o = vdupq_n_s8((int8_t)(1 << SMX__WT_OFFSET(t)));
+        *lo = vsubq_s8(*lo, o);
+        *hi = vsubq_s8(*hi, o);
+    }
+}
+
+/* uint8 levels (< 64, so also valid int8) of chunk c (elements 32c .. 32c+31) of a super-block */
+SMX__NE void smx__ne_kq(int t, const unsigned char *p, int c, int8x16_t *lo, int8x16_t *hi)
+{
+    const uint8x16_t m4 = vdupq_n_u8(15);
+    uint8x16_t a, b;
+    if (t == SMX__WT_Q6_K) {
+        const smx__blk_q6_K *bk = (const smx__blk_q6_K *)p;
+        int h = c >> 2, quad = c & 3;
+        const uint8_t *ql = bk->ql + 64 * h + 32 * (quad & 1), *qh = bk->qh + 32 * h;
+        int8x16_t sh = vdupq_n_s8((int8_t)(-2 * quad));
+        a = vld1q_u8(ql);
+        b = vld1q_u8(ql + 16);
+        if (quad & 2) { a = vshrq_n_u8(a, 4); b = vshrq_n_u8(b, 4); }
+        else { a = vandq_u8(a, m4); b = vandq_u8(b, m4); }
+        a = vorrq_u8(a, vshlq_n_u8(vandq_u8(vshlq_u8(vld1q_u8(qh), sh), vdupq_n_u8(3)), 4));
+        b = vorrq_u8(b, vshlq_n_u8(vandq_u8(vshlq_u8(vld1q_u8(qh + 16), sh), vdupq_n_u8(3)), 4));
+    } else {
+        const uint8_t *qs = (t == SMX__WT_Q5_K ? ((const smx__blk_q5_K *)p)->qs : ((const smx__blk_q4_K *)p)->qs) + 32 * (c >> 1);
+        a = vld1q_u8(qs);
+        b = vld1q_u8(qs + 16);
+        if (c & 1) { a = vshrq_n_u8(a, 4); b = vshrq_n_u8(b, 4); }
+        else { a = vandq_u8(a, m4); b = vandq_u8(b, m4); }
+        if (t == SMX__WT_Q5_K) {
+            const uint8_t *qh = ((const smx__blk_q5_K *)p)->qh;
+            int8x16_t sh = vdupq_n_s8((int8_t)-c);
+            uint8x16_t one = vdupq_n_u8(1);
+            a = vorrq_u8(a, vshlq_n_u8(vandq_u8(vshlq_u8(vld1q_u8(qh), sh), one), 4));
+            b = vorrq_u8(b, vshlq_n_u8(vandq_u8(vshlq_u8(vld1q_u8(qh + 16), sh), one), 4));
+        }
+    }
+    *lo = vreinterpretq_s8_u8(a);
+    *hi = vreinterpretq_s8_u8(b);
+}
+
+/* ---- activation rounding (bit-exact with the scalar quantizers) ---- */
+static void smx__ne_qa_q8_s(const float *x, void *a, int n)
+{
+    smx__blk_q8_s *b = (smx__blk_q8_s *)a;
+    int i, j, nb = n / 32;
+    for (i = 0; i < nb; i++, x += 32) {
+        float32x4_t m = vdupq_n_f32(0.0f), vid;
+        float amax, d, id;
+        int16x8_t s16[4];
+        int s0, s1;
+        for (j = 0; j < 32; j += 4) m = vmaxq_f32(m, vabsq_f32(vld1q_f32(x + j)));
+        amax = vmaxvq_f32(m);
+        d = amax / 127.0f;
+        id = d != 0.0f ? 1.0f / d : 0.0f;
+        vid = vdupq_n_f32(id);
+        for (j = 0; j < 4; j++) {   /* vcvta: round to nearest, ties away from zero = roundf */
+            int32x4_t q0 = vcvtaq_s32_f32(vmulq_f32(vld1q_f32(x + 8 * j), vid));
+            int32x4_t q1 = vcvtaq_s32_f32(vmulq_f32(vld1q_f32(x + 8 * j + 4), vid));
+            s16[j] = vcombine_s16(vmovn_s32(q0), vmovn_s32(q1));
+        }
+        vst1q_s8(b[i].qs, vcombine_s8(vmovn_s16(s16[0]), vmovn_s16(s16[1])));
+        vst1q_s8(b[i].qs + 16, vcombine_s8(vmovn_s16(s16[2]), vmovn_s16(s16[3])));
+        s0 = vaddvq_s16(vaddq_s16(s16[0], s16[1]));
+        s1 = vaddvq_s16(vaddq_s16(s16[2], s16[3]));
+        b[i].d = smx__wt_h2f(smx__wt_f2h(d));
+        for (j = 0; j < 4; j++) { b[i].s[j] = (int16_t)s0; b[i].s[j + 4] = (int16_t)s1; }
+        b[i].ds = b[i].d * (float)(s0 + s1);
+    }
+}
+/* quant_act q8_K: bit-exact with smx__wt_q8_K_from_f32 */
+static void smx__ne_qa_q8_K(const float *x, void *a, int n)
+{
+    smx__blk_q8_K *b = (smx__blk_q8_K *)a;
+    int i, j, nb = n / 256;
+    for (i = 0; i < nb; i++, x += 256) {
+        float32x4_t m = vdupq_n_f32(0.0f), vs;
+        float amax, mx = 0.0f, iscale;
+        for (j = 0; j < 256; j += 4) m = vmaxq_f32(m, vabsq_f32(vld1q_f32(x + j)));
+        amax = vmaxvq_f32(m);
+        if (amax == 0.0f) {
+            memset(&b[i], 0, sizeof b[i]);
+            continue;
+        }
+        for (j = 0; j < 256; j++)
+            if (fabsf(x[j]) == amax) { mx = x[j]; break; }
+        iscale = -127.0f / mx;
+        vs = vdupq_n_f32(iscale);
+        for (j = 0; j < 256; j += 16) {   /* vcvtn: nearest, ties to even = the float-add trick */
+            int32x4_t q0 = vminq_s32(vcvtnq_s32_f32(vmulq_f32(vld1q_f32(x + j), vs)), vdupq_n_s32(127));
+            int32x4_t q1 = vminq_s32(vcvtnq_s32_f32(vmulq_f32(vld1q_f32(x + j + 4), vs)), vdupq_n_s32(127));
+            int32x4_t q2 = vminq_s32(vcvtnq_s32_f32(vmulq_f32(vld1q_f32(x + j + 8), vs)), vdupq_n_s32(127));
+            int32x4_t q3 = vminq_s32(vcvtnq_s32_f32(vmulq_f32(vld1q_f32(x + j + 12), vs)), vdupq_n_s32(127));
+            int16x8_t h0 = vcombine_s16(vmovn_s32(q0), vmovn_s32(q1)), h1 = vcombine_s16(vmovn_s32(q2), vmovn_s32(q3));
+            vst1q_s8(b[i].qs + j, vcombine_s8(vmovn_s16(h0), vmovn_s16(h1)));
+            b[i].bsums[j / 16] = (int16_t)vaddvq_s16(vaddq_s16(h0, h1));
+        }
+        b[i].d = 1.0f / iscale;
+    }
+}
+/* quant_act f32 / f16 / bf16: a copy; nearest-even with ggml's NaN encoding; integer bf16 rounding */
+static void smx__ne_qa_f32(const float *x, void *a, int n) { memcpy(a, x, sizeof(float) * (size_t)n); }
+static void smx__ne_qa_f16(const float *x, void *a, int n)
+{
+    uint16_t *h = (uint16_t *)a;
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+        float32x4_t v = vld1q_f32(x + i);
+        uint16x4_t r = vreinterpret_u16_f16(vcvt_f16_f32(v));
+        uint32x4_t nan = vmvnq_u32(vceqq_f32(v, v));   /* ggml writes every NaN as sign | 0x7e00 */
+        uint16x4_t fix = vorr_u16(vand_u16(vshrn_n_u32(vreinterpretq_u32_f32(v), 16), vdup_n_u16(0x8000)), vdup_n_u16(0x7e00));
+        vst1_u16(h + i, vbsl_u16(vmovn_u32(nan), fix, r));
+    }
+    for (; i < n; i++) h[i] = smx__wt_f2h(x[i]);
+}
+static void smx__ne_qa_bf16(const float *x, void *a, int n)
+{
+    uint16_t *h = (uint16_t *)a;
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+        uint32x4_t u = vreinterpretq_u32_f32(vld1q_f32(x + i));
+        uint32x4_t r = vaddq_u32(u, vaddq_u32(vdupq_n_u32(0x7fff), vandq_u32(vshrq_n_u32(u, 16), vdupq_n_u32(1))));
+        uint32x4_t nan = vcgtq_u32(vandq_u32(u, vdupq_n_u32(0x7fffffff)), vdupq_n_u32(0x7f800000));
+        r = vbslq_u32(nan, vorrq_u32(vshrq_n_u32(u, 16), vdupq_n_u32(64)), vshrq_n_u32(r, 16));
+        vst1_u16(h + i, vmovn_u32(r));
+    }
+    for (; i < n; i++) h[i] = smx__wt_f2b(x[i]);
+}
+
+/* ---- dequantization ---- */
+SMX__NE void smx__ne_st16(float *y, int8x16_t q, float32x4_t d)
+{
+    int16x8_t a = vmovl_s8(vget_low_s8(q)), b = vmovl_high_s8(q);
+    vst1q_f32(y, vmulq_f32(vcvtq_f32_s32(vmovl_s16(vget_low_s16(a))), d));
+    vst1q_f32(y + 4, vmulq_f32(vcvtq_f32_s32(vmovl_high_s16(a)), d));
+    vst1q_f32(y + 8, vmulq_f32(vcvtq_f32_s32(vmovl_s16(vget_low_s16(b))), d));
+    vst1q_f32(y + 12, vmulq_f32(vcvtq_f32_s32(vmovl_high_s16(b)), d));
+}
+/* y[0..16) = q d + m for int8 q (q d exact) */
+SMX__NE void smx__ne_st16m(float *y, int8x16_t q, float32x4_t d, float32x4_t m)   /* q d + m, q d exact */
+{
+    int16x8_t a = vmovl_s8(vget_low_s8(q)), b = vmovl_high_s8(q);
+    vst1q_f32(y, vaddq_f32(vmulq_f32(vcvtq_f32_s32(vmovl_s16(vget_low_s16(a))), d), m));
+    vst1q_f32(y + 4, vaddq_f32(vmulq_f32(vcvtq_f32_s32(vmovl_high_s16(a)), d), m));
+    vst1q_f32(y + 8, vaddq_f32(vmulq_f32(vcvtq_f32_s32(vmovl_s16(vget_low_s16(b))), d), m));
+    vst1q_f32(y + 12, vaddq_f32(vmulq_f32(vcvtq_f32_s32(vmovl_high_s16(b)), d), m));
+}
+/* y[0..n) = dequantized 32-element-type row, bit-exact with the scalar to_f32 */
+SMX__NE void smx__ne_deq32(int t, const void *w, float *y, int n)
+{
+    const unsigned char *p = (const unsigned char *)w;
+    int i, nb = n / 32;
+    for (i = 0; i < nb; i++, y += 32) {
+        const unsigned char *b = p + (size_t)i * SMX__WT_BB(t);
+        int8x16_t lo, hi;
+        float32x4_t d = vdupq_n_f32(smx__wt_h2f(*(const uint16_t *)b));
+        smx__ne_lv32(t, b, &lo, &hi);
+        if (SMX__WT_UMIN(t)) {
+            float32x4_t m = vdupq_n_f32(smx__wt_h2f(((const uint16_t *)b)[1]));
+            smx__ne_st16m(y, lo, d, m);
+            smx__ne_st16m(y + 16, hi, d, m);
+        } else {
+            smx__ne_st16(y, lo, d);
+            smx__ne_st16(y + 16, hi, d);
+        }
+    }
+}
+/* y[0..n) = dequantized K-quant row, bit-exact with the scalar to_f32 */
+SMX__NE void smx__ne_deqk(int t, const void *w, float *y, int n)
+{
+    const int bb = t == SMX__WT_Q4_K ? 144 : t == SMX__WT_Q5_K ? 176 : 210;
+    int i, c, nb = n / 256;
+    for (i = 0; i < nb; i++) {
+        const unsigned char *bp = (const unsigned char *)w + (size_t)i * bb;
+        for (c = 0; c < 8; c++, y += 32) {
+            int8x16_t lo, hi;
+            smx__ne_kq(t, bp, c, &lo, &hi);
+            if (t == SMX__WT_Q6_K) {   /* (d sc) (q - 32) */
+                const smx__blk_q6_K *b = (const smx__blk_q6_K *)bp;
+                float d = smx__wt_h2f(b->d);
+                int8x16_t o = vdupq_n_s8(32);
+                smx__ne_st16(y, vsubq_s8(lo, o), vdupq_n_f32(d * (float)b->scales[2 * c]));
+                smx__ne_st16(y + 16, vsubq_s8(hi, o), vdupq_n_f32(d * (float)b->scales[2 * c + 1]));
+            } else {   /* (d sc) q - dmin mn */
+                const smx__blk_q4_K *b = (const smx__blk_q4_K *)bp;
+                uint8_t sc[8], mn[8];
+                float32x4_t s, m;
+                smx__wt_k4_scales(b->scales, sc, mn);
+                s = vdupq_n_f32(smx__wt_h2f(b->d) * (float)sc[c]);
+                m = vdupq_n_f32(-(smx__wt_h2f(b->dmin) * (float)mn[c]));
+                smx__ne_st16m(y, lo, s, m);
+                smx__ne_st16m(y + 16, hi, s, m);
+            }
+        }
+    }
+}
+/* to_f32 of the float types, any n */
+static void smx__ne_deq_f32(const void *w, float *y, int n) { memcpy(y, w, sizeof(float) * (size_t)n); }
+static void smx__ne_deq_f16(const void *w, float *y, int n)
+{
+    const uint16_t *h = (const uint16_t *)w;
+    int i = 0;
+    for (; i + 4 <= n; i += 4) vst1q_f32(y + i, smx__ne_h4(h + i));
+    for (; i < n; i++) y[i] = smx__wt_h2f(h[i]);
+}
+static void smx__ne_deq_bf16(const void *w, float *y, int n)
+{
+    const uint16_t *h = (const uint16_t *)w;
+    int i = 0;
+    for (; i + 4 <= n; i += 4) vst1q_f32(y + i, smx__ne_b4(h + i));
+    for (; i < n; i++) y[i] = smx__wt_b2f(h[i]);
+}
+
+/* ---- f32 activations: dequantize a block into registers' worth of floats, multiply ---- */
+SMX__NE void smx__ne_dotf_n(int t, int nr, int n, const void *w, size_t ldw, const float *x, float *out)
+{
+    float buf[256];
+    float32x4_t acc[4];
+    int r, i, j, blk = smx__wtypes[t].blk, bb = smx__wtypes[t].blk_bytes, ch = blk > 1 ? blk : 64;
+    for (r = 0; r < nr; r++) acc[r] = vdupq_n_f32(0.0f);
+    for (i = 0; i + ch <= n; i += ch)
+        for (r = 0; r < nr; r++) {
+            const char *src = (const char *)w + (size_t)r * ldw + (size_t)(i / blk) * bb;
+            switch (t) {
+            case SMX__WT_F32: memcpy(buf, src, sizeof(float) * (size_t)ch); break;
+            case SMX__WT_F16: smx__ne_deq_f16(src, buf, ch); break;
+            case SMX__WT_BF16: smx__ne_deq_bf16(src, buf, ch); break;
+            case SMX__WT_Q4_K: case SMX__WT_Q5_K: case SMX__WT_Q6_K: smx__ne_deqk(t, src, buf, ch); break;
+            default: smx__ne_deq32(t, src, buf, ch); break;
+            }
+            for (j = 0; j < ch; j += 4) acc[r] = vfmaq_f32(acc[r], vld1q_f32(buf + j), vld1q_f32(x + i + j));
+        }
+    for (r = 0; r < nr; r++) {
+        const char *wr = (const char *)w + (size_t)r * ldw;
+        float s = vaddvq_f32(acc[r]);
+        for (j = i; j < n; j++) {   /* only the float types have a tail here */
+            float v = t == SMX__WT_F32 ? ((const float *)wr)[j] : t == SMX__WT_F16 ? smx__wt_h2f(((const uint16_t *)wr)[j])
+                                                                                   : smx__wt_b2f(((const uint16_t *)wr)[j]);
+            s += v * x[j];
+        }
+        out[r] = s;
+    }
+}
+/* float types times f16 / bf16 activation rows (ggml's vec_dot_type for them) */
+SMX__NE float32x4_t smx__ne_ldw(int t, const void *p, int i)
+{
+    return t == SMX__WT_F32 ? vld1q_f32((const float *)p + i) : t == SMX__WT_F16 ? smx__ne_h4((const uint16_t *)p + i) : smx__ne_b4((const uint16_t *)p + i);
+}
+/* element i of a float-type row as float */
+SMX__NE float smx__ne_w1(int t, const void *p, int i)
+{
+    return t == SMX__WT_F32 ? ((const float *)p)[i] : t == SMX__WT_F16 ? smx__wt_h2f(((const uint16_t *)p)[i]) : smx__wt_b2f(((const uint16_t *)p)[i]);
+}
+/* out[r] = sum_i W_r[i] a[i] for nr (1 or 4) rows of a float type, a of the same type; any n */
+SMX__NE void smx__ne_dotfl_n(int t, int nr, int n, const void *w, size_t ldw, const void *a, float *out)
+{
+    float32x4_t acc[4];
+    int r, i = 0, j;
+    for (r = 0; r < nr; r++) acc[r] = vdupq_n_f32(0.0f);
+    for (; i + 4 <= n; i += 4) {
+        float32x4_t v = smx__ne_ldw(t, a, i);
+        for (r = 0; r < nr; r++) acc[r] = vfmaq_f32(acc[r], smx__ne_ldw(t, (const char *)w + (size_t)r * ldw, i), v);
+    }
+    for (r = 0; r < nr; r++) {
+        float s = vaddvq_f32(acc[r]);
+        for (j = i; j < n; j++) s += smx__ne_w1(t, (const char *)w + (size_t)r * ldw, j) * smx__ne_w1(t, a, j);
+        out[r] = s;
+    }
+}
+
+/* the k-major f32 panel of smx__wt_kern.panel: wp[k nr + j] = to_f32(W_j)[k0 + k], zero rows nw..nr-1 */
+SMX__NE void smx__ne_panel(int t, const void *w, size_t ldw, int nw, int k0, int kc, float *wp, int nr)
+{
+    const int blk = smx__wtypes[t].blk, bb = smx__wtypes[t].blk_bytes, ch = blk > 64 ? blk : 64;
+    float buf[256];
+    int j, k, i;
+    for (j = 0; j < nw; j++) {
+        const char *row = (const char *)w + (size_t)j * ldw + (size_t)(k0 / blk) * bb;
+        for (k = 0; k < kc; k += ch) {
+            int m = kc - k < ch ? kc - k : ch;
+            const char *src = row + (size_t)(k / blk) * bb;
+            switch (t) {
+            case SMX__WT_F32: memcpy(buf, src, sizeof(float) * (size_t)m); break;
+            case SMX__WT_F16: smx__ne_deq_f16(src, buf, m); break;
+            case SMX__WT_BF16: smx__ne_deq_bf16(src, buf, m); break;
+            case SMX__WT_Q4_K: case SMX__WT_Q5_K: case SMX__WT_Q6_K: smx__ne_deqk(t, src, buf, m); break;
+            default: smx__ne_deq32(t, src, buf, m); break;
+            }
+            for (i = 0; i < m; i++) wp[(size_t)(k + i) * nr + j] = buf[i];
+        }
+    }
+    for (; j < nr; j++)
+        for (k = 0; k < kc; k++) wp[(size_t)k * nr + j] = 0.0f;
+}
+
+/* ---- integer dots: SMX__NE_DOT(acc, a, b) adds the 16 products of int8x16 a, b into int32x4
+ * acc (which lanes get what differs between the flavours: only lane sums are used) ---- */
+#define SMX__WT_NEON_INT(SFX, TGT)                                                                                    \
+    /* nr rows (1 or 4) of a 32-element type against one q8_s row */                                                  \
+    TGT SMX__WT_INLINE void smx__##SFX##_dot32_n(int t, int nr, int n, const void *w, size_t ldw, const void *a, float *out) \
+    {                                                                                                                 \
+        const int bb = SMX__WT_BB(t);                                                                                 \
+        const smx__blk_q8_s *y = (const smx__blk_q8_s *)a;                                                            \
+        float s[4] = {0.0f, 0.0f, 0.0f, 0.0f};                                                                        \
+        int i, r, nb = n / 32;                                                                                        \
+        for (i = 0; i < nb; i++) {                                                                                    \
+            int8x16_t a0 = vld1q_s8(y[i].qs), a1 = vld1q_s8(y[i].qs + 16);                                            \
+            for (r = 0; r < nr; r++) {                                                                                \
+                const unsigned char *b = (const unsigned char *)w + (size_t)r * ldw + (size_t)i * bb;                 \
+                int8x16_t lo, hi;                                                                                     \
+                int32x4_t acc = vdupq_n_s32(0);                                                                       \
+                smx__ne_lv32(t, b, &lo, &hi);                                                                         \
+                acc = SMX__NE_DOT(acc, lo, a0);                                                                       \
+                acc = SMX__NE_DOT(acc, hi, a1);                                                                       \
+                s[r] += (float)vaddvq_s32(acc) * (smx__wt_h2f(*(const uint16_t *)b) * y[i].d);                       \
+                if (SMX__WT_UMIN(t)) s[r] += smx__wt_h2f(((const uint16_t *)b)[1]) * y[i].ds;                         \
+            }                                                                                                         \
+        }                                                                                                             \
+        for (r = 0; r < nr; r++) out[r] = s[r];                                                                       \
+    }                                                                                                                 \
+    /* nr K-quant rows against one q8_K row */                                                                        \
+    TGT SMX__WT_INLINE void smx__##SFX##_dotk_n(int t, int nr, int n, const void *w, size_t ldw, const void *a, float *out) \
+    {                                                                                                                 \
+        const int bb = t == SMX__WT_Q4_K ? 144 : t == SMX__WT_Q5_K ? 176 : 210;                                       \
+        float s[4] = {0.0f, 0.0f, 0.0f, 0.0f};                                                                        \
+        int i, r, c, nb = n / 256;                                                                                    \
+        for (i = 0; i < nb; i++) {                                                                                    \
+            const smx__blk_q8_K *y = (const smx__blk_q8_K *)a + i;                                                    \
+            for (r = 0; r < nr; r++) {                                                                                \
+                const unsigned char *bp = (const unsigned char *)w + (size_t)r * ldw + (size_t)i * bb;                \
+                int32_t isum = 0, ibias = 0;                                                                          \
+                float dmain, dbias;                                                                                   \
+                if (t == SMX__WT_Q6_K) {                                                                              \
+                    const smx__blk_q6_K *b = (const smx__blk_q6_K *)bp;                                               \
+                    for (c = 0; c < 8; c++) {                                                                         \
+                        int8x16_t lo, hi;                                                                             \
+                        smx__ne_kq(t, bp, c, &lo, &hi);                                                               \
+                        isum += b->scales[2 * c] * vaddvq_s32(SMX__NE_DOT(vdupq_n_s32(0), lo, vld1q_s8(y->qs + 32 * c))); \
+                        isum += b->scales[2 * c + 1] * vaddvq_s32(SMX__NE_DOT(vdupq_n_s32(0), hi, vld1q_s8(y->qs + 32 * c + 16))); \
+                    }                                                                                                 \
+                    for (c = 0; c < 16; c++) ibias += b->scales[c] * y->bsums[c];                                      \
+                    dmain = smx__wt_h2f(b->d);                                                                        \
+                    dbias = -32.0f * dmain;                                                                           \
+                } else {                                                                                              \
+                    const smx__blk_q4_K *b = (const smx__blk_q4_K *)bp;                                               \
+                    uint8_t sc[8], mn[8];                                                                             \
+                    smx__wt_k4_scales(b->scales, sc, mn);                                                             \
+                    for (c = 0; c < 8; c++) {                                                                         \
+                        int8x16_t lo, hi;                                                                             \
+                        int32x4_t acc;                                                                                \
+                        smx__ne_kq(t, bp, c, &lo, &hi);                                                               \
+                        acc = SMX__NE_DOT(vdupq_n_s32(0), lo, vld1q_s8(y->qs + 32 * c));                              \
+                        acc = SMX__NE_DOT(acc, hi, vld1q_s8(y->qs + 32 * c + 16));                                    \
+                        isum += sc[c] * vaddvq_s32(acc);                                                              \
+                        ibias += mn[c] * (y->bsums[2 * c] + y->bsums[2 * c + 1]);                                     \
+                    }                                                                                                 \
+                    dmain = smx__wt_h2f(b->d);                                                                        \
+                    dbias = -smx__wt_h2f(b->dmin);                                                                    \
+                }                                                                                                     \
+                s[r] += y->d * (dmain * (float)isum + dbias * (float)ibias);                                          \
+            }                                                                                                         \
+        }                                                                                                             \
+        for (r = 0; r < nr; r++) out[r] = s[r];                                                                       \
+    }
+
+/* baseline: widening multiplies, pairwise accumulate */
+#define SMX__NE_DOT(acc, a, b) vpadalq_s16(vpadalq_s16(acc, vmull_s8(vget_low_s8(a), vget_low_s8(b))), vmull_high_s8(a, b))
+SMX__WT_NEON_INT(ne, )
+#undef SMX__NE_DOT
+/* the dot-product extension (Armv8.2 optional, Armv8.4 mandatory) */
+#define SMX__NE_DOT(acc, a, b) vdotq_s32(acc, a, b)
+SMX__WT_NEON_INT(nd, SMX__TARGET_DOTPROD)
+#undef SMX__NE_DOT
+
+/* per-type entry points of both flavours */
+#define SMX__WT_NEON_ENTRIES(SFX, TGT, T, ID, FAM)                                                                    \
+    TGT static float smx__##SFX##_dot_##T(int n, const void *w, const void *a)                                        \
+    {                                                                                                                 \
+        float o;                                                                                                      \
+        smx__##SFX##_dot##FAM##_n(ID, 1, n, w, 0, a, &o);                                                             \
+        return o;                                                                                                     \
+    }                                                                                                                 \
+    TGT static void smx__##SFX##_dot4_##T(int n, const void *w, size_t ldw, const void *a, float *out)                 \
+    {                                                                                                                 \
+        smx__##SFX##_dot##FAM##_n(ID, 4, n, w, ldw, a, out);                                                          \
+    }                                                                                                                 \
+    TGT static void smx__##SFX##_gemm_##T(int n, const void *w, size_t ldw, int nw, const void *a, size_t lda, int na, float *c, \
+                                          size_t ldc, int add)                                                        \
+    {                                                                                                                 \
+        int r, j;                                                                                                     \
+        for (r = 0; r < na; r++) {                                                                                    \
+            float o[4];                                                                                               \
+            const char *ar = (const char *)a + (size_t)r * lda;                                                       \
+            if (nw == 4) smx__##SFX##_dot##FAM##_n(ID, 4, n, w, ldw, ar, o);                                          \
+            else for (j = 0; j < nw; j++) smx__##SFX##_dot##FAM##_n(ID, 1, n, (const char *)w + (size_t)j * ldw, 0, ar, o + j); \
+            for (j = 0; j < nw; j++) c[(size_t)r * ldc + j] = add ? c[(size_t)r * ldc + j] + o[j] : o[j];             \
+        }                                                                                                             \
+    }
+#define SMX__WT_NEON_ALL(SFX, TGT)                                                                                    \
+    SMX__WT_NEON_ENTRIES(SFX, TGT, q8_0, SMX__WT_Q8_0, 32)                                                            \
+    SMX__WT_NEON_ENTRIES(SFX, TGT, q4_0, SMX__WT_Q4_0, 32)                                                            \
+    SMX__WT_NEON_ENTRIES(SFX, TGT, q4_1, SMX__WT_Q4_1, 32)                                                            \
+    SMX__WT_NEON_ENTRIES(SFX, TGT, q5_0, SMX__WT_Q5_0, 32)                                                            \
+    SMX__WT_NEON_ENTRIES(SFX, TGT, q5_1, SMX__WT_Q5_1, 32)                                                            \
+    SMX__WT_NEON_ENTRIES(SFX, TGT, iq4_nl, SMX__WT_IQ4_NL, 32)                                                        \
+    SMX__WT_NEON_ENTRIES(SFX, TGT, q4_K, SMX__WT_Q4_K, k)                                                             \
+    SMX__WT_NEON_ENTRIES(SFX, TGT, q5_K, SMX__WT_Q5_K, k)                                                             \
+    SMX__WT_NEON_ENTRIES(SFX, TGT, q6_K, SMX__WT_Q6_K, k)
+SMX__WT_NEON_ALL(ne, )
+SMX__WT_NEON_ALL(nd, SMX__TARGET_DOTPROD)
+
+/* the float types and the f32-activation kernels (no dot-product instructions involved) */
+#define SMX__WT_NE_FLOAT(T, ID)                                                                                       \
+    static float smx__ne_dot_##T(int n, const void *w, const void *a)                                                 \
+    {                                                                                                                 \
+        float o;                                                                                                      \
+        smx__ne_dotfl_n(ID, 1, n, w, 0, a, &o);                                                                       \
+        return o;                                                                                                     \
+    }                                                                                                                 \
+    static void smx__ne_dot4_##T(int n, const void *w, size_t ldw, const void *a, float *out) { smx__ne_dotfl_n(ID, 4, n, w, ldw, a, out); } \
+    static void smx__ne_gemm_##T(int n, const void *w, size_t ldw, int nw, const void *a, size_t lda, int na, float *c, size_t ldc, int add) \
+    {                                                                                                                 \
+        int r, j;                                                                                                     \
+        for (r = 0; r < na; r++) {                                                                                    \
+            float o[4];                                                                                               \
+            const char *ar = (const char *)a + (size_t)r * lda;                                                       \
+            if (nw == 4) smx__ne_dotfl_n(ID, 4, n, w, ldw, ar, o);                                                    \
+            else for (j = 0; j < nw; j++) smx__ne_dotfl_n(ID, 1, n, (const char *)w + (size_t)j * ldw, 0, ar, o + j); \
+            for (j = 0; j < nw; j++) c[(size_t)r * ldc + j] = add ? c[(size_t)r * ldc + j] + o[j] : o[j];             \
+        }                                                                                                             \
+    }
+SMX__WT_NE_FLOAT(f32, SMX__WT_F32)
+SMX__WT_NE_FLOAT(f16, SMX__WT_F16)
+SMX__WT_NE_FLOAT(bf16, SMX__WT_BF16)
+#define SMX__WT_NE_F(T, ID, FAM)                                                                                      \
+    static float smx__ne_dotf_##T(int n, const void *w, const float *x)                                               \
+    {                                                                                                                 \
+        float o;                                                                                                      \
+        smx__ne_dotf_n(ID, 1, n, w, 0, x, &o);                                                                        \
+        return o;                                                                                                     \
+    }                                                                                                                 \
+    static void smx__ne_dot4f_##T(int n, const void *w, size_t ldw, const float *x, float *out) { smx__ne_dotf_n(ID, 4, n, w, ldw, x, out); } \
+    static void smx__ne_panel_##T(const void *w, size_t ldw, int nw, int k0, int kc, float *wp, int nr) { smx__ne_panel(ID, w, ldw, nw, k0, kc, wp, nr); } \
+    static void smx__ne_deqx_##T(const void *w, float *y, int n) { FAM; }
+SMX__WT_NE_F(f32, SMX__WT_F32, smx__ne_deq_f32(w, y, n))
+SMX__WT_NE_F(f16, SMX__WT_F16, smx__ne_deq_f16(w, y, n))
+SMX__WT_NE_F(bf16, SMX__WT_BF16, smx__ne_deq_bf16(w, y, n))
+SMX__WT_NE_F(q8_0, SMX__WT_Q8_0, smx__ne_deq32(SMX__WT_Q8_0, w, y, n))
+SMX__WT_NE_F(q4_0, SMX__WT_Q4_0, smx__ne_deq32(SMX__WT_Q4_0, w, y, n))
+SMX__WT_NE_F(q4_1, SMX__WT_Q4_1, smx__ne_deq32(SMX__WT_Q4_1, w, y, n))
+SMX__WT_NE_F(q5_0, SMX__WT_Q5_0, smx__ne_deq32(SMX__WT_Q5_0, w, y, n))
+SMX__WT_NE_F(q5_1, SMX__WT_Q5_1, smx__ne_deq32(SMX__WT_Q5_1, w, y, n))
+SMX__WT_NE_F(iq4_nl, SMX__WT_IQ4_NL, smx__ne_deq32(SMX__WT_IQ4_NL, w, y, n))
+SMX__WT_NE_F(q4_K, SMX__WT_Q4_K, smx__ne_deqk(SMX__WT_Q4_K, w, y, n))
+SMX__WT_NE_F(q5_K, SMX__WT_Q5_K, smx__ne_deqk(SMX__WT_Q5_K, w, y, n))
+SMX__WT_NE_F(q6_K, SMX__WT_Q6_K, smx__ne_deqk(SMX__WT_Q6_K, w, y, n))
+
+#define SMX__WT_KERN_NE(SFX, T, QA) \
+    { QA, smx__##SFX##_dot_##T, smx__##SFX##_dot4_##T, smx__##SFX##_gemm_##T, smx__ne_dotf_##T, smx__ne_dot4f_##T, smx__ne_panel_##T, smx__ne_deqx_##T, 4, 4 }
+#define SMX__WT_NEON_TABLE(SFX, LEVEL)                                                                                \
+    {                                                                                                                 \
+        LEVEL,                                                                                                        \
+        {                                                                                                             \
+            SMX__WT_KERN_NE(ne, f32, smx__ne_qa_f32), SMX__WT_KERN_NE(ne, f16, smx__ne_qa_f16), SMX__WT_KERN_NE(ne, bf16, smx__ne_qa_bf16), \
+            SMX__WT_KERN_NE(SFX, q8_0, smx__ne_qa_q8_s), SMX__WT_KERN_NE(SFX, q4_0, smx__ne_qa_q8_s),                 \
+            SMX__WT_KERN_NE(SFX, q4_1, smx__ne_qa_q8_s), SMX__WT_KERN_NE(SFX, q5_0, smx__ne_qa_q8_s),                 \
+            SMX__WT_KERN_NE(SFX, q5_1, smx__ne_qa_q8_s), SMX__WT_KERN_NE(SFX, iq4_nl, smx__ne_qa_q8_s),               \
+            SMX__WT_KERN_NE(SFX, q4_K, smx__ne_qa_q8_K), SMX__WT_KERN_NE(SFX, q5_K, smx__ne_qa_q8_K),                 \
+            SMX__WT_KERN_NE(SFX, q6_K, smx__ne_qa_q8_K), SMX__WT_KERN_NONE, SMX__WT_KERN_NONE, SMX__WT_KERN_NONE,      \
+        }                                                                                                             \
+    }
+static const smx__wt_ktable smx__wt_table_neon = SMX__WT_NEON_TABLE(ne, SMX__WL_NEON);
+static const smx__wt_ktable smx__wt_table_neon_dot = SMX__WT_NEON_TABLE(nd, SMX__WL_NEON_DOT);
+
+#endif /* SMX__WT_NEON */
+
+
+/* The table of a level when this build has it, else NULL (the CPU may still lack it). */
+SMX__MAYBE_UNUSED static const smx__wt_ktable *smx__wt_table(int level)
+{
+    switch (level) {
+    case SMX__WL_SCALAR: return &smx__wt_table_scalar;
+#if SMX__WT_X86
+    case SMX__WL_AVX2: return &smx__wt_table_avx2;
+    case SMX__WL_AVX512VNNI: return &smx__wt_table_avx512vnni;   /* (no plain AVX-512 table: AVX2 serves) */
+#endif
+#if SMX__WT_NEON
+    case SMX__WL_NEON: return &smx__wt_table_neon;
+    case SMX__WL_NEON_DOT: return &smx__wt_table_neon_dot;
+#endif
+    default: return NULL;
+    }
+}
+
+/* Whether a CPU with features f (smx__cpu_features) runs the kernels of a level. */
+SMX__MAYBE_UNUSED static int smx__wt_level_ok(int level, unsigned f)
+{
+    switch (level) {
+    case SMX__WL_SCALAR: return 1;
+    case SMX__WL_AVX2: return (f & SMX__CPU_AVX2) != 0;
+    case SMX__WL_AVX512: return (f & SMX__CPU_AVX512) != 0;
+    case SMX__WL_AVX512VNNI: return (f & (SMX__CPU_AVX512 | SMX__CPU_AVX512VNNI | SMX__CPU_AVX512BF16)) ==
+                                    (SMX__CPU_AVX512 | SMX__CPU_AVX512VNNI | SMX__CPU_AVX512BF16);
+    case SMX__WL_NEON: return (f & SMX__CPU_NEON) != 0;
+    case SMX__WL_NEON_DOT: return (f & (SMX__CPU_NEON | SMX__CPU_DOTPROD)) == (SMX__CPU_NEON | SMX__CPU_DOTPROD);
+    default: return 0;
+    }
+}
+
+/* The best kernel table for this CPU (scalar with SMX_NO_SIMD). Call once at model load and
+ * keep the pointer: it points to one of the static const tables, nothing is written. */
+SMX__MAYBE_UNUSED static const smx__wt_ktable *smx__wt_kernels_best(void)
+{
+    unsigned f = smx__cpu_features();
+    int l;
+    for (l = SMX__WL_COUNT - 1; l > 0; l--)
+        if (smx__wt_table(l) && smx__wt_level_ok(l, f)) return smx__wt_table(l);
+    return &smx__wt_table_scalar;
+}
+
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
+#pragma GCC diagnostic pop
+#endif
+
+/* ---- II.3.e Weight handles and the matrix product with weights ----
+ * A weight matrix stays in the type it was stored in; smx__w describes it and smx__matmul
+ * computes y = x W^T (+ b) for any type through the kernel table of this CPU (II.3.d).
+ * Numerics per weight (smx__w_f32act): float32 activations against the weight dequantized in
+ * registers, or the activation rows rounded once per product to the type's activation blocks
+ * (q8_s / Q8_K, as llama.cpp does) and integer dot products. Decode (fewer than 4 rows of x)
+ * streams W once, four rows per kernel call; prefill either unpacks panels of W into the packed
+ * float32 register tile of II.3.c or runs the type's integer micro-GEMM over 4 x 4 tiles. */
 
 /* A matrix weight: y[rows] = W[rows, cols] x[cols]; row r starts at data + r * rb. */
 typedef struct smx__w {
@@ -1915,179 +5195,77 @@ typedef struct smx__w {
     int type;               /* SMX__WT_* */
     int rows, cols;
     size_t rb;              /* bytes per row */
+    int exact;              /* 1: float32 activations whatever the type (smx_load_options.exact) */
 } smx__w;
 
-static float smx__f16_to_f32(uint16_t h)
+/* The kernel table of this CPU, chosen on the first call. */
+static const smx__wt_ktable *smx__kernels(void)
 {
-    uint32_t s = (uint32_t)(h >> 15) << 31, ex = (h >> 10) & 31, m = h & 1023, u;
-    float r;
-    if (ex == 0) {
-        r = (float)m * (1.0f / 16777216.0f);   /* subnormal: m 2^-24 */
-        return s ? -r : r;
-    }
-    if (ex == 31) u = s | 0x7F800000u | (m << 13);
-    else u = s | ((ex + 112) << 23) | (m << 13);
-    memcpy(&r, &u, 4);
-    return r;
+    static volatile long level = -1;
+    long l = smx__atomic_load(&level);
+    const smx__wt_ktable *t;
+    if (l >= 0 && (t = smx__wt_table((int)l)) != NULL) return t;
+    t = smx__wt_kernels_best();
+    smx__atomic_store(&level, t->level);
+    return t;
 }
 
-static float smx__bf16_to_f32(uint16_t h)
+static const smx__wt_kern *smx__w_kern(const smx__w *W) { return &smx__kernels()->k[W->type]; }
+
+/* 1 when this product runs on float32 activations (decode: fewer than 4 rows). */
+static int smx__w_f32act(const smx__w *W, int decode)
 {
-    uint32_t u = (uint32_t)h << 16;
-    float r;
-    memcpy(&r, &u, 4);
-    return r;
+    return W->exact || (decode ? smx__wtypes[W->type].decode_f32 : smx__wtypes[W->type].prefill_f32);
 }
 
-/* Load SMX__VW halves (F16 / BF16) as floats. */
-#if SMX__VW == 16
-#define smx__vld_f16(p) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(p)))
-#define smx__vld_bf16(p) \
-    _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(const void *)(p))), 16))
-#elif SMX__VW == 8
-#define smx__vld_f16(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(p)))
-#define smx__vld_bf16(p) \
-    _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(const void *)(p))), 16))
-#elif SMX__VW == 4
-#define smx__vld_f16(p) vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(p)))
-#define smx__vld_bf16(p) vreinterpretq_f32_u32(vshll_n_u16(vld1_u16(p), 16))
-#else
-#define smx__vld_f16(p) smx__f16_to_f32(*(p))
-#define smx__vld_bf16(p) smx__bf16_to_f32(*(p))
-#endif
+static const unsigned char *smx__w_at(const smx__w *W, int r) { return (const unsigned char *)W->data + (size_t)r * W->rb; }
 
-/* float -> IEEE half, round to nearest even (subnormals and overflow to inf as the C cast does). */
-static uint16_t smx__f32_to_f16(float f)
-{
-    uint32_t u, sign, e, m;
-    memcpy(&u, &f, 4);
-    sign = (u >> 16) & 0x8000u;
-    e = (u >> 23) & 0xFFu;
-    m = u & 0x7FFFFFu;
-    if (e == 0xFF) return (uint16_t)(sign | 0x7C00u | (m ? 0x200u : 0));       /* inf, nan */
-    if (e > 142) return (uint16_t)(sign | 0x7C00u);                             /* overflow */
-    if (e < 113) {                                                              /* subnormal half */
-        uint32_t shift, hm, rem, half;
-        if (e < 102) return (uint16_t)sign;
-        m |= 0x800000u;
-        shift = 126 - e;
-        hm = m >> shift;
-        rem = m & ((1u << shift) - 1);
-        half = 1u << (shift - 1);
-        if (rem > half || (rem == half && (hm & 1))) hm++;
-        return (uint16_t)(sign | hm);
-    }
-    {
-        uint32_t h = ((e - 112) << 10) | (m >> 13), rem = m & 0x1FFFu;
-        if (rem > 0x1000u || (rem == 0x1000u && (h & 1))) h++;                   /* may carry into the exponent: right */
-        return (uint16_t)(sign | h);
-    }
-}
-
-/* float -> bfloat16, round to nearest even; NaN stays a (quiet) NaN. */
-static uint16_t smx__f32_to_bf16(float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, 4);
-    if ((u & 0x7FFFFFFFu) > 0x7F800000u) return (uint16_t)((u >> 16) | 64);
-    return (uint16_t)((u + (0x7FFFu + ((u >> 16) & 1))) >> 16);
-}
-
-/* Bytes of a row of n elements of type. */
-static size_t smx__w_row_bytes(int type, int n) { return (size_t)n * (size_t)smx__wtypes[type].elem_bytes; }
-
-/* Encode n floats as a row of type. */
-static void smx__w_encode(int type, const float *src, void *dst, int n)
-{
-    int i;
-    switch (type) {
-    case SMX__WT_F32: memcpy(dst, src, sizeof(float) * (size_t)n); break;
-    case SMX__WT_F16: for (i = 0; i < n; i++) ((uint16_t *)dst)[i] = smx__f32_to_f16(src[i]); break;
-    case SMX__WT_BF16: for (i = 0; i < n; i++) ((uint16_t *)dst)[i] = smx__f32_to_bf16(src[i]); break;
-    }
-}
-
-/* dst[0, n) = columns [c0, c0 + n) of row r of W as float32 */
+/* dst[0, n) = columns [c0, c0 + n) of row r of W as float32 (c0 and n whole blocks, or n to the
+ * end of the row). */
 static void smx__w_row(const smx__w *W, int r, int c0, int n, float *dst)
 {
-    const unsigned char *row = (const unsigned char *)W->data + (size_t)r * W->rb;
-    int i = 0;
-    switch (W->type) {
-    case SMX__WT_F32: memcpy(dst, (const float *)(const void *)row + c0, sizeof(float) * (size_t)n); return;
-    case SMX__WT_F16: {
-        const uint16_t *h = (const uint16_t *)(const void *)row + c0;
-        for (; i + SMX__VW <= n; i += SMX__VW) smx__vst(dst + i, smx__vld_f16(h + i));
-        for (; i < n; i++) dst[i] = smx__f16_to_f32(h[i]);
-        return;
-    }
-    case SMX__WT_BF16: {
-        const uint16_t *h = (const uint16_t *)(const void *)row + c0;
-        for (; i + SMX__VW <= n; i += SMX__VW) smx__vst(dst + i, smx__vld_bf16(h + i));
-        for (; i < n; i++) dst[i] = smx__bf16_to_f32(h[i]);
-        return;
-    }
-    }
+    const smx__wtype *t = &smx__wtypes[W->type];
+    smx__w_kern(W)->to_f32(smx__w_at(W, r) + (size_t)(c0 / t->blk) * t->blk_bytes, dst, n);
 }
 
-/* out[r] = x . W[r] for 4 rows of 16-bit weights (row stride ldw elements), LOAD converting them. */
-#define SMX__DOT4_HALF(fname, LOAD, SCALAR)                                                                       \
-    static void fname(const float *SMX__RESTRICT x, const uint16_t *SMX__RESTRICT W, size_t ldw, int n, float *out) \
-    {                                                                                                           \
-        const uint16_t *w0 = W, *w1 = W + ldw, *w2 = W + 2 * ldw, *w3 = W + 3 * ldw;                            \
-        smx__vf a0 = smx__vzero(), a1 = smx__vzero(), a2 = smx__vzero(), a3 = smx__vzero();                     \
-        int i = 0;                                                                                              \
-        for (; i + SMX__VW <= n; i += SMX__VW) {                                                                \
-            smx__vf u = smx__vld(x + i);                                                                        \
-            a0 = smx__vfma(u, LOAD(w0 + i), a0); a1 = smx__vfma(u, LOAD(w1 + i), a1);                           \
-            a2 = smx__vfma(u, LOAD(w2 + i), a2); a3 = smx__vfma(u, LOAD(w3 + i), a3);                           \
-        }                                                                                                       \
-        out[0] = smx__vsum(a0); out[1] = smx__vsum(a1); out[2] = smx__vsum(a2); out[3] = smx__vsum(a3);         \
-        for (; i < n; i++) {                                                                                    \
-            out[0] += x[i] * SCALAR(w0[i]); out[1] += x[i] * SCALAR(w1[i]);                                     \
-            out[2] += x[i] * SCALAR(w2[i]); out[3] += x[i] * SCALAR(w3[i]);                                     \
-        }                                                                                                       \
-    }
-SMX__DOT4_HALF(smx__dot4_f16, smx__vld_f16, smx__f16_to_f32)
-SMX__DOT4_HALF(smx__dot4_bf16, smx__vld_bf16, smx__bf16_to_f32)
+/* Encode n floats as a row of type (n whole blocks). */
+static void smx__w_encode(int type, const float *src, void *dst, int n) { smx__wtypes[type].from_f32(src, dst, n); }
 
-/* out[j] = x . W[r + j] for j < nr <= 4 rows of W */
-static void smx__w_dots(const smx__w *W, int r, int nr, const float *x, float *out)
-{
-    float tmp[4];
-    int n = W->cols, j;
-    const unsigned char *row = (const unsigned char *)W->data + (size_t)r * W->rb;
-    if (nr == 4) {
-        switch (W->type) {
-        case SMX__WT_F32: smx__dot4(x, (const float *)(const void *)row, W->rb / 4, n, out); return;
-        case SMX__WT_F16: smx__dot4_f16(x, (const uint16_t *)(const void *)row, W->rb / 2, n, out); return;
-        case SMX__WT_BF16: smx__dot4_bf16(x, (const uint16_t *)(const void *)row, W->rb / 2, n, out); return;
-        }
-    }
-    for (j = 0; j < nr; j++) {
-        if (W->type == SMX__WT_F32) {
-            out[j] = smx__dot(x, (const float *)(const void *)(row + (size_t)j * W->rb), n);
-        } else {
-            /* a lone row: the 4-row kernel on the same row four times */
-            const uint16_t *h = (const uint16_t *)(const void *)(row + (size_t)j * W->rb);
-            if (W->type == SMX__WT_F16) smx__dot4_f16(x, h, 0, n, tmp);
-            else smx__dot4_bf16(x, h, 0, n, tmp);
-            out[j] = tmp[0];
-        }
-    }
-}
-
-/* y[T, N] = x[T, K] W^T (+ b), the scalar twin (tests). */
+/* y[T, N] = x[T, K] W^T (+ b), the scalar twin (tests): float32 math on the dequantized rows. */
 SMX__MAYBE_UNUSED static void smx__matmul_ref(float *y, size_t ldy, const float *x, size_t ldx, const smx__w *W, const float *b, int T, float *rowbuf)
 {
     int t, n, k;
     for (n = 0; n < W->rows; n++) {
-        smx__w_row(W, n, 0, W->cols, rowbuf);
+        smx__wtypes[W->type].to_f32(smx__w_at(W, n), rowbuf, W->cols);
         for (t = 0; t < T; t++) {
             float s = 0.0f;
             for (k = 0; k < W->cols; k++) s += x[(size_t)t * ldx + k] * rowbuf[k];
             y[(size_t)t * ldy + n] = s + (b ? b[n] : 0.0f);
         }
     }
+}
+
+/* Rows of x rounded to activation type a, into cx's buffer at offset *used (bytes); NULL when the
+ * buffer has no room (the caller then keeps float32 activations). */
+typedef struct smx__qa_job { const smx__wt_kern *k; const float *x; size_t ldx; unsigned char *qa; size_t qrb; int K; } smx__qa_job;
+
+static void smx__qa_task(void *arg, int t, int tid)
+{
+    const smx__qa_job *j = (const smx__qa_job *)arg;
+    (void)tid;
+    j->k->quant_act(j->x + (size_t)t * j->ldx, j->qa + (size_t)t * j->qrb, j->K);
+}
+
+static unsigned char *smx__quant_rows(const smx__cx *cx, const smx__wt_kern *k, int a, const float *x, size_t ldx, int T, int K,
+                                      size_t *used)
+{
+    smx__qa_job j;
+    size_t qrb = smx__wt_row_bytes(a, K);
+    if (!qrb || !cx->qa || *used + qrb * (size_t)T > cx->qa_cap) return NULL;
+    j.k = k; j.x = x; j.ldx = ldx; j.qa = cx->qa + *used; j.qrb = qrb; j.K = K;
+    smx__par(cx, smx__nth_for((double)T * K * 8, cx->nth), T, smx__qa_task, &j);
+    *used += qrb * (size_t)T;
+    return j.qa;
 }
 
 /* Several products over one input, rows spread over threads in one parallel loop (decode):
@@ -2098,6 +5276,8 @@ typedef struct smx__mv_job {
     const smx__mv *p;
     int np, per, total;     /* products; row groups of 4 per task; all row groups */
     int ng[8];              /* row groups per product (np <= 8) */
+    const unsigned char *qa[8];     /* per product: x rounded to its activation type, or NULL (float32) */
+    size_t qrb[8];
     const float *x;
     size_t ldx, ldy;
     int T;
@@ -2110,14 +5290,26 @@ static void smx__mv_task(void *arg, int task, int tid)
     (void)tid;
     for (; g < end; g++) {
         const smx__mv *p;
-        int r, nr;
+        const smx__wt_kern *k;
+        const unsigned char *w;
+        int r, nr, K;
         while (g - base >= j->ng[q]) base += j->ng[q++];
         p = &j->p[q];
+        k = smx__w_kern(p->W);
+        K = p->W->cols;
         r = 4 * (g - base);
         nr = SMX__MIN(4, p->W->rows - r);
+        w = smx__w_at(p->W, r);
         for (t = 0; t < j->T; t++) {
             float *y = p->y + (size_t)t * j->ldy + r;
-            smx__w_dots(p->W, r, nr, j->x + (size_t)t * j->ldx, y);
+            const float *x = j->x + (size_t)t * j->ldx;
+            const unsigned char *a = j->qa[q] ? j->qa[q] + (size_t)t * j->qrb[q] : NULL;
+            if (nr == 4) {
+                if (a) k->dot4(K, w, p->W->rb, a, y);
+                else k->dot4_f32(K, w, p->W->rb, x, y);
+            } else {
+                for (i = 0; i < nr; i++) y[i] = a ? k->dot(K, w + (size_t)i * p->W->rb, a) : k->dot_f32(K, w + (size_t)i * p->W->rb, x);
+            }
             if (p->b) for (i = 0; i < nr; i++) y[i] += p->b[r + i];
         }
     }
@@ -2127,14 +5319,26 @@ static void smx__mv_task(void *arg, int task, int tid)
 static void smx__matvecs(const smx__cx *cx, const float *x, size_t ldx, size_t ldy, int T, const smx__mv *p, int np)
 {
     smx__mv_job j;
-    int q, nth, ntask;
+    size_t used = 0;
+    int q, r, nth, ntask;
     double work = 0.0;
     memset(&j, 0, sizeof j);
     j.p = p; j.np = np; j.x = x; j.ldx = ldx; j.ldy = ldy; j.T = T;
     for (q = 0; q < np; q++) {
-        j.ng[q] = (p[q].W->rows + 3) / 4;
+        const smx__w *W = p[q].W;
+        j.ng[q] = (W->rows + 3) / 4;
         j.total += j.ng[q];
-        work += (double)T * p[q].W->rows * p[q].W->cols;
+        work += (double)T * W->rows * W->cols;
+        if (smx__w_f32act(W, 1)) continue;
+        for (r = 0; r < q && !j.qa[q]; r++)   /* an earlier product already rounded x to this type */
+            if (j.qa[r] && smx__wtypes[p[r].W->type].act == smx__wtypes[W->type].act && p[r].W->cols == W->cols) {
+                j.qa[q] = j.qa[r];
+                j.qrb[q] = j.qrb[r];
+            }
+        if (!j.qa[q]) {
+            j.qa[q] = smx__quant_rows(cx, smx__w_kern(W), smx__wtypes[W->type].act, x, ldx, T, W->cols, &used);
+            j.qrb[q] = smx__wt_row_bytes(smx__wtypes[W->type].act, W->cols);
+        }
     }
     nth = smx__nth_for(work, cx->nth);
     j.per = nth > 1 ? SMX__MAX(1, j.total / (4 * nth)) : SMX__MAX(1, j.total);
@@ -2147,28 +5351,48 @@ typedef struct smx__mm_job {
     size_t ldy, ldx;
     const float *x, *b;
     const smx__w *W;
+    const smx__wt_kern *k;
+    const unsigned char *qa;    /* quantized path: the T rows of x in the activation type */
+    size_t qrb;
     int T;
 } smx__mm_job;
 
-/* One panel of SMX__NR rows of W against every row of x. */
+/* float32 path: one panel of SMX__NR rows of W (dequantized) against every row of x. */
 static void smx__mm_task(void *arg, int p, int tid)
 {
     const smx__mm_job *j = (const smx__mm_job *)arg;
     const smx__w *W = j->W;
     float wp[SMX__KC * SMX__NR];    /* [kc][NR] packed panel */
-    float row[SMX__KC];
     const int K = W->cols, n0 = p * SMX__NR, nn = SMX__MIN(SMX__NR, W->rows - n0);
-    int k0, jj, k;
+    int k0;
     (void)tid;
     for (k0 = 0; k0 < K; k0 += SMX__KC) {
         int kc = SMX__MIN(SMX__KC, K - k0);
-        for (jj = 0; jj < nn; jj++) {
-            smx__w_row(W, n0 + jj, k0, kc, row);
-            for (k = 0; k < kc; k++) wp[(size_t)k * SMX__NR + jj] = row[k];
-        }
-        for (; jj < SMX__NR; jj++)
-            for (k = 0; k < kc; k++) wp[(size_t)k * SMX__NR + jj] = 0.0f;
+        j->k->panel(smx__w_at(W, n0), W->rb, nn, k0, kc, wp, SMX__NR);
         smx__panel_rows(j->y + n0, j->ldy, j->x + k0, j->ldx, 1, wp, j->T, kc, nn, j->b ? j->b + n0 : NULL, k0 > 0);
+    }
+}
+
+#define SMX__MMQ_ROWS 16    /* weight rows per task of the quantized path */
+
+/* quantized path: SMX__MMQ_ROWS rows of W against every row of x, in the kernel's tiles (the
+ * activation tile stays in L1 while the weight rows pass it). */
+static void smx__mmq_task(void *arg, int p, int tid)
+{
+    const smx__mm_job *j = (const smx__mm_job *)arg;
+    const smx__w *W = j->W;
+    const smx__wt_kern *k = j->k;
+    const int r0 = p * SMX__MMQ_ROWS, r1 = SMX__MIN(W->rows, r0 + SMX__MMQ_ROWS);
+    const int tw = SMX__MIN(4, k->gemm_nw), ta = SMX__MIN(4, k->gemm_na);
+    int t, r, i;
+    (void)tid;
+    for (t = 0; t < j->T; t += ta) {
+        int na = SMX__MIN(ta, j->T - t);
+        for (r = r0; r < r1; r += tw)
+            k->gemm(W->cols, smx__w_at(W, r), W->rb, SMX__MIN(tw, r1 - r), j->qa + (size_t)t * j->qrb, j->qrb, na,
+                    j->y + (size_t)t * j->ldy + r, j->ldy, 0);
+        if (j->b)
+            for (i = 0; i < na; i++) smx__axpy(j->y + (size_t)(t + i) * j->ldy + r0, 1.0f, j->b + r0, r1 - r0);
     }
 }
 
@@ -2176,7 +5400,8 @@ static void smx__mm_task(void *arg, int p, int tid)
 static void smx__matmul(const smx__cx *cx, float *y, size_t ldy, const float *x, size_t ldx, const smx__w *W, const float *b, int T)
 {
     smx__mm_job j;
-    int np, nth;
+    int nth, a = smx__wtypes[W->type].act;
+    size_t qrb = smx__wt_row_bytes(a, W->cols);
     if (T <= 0) return;
     if (T < 4) {
         smx__mv p;
@@ -2184,13 +5409,28 @@ static void smx__matmul(const smx__cx *cx, float *y, size_t ldy, const float *x,
         smx__matvecs(cx, x, ldx, ldy, T, &p, 1);
         return;
     }
-    j.y = y; j.ldy = ldy; j.x = x; j.ldx = ldx; j.b = b; j.W = W; j.T = T;
-    np = (W->rows + SMX__NR - 1) / SMX__NR;
+    memset(&j, 0, sizeof j);
+    j.ldy = ldy; j.ldx = ldx; j.b = b; j.W = W; j.k = smx__w_kern(W);
     nth = smx__nth_for((double)T * W->rows * W->cols, cx->nth);
-    smx__par(cx, nth, np, smx__mm_task, &j);
+    if (!smx__w_f32act(W, 0) && cx->qa && qrb && cx->qa_cap >= 4 * qrb) {
+        /* rows of x in chunks that fit the activation buffer */
+        int chunk = (int)SMX__MIN((size_t)T, cx->qa_cap / qrb), t0;
+        for (t0 = 0; t0 < T; t0 += chunk) {
+            size_t used = 0;
+            j.T = SMX__MIN(chunk, T - t0);
+            j.x = x + (size_t)t0 * ldx;
+            j.y = y + (size_t)t0 * ldy;
+            j.qa = smx__quant_rows(cx, j.k, a, j.x, ldx, j.T, W->cols, &used);
+            j.qrb = qrb;
+            smx__par(cx, nth, (W->rows + SMX__MMQ_ROWS - 1) / SMX__MMQ_ROWS, smx__mmq_task, &j);
+        }
+        return;
+    }
+    j.y = y; j.x = x; j.T = T;
+    smx__par(cx, nth, (W->rows + SMX__NR - 1) / SMX__NR, smx__mm_task, &j);
 }
 
-/* ---- II.3.e Causal depthwise convolution over T steps, continuing from a history ----
+/* ---- II.3.f Causal depthwise convolution over T steps, continuing from a history ----
  *   out[t, c] = act(b[c] + sum_{k<K} wT[k, c] * xin[t - (K-1) + k, c])
  * where xin[j] for j < 0 is hist[(K-1) + j] (the previous steps' inputs). Afterwards hist holds the
  * K-1 newest inputs. in: [T, C] with row stride ldi; out: [T, C] stride ldo (out must not alias in);
@@ -2781,17 +6021,28 @@ SMX__MAYBE_UNUSED static const void *smx__st_bytes(smx__tensors *t, const smx__s
     return smx__blob_read(b, en->off, buf, en->nbytes, e) == SMX_OK ? buf : NULL;
 }
 
-/* Convert n elements of dtype from src to float32 dst. */
-static void smx__st_convert(int dtype, const unsigned char *p, size_t n, float *dst)
+/* The weight type (SMX__WT_*) of an entry's data: a safetensors dtype or a GGUF tensor's ggml type;
+ * -1 where seqmix does not compute on it. */
+static int smx__st_wtype(const smx__st_entry *en)
+{
+    int t;
+    if (en->gname) return (t = smx__wt_from_ggml(en->gtype)) >= 0 && t < SMX__WT_Q8_K ? t : -1;
+    return en->dtype == SMX__DT_F32 ? SMX__WT_F32 : en->dtype == SMX__DT_F16 ? SMX__WT_F16 : en->dtype == SMX__DT_BF16 ? SMX__WT_BF16 : -1;
+}
+
+/* Convert an entry's n elements at p to float32 dst. */
+static void smx__st_convert(const smx__st_entry *en, const unsigned char *p, size_t n, float *dst)
 {
     size_t i;
-    switch (dtype) {
+    int wt = smx__st_wtype(en);
+    if (wt > SMX__WT_BF16) { smx__wtypes[wt].to_f32(p, dst, (int64_t)n); return; }   /* GGUF blocks */
+    switch (en->dtype) {
     case SMX__DT_F32: memcpy(dst, p, n * 4); break;
     case SMX__DT_F16:
-        for (i = 0; i < n; i++) dst[i] = smx__f16_to_f32((uint16_t)(p[2 * i] | (p[2 * i + 1] << 8)));
+        for (i = 0; i < n; i++) dst[i] = smx__wt_h2f((uint16_t)(p[2 * i] | (p[2 * i + 1] << 8)));
         break;
     case SMX__DT_BF16:
-        for (i = 0; i < n; i++) dst[i] = smx__bf16_to_f32((uint16_t)(p[2 * i] | (p[2 * i + 1] << 8)));
+        for (i = 0; i < n; i++) dst[i] = smx__wt_b2f((uint16_t)(p[2 * i] | (p[2 * i + 1] << 8)));
         break;
     case SMX__DT_I32:
         for (i = 0; i < n; i++) {
@@ -2809,12 +6060,12 @@ static smx_status smx__st_read_f32(smx__tensors *t, const smx__st_entry *en, flo
     smx__blob *b = &t->files[en->file];
     const unsigned char *p = smx__blob_at(b, en->off, en->nbytes);
     smx_status st = SMX_OK;
-    if (p) smx__st_convert(en->dtype, p, en->numel, dst);
+    if (p) smx__st_convert(en, p, en->numel, dst);
     else if (en->dtype == SMX__DT_F32) st = smx__blob_read(b, en->off, dst, en->nbytes, e);
     else {
         unsigned char *tmp = (unsigned char *)SMX_MALLOC(en->nbytes ? en->nbytes : 1);
         if (!tmp) return smx__fail(e, SMX_E_NOMEM, "out of memory for tensor '%s'", en->name);
-        if ((st = smx__blob_read(b, en->off, tmp, en->nbytes, e)) == SMX_OK) smx__st_convert(en->dtype, tmp, en->numel, dst);
+        if ((st = smx__blob_read(b, en->off, tmp, en->nbytes, e)) == SMX_OK) smx__st_convert(en, tmp, en->numel, dst);
         SMX_FREE(tmp);
     }
     if (st == SMX_OK) smx__blob_drop(b, en->off, en->nbytes);
@@ -3722,7 +6973,7 @@ static smx_status smx__gg_entry(smx__gg *g, smx__tensors *ts, const smx__gguf_te
 /* Name every tensor of the file under its Hugging Face name. */
 static smx_status smx__gg_tensors(smx__gg *g, smx__tensors *ts)
 {
-    char hf[320], lp[128];
+    char hf[512], lp[128];
     size_t i;
     int ex;
     smx_status st;
@@ -3856,6 +7107,8 @@ typedef struct smx__loader {
     int max_layers;
     size_t max_generated;
     int random;         /* weights are generated (smx_model_from_config), not read */
+    int head;           /* the matrix being loaded is the output head (types for smx_load_options.weights) */
+    int exact;          /* smx_load_options.exact */
     uint64_t seed;
 } smx__loader;
 
@@ -3954,7 +7207,7 @@ static smx__st_entry *smx__ld_entry(smx__loader *ld, int opt, int ndim, const in
                      got, want);
         return NULL;
     }
-    if (en->dtype != SMX__DT_F32 && en->dtype != SMX__DT_F16 && en->dtype != SMX__DT_BF16) {
+    if (smx__st_wtype(en) < 0) {
         if (en->gname)
             smx__ld_fail(ld, SMX_E_UNSUPPORTED, "tensor '%s' of the GGUF file has type %s, which seqmix does not read", en->gname,
                          smx__ggml_type_name((uint32_t)en->gtype));
@@ -3986,7 +7239,7 @@ static const void *smx__ld_inplace(smx__loader *ld, const smx__st_entry *en)
     smx__blob *b = &ld->ts->files[en->file];
     const unsigned char *p = smx__blob_at(b, en->off, en->nbytes);
     if (!p || ((uintptr_t)p & (en->gname ? 31 : 63)) != 0) return NULL;
-    if (en->dtype != SMX__DT_F32 && en->dtype != SMX__DT_F16 && en->dtype != SMX__DT_BF16) return NULL;
+    if (smx__st_wtype(en) < 0) return NULL;
     b->borrowed = 1;
     return p;
 }
@@ -4029,6 +7282,7 @@ static smx__w smx__w_f32(const float *data, int rows, int cols, const char *name
 {
     smx__w w;
     w.data = data; w.name = name; w.type = SMX__WT_F32; w.rows = rows; w.cols = cols; w.rb = (size_t)cols * sizeof(float);
+    w.exact = 0;
     return w;
 }
 
@@ -4049,7 +7303,7 @@ static smx__w smx__w_convert(smx__loader *ld, const smx__w *W, int type)
     unsigned char *dst;
     int r;
     o.type = type;
-    o.rb = smx__w_row_bytes(type, W->cols);
+    o.rb = smx__wt_row_bytes(type, W->cols);
     dst = (unsigned char *)smx__arena_alloc(smx__model_arena(ld->m), o.rb * (size_t)W->rows);
     if (!row || !dst) {
         SMX_FREE(row);
@@ -4066,16 +7320,51 @@ static smx__w smx__w_convert(smx__loader *ld, const smx__w *W, int type)
     return o;
 }
 
-/* Fetch a matrix weight [n0 (x n1), cols] in the type it is stored in; 3-D tensors (stacked
- * experts) come as one matrix of n0 * n1 rows. Data that is not 64-byte aligned in the mapping
- * (safetensors aligns to 8 bytes) is copied into aligned memory, so no vector load of the
- * bandwidth-bound decode straddles two cache lines. opt: absence is not an error (data NULL). */
+/* The type a matrix of cols columns is converted to for smx_load_options.weights (target): as
+ * llama-quantize does, the output head (or the embedding that stands in for it) of a target below
+ * 8 bits at Q6_K, and rows that do not fill the target's blocks at its fallback (Q4_K -> Q5_0,
+ * Q5_K -> Q5_1, Q6_K -> Q8_0), then at F16. */
+static int smx__convert_type(int target, int head, int cols)
+{
+    int t = target;
+    if (head && smx__wtypes[t].blk > 1 && t != SMX__WT_Q8_0) t = SMX__WT_Q6_K;
+    if (cols % smx__wtypes[t].blk)
+        t = t == SMX__WT_Q4_K ? SMX__WT_Q5_0 : t == SMX__WT_Q5_K ? SMX__WT_Q5_1 : t == SMX__WT_Q6_K ? SMX__WT_Q8_0 : t;
+    if (cols % smx__wtypes[t].blk) t = SMX__WT_F16;
+    return t;
+}
+
+static int smx__model_note_weight(struct smx_model *m, const smx_weight_info *wi, size_t qa_row);   /* II.5 */
+
+/* Record a loaded matrix for smx_model_weights and size the activation rows it needs. */
+static void smx__ld_weight(smx__loader *ld, const smx__w *w, int stored, int in_place)
+{
+    smx_weight_info wi;
+    size_t qa = 0;
+    if (ld->st) return;
+    wi.name = w->name;
+    wi.type = smx__wtypes[w->type].name;
+    wi.stored = smx__wtypes[stored].name;
+    wi.rows = w->rows;
+    wi.cols = w->cols;
+    wi.bytes = (size_t)w->rows * w->rb;
+    wi.in_place = in_place;
+    if (!smx__wtypes[w->type].decode_f32 || !smx__wtypes[w->type].prefill_f32) qa = smx__wt_row_bytes(smx__wtypes[w->type].act, w->cols);
+    if (!smx__model_note_weight(ld->m, &wi, qa)) smx__ld_fail(ld, SMX_E_NOMEM, "out of memory");
+}
+
+/* Fetch a matrix weight [n0 (x n1), cols] in the type it is stored in (or the one
+ * smx_load_options.weights asks for); 3-D tensors (stacked experts) come as one matrix of n0 * n1
+ * rows. Float data that is not aligned in the mapping (safetensors aligns to 8 bytes) is copied
+ * into aligned memory, so no vector load of the bandwidth-bound decode straddles two cache lines.
+ * opt: absence is not an error (data NULL). */
 static smx__w smx__matrix(smx__loader *ld, int opt, int ndim, int64_t n0, int64_t n1, int64_t cols, const char *fmt, ...)
 {
     char name[512];
     int64_t dims[3];
     smx__st_entry *en;
     smx__w w;
+    int stored, target, in_place = 0;
     va_list ap;
     memset(&w, 0, sizeof w);
     if (ld->st) return w;
@@ -4088,19 +7377,28 @@ static smx__w smx__matrix(smx__loader *ld, int opt, int ndim, int64_t n0, int64_
         return w;
     w.rows = (int)(n0 * (ndim == 3 ? n1 : 1));
     w.cols = (int)cols;
+    w.exact = ld->exact;
     w.name = smx__arena_strdup(smx__model_arena(ld->m), name);
     if (ld->random) {
         w.data = smx__random_tensor(ld, name, ndim, dims);
         w.type = SMX__WT_F32;
         w.rb = (size_t)cols * 4;
         if (!w.data) { memset(&w, 0, sizeof w); return w; }
-        if (ld->wtype >= 0 && ld->wtype != SMX__WT_F32) w = smx__w_convert(ld, &w, ld->wtype);
+        target = ld->wtype >= 0 ? smx__convert_type(ld->wtype, ld->head, w.cols) : SMX__WT_F32;
+        if (target != SMX__WT_F32) w = smx__w_convert(ld, &w, target);
+        smx__ld_weight(ld, &w, SMX__WT_F32, 0);
         return w;
     }
     if (!(en = smx__ld_entry(ld, opt, ndim, dims, name))) { memset(&w, 0, sizeof w); return w; }
-    w.type = en->dtype == SMX__DT_F32 ? SMX__WT_F32 : en->dtype == SMX__DT_F16 ? SMX__WT_F16 : SMX__WT_BF16;
-    w.rb = (size_t)cols * (size_t)smx__wtypes[w.type].elem_bytes;
-    if (ld->wtype < 0 || ld->wtype == w.type) {
+    w.type = stored = smx__st_wtype(en);
+    w.rb = smx__wt_row_bytes(w.type, cols);
+    if (!smx__ld_check(ld, w.rb && w.rb * (size_t)w.rows == en->nbytes, SMX_E_SHAPE, "tensor '%s': %lu bytes do not hold %d rows of %d %s",
+                       name, (unsigned long)en->nbytes, w.rows, w.cols, smx__wtypes[w.type].name)) {
+        memset(&w, 0, sizeof w);
+        return w;
+    }
+    target = ld->wtype >= 0 ? smx__convert_type(ld->wtype, ld->head, w.cols) : w.type;
+    if (target == w.type) {
         /* as stored: in place where aligned, else one aligned copy */
         if ((w.data = smx__ld_inplace(ld, en)) == NULL) {
             smx__blob *bl = &ld->ts->files[en->file];
@@ -4113,6 +7411,8 @@ static smx__w smx__matrix(smx__loader *ld, int opt, int ndim, int64_t n0, int64_
             }
             smx__blob_drop(bl, en->off, en->nbytes);
             w.data = buf;
+        } else {
+            in_place = 1;
         }
     } else {
         /* converted: read from the file (in place or into a temporary), write the new type */
@@ -4134,12 +7434,13 @@ static smx__w smx__matrix(smx__loader *ld, int opt, int ndim, int64_t n0, int64_
             p = (const unsigned char *)tmp;
         }
         w.data = p;
-        w = smx__w_convert(ld, &w, ld->wtype);
+        w = smx__w_convert(ld, &w, target);
         SMX_FREE(tmp);
         smx__blob_drop(bl, en->off, en->nbytes);
         if (!w.data) return w;
     }
     smx__ld_note(ld, en, name, w.data, (size_t)w.rows * w.rb);
+    smx__ld_weight(ld, &w, stored, in_place);
     return w;
 }
 #define SMX__M2(ld, rows, cols, ...) smx__matrix(ld, 0, 2, rows, 0, cols, __VA_ARGS__)
@@ -4349,9 +7650,26 @@ struct smx_model {
     smx__st_out *gen;           /* generated models: every weight, for smx_model_save */
     int n_gen, cap_gen;
     int *gen_index, gen_hcap;   /* [gen_hcap] gen index + 1 by name hash */
+    smx_weight_info *winfo;     /* every weight matrix as loaded (smx_model_weights) */
+    int n_winfo, cap_winfo;
+    size_t qa_row;              /* bytes of the largest activation row a quantized weight needs (II.3.e) */
 };
 
 static smx__arena *smx__model_arena(struct smx_model *m) { return &m->arena; }
+
+static int smx__model_note_weight(struct smx_model *m, const smx_weight_info *wi, size_t qa_row)
+{
+    if (m->n_winfo == m->cap_winfo) {
+        int nc = m->cap_winfo ? 2 * m->cap_winfo : 64;
+        smx_weight_info *nw = (smx_weight_info *)SMX_REALLOC(m->winfo, sizeof *nw * (size_t)nc);
+        if (!nw) return 0;
+        m->winfo = nw;
+        m->cap_winfo = nc;
+    }
+    m->winfo[m->n_winfo++] = *wi;
+    m->qa_row = SMX__MAX(m->qa_row, qa_row);
+    return 1;
+}
 
 static size_t smx__op_state(const smx__op *op, int n) { return op->vt->state_bytes ? op->vt->state_bytes(op, n) : 0; }
 
@@ -4854,12 +8172,17 @@ static void smx__load_embed_head(smx__loader *ld, int V, int d, const char *embe
     int nd;
     m->kind = SMX_KIND_TOKENS;
     m->vocab = V; m->d = d; m->d_in = d; m->d_out = V;
-    m->embed = SMX__M2(ld, V, d, "%s", embed_name);
     nd = head_name ? smx__tensor_shape(ld, sh, "%s", head_name) : -1;
     if (ld->random && !tied && head_name) { nd = 2; sh[0] = V; sh[1] = d; }
-    if (!tied && nd == 2 && sh[1] == d && sh[0] > 0 && sh[0] < INT_MAX) {
+    tied = tied || !(nd == 2 && sh[1] == d && sh[0] > 0 && sh[0] < INT_MAX);
+    ld->head = tied;   /* a tied embedding is the head too */
+    m->embed = SMX__M2(ld, V, d, "%s", embed_name);
+    ld->head = 0;
+    if (!tied) {
         m->n_logits = (int)sh[0];
+        ld->head = 1;
         m->head = SMX__M2(ld, sh[0], d, "%s", head_name);
+        ld->head = 0;
     } else {
         m->n_logits = V;
         m->head = m->embed;
@@ -6131,7 +9454,7 @@ typedef struct smx__mlstm7_cfg {
 /* b + W nb: the bias of a norm folded into the linear map after it (W [N, d]); b, nb may be NULL. */
 static const float *smx__xl_fold(smx__loader *ld, const smx__w *W, const float *b, const float *nb)
 {
-    smx__cx one = { 1, NULL };
+    smx__cx one = { 1, NULL, NULL, 0 };
     float *o;
     if (!nb || ld->st || !W->data) return b;
     o = smx__ld_alloc(ld, (size_t)W->rows);
@@ -8621,9 +11944,18 @@ SMX_API char *smx_supported_architectures(char *buf, size_t cap)
     return buf;
 }
 
+SMX_API int smx_model_weights(const smx_model *m, smx_weight_info *out, int cap)
+{
+    int i;
+    if (!m) return 0;
+    for (i = 0; out && i < cap && i < m->n_winfo; i++) out[i] = m->winfo[i];
+    return m->n_winfo;
+}
+
 SMX_API void smx_model_free(smx_model *m)
 {
     if (!m) return;
+    SMX_FREE(m->winfo);
     smx__st_close(&m->ts);
     smx__arena_free(&m->arena);
     SMX_FREE(m);
@@ -8647,22 +11979,31 @@ static smx_status smx__check_chain(smx__loader *ld)
     return ld->st;
 }
 
-/* Weight type by name for smx_load_options.weights: -1 as stored, -2 unknown. */
+static int smx__ascii_lower(int c) { return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c; }
+
+/* Weight type by name (any case) for smx_load_options.weights: -1 as stored, -2 unknown. */
 static int smx__wtype_by_name(const char *name)
 {
-    int t;
+    int t, i;
     if (!name || !name[0] || !strcmp(name, "stored")) return -1;
-    for (t = 0; t < SMX__WT_COUNT; t++)
-        if (!strcmp(name, smx__wtypes[t].name)) return t;
+    for (t = 0; t < SMX__WT_Q8_K; t++) {
+        const char *n = smx__wtypes[t].name;
+        for (i = 0; n[i] && smx__ascii_lower(name[i]) == smx__ascii_lower(n[i]); i++) {}
+        if (!n[i] && !name[i]) return t;
+    }
     return -2;
 }
 
-/* "f32, f16, ..." into buf */
+/* "stored, f32, f16, ..." into buf: the types weights can be held in */
 static void smx__list_wtypes(char *buf, size_t cap)
 {
-    int t;
+    int t, i;
     size_t o = (size_t)snprintf(buf, cap, "stored");
-    for (t = 0; t < SMX__WT_COUNT && o < cap; t++) o += (size_t)snprintf(buf + o, cap - o, ", %s", smx__wtypes[t].name);
+    for (t = 0; t < SMX__WT_Q8_K && o + 12 < cap; t++) {
+        o += (size_t)snprintf(buf + o, cap - o, ", ");
+        for (i = 0; smx__wtypes[t].name[i]; i++) buf[o++] = (char)smx__ascii_lower(smx__wtypes[t].name[i]);
+        buf[o] = 0;
+    }
 }
 
 SMX_API void smx_load_default_options(smx_load_options *o)
@@ -8696,6 +12037,7 @@ static smx_status smx__model_make(const smx__src *src, const smx_load_options *o
     ld.max_layers = opt->max_layers > 0 ? opt->max_layers : 65536;
     ld.max_generated = opt->max_generated_bytes ? opt->max_generated_bytes : (size_t)16 << 30;
     ld.wtype = smx__wtype_by_name(opt->weights);
+    ld.exact = opt->exact != 0;
     if (ld.wtype == -2) {
         smx__list_wtypes(list, sizeof list);
         st = smx__fail(err, SMX_E_ARG, "weight type '%s' is not known (%s)", opt->weights, list);
@@ -8948,6 +12290,7 @@ SMX_API void smx_session_free(smx_session *s)
 {
     if (!s) return;
     smx__pool_free(s->cx.pool);
+    SMX_FREE(s->cx.qa);
     SMX_FREE(s->state); SMX_FREE(s->off); SMX_FREE(s->h); SMX_FREE(s->xn); SMX_FREE(s->y); SMX_FREE(s->last);
     SMX_FREE(s->scratch);
     SMX_FREE(s);
@@ -8995,6 +12338,14 @@ SMX_API smx_status smx_session_new(const smx_model *m, const smx_session_options
     s->batch = o.batch ? o.batch : 512;
     if (!m->causal) s->batch = s->cap;          /* bidirectional: the whole sequence in one pass */
     if (s->batch > s->cap) s->batch = s->cap;
+    if (m->qa_row) {   /* activation rows for quantized weights: a batch of them (longer runs go in chunks) */
+        size_t rows = (size_t)SMX__MAX(8, SMX__MIN(s->batch, 512));
+        s->cx.qa_cap = rows * m->qa_row;
+        if (!(s->cx.qa = (unsigned char *)SMX_MALLOC(s->cx.qa_cap))) {
+            smx_session_free(s);
+            return smx__fail(err, SMX_E_NOMEM, "out of memory");
+        }
+    }
     wmax = (size_t)SMX__MAX(m->d_in, m->d_out);
     for (i = 0; i < m->n_sub; i++) {
         const smx__op *op = m->sub[i].op;

@@ -367,7 +367,8 @@ static void test_loader_dtypes_and_shards(void)
 /* ---- kernels: SIMD paths against their scalar twins ---- */
 static void test_kernels(void)
 {
-    static const int shapes[][3] = { { 1, 64, 96 }, { 1, 77, 13 }, { 5, 33, 7 }, { 37, 64, 160 }, { 9, 768, 67 }, { 4, 16, 4 } };
+    static const int shapes[][3] = { { 1, 64, 96 }, { 1, 77, 13 }, { 5, 33, 7 }, { 37, 64, 160 }, { 9, 768, 67 }, { 4, 16, 4 },
+                                     { 70, 512, 37 }, { 2, 256, 9 }, { 3, 1024, 5 } };
     size_t k;
     for (k = 0; k < sizeof shapes / sizeof *shapes; k++) {
         int T = shapes[k][0], K = shapes[k][1], N = shapes[k][2];
@@ -377,27 +378,39 @@ static void test_kernels(void)
         t_fill(x, (size_t)T * K, 1 + k, 1.0f);
         t_fill(W, (size_t)N * K, 100 + k, 1.0f);
         t_fill(b, (size_t)N, 200 + k, 1.0f);
-        {   /* every weight type against the scalar reference on the same (rounded) weights */
-            uint16_t *h = (uint16_t *)malloc(sizeof(uint16_t) * (size_t)N * K);
+        {   /* every weight type whose blocks fit K: float32 activations against the scalar reference on the
+             * same (rounded) weights, and rounded activations against the scalar quantized dot */
+            unsigned char *q = (unsigned char *)malloc((size_t)N * K * 4 + 64), *qa = (unsigned char *)malloc((size_t)T * K * 4 + 64);
             float *row = (float *)malloc(sizeof(float) * (size_t)K);
-            int type;
-            size_t i;
-            for (type = 0; type < SMX__WT_COUNT; type++) {
+            smx__cx cq = cx2;
+            int type, exact;
+            cq.qa = qa;
+            cq.qa_cap = (size_t)T * K * 4 + 64;
+            for (type = 0; type < SMX__WT_Q8_K; type++) {
+                const smx__wtype *ti = &smx__wtypes[type];
                 smx__w w = smx__w_f32(W, N, K, "w");
-                if (type == SMX__WT_F16 || type == SMX__WT_BF16) {
-                    for (i = 0; i < (size_t)N * K; i++) {
-                        uint32_t u;
-                        memcpy(&u, &W[i], 4);
-                        h[i] = type == SMX__WT_BF16 ? (uint16_t)(u >> 16) : t_f32_to_f16(W[i]);
+                int n, t;
+                if (K % ti->blk) continue;
+                w.type = type; w.rb = smx__wt_row_bytes(type, K); w.data = q;
+                for (n = 0; n < N; n++) smx__w_encode(type, W + (size_t)n * K, q + (size_t)n * w.rb, K);
+                for (exact = 1; exact >= 0; exact--) {
+                    w.exact = exact;
+                    if (exact || smx__w_f32act(&w, T < 4)) {
+                        smx__matmul_ref(y1, (size_t)N, x, (size_t)K, &w, b, T, row);
+                    } else {   /* the scalar dot on each activation row rounded to the type's activation blocks */
+                        unsigned char *a = (unsigned char *)malloc(smx__wt_row_bytes(ti->act, K));
+                        for (t = 0; t < T; t++) {
+                            smx__wtypes[ti->act].from_f32(x + (size_t)t * K, a, K);
+                            for (n = 0; n < N; n++) y1[(size_t)t * N + n] = ti->dot(K, q + (size_t)n * w.rb, a) + b[n];
+                        }
+                        free(a);
                     }
-                    w.data = h; w.type = type; w.rb = (size_t)K * 2;
+                    smx__matmul(&cq, y2, (size_t)N, x, (size_t)K, &w, b, T);
+                    CHECK(t_maxdiff(y1, y2, (size_t)T * N) < 1e-4 * sqrt((double)K), "matmul %s%s %dx%dx%d vs scalar: %g", ti->name,
+                          exact ? " (float32 activations)" : "", T, K, N, t_maxdiff(y1, y2, (size_t)T * N));
                 }
-                smx__matmul_ref(y1, (size_t)N, x, (size_t)K, &w, b, T, row);
-                smx__matmul(&cx2, y2, (size_t)N, x, (size_t)K, &w, b, T);
-                CHECK(t_maxdiff(y1, y2, (size_t)T * N) < 1e-4 * sqrt((double)K), "matmul %s %dx%dx%d simd vs scalar: %g",
-                      smx__wtypes[type].name, T, K, N, t_maxdiff(y1, y2, (size_t)T * N));
             }
-            free(h); free(row);
+            free(q); free(qa); free(row);
         }
         CHECK(fabs(smx__dot(x, W, K) - smx__dot_ref(x, W, K)) < 1e-4 * sqrt((double)K), "dot %d", K);
         smx__rmsnorm(y1, x, W, K, 1e-5f);

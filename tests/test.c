@@ -47,21 +47,7 @@ static void t_fill(float *x, size_t n, uint64_t seed, float scale)
 }
 
 /* Compute contexts of one and two threads for kernel-level tests (cx2's pool is made in main). */
-static smx__cx cx1 = { 1, NULL }, cx2 = { 2, NULL };
-
-/* float -> IEEE half, round to nearest even (normal range; enough for test weights). */
-static uint16_t t_f32_to_f16(float f)
-{
-    uint32_t u, s, e, m, r;
-    memcpy(&u, &f, 4);
-    s = (u >> 16) & 0x8000u;
-    e = (u >> 23) & 0xFF;
-    m = u & 0x7FFFFFu;
-    if (e < 113) return (uint16_t)s;   /* tiny: zero */
-    r = ((e - 112) << 10) | (m >> 13);
-    if ((m & 0x1FFFu) > 0x1000u || ((m & 0x1FFFu) == 0x1000u && (r & 1u))) r++;
-    return (uint16_t)(s | r);
-}
+static smx__cx cx1 = { 1, NULL, NULL, 0 }, cx2 = { 2, NULL, NULL, 0 };
 
 #include "t_core.c"
 #include "t_ssm.c"
@@ -71,6 +57,7 @@ static uint16_t t_f32_to_f16(float f)
 #include "t_models.c"
 #include "t_cli.c"
 #include "t_load.c"
+#include "t_wt.c"
 
 static const struct t_group { const char *name, *what; void (*run)(void); } t_groups[] = {
     { "core", "JSON, loader errors, kernels, sessions, sampling, generated models, builder", test_core },
@@ -82,6 +69,7 @@ static const struct t_group { const char *name, *what; void (*run)(void); } t_gr
     { "models", "the trained toy models of models/", test_models },
     { "cli", "build/seqmix: flags, refusals, help, generate, bench JSON", test_cli },
     { "load", "loading from memory, read instead of mapped, weight types, hostile configs", test_load },
+    { "wt", "weight types: ggml-exact conversions, every kernel of every instruction set against its scalar twin", test_wt },
 };
 #define T_N_GROUPS (int)(sizeof t_groups / sizeof t_groups[0])
 
