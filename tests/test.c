@@ -58,6 +58,7 @@ static smx__cx cx1 = { 1, NULL, NULL, 0 }, cx2 = { 2, NULL, NULL, 0 };
 #include "t_cli.c"
 #include "t_load.c"
 #include "t_wt.c"
+#include "t_tok.c"
 
 static const struct t_group { const char *name, *what; void (*run)(void); } t_groups[] = {
     { "core", "JSON, loader errors, kernels, sessions, sampling, generated models, builder", test_core },
@@ -69,6 +70,7 @@ static const struct t_group { const char *name, *what; void (*run)(void); } t_gr
     { "models", "the trained toy models of models/", test_models },
     { "cli", "build/seqmix: flags, refusals, help, generate, bench JSON", test_cli },
     { "load", "loading from memory, read instead of mapped, weight types, hostile configs", test_load },
+    { "tok", "tokenizers: the golden cases of tests/golden/tok, regex engine, normalizers, streaming, bad files", test_tok },
     { "wt", "weight types: ggml-exact conversions, every kernel of every instruction set against its scalar twin", test_wt },
 };
 #define T_N_GROUPS (int)(sizeof t_groups / sizeof t_groups[0])
