@@ -70,6 +70,7 @@ static uint16_t t_f32_to_f16(float f)
 #include "t_diffusion.c"
 #include "t_models.c"
 #include "t_cli.c"
+#include "t_hybrids.c"
 
 static const struct t_group { const char *name, *what; void (*run)(void); } t_groups[] = {
     { "core", "JSON, loader errors, kernels, sessions, sampling, generated models, builder", test_core },
@@ -80,6 +81,7 @@ static const struct t_group { const char *name, *what; void (*run)(void); } t_gr
     { "diffusion", "masked-diffusion sampler", test_diffusion },
     { "models", "the trained toy models of models/", test_models },
     { "cli", "build/seqmix: flags, refusals, help, generate, bench JSON", test_cli },
+    { "hybrids", "gated DeltaNet operator, builder 'G' layer, operator letters", test_hybrids },
 };
 #define T_N_GROUPS (int)(sizeof t_groups / sizeof t_groups[0])
 
