@@ -56,7 +56,8 @@
  *                   i. gated DeltaNet   j. parallel sum
  *     7. Families: a. the decoder skeleton   b. Llama   c. LLaDA   d. Mamba, Mamba-2   e. Jamba
  *                  f. Bamba   g. LFM2   h. xLSTM   i. ncps liquid models (CfC, wired CfC, LTC)
- *                  j. hybrid stacks and the builder
+ *                  j. Granite 4.0-H   k. Falcon-H1   l. Nemotron-H   m. Qwen3-Next, Qwen3.5
+ *                  n. OLMo Hybrid   o. LFM2-MoE   p. hybrid stacks and the builder
  *     8. Architecture registry and smx_model_load
  *     9. Sessions, state blobs, sampling
  *    10. Masked-diffusion sampling
@@ -2855,6 +2856,26 @@ static int smx__ld_dims_ok(smx__loader *ld, const char *what, int64_t a, int64_t
                          (long long)b);
 }
 
+/* n numbers of the list at key of object o (NULL: the root) into out; absent: all def. */
+static void smx__cfg_floats(smx__loader *ld, const smx__jv *o, const char *key, int n, float def, float *out)
+{
+    const smx__jv *a = smx__cfg_get(ld, o, key), *e;
+    double v;
+    int i;
+    for (i = 0; i < n; i++) out[i] = def;
+    if (!a) return;
+    if (!smx__ld_check(ld, a->type == SMX__J_ARR && a->n == n, SMX_E_FORMAT, "config.json: field '%s' must be a list of %d numbers", key,
+                       n))
+        return;
+    for (i = 0, e = a->child; e; e = e->next, i++) {
+        if (!smx__jnum(e, &v) || !(v == v) || fabs(v) > FLT_MAX) {
+            smx__ld_fail(ld, SMX_E_FORMAT, "config.json: %s[%d] must be a finite number", key, i);
+            return;
+        }
+        out[i] = (float)v;
+    }
+}
+
 /* ===================================================================================== */
 /* II.5 The layer vtable and the model structure                                         */
 /* ===================================================================================== */
@@ -3497,7 +3518,7 @@ static void smx__load_embed_head(smx__loader *ld, int V, int d, const char *embe
 }
 
 
-/* Hybrid-builder layers (model_type "seqmix", II.7.j): each operator reads its settings from the
+/* Hybrid-builder layers (model_type "seqmix", II.7.p): each operator reads its settings from the
  * layer's object of config.json "layers" (smx__lt_*) and writes them for the builder (smx__ltj_*);
  * the builder writes every setting, so its stacks never depend on these defaults. */
 #define SMX__DEF(v, d) ((v) > 0 ? (v) : (d))
@@ -6706,6 +6727,65 @@ static void smx__set_final_norm(smx__loader *ld, int norm, float eps, const floa
     ld->m->fnw = w;
 }
 
+/* Layer kinds of the hybrids' layer_types / layers_block_type lists (legacy spellings accepted). */
+enum { SMX__LK_LINEAR = 1, SMX__LK_FULL, SMX__LK_MLP, SMX__LK_MOE, SMX__LK_CONV };
+#define SMX__LK_BIT(k) (1u << (k))
+
+/* n layer kinds in the model arena (zeroed); NULL after a failure. */
+static int *smx__layer_kinds_new(smx__loader *ld, int n)
+{
+    int *k;
+    if (ld->st) return NULL;
+    if (!(k = (int *)smx__arena_alloc(&ld->m->arena, sizeof(int) * (size_t)(n > 0 ? n : 1)))) smx__ld_fail(ld, SMX_E_NOMEM, "out of memory");
+    return k;
+}
+
+/* The list of layer types at key as kinds: NULL when absent (the family's default applies) or
+ * after a failure. *n > 0: the list must have *n entries; *n == 0: its length sets *n. allowed:
+ * SMX__LK_BIT()s of the kinds the family builds; what names them for the error message. */
+static int *smx__cfg_layer_kinds(smx__loader *ld, const char *key, int *n, unsigned allowed, const char *what)
+{
+    const smx__jv *lt = smx__cfg_get(ld, NULL, key), *e;
+    int *k, i;
+    if (!lt || ld->st) return NULL;
+    if (!smx__ld_check(ld, lt->type == SMX__J_ARR && lt->n > 0 && lt->n <= 65536 && (*n <= 0 || lt->n == *n), SMX_E_FORMAT,
+                       "config.json: '%s' must list one layer type per layer (%d)", key, *n))
+        return NULL;
+    *n = lt->n;
+    if (!(k = smx__layer_kinds_new(ld, *n))) return NULL;
+    for (i = 0, e = lt->child; e; e = e->next, i++) {
+        const char *s = e->type == SMX__J_STR ? e->str : "";
+        if (!strcmp(s, "linear_attention") || !strcmp(s, "mamba") || !strcmp(s, "mamba2")) k[i] = SMX__LK_LINEAR;
+        else if (!strcmp(s, "full_attention") || !strcmp(s, "attention")) k[i] = SMX__LK_FULL;
+        else if (!strcmp(s, "mlp")) k[i] = SMX__LK_MLP;
+        else if (!strcmp(s, "moe")) k[i] = SMX__LK_MOE;
+        else if (!strcmp(s, "conv")) k[i] = SMX__LK_CONV;
+        if (!smx__ld_check(ld, k[i] && (allowed & SMX__LK_BIT(k[i])), SMX_E_UNSUPPORTED,
+                           "config.json: %s[%d] '%s' is not a layer type of this family (%s)", key, i, s, what))
+            return NULL;
+    }
+    return k;
+}
+
+/* Whether integer v is in the list at key (absent: no). */
+static int smx__cfg_in_list(smx__loader *ld, const char *key, int v)
+{
+    const smx__jv *a = smx__cfg_get(ld, NULL, key), *e;
+    if (!a || !smx__ld_check(ld, a->type == SMX__J_ARR, SMX_E_FORMAT, "config.json: field '%s' must be a list", key)) return 0;
+    for (e = a->child; e; e = e->next)
+        if (e->type == SMX__J_NUM && e->num == (double)v) return 1;
+    return 0;
+}
+
+/* A finite nonzero multiplier at key (default def). */
+static float smx__cfg_mult(smx__loader *ld, const char *key, double def)
+{
+    double v = smx__cf(ld, NULL, key, def);
+    smx__ld_check(ld, v == v && v != 0.0 && fabs(v) <= FLT_MAX, SMX_E_RANGE, "config.json: field '%s' = %g must be finite and nonzero",
+                  key, v);
+    return ld->st ? 1.0f : (float)v;
+}
+
 /* ---- II.7.a The decoder skeleton ----
  * embedding -> for each layer: [norm -> mixer -> +residual] [norm -> feed-forward -> +residual]
  * -> final norm -> head. The family reads its settings into smx__dec, names its tensors in
@@ -7537,7 +7617,553 @@ SMX_API int smx_model_liquid_units(const smx_model *m, int *has_c)
 }
 
 
-/* ---- II.7.j Hybrid stacks (model_type "seqmix") and the builder ----
+/* ---- II.7.j Granite 4.0-H (GraniteMoeHybridForCausalLM) ----
+ * h = embed * embedding_multiplier; layer i by layer_types (default: all Mamba-2):
+ *   h += r Mixer(RMSNorm(h))      Mamba-2 (gate, then the norm over the whole inner size; dt clamped by
+ *                                 time_step_limit) or attention with the score scale attention_multiplier,
+ *                                 RoPE on the whole head when position_embedding_type is "rope" (else none)
+ *   h += r (MoE(x) + Shared(x))   x = RMSNorm(h); routed experts (softmax over the top-k logits: the
+ *                                 softmax router with renorm) and the shared MLP; the shared MLP alone
+ *                                 when num_local_experts is 0
+ * r = residual_multiplier; logits = head(norm(h)) / logits_scaling. Experts and the shared MLP are
+ * fused: input_linear [(E,) 2 ff, d] (gate rows first), output_linear [(E,) d, ff]; transformers
+ * saves the router as block_sparse_moe.router.layer.weight (router.weight and the stacked
+ * experts.gate_up_proj / experts.down_proj load too). */
+static void smx__kinds_granite(smx__loader *ld, const smx__dec *c, int l, int *mixer, int *ffn)
+{
+    const int *k = (const int *)c->fam;
+    (void)ld;
+    *mixer = k[l] == SMX__LK_FULL ? SMX__K_ATTN : SMX__K_MAMBA2;
+    *ffn = c->moe.n_experts > 0 ? SMX__K_MOE : c->ff > 0 ? SMX__K_MLP : SMX__K_NONE;
+}
+
+static smx_status smx__build_granite_hybrid(smx__loader *ld)
+{
+    smx__attn_keys ak = { "num_attention_heads", 32, "num_key_value_heads", 0, "head_dim", NULL, 0.0, -1.0, 0, 0 };
+    smx__mamba2_keys mk = smx__mamba2_keys_hybrid;
+    smx__dec_names nm;
+    smx__moe_names mn;
+    smx__dec c;
+    int64_t sh[8];
+    int sff, E, l, *kinds;
+    float lsc;
+    memset(&c, 0, sizeof c);
+    memset(&nm, 0, sizeof nm);
+    memset(&mn, 0, sizeof mn);
+    c.V = smx__ci_pos(ld, NULL, "vocab_size", 32000);
+    c.d = smx__ci_pos(ld, NULL, "hidden_size", 4096);
+    c.L = smx__ci_pos(ld, NULL, "num_hidden_layers", 32);
+    c.act = smx__cfg_act(ld, NULL, "hidden_act", "silu");
+    c.eps = (float)smx__cf(ld, NULL, "rms_norm_eps", 1e-6);
+    c.tied = smx__cb(ld, NULL, "tie_word_embeddings", 0);
+    sff = smx__ci(ld, NULL, "shared_intermediate_size", 1024);   /* 0: no shared MLP */
+    E = smx__ci(ld, NULL, "num_local_experts", 8);               /* 0: dense (the shared MLP alone) */
+    smx__ld_check(ld, E >= 0 && sff >= 0, SMX_E_RANGE, "config.json: num_local_experts %d and shared_intermediate_size %d must not be negative",
+                  E, sff);
+    if (!strcmp(smx__cs(ld, NULL, "position_embedding_type", ""), "rope")) ak.theta_def = 10000.0;
+    smx__attn_read(ld, NULL, c.d, &ak, &c.at);
+    c.at.bias = c.at.o_bias = smx__cb(ld, NULL, "attention_bias", 0);
+    c.at.scale = smx__cfg_mult(ld, "attention_multiplier", 1.0);
+    mk.dt_limit = "time_step_limit";
+    smx__mamba2_read(ld, NULL, c.d, &mk, &c.m2);
+    c.m2.eps = c.eps;
+    smx__moe_cfg_init(&c.moe, c.d);
+    c.moe.n_experts = E;
+    c.moe.ff = smx__ci_pos(ld, NULL, "intermediate_size", 11008);
+    c.moe.top_k = E > 0 ? smx__ci_pos(ld, NULL, "num_experts_per_tok", 2) : 0;   /* dense checkpoints write 0 */
+    c.moe.act = c.act;
+    c.moe.renorm = 1;
+    c.mix_scale = c.ffn_scale = smx__cfg_mult(ld, "residual_multiplier", 1.0);
+    ld->m->embed_scale = smx__cfg_mult(ld, "embedding_multiplier", 1.0);
+    lsc = smx__cfg_mult(ld, "logits_scaling", 1.0);
+    ld->m->logit_scale = 1.0f / lsc;
+    ld->m->max_ctx = smx__cfg_ctx(ld, "max_position_embeddings");
+    if (ld->st || !smx__ld_dims_ok(ld, "vocab_size x hidden_size", c.V, c.d) ||
+        (sff > 0 && !smx__ld_dims_ok(ld, "shared_intermediate_size x 2 x hidden_size", 2 * (int64_t)sff, c.d)))
+        return ld->st;
+    kinds = smx__cfg_layer_kinds(ld, "layer_types", &c.L, SMX__LK_BIT(SMX__LK_LINEAR) | SMX__LK_BIT(SMX__LK_FULL),
+                                 "\"mamba\" or \"attention\"");
+    if (!kinds && (kinds = smx__layer_kinds_new(ld, c.L)))
+        for (l = 0; l < c.L; l++) kinds[l] = SMX__LK_LINEAR;
+    nm.embed = "model.embed_tokens.weight"; nm.head = "lm_head.weight"; nm.final_norm = "model.norm.weight";
+    nm.layer = "model.layers.%d."; nm.mix_norm = "input_layernorm"; nm.ffn_norm = "post_attention_layernorm";
+    nm.attn = "self_attn."; nm.ssm = "mamba."; nm.q = "q_proj"; nm.k = "k_proj"; nm.v = "v_proj"; nm.o = "o_proj";
+    nm.gate = nm.up = "input_linear"; nm.down = "output_linear";   /* the shared (or dense) MLP, fused */
+    if (E > 0) {
+        nm.ffn = "block_sparse_moe.";
+        nm.shared = "shared_mlp.";
+        c.shared_ff = sff;
+        mn.router = "router.layer";
+        if (!ld->random && smx__tensor_shape(ld, sh, "model.layers.0.block_sparse_moe.router.layer.weight") < 0 &&
+            smx__tensor_shape(ld, sh, "model.layers.0.block_sparse_moe.router.weight") >= 0)
+            mn.router = "router";
+        mn.e_gate = "gate_proj"; mn.e_up = "up_proj"; mn.e_down = "down_proj";
+        mn.f_gu = "input_linear.weight"; mn.f_down = "output_linear.weight";
+        if (!ld->random && smx__tensor_shape(ld, sh, "model.layers.0.block_sparse_moe.input_linear.weight") < 0 &&
+            smx__tensor_shape(ld, sh, "model.layers.0.block_sparse_moe.experts.gate_up_proj") >= 0) {
+            mn.f_gu = "experts.gate_up_proj"; mn.f_down = "experts.down_proj";
+        }
+        mn.stacked = 1;
+        nm.moe = &mn;
+    } else {
+        nm.ffn = "shared_mlp.";
+        c.ff = sff;
+    }
+    c.nm = &nm;
+    c.kinds = smx__kinds_granite;
+    c.fam = kinds;
+    return smx__dec_build(ld, &c);
+}
+
+static const smx__family smx__fam_granite_hybrid = {
+    "Granite 4.0-H", { "GraniteMoeHybridForCausalLM" }, { "granitemoehybrid" }, smx__build_granite_hybrid, "2AEF"
+};
+
+/* ---- II.7.k Falcon-H1 (FalconH1ForCausalLM) ----
+ * h = embed * embedding_multiplier; every layer, with x = RMSNorm(h):
+ *   h += ssm_out Mamba2(ssm_in x) + attn_out Attn(attn_in x)      (the parallel sum, II.6.j)
+ *   h += down_mult down(up x * act(gate_mult gate x))
+ * logits = head(norm(h)) * lm_head_multiplier. Mamba-2: inner size mamba_d_ssm (null: expand x width),
+ * the in_proj outputs times ssm_multipliers per section z | x | B | C | dt; output y silu(z) without
+ * mamba_rms_norm, else the grouped gated RMSNorm (n_groups groups) with the gate after
+ * (mamba_norm_before_gate) or before the norm; out_proj bias = projectors_bias. Attention: score
+ * scale key_multiplier / sqrt(head_dim) (the key multiplier only enters the scores), RoPE on the
+ * whole head. dt is clamped by time_step_limit (the reference's chunked path does; its cached step
+ * does not). */
+static void smx__kinds_falcon_h1(smx__loader *ld, const smx__dec *c, int l, int *mixer, int *ffn)
+{
+    (void)ld; (void)c; (void)l;
+    *mixer = SMX__K_PSUM;
+    *ffn = SMX__K_MLP;
+}
+
+static smx_status smx__build_falcon_h1(smx__loader *ld)
+{
+    static const smx__attn_keys ak = { "num_attention_heads", 32, "num_key_value_heads", 8, "head_dim", NULL, 10000.0, -1.0, 0, 0 };
+    smx__mamba2_keys mk = smx__mamba2_keys_hybrid;
+    smx__dec c;
+    float mlp_m[2];
+    int i;
+    memset(&c, 0, sizeof c);
+    c.V = smx__ci_pos(ld, NULL, "vocab_size", 128000);
+    c.d = smx__ci_pos(ld, NULL, "hidden_size", 4096);
+    c.L = smx__ci_pos(ld, NULL, "num_hidden_layers", 32);
+    c.ff = smx__ci_pos(ld, NULL, "intermediate_size", 14336);
+    c.act = smx__cfg_act(ld, NULL, "hidden_act", "silu");
+    c.eps = (float)smx__cf(ld, NULL, "rms_norm_eps", 1e-5);
+    c.tied = smx__cb(ld, NULL, "tie_word_embeddings", 0);
+    c.mlp_bias = smx__cb(ld, NULL, "mlp_bias", 0);
+    smx__attn_read(ld, NULL, c.d, &ak, &c.at);
+    c.at.bias = c.at.o_bias = smx__cb(ld, NULL, "attention_bias", 0);
+    c.at.scale = smx__cfg_mult(ld, "key_multiplier", 1.0) / sqrtf((float)SMX__MAX(1, c.at.hd));
+    mk.dt_limit = "time_step_limit";
+    mk.inner = "mamba_d_ssm";
+    mk.inner_def = 1024;
+    smx__mamba2_read(ld, NULL, c.d, &mk, &c.m2);
+    c.m2.eps = c.eps;
+    c.m2.out_bias = smx__cb(ld, NULL, "projectors_bias", 0) ? SMX__M2_OUTB_ON : SMX__M2_OUTB_OFF;
+    if (smx__cb(ld, NULL, "mamba_rms_norm", 0)) {
+        c.m2.norm_mode = smx__cb(ld, NULL, "mamba_norm_before_gate", 1) ? SMX__M2_NORM_GATE : SMX__M2_GATE_NORM;
+        c.m2.norm_groups = c.m2.n_groups;
+    } else {
+        c.m2.norm_mode = SMX__M2_GATE_ONLY;
+    }
+    smx__cfg_floats(ld, NULL, "ssm_multipliers", 5, 1.0f, c.m2.mup_m);
+    for (i = 0; i < 5; i++) c.m2.mup |= c.m2.mup_m[i] != 1.0f;
+    smx__cfg_floats(ld, NULL, "mlp_multipliers", 2, 1.0f, mlp_m);
+    c.gate_scale = mlp_m[0];
+    c.ffn_scale = mlp_m[1];
+    c.psum[0] = smx__cfg_mult(ld, "ssm_in_multiplier", 1.0);
+    c.psum[1] = smx__cfg_mult(ld, "ssm_out_multiplier", 1.0);
+    c.psum[2] = smx__cfg_mult(ld, "attention_in_multiplier", 1.0);
+    c.psum[3] = smx__cfg_mult(ld, "attention_out_multiplier", 1.0);
+    ld->m->embed_scale = smx__cfg_mult(ld, "embedding_multiplier", 1.0);
+    ld->m->logit_scale = smx__cfg_mult(ld, "lm_head_multiplier", 1.0);
+    ld->m->max_ctx = smx__cfg_ctx(ld, "max_position_embeddings");
+    smx__ld_check(ld, c.gate_scale != 0.0f && c.ffn_scale != 0.0f, SMX_E_RANGE, "config.json: mlp_multipliers must be nonzero");
+    if (ld->st || !smx__ld_dims_ok(ld, "vocab_size x hidden_size", c.V, c.d) ||
+        !smx__ld_dims_ok(ld, "intermediate_size x 2 x hidden_size", 2 * (int64_t)c.ff, c.d))
+        return ld->st;
+    c.nm = &smx__names_jamba;
+    c.kinds = smx__kinds_falcon_h1;
+    return smx__dec_build(ld, &c);
+}
+
+static const smx__family smx__fam_falcon_h1 = { "Falcon-H1", { "FalconH1ForCausalLM" }, { "falcon_h1" }, smx__build_falcon_h1, "PF" };
+
+/* ---- II.7.l Nemotron-H (NemotronHForCausalLM) ----
+ * One sub-layer per entry of layers_block_type (else layer_types, else the legacy
+ * hybrid_override_pattern: M mamba, * attention, - mlp, E moe; num_hidden_layers is ignored):
+ * h += Mixer(RMSNorm(h)) with
+ *   mamba      Mamba-2, inner size mamba_num_heads x mamba_head_dim, the grouped gated RMSNorm
+ *              (n_groups groups, gate first), dt clamped to [time_step_min, inf) (not time_step_limit)
+ *   attention  no positional encoding, no biases
+ *   mlp        down(act(up x)), act = mlp_hidden_act (relu2)
+ *   moe        sigmoid router, selection bias e_score_correction_bias, group-limited top-k (n_group,
+ *              topk_group), renorm (+1e-20) with norm_topk_prob, routed_scaling_factor; ungated experts,
+ *              optional latent projections (moe_latent_size); plus the shared MLP of
+ *              moe_shared_expert_intermediate_size on the block input
+ * Tensors under backbone. (as transformers saves them) or model.; the legacy keys mamba_n_groups,
+ * mamba_d_conv, mamba_chunk_size, mamba_conv_bias, mamba_dt_min and num_local_experts win over
+ * their newer names, as the reference's config reads them. */
+static void smx__kinds_nemotron_h(smx__loader *ld, const smx__dec *c, int l, int *mixer, int *ffn)
+{
+    const int k = ((const int *)c->fam)[l];
+    (void)ld;
+    *mixer = k == SMX__LK_LINEAR ? SMX__K_MAMBA2 : k == SMX__LK_FULL ? SMX__K_ATTN : k == SMX__LK_MLP ? SMX__K_MLP : SMX__K_MOE;
+    *ffn = SMX__K_NONE;
+}
+
+static const smx__dec_names smx__names_nemotron[2] = {
+    { "backbone.embeddings.weight", "lm_head.weight", "backbone.norm_f.weight", "backbone.layers.%d.", "norm", NULL, "mixer.", "mixer.",
+      NULL, "mixer.", "q_proj", "k_proj", "v_proj", "o_proj", NULL, NULL, NULL, "up_proj", "down_proj", "gate", NULL, NULL,
+      "mixer.shared_experts.", NULL },
+    { "model.embeddings.weight", "lm_head.weight", "model.norm_f.weight", "model.layers.%d.", "norm", NULL, "mixer.", "mixer.", NULL,
+      "mixer.", "q_proj", "k_proj", "v_proj", "o_proj", NULL, NULL, NULL, "up_proj", "down_proj", "gate", NULL, NULL,
+      "mixer.shared_experts.", NULL }
+};
+
+static smx_status smx__build_nemotron_h(smx__loader *ld)
+{
+    static const smx__attn_keys ak = { "num_attention_heads", 32, "num_key_value_heads", 8, "head_dim", NULL, 0.0, 1.0, 0, 128 };
+    static const unsigned all = SMX__LK_BIT(SMX__LK_LINEAR) | SMX__LK_BIT(SMX__LK_FULL) | SMX__LK_BIT(SMX__LK_MLP) | SMX__LK_BIT(SMX__LK_MOE);
+    const smx__jv *pat;
+    smx__dec c;
+    int64_t sh[8];
+    int *kinds, i;
+    memset(&c, 0, sizeof c);
+    c.V = smx__ci_pos(ld, NULL, "vocab_size", 131072);
+    c.d = smx__ci_pos(ld, NULL, "hidden_size", 4096);
+    c.eps = (float)smx__cf(ld, NULL, "layer_norm_epsilon", 1e-5);
+    c.tied = smx__cb(ld, NULL, "tie_word_embeddings", 0);
+    c.ff = smx__ci_pos(ld, NULL, "intermediate_size", 21504);
+    c.act = smx__cfg_act(ld, NULL, "mlp_hidden_act", "relu2");
+    c.mlp_bias = smx__cb(ld, NULL, "mlp_bias", 0);
+    smx__attn_read(ld, NULL, c.d, &ak, &c.at);   /* no positional encoding, no biases */
+    smx__mamba2_read(ld, NULL, c.d, &smx__mamba2_keys_nemotron, &c.m2);
+    if (smx__cfg_has(ld, NULL, "mamba_n_groups")) c.m2.n_groups = smx__ci_pos(ld, NULL, "mamba_n_groups", 1);
+    if (smx__cfg_has(ld, NULL, "mamba_d_conv")) c.m2.d_conv = smx__ci_pos(ld, NULL, "mamba_d_conv", 1);
+    if (smx__cfg_has(ld, NULL, "mamba_chunk_size")) c.m2.chunk = smx__ci_pos(ld, NULL, "mamba_chunk_size", 1);
+    if (smx__cfg_has(ld, NULL, "mamba_conv_bias")) c.m2.conv_bias = smx__cb(ld, NULL, "mamba_conv_bias", 1);
+    c.m2.norm_groups = c.m2.n_groups;
+    c.m2.dt_lo = (float)smx__cf(ld, NULL, "mamba_dt_min", smx__cf(ld, NULL, "time_step_min", 0.001));
+    c.m2.dt_hi = INFINITY;
+    smx__ld_check(ld, c.m2.dt_lo >= 0.0f && c.m2.dt_lo <= FLT_MAX, SMX_E_RANGE, "config.json: time_step_min %g must be finite and >= 0",
+                  (double)c.m2.dt_lo);
+    smx__moe_cfg_init(&c.moe, c.d);
+    c.moe.router = SMX__MOE_SIGMOID;
+    c.moe.sel_bias = 1;
+    c.moe.ungated = 1;
+    c.moe.act = c.act;
+    c.moe.n_experts = smx__ci_pos(ld, NULL, "num_local_experts", smx__ci_pos(ld, NULL, "n_routed_experts", 8));
+    c.moe.top_k = smx__ci_pos(ld, NULL, "num_experts_per_tok", 2);
+    c.moe.ff = smx__ci_pos(ld, NULL, "moe_intermediate_size", 7688);
+    c.moe.n_group = smx__ci_pos(ld, NULL, "n_group", 1);
+    c.moe.topk_group = smx__ci_pos(ld, NULL, "topk_group", 1);
+    c.moe.renorm = smx__cb(ld, NULL, "norm_topk_prob", 1);
+    c.moe.renorm_eps = 1e-20f;
+    c.moe.scale = (float)smx__cf(ld, NULL, "routed_scaling_factor", 1.0);
+    c.moe.latent = smx__ci(ld, NULL, "moe_latent_size", 0);
+    c.moe.latent_bias = c.mlp_bias;
+    c.shared_ff = smx__ci(ld, NULL, "moe_shared_expert_intermediate_size", 7688);   /* 0: no shared expert */
+    smx__ld_check(ld, c.moe.latent >= 0 && c.shared_ff >= 0, SMX_E_RANGE,
+                  "config.json: moe_latent_size %d and moe_shared_expert_intermediate_size %d must not be negative", c.moe.latent, c.shared_ff);
+    ld->m->max_ctx = smx__cfg_ctx(ld, "max_position_embeddings");
+    if (ld->st || !smx__ld_dims_ok(ld, "vocab_size x hidden_size", c.V, c.d) ||
+        !smx__ld_dims_ok(ld, "intermediate_size x hidden_size", c.ff, c.d) ||
+        (c.shared_ff > 0 && !smx__ld_dims_ok(ld, "moe_shared_expert_intermediate_size x hidden_size", c.shared_ff, c.d)) ||
+        (c.moe.latent > 0 && !smx__ld_dims_ok(ld, "moe_latent_size x hidden_size", c.moe.latent, c.d)))
+        return ld->st;
+    /* the blocks: layers_block_type, else layer_types, else the legacy pattern string, else the default */
+    c.L = 0;
+    kinds = smx__cfg_layer_kinds(ld, smx__cfg_has(ld, NULL, "layers_block_type") ? "layers_block_type" : "layer_types", &c.L, all,
+                                 "\"mamba\", \"attention\", \"mlp\" or \"moe\"");
+    pat = smx__cfg_get(ld, NULL, "hybrid_override_pattern");
+    if (!kinds && !ld->st && pat) {
+        if (smx__ld_check(ld, pat->type == SMX__J_STR && pat->slen > 0 && pat->slen <= 65536, SMX_E_FORMAT,
+                          "config.json: 'hybrid_override_pattern' must be a non-empty string") &&
+            (kinds = smx__layer_kinds_new(ld, (int)pat->slen))) {
+            c.L = (int)pat->slen;
+            for (i = 0; i < c.L && !ld->st; i++) {
+                const char ch = pat->str[i];
+                kinds[i] = ch == 'M' ? SMX__LK_LINEAR : ch == '*' ? SMX__LK_FULL : ch == '-' ? SMX__LK_MLP : ch == 'E' ? SMX__LK_MOE : 0;
+                smx__ld_check(ld, kinds[i] != 0, SMX_E_UNSUPPORTED, "config.json: hybrid_override_pattern[%d] '%c' is not M, *, - or E", i, ch);
+            }
+        }
+    } else if (!kinds && !ld->st && (kinds = smx__layer_kinds_new(ld, 4))) {
+        c.L = 4;
+        kinds[0] = SMX__LK_LINEAR; kinds[1] = SMX__LK_MOE; kinds[2] = SMX__LK_FULL; kinds[3] = SMX__LK_MLP;
+    }
+    c.nm = &smx__names_nemotron[!ld->random && smx__tensor_shape(ld, sh, "backbone.embeddings.weight") < 0 &&
+                                smx__tensor_shape(ld, sh, "model.embeddings.weight") >= 0];
+    c.kinds = smx__kinds_nemotron_h;
+    c.fam = kinds;
+    return smx__dec_build(ld, &c);
+}
+
+static const smx__family smx__fam_nemotron_h = { "Nemotron-H", { "NemotronHForCausalLM" }, { "nemotron_h" }, smx__build_nemotron_h, "2AFE" };
+
+/* ---- II.7.m Qwen3-Next (Qwen3NextForCausalLM) and Qwen3.5 (Qwen3_5ForCausalLM, qwen3_5_text) ----
+ * Layer i: gated DeltaNet ("linear_attention") or gated attention ("full_attention") by layer_types
+ * (default: full attention every full_attention_interval-th layer), then a feed-forward: Qwen3.5 a
+ * SwiGLU MLP; Qwen3-Next routed experts (softmax, top-k, norm_topk_prob) plus a shared expert scaled
+ * by sigmoid(shared_expert_gate x), except in mlp_only_layers or where (i + 1) % decoder_sparse_step
+ * != 0 (a SwiGLU MLP of intermediate_size). Every RMSNorm outside the DeltaNet (layer norms, q/k
+ * norms, final norm) is zero-centred, y = x / rms(x) * (1 + w); the DeltaNet's own gated norm uses w
+ * with rms_norm_eps. Attention: q_proj gives [q_h | gate_h] per head, o *= sigmoid(gate); q/k norms per
+ * head; partial RoPE (partial_rotary_factor, default 0.25); Qwen3.5's multimodal RoPE is plain RoPE
+ * for text. The DeltaNet projections: Qwen3-Next's interleaved in_proj_qkvz / in_proj_ba, Qwen3.5's
+ * in_proj_qkv, in_proj_z, in_proj_b, in_proj_a. */
+typedef struct smx__qwen { const int *kinds; int next, sparse; } smx__qwen;
+
+static void smx__kinds_qwen(smx__loader *ld, const smx__dec *c, int l, int *mixer, int *ffn)
+{
+    const smx__qwen *q = (const smx__qwen *)c->fam;
+    *mixer = q->kinds[l] == SMX__LK_FULL ? SMX__K_ATTN : SMX__K_GDN;
+    *ffn = q->next && c->moe.n_experts > 0 && (l + 1) % q->sparse == 0 && !smx__cfg_in_list(ld, "mlp_only_layers", l) ? SMX__K_MOE
+                                                                                                                   : SMX__K_MLP;
+}
+
+static const smx__dec_names smx__names_qwen = {
+    "model.embed_tokens.weight", "lm_head.weight", "model.norm.weight", "model.layers.%d.", "input_layernorm", "post_attention_layernorm",
+    "self_attn.", "linear_attn.", NULL, "mlp.", "q_proj", "k_proj", "v_proj", "o_proj", "q_norm", "k_norm", "gate_proj", "up_proj",
+    "down_proj", "gate", NULL, NULL, "mlp.shared_expert.", NULL
+};
+
+/* The gated DeltaNet settings of the Qwen3-Next / Qwen3.5 configs. */
+static void smx__qwen_gdn_read(smx__loader *ld, smx__gdn_cfg *g, int d, float eps, int layout)
+{
+    memset(g, 0, sizeof *g);
+    g->d = d;
+    g->K = smx__ci_pos(ld, NULL, "linear_conv_kernel_dim", 4);
+    g->dk = smx__ci_pos(ld, NULL, "linear_key_head_dim", 128);
+    g->dv = smx__ci_pos(ld, NULL, "linear_value_head_dim", 128);
+    g->nk = smx__ci_pos(ld, NULL, "linear_num_key_heads", 16);
+    g->nv = smx__ci_pos(ld, NULL, "linear_num_value_heads", 32);
+    g->act = smx__cfg_act(ld, NULL, "hidden_act", "silu");
+    g->chunk = 64;
+    g->eps = eps;
+    g->beta_scale = 1.0f;
+    g->layout = layout;
+}
+
+static smx_status smx__build_qwen_hybrid(smx__loader *ld, int next)
+{
+    smx__attn_keys ak = { "num_attention_heads", 16, "num_key_value_heads", 4, "head_dim", NULL, 10000.0, 0.25, 0, 256 };
+    smx__dec c;
+    smx__qwen q;
+    int *kinds, l;
+    memset(&c, 0, sizeof c);
+    memset(&q, 0, sizeof q);
+    if (next) ak.kv_def = 2;
+    c.V = smx__ci_pos(ld, NULL, "vocab_size", next ? 151936 : 248320);
+    c.d = smx__ci_pos(ld, NULL, "hidden_size", next ? 2048 : 4096);
+    c.L = smx__ci_pos(ld, NULL, "num_hidden_layers", next ? 48 : 32);
+    c.ff = smx__ci_pos(ld, NULL, "intermediate_size", next ? 5632 : 12288);
+    c.act = smx__cfg_act(ld, NULL, "hidden_act", "silu");
+    c.eps = (float)smx__cf(ld, NULL, "rms_norm_eps", 1e-6);
+    c.tied = smx__cb(ld, NULL, "tie_word_embeddings", 0);
+    c.norm_offset = 1;
+    smx__attn_read(ld, NULL, c.d, &ak, &c.at);
+    c.at.bias = c.at.o_bias = smx__cb(ld, NULL, "attention_bias", 0);
+    c.at.gated = c.at.qk_norm = c.at.qk_offset = 1;
+    c.at.qk_eps = c.eps;
+    smx__qwen_gdn_read(ld, &c.gdn, c.d, c.eps, next ? SMX__GDN_QKVZ : SMX__GDN_SPLIT);
+    smx__moe_cfg_init(&c.moe, c.d);
+    q.next = next;
+    q.sparse = 1;
+    if (next) {
+        c.moe.n_experts = smx__ci(ld, NULL, "num_experts", 512);   /* 0: every layer an MLP */
+        c.moe.top_k = smx__ci_pos(ld, NULL, "num_experts_per_tok", 10);
+        c.moe.ff = smx__ci_pos(ld, NULL, "moe_intermediate_size", 512);
+        c.moe.renorm = smx__cb(ld, NULL, "norm_topk_prob", 1);
+        c.moe.act = c.act;
+        c.shared_ff = smx__ci(ld, NULL, "shared_expert_intermediate_size", 512);
+        c.moe.shared_gate = c.shared_ff > 0;
+        q.sparse = smx__ci_pos(ld, NULL, "decoder_sparse_step", 1);
+        smx__ld_check(ld, c.moe.n_experts >= 0 && c.shared_ff >= 0, SMX_E_RANGE,
+                      "config.json: num_experts %d and shared_expert_intermediate_size %d must not be negative", c.moe.n_experts, c.shared_ff);
+    }
+    ld->m->max_ctx = smx__cfg_ctx(ld, "max_position_embeddings");
+    if (ld->st || !smx__ld_dims_ok(ld, "vocab_size x hidden_size", c.V, c.d) ||
+        !smx__ld_dims_ok(ld, "intermediate_size x 2 x hidden_size", 2 * (int64_t)c.ff, c.d) ||
+        (c.shared_ff > 0 && !smx__ld_dims_ok(ld, "shared_expert_intermediate_size x 2 x hidden_size", 2 * (int64_t)c.shared_ff, c.d)))
+        return ld->st;
+    kinds = smx__cfg_layer_kinds(ld, "layer_types", &c.L, SMX__LK_BIT(SMX__LK_LINEAR) | SMX__LK_BIT(SMX__LK_FULL),
+                                 "\"linear_attention\" or \"full_attention\"");
+    if (!kinds && !ld->st) {   /* default: full attention every full_attention_interval-th layer */
+        int every = smx__ci_pos(ld, NULL, "full_attention_interval", 4);
+        if ((kinds = smx__layer_kinds_new(ld, c.L)))
+            for (l = 0; l < c.L; l++) kinds[l] = (l + 1) % every ? SMX__LK_LINEAR : SMX__LK_FULL;
+    }
+    q.kinds = kinds;
+    c.nm = &smx__names_qwen;
+    c.kinds = smx__kinds_qwen;
+    c.fam = &q;
+    return smx__dec_build(ld, &c);
+}
+
+static smx_status smx__build_qwen3_next(smx__loader *ld) { return smx__build_qwen_hybrid(ld, 1); }
+static smx_status smx__build_qwen3_5(smx__loader *ld) { return smx__build_qwen_hybrid(ld, 0); }
+
+static const smx__family smx__fam_qwen3_next = { "Qwen3-Next", { "Qwen3NextForCausalLM" }, { "qwen3_next" }, smx__build_qwen3_next, "GAEF" };
+static const smx__family smx__fam_qwen3_5 = { "Qwen3.5", { "Qwen3_5ForCausalLM" }, { "qwen3_5_text" }, smx__build_qwen3_5, "GAF" };
+
+/* ---- II.7.n OLMo Hybrid (OlmoHybridForCausalLM) ----
+ * Layer i by layer_types (default: full attention where i % 4 == 3, and the last layer if none is):
+ *   linear:  h += GDN(RMSNorm(h));  h += MLP(RMSNorm(h))                 (pre-norm)
+ *   full:    h += RMSNorm(Attn(h));  h += RMSNorm(MLP(h))                 (post-norm, no input norm)
+ * Gated DeltaNet: separate q/k/v/g/b/a projections, beta x 2 with linear_allow_neg_eigval (default),
+ * its output norm with eps 1e-5 (FLA's default) whatever rms_norm_eps says; linear heads default to
+ * num_attention_heads, the key head dim to int(0.75 hidden / key heads), the value head dim to twice
+ * that. Attention: q/k RMSNorm over the whole projection; RoPE on the whole head unless rope_theta
+ * is given as null (no positional encoding). transformers 5.17 saves the layer norms as
+ * attention_layer_norm (the input norm) and feedforward_layer_norm (post_attention_layernorm, in
+ * either layer kind) and the conv weight as q/k/v_conv1d pieces; the module's names load too. */
+static void smx__kinds_olmo_hybrid(smx__loader *ld, const smx__dec *c, int l, int *mixer, int *ffn)
+{
+    const int full = ((const int *)c->fam)[l] == SMX__LK_FULL;
+    (void)ld;
+    *mixer = full ? SMX__K_ATTN | SMX__K_POST : SMX__K_GDN;
+    *ffn = full ? SMX__K_MLP | SMX__K_POST : SMX__K_MLP;
+}
+
+static const smx__dec_names smx__names_olmo_hybrid[2] = {   /* as saved; the module's */
+    { "model.embed_tokens.weight", "lm_head.weight", "model.norm.weight", "model.layers.%d.", "attention_layer_norm",
+      "feedforward_layer_norm", "self_attn.", "linear_attn.", NULL, "mlp.", "q_proj", "k_proj", "v_proj", "o_proj", "q_norm", "k_norm",
+      "gate_proj", "up_proj", "down_proj", NULL, "feedforward_layer_norm", "post_feedforward_layernorm", NULL, NULL },
+    { "model.embed_tokens.weight", "lm_head.weight", "model.norm.weight", "model.layers.%d.", "input_layernorm",
+      "post_attention_layernorm", "self_attn.", "linear_attn.", NULL, "mlp.", "q_proj", "k_proj", "v_proj", "o_proj", "q_norm", "k_norm",
+      "gate_proj", "up_proj", "down_proj", NULL, "post_attention_layernorm", "post_feedforward_layernorm", NULL, NULL }
+};
+
+static smx_status smx__build_olmo_hybrid(smx__loader *ld)
+{
+    smx__attn_keys ak = { "num_attention_heads", 30, "num_key_value_heads", 0, "head_dim", NULL, 10000.0, -1.0, 0, 0 };
+    const smx__jv *rp = smx__jget(ld->cfg, "rope_parameters"), *th;
+    smx__dec c;
+    int64_t sh[8];
+    int *kinds, l, any = 0;
+    double dk;
+    memset(&c, 0, sizeof c);
+    c.V = smx__ci_pos(ld, NULL, "vocab_size", 100352);
+    c.d = smx__ci_pos(ld, NULL, "hidden_size", 3840);
+    c.L = smx__ci_pos(ld, NULL, "num_hidden_layers", 32);
+    c.ff = smx__ci_pos(ld, NULL, "intermediate_size", 11008);
+    c.act = smx__cfg_act(ld, NULL, "hidden_act", "silu");
+    c.eps = (float)smx__cf(ld, NULL, "rms_norm_eps", 1e-6);
+    c.tied = smx__cb(ld, NULL, "tie_word_embeddings", 0);
+    /* no positional encoding when rope_theta is given as null (in rope_parameters, else at the root) */
+    th = rp && rp->type == SMX__J_OBJ && smx__jget(rp, "rope_theta") ? smx__jget(rp, "rope_theta") : smx__jget(ld->cfg, "rope_theta");
+    if (th && th->type == SMX__J_NULL) ak.theta_def = 0.0;
+    smx__attn_read(ld, NULL, c.d, &ak, &c.at);
+    c.at.bias = c.at.o_bias = smx__cb(ld, NULL, "attention_bias", 0);
+    c.at.qk_norm = c.at.qk_full = 1;
+    c.at.qk_eps = c.eps;
+    c.gdn.d = c.d;
+    c.gdn.nk = smx__ci_pos(ld, NULL, "linear_num_key_heads", c.at.nh);
+    c.gdn.nv = smx__ci_pos(ld, NULL, "linear_num_value_heads", c.at.nh);
+    dk = 0.75 * (double)c.d / (double)SMX__MAX(1, c.gdn.nk);   /* int(0.75 hidden / key heads): at most 0.75 hidden */
+    c.gdn.dk = smx__ci_pos(ld, NULL, "linear_key_head_dim", dk >= 1.0 ? (int)dk : 0);
+    c.gdn.dv = smx__ci_pos(ld, NULL, "linear_value_head_dim", c.gdn.dk <= (1 << 29) ? 2 * c.gdn.dk : 0);
+    c.gdn.K = smx__ci_pos(ld, NULL, "linear_conv_kernel_dim", 4);
+    c.gdn.act = c.act;
+    c.gdn.chunk = 64;
+    c.gdn.eps = 1e-5f;
+    c.gdn.beta_scale = smx__cb(ld, NULL, "linear_allow_neg_eigval", 1) ? 2.0f : 1.0f;
+    c.gdn.layout = SMX__GDN_OLMO;
+    ld->m->max_ctx = smx__cfg_ctx(ld, "max_position_embeddings");
+    if (ld->st || !smx__ld_dims_ok(ld, "vocab_size x hidden_size", c.V, c.d) ||
+        !smx__ld_dims_ok(ld, "intermediate_size x 2 x hidden_size", 2 * (int64_t)c.ff, c.d))
+        return ld->st;
+    kinds = smx__cfg_layer_kinds(ld, "layer_types", &c.L, SMX__LK_BIT(SMX__LK_LINEAR) | SMX__LK_BIT(SMX__LK_FULL),
+                                 "\"linear_attention\" or \"full_attention\"");
+    if (!kinds && !ld->st && (kinds = smx__layer_kinds_new(ld, c.L))) {
+        for (l = 0; l < c.L; l++) { kinds[l] = l % 4 == 3 ? SMX__LK_FULL : SMX__LK_LINEAR; any |= l % 4 == 3; }
+        if (!any) kinds[c.L - 1] = SMX__LK_FULL;
+    }
+    c.nm = &smx__names_olmo_hybrid[!ld->random && smx__tensor_shape(ld, sh, "model.layers.0.feedforward_layer_norm.weight") < 0 &&
+                                   smx__tensor_shape(ld, sh, "model.layers.0.post_attention_layernorm.weight") >= 0];
+    c.kinds = smx__kinds_olmo_hybrid;
+    c.fam = kinds;
+    return smx__dec_build(ld, &c);
+}
+
+static const smx__family smx__fam_olmo_hybrid = { "OLMo Hybrid", { "OlmoHybridForCausalLM" }, { "olmo_hybrid" }, smx__build_olmo_hybrid, "GAF" };
+
+/* ---- II.7.o LFM2-MoE (Lfm2MoeForCausalLM) ----
+ * LFM2's blocks (short convolutions or attention with per-head q/k norms, by layer_types or
+ * full_attn_idxs), then a SwiGLU MLP of intermediate_size (used as is: no width adjustment) for the
+ * first num_dense_layers layers and routed experts after: sigmoid router, selection by sigmoid +
+ * expert_bias (use_expert_bias), weights the sigmoid scores, renorm (+1e-6) with norm_topk_prob,
+ * times routed_scaling_factor; experts w1 / w3 / w2 (gate / up / down). RoPE (theta 1e6 by default)
+ * on the whole head. */
+static void smx__kinds_lfm2_moe(smx__loader *ld, const smx__dec *c, int l, int *mixer, int *ffn)
+{
+    smx__kinds_lfm2(ld, c, l, mixer, ffn);
+    *ffn = l < *(const int *)c->fam ? SMX__K_MLP : SMX__K_MOE;
+}
+
+static smx_status smx__build_lfm2_moe(smx__loader *ld)
+{
+    static const smx__dec_names nm = {
+        "model.embed_tokens.weight", "lm_head.weight", "model.embedding_norm.weight", "model.layers.%d.", "operator_norm", "ffn_norm",
+        "self_attn.", NULL, "conv.", "feed_forward.", "q_proj", "k_proj", "v_proj", "out_proj", "q_layernorm", "k_layernorm",
+        "w1", "w3", "w2", "gate", NULL, NULL, NULL, NULL
+    };
+    static const smx__attn_keys ak = { "num_attention_heads", 32, "num_key_value_heads", 8, "head_dim", NULL, 1e6, -1.0, 0, 0 };
+    smx__moe_names mn;
+    smx__dec_names nm2 = nm;
+    const smx__jv *lt = smx__cfg_get(ld, NULL, "layer_types"), *fa = smx__cfg_get(ld, NULL, "full_attn_idxs");
+    smx__dec c;
+    int nd;
+    memset(&c, 0, sizeof c);
+    memset(&mn, 0, sizeof mn);
+    c.V = smx__ci_pos(ld, NULL, "vocab_size", 65536);
+    c.d = smx__ci_pos(ld, NULL, "hidden_size", 2048);
+    c.L = smx__ci_pos(ld, NULL, "num_hidden_layers", 32);
+    c.ff = smx__ci_pos(ld, NULL, "intermediate_size", 7168);
+    c.eps = (float)smx__cf(ld, NULL, "norm_eps", 1e-5);
+    c.tied = smx__cb(ld, NULL, "tie_embedding", smx__cb(ld, NULL, "tie_word_embeddings", 1));
+    c.act = SMX__ACT_SILU;
+    nd = smx__ci(ld, NULL, "num_dense_layers", 2);
+    smx__ld_check(ld, nd >= 0, SMX_E_RANGE, "config.json: num_dense_layers %d must not be negative", nd);
+    smx__attn_read(ld, NULL, c.d, &ak, &c.at);
+    c.at.qk_norm = 1;
+    c.at.qk_eps = c.eps;
+    c.sc.d = c.d;
+    c.sc.L = smx__ci_pos(ld, NULL, "conv_L_cache", 3);
+    c.sc.bias = smx__cb(ld, NULL, "conv_bias", 0);
+    smx__moe_cfg_init(&c.moe, c.d);
+    c.moe.router = SMX__MOE_SIGMOID;
+    c.moe.act = SMX__ACT_SILU;
+    c.moe.n_experts = smx__ci_pos(ld, NULL, "num_experts", 32);
+    c.moe.top_k = smx__ci_pos(ld, NULL, "num_experts_per_tok", 4);
+    c.moe.ff = smx__ci_pos(ld, NULL, "moe_intermediate_size", 1792);
+    c.moe.sel_bias = smx__cb(ld, NULL, "use_expert_bias", 1);
+    c.moe.renorm = smx__cb(ld, NULL, "norm_topk_prob", 1);
+    c.moe.renorm_eps = 1e-6f;
+    c.moe.scale = (float)smx__cf(ld, NULL, "routed_scaling_factor", 1.0);
+    mn.router = "gate"; mn.sel_bias = "expert_bias";
+    mn.e_gate = "w1"; mn.e_up = "w3"; mn.e_down = "w2";
+    mn.f_gu = "experts.gate_up_proj"; mn.f_down = "experts.down_proj";
+    nm2.moe = &mn;
+    if (lt) smx__ld_check(ld, lt->type == SMX__J_ARR && lt->n == c.L, SMX_E_FORMAT, "config.json: 'layer_types' must list one type per layer (%d)",
+                          c.L);
+    else if (fa) smx__ld_check(ld, fa->type == SMX__J_ARR, SMX_E_FORMAT, "config.json: 'full_attn_idxs' must be a list");
+    ld->m->max_ctx = smx__cfg_ctx(ld, "max_position_embeddings");
+    if (ld->st || !smx__ld_dims_ok(ld, "vocab_size x hidden_size", c.V, c.d) ||
+        !smx__ld_dims_ok(ld, "intermediate_size x 2 x hidden_size", 2 * (int64_t)c.ff, c.d))
+        return ld->st;
+    c.nm = &nm2;
+    c.kinds = smx__kinds_lfm2_moe;
+    c.fam = &nd;
+    return smx__dec_build(ld, &c);
+}
+
+static const smx__family smx__fam_lfm2_moe = { "LFM2-MoE", { "Lfm2MoeForCausalLM" }, { "lfm2_moe" }, smx__build_lfm2_moe, "CAFE" };
+
+/* ---- II.7.p Hybrid stacks (model_type "seqmix") and the builder ----
  * config.json: {"model_type": "seqmix", "vocab_size": V, "hidden_size": d, "norm_eps": 1e-5,
  *               "tie_word_embeddings": bool, "max_position_embeddings": n,
  *               "layers": [{"type": "mamba2", ...settings...}, {"type": "mlp", ...}, ...]}
@@ -7798,6 +8424,13 @@ static const smx__family *const smx__families[] = {
     &smx__fam_cfc,
     &smx__fam_wired_cfc,
     &smx__fam_ltc,
+    &smx__fam_granite_hybrid,
+    &smx__fam_falcon_h1,
+    &smx__fam_nemotron_h,
+    &smx__fam_qwen3_next,
+    &smx__fam_qwen3_5,
+    &smx__fam_olmo_hybrid,
+    &smx__fam_lfm2_moe,
     &smx__fam_seqmix,
 };
 #define SMX__N_FAMILIES (int)(sizeof smx__families / sizeof smx__families[0])

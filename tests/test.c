@@ -81,7 +81,7 @@ static const struct t_group { const char *name, *what; void (*run)(void); } t_gr
     { "diffusion", "masked-diffusion sampler", test_diffusion },
     { "models", "the trained toy models of models/", test_models },
     { "cli", "build/seqmix: flags, refusals, help, generate, bench JSON", test_cli },
-    { "hybrids", "gated DeltaNet operator, builder 'G' layer, operator letters", test_hybrids },
+    { "hybrids", "gated DeltaNet; Granite 4.0-H, Falcon-H1, Nemotron-H, Qwen3-Next, Qwen3.5, LFM2-MoE, OLMo Hybrid", test_hybrids },
 };
 #define T_N_GROUPS (int)(sizeof t_groups / sizeof t_groups[0])
 

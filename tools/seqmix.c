@@ -77,6 +77,24 @@ static void human_bytes(char *buf, size_t cap, double b)
 
 /* ---- info ---- */
 
+/* What the letters of a layer pattern stand for, from smx_op_legend ("A attention, B ..."), each
+ * letter once in order of appearance. */
+static void print_legend(const char *pattern)
+{
+    const char *legend = smx_op_legend(), *p;
+    int i, j, n = 0;
+    for (i = 0; pattern[i]; i++) {
+        for (j = 0; j < i && pattern[j] != pattern[i]; j++) {}
+        if (j < i) continue;
+        for (p = legend; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 2 : NULL)
+            if (p[0] == pattern[i] && p[1] == ' ') {
+                printf("%s%.*s", n++ ? ", " : "               ", (int)strcspn(p, ","), p);
+                break;
+            }
+    }
+    if (n) printf("\n");
+}
+
 static int cmd_info(const cli_args *a)
 {
     smx_model *m;
@@ -90,6 +108,7 @@ static int cmd_info(const cli_args *a)
     printf("architecture   %s (model_type %s)\n", in.architecture, in.model_type);
     printf("kind           %s%s\n", in.kind == SMX_KIND_TOKENS ? "tokens" : "features", in.causal ? "" : ", bidirectional");
     printf("layers         %d  pattern %s\n", in.n_layers, in.pattern);
+    print_legend(in.pattern);
     if (in.kind == SMX_KIND_TOKENS) printf("width          %d  vocab %d\n", in.hidden_size, in.vocab_size);
     else printf("inputs         %d  outputs %d\n", in.input_size, in.output_size);
     printf("parameters     %lu (%s as float32)\n", (unsigned long)in.n_params, b1);
