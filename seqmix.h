@@ -1,8 +1,8 @@
 /* seqmix.h — single-header C99 inference for post-Transformer sequence models.
  *
- * Attention, xLSTM, Mamba-style selective scans, masked-diffusion LMs and liquid networks behind
- * one layer vtable. Loads Hugging Face folders (config.json + safetensors) and reproduces the
- * reference implementations.
+ * Attention, xLSTM, Mamba-style selective scans, gated DeltaNet, masked-diffusion LMs, liquid
+ * networks and the hybrids made of them behind one layer vtable. Loads Hugging Face folders
+ * (config.json + safetensors) and reproduces the reference implementations.
  *
  * USAGE
  *   In exactly one C or C++ file:
@@ -44,14 +44,20 @@
  *     6. Masked-diffusion generation (LLaDA sampler and its fast variants)
  *     7. Hybrid-stack builder
  *   Part II  — Implementation (under SEQMIX_IMPLEMENTATION)
- *     1. Platform, allocation, arena, errors, hashing
+ *     1. Platform, allocation, arena, errors, hashing (+ the thread pool)
  *     2. JSON parser (RFC 8259)
- *     3. safetensors reader and Hugging Face folder loader (+ random weights)
- *     4. SIMD mapping layer and kernels
- *     5. The layer vtable and the model structure
- *     6. Operators: attention, MLP
- *     7. Families: a. Llama, LLaDA   b. Mamba, Mamba-2, MoE, Jamba, Bamba
- *                  c. xLSTM (mLSTM, sLSTM)   d. LFM2, CfC, LTC   e. hybrid stacks and builder
+ *     3. Kernels: a. SIMD mapping layer, vector math   b. element-wise functions, reductions, norms
+ *                 c. matrix products of activations   d. weight types, the product with weights
+ *                 e. causal depthwise convolution
+ *     4. safetensors reader and Hugging Face folder loader (+ config accessors)
+ *     5. The layer vtable and the model structure (+ random weights)
+ *     6. Operators: a. rotary settings   b. attention   c. MLP   d. Mamba   e. Mamba-2
+ *                   f. mixture of experts   g. xLSTM (mLSTM, sLSTM)   h. liquid (short conv, CfC, LTC)
+ *                   i. gated DeltaNet   j. parallel sum
+ *     7. Families: a. the decoder skeleton   b. Llama   c. LLaDA   d. Mamba, Mamba-2   e. Jamba
+ *                  f. Bamba   g. LFM2   h. xLSTM   i. ncps liquid models (CfC, wired CfC, LTC)
+ *                  j. Granite 4.0-H   k. Falcon-H1   l. Nemotron-H   m. Qwen3-Next, Qwen3.5
+ *                  n. OLMo Hybrid   o. LFM2-MoE   p. hybrid stacks and the builder
  *     8. Architecture registry and smx_model_load
  *     9. Sessions, state blobs, sampling
  *    10. Masked-diffusion sampling
@@ -386,7 +392,8 @@ SMX_API void smx_diffuse_schedule(int m, int s, int *k);
     X(MLSTM, mlstm, 'X', "mLSTM (xLSTM-7B form)")                                            \
     X(SLSTM, slstm, 'S', "sLSTM")                                                            \
     X(SHORTCONV, shortconv, 'C', "LFM2 short convolution")                                   \
-    X(CFC, cfc, 'L', "closed-form continuous-time cell (CfC)")
+    X(CFC, cfc, 'L', "closed-form continuous-time cell (CfC)")                               \
+    X(GDN, gated_deltanet, 'G', "gated DeltaNet (delta rule)")
 
 typedef enum smx_op_type {
 #define SMX__OP_ENUM(ID, id, letter, doc) SMX_OP_##ID,
@@ -397,18 +404,19 @@ typedef enum smx_op_type {
 
 /* Per-layer settings; 0 picks the default shown. */
 typedef struct smx_layer_cfg {
-    int heads;          /* attention width/64, mLSTM 4, sLSTM 4 (Mamba-2: width*expand/head_dim) */
-    int kv_heads;       /* attention: = heads */
-    int head_dim;       /* attention: width/heads; Mamba-2: 64 */
+    int heads;          /* attention width/64, mLSTM 4, sLSTM 4 (Mamba-2: width*expand/head_dim;
+                           gated DeltaNet: value heads, width/head_dim) */
+    int kv_heads;       /* attention: = heads (gated DeltaNet: key heads, = heads) */
+    int head_dim;       /* attention: width/heads; Mamba-2: 64; gated DeltaNet: key and value head dim, 64 */
     float rope_theta;   /* attention: 10000; < 0 = no positional encoding */
     int window;         /* attention sliding window: none */
     int ff;             /* MLP / expert width: 4*width (MLP), 2*width (expert) */
     int experts, top_k; /* MoE: 8, 2 */
     int state;          /* Mamba 16, Mamba-2 128 */
     int expand;         /* Mamba / Mamba-2: 2 */
-    int conv;           /* conv kernel: Mamba 4, short conv 3, sLSTM 4 */
+    int conv;           /* conv kernel: Mamba 4, short conv 3, sLSTM 4, gated DeltaNet 4 */
     int groups;         /* Mamba-2 B/C groups: 1 */
-    int chunk;          /* Mamba-2 / mLSTM chunk: 256 / 64 */
+    int chunk;          /* Mamba-2 / mLSTM / gated DeltaNet chunk: 256 / 64 / 64 */
     int units;          /* CfC backbone units: width */
 } smx_layer_cfg;
 
@@ -5598,7 +5606,7 @@ static void smx__conv1d(const smx__cx *cx, const float *in, size_t ldi, float *o
 }
 
 /* ===================================================================================== */
-/* II.4 Files and the loader: sources, safetensors, tensors to weights, config readers   */
+/* II.4 Files and the loader: sources, safetensors, GGUF, tensors to weights, config     */
 /* ===================================================================================== */
 /* ---- II.4.a Files: where the bytes come from ----
  * A model's files (config.json, safetensors files and their index, tokenizer files, a GGUF file)
@@ -7704,6 +7712,40 @@ static int smx__cfg_ctx(smx__loader *ld, const char *key)
     return n < 0 ? 0 : n;
 }
 
+/* Most elements one tensor or per-sequence state implied by a config may have (2^31 - 1, so that
+ * every such size also fits an int). */
+#define SMX__MAX_ELEMS ((int64_t)INT_MAX)
+
+/* Sizes from config integers, multiplied in 64 bits before anything is allocated: a * b must be
+ * positive and at most SMX__MAX_ELEMS, else a range error naming what (the fields). Returns 1 if
+ * it holds. */
+static int smx__ld_dims_ok(smx__loader *ld, const char *what, int64_t a, int64_t b)
+{
+    return smx__ld_check(ld, a > 0 && b > 0 && a <= SMX__MAX_ELEMS / b, SMX_E_RANGE,
+                         "config.json: %s gives %lld x %lld elements (must be positive and fewer than 2^31)", what, (long long)a,
+                         (long long)b);
+}
+
+/* n numbers of the list at key of object o (NULL: the root) into out; absent: all def. */
+static void smx__cfg_floats(smx__loader *ld, const smx__jv *o, const char *key, int n, float def, float *out)
+{
+    const smx__jv *a = smx__cfg_get(ld, o, key), *e;
+    double v;
+    int i;
+    for (i = 0; i < n; i++) out[i] = def;
+    if (!a) return;
+    if (!smx__ld_check(ld, a->type == SMX__J_ARR && a->n == n, SMX_E_FORMAT, "config.json: field '%s' must be a list of %d numbers", key,
+                       n))
+        return;
+    for (i = 0, e = a->child; e; e = e->next, i++) {
+        if (!smx__jnum(e, &v) || !(v == v) || fabs(v) > FLT_MAX) {
+            smx__ld_fail(ld, SMX_E_FORMAT, "config.json: %s[%d] must be a finite number", key, i);
+            return;
+        }
+        out[i] = (float)v;
+    }
+}
+
 /* ===================================================================================== */
 /* II.5 The layer vtable and the model structure                                         */
 /* ===================================================================================== */
@@ -7756,6 +7798,10 @@ typedef struct smx__sub {
     const float *nw, *nb;
     smx__op *op;
     int residual;       /* 1: h += op(norm(h)); 0: h = op(norm(h)) */
+    int pnorm;          /* post-norm blocks: the operator's output is normalised (SMX__NORM_RMS, weight pnw) */
+    float peps;
+    const float *pnw;
+    float scale;        /* the (post-normed) output is multiplied by scale before the residual add (1: none) */
 } smx__sub;
 
 struct smx_model {
@@ -7777,6 +7823,8 @@ struct smx_model {
     const float *head_b;        /* [n_logits] or NULL */
     int n_logits;
     float logit_cap;            /* logits = cap * tanh(logits / cap) when > 0 */
+    float embed_scale;          /* token embedding rows are multiplied by this (1: none; Granite, Falcon-H1) */
+    float logit_scale;          /* logits are multiplied by this (1: none) */
     int causal, max_ctx, mask_token;
     uint64_t fp;
     size_t n_params, weight_bytes;  /* weight bytes as held in memory */
@@ -7837,6 +7885,18 @@ static void smx__add_sub(smx__loader *ld, int norm, float eps, const float *nw, 
     }
     s = &m->sub[m->n_sub++];
     s->norm = norm; s->eps = eps; s->nw = nw; s->nb = nb; s->op = op; s->residual = residual;
+    s->pnorm = SMX__NORM_NONE; s->peps = 0.0f; s->pnw = NULL; s->scale = 1.0f;
+}
+
+/* Output settings of the sub-layer just added: an RMSNorm of the operator's output with weight
+ * pnw (post-norm blocks; pnw NULL: none) and a multiplier of it (1: none). */
+static void smx__sub_post(smx__loader *ld, float eps, const float *pnw, float scale)
+{
+    smx__sub *s;
+    if (ld->st || !ld->m->n_sub) return;
+    s = &ld->m->sub[ld->m->n_sub - 1];
+    if (pnw) { s->pnorm = SMX__NORM_RMS; s->peps = eps; s->pnw = pnw; }
+    s->scale = scale;
 }
 
 /* Initial value rules for generated weights, by the tensor's name: norm weights and masks 1,
@@ -7948,7 +8008,9 @@ static float *smx__rope_inv_freq(smx__loader *ld, int rot, double theta)
 
 /* From object o (NULL: the root): rope_theta (default theta_def), partial_rotary_factor
  * (partial_def), and a rope_parameters / rope_scaling object with rope_type default, linear or
- * llama3. A theta of 0 or less with none_ok gives no rotary encoding. */
+ * llama3. A theta of 0 or less with none_ok gives no rotary encoding. partial_def < 0: the family's
+ * own default rope rotates the whole head whatever partial_rotary_factor says (Granite 4.0-H,
+ * Falcon-H1, OLMo Hybrid, LFM2-MoE); the other rope types read it (default 1). */
 static smx__rope_cfg smx__rope_read(smx__loader *ld, const smx__jv *o, int head_dim, double theta_def, double partial_def, int none_ok)
 {
     smx__rope_cfg r;
@@ -7965,9 +8027,10 @@ static smx__rope_cfg smx__rope_read(smx__loader *ld, const smx__jv *o, int head_
     theta = smx__cf(ld, o, "rope_theta", theta_def);
     if (rp) theta = smx__cf(ld, rp, "rope_theta", theta);
     if (none_ok && !(theta > 0)) return r;
-    partial = smx__cf(ld, o, "partial_rotary_factor", partial_def);
+    partial = smx__cf(ld, o, "partial_rotary_factor", partial_def < 0 ? 1.0 : partial_def);
     if (rp) partial = smx__cf(ld, rp, "partial_rotary_factor", partial);
     type = src ? smx__cs(ld, src, "rope_type", smx__cs(ld, src, "type", "default")) : "default";
+    if (partial_def < 0 && !strcmp(type, "default")) partial = 1.0;
     if (!smx__ld_check(ld, theta > 0 && partial > 0 && partial <= 1.0, SMX_E_RANGE,
                        "config.json: rotary settings give theta %g and a rotary fraction %g", theta, partial))
         return r;
@@ -8006,16 +8069,37 @@ static smx__rope_cfg smx__rope_read(smx__loader *ld, const smx__jv *o, int head_
     return r;
 }
 
+/* A norm weight stored as w - 1 (zero-centred RMSNorm, y = x / rms(x) * (1 + w)): the float32 copy
+ * 1 + w in the model arena. NULL (after an earlier failure) stays NULL. */
+static const float *smx__norm_offset(smx__loader *ld, const float *w, int n)
+{
+    float *o;
+    int i;
+    if (ld->st || !w) return NULL;
+    if (!(o = smx__ld_alloc(ld, (size_t)n))) return NULL;
+    for (i = 0; i < n; i++) o[i] = 1.0f + w[i];
+    return o;
+}
+
 /* ---- II.6.b Attention: causal or bidirectional, GQA, RoPE, optional per-head q/k RMSNorm,
  *      optional sliding window; KV cache laid out [position][K | V][n_kv * head_dim] ----
  *   q = x Wq^T (+bq), k, v likewise; per head: q, k RMSNorm (qk_norm), RoPE at their positions
  *   o_h = softmax(q_h K_g^T / sqrt(hd) over visible keys) V_g   (g = the kv head of h)
- *   y = o Wo^T (+bo) */
+ *   y = o Wo^T (+bo)
+ * Options of the hybrids: a gated output (q_proj gives [q_h | gate_h] per head, o_h *= sigmoid(gate_h)
+ * before o_proj: Qwen3-Next, Qwen3.5), q/k RMSNorm over the whole projection instead of per head
+ * (OLMo Hybrid), q/k norm weights stored as w - 1 (applied as 1 + w: Qwen), another score scale
+ * than 1/sqrt(hd) (Granite's attention_multiplier, Falcon-H1's key multiplier). Partial RoPE is
+ * rope.rot < hd. */
 #define SMX__ATTN_BQ 16     /* queries per task in the prefill path */
 
 typedef struct smx__attn_cfg {
     int d, nh, nkv, hd, causal, window, bias, o_bias, qk_norm;
+    int gated;                  /* q_proj rows [q_h | gate_h] per head ([2 nh hd, d]); o_h *= sigmoid(gate_h) */
+    int qk_full;                /* q/k norms over the whole projection (weights [nh hd], [nkv hd]) */
+    int qk_offset;              /* q/k norm weights stored as w - 1 */
     float qk_eps;
+    float scale;                /* score scale; 0: 1/sqrt(hd) */
     smx__rope_cfg rope;         /* rot = 0: no positional encoding */
 } smx__attn_cfg;
 
@@ -8027,8 +8111,9 @@ typedef struct smx__attn_keys {
     int kv_def;                 /* default of kv_heads; 0: as many as query heads */
     const char *head_dim;       /* NULL: width / heads */
     const char *window;         /* NULL: no sliding window */
-    double theta_def, partial_def;   /* rotary defaults; theta_def 0: no rotary encoding */
+    double theta_def, partial_def;   /* rotary defaults; theta_def 0: no rotary encoding; partial_def < 0: see smx__rope_read */
     int theta_none_ok;          /* a theta <= 0 in the config means no rotary encoding */
+    int head_dim_def;           /* default of head_dim; 0: width / heads */
 } smx__attn_keys;
 
 static void smx__attn_read(smx__loader *ld, const smx__jv *o, int d, const smx__attn_keys *k, smx__attn_cfg *c)
@@ -8039,7 +8124,8 @@ static void smx__attn_read(smx__loader *ld, const smx__jv *o, int d, const smx__
     c->causal = 1;
     c->nh = smx__ci_pos(ld, o, k->heads, hdef);
     c->nkv = k->kv_heads ? smx__ci_pos(ld, o, k->kv_heads, k->kv_def ? k->kv_def : c->nh) : c->nh;
-    c->hd = k->head_dim ? smx__ci_pos(ld, o, k->head_dim, SMX__MAX(1, d / SMX__MAX(1, c->nh))) : d / SMX__MAX(1, c->nh);
+    c->hd = k->head_dim ? smx__ci_pos(ld, o, k->head_dim, k->head_dim_def > 0 ? k->head_dim_def : SMX__MAX(1, d / SMX__MAX(1, c->nh)))
+                        : d / SMX__MAX(1, c->nh);
     c->window = k->window ? smx__ci(ld, o, k->window, 0) : 0;
     smx__ld_check(ld, c->hd > 0 && c->window >= 0, SMX_E_RANGE, "config.json: %d attention heads of width %d (window %d)", c->nh,
                   c->hd, c->window);
@@ -8048,11 +8134,11 @@ static void smx__attn_read(smx__loader *ld, const smx__jv *o, int d, const smx__
 
 typedef struct smx__attn {
     smx__op base;
-    int nh, nkv, hd, causal, window;
+    int nh, nkv, hd, causal, window, gated, qk_full;
     float scale, qk_eps;
     smx__w wq, wk, wv, wo;                      /* [nh*hd, d], [nkv*hd, d] x 2, [d, nh*hd] */
     const float *bq, *bk, *bv, *bo;
-    const float *qn, *kn;                       /* [hd] per-head RMSNorm weights or NULL */
+    const float *qn, *kn;                       /* [hd] per-head RMSNorm weights ([nh hd], [nkv hd] with qk_full) or NULL */
     smx__rope_cfg rope;
 } smx__attn;
 
@@ -8066,7 +8152,7 @@ static size_t smx__attn_scratch(const smx__op *op, int T, int n_ctx, int nth)
 {
     const smx__attn *a = (const smx__attn *)op;
     size_t q = (size_t)T * a->nh * a->hd, kv = (size_t)T * a->nkv * a->hd;
-    return 2 * q + 2 * kv + (size_t)nth * SMX__ATTN_BQ * (size_t)n_ctx;
+    return 2 * q + 2 * kv + (size_t)nth * SMX__ATTN_BQ * (size_t)n_ctx + (a->gated ? 2 * q : 0);
 }
 
 /* O[r] = sum_s P[r, s] V[s] for rows r < nrows and keys s < n: four rows at a time, so each value
@@ -8150,33 +8236,43 @@ static void smx__attn_forward(const smx__op *op, void *state, const smx__fwd *f)
     float *k = q + (size_t)T * qd;          /* [T, kvd] */
     float *v = k + (size_t)T * kvd;         /* [T, kvd] */
     float *o = v + (size_t)T * kvd;         /* [T, qd] */
+    float *qg = o + (size_t)T * qd + (size_t)f->cx->nth * SMX__ATTN_BQ * n_ctx;   /* gated: [T, nh][q_h | gate_h] */
+    float *qp = a->gated ? qg : q;          /* where q_proj writes */
+    const size_t qpd = a->gated ? 2 * (size_t)qd : (size_t)qd;
     smx__attn_job j;
     int t;
     if (T < 4) {   /* decode: the three projections in one pass over their rows */
         smx__mv p[3];
-        p[0].W = &a->wq; p[0].b = a->bq; p[0].y = q;
+        p[0].W = &a->wq; p[0].b = a->bq; p[0].y = qp;
         p[1].W = &a->wk; p[1].b = a->bk; p[1].y = k;
         p[2].W = &a->wv; p[2].b = a->bv; p[2].y = v;
         for (t = 0; t < T; t++) {
-            p[0].y = q + (size_t)t * qd; p[1].y = k + (size_t)t * kvd; p[2].y = v + (size_t)t * kvd;
+            p[0].y = qp + (size_t)t * qpd; p[1].y = k + (size_t)t * kvd; p[2].y = v + (size_t)t * kvd;
             smx__matvecs(f->cx, f->x + (size_t)t * op->d_in, 0, 0, 1, p, 3);
         }
     } else {
-        smx__matmul(f->cx, q, (size_t)qd, f->x, (size_t)op->d_in, &a->wq, a->bq, T);
+        smx__matmul(f->cx, qp, qpd, f->x, (size_t)op->d_in, &a->wq, a->bq, T);
         smx__matmul(f->cx, k, (size_t)kvd, f->x, (size_t)op->d_in, &a->wk, a->bk, T);
         smx__matmul(f->cx, v, (size_t)kvd, f->x, (size_t)op->d_in, &a->wv, a->bv, T);
     }
     for (t = 0; t < T; t++) {
         int h;
         float *row;
+        if (a->gated)   /* the queries out of [q_h | gate_h]; the gates stay in qg */
+            for (h = 0; h < nh; h++)
+                memcpy(q + (size_t)t * qd + (size_t)h * hd, qg + (size_t)t * qpd + (size_t)h * 2 * hd, sizeof(float) * (size_t)hd);
+        if (a->qk_full) {   /* RMSNorm over the whole q and k rows */
+            smx__rmsnorm(q + (size_t)t * qd, q + (size_t)t * qd, a->qn, qd, a->qk_eps);
+            smx__rmsnorm(k + (size_t)t * kvd, k + (size_t)t * kvd, a->kn, kvd, a->qk_eps);
+        }
         for (h = 0; h < nh; h++) {
             float *qh = q + (size_t)t * qd + (size_t)h * hd;
-            if (a->qn) smx__rmsnorm(qh, qh, a->qn, hd, a->qk_eps);
+            if (a->qn && !a->qk_full) smx__rmsnorm(qh, qh, a->qn, hd, a->qk_eps);
             if (a->rope.rot) smx__rope(qh, a->rope.rot, pos + t, a->rope.inv_freq, a->rope.interleaved);
         }
         for (h = 0; h < a->nkv; h++) {
             float *kh = k + (size_t)t * kvd + (size_t)h * hd;
-            if (a->kn) smx__rmsnorm(kh, kh, a->kn, hd, a->qk_eps);
+            if (a->kn && !a->qk_full) smx__rmsnorm(kh, kh, a->kn, hd, a->qk_eps);
             if (a->rope.rot) smx__rope(kh, a->rope.rot, pos + t, a->rope.inv_freq, a->rope.interleaved);
         }
         row = cache + (size_t)(pos + t) * 2 * kvd;
@@ -8186,6 +8282,13 @@ static void smx__attn_forward(const smx__op *op, void *state, const smx__fwd *f)
     j.a = a; j.q = q; j.cache = cache; j.o = o; j.scores = o + (size_t)T * qd; j.T = T; j.pos = pos; j.n_ctx = n_ctx;
     j.nblk = (T + SMX__ATTN_BQ - 1) / SMX__ATTN_BQ;
     smx__par(f->cx, smx__nth_for((double)T * nh * n_ctx * hd, f->cx->nth), nh * j.nblk, smx__attn_task, &j);
+    if (a->gated)   /* o_h *= sigmoid(gate_h) */
+        for (t = 0; t < T; t++) {
+            int h;
+            for (h = 0; h < nh; h++)
+                smx__act_mul(o + (size_t)t * qd + (size_t)h * hd, qg + (size_t)t * qpd + (size_t)h * 2 * hd + hd, (size_t)hd,
+                             SMX__ACT_SIGMOID);
+        }
     smx__matmul(f->cx, f->y, (size_t)op->d_out, o, (size_t)qd, &a->wo, a->bo, T);
 }
 
@@ -8210,22 +8313,28 @@ static smx__op *smx__attn_load(smx__loader *ld, const smx__attn_cfg *c, const ch
     a = (smx__attn *)smx__op_new(ld, sizeof *a, c->causal ? &smx__attn_vt : &smx__attn_bidir_vt, c->d, c->d);
     if (!a) return NULL;
     a->nh = c->nh; a->nkv = c->nkv; a->hd = c->hd; a->causal = c->causal; a->window = c->window;
-    a->scale = 1.0f / sqrtf((float)c->hd);
+    a->gated = c->gated; a->qk_full = c->qk_full;
+    a->scale = c->scale != 0.0f ? c->scale : 1.0f / sqrtf((float)c->hd);
     a->qk_eps = c->qk_eps;
     a->rope = c->rope;
-    a->wq = SMX__M2(ld, qd, c->d, "%s%s.weight", prefix, qn);
+    a->wq = SMX__M2(ld, c->gated ? 2 * qd : qd, c->d, "%s%s.weight", prefix, qn);
     a->wk = SMX__M2(ld, kvd, c->d, "%s%s.weight", prefix, kn);
     a->wv = SMX__M2(ld, kvd, c->d, "%s%s.weight", prefix, vn);
     a->wo = SMX__M2(ld, c->d, qd, "%s%s.weight", prefix, on);
     if (c->bias) {
-        a->bq = SMX__W1(ld, qd, "%s%s.bias", prefix, qn);
+        a->bq = SMX__W1(ld, c->gated ? 2 * qd : qd, "%s%s.bias", prefix, qn);
         a->bk = SMX__W1(ld, kvd, "%s%s.bias", prefix, kn);
         a->bv = SMX__W1(ld, kvd, "%s%s.bias", prefix, vn);
     }
     if (c->o_bias) a->bo = SMX__W1(ld, c->d, "%s%s.bias", prefix, on);
     if (c->qk_norm) {
-        a->qn = SMX__W1(ld, c->hd, "%s%s.weight", prefix, qnorm);
-        a->kn = SMX__W1(ld, c->hd, "%s%s.weight", prefix, knorm);
+        const int64_t nq = c->qk_full ? qd : c->hd, nk = c->qk_full ? kvd : c->hd;
+        a->qn = SMX__W1(ld, nq, "%s%s.weight", prefix, qnorm);
+        a->kn = SMX__W1(ld, nk, "%s%s.weight", prefix, knorm);
+        if (c->qk_offset) {   /* stored w - 1: float32 copies 1 + w (1-D norm weights) */
+            a->qn = smx__norm_offset(ld, a->qn, (int)nq);
+            a->kn = smx__norm_offset(ld, a->kn, (int)nk);
+        }
     }
     return ld->st ? NULL : &a->base;
 }
@@ -8234,6 +8343,7 @@ static smx__op *smx__attn_load(smx__loader *ld, const smx__attn_cfg *c, const ch
 typedef struct smx__mlp {
     smx__op base;
     int ff, gated, act;
+    float gscale;                               /* the gate's pre-activation is multiplied by this (Falcon-H1; 1: none) */
     smx__w wg, wu, wd;                          /* [ff, d], [ff, d], [d, ff] */
     const float *bg, *bu, *bd;
 } smx__mlp;
@@ -8249,10 +8359,10 @@ static void smx__mlp_forward(const smx__op *op, void *state, const smx__fwd *f)
     const smx__mlp *m = (const smx__mlp *)op;
     const int T = f->T, ff = m->ff;
     float *u = f->scratch, *g = u + (size_t)T * ff;     /* [T, ff] each */
+    int t;
     (void)state;
     if (m->gated && T < 4) {
         smx__mv p[2];
-        int t;
         p[0].W = &m->wu; p[0].b = m->bu; p[1].W = &m->wg; p[1].b = m->bg;
         for (t = 0; t < T; t++) {
             p[0].y = u + (size_t)t * ff; p[1].y = g + (size_t)t * ff;
@@ -8262,6 +8372,8 @@ static void smx__mlp_forward(const smx__op *op, void *state, const smx__fwd *f)
         smx__matmul(f->cx, u, (size_t)ff, f->x, (size_t)op->d_in, &m->wu, m->bu, T);
         if (m->gated) smx__matmul(f->cx, g, (size_t)ff, f->x, (size_t)op->d_in, &m->wg, m->bg, T);
     }
+    if (m->gated && m->gscale != 1.0f)
+        for (t = 0; t < T; t++) smx__scale(g + (size_t)t * ff, g + (size_t)t * ff, m->gscale, ff);
     if (m->gated) smx__act_mul(u, g, (size_t)T * ff, m->act);
     else smx__act_inplace(u, (size_t)T * ff, m->act);
     smx__matmul(f->cx, f->y, (size_t)op->d_out, u, (size_t)ff, &m->wd, m->bd, T);
@@ -8276,7 +8388,7 @@ static smx__op *smx__mlp_load(smx__loader *ld, int d, int ff, int act, int bias,
 {
     smx__mlp *m = (smx__mlp *)smx__op_new(ld, sizeof *m, &smx__mlp_vt, d, d);
     if (!m) return NULL;
-    m->ff = ff; m->act = act; m->gated = gate != NULL;
+    m->ff = ff; m->act = act; m->gated = gate != NULL; m->gscale = 1.0f;
     if (gate && !strcmp(gate, up)) {
         smx__w gu = SMX__M2(ld, 2 * (int64_t)ff, d, "%s%s.weight", prefix, up);
         const float *b = bias ? SMX__W1(ld, 2 * (int64_t)ff, "%s%s.bias", prefix, up) : NULL;
@@ -8324,7 +8436,7 @@ static void smx__load_embed_head(smx__loader *ld, int V, int d, const char *embe
 }
 
 
-/* Hybrid-builder layers (model_type "seqmix", II.7.k): each operator reads its settings from the
+/* Hybrid-builder layers (model_type "seqmix", II.7.p): each operator reads its settings from the
  * layer's object of config.json "layers" (smx__lt_*) and writes them for the builder (smx__ltj_*);
  * the builder writes every setting, so its stacks never depend on these defaults. */
 #define SMX__DEF(v, d) ((v) > 0 ? (v) : (d))
@@ -8333,7 +8445,7 @@ static void smx__load_embed_head(smx__loader *ld, int V, int d, const char *embe
  *  "rope_theta": 10000 (<= 0: none), "sliding_window": 0, "bias": false} */
 static smx__op *smx__lt_attention(smx__loader *ld, const smx__jv *o, int d, const char *prefix)
 {
-    static const smx__attn_keys k = { "num_heads", -64, "num_kv_heads", 0, "head_dim", "sliding_window", 10000.0, 1.0, 1 };
+    static const smx__attn_keys k = { "num_heads", -64, "num_kv_heads", 0, "head_dim", "sliding_window", 10000.0, 1.0, 1, 0 };
     smx__attn_cfg c;
     smx__attn_read(ld, o, d, &k, &c);
     c.bias = c.o_bias = smx__cb(ld, o, "bias", 0);
@@ -8631,33 +8743,59 @@ static smx__op *smx__mamba_load(smx__loader *ld, const smx__mamba_cfg *c, const 
  *   dt = clamp(softplus(dt + dt_bias), time_step_limit);  per head h, token t:
  *   S_h <- exp(dt A_h) S_h + dt B x_h^T;   y_h = S_h^T C + D_h x_h
  *   y = RMSNorm_groups(y silu(z)) w;   out = y W_out^T (+b)
+ * Variants of the hybrids: the in_proj outputs times per-section multipliers (Falcon-H1's µP
+ * ssm_multipliers for z | x | B | C | dt), the norm before the gate (w RMSNorm_groups(y) silu(z))
+ * or no norm (y silu(z)), an out_proj bias set apart from the in_proj one.
  * State: [K-1][conv_dim] conv history (x | B | C channels, oldest row first), then [H][N][P] SSM
  * state (S_h[n][p] at (h N + n) P + p). Prefill runs the chunked SSD: per chunk of Q tokens the
  * intra-chunk part as small matrix products (C B^T masked by the decays, times dt x), the state
  * passed from chunk to chunk; threads over heads. A step is the O(1) recurrence. */
+/* Gated-norm variants of the mixer output (y: SSM output, z: gate). */
+enum {
+    SMX__M2_GATE_NORM = 0,  /* y = w RMSNorm_groups(y silu(z))   Mamba-2, Bamba, Granite, Nemotron-H; Falcon-H1 gate first */
+    SMX__M2_NORM_GATE,      /* y = w RMSNorm_groups(y) silu(z)   Falcon-H1 mamba_norm_before_gate */
+    SMX__M2_GATE_ONLY       /* y = y silu(z), no norm weight     Falcon-H1 without mamba_rms_norm */
+};
+/* out_proj bias: as the in_proj bias (use_bias), or forced on / off (Falcon-H1: projectors_bias). */
+enum { SMX__M2_OUTB_SAME = 0, SMX__M2_OUTB_ON, SMX__M2_OUTB_OFF };
+
 typedef struct smx__mamba2_cfg {
     int d, d_inner, n_heads, head_dim, d_state, n_groups, d_conv, chunk;
     int bias, conv_bias, act;
     int norm_groups;        /* the gated RMSNorm normalises each of these groups of d_inner (1: the whole) */
+    int norm_mode;          /* SMX__M2_* (0: gate, then norm) */
+    int out_bias;           /* SMX__M2_OUTB_* */
+    int mup;                /* the in_proj outputs z | x | B | C | dt are multiplied by mup_m[0..4] */
+    float mup_m[5];
     float eps;              /* gated RMSNorm */
     float dt_lo, dt_hi;     /* time_step_limit */
 } smx__mamba2_cfg;
 
 /* Config keys (and defaults) of the Mamba-2 settings in one family's dialect. */
 typedef struct smx__mamba2_keys {
-    const char *expand, *head_dim, *heads, *state, *groups, *conv, *chunk, *bias, *conv_bias, *eps, *dt_limit;
+    const char *expand;     /* NULL: the inner size is heads x head_dim (both read with their defaults) */
+    const char *head_dim, *heads, *state, *groups, *conv, *chunk, *bias, *conv_bias, *eps, *dt_limit;
     int heads_def;          /* 0: d_inner / head_dim */
     int head_dim_def;       /* 0: d_inner / heads (also the value "auto") */
     int state_def, groups_def;
+    const char *inner;      /* an explicit inner size (Falcon-H1's mamba_d_ssm): absent inner_def, null expand x width;
+                             * NULL: not read */
+    int inner_def;
+    int chunk_def;          /* 0: 256 */
+    const char *act;        /* the activation's key; NULL: hidden_act */
 } smx__mamba2_keys;
 
 static const smx__mamba2_keys smx__mamba2_keys_hf = {   /* Mamba2Config */
     "expand", "head_dim", "num_heads", "state_size", "n_groups", "conv_kernel", "chunk_size", "use_bias", "use_conv_bias",
-    "layer_norm_epsilon", "time_step_limit", 0, 64, 128, 8
+    "layer_norm_epsilon", "time_step_limit", 0, 64, 128, 8, NULL, 0, 0, NULL
 };
 static const smx__mamba2_keys smx__mamba2_keys_hybrid = {   /* Bamba and the hybrids after it: mamba_* keys */
     "mamba_expand", "mamba_d_head", "mamba_n_heads", "mamba_d_state", "mamba_n_groups", "mamba_d_conv", "mamba_chunk_size",
-    "mamba_proj_bias", "mamba_conv_bias", "rms_norm_eps", NULL, 128, 0, 256, 1
+    "mamba_proj_bias", "mamba_conv_bias", "rms_norm_eps", NULL, 128, 0, 256, 1, NULL, 0, 0, NULL
+};
+static const smx__mamba2_keys smx__mamba2_keys_nemotron = {   /* NemotronHConfig: inner = heads x head_dim */
+    NULL, "mamba_head_dim", "mamba_num_heads", "ssm_state_size", "n_groups", "conv_kernel", "chunk_size", "use_bias",
+    "use_conv_bias", "layer_norm_epsilon", NULL, 128, 64, 128, 8, NULL, 0, 128, "mamba_hidden_act"
 };
 
 /* time_step_limit: [lo, hi] (hi may be {"__float__": "Infinity"}); default [0, inf). */
@@ -8680,21 +8818,30 @@ static void smx__mamba2_read(smx__loader *ld, const smx__jv *o, int d, const smx
 {
     memset(c, 0, sizeof *c);
     c->d = d;
-    c->d_inner = smx__cfg_scaled(ld, o, k->expand, 2.0, d);
-    if (k->heads_def) {
+    if (!k->expand) {   /* inner = heads x head_dim */
         c->n_heads = smx__ci_pos(ld, o, k->heads, k->heads_def);
-        c->head_dim = smx__cfg_auto(ld, o, k->head_dim, c->d_inner / SMX__MAX(1, c->n_heads));
-    } else {
         c->head_dim = smx__ci_pos(ld, o, k->head_dim, k->head_dim_def);
-        c->n_heads = smx__ci_pos(ld, o, k->heads, SMX__MAX(1, c->d_inner / SMX__MAX(1, c->head_dim)));
+        c->d_inner = smx__ld_dims_ok(ld, "the Mamba-2 heads x head_dim", c->n_heads, c->head_dim) ? c->n_heads * c->head_dim : 1;
+    } else {
+        const smx__jv *v = k->inner ? smx__jget(o ? o : ld->cfg, k->inner) : NULL;
+        c->d_inner = smx__cfg_scaled(ld, o, k->expand, 2.0, d);
+        if (k->inner && !v) c->d_inner = k->inner_def;
+        else if (v && v->type != SMX__J_NULL) c->d_inner = smx__ci_pos(ld, o, k->inner, 1);
+        if (k->heads_def) {
+            c->n_heads = smx__ci_pos(ld, o, k->heads, k->heads_def);
+            c->head_dim = smx__cfg_auto(ld, o, k->head_dim, c->d_inner / SMX__MAX(1, c->n_heads));
+        } else {
+            c->head_dim = smx__ci_pos(ld, o, k->head_dim, k->head_dim_def);
+            c->n_heads = smx__ci_pos(ld, o, k->heads, SMX__MAX(1, c->d_inner / SMX__MAX(1, c->head_dim)));
+        }
     }
     c->d_state = smx__ci_pos(ld, o, k->state, k->state_def);
     c->n_groups = smx__ci_pos(ld, o, k->groups, k->groups_def);
     c->d_conv = smx__ci_pos(ld, o, k->conv, 4);
-    c->chunk = smx__ci_pos(ld, o, k->chunk, 256);
+    c->chunk = smx__ci_pos(ld, o, k->chunk, k->chunk_def ? k->chunk_def : 256);
     c->bias = smx__cb(ld, o, k->bias, 0);
     c->conv_bias = smx__cb(ld, o, k->conv_bias, 1);
-    c->act = smx__cfg_act(ld, o, "hidden_act", "silu");
+    c->act = smx__cfg_act(ld, o, k->act ? k->act : "hidden_act", "silu");
     c->eps = (float)smx__cf(ld, o, k->eps, 1e-5);
     c->norm_groups = smx__ci_pos(ld, o, "ssm_norm_groups", 1);   /* set by a GGUF file (II.4.d) */
     c->dt_lo = 0.0f;
@@ -8705,12 +8852,14 @@ static void smx__mamba2_read(smx__loader *ld, const smx__jv *o, int d, const smx
 typedef struct smx__mamba2 {
     smx__op base;
     int di, H, P, N, G, K, Q, act, cd, E, ng;  /* cd = conv_dim = di + 2 G N; E = di + cd + H; ng: norm groups */
+    int norm_mode, mup;                         /* SMX__M2_*; in_proj section multipliers mup_m (z, x, B, C, dt) */
+    float mup_m[5];
     float eps, dt_lo, dt_hi;
     smx__w w_in, w_out;             /* [E, d] rows z | x B C | dt; [d, di] */
     const float *b_in, *b_out;      /* [E], [d] */
     const float *conv_wT, *conv_b;  /* [K, cd], [cd] */
     const float *dt_bias, *A, *Dsk; /* [H] each; A = -exp(A_log) */
-    const float *nw;                /* [di] gated RMSNorm weight */
+    const float *nw;                /* [di] gated RMSNorm weight (NULL: gate only) */
 } smx__mamba2;
 
 static size_t smx__mamba2_state(const smx__op *op, int n_ctx)
@@ -8905,8 +9054,18 @@ static void smx__mamba2_forward(const smx__op *op, void *state, const smx__fwd *
     float *dt = xbc + (size_t)T * cd;                   /* [T, H] */
     float *y = dt + (size_t)T * H;                      /* [T, di] */
     int t, h, g;
-    /* [z | xBC | dt] = xn in_proj^T (+b) */
+    /* [z | xBC | dt] = xn in_proj^T (+b), times the section multipliers where given */
     smx__matmul(f->cx, zx, (size_t)E, f->x, (size_t)op->d_in, &m->w_in, m->b_in, T);
+    if (m->mup)
+        for (t = 0; t < T; t++) {
+            float *r = zx + (size_t)t * E;
+            const int gn = m->G * m->N;
+            smx__scale(r, r, m->mup_m[0], di);
+            smx__scale(r + di, r + di, m->mup_m[1], di);
+            smx__scale(r + 2 * di, r + 2 * di, m->mup_m[2], gn);
+            smx__scale(r + 2 * di + gn, r + 2 * di + gn, m->mup_m[3], gn);
+            smx__scale(r + di + cd, r + di + cd, m->mup_m[4], H);
+        }
     /* xBC = act(causal_conv1d(xBC)) */
     smx__conv1d(f->cx, zx + di, (size_t)E, xbc, (size_t)cd, T, cd, m->K, m->conv_wT, m->conv_b, hist, m->act);
     /* dt = clamp(softplus(dt + dt_bias), lo, hi) */
@@ -8917,11 +9076,13 @@ static void smx__mamba2_forward(const smx__op *op, void *state, const smx__fwd *
         }
     smx__mamba2_ssd(f->cx, m, S, T, xbc, dt, y, y + (size_t)T * di);
     /* gated RMSNorm per group of gs channels: g = y silu(z) (SiLU whatever hidden_act says);
-     * y = w g / sqrt(mean(g^2) + eps) */
+     * y = w g / sqrt(mean(g^2) + eps); or the norm first, then the gate; or the gate alone */
     for (t = 0; t < T; t++) {
         float *yt = y + (size_t)t * di;
-        smx__act_mul(yt, zx + (size_t)t * E, (size_t)di, SMX__ACT_SILU);
-        for (g = 0; g < m->ng; g++) smx__rmsnorm(yt + (size_t)g * gs, yt + (size_t)g * gs, m->nw + (size_t)g * gs, gs, m->eps);
+        if (m->norm_mode != SMX__M2_NORM_GATE) smx__act_mul(yt, zx + (size_t)t * E, (size_t)di, SMX__ACT_SILU);
+        if (m->norm_mode != SMX__M2_GATE_ONLY)
+            for (g = 0; g < m->ng; g++) smx__rmsnorm(yt + (size_t)g * gs, yt + (size_t)g * gs, m->nw + (size_t)g * gs, gs, m->eps);
+        if (m->norm_mode == SMX__M2_NORM_GATE) smx__act_mul(yt, zx + (size_t)t * E, (size_t)di, SMX__ACT_SILU);
     }
     /* out = y out_proj^T (+b) */
     smx__matmul(f->cx, f->y, (size_t)op->d_out, y, (size_t)di, &m->w_out, m->b_out, T);
@@ -8962,6 +9123,8 @@ static smx__op *smx__mamba2_load(smx__loader *ld, const smx__mamba2_cfg *c, cons
     if (!m) return NULL;
     m->di = di; m->H = H; m->P = c->head_dim; m->N = N; m->G = G; m->K = K; m->Q = c->chunk; m->act = c->act;
     m->cd = cd; m->E = E; m->ng = c->norm_groups; m->eps = c->eps; m->dt_lo = c->dt_lo; m->dt_hi = c->dt_hi;
+    m->norm_mode = c->norm_mode; m->mup = c->mup;
+    memcpy(m->mup_m, c->mup_m, sizeof m->mup_m);
     win = SMX__M2(ld, rows, c->d, "%sin_proj.weight", prefix);
     if (c->bias) bin = SMX__W1(ld, rows, "%sin_proj.bias", prefix);
     m->conv_wT = smx__conv_weight(ld, cd, K, "%sconv1d.weight", prefix);
@@ -8969,9 +9132,10 @@ static smx__op *smx__mamba2_load(smx__loader *ld, const smx__mamba2_cfg *c, cons
     m->dt_bias = SMX__W1(ld, H, "%sdt_bias", prefix);
     alog = SMX__W1(ld, H, "%sA_log", prefix);
     m->Dsk = SMX__W1(ld, H, "%sD", prefix);
-    m->nw = SMX__W1(ld, di, "%snorm.weight", prefix);
+    if (c->norm_mode != SMX__M2_GATE_ONLY) m->nw = SMX__W1(ld, di, "%snorm.weight", prefix);
     m->w_out = SMX__M2(ld, c->d, di, "%sout_proj.weight", prefix);
-    if (c->bias) m->b_out = SMX__W1(ld, c->d, "%sout_proj.bias", prefix);
+    if (c->out_bias == SMX__M2_OUTB_ON || (c->out_bias == SMX__M2_OUTB_SAME && c->bias))
+        m->b_out = SMX__W1(ld, c->d, "%sout_proj.bias", prefix);
     A = smx__ld_alloc(ld, (size_t)H);
     if (ld->st) return NULL;
     m->w_in = smx__w_rows(&win, 2 * d_mlp, E);
@@ -8982,78 +9146,196 @@ static smx__op *smx__mamba2_load(smx__loader *ld, const smx__mamba2_cfg *c, cons
 }
 
 /* ---- II.6.f Mixture of experts ('E') ----
- *   p = softmax(x W_router^T) over all E experts; the top k (ties: lower index first) with weights
- *   w_j = p_j (renorm: w_j / sum of the k);  out = sum_j w_j Expert_{e_j}(x),
- *   each expert a gated MLP down(act(gate x) * up x).
- * Prefill groups the tokens by expert so each expert's weights run as one matmul over its tokens. */
+ * One routed-expert operator for every family (Jamba, Granite 4.0-H, Nemotron-H, Qwen3-Next,
+ * LFM2-MoE, builder stacks). Per token x [d]:
+ *   logits = x W_router^T [E];  p = softmax(logits)  or  p = sigmoid(logits)
+ *   choice = p + b_sel  (a selection bias; zero when absent)
+ *   group-limited choice (n_group > 1): a group scores the sum of its two best choices; the
+ *     topk_group best groups stay, the other experts are out
+ *   the top k experts by choice (ties: lower index first); weights w_j = p_j (the bias is not in them)
+ *   renorm: w_j /= (sum of the k weights + renorm_eps);  then w_j *= scale (routed_scaling_factor)
+ *   out = sum_j w_j Expert_{e_j}(x)   experts down(act(gate x) * up x), or down(act(up x)) ungated,
+ *         optionally inside latent projections: fc2(sum_j w_j Expert_j(fc1 x))   (Nemotron-H)
+ *       + [sigmoid(x . w_sg)] Shared(x)   a shared expert (any MLP operator, run through its vtable)
+ *                                         with an optional sigmoid gate
+ * Softmax of the top-k logits (Granite) is the softmax router with renorm. Prefill groups the
+ * tokens by expert so each expert's weights run as one matmul over its tokens. */
+enum { SMX__MOE_SOFTMAX = 0, SMX__MOE_SIGMOID = 1 };
+
 typedef struct smx__moe_cfg {
     int d, ff, n_experts, top_k, act, renorm;
+    int router;             /* SMX__MOE_SOFTMAX or SMX__MOE_SIGMOID */
+    int sel_bias;           /* load a selection bias [E] (smx__moe_names.sel_bias) */
+    int n_group, topk_group;/* group-limited selection; n_group <= 1: off */
+    int ungated;            /* experts down(act(up x)) */
+    int latent;             /* latent width of the experts (fc1 / fc2 projections); 0: none */
+    int latent_bias;        /* the latent projections carry biases */
+    float renorm_eps;       /* added to the weight sum when renormalising */
+    float scale;            /* routed_scaling_factor (smx__moe_cfg_init sets 1) */
+    smx__op *shared;        /* shared expert (an MLP operator on x), or NULL */
+    int shared_gate;        /* a sigmoid gate [1, d] (smx__moe_names.shared_gate) scales the shared expert */
 } smx__moe_cfg;
+
+/* Defaults: softmax router, no renorm, gated experts, scale 1, nothing shared. */
+static void smx__moe_cfg_init(smx__moe_cfg *c, int d)
+{
+    memset(c, 0, sizeof *c);
+    c->d = d;
+    c->scale = 1.0f;
+}
+
+/* Tensor names under the operator's prefix (each without ".weight" unless said). */
+typedef struct smx__moe_names {
+    const char *router;             /* "router", "gate", "router.layer" */
+    const char *sel_bias;           /* full name: "gate.e_score_correction_bias", "expert_bias" */
+    const char *e_gate, *e_up, *e_down;     /* per expert: "experts.E.<name>.weight" */
+    const char *f_gu, *f_down;      /* full names of stacked experts: [E, 2 ff, de] (gate rows first; [E, ff, de]
+                                     * ungated) and [E, de, ff]; either may be stored transposed */
+    const char *shared_gate;        /* "shared_expert_gate" ([1, d]) */
+    const char *fc1, *fc2;          /* latent projections */
+    int stacked;                    /* generated models use the stacked names (as the reference saves them) */
+} smx__moe_names;
 
 typedef struct smx__moe {
     smx__op base;
-    int E, k, ff, act, renorm;
-    smx__w router;                          /* [E, d] */
-    smx__w *wg, *wu, *wd;                   /* per expert: [ff, d], [ff, d], [d, ff] */
+    int E, k, ff, act, renorm, router, ungated, n_group, topk_group, de;   /* de: the experts' width (latent or d) */
+    float renorm_eps, scale;
+    smx__w router_w;                        /* [E, d] */
+    const float *sel_bias;                  /* [E] or NULL */
+    smx__w *wg, *wu, *wd;                   /* per expert: [ff, de], [ff, de], [de, ff] (wg unused ungated) */
+    smx__w fc1, fc2;                        /* [de, d], [d, de]; data NULL: no latent projections */
+    const float *fc1_b, *fc2_b;             /* [de], [d] or NULL */
+    const smx__op *shared;                  /* shared expert or NULL */
+    const float *shared_gate;               /* [d] or NULL */
 } smx__moe;
 
 static size_t smx__moe_scratch(const smx__op *op, int T, int n_ctx, int nth)
 {
     const smx__moe *m = (const smx__moe *)op;
-    (void)n_ctx; (void)nth;
-    return (size_t)T * ((size_t)m->E + 2 * (size_t)m->k + 2 * (size_t)op->d_in + 2 * (size_t)m->ff + 2) + 64;
+    size_t n = (size_t)T * ((size_t)m->E + 2 * (size_t)m->k + 2 * (size_t)m->de + 2 * (size_t)m->ff + 2) + 2 * (size_t)m->E + 64;
+    if (m->fc1.data) n += 2 * (size_t)T * m->de;   /* xl, yl */
+    if (m->shared)
+        n += (size_t)T * op->d_in + (m->shared->vt->scratch_floats ? m->shared->vt->scratch_floats(m->shared, T, n_ctx, nth) : 0);
+    return n;
+}
+
+/* Route one token: p [E] holds the logits on entry (the probabilities after); sel, w [k] receive
+ * the experts (in selection order) and their weights; gw: 2 n_group floats of work. */
+static void smx__moe_route(const smx__moe *m, float *p, int *sel, float *w, float *gw)
+{
+    const int E = m->E, k = m->k, G = m->n_group > 1 ? m->n_group : 1, gsz = E / G;
+    float *gscore = gw, *gok = gw + G, sum = 0.0f;
+    int i, j, q, h;
+    if (m->router == SMX__MOE_SIGMOID) {
+        for (i = 0; i < E; i++) p[i] = smx__sigmoid(p[i]);
+    } else {
+        smx__softmax(p, E);
+    }
+    if (G > 1) {   /* a group's score is the sum of its two best choices; the topk_group best groups stay */
+        for (h = 0; h < G; h++) {
+            float b1 = -INFINITY, b2 = -INFINITY;
+            for (i = h * gsz; i < (h + 1) * gsz; i++) {
+                float v = p[i] + (m->sel_bias ? m->sel_bias[i] : 0.0f);
+                if (v > b1) { b2 = b1; b1 = v; } else if (v > b2) b2 = v;
+            }
+            gscore[h] = gsz > 1 ? b1 + b2 : b1;
+        }
+        for (h = 0; h < G; h++) {
+            int better = 0;
+            for (q = 0; q < G; q++) better += gscore[q] > gscore[h] || (gscore[q] == gscore[h] && q < h);
+            gok[h] = better < m->topk_group ? 1.0f : 0.0f;
+        }
+    }
+    for (j = 0; j < k; j++) {   /* the j-th best choice among the allowed experts, lower index first among equals */
+        int best = -1;
+        float bv = -INFINITY;
+        for (i = 0; i < E; i++) {
+            int taken = 0;
+            float c;
+            for (q = 0; q < j; q++) taken |= sel[q] == i;
+            if (taken || (G > 1 && gok[i / gsz] == 0.0f)) continue;
+            c = p[i] + (m->sel_bias ? m->sel_bias[i] : 0.0f);
+            if (best < 0 || c > bv) { best = i; bv = c; }
+        }
+        if (best < 0) best = 0;   /* fewer allowed experts than k: refused by the loader */
+        sel[j] = best;
+        w[j] = p[best];
+        sum += p[best];
+    }
+    if (m->renorm)
+        for (j = 0; j < k; j++) w[j] /= sum + m->renorm_eps;
+    if (m->scale != 1.0f)
+        for (j = 0; j < k; j++) w[j] *= m->scale;
 }
 
 static void smx__moe_forward(const smx__op *op, void *state, const smx__fwd *f)
 {
     const smx__moe *m = (const smx__moe *)op;
-    const int T = f->T, d = op->d_in, E = m->E, k = m->k, ff = m->ff;
-    float *lg = f->scratch;                     /* [T, E] router probabilities */
+    const int T = f->T, d = op->d_in, E = m->E, k = m->k, ff = m->ff, de = m->de;
+    float *lg = f->scratch;                     /* [T, E] router logits, then probabilities */
     float *wsel = lg + (size_t)T * E;           /* [T, k] weights of the chosen experts */
     int *sel = (int *)(wsel + (size_t)T * k);   /* [T, k] chosen experts */
-    float *xe = (float *)(sel + (size_t)T * k); /* [T, d] tokens routed to one expert */
-    float *g = xe + (size_t)T * d;              /* [T, ff] */
+    float *xe = (float *)(sel + (size_t)T * k); /* [T, de] tokens routed to one expert */
+    float *g = xe + (size_t)T * de;             /* [T, ff] */
     float *u = g + (size_t)T * ff;              /* [T, ff] */
-    float *o = u + (size_t)T * ff;              /* [T, d] */
-    int *idx = (int *)(o + (size_t)T * d);      /* [T] token of each gathered row */
+    float *o = u + (size_t)T * ff;              /* [T, de] */
+    int *idx = (int *)(o + (size_t)T * de);     /* [T] token of each gathered row */
     float *we = (float *)(idx + T);             /* [T] its weight */
+    float *gw = we + T;                         /* [2 E] group scores of the router */
+    float *xl = gw + 2 * E;                     /* latent: [T, de] fc1 x, then [T, de] the experts' sum */
+    float *yl = xl + (m->fc1.data ? (size_t)T * de : 0);
+    float *sy = yl + (m->fc1.data ? (size_t)T * de : 0);  /* shared expert: [T, d] its output, then its scratch */
+    const float *xin = f->x;
+    float *yacc = f->y;
     int t, j, e;
     (void)state;
-    smx__matmul(f->cx, lg, (size_t)E, f->x, (size_t)d, &m->router, NULL, T);
-    for (t = 0; t < T; t++) {
-        float *p = lg + (size_t)t * E, sum = 0.0f;
-        smx__softmax(p, E);
-        for (j = 0; j < k; j++) {   /* j-th largest, lower index first among equals */
-            int best = -1, i, q;
-            for (i = 0; i < E; i++) {
-                int taken = 0;
-                for (q = 0; q < j; q++) taken |= sel[(size_t)t * k + q] == i;
-                if (!taken && (best < 0 || p[i] > p[best])) best = i;
-            }
-            sel[(size_t)t * k + j] = best;
-            wsel[(size_t)t * k + j] = p[best];
-            sum += p[best];
-        }
-        if (m->renorm)
-            for (j = 0; j < k; j++) wsel[(size_t)t * k + j] /= sum;
+    smx__matmul(f->cx, lg, (size_t)E, f->x, (size_t)d, &m->router_w, NULL, T);
+    for (t = 0; t < T; t++) smx__moe_route(m, lg + (size_t)t * E, sel + (size_t)t * k, wsel + (size_t)t * k, gw);
+    if (m->fc1.data) {   /* the experts work in the latent space: xl = fc1 x */
+        smx__matmul(f->cx, xl, (size_t)de, f->x, (size_t)d, &m->fc1, m->fc1_b, T);
+        xin = xl;
+        yacc = yl;
     }
-    memset(f->y, 0, sizeof(float) * (size_t)T * d);
+    memset(yacc, 0, sizeof(float) * (size_t)T * de);
     for (e = 0; e < E; e++) {
         int ne = 0, r;
         for (t = 0; t < T; t++)
             for (j = 0; j < k; j++)
                 if (sel[(size_t)t * k + j] == e) {
-                    memcpy(xe + (size_t)ne * d, f->x + (size_t)t * d, sizeof(float) * (size_t)d);
+                    memcpy(xe + (size_t)ne * de, xin + (size_t)t * de, sizeof(float) * (size_t)de);
                     idx[ne] = t;
                     we[ne++] = wsel[(size_t)t * k + j];
                 }
         if (!ne) continue;
-        /* o = down(act(gate xe) * up xe) */
-        smx__matmul(f->cx, g, (size_t)ff, xe, (size_t)d, &m->wg[e], NULL, ne);
-        smx__matmul(f->cx, u, (size_t)ff, xe, (size_t)d, &m->wu[e], NULL, ne);
-        smx__act_mul(u, g, (size_t)ne * ff, m->act);
-        smx__matmul(f->cx, o, (size_t)d, u, (size_t)ff, &m->wd[e], NULL, ne);
-        for (r = 0; r < ne; r++) smx__axpy(f->y + (size_t)idx[r] * d, we[r], o + (size_t)r * d, d);
+        /* o = down(act(gate xe) * up xe), or down(act(up xe)) */
+        if (m->ungated) {
+            smx__matmul(f->cx, u, (size_t)ff, xe, (size_t)de, &m->wu[e], NULL, ne);
+            smx__act_inplace(u, (size_t)ne * ff, m->act);
+        } else {
+            if (ne < 4) {   /* decode: gate and up in one pass over their rows */
+                smx__mv p[2];
+                p[0].W = &m->wu[e]; p[0].b = NULL; p[0].y = u;
+                p[1].W = &m->wg[e]; p[1].b = NULL; p[1].y = g;
+                smx__matvecs(f->cx, xe, (size_t)de, (size_t)ff, ne, p, 2);
+            } else {
+                smx__matmul(f->cx, g, (size_t)ff, xe, (size_t)de, &m->wg[e], NULL, ne);
+                smx__matmul(f->cx, u, (size_t)ff, xe, (size_t)de, &m->wu[e], NULL, ne);
+            }
+            smx__act_mul(u, g, (size_t)ne * ff, m->act);
+        }
+        smx__matmul(f->cx, o, (size_t)de, u, (size_t)ff, &m->wd[e], NULL, ne);
+        for (r = 0; r < ne; r++) smx__axpy(yacc + (size_t)idx[r] * de, we[r], o + (size_t)r * de, de);
+    }
+    if (m->fc1.data) smx__matmul(f->cx, f->y, (size_t)d, yl, (size_t)de, &m->fc2, m->fc2_b, T);   /* y = fc2(sum) */
+    if (m->shared) {   /* y += [sigmoid(x . w_sg)] Shared(x) */
+        smx__fwd f2 = *f;
+        f2.y = sy;
+        f2.scratch = sy + (size_t)T * d;
+        m->shared->vt->forward(m->shared, NULL, &f2);
+        for (t = 0; t < T; t++) {
+            float gt = m->shared_gate ? smx__sigmoid(smx__dot(f->x + (size_t)t * d, m->shared_gate, d)) : 1.0f;
+            smx__axpy(f->y + (size_t)t * d, gt, sy + (size_t)t * d, d);
+        }
     }
 }
 
@@ -9077,65 +9359,102 @@ static smx__w *smx__moe_transposed(smx__loader *ld, int E, int rows, int cols, c
     return w;
 }
 
-/* prefix e.g. "model.layers.1.feed_forward."; router: name of the router module ("router",
- * "gate"). Experts as "experts.E.{gate,up,down}_proj.weight", or fused as
- * "experts.gate_up_proj" [E, 2 ff, d] (gate rows first; [E, d, 2 ff] is transposed on load) and
- * "experts.down_proj" [E, d, ff] (or [E, ff, d], transposed). */
-static smx__op *smx__moe_load(smx__loader *ld, const smx__moe_cfg *c, const char *prefix, const char *router)
+/* Expert e's matrix [rows, cols] of a stacked tensor into out[e] for every e: [E, rows, cols] stays
+ * in its stored type (row slices of one handle); the transpose [E, cols, rows] becomes float32
+ * copies (smx__moe_transposed). */
+static void smx__moe_stack(smx__loader *ld, smx__w *out, int E, int rows, int cols, const char *name)
+{
+    int64_t sh[8];
+    int e;
+    if (smx__tensor_shape(ld, sh, "%s", name) == 3 && !(sh[1] == rows && sh[2] == cols) && sh[1] == cols && sh[2] == rows) {
+        smx__w *t = smx__moe_transposed(ld, E, rows, cols, name);
+        if (t) memcpy(out, t, sizeof *out * (size_t)E);
+    } else {
+        smx__w all = SMX__M3(ld, E, rows, cols, "%s", name);
+        if (!ld->st)
+            for (e = 0; e < E; e++) out[e] = smx__w_rows(&all, e * rows, rows);
+    }
+}
+
+/* prefix e.g. "model.layers.1.feed_forward."; nm: the tensor names (see smx__moe_names). Experts
+ * are read per expert ("experts.E.<gate|up|down>.weight") or, when the stacked name exists,
+ * stacked. */
+static smx__op *smx__moe_load_names(smx__loader *ld, const smx__moe_cfg *c, const char *prefix, const smx__moe_names *nm)
 {
     smx__moe *m;
     int64_t sh[8];
-    int e, d = c->d, ff = c->ff, E = c->n_experts;
-    char name[320];
+    char name[512];
+    int e, d = c->d, ff = c->ff, E = c->n_experts, de = c->latent > 0 ? c->latent : c->d;
     if (!smx__ld_check(ld, E > 0 && E <= 4096 && c->top_k > 0 && c->top_k <= E && ff > 0, SMX_E_RANGE,
-                       "config.json: top-%d routing over %d experts of width %d is not possible", c->top_k, E, ff))
+                       "config.json: top-%d routing over %d experts of width %d is not possible", c->top_k, E, ff) ||
+        !smx__ld_check(ld, c->n_group <= 1 || (E % c->n_group == 0 && c->topk_group >= 1 && c->topk_group <= c->n_group &&
+                                                (int64_t)(E / c->n_group) * c->topk_group >= c->top_k),
+                       SMX_E_RANGE, "config.json: n_group %d / topk_group %d cannot route top-%d of %d experts", c->n_group,
+                       c->topk_group, c->top_k, E) ||
+        !smx__ld_check(ld, c->scale > 0.0f && c->scale <= FLT_MAX && c->renorm_eps >= 0.0f, SMX_E_RANGE,
+                       "config.json: routed_scaling_factor %g must be positive and finite", (double)c->scale) ||
+        !smx__ld_dims_ok(ld, "the experts x 3 x their intermediate size", 3 * (int64_t)E * ff, de))
         return NULL;
     m = (smx__moe *)smx__op_new(ld, sizeof *m, &smx__moe_vt, d, d);
     if (!m) return NULL;
-    m->E = E; m->k = c->top_k; m->ff = ff; m->act = c->act; m->renorm = c->renorm;
-    m->router = SMX__M2(ld, E, d, "%s%s.weight", prefix, router);
-    if (!ld->random && smx__tensor_shape(ld, sh, "%sexperts.gate_up_proj", prefix) == 3) {
-        int trans = !(sh[1] == 2 * (int64_t)ff && sh[2] == d) && sh[1] == d && sh[2] == 2 * (int64_t)ff;
-        int dtrans = smx__tensor_shape(ld, sh, "%sexperts.down_proj", prefix) == 3 && !(sh[1] == d && sh[2] == ff) && sh[1] == ff &&
-                     sh[2] == d;
-        smx__w *gu = NULL, gu1;
-        if (trans) {   /* [E, d, 2 ff] -> [E][2 ff, d] */
-            snprintf(name, sizeof name, "%sexperts.gate_up_proj", prefix);
-            gu = smx__moe_transposed(ld, E, 2 * ff, d, name);
-        } else {
-            gu1 = SMX__M3(ld, E, 2 * (int64_t)ff, d, "%sexperts.gate_up_proj", prefix);
+    m->E = E; m->k = c->top_k; m->ff = ff; m->act = c->act; m->renorm = c->renorm; m->router = c->router;
+    m->ungated = c->ungated; m->n_group = c->n_group; m->topk_group = c->topk_group; m->de = de;
+    m->renorm_eps = c->renorm_eps; m->scale = c->scale;
+    m->router_w = SMX__M2(ld, E, d, "%s%s.weight", prefix, nm->router);
+    if (c->sel_bias) m->sel_bias = SMX__W1(ld, E, "%s%s", prefix, nm->sel_bias);
+    if (c->latent > 0) {
+        m->fc1 = SMX__M2(ld, de, d, "%s%s.weight", prefix, nm->fc1);
+        m->fc2 = SMX__M2(ld, d, de, "%s%s.weight", prefix, nm->fc2);
+        if (c->latent_bias) {
+            m->fc1_b = SMX__W1(ld, de, "%s%s.bias", prefix, nm->fc1);
+            m->fc2_b = SMX__W1(ld, d, "%s%s.bias", prefix, nm->fc2);
         }
-        snprintf(name, sizeof name, "%sexperts.down_proj", prefix);
-        if (dtrans) {
-            m->wd = smx__moe_transposed(ld, E, d, ff, name);
-        } else {
-            smx__w dn = SMX__M3(ld, E, d, ff, "%s", name);
-            m->wd = (smx__w *)smx__arena_alloc(&ld->m->arena, sizeof(smx__w) * (size_t)E);
-            if (!ld->st && m->wd)
-                for (e = 0; e < E; e++) m->wd[e] = smx__w_rows(&dn, e * d, d);
-        }
-        m->wg = (smx__w *)smx__arena_alloc(&ld->m->arena, 2 * sizeof(smx__w) * (size_t)E);
-        if (ld->st) return NULL;
-        if (!m->wg || !m->wd) { smx__ld_fail(ld, SMX_E_NOMEM, "out of memory"); return NULL; }
-        m->wu = m->wg + E;
-        for (e = 0; e < E; e++) {
-            const smx__w *base = trans ? &gu[e] : &gu1;
-            int r0 = trans ? 0 : e * 2 * ff;
-            m->wg[e] = smx__w_rows(base, r0, ff);
-            m->wu[e] = smx__w_rows(base, r0 + ff, ff);
-        }
-        return &m->base;
     }
+    m->shared = c->shared;
+    if (c->shared_gate) m->shared_gate = SMX__W2(ld, 1, d, "%s%s.weight", prefix, nm->shared_gate);
     m->wg = (smx__w *)smx__arena_alloc(&ld->m->arena, 3 * sizeof(smx__w) * (size_t)E);
     if (!m->wg) { smx__ld_fail(ld, SMX_E_NOMEM, "out of memory"); return NULL; }
     m->wu = m->wg + E;
     m->wd = m->wu + E;
+    snprintf(name, sizeof name, "%s%s", prefix, nm->f_gu);
+    if (nm->f_gu && (ld->random ? nm->stacked : smx__tensor_shape(ld, sh, "%s", name) == 3)) {   /* stacked experts */
+        if (c->ungated) {
+            smx__moe_stack(ld, m->wu, E, ff, de, name);
+        } else {   /* [E, 2 ff, de]: gate rows, then up rows */
+            smx__moe_stack(ld, m->wg, E, 2 * ff, de, name);
+            for (e = 0; e < E && !ld->st; e++) {
+                m->wu[e] = smx__w_rows(&m->wg[e], ff, ff);
+                m->wg[e] = smx__w_rows(&m->wg[e], 0, ff);
+            }
+        }
+        snprintf(name, sizeof name, "%s%s", prefix, nm->f_down);
+        smx__moe_stack(ld, m->wd, E, de, ff, name);
+        return ld->st ? NULL : &m->base;
+    }
     for (e = 0; e < E; e++) {
-        m->wg[e] = SMX__M2(ld, ff, d, "%sexperts.%d.gate_proj.weight", prefix, e);
-        m->wu[e] = SMX__M2(ld, ff, d, "%sexperts.%d.up_proj.weight", prefix, e);
-        m->wd[e] = SMX__M2(ld, d, ff, "%sexperts.%d.down_proj.weight", prefix, e);
+        if (!c->ungated) m->wg[e] = SMX__M2(ld, ff, de, "%sexperts.%d.%s.weight", prefix, e, nm->e_gate);
+        m->wu[e] = SMX__M2(ld, ff, de, "%sexperts.%d.%s.weight", prefix, e, nm->e_up);
+        m->wd[e] = SMX__M2(ld, de, ff, "%sexperts.%d.%s.weight", prefix, e, nm->e_down);
     }
     return ld->st ? NULL : &m->base;
+}
+
+/* The transformers names: router "<router>.weight", experts "experts.E.{gate,up,down}_proj.weight"
+ * or stacked "experts.gate_up_proj" [E, 2 ff, d] (gate rows first; "experts.up_proj" [E, ff, d]
+ * ungated) and "experts.down_proj" [E, d, ff] (either also transposed), selection bias
+ * "gate.e_score_correction_bias", shared-expert gate "shared_expert_gate", latent projections
+ * "fc1_latent_proj" / "fc2_latent_proj". */
+static smx__op *smx__moe_load(smx__loader *ld, const smx__moe_cfg *c, const char *prefix, const char *router)
+{
+    smx__moe_names nm;
+    memset(&nm, 0, sizeof nm);
+    nm.router = router;
+    nm.e_gate = "gate_proj"; nm.e_up = "up_proj"; nm.e_down = "down_proj";
+    nm.f_gu = c->ungated ? "experts.up_proj" : "experts.gate_up_proj"; nm.f_down = "experts.down_proj";
+    nm.sel_bias = "gate.e_score_correction_bias";
+    nm.shared_gate = "shared_expert_gate";
+    nm.fc1 = "fc1_latent_proj"; nm.fc2 = "fc2_latent_proj";
+    return smx__moe_load_names(ld, c, prefix, &nm);
 }
 
 /* {"type": "mamba", "state_size": 16, "expand": 2, "conv_kernel": 4, "time_step_rank": "auto",
@@ -9179,8 +9498,7 @@ static void smx__ltj_mamba2(smx__sb *b, const smx_layer_cfg *c, int d)
 static smx__op *smx__lt_moe(smx__loader *ld, const smx__jv *o, int d, const char *prefix)
 {
     smx__moe_cfg c;
-    memset(&c, 0, sizeof c);
-    c.d = d;
+    smx__moe_cfg_init(&c, d);
     c.ff = smx__ci_pos(ld, o, "intermediate_size", 2 * d);
     c.n_experts = smx__ci_pos(ld, o, "num_experts", 8);
     c.top_k = smx__ci_pos(ld, o, "num_experts_per_tok", 2);
@@ -10655,6 +10973,643 @@ static void smx__ltj_cfc(smx__sb *b, const smx_layer_cfg *c, int d)
     smx__sb_printf(b, ", \"backbone_units\": %d", SMX__DEF(c->units, d));
 }
 
+/* ---- II.6.i Gated DeltaNet ('G'): the delta rule with a decay, Qwen3-Next / Qwen3.5 / OLMo Hybrid
+ *      "linear_attention" layers ----
+ * Per token, with Hk key heads and Hv value heads (rep = Hv / Hk; value head h reads key head
+ * h / rep, torch's repeat_interleave), key head dim dk, value head dim dv, kd = Hk dk, vd = Hv dv,
+ * cd = 2 kd + vd:
+ *   [q | k | v | z | b | a] = x W_in^T                     (q, k [kd]; v, z [vd]; b, a [Hv])
+ *   [q | k | v] = act(causal_conv1d([q | k | v]))          (depthwise, kernel K; act = hidden_act)
+ *   q_h = q_h / sqrt(|q_h|^2 + 1e-6) / sqrt(dk);  k_h = k_h / sqrt(|k_h|^2 + 1e-6)
+ *   g_h = -exp(A_log_h) softplus(a_h + dt_bias_h)   (the log decay);  beta_h = sigmoid(b_h) (x 2 with
+ *         allow_neg_eigval)
+ *   delta rule, state S_h [dk, dv]:  S = e^g S;  S = S + k (beta (v - S^T k))^T;  o_h = S^T q
+ *   o_h = w * o_h / rms(o_h) * silu(z_h)    (gated RMSNorm per value head, weight [dv])
+ *   y = o W_out^T
+ * State (floats): conv history [K-1][cd] (oldest row first), then S per value head, [Hv][dk][dv]
+ * (transformers' layout, so every product below is a row-major matrix product).
+ *
+ * Step (T = 1), per value head, two passes over S:  a = S^T k,  b = S^T q;
+ *   delta = beta (v - e^g a);  S = e^g S + k delta^T;  o = e^g b + (k . q) delta.
+ * Prefill (T > 1): the chunked WY/UT form, chunks of Q tokens (64, the reference's chunk_size), per
+ * value head and chunk of L tokens with gc = cumsum(g) inside the chunk:
+ *   Gk = K K^T, Gq = Q K^T              [L, L]  (per key head, shared by its value heads)
+ *   A[i][j] = beta_i Gk[i][j] e^(gc_i - gc_j) (j < i);  Tinv = (I + A)^-1   (unit lower triangular)
+ *   W = Tinv (beta K e^gc),  U = Tinv (beta V)
+ *   Vn = U - W S;   O = (Q e^gc) S + M Vn,  M[i][j] = Gq[i][j] e^(gc_i - gc_j) (j <= i)
+ *   S = e^(gc_L) S + (K e^(gc_L - gc))^T Vn
+ * Every product is an smx__gemm (triangular where a factor is: Tinv, M; the Gram products only for
+ * the blocks on and below the diagonal); the only sequential part is the inverse of the L x L
+ * triangle (L^3/6 multiply-adds). The tokens are copied head-major first, so a chunk reads
+ * contiguous rows. Threads take (chunk, key head) pairs for the Gram products, then value heads.
+ *
+ * Projections: up to six weight matrices, each writing its columns of the row [q|k|v|z|b|a], in
+ * their stored types. Qwen3-Next's in_proj_qkvz / in_proj_ba interleave their rows per key head
+ * ([q_j | k_j | v_j (rep dv) | z_j (rep dv)], [b_j (rep) | a_j (rep)]): they are multiplied as
+ * stored and the output columns reordered per token (no weight copy). */
+enum {
+    SMX__GDN_SPLIT = 0,     /* in_proj_qkv [cd] | in_proj_z [vd] | in_proj_b | in_proj_a (Qwen3.5, builder) */
+    SMX__GDN_QKVZ,          /* in_proj_qkvz, in_proj_ba interleaved per key head (Qwen3-Next) */
+    SMX__GDN_OLMO           /* q/k/v/g/b/a_proj; the conv weight also as q/k/v_conv1d pieces (OLMo Hybrid) */
+};
+
+#define SMX__GDN_MAX_PROJ 6
+
+typedef struct smx__gdn_cfg {
+    int d, nk, nv, dk, dv, K, chunk, act, conv_bias, layout;
+    float eps;              /* gated RMSNorm epsilon */
+    float beta_scale;       /* 1, or 2 with allow_neg_eigval */
+} smx__gdn_cfg;
+
+typedef struct smx__gdn {
+    smx__op base;
+    int nk, nv, dk, dv, K, Q, act, kd, vd, cd, P, layout;   /* P = cd + vd + 2 Hv: the width of [q|k|v|z|b|a] */
+    float eps, beta_scale, qscale;
+    int nproj;
+    smx__w pw[SMX__GDN_MAX_PROJ];               /* projections [rows, d], writing columns [poff, poff + rows) */
+    int poff[SMX__GDN_MAX_PROJ];                /* (QKVZ: of the stored order, reordered after) */
+    const float *conv_wT, *conv_b;              /* [K, cd], [cd] or NULL */
+    const float *A, *dt_bias;                   /* [Hv] each; A = -exp(A_log) */
+    const float *nw;                            /* [dv] gated RMSNorm weight */
+    smx__w w_out;                               /* [d, vd] */
+} smx__gdn;
+
+static size_t smx__gdn_state(const smx__op *op, int n_ctx)
+{
+    const smx__gdn *g = (const smx__gdn *)op;
+    (void)n_ctx;
+    return ((size_t)(g->K - 1) * g->cd + (size_t)g->nv * g->dk * g->dv) * sizeof(float);
+}
+
+/* Per-thread work of the chunked form for chunks of up to Qe tokens (also the step's [dv] and the
+ * Gram pass's K^T [dk, Qe]). */
+static size_t smx__gdn_thread_floats(const smx__gdn *g, int Qe)
+{
+    size_t Q = (size_t)Qe;
+    return 2 * Q * Q + 3 * Q * g->dk + 4 * Q * g->dv + 3 * Q + 2 * (size_t)g->dv + 64;
+}
+
+/* The core's work past its output: head-major copies, Gram products, per-thread work. */
+static size_t smx__gdn_core_floats(const smx__gdn *g, int T, int nth)
+{
+    size_t Qe = (size_t)SMX__MIN(g->Q, T), nch = ((size_t)T + g->Q - 1) / g->Q;
+    return (T > 1 ? (size_t)T * (g->cd + g->vd) + nch * g->nk * 2 * Qe * Qe : 0) +
+           (size_t)(nth > 0 ? nth : 1) * smx__gdn_thread_floats(g, (int)Qe);
+}
+
+static size_t smx__gdn_scratch(const smx__op *op, int T, int n_ctx, int nth)
+{
+    const smx__gdn *g = (const smx__gdn *)op;
+    (void)n_ctx;
+    return (size_t)T * ((size_t)g->P * (g->layout == SMX__GDN_QKVZ ? 2 : 1) + g->cd + 2 * (size_t)g->nv + g->vd) +
+           smx__gdn_core_floats(g, T, nth) + 256;
+}
+
+/* a = S^T k and b = S^T q for S [dk][dv] in one read pass (column blocks of four vectors kept in
+ * registers across the dk rows). */
+static void smx__gdn_st2(const float *S, int dk, int dv, const float *k, const float *q, float *a, float *b)
+{
+    int j = 0, c;
+#if SMX__VW > 1
+    for (; j + 4 * SMX__VW <= dv; j += 4 * SMX__VW) {
+        smx__vf a0 = smx__vzero(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        for (c = 0; c < dk; c++) {
+            const float *r = S + (size_t)c * dv + j;
+            const smx__vf kc = smx__vset1(k[c]), qc = smx__vset1(q[c]);
+            const smx__vf s0 = smx__vld(r), s1 = smx__vld(r + SMX__VW), s2 = smx__vld(r + 2 * SMX__VW), s3 = smx__vld(r + 3 * SMX__VW);
+            a0 = smx__vfma(kc, s0, a0); a1 = smx__vfma(kc, s1, a1); a2 = smx__vfma(kc, s2, a2); a3 = smx__vfma(kc, s3, a3);
+            b0 = smx__vfma(qc, s0, b0); b1 = smx__vfma(qc, s1, b1); b2 = smx__vfma(qc, s2, b2); b3 = smx__vfma(qc, s3, b3);
+        }
+        smx__vst(a + j, a0); smx__vst(a + j + SMX__VW, a1); smx__vst(a + j + 2 * SMX__VW, a2); smx__vst(a + j + 3 * SMX__VW, a3);
+        smx__vst(b + j, b0); smx__vst(b + j + SMX__VW, b1); smx__vst(b + j + 2 * SMX__VW, b2); smx__vst(b + j + 3 * SMX__VW, b3);
+    }
+    for (; j + SMX__VW <= dv; j += SMX__VW) {
+        smx__vf a0 = smx__vzero(), b0 = a0;
+        for (c = 0; c < dk; c++) {
+            const smx__vf s0 = smx__vld(S + (size_t)c * dv + j);
+            a0 = smx__vfma(smx__vset1(k[c]), s0, a0);
+            b0 = smx__vfma(smx__vset1(q[c]), s0, b0);
+        }
+        smx__vst(a + j, a0); smx__vst(b + j, b0);
+    }
+#endif
+    for (; j < dv; j++) {
+        float sa = 0.0f, sb = 0.0f;
+        for (c = 0; c < dk; c++) { sa += k[c] * S[(size_t)c * dv + j]; sb += q[c] * S[(size_t)c * dv + j]; }
+        a[j] = sa; b[j] = sb;
+    }
+}
+
+/* S = e S + k delta^T for S [dk][dv] in one read-modify-write pass. */
+static void smx__gdn_rank1(float *S, int dk, int dv, float e, const float *k, const float *delta)
+{
+    int j = 0, c;
+#if SMX__VW > 1
+    const smx__vf ve = smx__vset1(e);
+    for (; j + 4 * SMX__VW <= dv; j += 4 * SMX__VW) {
+        const smx__vf d0 = smx__vld(delta + j), d1 = smx__vld(delta + j + SMX__VW), d2 = smx__vld(delta + j + 2 * SMX__VW),
+                      d3 = smx__vld(delta + j + 3 * SMX__VW);
+        for (c = 0; c < dk; c++) {
+            float *r = S + (size_t)c * dv + j;
+            const smx__vf kc = smx__vset1(k[c]);
+            smx__vst(r, smx__vfma(ve, smx__vld(r), smx__vmul(kc, d0)));
+            smx__vst(r + SMX__VW, smx__vfma(ve, smx__vld(r + SMX__VW), smx__vmul(kc, d1)));
+            smx__vst(r + 2 * SMX__VW, smx__vfma(ve, smx__vld(r + 2 * SMX__VW), smx__vmul(kc, d2)));
+            smx__vst(r + 3 * SMX__VW, smx__vfma(ve, smx__vld(r + 3 * SMX__VW), smx__vmul(kc, d3)));
+        }
+    }
+    for (; j + SMX__VW <= dv; j += SMX__VW) {
+        const smx__vf d0 = smx__vld(delta + j);
+        for (c = 0; c < dk; c++) {
+            float *r = S + (size_t)c * dv + j;
+            smx__vst(r, smx__vfma(ve, smx__vld(r), smx__vmul(smx__vset1(k[c]), d0)));
+        }
+    }
+#endif
+    for (; j < dv; j++)
+        for (c = 0; c < dk; c++) S[(size_t)c * dv + j] = e * S[(size_t)c * dv + j] + k[c] * delta[j];
+}
+
+/* One value head, one token: S [dk][dv], q, k [dk] normalised, v [dv]; o [dv]; w [dv] of work.
+ * Two passes over S: a = S^T k, b = S^T q (read); then S = e^g S + k delta^T (read-modify-write). */
+static void smx__gdn_head_step(const smx__gdn *g, float *S, const float *q, const float *k, const float *v, float lg, float beta,
+                               float *o, float *w)
+{
+    const int dk = g->dk, dv = g->dv;
+    const float eg = expf(lg), kq = smx__dot(k, q, dk);
+    float *a = w;   /* [dv] S^T k, then delta */
+    int j;
+    smx__gdn_st2(S, dk, dv, k, q, a, o);
+    /* delta = beta (v - e^g a);  o = e^g b + (k . q) delta */
+    for (j = 0; j < dv; j++) {
+        a[j] = beta * (v[j] - eg * a[j]);
+        o[j] = eg * o[j] + kq * a[j];
+    }
+    smx__gdn_rank1(S, dk, dv, eg, k, a);
+}
+
+/* Scalar twin of the core over T tokens (the plain recurrence; tests compare the chunked form with
+ * it). xc [T, cd] normalised q | k | v, gt / bt [T, Hv] log decay and beta; S [Hv][dk][dv]; o [T, vd]. */
+SMX__MAYBE_UNUSED static void smx__gdn_core_ref(const smx__gdn *g, float *S, int T, const float *xc, const float *gt, const float *bt,
+                                                float *o)
+{
+    const int dk = g->dk, dv = g->dv, rep = g->nv / g->nk;
+    int t, h, r, c;
+    for (t = 0; t < T; t++)
+        for (h = 0; h < g->nv; h++) {
+            const float *q = xc + (size_t)t * g->cd + (size_t)(h / rep) * dk, *k = q + g->kd;
+            const float *v = xc + (size_t)t * g->cd + 2 * (size_t)g->kd + (size_t)h * dv;
+            float *Sh = S + (size_t)h * dk * dv, eg = expf(gt[(size_t)t * g->nv + h]), beta = bt[(size_t)t * g->nv + h];
+            for (c = 0; c < dk * dv; c++) Sh[c] *= eg;
+            for (r = 0; r < dv; r++) {   /* delta_r = beta (v_r - sum_c S[c][r] k_c);  S[c][r] += k_c delta_r */
+                float a = 0.0f, delta;
+                for (c = 0; c < dk; c++) a += Sh[(size_t)c * dv + r] * k[c];
+                delta = beta * (v[r] - a);
+                for (c = 0; c < dk; c++) Sh[(size_t)c * dv + r] += k[c] * delta;
+            }
+            for (r = 0; r < dv; r++) {   /* o = S^T q */
+                float acc = 0.0f;
+                for (c = 0; c < dk; c++) acc += Sh[(size_t)c * dv + r] * q[c];
+                o[(size_t)t * g->vd + (size_t)h * dv + r] = acc;
+            }
+        }
+}
+
+/* Gram products of one key head and chunk: G [2L, L] = [K; Q] K^T (qr, kr: the chunk's rows of the
+ * key head, [L, dk]), the lower triangles in row blocks of 16; KT: [dk, L] of work. */
+static void smx__gdn_gram(const smx__gdn *g, const float *qr, const float *kr, int L, float *G, float *KT)
+{
+    const int dk = g->dk;
+    int i, c;
+    for (i = 0; i < L; i++)
+        for (c = 0; c < dk; c++) KT[(size_t)c * L + i] = kr[(size_t)i * dk + c];
+    /* only the lower triangles are read: row block [r0, r0 + 16) needs columns [0, r0 + 16) */
+    for (i = 0; i < L; i += 16) {
+        const int nr = SMX__MIN(16, L - i), nc = SMX__MIN(L, i + 16);
+        smx__gemm(G + (size_t)i * L, (size_t)L, kr + (size_t)i * dk, (size_t)dk, 1, KT, (size_t)L, 1, nr, nc, dk, 0);
+        smx__gemm(G + (size_t)(L + i) * L, (size_t)L, qr + (size_t)i * dk, (size_t)dk, 1, KT, (size_t)L, 1, nr, nc, dk, 0);
+    }
+}
+
+/* One value head over T tokens by chunks of Q, continuing from S [dk][dv]. qh, kh [T, dk]: its key
+ * head's normalised queries and keys; vh [T, dv] its values; gram: the key head's Gram products of
+ * chunk c at gram + c * gstride; o [T, dv] its output; w: smx__gdn_thread_floats of work. */
+static void smx__gdn_head_chunked(const smx__gdn *g, int h, float *S, int T, const float *qh, const float *kh, const float *vh,
+                                  const float *gt, const float *bt, const float *gram, size_t gstride, int Qe, float *o, float *w)
+{
+    const int dk = g->dk, dv = g->dv, Q = g->Q, nv = g->nv;
+    float *Tm = w;                          /* [Q, Q] Tinv */
+    float *Mm = Tm + (size_t)Qe * Qe;       /* [Q, Q] M */
+    float *RK = Mm + (size_t)Qe * Qe;       /* [Q, dk] -beta K e^gc */
+    float *RV = RK + (size_t)Qe * dk;       /* [Q, dv] beta V */
+    float *X2 = RV + (size_t)Qe * dv;       /* [2Q, dk] W' = -W, then Q e^gc */
+    float *U = X2 + 2 * (size_t)Qe * dk;    /* [Q, dv] U, then Vn */
+    float *Y2 = U + (size_t)Qe * dv;        /* [Q, dv] W' S (room for 2Q) */
+    float *KdT = RK;                        /* [dk, Q] (K e^(gc_L - gc))^T, once RK is used */
+    float *gc = Y2 + 2 * (size_t)Qe * dv;   /* [Q] cumulative log decay */
+    float *tmp = gc + Qe;                   /* [Q] a row of Tinv */
+    int t0, ci;
+    for (t0 = 0, ci = 0; t0 < T; t0 += Q, ci++) {
+        const int L = SMX__MIN(Q, T - t0);
+        const float *Gk = gram + (size_t)ci * gstride, *Gq = Gk + (size_t)L * L;
+        const float *q0 = qh + (size_t)t0 * dk, *k0 = kh + (size_t)t0 * dk, *v0 = vh + (size_t)t0 * dv;
+        float run = 0.0f, gl;
+        int i, j, m, c;
+        for (i = 0; i < L; i++) { run += gt[(size_t)(t0 + i) * nv + h]; gc[i] = run; }
+        gl = gc[L - 1];
+        /* Tinv = (I + A)^-1, A[i][j] = beta_i Gk[i][j] e^(gc_i - gc_j) for j < i: row i of Tinv is
+         * e_i - sum_{m<i} A[i][m] Tinv[m] (rows m < i are final); zeros above the diagonal.
+         * M[i][j] = Gq[i][j] e^(gc_i - gc_j) for j <= i. */
+        for (i = 0; i < L; i++) {
+            const float bi = bt[(size_t)(t0 + i) * nv + h], gi = gc[i];
+            float *ti = Tm + (size_t)i * L, *mi = Mm + (size_t)i * L;
+            const float *gki = Gk + (size_t)i * L, *gqi = Gq + (size_t)i * L;
+            /* e^(gc_i - gc_j) for j <= i, into M's row first */
+            j = 0;
+            for (; j + SMX__VW <= i + 1; j += SMX__VW) smx__vst(mi + j, smx__vexp(smx__vsub(smx__vset1(gi), smx__vld(gc + j))));
+            for (; j <= i; j++) mi[j] = expf(gi - gc[j]);
+            for (j = 0; j < i; j++) tmp[j] = 0.0f;
+            for (m = 0; m < i; m++) {
+                float a = bi * gki[m] * mi[m];
+                if (a != 0.0f) smx__axpy(tmp, -a, Tm + (size_t)m * L, m + 1);
+            }
+            memcpy(ti, tmp, sizeof(float) * (size_t)i);
+            ti[i] = 1.0f;
+            for (j = i + 1; j < L; j++) ti[j] = 0.0f;
+            for (j = 0; j <= i; j++) mi[j] *= gqi[j];
+            for (j = i + 1; j < L; j++) mi[j] = 0.0f;
+            /* right-hand sides: -beta k e^gc, beta v; the decayed queries q e^gc */
+            smx__scale(RK + (size_t)i * dk, k0 + (size_t)i * dk, -bi * expf(gi), dk);
+            smx__scale(RV + (size_t)i * dv, v0 + (size_t)i * dv, bi, dv);
+            smx__scale(X2 + (size_t)(L + i) * dk, q0 + (size_t)i * dk, expf(gi), dk);
+        }
+        /* W' = Tinv (-beta K e^gc);  U = Tinv (beta V) */
+        smx__gemm(X2, (size_t)dk, Tm, (size_t)L, 1, RK, (size_t)dk, 1, L, dk, L, SMX__GEMM_TRI);
+        smx__gemm(U, (size_t)dv, Tm, (size_t)L, 1, RV, (size_t)dv, 1, L, dv, L, SMX__GEMM_TRI);
+        for (i = 0; i < L; i++) {   /* (K e^(gc_L - gc))^T into RK's room */
+            const float e = expf(gl - gc[i]);
+            const float *kr = k0 + (size_t)i * dk;
+            for (c = 0; c < dk; c++) KdT[(size_t)c * L + i] = kr[c] * e;
+        }
+        /* W' S;  O = (Q e^gc) S */
+        smx__gemm(Y2, (size_t)dv, X2, (size_t)dk, 1, S, (size_t)dv, 1, L, dv, dk, 0);
+        smx__gemm(o + (size_t)t0 * dv, (size_t)dv, X2 + (size_t)L * dk, (size_t)dk, 1, S, (size_t)dv, 1, L, dv, dk, 0);
+        /* Vn = U + W' S;  O += M Vn */
+        smx__axpy(U, 1.0f, Y2, L * dv);
+        smx__gemm(o + (size_t)t0 * dv, (size_t)dv, Mm, (size_t)L, 1, U, (size_t)dv, 1, L, dv, L, SMX__GEMM_ACC | SMX__GEMM_TRI);
+        /* S = e^(gc_L) S + (K e^(gc_L - gc))^T Vn */
+        smx__scale(S, S, expf(gl), dk * dv);
+        smx__gemm(S, (size_t)dv, KdT, (size_t)L, 1, U, (size_t)dv, 1, dk, dv, L, SMX__GEMM_ACC);
+    }
+}
+
+typedef struct smx__gdn_job {
+    const smx__gdn *g;
+    float *S, *o, *xh, *oh, *gram, *work;
+    const float *xc, *gt, *bt;
+    size_t gsz, wsz;
+    int T, Qe;
+} smx__gdn_job;
+
+static void smx__gdn_step_task(void *arg, int h, int tid)
+{
+    const smx__gdn_job *j = (const smx__gdn_job *)arg;
+    const smx__gdn *g = j->g;
+    const float *q = j->xc + (size_t)(h / (g->nv / g->nk)) * g->dk;
+    smx__gdn_head_step(g, j->S + (size_t)h * g->dk * g->dv, q, q + g->kd, j->xc + 2 * (size_t)g->kd + (size_t)h * g->dv, j->gt[h],
+                       j->bt[h], j->o + (size_t)h * g->dv, j->work + (size_t)tid * j->wsz);
+}
+
+/* Gram products of one (chunk, key head) */
+static void smx__gdn_gram_task(void *arg, int ck, int tid)
+{
+    const smx__gdn_job *j = (const smx__gdn_job *)arg;
+    const smx__gdn *g = j->g;
+    const int nk = g->nk, c = ck / nk, kh = ck % nk, t0 = c * g->Q, T = j->T;
+    const size_t kTd = (size_t)nk * T * g->dk;
+    smx__gdn_gram(g, j->xh + ((size_t)kh * T + t0) * g->dk, j->xh + kTd + ((size_t)kh * T + t0) * g->dk, SMX__MIN(g->Q, T - t0),
+                  j->gram + (size_t)ck * j->gsz, j->work + (size_t)tid * j->wsz);
+}
+
+static void smx__gdn_head_task(void *arg, int h, int tid)
+{
+    const smx__gdn_job *j = (const smx__gdn_job *)arg;
+    const smx__gdn *g = j->g;
+    const int T = j->T, kh = h / (g->nv / g->nk);
+    const size_t kTd = (size_t)g->nk * T * g->dk;
+    smx__gdn_head_chunked(g, h, j->S + (size_t)h * g->dk * g->dv, T, j->xh + (size_t)kh * T * g->dk, j->xh + kTd + (size_t)kh * T * g->dk,
+                          j->xh + 2 * kTd + (size_t)h * T * g->dv, j->gt, j->bt, j->gram + (size_t)kh * j->gsz, (size_t)g->nk * j->gsz,
+                          j->Qe, j->oh + (size_t)h * T * g->dv, j->work + (size_t)tid * j->wsz);
+}
+
+/* The delta-rule core over T tokens, continuing from S [Hv][dk][dv]: xc [T, cd] normalised
+ * q | k | v, gt / bt [T, Hv]; o [T, vd]. work: smx__gdn_core_floats(g, T, cx->nth) floats. */
+static void smx__gdn_core(const smx__cx *cx, const smx__gdn *g, float *S, int T, const float *xc, const float *gt, const float *bt,
+                          float *o, float *work)
+{
+    const int nv = g->nv, dk = g->dk, dv = g->dv, nk = g->nk, cd = g->cd;
+    const int nth = smx__nth_for((double)T * nv * dk * dv * 4, cx->nth);
+    smx__gdn_job j;
+    int h, t;
+    memset(&j, 0, sizeof j);
+    j.g = g; j.S = S; j.o = o; j.xc = xc; j.gt = gt; j.bt = bt; j.T = T;
+    j.Qe = SMX__MIN(g->Q, T);
+    j.wsz = smx__gdn_thread_floats(g, j.Qe);
+    if (T == 1) {
+        j.work = work;
+        smx__par(cx, nth, nv, smx__gdn_step_task, &j);
+        return;
+    }
+    {
+        const int nch = (T + g->Q - 1) / g->Q;
+        const size_t kTd = (size_t)nk * T * dk;
+        j.gsz = 2 * (size_t)j.Qe * j.Qe;
+        j.xh = work;                                    /* head-major q [Hk][T][dk] | k [Hk][T][dk] | v [Hv][T][dv] */
+        j.oh = j.xh + (size_t)T * cd;                   /* [Hv][T][dv] */
+        j.gram = j.oh + (size_t)T * g->vd;              /* [nch][Hk][2L, L] */
+        j.work = j.gram + (size_t)nch * nk * j.gsz;     /* per thread */
+        for (t = 0; t < T; t++) {   /* head-major copies: a chunk then reads contiguous rows */
+            const float *xt = xc + (size_t)t * cd;
+            for (h = 0; h < 2 * nk; h++) memcpy(j.xh + ((size_t)h * T + t) * dk, xt + (size_t)h * dk, sizeof(float) * (size_t)dk);
+            for (h = 0; h < nv; h++)
+                memcpy(j.xh + 2 * kTd + ((size_t)h * T + t) * dv, xt + 2 * (size_t)g->kd + (size_t)h * dv, sizeof(float) * (size_t)dv);
+        }
+        smx__par(cx, nth, nch * nk, smx__gdn_gram_task, &j);
+        smx__par(cx, nth, nv, smx__gdn_head_task, &j);
+        for (t = 0; t < T; t++)   /* back to [T, vd] */
+            for (h = 0; h < nv; h++)
+                memcpy(o + (size_t)t * g->vd + (size_t)h * dv, j.oh + ((size_t)h * T + t) * dv, sizeof(float) * (size_t)dv);
+    }
+}
+
+/* Qwen3-Next's interleaved projection row (stored order, st [P]) into the canonical [q|k|v|z|b|a] (dst). */
+static void smx__gdn_unpermute(const smx__gdn *g, const float *st, float *dst)
+{
+    const int rep = g->nv / g->nk, dk = g->dk, rv = rep * g->dv, grp = 2 * dk + 2 * rv, ba = g->cd + g->vd;
+    int j;
+    for (j = 0; j < g->nk; j++) {
+        const float *s = st + (size_t)j * grp, *sb = st + ba + (size_t)j * 2 * rep;
+        memcpy(dst + (size_t)j * dk, s, sizeof(float) * (size_t)dk);                                           /* q_j */
+        memcpy(dst + g->kd + (size_t)j * dk, s + dk, sizeof(float) * (size_t)dk);                              /* k_j */
+        memcpy(dst + 2 * (size_t)g->kd + (size_t)j * rv, s + 2 * dk, sizeof(float) * (size_t)rv);              /* v of j's heads */
+        memcpy(dst + g->cd + (size_t)j * rv, s + 2 * dk + rv, sizeof(float) * (size_t)rv);                     /* z */
+        memcpy(dst + ba + (size_t)j * rep, sb, sizeof(float) * (size_t)rep);                                   /* b */
+        memcpy(dst + ba + g->nv + (size_t)j * rep, sb + rep, sizeof(float) * (size_t)rep);                     /* a */
+    }
+}
+
+/* Projections, conv, normalisation and gates for T tokens: proj [T, P] (stage [T, P]: the stored
+ * order, QKVZ only), then xc [T, cd] (q | k | v after conv + act, q and k normalised), gt / bt [T, Hv]. */
+static void smx__gdn_prepare(const smx__gdn *g, float *hist, const smx__fwd *f, float *proj, float *stage, float *xc, float *gt,
+                             float *bt)
+{
+    const int T = f->T, P = g->P, cd = g->cd, nv = g->nv, dk = g->dk, d = g->base.d_in;
+    float *dst = g->layout == SMX__GDN_QKVZ ? stage : proj;
+    int t, i, h;
+    /* [q | k | v | z | b | a] = x W_in^T */
+    if (T < 4) {   /* decode: every projection in one pass over the rows */
+        smx__mv p[SMX__GDN_MAX_PROJ];
+        for (i = 0; i < g->nproj; i++) { p[i].W = &g->pw[i]; p[i].b = NULL; p[i].y = dst + g->poff[i]; }
+        smx__matvecs(f->cx, f->x, (size_t)d, (size_t)P, T, p, g->nproj);
+    } else {
+        for (i = 0; i < g->nproj; i++) smx__matmul(f->cx, dst + g->poff[i], (size_t)P, f->x, (size_t)d, &g->pw[i], NULL, T);
+    }
+    if (g->layout == SMX__GDN_QKVZ)
+        for (t = 0; t < T; t++) smx__gdn_unpermute(g, stage + (size_t)t * P, proj + (size_t)t * P);
+    /* [q | k | v] = act(causal_conv1d([q | k | v])) */
+    smx__conv1d(f->cx, proj, (size_t)P, xc, (size_t)cd, T, cd, g->K, g->conv_wT, g->conv_b, hist, g->act);
+    for (t = 0; t < T; t++) {
+        float *xt = xc + (size_t)t * cd;
+        const float *pt = proj + (size_t)t * P;
+        /* q = q / sqrt(|q|^2 + 1e-6) / sqrt(dk);  k = k / sqrt(|k|^2 + 1e-6) */
+        for (h = 0; h < 2 * g->nk; h++) {
+            float *v = xt + (size_t)h * dk, r = 1.0f / sqrtf(smx__dot(v, v, dk) + 1e-6f);
+            smx__scale(v, v, h < g->nk ? r * g->qscale : r, dk);
+        }
+        /* g = -exp(A_log) softplus(a + dt_bias);  beta = sigmoid(b) (x 2) */
+        for (h = 0; h < nv; h++) {
+            gt[(size_t)t * nv + h] = g->A[h] * smx__softplus(pt[cd + g->vd + nv + h] + g->dt_bias[h]);
+            bt[(size_t)t * nv + h] = g->beta_scale * smx__sigmoid(pt[cd + g->vd + h]);
+        }
+    }
+}
+
+static void smx__gdn_forward(const smx__op *op, void *state, const smx__fwd *f)
+{
+    const smx__gdn *g = (const smx__gdn *)op;
+    const int T = f->T, P = g->P, cd = g->cd, nv = g->nv, dv = g->dv, vd = g->vd;
+    float *hist = (float *)state;                   /* [K-1, cd] */
+    float *S = hist + (size_t)(g->K - 1) * cd;      /* [Hv][dk][dv] */
+    float *proj = f->scratch;                       /* [T, P]   q | k | v | z | b | a */
+    float *stage = proj + (size_t)T * P;            /* [T, P]   stored order (QKVZ only) */
+    float *xc = stage + (g->layout == SMX__GDN_QKVZ ? (size_t)T * P : 0);   /* [T, cd] after conv, normalised */
+    float *gt = xc + (size_t)T * cd;                /* [T, Hv]  log decay */
+    float *bt = gt + (size_t)T * nv;                /* [T, Hv]  beta */
+    float *o = bt + (size_t)T * nv;                 /* [T, vd]  core output */
+    int t, h;
+    smx__gdn_prepare(g, hist, f, proj, stage, xc, gt, bt);
+    smx__gdn_core(f->cx, g, S, T, xc, gt, bt, o, o + (size_t)T * vd);
+    /* o_h = w * o_h / rms(o_h) * silu(z_h) */
+    for (t = 0; t < T; t++)
+        for (h = 0; h < nv; h++) {
+            float *oh = o + (size_t)t * vd + (size_t)h * dv;
+            smx__rmsnorm(oh, oh, g->nw, dv, g->eps);
+            smx__act_mul(oh, proj + (size_t)t * P + cd + (size_t)h * dv, (size_t)dv, SMX__ACT_SILU);
+        }
+    /* y = o W_out^T */
+    smx__matmul(f->cx, f->y, (size_t)op->d_out, o, (size_t)vd, &g->w_out, NULL, T);
+}
+
+static const smx__op_vt smx__gdn_vt = { "gated_deltanet", 'G', 0, smx__gdn_state, smx__gdn_scratch, smx__gdn_forward };
+
+static void smx__gdn_proj(smx__gdn *g, smx__w w, int off)
+{
+    g->pw[g->nproj] = w;
+    g->poff[g->nproj] = off;
+    g->nproj++;
+}
+
+/* The conv weight [cd, 1, K] transposed to [K][cd]: "conv1d.weight", or (OLMo Hybrid as
+ * transformers 5.17 saves it: torch.chunk(3) of the fused weight) the pieces q_conv1d, k_conv1d,
+ * v_conv1d stacked in that order, whatever their row counts. */
+static const float *smx__gdn_conv_weight(smx__loader *ld, const smx__gdn_cfg *c, const smx__gdn *g, const char *prefix)
+{
+    static const char *const nm[3] = { "q_conv1d", "k_conv1d", "v_conv1d" };
+    int64_t sh[8], rows[3];
+    float *all;
+    int i, k, off = 0;
+    if (c->layout != SMX__GDN_OLMO || (!ld->random && smx__tensor_shape(ld, sh, "%sconv1d.weight", prefix) >= 0))
+        return smx__conv_weight(ld, g->cd, c->K, "%sconv1d.weight", prefix);
+    rows[0] = rows[1] = g->kd; rows[2] = g->vd;   /* generated models: the module's own split */
+    all = smx__ld_alloc(ld, (size_t)g->cd * c->K);
+    for (i = 0; i < 3 && !ld->st; i++) {
+        const float *w;
+        if (!ld->random && smx__tensor_shape(ld, sh, "%s%s.weight", prefix, nm[i]) >= 1) rows[i] = sh[0];
+        if (!smx__ld_check(ld, rows[i] > 0 && off + rows[i] <= g->cd, SMX_E_SHAPE,
+                           "tensor '%s%s.weight' has %lld rows: the conv pieces must stack to %d channels", prefix, nm[i],
+                           (long long)rows[i], g->cd))
+            return NULL;
+        if (!(w = smx__conv_weight(ld, (int)rows[i], c->K, "%s%s.weight", prefix, nm[i]))) return NULL;
+        for (k = 0; k < c->K; k++) memcpy(all + (size_t)k * g->cd + off, w + (size_t)k * rows[i], sizeof(float) * (size_t)rows[i]);
+        off += (int)rows[i];
+    }
+    smx__ld_check(ld, off == g->cd, SMX_E_SHAPE, "tensors '%sq/k/v_conv1d.weight' stack to %d channels, not %d", prefix, off, g->cd);
+    return ld->st ? NULL : all;
+}
+
+/* prefix e.g. "model.layers.0.linear_attn."; tensor names by c->layout (see the enum). */
+static smx__op *smx__gdn_load(smx__loader *ld, const smx__gdn_cfg *c, const char *prefix)
+{
+    smx__gdn *g;
+    const float *alog;
+    float *A;
+    int h, d = c->d;
+    int64_t kd = (int64_t)c->nk * c->dk, vd = (int64_t)c->nv * c->dv;
+    if (!smx__ld_check(ld, c->d > 0 && c->nk > 0 && c->nv > 0 && c->dk > 0 && c->dv > 0 && c->K > 0 && c->chunk > 0, SMX_E_RANGE,
+                       "config.json: gated DeltaNet sizes must be positive (key/value heads %d/%d, head dims %d/%d, conv %d, chunk %d)",
+                       c->nk, c->nv, c->dk, c->dv, c->K, c->chunk) ||
+        !smx__ld_check(ld, c->nv % c->nk == 0, SMX_E_RANGE, "config.json: %d linear value heads cannot share %d linear key heads", c->nv,
+                       c->nk) ||
+        !smx__ld_check(ld, c->K <= 1024 && c->chunk <= 4096, SMX_E_RANGE,
+                       "config.json: gated DeltaNet conv kernel %d / chunk %d out of range (1024 / 4096)", c->K, c->chunk) ||
+        !smx__ld_dims_ok(ld, "the linear key heads x key head dim x 2 + value heads x (value head dim + 1) x 2 (in_proj)",
+                         2 * kd + 2 * vd + 2 * (int64_t)c->nv, d) ||
+        !smx__ld_dims_ok(ld, "the linear value heads x key head dim x value head dim (state)", (int64_t)c->nv * c->dk, c->dv) ||
+        !smx__ld_dims_ok(ld, "the gated DeltaNet conv history", (int64_t)c->K, 2 * kd + vd))
+        return NULL;
+    g = (smx__gdn *)smx__op_new(ld, sizeof *g, &smx__gdn_vt, d, d);
+    if (!g) return NULL;
+    g->nk = c->nk; g->nv = c->nv; g->dk = c->dk; g->dv = c->dv; g->K = c->K; g->Q = c->chunk; g->act = c->act; g->layout = c->layout;
+    g->kd = (int)kd; g->vd = (int)vd; g->cd = (int)(2 * kd + vd); g->P = g->cd + g->vd + 2 * c->nv;
+    g->eps = c->eps; g->beta_scale = c->beta_scale; g->qscale = 1.0f / sqrtf((float)c->dk);
+    if (c->layout == SMX__GDN_QKVZ) {
+        smx__gdn_proj(g, SMX__M2(ld, g->cd + g->vd, d, "%sin_proj_qkvz.weight", prefix), 0);
+        smx__gdn_proj(g, SMX__M2(ld, 2 * c->nv, d, "%sin_proj_ba.weight", prefix), g->cd + g->vd);
+    } else if (c->layout == SMX__GDN_OLMO) {
+        static const char *const nm[6] = { "q_proj", "k_proj", "v_proj", "g_proj", "b_proj", "a_proj" };
+        const int rows[6] = { g->kd, g->kd, g->vd, g->vd, c->nv, c->nv };
+        int off = 0, i;
+        for (i = 0; i < 6; i++) {
+            smx__gdn_proj(g, SMX__M2(ld, rows[i], d, "%s%s.weight", prefix, nm[i]), off);
+            off += rows[i];
+        }
+    } else {
+        smx__gdn_proj(g, SMX__M2(ld, g->cd, d, "%sin_proj_qkv.weight", prefix), 0);
+        smx__gdn_proj(g, SMX__M2(ld, g->vd, d, "%sin_proj_z.weight", prefix), g->cd);
+        smx__gdn_proj(g, SMX__M2(ld, c->nv, d, "%sin_proj_b.weight", prefix), g->cd + g->vd);
+        smx__gdn_proj(g, SMX__M2(ld, c->nv, d, "%sin_proj_a.weight", prefix), g->cd + g->vd + c->nv);
+    }
+    g->conv_wT = smx__gdn_conv_weight(ld, c, g, prefix);
+    if (c->conv_bias) g->conv_b = SMX__W1(ld, g->cd, "%sconv1d.bias", prefix);
+    alog = SMX__W1(ld, c->nv, "%sA_log", prefix);
+    g->dt_bias = SMX__W1(ld, c->nv, "%sdt_bias", prefix);
+    g->nw = SMX__W1(ld, c->dv, "%s%s.weight", prefix, c->layout == SMX__GDN_OLMO ? "o_norm" : "norm");
+    g->w_out = SMX__M2(ld, d, g->vd, "%s%s.weight", prefix, c->layout == SMX__GDN_OLMO ? "o_proj" : "out_proj");
+    A = smx__ld_alloc(ld, (size_t)c->nv);
+    if (ld->st) return NULL;
+    for (h = 0; h < c->nv; h++) A[h] = -expf(alog[h]);
+    g->A = A;
+    return &g->base;
+}
+
+/* {"type": "gated_deltanet", "num_v_heads": width/head_k_dim, "num_k_heads": num_v_heads,
+ *  "head_k_dim": 64, "head_v_dim": head_k_dim, "conv_kernel": 4, "chunk_size": 64, "norm_eps": 1e-6,
+ *  "allow_neg_eigval": false, "hidden_act": "silu"}; tensors as Qwen3.5's under the prefix:
+ *  in_proj_qkv, in_proj_z, in_proj_b, in_proj_a, conv1d, A_log, dt_bias, norm, out_proj */
+static smx__op *smx__lt_gated_deltanet(smx__loader *ld, const smx__jv *o, int d, const char *prefix)
+{
+    smx__gdn_cfg c;
+    memset(&c, 0, sizeof c);
+    c.d = d;
+    c.dk = smx__ci_pos(ld, o, "head_k_dim", 64);
+    c.dv = smx__ci_pos(ld, o, "head_v_dim", c.dk);
+    c.nv = smx__ci_pos(ld, o, "num_v_heads", SMX__MAX(1, d / c.dk));
+    c.nk = smx__ci_pos(ld, o, "num_k_heads", c.nv);
+    c.K = smx__ci_pos(ld, o, "conv_kernel", 4);
+    c.chunk = smx__ci_pos(ld, o, "chunk_size", 64);
+    c.eps = (float)smx__cf(ld, o, "norm_eps", 1e-6);
+    c.beta_scale = smx__cb(ld, o, "allow_neg_eigval", 0) ? 2.0f : 1.0f;
+    c.act = smx__cfg_act(ld, o, "hidden_act", "silu");
+    c.layout = SMX__GDN_SPLIT;
+    return ld->st ? NULL : smx__gdn_load(ld, &c, prefix);
+}
+
+static void smx__ltj_gated_deltanet(smx__sb *b, const smx_layer_cfg *c, int d)
+{
+    int hd = SMX__DEF(c->head_dim, 64), h = SMX__DEF(c->heads, SMX__MAX(1, d / hd));
+    smx__sb_printf(b, ", \"num_v_heads\": %d, \"num_k_heads\": %d, \"head_k_dim\": %d, \"head_v_dim\": %d, \"conv_kernel\": %d, "
+                   "\"chunk_size\": %d", h, SMX__DEF(c->kv_heads, h), hd, hd, SMX__DEF(c->conv, 4), SMX__DEF(c->chunk, 64));
+}
+
+/* ---- II.6.j Parallel sum ('P'): two operators side by side on the same normalised input ----
+ *   y = out_a A(in_a x) + out_b B(in_b x)      (Falcon-H1: Mamba-2 and attention, with µP multipliers)
+ * State: A's (fixed-size) state, padded to 64 bytes, then B's, so a B that grows per token
+ * (attention) keeps the position-major prefix property that state blobs rely on. A is recurrent,
+ * so the sum cannot rewind. */
+typedef struct smx__psum {
+    smx__op base;
+    const smx__op *a, *b;       /* b may grow per token; a must not */
+    float in_a, out_a, in_b, out_b;
+    size_t off_b;               /* byte offset of b's state */
+} smx__psum;
+
+static size_t smx__psum_state(const smx__op *op, int n_ctx)
+{
+    const smx__psum *p = (const smx__psum *)op;
+    return p->off_b + smx__op_state(p->b, n_ctx);
+}
+
+static size_t smx__psum_scratch(const smx__op *op, int T, int n_ctx, int nth)
+{
+    const smx__psum *p = (const smx__psum *)op;
+    size_t sa = p->a->vt->scratch_floats ? p->a->vt->scratch_floats(p->a, T, n_ctx, nth) : 0;
+    size_t sb = p->b->vt->scratch_floats ? p->b->vt->scratch_floats(p->b, T, n_ctx, nth) : 0;
+    return 2 * (size_t)T * op->d_in + SMX__MAX(sa, sb) + 64;
+}
+
+static void smx__psum_forward(const smx__op *op, void *state, const smx__fwd *f)
+{
+    const smx__psum *p = (const smx__psum *)op;
+    const int T = f->T, d = op->d_in;
+    float *xs = f->scratch, *yb = xs + (size_t)T * d;   /* [T, d] scaled input, [T, d] B's output */
+    smx__fwd fa = *f, fb = *f;
+    int t;
+    fa.scratch = fb.scratch = yb + (size_t)T * d;
+    /* y = out_a A(in_a x) */
+    if (p->in_a != 1.0f) {
+        for (t = 0; t < T; t++) smx__scale(xs + (size_t)t * d, f->x + (size_t)t * d, p->in_a, d);
+        fa.x = xs;
+    }
+    p->a->vt->forward(p->a, state, &fa);
+    if (p->out_a != 1.0f)
+        for (t = 0; t < T; t++) smx__scale(f->y + (size_t)t * d, f->y + (size_t)t * d, p->out_a, d);
+    /* y += out_b B(in_b x) */
+    if (p->in_b != 1.0f) {
+        for (t = 0; t < T; t++) smx__scale(xs + (size_t)t * d, f->x + (size_t)t * d, p->in_b, d);
+        fb.x = xs;
+    }
+    fb.y = yb;
+    p->b->vt->forward(p->b, (unsigned char *)state + p->off_b, &fb);
+    for (t = 0; t < T; t++) smx__axpy(f->y + (size_t)t * d, p->out_b, yb + (size_t)t * d, d);
+}
+
+static const smx__op_vt smx__psum_vt = { "parallel", 'P', 0, smx__psum_state, smx__psum_scratch, smx__psum_forward };
+
+/* The parallel sum of a (fixed state) and b, same widths; NULL after an earlier failure. */
+static smx__op *smx__psum_new(smx__loader *ld, smx__op *a, smx__op *b, float in_a, float out_a, float in_b, float out_b)
+{
+    smx__psum *p;
+    if (ld->st || !a || !b) return NULL;
+    if (!smx__ld_check(ld, smx__op_state(a, 1) == smx__op_state(a, 0) && a->d_in == b->d_in && a->d_out == b->d_out && a->d_in == a->d_out,
+                       SMX_E_SHAPE, "parallel layer: %s and %s do not combine", a->vt->name, b->vt->name))
+        return NULL;
+    p = (smx__psum *)smx__op_new(ld, sizeof *p, &smx__psum_vt, a->d_in, a->d_out);
+    if (!p) return NULL;
+    p->a = a; p->b = b; p->in_a = in_a; p->out_a = out_a; p->in_b = in_b; p->out_b = out_b;
+    p->off_b = (smx__op_state(a, 0) + 63) & ~(size_t)63;
+    return &p->base;
+}
+
 /* ===================================================================================== */
 /* II.7 Families                                                                         */
 /* ===================================================================================== */
@@ -10690,20 +11645,87 @@ static void smx__set_final_norm(smx__loader *ld, int norm, float eps, const floa
     ld->m->fnw = w;
 }
 
+/* Layer kinds of the hybrids' layer_types / layers_block_type lists (legacy spellings accepted). */
+enum { SMX__LK_LINEAR = 1, SMX__LK_FULL, SMX__LK_MLP, SMX__LK_MOE, SMX__LK_CONV };
+#define SMX__LK_BIT(k) (1u << (k))
+
+/* n layer kinds in the model arena (zeroed); NULL after a failure. */
+static int *smx__layer_kinds_new(smx__loader *ld, int n)
+{
+    int *k;
+    if (ld->st) return NULL;
+    if (!(k = (int *)smx__arena_alloc(&ld->m->arena, sizeof(int) * (size_t)(n > 0 ? n : 1)))) smx__ld_fail(ld, SMX_E_NOMEM, "out of memory");
+    return k;
+}
+
+/* The list of layer types at key as kinds: NULL when absent (the family's default applies) or
+ * after a failure. *n > 0: the list must have *n entries; *n == 0: its length sets *n. allowed:
+ * SMX__LK_BIT()s of the kinds the family builds; what names them for the error message. */
+static int *smx__cfg_layer_kinds(smx__loader *ld, const char *key, int *n, unsigned allowed, const char *what)
+{
+    const smx__jv *lt = smx__cfg_get(ld, NULL, key), *e;
+    int *k, i;
+    if (!lt || ld->st) return NULL;
+    if (!smx__ld_check(ld, lt->type == SMX__J_ARR && lt->n > 0 && lt->n <= 65536 && (*n <= 0 || lt->n == *n), SMX_E_FORMAT,
+                       "config.json: '%s' must list one layer type per layer (%d)", key, *n))
+        return NULL;
+    *n = lt->n;
+    if (!(k = smx__layer_kinds_new(ld, *n))) return NULL;
+    for (i = 0, e = lt->child; e; e = e->next, i++) {
+        const char *s = e->type == SMX__J_STR ? e->str : "";
+        if (!strcmp(s, "linear_attention") || !strcmp(s, "mamba") || !strcmp(s, "mamba2")) k[i] = SMX__LK_LINEAR;
+        else if (!strcmp(s, "full_attention") || !strcmp(s, "attention")) k[i] = SMX__LK_FULL;
+        else if (!strcmp(s, "mlp")) k[i] = SMX__LK_MLP;
+        else if (!strcmp(s, "moe")) k[i] = SMX__LK_MOE;
+        else if (!strcmp(s, "conv")) k[i] = SMX__LK_CONV;
+        if (!smx__ld_check(ld, k[i] && (allowed & SMX__LK_BIT(k[i])), SMX_E_UNSUPPORTED,
+                           "config.json: %s[%d] '%s' is not a layer type of this family (%s)", key, i, s, what))
+            return NULL;
+    }
+    return k;
+}
+
+/* Whether integer v is in the list at key (absent: no). */
+static int smx__cfg_in_list(smx__loader *ld, const char *key, int v)
+{
+    const smx__jv *a = smx__cfg_get(ld, NULL, key), *e;
+    if (!a || !smx__ld_check(ld, a->type == SMX__J_ARR, SMX_E_FORMAT, "config.json: field '%s' must be a list", key)) return 0;
+    for (e = a->child; e; e = e->next)
+        if (e->type == SMX__J_NUM && e->num == (double)v) return 1;
+    return 0;
+}
+
+/* A finite nonzero multiplier at key (default def). */
+static float smx__cfg_mult(smx__loader *ld, const char *key, double def)
+{
+    double v = smx__cf(ld, NULL, key, def);
+    smx__ld_check(ld, v == v && v != 0.0 && fabs(v) <= FLT_MAX, SMX_E_RANGE, "config.json: field '%s' = %g must be finite and nonzero",
+                  key, v);
+    return ld->st ? 1.0f : (float)v;
+}
+
 /* ---- II.7.a The decoder skeleton ----
  * embedding -> for each layer: [norm -> mixer -> +residual] [norm -> feed-forward -> +residual]
  * -> final norm -> head. The family reads its settings into smx__dec, names its tensors in
- * smx__dec_names, and picks each layer's mixer and feed-forward kind in kinds(). */
-enum { SMX__K_NONE, SMX__K_ATTN, SMX__K_MLP, SMX__K_MOE, SMX__K_MAMBA, SMX__K_MAMBA2, SMX__K_SCONV };
+ * smx__dec_names, and picks each layer's mixer and feed-forward kind in kinds(). A kind with
+ * SMX__K_POST or'ed in is a post-norm sub-layer: no input norm, the norm named mix_post / ffn_post
+ * applied to the operator's output (OLMo Hybrid's attention layers). */
+enum { SMX__K_NONE, SMX__K_ATTN, SMX__K_MLP, SMX__K_MOE, SMX__K_MAMBA, SMX__K_MAMBA2, SMX__K_SCONV, SMX__K_GDN, SMX__K_PSUM };
+#define SMX__K_POST 0x100
 
 typedef struct smx__dec_names {
     const char *embed, *head, *final_norm;  /* full tensor names */
     const char *layer;                      /* prefix of layer l, with %d: "model.layers.%d." */
     const char *mix_norm, *ffn_norm;        /* norm weights under the layer: "input_layernorm" */
-    const char *attn, *ssm, *conv, *ffn;    /* module prefixes under the layer: "self_attn." */
+    const char *attn, *ssm, *conv, *ffn;    /* module prefixes under the layer: "self_attn."; ssm: the
+                                             * recurrent mixer (Mamba, Mamba-2, gated DeltaNet) */
     const char *q, *k, *v, *o, *qn, *kn;    /* attention projections; q/k norms (NULL: none) */
-    const char *gate, *up, *down;           /* feed-forward projections (gate NULL: not gated) */
+    const char *gate, *up, *down;           /* feed-forward (and shared-expert) projections (gate NULL: not
+                                             * gated; gate == up: one fused tensor, gate rows first) */
     const char *router;                     /* MoE router module */
+    const char *mix_post, *ffn_post;        /* post-norm weights under the layer (SMX__K_POST kinds) */
+    const char *shared;                     /* the shared expert's module under the layer (MoE with shared_ff) */
+    const smx__moe_names *moe;              /* the routed experts' names; NULL: transformers' (smx__moe_load) */
 } smx__dec_names;
 
 typedef struct smx__dec {
@@ -10714,6 +11736,12 @@ typedef struct smx__dec {
     smx__mamba2_cfg m2;
     smx__moe_cfg moe;
     smx__sconv_cfg sc;
+    smx__gdn_cfg gdn;
+    int shared_ff;                          /* MoE: a shared expert MLP of this width (act, mlp_bias); 0: none */
+    int norm_offset;                        /* every norm weight of the skeleton is stored as w - 1 (Qwen) */
+    float mix_scale, ffn_scale;             /* multipliers of the sub-layer outputs; 0: none */
+    float gate_scale;                       /* MLP: multiplier of the gate's pre-activation; 0: none */
+    float psum[4];                          /* SMX__K_PSUM: in and out multipliers of the Mamba-2, then the attention side */
     const smx__dec_names *nm;
     void (*kinds)(smx__loader *ld, const struct smx__dec *c, int l, int *mixer, int *ffn);
     const void *fam;                        /* the family's own data for kinds() */
@@ -10729,14 +11757,53 @@ static smx__op *smx__dec_op(smx__loader *ld, const smx__dec *c, int kind, const 
         return smx__attn_load(ld, &c->at, p, nm->q, nm->k, nm->v, nm->o, nm->qn, nm->kn);
     case SMX__K_MAMBA: snprintf(p, sizeof p, "%s%s", layer, nm->ssm); return smx__mamba_load(ld, &c->mb, p);
     case SMX__K_MAMBA2: snprintf(p, sizeof p, "%s%s", layer, nm->ssm); return smx__mamba2_load(ld, &c->m2, p);
+    case SMX__K_GDN: snprintf(p, sizeof p, "%s%s", layer, nm->ssm); return smx__gdn_load(ld, &c->gdn, p);
     case SMX__K_SCONV: snprintf(p, sizeof p, "%s%s", layer, nm->conv); return smx__sconv_load(ld, &c->sc, p);
-    case SMX__K_MLP:
+    case SMX__K_PSUM: {   /* Mamba-2 and attention side by side */
+        smx__op *a = smx__dec_op(ld, c, SMX__K_MAMBA2, layer), *b = smx__dec_op(ld, c, SMX__K_ATTN, layer);
+        return smx__psum_new(ld, a, b, c->psum[0], c->psum[1], c->psum[2], c->psum[3]);
+    }
+    case SMX__K_MLP: {
+        smx__op *op;
         snprintf(p, sizeof p, "%s%s", layer, nm->ffn);
-        return smx__mlp_load(ld, c->d, c->ff, c->act, c->mlp_bias, p, nm->gate, nm->up, nm->down);
-    case SMX__K_MOE: snprintf(p, sizeof p, "%s%s", layer, nm->ffn); return smx__moe_load(ld, &c->moe, p, nm->router);
+        op = smx__mlp_load(ld, c->d, c->ff, c->act, c->mlp_bias, p, nm->gate, nm->up, nm->down);
+        if (op && c->gate_scale != 0.0f) ((smx__mlp *)(void *)op)->gscale = c->gate_scale;
+        return op;
+    }
+    case SMX__K_MOE: {
+        smx__moe_cfg mc = c->moe;
+        if (c->shared_ff > 0) {
+            snprintf(p, sizeof p, "%s%s", layer, nm->shared);
+            if (!(mc.shared = smx__mlp_load(ld, c->d, c->shared_ff, c->act, c->mlp_bias, p, nm->gate, nm->up, nm->down))) return NULL;
+        }
+        snprintf(p, sizeof p, "%s%s", layer, nm->ffn);
+        return nm->moe ? smx__moe_load_names(ld, &mc, p, nm->moe) : smx__moe_load(ld, &mc, p, nm->router);
+    }
     }
     smx__ld_fail(ld, SMX_E_UNSUPPORTED, "layer kind %d is not built in", kind);
     return NULL;
+}
+
+/* A norm weight [d] of the skeleton: "<layer><name>.weight" (1 + w where stored as w - 1). */
+static const float *smx__dec_norm(smx__loader *ld, const smx__dec *c, const char *layer, const char *name)
+{
+    const float *w = SMX__W1(ld, c->d, "%s%s.weight", layer, name);
+    return c->norm_offset ? smx__norm_offset(ld, w, c->d) : w;
+}
+
+/* One sub-layer of kind (SMX__K_NONE: none): pre-norm (norm) or post-norm (post), output times
+ * scale (0: 1), residual. */
+static void smx__dec_sub(smx__loader *ld, const smx__dec *c, int kind, const char *layer, const char *norm, const char *post,
+                         float scale)
+{
+    if (kind == SMX__K_NONE) return;
+    if (kind & SMX__K_POST) {
+        smx__add_sub(ld, SMX__NORM_NONE, 0.0f, NULL, NULL, smx__dec_op(ld, c, kind & ~SMX__K_POST, layer), 1);
+        smx__sub_post(ld, c->eps, smx__dec_norm(ld, c, layer, post), scale != 0.0f ? scale : 1.0f);
+    } else {
+        smx__add_sub(ld, SMX__NORM_RMS, c->eps, smx__dec_norm(ld, c, layer, norm), NULL, smx__dec_op(ld, c, kind, layer), 1);
+        if (scale != 0.0f) smx__sub_post(ld, c->eps, NULL, scale);
+    }
 }
 
 static smx_status smx__dec_build(smx__loader *ld, const smx__dec *c)
@@ -10751,12 +11818,13 @@ static smx_status smx__dec_build(smx__loader *ld, const smx__dec *c)
         int mixer = SMX__K_ATTN, ffn = SMX__K_MLP;
         c->kinds(ld, c, l, &mixer, &ffn);
         snprintf(p, sizeof p, nm->layer, l);
-        if (mixer != SMX__K_NONE)
-            smx__add_sub(ld, SMX__NORM_RMS, c->eps, SMX__W1(ld, c->d, "%s%s.weight", p, nm->mix_norm), NULL, smx__dec_op(ld, c, mixer, p), 1);
-        if (ffn != SMX__K_NONE)
-            smx__add_sub(ld, SMX__NORM_RMS, c->eps, SMX__W1(ld, c->d, "%s%s.weight", p, nm->ffn_norm), NULL, smx__dec_op(ld, c, ffn, p), 1);
+        smx__dec_sub(ld, c, mixer, p, nm->mix_norm, nm->mix_post, c->mix_scale);
+        smx__dec_sub(ld, c, ffn, p, nm->ffn_norm, nm->ffn_post, c->ffn_scale);
     }
-    smx__set_final_norm(ld, SMX__NORM_RMS, c->eps, SMX__W1(ld, c->d, "%s", nm->final_norm));
+    {
+        const float *w = SMX__W1(ld, c->d, "%s", nm->final_norm);
+        smx__set_final_norm(ld, SMX__NORM_RMS, c->eps, c->norm_offset ? smx__norm_offset(ld, w, c->d) : w);
+    }
     return ld->st;
 }
 
@@ -10769,7 +11837,7 @@ static void smx__kinds_attn_mlp(smx__loader *ld, const smx__dec *c, int l, int *
 }
 
 /* Keys of the attention settings of transformers' Llama-style configs. */
-static const smx__attn_keys smx__attn_keys_hf = { "num_attention_heads", 0, "num_key_value_heads", 0, "head_dim", NULL, 10000.0, 1.0, 0 };
+static const smx__attn_keys smx__attn_keys_hf = { "num_attention_heads", 0, "num_key_value_heads", 0, "head_dim", NULL, 10000.0, 1.0, 0, 0 };
 
 /* ---- II.7.b Llama (LlamaForCausalLM) ---- */
 static smx_status smx__build_llama(smx__loader *ld)
@@ -10777,7 +11845,7 @@ static smx_status smx__build_llama(smx__loader *ld)
     static const smx__dec_names nm = {
         "model.embed_tokens.weight", "lm_head.weight", "model.norm.weight", "model.layers.%d.", "input_layernorm",
         "post_attention_layernorm", "self_attn.", NULL, NULL, "mlp.", "q_proj", "k_proj", "v_proj", "o_proj", NULL, NULL,
-        "gate_proj", "up_proj", "down_proj", NULL
+        "gate_proj", "up_proj", "down_proj", NULL, NULL, NULL, NULL, NULL
     };
     smx__dec c;
     memset(&c, 0, sizeof c);
@@ -10833,9 +11901,9 @@ static smx_status smx__build_llada(smx__loader *ld)
     static const smx__dec_names nm = {
         "model.transformer.wte.weight", "model.transformer.ff_out.weight", "model.transformer.ln_f.weight",
         "model.transformer.blocks.%d.", "attn_norm", "ff_norm", "", NULL, NULL, "", "q_proj", "k_proj", "v_proj", "attn_out",
-        NULL, NULL, "ff_proj", "up_proj", "ff_out", NULL
+        NULL, NULL, "ff_proj", "up_proj", "ff_out", NULL, NULL, NULL, NULL, NULL
     };
-    static const smx__attn_keys keys = { "n_heads", 0, "n_kv_heads", 0, NULL, NULL, 10000.0, 1.0, 0 };
+    static const smx__attn_keys keys = { "n_heads", 0, "n_kv_heads", 0, NULL, NULL, 10000.0, 1.0, 0, 0 };
     smx__dec c;
     int emb;
     const char *s;
@@ -11026,12 +12094,12 @@ static void smx__kinds_jamba(smx__loader *ld, const smx__dec *c, int l, int *mix
 static const smx__dec_names smx__names_jamba = {
     "model.embed_tokens.weight", "lm_head.weight", "model.final_layernorm.weight", "model.layers.%d.", "input_layernorm",
     "pre_ff_layernorm", "self_attn.", "mamba.", NULL, "feed_forward.", "q_proj", "k_proj", "v_proj", "o_proj", NULL, NULL,
-    "gate_proj", "up_proj", "down_proj", "router"
+    "gate_proj", "up_proj", "down_proj", "router", NULL, NULL, NULL, NULL
 };
 
 static smx_status smx__build_jamba(smx__loader *ld)
 {
-    static const smx__attn_keys keys = { "num_attention_heads", 32, "num_key_value_heads", 0, NULL, NULL, 0.0, 1.0, 0 };
+    static const smx__attn_keys keys = { "num_attention_heads", 32, "num_key_value_heads", 0, NULL, NULL, 0.0, 1.0, 0, 0 };
     smx__jamba j;
     smx__dec c;
     memset(&c, 0, sizeof c);
@@ -11055,7 +12123,7 @@ static smx_status smx__build_jamba(smx__loader *ld)
     smx__mamba_read(ld, NULL, c.d, &smx__mamba_keys_jamba, NULL, &c.mb);
     c.mb.bcdt_norm = 1;
     c.mb.norm_eps = c.eps;
-    c.moe.d = c.d;
+    smx__moe_cfg_init(&c.moe, c.d);
     c.moe.ff = c.ff;
     c.moe.n_experts = smx__ci_pos(ld, NULL, "num_experts", smx__ci_pos(ld, NULL, "num_local_experts", 16));
     c.moe.top_k = smx__ci_pos(ld, NULL, "num_experts_per_tok", 2);
@@ -11170,7 +12238,7 @@ static void smx__kinds_layer_list(smx__loader *ld, const smx__dec *c, int l, int
 
 static smx_status smx__build_bamba(smx__loader *ld)
 {
-    static const smx__attn_keys keys = { "num_attention_heads", 32, "num_key_value_heads", 0, "head_dim", NULL, 10000.0, 0.5, 0 };
+    static const smx__attn_keys keys = { "num_attention_heads", 32, "num_key_value_heads", 0, "head_dim", NULL, 10000.0, 0.5, 0, 0 };
     smx__dec c;
     const smx__jv *ai;
     memset(&c, 0, sizeof c);
@@ -11291,9 +12359,9 @@ static smx_status smx__build_lfm2(smx__loader *ld)
     static const smx__dec_names nm = {
         "model.embed_tokens.weight", "lm_head.weight", "model.embedding_norm.weight", "model.layers.%d.", "operator_norm", "ffn_norm",
         "self_attn.", NULL, "conv.", "feed_forward.", "q_proj", "k_proj", "v_proj", "out_proj", "q_layernorm", "k_layernorm",
-        "w1", "w3", "w2", NULL
+        "w1", "w3", "w2", NULL, NULL, NULL, NULL, NULL
     };
-    smx__attn_keys keys = { "num_attention_heads", 0, "num_key_value_heads", 8, "head_dim", NULL, 1e6, 1.0, 0 };
+    smx__attn_keys keys = { "num_attention_heads", 0, "num_key_value_heads", 8, "head_dim", NULL, 1e6, 1.0, 0, 0 };
     const smx__jv *lt = smx__cfg_get(ld, NULL, "layer_types"), *fa = smx__cfg_get(ld, NULL, "full_attn_idxs");
     smx__dec c;
     memset(&c, 0, sizeof c);
@@ -11770,7 +12838,553 @@ SMX_API int smx_model_liquid_units(const smx_model *m, int *has_c)
 }
 
 
-/* ---- II.7.k Hybrid stacks (model_type "seqmix") and the builder ----
+/* ---- II.7.j Granite 4.0-H (GraniteMoeHybridForCausalLM) ----
+ * h = embed * embedding_multiplier; layer i by layer_types (default: all Mamba-2):
+ *   h += r Mixer(RMSNorm(h))      Mamba-2 (gate, then the norm over the whole inner size; dt clamped by
+ *                                 time_step_limit) or attention with the score scale attention_multiplier,
+ *                                 RoPE on the whole head when position_embedding_type is "rope" (else none)
+ *   h += r (MoE(x) + Shared(x))   x = RMSNorm(h); routed experts (softmax over the top-k logits: the
+ *                                 softmax router with renorm) and the shared MLP; the shared MLP alone
+ *                                 when num_local_experts is 0
+ * r = residual_multiplier; logits = head(norm(h)) / logits_scaling. Experts and the shared MLP are
+ * fused: input_linear [(E,) 2 ff, d] (gate rows first), output_linear [(E,) d, ff]; transformers
+ * saves the router as block_sparse_moe.router.layer.weight (router.weight and the stacked
+ * experts.gate_up_proj / experts.down_proj load too). */
+static void smx__kinds_granite(smx__loader *ld, const smx__dec *c, int l, int *mixer, int *ffn)
+{
+    const int *k = (const int *)c->fam;
+    (void)ld;
+    *mixer = k[l] == SMX__LK_FULL ? SMX__K_ATTN : SMX__K_MAMBA2;
+    *ffn = c->moe.n_experts > 0 ? SMX__K_MOE : c->ff > 0 ? SMX__K_MLP : SMX__K_NONE;
+}
+
+static smx_status smx__build_granite_hybrid(smx__loader *ld)
+{
+    smx__attn_keys ak = { "num_attention_heads", 32, "num_key_value_heads", 0, "head_dim", NULL, 0.0, -1.0, 0, 0 };
+    smx__mamba2_keys mk = smx__mamba2_keys_hybrid;
+    smx__dec_names nm;
+    smx__moe_names mn;
+    smx__dec c;
+    int64_t sh[8];
+    int sff, E, l, *kinds;
+    float lsc;
+    memset(&c, 0, sizeof c);
+    memset(&nm, 0, sizeof nm);
+    memset(&mn, 0, sizeof mn);
+    c.V = smx__ci_pos(ld, NULL, "vocab_size", 32000);
+    c.d = smx__ci_pos(ld, NULL, "hidden_size", 4096);
+    c.L = smx__ci_pos(ld, NULL, "num_hidden_layers", 32);
+    c.act = smx__cfg_act(ld, NULL, "hidden_act", "silu");
+    c.eps = (float)smx__cf(ld, NULL, "rms_norm_eps", 1e-6);
+    c.tied = smx__cb(ld, NULL, "tie_word_embeddings", 0);
+    sff = smx__ci(ld, NULL, "shared_intermediate_size", 1024);   /* 0: no shared MLP */
+    E = smx__ci(ld, NULL, "num_local_experts", 8);               /* 0: dense (the shared MLP alone) */
+    smx__ld_check(ld, E >= 0 && sff >= 0, SMX_E_RANGE, "config.json: num_local_experts %d and shared_intermediate_size %d must not be negative",
+                  E, sff);
+    if (!strcmp(smx__cs(ld, NULL, "position_embedding_type", ""), "rope")) ak.theta_def = 10000.0;
+    smx__attn_read(ld, NULL, c.d, &ak, &c.at);
+    c.at.bias = c.at.o_bias = smx__cb(ld, NULL, "attention_bias", 0);
+    c.at.scale = smx__cfg_mult(ld, "attention_multiplier", 1.0);
+    mk.dt_limit = "time_step_limit";
+    smx__mamba2_read(ld, NULL, c.d, &mk, &c.m2);
+    c.m2.eps = c.eps;
+    smx__moe_cfg_init(&c.moe, c.d);
+    c.moe.n_experts = E;
+    c.moe.ff = smx__ci_pos(ld, NULL, "intermediate_size", 11008);
+    c.moe.top_k = E > 0 ? smx__ci_pos(ld, NULL, "num_experts_per_tok", 2) : 0;   /* dense checkpoints write 0 */
+    c.moe.act = c.act;
+    c.moe.renorm = 1;
+    c.mix_scale = c.ffn_scale = smx__cfg_mult(ld, "residual_multiplier", 1.0);
+    ld->m->embed_scale = smx__cfg_mult(ld, "embedding_multiplier", 1.0);
+    lsc = smx__cfg_mult(ld, "logits_scaling", 1.0);
+    ld->m->logit_scale = 1.0f / lsc;
+    ld->m->max_ctx = smx__cfg_ctx(ld, "max_position_embeddings");
+    if (ld->st || !smx__ld_dims_ok(ld, "vocab_size x hidden_size", c.V, c.d) ||
+        (sff > 0 && !smx__ld_dims_ok(ld, "shared_intermediate_size x 2 x hidden_size", 2 * (int64_t)sff, c.d)))
+        return ld->st;
+    kinds = smx__cfg_layer_kinds(ld, "layer_types", &c.L, SMX__LK_BIT(SMX__LK_LINEAR) | SMX__LK_BIT(SMX__LK_FULL),
+                                 "\"mamba\" or \"attention\"");
+    if (!kinds && (kinds = smx__layer_kinds_new(ld, c.L)))
+        for (l = 0; l < c.L; l++) kinds[l] = SMX__LK_LINEAR;
+    nm.embed = "model.embed_tokens.weight"; nm.head = "lm_head.weight"; nm.final_norm = "model.norm.weight";
+    nm.layer = "model.layers.%d."; nm.mix_norm = "input_layernorm"; nm.ffn_norm = "post_attention_layernorm";
+    nm.attn = "self_attn."; nm.ssm = "mamba."; nm.q = "q_proj"; nm.k = "k_proj"; nm.v = "v_proj"; nm.o = "o_proj";
+    nm.gate = nm.up = "input_linear"; nm.down = "output_linear";   /* the shared (or dense) MLP, fused */
+    if (E > 0) {
+        nm.ffn = "block_sparse_moe.";
+        nm.shared = "shared_mlp.";
+        c.shared_ff = sff;
+        mn.router = "router.layer";
+        if (!ld->random && smx__tensor_shape(ld, sh, "model.layers.0.block_sparse_moe.router.layer.weight") < 0 &&
+            smx__tensor_shape(ld, sh, "model.layers.0.block_sparse_moe.router.weight") >= 0)
+            mn.router = "router";
+        mn.e_gate = "gate_proj"; mn.e_up = "up_proj"; mn.e_down = "down_proj";
+        mn.f_gu = "input_linear.weight"; mn.f_down = "output_linear.weight";
+        if (!ld->random && smx__tensor_shape(ld, sh, "model.layers.0.block_sparse_moe.input_linear.weight") < 0 &&
+            smx__tensor_shape(ld, sh, "model.layers.0.block_sparse_moe.experts.gate_up_proj") >= 0) {
+            mn.f_gu = "experts.gate_up_proj"; mn.f_down = "experts.down_proj";
+        }
+        mn.stacked = 1;
+        nm.moe = &mn;
+    } else {
+        nm.ffn = "shared_mlp.";
+        c.ff = sff;
+    }
+    c.nm = &nm;
+    c.kinds = smx__kinds_granite;
+    c.fam = kinds;
+    return smx__dec_build(ld, &c);
+}
+
+static const smx__family smx__fam_granite_hybrid = {
+    "Granite 4.0-H", { "GraniteMoeHybridForCausalLM" }, { "granitemoehybrid" }, smx__build_granite_hybrid, "2AEF"
+};
+
+/* ---- II.7.k Falcon-H1 (FalconH1ForCausalLM) ----
+ * h = embed * embedding_multiplier; every layer, with x = RMSNorm(h):
+ *   h += ssm_out Mamba2(ssm_in x) + attn_out Attn(attn_in x)      (the parallel sum, II.6.j)
+ *   h += down_mult down(up x * act(gate_mult gate x))
+ * logits = head(norm(h)) * lm_head_multiplier. Mamba-2: inner size mamba_d_ssm (null: expand x width),
+ * the in_proj outputs times ssm_multipliers per section z | x | B | C | dt; output y silu(z) without
+ * mamba_rms_norm, else the grouped gated RMSNorm (n_groups groups) with the gate after
+ * (mamba_norm_before_gate) or before the norm; out_proj bias = projectors_bias. Attention: score
+ * scale key_multiplier / sqrt(head_dim) (the key multiplier only enters the scores), RoPE on the
+ * whole head. dt is clamped by time_step_limit (the reference's chunked path does; its cached step
+ * does not). */
+static void smx__kinds_falcon_h1(smx__loader *ld, const smx__dec *c, int l, int *mixer, int *ffn)
+{
+    (void)ld; (void)c; (void)l;
+    *mixer = SMX__K_PSUM;
+    *ffn = SMX__K_MLP;
+}
+
+static smx_status smx__build_falcon_h1(smx__loader *ld)
+{
+    static const smx__attn_keys ak = { "num_attention_heads", 32, "num_key_value_heads", 8, "head_dim", NULL, 10000.0, -1.0, 0, 0 };
+    smx__mamba2_keys mk = smx__mamba2_keys_hybrid;
+    smx__dec c;
+    float mlp_m[2];
+    int i;
+    memset(&c, 0, sizeof c);
+    c.V = smx__ci_pos(ld, NULL, "vocab_size", 128000);
+    c.d = smx__ci_pos(ld, NULL, "hidden_size", 4096);
+    c.L = smx__ci_pos(ld, NULL, "num_hidden_layers", 32);
+    c.ff = smx__ci_pos(ld, NULL, "intermediate_size", 14336);
+    c.act = smx__cfg_act(ld, NULL, "hidden_act", "silu");
+    c.eps = (float)smx__cf(ld, NULL, "rms_norm_eps", 1e-5);
+    c.tied = smx__cb(ld, NULL, "tie_word_embeddings", 0);
+    c.mlp_bias = smx__cb(ld, NULL, "mlp_bias", 0);
+    smx__attn_read(ld, NULL, c.d, &ak, &c.at);
+    c.at.bias = c.at.o_bias = smx__cb(ld, NULL, "attention_bias", 0);
+    c.at.scale = smx__cfg_mult(ld, "key_multiplier", 1.0) / sqrtf((float)SMX__MAX(1, c.at.hd));
+    mk.dt_limit = "time_step_limit";
+    mk.inner = "mamba_d_ssm";
+    mk.inner_def = 1024;
+    smx__mamba2_read(ld, NULL, c.d, &mk, &c.m2);
+    c.m2.eps = c.eps;
+    c.m2.out_bias = smx__cb(ld, NULL, "projectors_bias", 0) ? SMX__M2_OUTB_ON : SMX__M2_OUTB_OFF;
+    if (smx__cb(ld, NULL, "mamba_rms_norm", 0)) {
+        c.m2.norm_mode = smx__cb(ld, NULL, "mamba_norm_before_gate", 1) ? SMX__M2_NORM_GATE : SMX__M2_GATE_NORM;
+        c.m2.norm_groups = c.m2.n_groups;
+    } else {
+        c.m2.norm_mode = SMX__M2_GATE_ONLY;
+    }
+    smx__cfg_floats(ld, NULL, "ssm_multipliers", 5, 1.0f, c.m2.mup_m);
+    for (i = 0; i < 5; i++) c.m2.mup |= c.m2.mup_m[i] != 1.0f;
+    smx__cfg_floats(ld, NULL, "mlp_multipliers", 2, 1.0f, mlp_m);
+    c.gate_scale = mlp_m[0];
+    c.ffn_scale = mlp_m[1];
+    c.psum[0] = smx__cfg_mult(ld, "ssm_in_multiplier", 1.0);
+    c.psum[1] = smx__cfg_mult(ld, "ssm_out_multiplier", 1.0);
+    c.psum[2] = smx__cfg_mult(ld, "attention_in_multiplier", 1.0);
+    c.psum[3] = smx__cfg_mult(ld, "attention_out_multiplier", 1.0);
+    ld->m->embed_scale = smx__cfg_mult(ld, "embedding_multiplier", 1.0);
+    ld->m->logit_scale = smx__cfg_mult(ld, "lm_head_multiplier", 1.0);
+    ld->m->max_ctx = smx__cfg_ctx(ld, "max_position_embeddings");
+    smx__ld_check(ld, c.gate_scale != 0.0f && c.ffn_scale != 0.0f, SMX_E_RANGE, "config.json: mlp_multipliers must be nonzero");
+    if (ld->st || !smx__ld_dims_ok(ld, "vocab_size x hidden_size", c.V, c.d) ||
+        !smx__ld_dims_ok(ld, "intermediate_size x 2 x hidden_size", 2 * (int64_t)c.ff, c.d))
+        return ld->st;
+    c.nm = &smx__names_jamba;
+    c.kinds = smx__kinds_falcon_h1;
+    return smx__dec_build(ld, &c);
+}
+
+static const smx__family smx__fam_falcon_h1 = { "Falcon-H1", { "FalconH1ForCausalLM" }, { "falcon_h1" }, smx__build_falcon_h1, "PF" };
+
+/* ---- II.7.l Nemotron-H (NemotronHForCausalLM) ----
+ * One sub-layer per entry of layers_block_type (else layer_types, else the legacy
+ * hybrid_override_pattern: M mamba, * attention, - mlp, E moe; num_hidden_layers is ignored):
+ * h += Mixer(RMSNorm(h)) with
+ *   mamba      Mamba-2, inner size mamba_num_heads x mamba_head_dim, the grouped gated RMSNorm
+ *              (n_groups groups, gate first), dt clamped to [time_step_min, inf) (not time_step_limit)
+ *   attention  no positional encoding, no biases
+ *   mlp        down(act(up x)), act = mlp_hidden_act (relu2)
+ *   moe        sigmoid router, selection bias e_score_correction_bias, group-limited top-k (n_group,
+ *              topk_group), renorm (+1e-20) with norm_topk_prob, routed_scaling_factor; ungated experts,
+ *              optional latent projections (moe_latent_size); plus the shared MLP of
+ *              moe_shared_expert_intermediate_size on the block input
+ * Tensors under backbone. (as transformers saves them) or model.; the legacy keys mamba_n_groups,
+ * mamba_d_conv, mamba_chunk_size, mamba_conv_bias, mamba_dt_min and num_local_experts win over
+ * their newer names, as the reference's config reads them. */
+static void smx__kinds_nemotron_h(smx__loader *ld, const smx__dec *c, int l, int *mixer, int *ffn)
+{
+    const int k = ((const int *)c->fam)[l];
+    (void)ld;
+    *mixer = k == SMX__LK_LINEAR ? SMX__K_MAMBA2 : k == SMX__LK_FULL ? SMX__K_ATTN : k == SMX__LK_MLP ? SMX__K_MLP : SMX__K_MOE;
+    *ffn = SMX__K_NONE;
+}
+
+static const smx__dec_names smx__names_nemotron[2] = {
+    { "backbone.embeddings.weight", "lm_head.weight", "backbone.norm_f.weight", "backbone.layers.%d.", "norm", NULL, "mixer.", "mixer.",
+      NULL, "mixer.", "q_proj", "k_proj", "v_proj", "o_proj", NULL, NULL, NULL, "up_proj", "down_proj", "gate", NULL, NULL,
+      "mixer.shared_experts.", NULL },
+    { "model.embeddings.weight", "lm_head.weight", "model.norm_f.weight", "model.layers.%d.", "norm", NULL, "mixer.", "mixer.", NULL,
+      "mixer.", "q_proj", "k_proj", "v_proj", "o_proj", NULL, NULL, NULL, "up_proj", "down_proj", "gate", NULL, NULL,
+      "mixer.shared_experts.", NULL }
+};
+
+static smx_status smx__build_nemotron_h(smx__loader *ld)
+{
+    static const smx__attn_keys ak = { "num_attention_heads", 32, "num_key_value_heads", 8, "head_dim", NULL, 0.0, 1.0, 0, 128 };
+    static const unsigned all = SMX__LK_BIT(SMX__LK_LINEAR) | SMX__LK_BIT(SMX__LK_FULL) | SMX__LK_BIT(SMX__LK_MLP) | SMX__LK_BIT(SMX__LK_MOE);
+    const smx__jv *pat;
+    smx__dec c;
+    int64_t sh[8];
+    int *kinds, i;
+    memset(&c, 0, sizeof c);
+    c.V = smx__ci_pos(ld, NULL, "vocab_size", 131072);
+    c.d = smx__ci_pos(ld, NULL, "hidden_size", 4096);
+    c.eps = (float)smx__cf(ld, NULL, "layer_norm_epsilon", 1e-5);
+    c.tied = smx__cb(ld, NULL, "tie_word_embeddings", 0);
+    c.ff = smx__ci_pos(ld, NULL, "intermediate_size", 21504);
+    c.act = smx__cfg_act(ld, NULL, "mlp_hidden_act", "relu2");
+    c.mlp_bias = smx__cb(ld, NULL, "mlp_bias", 0);
+    smx__attn_read(ld, NULL, c.d, &ak, &c.at);   /* no positional encoding, no biases */
+    smx__mamba2_read(ld, NULL, c.d, &smx__mamba2_keys_nemotron, &c.m2);
+    if (smx__cfg_has(ld, NULL, "mamba_n_groups")) c.m2.n_groups = smx__ci_pos(ld, NULL, "mamba_n_groups", 1);
+    if (smx__cfg_has(ld, NULL, "mamba_d_conv")) c.m2.d_conv = smx__ci_pos(ld, NULL, "mamba_d_conv", 1);
+    if (smx__cfg_has(ld, NULL, "mamba_chunk_size")) c.m2.chunk = smx__ci_pos(ld, NULL, "mamba_chunk_size", 1);
+    if (smx__cfg_has(ld, NULL, "mamba_conv_bias")) c.m2.conv_bias = smx__cb(ld, NULL, "mamba_conv_bias", 1);
+    c.m2.norm_groups = c.m2.n_groups;
+    c.m2.dt_lo = (float)smx__cf(ld, NULL, "mamba_dt_min", smx__cf(ld, NULL, "time_step_min", 0.001));
+    c.m2.dt_hi = INFINITY;
+    smx__ld_check(ld, c.m2.dt_lo >= 0.0f && c.m2.dt_lo <= FLT_MAX, SMX_E_RANGE, "config.json: time_step_min %g must be finite and >= 0",
+                  (double)c.m2.dt_lo);
+    smx__moe_cfg_init(&c.moe, c.d);
+    c.moe.router = SMX__MOE_SIGMOID;
+    c.moe.sel_bias = 1;
+    c.moe.ungated = 1;
+    c.moe.act = c.act;
+    c.moe.n_experts = smx__ci_pos(ld, NULL, "num_local_experts", smx__ci_pos(ld, NULL, "n_routed_experts", 8));
+    c.moe.top_k = smx__ci_pos(ld, NULL, "num_experts_per_tok", 2);
+    c.moe.ff = smx__ci_pos(ld, NULL, "moe_intermediate_size", 7688);
+    c.moe.n_group = smx__ci_pos(ld, NULL, "n_group", 1);
+    c.moe.topk_group = smx__ci_pos(ld, NULL, "topk_group", 1);
+    c.moe.renorm = smx__cb(ld, NULL, "norm_topk_prob", 1);
+    c.moe.renorm_eps = 1e-20f;
+    c.moe.scale = (float)smx__cf(ld, NULL, "routed_scaling_factor", 1.0);
+    c.moe.latent = smx__ci(ld, NULL, "moe_latent_size", 0);
+    c.moe.latent_bias = c.mlp_bias;
+    c.shared_ff = smx__ci(ld, NULL, "moe_shared_expert_intermediate_size", 7688);   /* 0: no shared expert */
+    smx__ld_check(ld, c.moe.latent >= 0 && c.shared_ff >= 0, SMX_E_RANGE,
+                  "config.json: moe_latent_size %d and moe_shared_expert_intermediate_size %d must not be negative", c.moe.latent, c.shared_ff);
+    ld->m->max_ctx = smx__cfg_ctx(ld, "max_position_embeddings");
+    if (ld->st || !smx__ld_dims_ok(ld, "vocab_size x hidden_size", c.V, c.d) ||
+        !smx__ld_dims_ok(ld, "intermediate_size x hidden_size", c.ff, c.d) ||
+        (c.shared_ff > 0 && !smx__ld_dims_ok(ld, "moe_shared_expert_intermediate_size x hidden_size", c.shared_ff, c.d)) ||
+        (c.moe.latent > 0 && !smx__ld_dims_ok(ld, "moe_latent_size x hidden_size", c.moe.latent, c.d)))
+        return ld->st;
+    /* the blocks: layers_block_type, else layer_types, else the legacy pattern string, else the default */
+    c.L = 0;
+    kinds = smx__cfg_layer_kinds(ld, smx__cfg_has(ld, NULL, "layers_block_type") ? "layers_block_type" : "layer_types", &c.L, all,
+                                 "\"mamba\", \"attention\", \"mlp\" or \"moe\"");
+    pat = smx__cfg_get(ld, NULL, "hybrid_override_pattern");
+    if (!kinds && !ld->st && pat) {
+        if (smx__ld_check(ld, pat->type == SMX__J_STR && pat->slen > 0 && pat->slen <= 65536, SMX_E_FORMAT,
+                          "config.json: 'hybrid_override_pattern' must be a non-empty string") &&
+            (kinds = smx__layer_kinds_new(ld, (int)pat->slen))) {
+            c.L = (int)pat->slen;
+            for (i = 0; i < c.L && !ld->st; i++) {
+                const char ch = pat->str[i];
+                kinds[i] = ch == 'M' ? SMX__LK_LINEAR : ch == '*' ? SMX__LK_FULL : ch == '-' ? SMX__LK_MLP : ch == 'E' ? SMX__LK_MOE : 0;
+                smx__ld_check(ld, kinds[i] != 0, SMX_E_UNSUPPORTED, "config.json: hybrid_override_pattern[%d] '%c' is not M, *, - or E", i, ch);
+            }
+        }
+    } else if (!kinds && !ld->st && (kinds = smx__layer_kinds_new(ld, 4))) {
+        c.L = 4;
+        kinds[0] = SMX__LK_LINEAR; kinds[1] = SMX__LK_MOE; kinds[2] = SMX__LK_FULL; kinds[3] = SMX__LK_MLP;
+    }
+    c.nm = &smx__names_nemotron[!ld->random && smx__tensor_shape(ld, sh, "backbone.embeddings.weight") < 0 &&
+                                smx__tensor_shape(ld, sh, "model.embeddings.weight") >= 0];
+    c.kinds = smx__kinds_nemotron_h;
+    c.fam = kinds;
+    return smx__dec_build(ld, &c);
+}
+
+static const smx__family smx__fam_nemotron_h = { "Nemotron-H", { "NemotronHForCausalLM" }, { "nemotron_h" }, smx__build_nemotron_h, "2AFE" };
+
+/* ---- II.7.m Qwen3-Next (Qwen3NextForCausalLM) and Qwen3.5 (Qwen3_5ForCausalLM, qwen3_5_text) ----
+ * Layer i: gated DeltaNet ("linear_attention") or gated attention ("full_attention") by layer_types
+ * (default: full attention every full_attention_interval-th layer), then a feed-forward: Qwen3.5 a
+ * SwiGLU MLP; Qwen3-Next routed experts (softmax, top-k, norm_topk_prob) plus a shared expert scaled
+ * by sigmoid(shared_expert_gate x), except in mlp_only_layers or where (i + 1) % decoder_sparse_step
+ * != 0 (a SwiGLU MLP of intermediate_size). Every RMSNorm outside the DeltaNet (layer norms, q/k
+ * norms, final norm) is zero-centred, y = x / rms(x) * (1 + w); the DeltaNet's own gated norm uses w
+ * with rms_norm_eps. Attention: q_proj gives [q_h | gate_h] per head, o *= sigmoid(gate); q/k norms per
+ * head; partial RoPE (partial_rotary_factor, default 0.25); Qwen3.5's multimodal RoPE is plain RoPE
+ * for text. The DeltaNet projections: Qwen3-Next's interleaved in_proj_qkvz / in_proj_ba, Qwen3.5's
+ * in_proj_qkv, in_proj_z, in_proj_b, in_proj_a. */
+typedef struct smx__qwen { const int *kinds; int next, sparse; } smx__qwen;
+
+static void smx__kinds_qwen(smx__loader *ld, const smx__dec *c, int l, int *mixer, int *ffn)
+{
+    const smx__qwen *q = (const smx__qwen *)c->fam;
+    *mixer = q->kinds[l] == SMX__LK_FULL ? SMX__K_ATTN : SMX__K_GDN;
+    *ffn = q->next && c->moe.n_experts > 0 && (l + 1) % q->sparse == 0 && !smx__cfg_in_list(ld, "mlp_only_layers", l) ? SMX__K_MOE
+                                                                                                                   : SMX__K_MLP;
+}
+
+static const smx__dec_names smx__names_qwen = {
+    "model.embed_tokens.weight", "lm_head.weight", "model.norm.weight", "model.layers.%d.", "input_layernorm", "post_attention_layernorm",
+    "self_attn.", "linear_attn.", NULL, "mlp.", "q_proj", "k_proj", "v_proj", "o_proj", "q_norm", "k_norm", "gate_proj", "up_proj",
+    "down_proj", "gate", NULL, NULL, "mlp.shared_expert.", NULL
+};
+
+/* The gated DeltaNet settings of the Qwen3-Next / Qwen3.5 configs. */
+static void smx__qwen_gdn_read(smx__loader *ld, smx__gdn_cfg *g, int d, float eps, int layout)
+{
+    memset(g, 0, sizeof *g);
+    g->d = d;
+    g->K = smx__ci_pos(ld, NULL, "linear_conv_kernel_dim", 4);
+    g->dk = smx__ci_pos(ld, NULL, "linear_key_head_dim", 128);
+    g->dv = smx__ci_pos(ld, NULL, "linear_value_head_dim", 128);
+    g->nk = smx__ci_pos(ld, NULL, "linear_num_key_heads", 16);
+    g->nv = smx__ci_pos(ld, NULL, "linear_num_value_heads", 32);
+    g->act = smx__cfg_act(ld, NULL, "hidden_act", "silu");
+    g->chunk = 64;
+    g->eps = eps;
+    g->beta_scale = 1.0f;
+    g->layout = layout;
+}
+
+static smx_status smx__build_qwen_hybrid(smx__loader *ld, int next)
+{
+    smx__attn_keys ak = { "num_attention_heads", 16, "num_key_value_heads", 4, "head_dim", NULL, 10000.0, 0.25, 0, 256 };
+    smx__dec c;
+    smx__qwen q;
+    int *kinds, l;
+    memset(&c, 0, sizeof c);
+    memset(&q, 0, sizeof q);
+    if (next) ak.kv_def = 2;
+    c.V = smx__ci_pos(ld, NULL, "vocab_size", next ? 151936 : 248320);
+    c.d = smx__ci_pos(ld, NULL, "hidden_size", next ? 2048 : 4096);
+    c.L = smx__ci_pos(ld, NULL, "num_hidden_layers", next ? 48 : 32);
+    c.ff = smx__ci_pos(ld, NULL, "intermediate_size", next ? 5632 : 12288);
+    c.act = smx__cfg_act(ld, NULL, "hidden_act", "silu");
+    c.eps = (float)smx__cf(ld, NULL, "rms_norm_eps", 1e-6);
+    c.tied = smx__cb(ld, NULL, "tie_word_embeddings", 0);
+    c.norm_offset = 1;
+    smx__attn_read(ld, NULL, c.d, &ak, &c.at);
+    c.at.bias = c.at.o_bias = smx__cb(ld, NULL, "attention_bias", 0);
+    c.at.gated = c.at.qk_norm = c.at.qk_offset = 1;
+    c.at.qk_eps = c.eps;
+    smx__qwen_gdn_read(ld, &c.gdn, c.d, c.eps, next ? SMX__GDN_QKVZ : SMX__GDN_SPLIT);
+    smx__moe_cfg_init(&c.moe, c.d);
+    q.next = next;
+    q.sparse = 1;
+    if (next) {
+        c.moe.n_experts = smx__ci(ld, NULL, "num_experts", 512);   /* 0: every layer an MLP */
+        c.moe.top_k = smx__ci_pos(ld, NULL, "num_experts_per_tok", 10);
+        c.moe.ff = smx__ci_pos(ld, NULL, "moe_intermediate_size", 512);
+        c.moe.renorm = smx__cb(ld, NULL, "norm_topk_prob", 1);
+        c.moe.act = c.act;
+        c.shared_ff = smx__ci(ld, NULL, "shared_expert_intermediate_size", 512);
+        c.moe.shared_gate = c.shared_ff > 0;
+        q.sparse = smx__ci_pos(ld, NULL, "decoder_sparse_step", 1);
+        smx__ld_check(ld, c.moe.n_experts >= 0 && c.shared_ff >= 0, SMX_E_RANGE,
+                      "config.json: num_experts %d and shared_expert_intermediate_size %d must not be negative", c.moe.n_experts, c.shared_ff);
+    }
+    ld->m->max_ctx = smx__cfg_ctx(ld, "max_position_embeddings");
+    if (ld->st || !smx__ld_dims_ok(ld, "vocab_size x hidden_size", c.V, c.d) ||
+        !smx__ld_dims_ok(ld, "intermediate_size x 2 x hidden_size", 2 * (int64_t)c.ff, c.d) ||
+        (c.shared_ff > 0 && !smx__ld_dims_ok(ld, "shared_expert_intermediate_size x 2 x hidden_size", 2 * (int64_t)c.shared_ff, c.d)))
+        return ld->st;
+    kinds = smx__cfg_layer_kinds(ld, "layer_types", &c.L, SMX__LK_BIT(SMX__LK_LINEAR) | SMX__LK_BIT(SMX__LK_FULL),
+                                 "\"linear_attention\" or \"full_attention\"");
+    if (!kinds && !ld->st) {   /* default: full attention every full_attention_interval-th layer */
+        int every = smx__ci_pos(ld, NULL, "full_attention_interval", 4);
+        if ((kinds = smx__layer_kinds_new(ld, c.L)))
+            for (l = 0; l < c.L; l++) kinds[l] = (l + 1) % every ? SMX__LK_LINEAR : SMX__LK_FULL;
+    }
+    q.kinds = kinds;
+    c.nm = &smx__names_qwen;
+    c.kinds = smx__kinds_qwen;
+    c.fam = &q;
+    return smx__dec_build(ld, &c);
+}
+
+static smx_status smx__build_qwen3_next(smx__loader *ld) { return smx__build_qwen_hybrid(ld, 1); }
+static smx_status smx__build_qwen3_5(smx__loader *ld) { return smx__build_qwen_hybrid(ld, 0); }
+
+static const smx__family smx__fam_qwen3_next = { "Qwen3-Next", { "Qwen3NextForCausalLM" }, { "qwen3_next" }, smx__build_qwen3_next, "GAEF" };
+static const smx__family smx__fam_qwen3_5 = { "Qwen3.5", { "Qwen3_5ForCausalLM" }, { "qwen3_5_text" }, smx__build_qwen3_5, "GAF" };
+
+/* ---- II.7.n OLMo Hybrid (OlmoHybridForCausalLM) ----
+ * Layer i by layer_types (default: full attention where i % 4 == 3, and the last layer if none is):
+ *   linear:  h += GDN(RMSNorm(h));  h += MLP(RMSNorm(h))                 (pre-norm)
+ *   full:    h += RMSNorm(Attn(h));  h += RMSNorm(MLP(h))                 (post-norm, no input norm)
+ * Gated DeltaNet: separate q/k/v/g/b/a projections, beta x 2 with linear_allow_neg_eigval (default),
+ * its output norm with eps 1e-5 (FLA's default) whatever rms_norm_eps says; linear heads default to
+ * num_attention_heads, the key head dim to int(0.75 hidden / key heads), the value head dim to twice
+ * that. Attention: q/k RMSNorm over the whole projection; RoPE on the whole head unless rope_theta
+ * is given as null (no positional encoding). transformers 5.17 saves the layer norms as
+ * attention_layer_norm (the input norm) and feedforward_layer_norm (post_attention_layernorm, in
+ * either layer kind) and the conv weight as q/k/v_conv1d pieces; the module's names load too. */
+static void smx__kinds_olmo_hybrid(smx__loader *ld, const smx__dec *c, int l, int *mixer, int *ffn)
+{
+    const int full = ((const int *)c->fam)[l] == SMX__LK_FULL;
+    (void)ld;
+    *mixer = full ? SMX__K_ATTN | SMX__K_POST : SMX__K_GDN;
+    *ffn = full ? SMX__K_MLP | SMX__K_POST : SMX__K_MLP;
+}
+
+static const smx__dec_names smx__names_olmo_hybrid[2] = {   /* as saved; the module's */
+    { "model.embed_tokens.weight", "lm_head.weight", "model.norm.weight", "model.layers.%d.", "attention_layer_norm",
+      "feedforward_layer_norm", "self_attn.", "linear_attn.", NULL, "mlp.", "q_proj", "k_proj", "v_proj", "o_proj", "q_norm", "k_norm",
+      "gate_proj", "up_proj", "down_proj", NULL, "feedforward_layer_norm", "post_feedforward_layernorm", NULL, NULL },
+    { "model.embed_tokens.weight", "lm_head.weight", "model.norm.weight", "model.layers.%d.", "input_layernorm",
+      "post_attention_layernorm", "self_attn.", "linear_attn.", NULL, "mlp.", "q_proj", "k_proj", "v_proj", "o_proj", "q_norm", "k_norm",
+      "gate_proj", "up_proj", "down_proj", NULL, "post_attention_layernorm", "post_feedforward_layernorm", NULL, NULL }
+};
+
+static smx_status smx__build_olmo_hybrid(smx__loader *ld)
+{
+    smx__attn_keys ak = { "num_attention_heads", 30, "num_key_value_heads", 0, "head_dim", NULL, 10000.0, -1.0, 0, 0 };
+    const smx__jv *rp = smx__jget(ld->cfg, "rope_parameters"), *th;
+    smx__dec c;
+    int64_t sh[8];
+    int *kinds, l, any = 0;
+    double dk;
+    memset(&c, 0, sizeof c);
+    c.V = smx__ci_pos(ld, NULL, "vocab_size", 100352);
+    c.d = smx__ci_pos(ld, NULL, "hidden_size", 3840);
+    c.L = smx__ci_pos(ld, NULL, "num_hidden_layers", 32);
+    c.ff = smx__ci_pos(ld, NULL, "intermediate_size", 11008);
+    c.act = smx__cfg_act(ld, NULL, "hidden_act", "silu");
+    c.eps = (float)smx__cf(ld, NULL, "rms_norm_eps", 1e-6);
+    c.tied = smx__cb(ld, NULL, "tie_word_embeddings", 0);
+    /* no positional encoding when rope_theta is given as null (in rope_parameters, else at the root) */
+    th = rp && rp->type == SMX__J_OBJ && smx__jget(rp, "rope_theta") ? smx__jget(rp, "rope_theta") : smx__jget(ld->cfg, "rope_theta");
+    if (th && th->type == SMX__J_NULL) ak.theta_def = 0.0;
+    smx__attn_read(ld, NULL, c.d, &ak, &c.at);
+    c.at.bias = c.at.o_bias = smx__cb(ld, NULL, "attention_bias", 0);
+    c.at.qk_norm = c.at.qk_full = 1;
+    c.at.qk_eps = c.eps;
+    c.gdn.d = c.d;
+    c.gdn.nk = smx__ci_pos(ld, NULL, "linear_num_key_heads", c.at.nh);
+    c.gdn.nv = smx__ci_pos(ld, NULL, "linear_num_value_heads", c.at.nh);
+    dk = 0.75 * (double)c.d / (double)SMX__MAX(1, c.gdn.nk);   /* int(0.75 hidden / key heads): at most 0.75 hidden */
+    c.gdn.dk = smx__ci_pos(ld, NULL, "linear_key_head_dim", dk >= 1.0 ? (int)dk : 0);
+    c.gdn.dv = smx__ci_pos(ld, NULL, "linear_value_head_dim", c.gdn.dk <= (1 << 29) ? 2 * c.gdn.dk : 0);
+    c.gdn.K = smx__ci_pos(ld, NULL, "linear_conv_kernel_dim", 4);
+    c.gdn.act = c.act;
+    c.gdn.chunk = 64;
+    c.gdn.eps = 1e-5f;
+    c.gdn.beta_scale = smx__cb(ld, NULL, "linear_allow_neg_eigval", 1) ? 2.0f : 1.0f;
+    c.gdn.layout = SMX__GDN_OLMO;
+    ld->m->max_ctx = smx__cfg_ctx(ld, "max_position_embeddings");
+    if (ld->st || !smx__ld_dims_ok(ld, "vocab_size x hidden_size", c.V, c.d) ||
+        !smx__ld_dims_ok(ld, "intermediate_size x 2 x hidden_size", 2 * (int64_t)c.ff, c.d))
+        return ld->st;
+    kinds = smx__cfg_layer_kinds(ld, "layer_types", &c.L, SMX__LK_BIT(SMX__LK_LINEAR) | SMX__LK_BIT(SMX__LK_FULL),
+                                 "\"linear_attention\" or \"full_attention\"");
+    if (!kinds && !ld->st && (kinds = smx__layer_kinds_new(ld, c.L))) {
+        for (l = 0; l < c.L; l++) { kinds[l] = l % 4 == 3 ? SMX__LK_FULL : SMX__LK_LINEAR; any |= l % 4 == 3; }
+        if (!any) kinds[c.L - 1] = SMX__LK_FULL;
+    }
+    c.nm = &smx__names_olmo_hybrid[!ld->random && smx__tensor_shape(ld, sh, "model.layers.0.feedforward_layer_norm.weight") < 0 &&
+                                   smx__tensor_shape(ld, sh, "model.layers.0.post_attention_layernorm.weight") >= 0];
+    c.kinds = smx__kinds_olmo_hybrid;
+    c.fam = kinds;
+    return smx__dec_build(ld, &c);
+}
+
+static const smx__family smx__fam_olmo_hybrid = { "OLMo Hybrid", { "OlmoHybridForCausalLM" }, { "olmo_hybrid" }, smx__build_olmo_hybrid, "GAF" };
+
+/* ---- II.7.o LFM2-MoE (Lfm2MoeForCausalLM) ----
+ * LFM2's blocks (short convolutions or attention with per-head q/k norms, by layer_types or
+ * full_attn_idxs), then a SwiGLU MLP of intermediate_size (used as is: no width adjustment) for the
+ * first num_dense_layers layers and routed experts after: sigmoid router, selection by sigmoid +
+ * expert_bias (use_expert_bias), weights the sigmoid scores, renorm (+1e-6) with norm_topk_prob,
+ * times routed_scaling_factor; experts w1 / w3 / w2 (gate / up / down). RoPE (theta 1e6 by default)
+ * on the whole head. */
+static void smx__kinds_lfm2_moe(smx__loader *ld, const smx__dec *c, int l, int *mixer, int *ffn)
+{
+    smx__kinds_lfm2(ld, c, l, mixer, ffn);
+    *ffn = l < *(const int *)c->fam ? SMX__K_MLP : SMX__K_MOE;
+}
+
+static smx_status smx__build_lfm2_moe(smx__loader *ld)
+{
+    static const smx__dec_names nm = {
+        "model.embed_tokens.weight", "lm_head.weight", "model.embedding_norm.weight", "model.layers.%d.", "operator_norm", "ffn_norm",
+        "self_attn.", NULL, "conv.", "feed_forward.", "q_proj", "k_proj", "v_proj", "out_proj", "q_layernorm", "k_layernorm",
+        "w1", "w3", "w2", "gate", NULL, NULL, NULL, NULL
+    };
+    static const smx__attn_keys ak = { "num_attention_heads", 32, "num_key_value_heads", 8, "head_dim", NULL, 1e6, -1.0, 0, 0 };
+    smx__moe_names mn;
+    smx__dec_names nm2 = nm;
+    const smx__jv *lt = smx__cfg_get(ld, NULL, "layer_types"), *fa = smx__cfg_get(ld, NULL, "full_attn_idxs");
+    smx__dec c;
+    int nd;
+    memset(&c, 0, sizeof c);
+    memset(&mn, 0, sizeof mn);
+    c.V = smx__ci_pos(ld, NULL, "vocab_size", 65536);
+    c.d = smx__ci_pos(ld, NULL, "hidden_size", 2048);
+    c.L = smx__ci_pos(ld, NULL, "num_hidden_layers", 32);
+    c.ff = smx__ci_pos(ld, NULL, "intermediate_size", 7168);
+    c.eps = (float)smx__cf(ld, NULL, "norm_eps", 1e-5);
+    c.tied = smx__cb(ld, NULL, "tie_embedding", smx__cb(ld, NULL, "tie_word_embeddings", 1));
+    c.act = SMX__ACT_SILU;
+    nd = smx__ci(ld, NULL, "num_dense_layers", 2);
+    smx__ld_check(ld, nd >= 0, SMX_E_RANGE, "config.json: num_dense_layers %d must not be negative", nd);
+    smx__attn_read(ld, NULL, c.d, &ak, &c.at);
+    c.at.qk_norm = 1;
+    c.at.qk_eps = c.eps;
+    c.sc.d = c.d;
+    c.sc.L = smx__ci_pos(ld, NULL, "conv_L_cache", 3);
+    c.sc.bias = smx__cb(ld, NULL, "conv_bias", 0);
+    smx__moe_cfg_init(&c.moe, c.d);
+    c.moe.router = SMX__MOE_SIGMOID;
+    c.moe.act = SMX__ACT_SILU;
+    c.moe.n_experts = smx__ci_pos(ld, NULL, "num_experts", 32);
+    c.moe.top_k = smx__ci_pos(ld, NULL, "num_experts_per_tok", 4);
+    c.moe.ff = smx__ci_pos(ld, NULL, "moe_intermediate_size", 1792);
+    c.moe.sel_bias = smx__cb(ld, NULL, "use_expert_bias", 1);
+    c.moe.renorm = smx__cb(ld, NULL, "norm_topk_prob", 1);
+    c.moe.renorm_eps = 1e-6f;
+    c.moe.scale = (float)smx__cf(ld, NULL, "routed_scaling_factor", 1.0);
+    mn.router = "gate"; mn.sel_bias = "expert_bias";
+    mn.e_gate = "w1"; mn.e_up = "w3"; mn.e_down = "w2";
+    mn.f_gu = "experts.gate_up_proj"; mn.f_down = "experts.down_proj";
+    nm2.moe = &mn;
+    if (lt) smx__ld_check(ld, lt->type == SMX__J_ARR && lt->n == c.L, SMX_E_FORMAT, "config.json: 'layer_types' must list one type per layer (%d)",
+                          c.L);
+    else if (fa) smx__ld_check(ld, fa->type == SMX__J_ARR, SMX_E_FORMAT, "config.json: 'full_attn_idxs' must be a list");
+    ld->m->max_ctx = smx__cfg_ctx(ld, "max_position_embeddings");
+    if (ld->st || !smx__ld_dims_ok(ld, "vocab_size x hidden_size", c.V, c.d) ||
+        !smx__ld_dims_ok(ld, "intermediate_size x 2 x hidden_size", 2 * (int64_t)c.ff, c.d))
+        return ld->st;
+    c.nm = &nm2;
+    c.kinds = smx__kinds_lfm2_moe;
+    c.fam = &nd;
+    return smx__dec_build(ld, &c);
+}
+
+static const smx__family smx__fam_lfm2_moe = { "LFM2-MoE", { "Lfm2MoeForCausalLM" }, { "lfm2_moe" }, smx__build_lfm2_moe, "CAFE" };
+
+/* ---- II.7.p Hybrid stacks (model_type "seqmix") and the builder ----
  * config.json: {"model_type": "seqmix", "vocab_size": V, "hidden_size": d, "norm_eps": 1e-5,
  *               "tie_word_embeddings": bool, "max_position_embeddings": n,
  *               "layers": [{"type": "mamba2", ...settings...}, {"type": "mlp", ...}, ...]}
@@ -12032,6 +13646,13 @@ static const smx__family *const smx__families[] = {
     &smx__fam_cfc,
     &smx__fam_wired_cfc,
     &smx__fam_ltc,
+    &smx__fam_granite_hybrid,
+    &smx__fam_falcon_h1,
+    &smx__fam_nemotron_h,
+    &smx__fam_qwen3_next,
+    &smx__fam_qwen3_5,
+    &smx__fam_olmo_hybrid,
+    &smx__fam_lfm2_moe,
     &smx__fam_seqmix,
 };
 #define SMX__N_FAMILIES (int)(sizeof smx__families / sizeof smx__families[0])
@@ -12052,13 +13673,13 @@ static const smx__gg_arch *smx__gg_find_arch(const char *name)
 /* Every operator type, for pattern legends. */
 static const smx__op_vt *const smx__op_vts[] = {
     &smx__attn_vt, &smx__attn_bidir_vt, &smx__mlp_vt, &smx__moe_vt, &smx__mamba_vt, &smx__mamba2_vt, &smx__mlstm7_vt,
-    &smx__mlstm_lm_vt, &smx__slstm_vt, &smx__sconv_vt, &smx__cfc_vt, &smx__ltc_vt,
+    &smx__mlstm_lm_vt, &smx__slstm_vt, &smx__sconv_vt, &smx__cfc_vt, &smx__ltc_vt, &smx__gdn_vt, &smx__psum_vt,
 };
 
 SMX_API const char *smx_op_legend(void)
 {
     return "A attention, B bidirectional attention, F feed-forward, E mixture of experts, M Mamba, 2 Mamba-2, "
-           "X mLSTM (xLSTM-7B), Y mLSTM (xLSTM block), S sLSTM, C short conv, L CfC, T LTC";
+           "X mLSTM (xLSTM-7B), Y mLSTM (xLSTM block), S sLSTM, C short conv, L CfC, T LTC, G gated DeltaNet, P parallel sum";
 }
 
 static void smx__list_families(char *buf, size_t cap)
@@ -12166,6 +13787,7 @@ static smx_status smx__model_make(const smx__src *src, const smx_load_options *o
     if (!m) return smx__fail(err, SMX_E_NOMEM, "out of memory");
     memset(m, 0, sizeof *m);
     m->causal = 1; m->mask_token = -1;
+    m->embed_scale = m->logit_scale = 1.0f;
     memset(&ld, 0, sizeof ld);
     ld.dir = src ? src->dir : NULL; ld.ts = &m->ts; ld.m = m; ld.e = err; ld.fp = SMX__FNV_INIT; ld.random = random; ld.seed = seed;
     ld.max_layers = opt->max_layers > 0 ? opt->max_layers : 65536;
@@ -12355,9 +13977,10 @@ static size_t smx__model_step_bytes(const smx_model *m)
     int i;
     if (m->kind == SMX_KIND_TOKENS && m->embed.data && m->embed.data != m->head.data) b -= (size_t)(m->embed.rows - 1) * m->embed.rb;
     for (i = 0; i < m->n_sub; i++)
-        if (m->sub[i].op->vt == &smx__moe_vt) {
+        if (m->sub[i].op->vt == &smx__moe_vt) {   /* the routed experts a token is not sent to (shared parts are read) */
             const smx__moe *e = (const smx__moe *)m->sub[i].op;
-            b -= (size_t)(e->E - e->k) * (e->wg[0].rb * e->wg[0].rows + e->wu[0].rb * e->wu[0].rows + e->wd[0].rb * e->wd[0].rows);
+            size_t one = e->wu[0].rb * e->wu[0].rows + e->wd[0].rb * e->wd[0].rows + (e->ungated ? 0 : e->wg[0].rb * e->wg[0].rows);
+            b -= (size_t)(e->E - e->k) * one;
         }
     return b;
 }
@@ -12536,6 +14159,10 @@ static void smx__run_layers_ctx(smx_session *s, int T, const float *dt, int n_ct
         }
         f.T = T; f.pos = s->pos; f.x = x; f.y = s->y; f.dt = dt; f.scratch = s->scratch; f.cx = &s->cx; f.n_ctx = n_ctx;
         op->vt->forward(op, s->state + s->off[i], &f);
+        if (sb->pnorm == SMX__NORM_RMS)   /* post-norm blocks: y = w * y / rms(y) */
+            for (t = 0; t < T; t++) smx__rmsnorm(s->y + (size_t)t * dout, s->y + (size_t)t * dout, sb->pnw, dout, sb->peps);
+        if (sb->scale != 1.0f)
+            for (t = 0; t < T; t++) smx__scale(s->y + (size_t)t * dout, s->y + (size_t)t * dout, sb->scale, dout);
         if (sb->residual) {
             size_t k, n = (size_t)T * dout;
             for (k = 0; k < n; k++) s->h[k] += s->y[k];
@@ -12562,6 +14189,8 @@ static void smx__head(smx_session *s, const float *h, int T, float *logits)
         else memcpy(xr, hr, sizeof(float) * (size_t)m->d);
     }
     smx__matmul(&s->cx, logits, (size_t)m->n_logits, xn, (size_t)m->d, &m->head, m->head_b, T);
+    if (m->logit_scale != 1.0f)
+        for (i = 0; i < n; i++) logits[i] *= m->logit_scale;
     if (m->logit_cap > 0)
         for (i = 0; i < n; i++) logits[i] = m->logit_cap * tanhf(logits[i] / m->logit_cap);
 }
@@ -12585,6 +14214,8 @@ SMX_API smx_status smx_session_prefill(smx_session *s, const int32_t *ids, int n
         int T = SMX__MIN(s->batch, n - done), t;
         for (t = 0; t < T; t++)
             smx__w_row(&m->embed, ids[done + t], 0, m->d, s->h + (size_t)t * m->d);
+        if (m->embed_scale != 1.0f)
+            for (t = 0; t < T; t++) smx__scale(s->h + (size_t)t * m->d, s->h + (size_t)t * m->d, m->embed_scale, m->d);
         smx__run_layers(s, T, NULL);
         if (logits) {
             if (all)

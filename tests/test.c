@@ -59,6 +59,7 @@ static smx__cx cx1 = { 1, NULL, NULL, 0 }, cx2 = { 2, NULL, NULL, 0 };
 #include "t_load.c"
 #include "t_wt.c"
 #include "t_tok.c"
+#include "t_hybrids.c"
 
 static const struct t_group { const char *name, *what; void (*run)(void); } t_groups[] = {
     { "core", "JSON, loader errors, kernels, sessions, sampling, generated models, builder", test_core },
@@ -72,6 +73,7 @@ static const struct t_group { const char *name, *what; void (*run)(void); } t_gr
     { "load", "loading from memory, read instead of mapped, weight types, hostile configs", test_load },
     { "tok", "tokenizers: the golden cases of tests/golden/tok, regex engine, normalizers, streaming, bad files", test_tok },
     { "wt", "weight types: ggml-exact conversions, every kernel of every instruction set against its scalar twin", test_wt },
+    { "hybrids", "gated DeltaNet; Granite 4.0-H, Falcon-H1, Nemotron-H, Qwen3-Next, Qwen3.5, LFM2-MoE, OLMo Hybrid", test_hybrids },
 };
 #define T_N_GROUPS (int)(sizeof t_groups / sizeof t_groups[0])
 

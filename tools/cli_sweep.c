@@ -142,8 +142,10 @@ static const cli_flag bench_flags[] = {
     { "--json", NULL, CLI_BOOL, NULL, NULL, 0, 0, NULL, 0, "results as JSON on stdout (the table goes to stderr)" },
 };
 
-/* the builder's pattern letters, indexed by smx_op_type (documented with smx_op_type) */
-static const char sweep_letters[SMX_OP_COUNT + 1] = "AFEM2XSCL";
+/* the builder's pattern letters, indexed by smx_op_type (from SMX_LAYER_TYPES in seqmix.h) */
+#define SWEEP_LETTER(ID, id, letter, doc) letter,
+static const char sweep_letters[SMX_OP_COUNT + 1] = { SMX_LAYER_TYPES(SWEEP_LETTER) 0 };
+#undef SWEEP_LETTER
 
 /* Whether this build has layer type t (the builder refuses one that is not built in). */
 static int sweep_has_type(int t)

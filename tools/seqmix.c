@@ -7,7 +7,7 @@
  *   seqmix diffuse DIR (--ids ... | --prompt TEXT) [--gen-length 128] ...
  *   seqmix eval DIR --text FILE
  *   seqmix bench [-m DIR] [--quick] [--json] ...
- *   seqmix bench-models [-m DIR | --only ssm,xlstm,liquid,diffusion] [--quick] [--json]
+ *   seqmix bench-models [-m DIR | --only ssm,xlstm,liquid,diffusion,hybrid] [--quick] [--json]
  *   seqmix bench-kernels [--threads N] [--json]
  *
  * Every command is one row of the command table at the end of this file (name, summary, usage,
@@ -29,6 +29,9 @@
  *   bench_ssm.c     struct smx_model's sub, n_sub; smx__op.vt, smx__mamba_vt, smx__mamba2_vt;
  *                   smx__mamba (di, N), smx__mamba2 (cd, H, di, N, P); smx__mamba_scan,
  *                   smx__mamba2_ssd, smx__mamba2_scratch (the scans alone, for the scan share)
+ *   bench_hybrid.c  struct smx_model's sub; smx__gdn (nk, nv, dk, dv, kd, vd, cd, qscale),
+ *                   smx__gdn_core, smx__gdn_core_floats, smx__cx, smx__pool_new / _free, smx__dot,
+ *                   smx__scale (the gated DeltaNet core alone, llama.cpp's op for comparison)
  *   conform.c       the safetensors reader: smx__tensors, smx__st_entry (dtype, numel, shape,
  *                   ndim), smx__st_open_file, smx__st_find, smx__st_convert, smx__st_close,
  *                   SMX__DT_F32 / I32 / F16 / BF16 (golden.safetensors holds all four)
@@ -50,6 +53,7 @@
 #include "bench_xlstm.c"
 #include "bench_liquid.c"
 #include "bench_diffusion.c"
+#include "bench_hybrid.c"
 #include "bench_model.c"
 #include "cli_eval.c"
 #include "cli_diffuse.c"
@@ -77,6 +81,24 @@ static void human_bytes(char *buf, size_t cap, double b)
 
 /* ---- info ---- */
 
+/* What the letters of a layer pattern stand for, from smx_op_legend ("A attention, B ..."), each
+ * letter once in order of appearance. */
+static void print_legend(const char *pattern)
+{
+    const char *legend = smx_op_legend(), *p;
+    int i, j, n = 0;
+    for (i = 0; pattern[i]; i++) {
+        for (j = 0; j < i && pattern[j] != pattern[i]; j++) {}
+        if (j < i) continue;
+        for (p = legend; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 2 : NULL)
+            if (p[0] == pattern[i] && p[1] == ' ') {
+                printf("%s%.*s", n++ ? ", " : "               ", (int)strcspn(p, ","), p);
+                break;
+            }
+    }
+    if (n) printf("\n");
+}
+
 static int cmd_info(const cli_args *a)
 {
     smx_model *m;
@@ -90,6 +112,7 @@ static int cmd_info(const cli_args *a)
     printf("architecture   %s (model_type %s)\n", in.architecture, in.model_type);
     printf("kind           %s%s\n", in.kind == SMX_KIND_TOKENS ? "tokens" : "features", in.causal ? "" : ", bidirectional");
     printf("layers         %d  pattern %s\n", in.n_layers, in.pattern);
+    print_legend(in.pattern);
     if (in.kind == SMX_KIND_TOKENS) printf("width          %d  vocab %d\n", in.hidden_size, in.vocab_size);
     else printf("inputs         %d  outputs %d\n", in.input_size, in.output_size);
     printf("parameters     %lu (%s as float32)\n", (unsigned long)in.n_params, b1);
@@ -251,7 +274,7 @@ out:
 
 static const cli_flag bench_models_flags[] = {
     { "--model", "-m", CLI_STR, "DIR", NULL, 0, 0, NULL, 0, "benchmark this model folder instead of the family shapes" },
-    { "--only", NULL, CLI_STR, "FAMILIES", NULL, 0, 0, "ssm|xlstm|liquid|diffusion", 1, "run only these families" },
+    { "--only", NULL, CLI_STR, "FAMILIES", NULL, 0, 0, "ssm|xlstm|liquid|diffusion|hybrid", 1, "run only these families" },
     { "--quick", NULL, CLI_BOOL, NULL, NULL, 0, 0, NULL, 0, "fewer steps and repetitions, smaller diffusion model" },
     { "--threads", "-t", CLI_INT, "N", "1", 1, 1024, NULL, 0, "threads" },
     { "--json", NULL, CLI_BOOL, NULL, NULL, 0, 0, NULL, 0, "results as JSON on stdout (the text goes to stderr)" },
@@ -275,6 +298,7 @@ static int cmd_bench_models(const cli_args *a)
         if (all || cli_list_has(a, "--only", "xlstm")) bench_xlstm(nth, quick);
         if (all || cli_list_has(a, "--only", "liquid")) bench_liquid(nth, quick);
         if (all || cli_list_has(a, "--only", "diffusion")) bench_diffusion(nth, quick);
+        if (all || cli_list_has(a, "--only", "hybrid")) bench_hybrid(nth, quick);
     }
     bench_close();
     return rc;
@@ -356,8 +380,9 @@ static const cli_command cli_commands[] = {
       "tokens/s as a fraction of the read-bandwidth roofline (bytes a decode step reads over the\n"
       "best bandwidth of several read patterns, measured between the decode rounds), prefill\n"
       "tokens/s, and family-specific figures (scan share of prefill, chunkwise vs step loop, CfC vs\n"
-      "LTC, diffusion samplers). With -m DIR: decode tokens/s and its roofline fraction, and prefill\n"
-      "tokens/s at a few lengths, for any loadable model. Figures: median (min..max).",
+      "LTC, diffusion samplers, the gated DeltaNet layer alone). With -m DIR: decode tokens/s and\n"
+      "its roofline fraction, and prefill tokens/s at a few lengths, for any loadable model.\n"
+      "Figures: median (min..max).",
       CLI_FLAGS(bench_models_flags), 0, 0, "", cmd_bench_models },
     { "bench-kernels", "matmul speed vs this machine's bandwidth and FMA peak", "[--threads N] [--json]",
       "Measures read bandwidth (several patterns) and FMA peak, then the matmul kernel at a decode\n"
