@@ -209,6 +209,12 @@ typedef struct smx_weight_info {
 /* Writes up to cap entries (out may be NULL) and returns how many matrices the model has. The
  * strings live as long as the model. */
 SMX_API int smx_model_weights(const smx_model *m, smx_weight_info *out, int cap);
+
+typedef struct smx_tokenizer smx_tokenizer;   /* I.8 */
+/* The checkpoint's own tokenizer (tokenizer.json of the folder, or the GGUF file's vocabulary),
+ * owned by the model; NULL when it has none that seqmix reads, with the reason in *why (may be
+ * NULL). A model loads without its tokenizer: token ids still work. */
+SMX_API const smx_tokenizer *smx_model_tokenizer(const smx_model *m, const char **why);
 SMX_API int smx_model_vocab(const smx_model *m);
 SMX_API int smx_model_mask_token(const smx_model *m);   /* masked-diffusion models; else -1 */
 /* Writes "Arch (model_type), ..." of every architecture this build loads; returns buf. */
@@ -467,8 +473,6 @@ SMX_API const char *smx_op_legend(void);
  *
  * Thread safety: a loaded tokenizer is read-only; any number of threads may call smx_tokenize,
  * smx_detokenize and the streaming decoder on it at once (scratch memory is per call). */
-
-typedef struct smx_tokenizer smx_tokenizer;
 
 /* flags for smx_tokenize / smx_detokenize / smx_detok_stream_init */
 enum {
@@ -7179,9 +7183,13 @@ static const char *smx__gg_name_of(const smx__tensors *ts, const char *hf, char 
     return NULL;
 }
 
+static smx_status smx__tok_from_gguf(const smx__gguf *g, smx_tokenizer **out, smx_error *e);   /* II.11 */
+
 /* Open a GGUF file (path, or the caller's buffer) as the model's tensors and write the config.json
- * its metadata stands for into *text (in arena). */
-static smx_status smx__gg_open(smx__tensors *ts, const smx__src *src, smx__arena *arena, char **text, size_t *n, smx_error *e)
+ * its metadata stands for into *text (in arena). *tok receives its vocabulary (NULL with the reason
+ * in tok_err when it has none that seqmix reads: the model loads all the same). */
+static smx_status smx__gg_open(smx__tensors *ts, const smx__src *src, smx__arena *arena, char **text, size_t *n,
+                               smx_tokenizer **tok, char *tok_err, size_t tok_err_cap, smx_error *e)
 {
     smx__gg g;
     smx__gguf gf;
@@ -7224,6 +7232,11 @@ static smx_status smx__gg_open(smx__tensors *ts, const smx__src *src, smx__arena
     if (g.st == SMX_OK) {
         *n = g.cfg.len;
         if (!(*text = smx__arena_strdup(arena, g.cfg.s))) g.st = smx__fail(e, SMX_E_NOMEM, "out of memory");
+    }
+    if (g.st == SMX_OK) {
+        smx_error te;
+        if (smx__gguf_find(&gf, "tokenizer.ggml.model") < 0) snprintf(tok_err, tok_err_cap, "the GGUF file has no vocabulary");
+        else if (smx__tok_from_gguf(&gf, tok, &te) != SMX_OK) snprintf(tok_err, tok_err_cap, "%.250s", te.msg);
     }
     SMX_FREE(g.cfg.s);
     smx__gguf_close(&gf);
@@ -7832,6 +7845,8 @@ struct smx_model {
     smx__st_out *gen;           /* generated models: every weight, for smx_model_save */
     int n_gen, cap_gen;
     int *gen_index, gen_hcap;   /* [gen_hcap] gen index + 1 by name hash */
+    smx_tokenizer *tok;         /* the checkpoint's tokenizer, or NULL with the reason in tok_err */
+    char tok_err[256];
     smx_weight_info *winfo;     /* every weight matrix as loaded (smx_model_weights) */
     int n_winfo, cap_winfo;
     size_t qa_row;              /* bytes of the largest activation row a quantized weight needs (II.3.e) */
@@ -13707,9 +13722,39 @@ SMX_API int smx_model_weights(const smx_model *m, smx_weight_info *out, int cap)
     return m->n_winfo;
 }
 
+SMX_API const smx_tokenizer *smx_model_tokenizer(const smx_model *m, const char **why)
+{
+    if (why) *why = !m ? "the model is NULL" : m->tok ? NULL : m->tok_err[0] ? m->tok_err : "the model has no tokenizer";
+    return m ? m->tok : NULL;
+}
+
+/* The tokenizer of a Hugging Face checkpoint: tokenizer.json (with tokenizer_config.json) of the
+ * folder or among the caller's buffers. Its absence or failure is not the model's: the reason is
+ * kept for smx_model_tokenizer. */
+static void smx__model_tokenizer_load(smx_model *m, const smx__src *src)
+{
+    smx_error te;
+    smx_status st;
+    if (!smx__src_has(src, "tokenizer.json")) {
+        snprintf(m->tok_err, sizeof m->tok_err, "the checkpoint has no tokenizer.json");
+        return;
+    }
+    if (src->dir) {
+        st = smx_tokenizer_load(src->dir, &m->tok, &te);
+    } else {
+        const smx_file *j = smx__src_mem(src, "tokenizer.json"), *c = smx__src_mem(src, "tokenizer_config.json");
+        st = smx_tokenizer_from_memory((const char *)j->data, j->size, c ? (const char *)c->data : NULL, c ? c->size : 0, &m->tok, &te);
+    }
+    if (st != SMX_OK) {
+        m->tok = NULL;
+        snprintf(m->tok_err, sizeof m->tok_err, "%.250s", te.msg);
+    }
+}
+
 SMX_API void smx_model_free(smx_model *m)
 {
     if (!m) return;
+    smx_tokenizer_free(m->tok);
     SMX_FREE(m->winfo);
     smx__st_close(&m->ts);
     smx__arena_free(&m->arena);
@@ -13801,7 +13846,7 @@ static smx_status smx__model_make(const smx__src *src, const smx_load_options *o
     }
     if (src && src->gguf) {   /* the config its metadata stands for, and its tensors under Hugging Face names */
         char *t;
-        if ((st = smx__gg_open(&m->ts, src, &m->arena, &t, &n, err)) != SMX_OK) goto fail;
+        if ((st = smx__gg_open(&m->ts, src, &m->arena, &t, &n, &m->tok, m->tok_err, sizeof m->tok_err, err)) != SMX_OK) goto fail;
         text = t;
     }
     ld.fp = smx__fnv(ld.fp, text, n);
@@ -13835,6 +13880,7 @@ static smx_status smx__model_make(const smx__src *src, const smx_load_options *o
     m->fp = ld.fp;
     m->n_params = ld.n_params;
     m->weight_bytes = ld.weight_bytes;
+    if (src && !src->gguf) smx__model_tokenizer_load(m, src);
     for (i = 0; i < m->ts.nfiles; i++)   /* keep only the files the weights point into */
         if (!m->ts.files[i].borrowed) smx__blob_close(&m->ts.files[i]);
     if (random) {
