@@ -6221,40 +6221,52 @@ static smx_status smx__st_read_f32(smx__tensors *t, const smx__st_entry *en, flo
 /* Write a safetensors file of F32 tensors (names[i], shapes[i][0..ndims[i]), data[i]). */
 typedef struct smx__st_out { const char *name; int ndim; int64_t shape[4]; const float *data; uint32_t hash; } smx__st_out;
 
+static size_t smx__st_out_bytes(const smx__st_out *t)
+{
+    size_t numel = 1;
+    int k;
+    for (k = 0; k < t->ndim; k++) numel *= (size_t)t->shape[k];
+    return numel * 4;
+}
+
+/* The file's data starts on a 64-byte boundary and the tensors whose size is a multiple of 64
+ * bytes come first, so every such matrix lies 64-byte aligned and a mapped load uses it in place
+ * (safetensors allows no gaps between tensors: the others follow unaligned). */
 static smx_status smx__st_write(const char *path, const smx__st_out *t, int n, smx_error *e)
 {
     FILE *f;
     char *hdr;
-    size_t cap = 64, len = 0, off = 0, pad;
+    size_t cap = 128, len = 0, off = 0, pad;
     uint64_t hl;
     unsigned char lb[8];
-    int i, k, ok = 1;
+    int i, k, pass, ok = 1;
     for (i = 0; i < n; i++) cap += strlen(t[i].name) + 128 + 24 * (size_t)t[i].ndim;
     hdr = (char *)SMX_MALLOC(cap + 8);
     if (!hdr) return smx__fail(e, SMX_E_NOMEM, "out of memory");
     len += (size_t)snprintf(hdr + len, cap - len, "{\"__metadata__\":{\"format\":\"pt\"}");
-    for (i = 0; i < n; i++) {
-        size_t numel = 1;
-        for (k = 0; k < t[i].ndim; k++) numel *= (size_t)t[i].shape[k];
-        len += (size_t)snprintf(hdr + len, cap - len, ",\"%s\":{\"dtype\":\"F32\",\"shape\":[", t[i].name);
-        for (k = 0; k < t[i].ndim; k++) len += (size_t)snprintf(hdr + len, cap - len, k ? ",%lld" : "%lld", (long long)t[i].shape[k]);
-        len += (size_t)snprintf(hdr + len, cap - len, "],\"data_offsets\":[%lu,%lu]}", (unsigned long)off,
-                                (unsigned long)(off + numel * 4));
-        off += numel * 4;
-    }
+    for (pass = 0; pass < 2; pass++)
+        for (i = 0; i < n; i++) {
+            size_t nb = smx__st_out_bytes(&t[i]);
+            if ((nb % 64 != 0) != pass) continue;
+            len += (size_t)snprintf(hdr + len, cap - len, ",\"%s\":{\"dtype\":\"F32\",\"shape\":[", t[i].name);
+            for (k = 0; k < t[i].ndim; k++) len += (size_t)snprintf(hdr + len, cap - len, k ? ",%lld" : "%lld", (long long)t[i].shape[k]);
+            len += (size_t)snprintf(hdr + len, cap - len, "],\"data_offsets\":[%lu,%lu]}", (unsigned long)off, (unsigned long)(off + nb));
+            off += nb;
+        }
     len += (size_t)snprintf(hdr + len, cap - len, "}");
-    pad = (8 - len % 8) % 8;
+    pad = (64 - (8 + len) % 64) % 64;
     while (pad--) hdr[len++] = ' ';
     hl = len;
     for (k = 0; k < 8; k++) lb[k] = (unsigned char)(hl >> (8 * k));
     f = fopen(path, "wb");
     if (!f) { SMX_FREE(hdr); return smx__fail(e, SMX_E_IO, "%s: cannot create", path); }
     ok = fwrite(lb, 1, 8, f) == 8 && fwrite(hdr, 1, len, f) == len;
-    for (i = 0; i < n && ok; i++) {
-        size_t numel = 1;
-        for (k = 0; k < t[i].ndim; k++) numel *= (size_t)t[i].shape[k];
-        ok = fwrite(t[i].data, 4, numel, f) == numel;   /* little-endian hosts */
-    }
+    for (pass = 0; pass < 2; pass++)
+        for (i = 0; i < n && ok; i++) {
+            size_t nb = smx__st_out_bytes(&t[i]);
+            if ((nb % 64 != 0) != pass) continue;
+            ok = fwrite(t[i].data, 1, nb, f) == nb;   /* little-endian hosts */
+        }
     SMX_FREE(hdr);
     if (fclose(f) != 0 || !ok) return smx__fail(e, SMX_E_IO, "%s: write failed", path);
     return SMX_OK;
@@ -7263,6 +7275,7 @@ typedef struct smx__loader {
     size_t max_generated;
     int random;         /* weights are generated (smx_model_from_config), not read */
     int head;           /* the matrix being loaded is the output head (types for smx_load_options.weights) */
+    int keep;           /* ... is kept in its stored type (an expert router) */
     int exact;          /* smx_load_options.exact */
     uint64_t seed;
 } smx__loader;
@@ -7539,7 +7552,7 @@ static smx__w smx__matrix(smx__loader *ld, int opt, int ndim, int64_t n0, int64_
         w.type = SMX__WT_F32;
         w.rb = (size_t)cols * 4;
         if (!w.data) { memset(&w, 0, sizeof w); return w; }
-        target = ld->wtype >= 0 ? smx__convert_type(ld->wtype, ld->head, w.cols) : SMX__WT_F32;
+        target = ld->wtype >= 0 && !ld->keep ? smx__convert_type(ld->wtype, ld->head, w.cols) : SMX__WT_F32;
         if (target != SMX__WT_F32) w = smx__w_convert(ld, &w, target);
         smx__ld_weight(ld, &w, SMX__WT_F32, 0);
         return w;
@@ -7552,7 +7565,7 @@ static smx__w smx__matrix(smx__loader *ld, int opt, int ndim, int64_t n0, int64_
         memset(&w, 0, sizeof w);
         return w;
     }
-    target = ld->wtype >= 0 ? smx__convert_type(ld->wtype, ld->head, w.cols) : w.type;
+    target = ld->wtype >= 0 && !ld->keep ? smx__convert_type(ld->wtype, ld->head, w.cols) : w.type;
     if (target == w.type) {
         /* as stored: in place where aligned, else one aligned copy */
         if ((w.data = smx__ld_inplace(ld, en)) == NULL) {
@@ -9415,7 +9428,9 @@ static smx__op *smx__moe_load_names(smx__loader *ld, const smx__moe_cfg *c, cons
     m->E = E; m->k = c->top_k; m->ff = ff; m->act = c->act; m->renorm = c->renorm; m->router = c->router;
     m->ungated = c->ungated; m->n_group = c->n_group; m->topk_group = c->topk_group; m->de = de;
     m->renorm_eps = c->renorm_eps; m->scale = c->scale;
+    ld->keep = 1;   /* llama-quantize leaves routers in their type: a rounded router picks other experts */
     m->router_w = SMX__M2(ld, E, d, "%s%s.weight", prefix, nm->router);
+    ld->keep = 0;
     if (c->sel_bias) m->sel_bias = SMX__W1(ld, E, "%s%s", prefix, nm->sel_bias);
     if (c->latent > 0) {
         m->fc1 = SMX__M2(ld, de, d, "%s%s.weight", prefix, nm->fc1);
@@ -13845,7 +13860,7 @@ static smx_status smx__model_make(const smx__src *src, const smx_load_options *o
         goto fail;
     }
     if (src && src->gguf) {   /* the config its metadata stands for, and its tensors under Hugging Face names */
-        char *t;
+        char *t = NULL;
         if ((st = smx__gg_open(&m->ts, src, &m->arena, &t, &n, &m->tok, m->tok_err, sizeof m->tok_err, err)) != SMX_OK) goto fail;
         text = t;
     }

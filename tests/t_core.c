@@ -595,6 +595,17 @@ static void test_generated_model(void)
     smx_session_prefill(s2, ids, 6, b, 0);
     CHECK(memcmp(a, b, sizeof a) == 0, "saved and reloaded model gives bit-identical logits");
     CHECK(m->fp == m2->fp, "fingerprint survives save/load");
+#if SMX__MMAP
+    {   /* the saved file is aligned for mapping: every matrix whose bytes are a multiple of 64 is used in place */
+        smx_weight_info wi[64];
+        int nw = smx_model_weights(m2, wi, 64), i, inplace = 0, want = 0;
+        for (i = 0; i < nw && i < 64; i++) {
+            want += wi[i].bytes % 64 == 0;
+            inplace += wi[i].in_place && wi[i].bytes % 64 == 0;
+        }
+        CHECK(nw > 0 && want > 0 && inplace == want, "a saved model maps in place: %d of %d matrices", inplace, want);
+    }
+#endif
     {
         smx_model *m3 = NULL;
         CHECK(smx_model_from_config("{\"model_type\": \"llama\", \"vocab_size\": 5}", 1, &m3, &e) == SMX_E_MISSING &&

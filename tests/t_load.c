@@ -131,8 +131,94 @@ static void test_load_bad(void)
     }
 }
 
+/* Each family's golden case with its weights converted at load to q8_0 and q4_k, against the same
+ * case in f32: the largest logit difference as a share of the f32 logits' largest magnitude, and
+ * how often the most likely token agrees. The golden cases are tiny random models whose rows are
+ * often too short for Q4_K's 256-element blocks: those matrices take llama-quantize's fallbacks
+ * (the line printed says how many). Random tiny models amplify any rounding of their weights (the
+ * gated DeltaNet cases move by a third of their logit range with bf16 weights alone), so the check
+ * is coarse: q8_0 keeps most top-1 choices and stays within half the logit range; q4_k is reported. */
+static int t_ld_prefill(const char *dir, const char *type, const int32_t *ids, int T, float **out, int *V, int *fallbacks)
+{
+    smx_load_options o;
+    smx_model *m = NULL;
+    smx_session *s = NULL;
+    smx_session_options so;
+    smx_weight_info wi[512];
+    smx_error e;
+    int ok, i, nw;
+    smx_load_default_options(&o);
+    o.weights = type;
+    if (smx_model_load_ex(dir, &o, &m, &e) != SMX_OK) { CHECK(0, "%s as %s: %s", dir, type, e.msg); return 0; }
+    *V = smx_model_vocab(m);
+    nw = smx_model_weights(m, wi, 512);
+    *fallbacks = 0;
+    for (i = 0; i < nw && i < 512; i++) *fallbacks += strcmp(wi[i].type, nw > 0 ? wi[0].type : "") != 0;
+    memset(&so, 0, sizeof so);
+    so.capacity = T + 1;
+    so.n_threads = 1;
+    *out = (float *)malloc(sizeof(float) * (size_t)T * *V);
+    ok = *out && smx_session_new(m, &so, &s, &e) == SMX_OK && smx_session_prefill(s, ids, T, *out, 1) == SMX_OK;
+    CHECK(ok, "%s as %s: prefill", dir, type);
+    smx_session_free(s);
+    smx_model_free(m);
+    return ok;
+}
+
+static void test_load_quant_families(void)
+{
+    DIR *d = opendir("tests/golden");
+    struct dirent *de;
+    char *names[256];
+    int n = 0, i;
+    if (!d) { SKIP("no tests/golden"); return; }
+    while ((de = readdir(d)) != NULL && n < 256)
+        if (de->d_name[0] != '.' && strncmp(de->d_name, "x_", 2) != 0) names[n++] = strdup(de->d_name);
+    closedir(d);
+    qsort(names, (size_t)n, sizeof *names, t_cmp_str);
+    for (i = 0; i < n; i++) {
+        static const char *const types[2] = { "q8_0", "q4_k" };
+        char dir[512], p[600];
+        cf_golden g;
+        smx_error e;
+        float *ref = NULL, *q = NULL;
+        int T = 0, V = 0, V2 = 0, fb = 0, k, t, j;
+        int32_t *ids;
+        double amax = 0.0, dmax[2] = { 0, 0 }, agree[2] = { 0, 0 };
+        int fbs[2] = { 0, 0 };
+        snprintf(dir, sizeof dir, "tests/golden/%s", names[i]);
+        snprintf(p, sizeof p, "%s/golden.safetensors", dir);
+        memset(&g, 0, sizeof g);
+        if (smx__st_open_path(&g.ts, p, &e) != SMX_OK) { free(names[i]); continue; }
+        ids = cf_golden_ids(&g, "input_ids", &T);
+        if (!ids || !smx__st_find(&g.ts, "logits") || T <= 0) { free(ids); smx__st_close(&g.ts); free(names[i]); continue; }
+        if (t_ld_prefill(dir, "f32", ids, T, &ref, &V, &fb)) {
+            for (j = 0; j < T * V; j++) amax = SMX__MAX(amax, fabs(ref[j]));
+            for (k = 0; k < 2; k++) {
+                if (!t_ld_prefill(dir, types[k], ids, T, &q, &V2, &fbs[k]) || V2 != V) { free(q); q = NULL; continue; }
+                for (t = 0; t < T; t++) {
+                    agree[k] += smx_argmax(ref + (size_t)t * V, V) == smx_argmax(q + (size_t)t * V, V);
+                    for (j = 0; j < V; j++) dmax[k] = SMX__MAX(dmax[k], fabs(ref[(size_t)t * V + j] - q[(size_t)t * V + j]));
+                }
+                agree[k] /= T;
+                free(q);
+                q = NULL;
+            }
+            printf("quant %-16s q8_0: max %.2f%% top-1 %.2f   q4_k: max %.2f%% top-1 %.2f (%d matrices in other types)\n", names[i],
+                   100 * dmax[0] / (amax > 0 ? amax : 1), agree[0], 100 * dmax[1] / (amax > 0 ? amax : 1), agree[1], fbs[1]);
+            CHECK(dmax[0] <= 0.5 * amax && agree[0] >= 0.75, "%s: q8_0 logits off by %.3g of %.3g, top-1 agreement %.2f", names[i],
+                  dmax[0], amax, agree[0]);
+        }
+        free(ref);
+        free(ids);
+        smx__st_close(&g.ts);
+        free(names[i]);
+    }
+}
+
 static void test_load(void)
 {
     test_load_sources();
     test_load_bad();
+    test_load_quant_families();
 }

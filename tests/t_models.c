@@ -144,6 +144,34 @@ static void t_models_cfc(const char *dir)
     smx_model_free(m);
 }
 
+/* The same windows with the weights converted at load: bits per byte with q8_0 within 0.5% of
+ * float32, with q4_0 and q4_k within 5% (the models' rows are 128 to 192 wide, so q4_k's 256-element
+ * blocks fall back to q5_0 for most matrices, as llama-quantize does). */
+static void t_models_types(const char *dir, const unsigned char *text, size_t n)
+{
+    static const char *const types[4] = { "f32", "q8_0", "q4_0", "q4_k" };
+    static const double tol[4] = { 0.0, 0.005, 0.05, 0.05 };
+    double bpb[4] = { 0, 0, 0, 0 };
+    int k;
+    if (n < (size_t)T_MODELS_WINDOWS * 256) return;
+    for (k = 0; k < 4; k++) {
+        smx_load_options o;
+        smx_model *m = NULL;
+        txt_eval_stats st;
+        smx_error err;
+        smx_load_default_options(&o);
+        o.weights = types[k];
+        if (smx_model_load_ex(dir, &o, &m, &err) != SMX_OK) { CHECK(0, "%s as %s: %s", dir, types[k], err.msg); return; }
+        bpb[k] = txt_eval_bpb(m, text, (size_t)T_MODELS_WINDOWS * 256, 256, 1, &st, &err);
+        smx_model_free(m);
+        CHECK(bpb[k] > 0, "%s as %s: %s", dir, types[k], err.msg);
+        if (k) CHECK(bpb[k] <= bpb[0] * (1.0 + tol[k]), "%s: bits per byte %.4f with %s, %.4f with f32 (more than %.1f%% worse)", dir,
+                     bpb[k], types[k], bpb[0], 100 * tol[k]);
+    }
+    printf("bpb %-14s f32 %.4f  q8_0 %.4f (%+.2f%%)  q4_0 %.4f (%+.2f%%)  q4_k %.4f (%+.2f%%)\n", dir + 7, bpb[0], bpb[1],
+           100 * (bpb[1] / bpb[0] - 1), bpb[2], 100 * (bpb[2] / bpb[0] - 1), bpb[3], 100 * (bpb[3] / bpb[0] - 1));
+}
+
 static void test_models(void)
 {
     static const char *const lm[] = { "models/hybrid", "models/mamba", "models/xlstm", "models/lfm2" };
@@ -154,7 +182,10 @@ static void test_models(void)
         SKIP("models/data/heldout.txt: not present (run the tests from the repository root)");
         return;
     }
-    for (i = 0; i < (int)(sizeof lm / sizeof lm[0]); i++) t_models_bpb(lm[i], text, n);
+    for (i = 0; i < (int)(sizeof lm / sizeof lm[0]); i++) {
+        t_models_bpb(lm[i], text, n);
+        t_models_types(lm[i], text, n);
+    }
     t_models_llada("models/llada", text, n);
     t_models_cfc("models/cfc_oscillator");
     free(text);
