@@ -216,9 +216,145 @@ static void test_load_quant_families(void)
     }
 }
 
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define T_LD_SANITIZED 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define T_LD_SANITIZED 1
+#endif
+
+#if defined(__linux__) && !defined(T_LD_SANITIZED)
+#include <sys/wait.h>
+
+/* VmRSS and VmHWM of this process in KiB (Linux /proc). */
+static void t_ld_rss(long *rss, long *hwm)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    *rss = *hwm = -1;
+    while (f && fgets(line, sizeof line, f)) {
+        if (!strncmp(line, "VmRSS:", 6)) *rss = atol(line + 6);
+        if (!strncmp(line, "VmHWM:", 6)) *hwm = atol(line + 6);
+    }
+    if (f) fclose(f);
+}
+
+/* A BF16 checkpoint of a generated model: its matrices 64-byte aligned (aligned = 1) or each
+ * starting 2 bytes past the boundary, as a file written without alignment may be. */
+static size_t t_ld_write_bf16(const smx_model *m, const char *dir, int aligned)
+{
+    char path[600];
+    FILE *f;
+    size_t cap = 256, len = 0, off = 0, total = 0, pad;
+    char *hdr;
+    unsigned char lb[8];
+    int i, k;
+    for (i = 0; i < m->n_gen; i++) cap += strlen(m->gen[i].name) + 128;
+    hdr = (char *)malloc(cap);
+    len += (size_t)snprintf(hdr + len, cap - len, "{");
+    if (!aligned) {   /* a 2-byte tensor first puts every later one off the 64-byte grid */
+        len += (size_t)snprintf(hdr + len, cap - len, "\"pad\":{\"dtype\":\"BF16\",\"shape\":[1],\"data_offsets\":[0,2]},");
+        off = 2;
+    }
+    for (i = 0; i < m->n_gen; i++) {
+        size_t numel = 1;
+        for (k = 0; k < m->gen[i].ndim; k++) numel *= (size_t)m->gen[i].shape[k];
+        len += (size_t)snprintf(hdr + len, cap - len, "%s\"%s\":{\"dtype\":\"BF16\",\"shape\":[", i ? "," : "", m->gen[i].name);
+        for (k = 0; k < m->gen[i].ndim; k++) len += (size_t)snprintf(hdr + len, cap - len, k ? ",%lld" : "%lld", (long long)m->gen[i].shape[k]);
+        len += (size_t)snprintf(hdr + len, cap - len, "],\"data_offsets\":[%lu,%lu]}", (unsigned long)off, (unsigned long)(off + 2 * numel));
+        off += 2 * numel;
+    }
+    len += (size_t)snprintf(hdr + len, cap - len, "}");
+    pad = (64 - (8 + len) % 64) % 64;
+    while (pad--) hdr[len++] = ' ';
+    for (k = 0; k < 8; k++) lb[k] = (unsigned char)((uint64_t)len >> (8 * k));
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    f = fopen(path, "wb");
+    fwrite(lb, 1, 8, f);
+    fwrite(hdr, 1, len, f);
+    if (!aligned) fwrite("\0\0", 1, 2, f);
+    for (i = 0; i < m->n_gen; i++) {
+        size_t numel = 1, j;
+        uint16_t *h;
+        for (k = 0; k < m->gen[i].ndim; k++) numel *= (size_t)m->gen[i].shape[k];
+        h = (uint16_t *)malloc(2 * numel);
+        for (j = 0; j < numel; j++) h[j] = smx__wt_f2b(m->gen[i].data[j]);
+        fwrite(h, 2, numel, f);
+        free(h);
+    }
+    total = 8 + len + off;
+    fclose(f);
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    f = fopen(path, "wb");
+    fputs(m->config_text, f);
+    fclose(f);
+    free(hdr);
+    return total;
+}
+
+/* A BF16 folder runs in no more memory than its file plus 15% plus the session, at the peak too:
+ * the weights stay BF16 (in place where aligned, one aligned copy where not, the mapped pages of a
+ * copy handed back), with no float32 copy on the way. Measured in a child process, from its
+ * resident size before the load to its peak after a prefill and a few steps. */
+static void test_load_memory(void)
+{
+    static const char cfg[] = "{\"architectures\":[\"LlamaForCausalLM\"],\"model_type\":\"llama\",\"vocab_size\":512,"
+                              "\"hidden_size\":768,\"num_hidden_layers\":4,\"intermediate_size\":3072,\"num_attention_heads\":12,"
+                              "\"rms_norm_eps\":1e-5,\"tie_word_embeddings\":false,\"max_position_embeddings\":256}";
+    smx_model *m = NULL;
+    smx_error e;
+    int aligned;
+    if (smx_model_from_config(cfg, 5, &m, &e) != SMX_OK) { CHECK(0, "memory test model: %s", e.msg); return; }
+    for (aligned = 1; aligned >= 0; aligned--) {
+        char dir[512];
+        size_t file;
+        pid_t pid;
+        int status = 0;
+        snprintf(dir, sizeof dir, "%s", t_tmpdir(aligned ? "bf16_aligned" : "bf16_unaligned"));
+        file = t_ld_write_bf16(m, dir, aligned);
+        fflush(stdout);
+        pid = fork();
+        if (pid == 0) {   /* child: exit status 0 = within the bound, else 1 + the overshoot in MiB */
+            long rss0, hwm0, rss1, hwm1, extra;
+            smx_model *mm = NULL;
+            smx_session *s = NULL;
+            smx_session_options so;
+            int32_t ids[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
+            float *lg = (float *)malloc(sizeof(float) * 512);
+            size_t state;
+            int k;
+            t_ld_rss(&rss0, &hwm0);
+            if (smx_model_load(dir, &mm, &e) != SMX_OK) _exit(120);
+            memset(&so, 0, sizeof so);
+            so.capacity = 64;
+            so.n_threads = 1;
+            if (smx_session_new(mm, &so, &s, &e) != SMX_OK || smx_session_prefill(s, ids, 16, lg, 0) != SMX_OK) _exit(121);
+            for (k = 0; k < 4; k++) smx_session_step(s, smx_argmax(lg, 512), lg);
+            state = smx_session_state_size(s);
+            t_ld_rss(&rss1, &hwm1);
+            /* the peak over the whole load and run, less what the process held before it */
+            extra = hwm1 - rss0 - (long)((file + file * 15 / 100 + state) / 1024) - 16 * 1024;   /* 16 MiB: session buffers, stacks */
+            printf("memory %s BF16 file %.1f MiB: peak %.1f MiB above the start, resident %.1f MiB\n", aligned ? "aligned" : "unaligned",
+                   file / 1048576.0, (hwm1 - rss0) / 1024.0, (rss1 - rss0) / 1024.0);
+            fflush(stdout);
+            _exit(extra <= 0 ? 0 : (int)SMX__MIN(119, 1 + extra / 1024));
+        }
+        waitpid(pid, &status, 0);
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "BF16 %s folder: peak memory over file + 15%% + session (status %d)",
+              aligned ? "aligned" : "unaligned", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    }
+    smx_model_free(m);
+}
+#else
+static void test_load_memory(void) { SKIP("the memory test needs Linux's /proc and no sanitizer's shadow memory"); }
+#endif
+
 static void test_load(void)
 {
     test_load_sources();
     test_load_bad();
     test_load_quant_families();
+    test_load_memory();
 }
