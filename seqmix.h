@@ -247,6 +247,14 @@ SMX_API smx_status smx_session_step(smx_session *s, int32_t id, float *logits);
 /* Logits [vocab] of the last position run (after a prefill, step or state load): a restored
  * session can sample at once. SMX_E_STATE after a reset or rewind, before another token runs. */
 SMX_API smx_status smx_session_logits(smx_session *s, float *logits);
+/* Several sequences at once: sessions ss[0..n) of one causal token model each take one token,
+ * ids[i] into ss[i], in one pass over the weights (what serving several users or sampling several
+ * continuations wants: decode reads the weights once for all n). logits (may be NULL) receives
+ * [n, vocab], row i for ss[i]. The sessions must be distinct, of the same model, each with room for
+ * a token; n at most the first session's batch option (its threads and buffers run the call). On
+ * an error nothing changes and err (may be NULL) names the session at fault. Each row equals what
+ * smx_session_step gives that session, up to float rounding of the batched products. */
+SMX_API smx_status smx_batch_step(smx_session *const *ss, int n, const int32_t *ids, float *logits, smx_error *err);
 /* Move back to position pos (drop later tokens). Only models whose layers keep a per-token cache
  * (attention) can rewind; others return SMX_E_UNSUPPORTED. */
 SMX_API smx_status smx_session_rewind(smx_session *s, int pos);
@@ -14308,6 +14316,91 @@ SMX_API smx_status smx_session_logits(smx_session *s, float *logits)
 SMX_API smx_status smx_session_step(smx_session *s, int32_t id, float *logits)
 {
     return smx_session_prefill(s, &id, 1, logits, 0);
+}
+
+/* Several sessions of one model advance by one token each in one pass over the weights:
+ * stateless sub-layers (feed-forward, experts) run all rows as one product; a sub-layer with a
+ * per-sequence state runs each row on its own session's state. The first session's threads and
+ * buffers serve the call. */
+SMX_API smx_status smx_batch_step(smx_session *const *ss, int n, const int32_t *ids, float *logits, smx_error *err)
+{
+    smx_session *s0;
+    const smx_model *m;
+    int i, k, l, t;
+    smx__ok(err);
+    if (!ss || !ids || n <= 0) return smx__fail(err, SMX_E_ARG, "smx_batch_step: sessions, ids and n > 0 are required");
+    for (i = 0; i < n; i++) {
+        if (!ss[i]) return smx__fail(err, SMX_E_ARG, "smx_batch_step: session %d is NULL", i);
+        for (k = 0; k < i; k++)
+            if (ss[k] == ss[i]) return smx__fail(err, SMX_E_ARG, "smx_batch_step: sessions %d and %d are the same session", k, i);
+        if (ss[i]->m != ss[0]->m) return smx__fail(err, SMX_E_ARG, "smx_batch_step: session %d belongs to another model", i);
+    }
+    s0 = ss[0];
+    m = s0->m;
+    if (m->kind != SMX_KIND_TOKENS || !m->causal)
+        return smx__fail(err, SMX_E_UNSUPPORTED, "smx_batch_step: only causal token models step in batches");
+    if (n > s0->batch)
+        return smx__fail(err, SMX_E_CAPACITY, "smx_batch_step: %d sequences exceed the first session's batch of %d tokens", n, s0->batch);
+    for (i = 0; i < n; i++) {
+        if (ids[i] < 0 || ids[i] >= m->vocab)
+            return smx__fail(err, SMX_E_RANGE, "smx_batch_step: token id %ld of session %d is outside the vocabulary [0, %d)", (long)ids[i], i,
+                             m->vocab);
+        if (ss[i]->pos >= ss[i]->cap)
+            return smx__fail(err, SMX_E_CAPACITY, "smx_batch_step: session %d is full (%d tokens)", i, ss[i]->cap);
+        if (ss[i]->pos >= s0->cap)   /* the first session's buffers are sized for its own capacity */
+            return smx__fail(err, SMX_E_CAPACITY, "smx_batch_step: session %d at position %d is past the first session's capacity of %d", i,
+                             ss[i]->pos, s0->cap);
+    }
+    for (t = 0; t < n; t++) {
+        smx__w_row(&m->embed, ids[t], 0, m->d, s0->h + (size_t)t * m->d);
+        if (m->embed_scale != 1.0f) smx__scale(s0->h + (size_t)t * m->d, s0->h + (size_t)t * m->d, m->embed_scale, m->d);
+    }
+    for (l = 0; l < m->n_sub; l++) {
+        const smx__sub *sb = &m->sub[l];
+        const smx__op *op = sb->op;
+        const int din = op->d_in, dout = op->d_out;
+        const float *x = s0->h;
+        smx__fwd f;
+        if (sb->norm != SMX__NORM_NONE) {
+            for (t = 0; t < n; t++) {
+                const float *src = s0->h + (size_t)t * din;
+                float *dst = s0->xn + (size_t)t * din;
+                if (sb->norm == SMX__NORM_RMS) smx__rmsnorm(dst, src, sb->nw, din, sb->eps);
+                else smx__layernorm(dst, src, sb->nw, sb->nb, din, sb->eps);
+            }
+            x = s0->xn;
+        }
+        memset(&f, 0, sizeof f);
+        f.scratch = s0->scratch;
+        f.cx = &s0->cx;
+        if (!op->vt->state_bytes) {   /* no state: every row in one call */
+            f.T = n; f.x = x; f.y = s0->y;
+            op->vt->forward(op, NULL, &f);
+        } else {
+            for (t = 0; t < n; t++) {
+                f.T = 1; f.pos = ss[t]->pos; f.x = x + (size_t)t * din; f.y = s0->y + (size_t)t * dout;
+                op->vt->forward(op, ss[t]->state + ss[t]->off[l], &f);
+            }
+        }
+        if (sb->pnorm == SMX__NORM_RMS)
+            for (t = 0; t < n; t++) smx__rmsnorm(s0->y + (size_t)t * dout, s0->y + (size_t)t * dout, sb->pnw, dout, sb->peps);
+        if (sb->scale != 1.0f)
+            for (t = 0; t < n; t++) smx__scale(s0->y + (size_t)t * dout, s0->y + (size_t)t * dout, sb->scale, dout);
+        if (sb->residual) {
+            size_t q, nn = (size_t)n * dout;
+            for (q = 0; q < nn; q++) s0->h[q] += s0->y[q];
+        } else {
+            memcpy(s0->h, s0->y, sizeof(float) * (size_t)n * dout);
+        }
+    }
+    if (logits) smx__head(s0, s0->h, n, logits);
+    for (t = 0; t < n; t++) {
+        smx_session *s = ss[t];
+        s->pos++;
+        memcpy(s->last, s0->h + (size_t)t * m->d, sizeof(float) * (size_t)m->d);
+        s->last_pos = s->pos;
+    }
+    return SMX_OK;
 }
 
 SMX_API smx_status smx_session_rewind(smx_session *s, int pos)

@@ -734,6 +734,76 @@ static void test_sliding_window(void)
     }
 }
 
+/* smx_batch_step: three sessions with different prompts stepping together give the logits each
+ * gets stepping alone (every stateful layer type and the stateless ones in one stack, plain and
+ * with q8_0 weights), and the refusals leave every session as it was. */
+static void test_batch_step(void)
+{
+    static const char *const types[2] = { "f32", "q8_0" };
+    int ty;
+    for (ty = 0; ty < 2; ty++) {
+        smx_builder *b = NULL;
+        smx_model *m = NULL;
+        smx_session *a[3], *r[3];
+        smx_session_options so;
+        smx_error e;
+        float *la, *lr;
+        int V = 64, i, k, t;
+        double worst = 0.0;
+        const char *cfg;
+        smx_load_options lo;
+        memset(&so, 0, sizeof so);
+        so.capacity = 48;
+        so.n_threads = 2;
+        CHECK(smx_builder_new(V, 64, &b, &e) == SMX_OK && smx_builder_set_ffn(b, SMX_OP_MLP, NULL) == SMX_OK &&
+                  smx_builder_pattern(b, "A M 2 G X S C", NULL) == SMX_OK,
+              "batch: builder: %s", e.msg);
+        cfg = smx_builder_config(b);
+        smx_load_default_options(&lo);
+        lo.weights = types[ty];
+        {   /* the same stack through the loader's weight conversion */
+            smx_model *g = NULL;
+            const char *d = t_tmpdir("batch_stack");
+            CHECK(smx_model_from_config(cfg, 3, &g, &e) == SMX_OK && smx_model_save(g, d, &e) == SMX_OK &&
+                      smx_model_load_ex(d, &lo, &m, &e) == SMX_OK, "batch: %s model: %s", types[ty], e.msg);
+            smx_model_free(g);
+        }
+        smx_builder_free(b);
+        if (!m) return;
+        la = (float *)malloc(sizeof(float) * 3 * V);
+        lr = (float *)malloc(sizeof(float) * 3 * V);
+        for (i = 0; i < 3; i++) {
+            int32_t p[5] = { 1 + i, 7, 3 + 2 * i, 9, 11 };
+            smx_session_new(m, &so, &a[i], &e);
+            smx_session_new(m, &so, &r[i], &e);
+            smx_session_prefill(a[i], p, 3 + i, NULL, 0);
+            smx_session_prefill(r[i], p, 3 + i, NULL, 0);
+        }
+        for (k = 0; k < 6; k++) {
+            int32_t ids[3] = { (5 * k + 1) % V, (7 * k + 2) % V, (11 * k + 3) % V };
+            CHECK(smx_batch_step(a, 3, ids, la, &e) == SMX_OK, "batch step %d: %s", k, e.msg);
+            for (i = 0; i < 3; i++) smx_session_step(r[i], ids[i], lr + (size_t)i * V);
+            for (t = 0; t < 3 * V; t++) worst = SMX__MAX(worst, fabs(la[t] - lr[t]));
+        }
+        CHECK(worst < 1e-3, "batch steps of %s weights equal single steps: %g", types[ty], worst);
+        for (i = 0; i < 3; i++) CHECK(smx_session_pos(a[i]) == smx_session_pos(r[i]), "batch: session %d position", i);
+        {   /* refusals change nothing */
+            smx_session *dup[2];
+            int32_t ids[3] = { 1, 2, 3 }, bad[3] = { 1, V, 3 };
+            int p0 = smx_session_pos(a[0]);
+            dup[0] = a[0]; dup[1] = a[0];
+            CHECK(smx_batch_step(dup, 2, ids, la, &e) == SMX_E_ARG && strstr(e.msg, "same session"), "batch: a session twice: %s", e.msg);
+            CHECK(smx_batch_step(a, 3, bad, la, &e) == SMX_E_RANGE && strstr(e.msg, "session 1"), "batch: bad id named: %s", e.msg);
+            CHECK(smx_batch_step(a, 0, ids, la, &e) == SMX_E_ARG, "batch: n = 0");
+            CHECK(smx_session_pos(a[0]) == p0, "batch: a refused call leaves the sessions as they were");
+        }
+        for (i = 0; i < 3; i++) { smx_session_free(a[i]); smx_session_free(r[i]); }
+        free(la);
+        free(lr);
+        smx_model_free(m);
+    }
+}
+
 static void test_core(void)
 {
     test_json();
@@ -745,6 +815,7 @@ static void test_core(void)
     test_generated_model();
     test_builder();
     test_sliding_window();
+    test_batch_step();
 }
 
 /* ---- golden cases: every folder of tests/golden goes through the code of `seqmix conform` ---- */
