@@ -7804,11 +7804,16 @@ typedef struct smx__fwd {
     const smx__cx *cx;  /* threads */
     int n_ctx;          /* bidirectional attention sees keys [0, max(pos + T, n_ctx)): a caller that
                            re-runs part of a canvas keeps the cached rows after it (0: pos + T) */
+    /* smx_batch_step, for operators with SMX__CAP_BATCH: with seq_state set, row t is one token of
+     * its own sequence, at position seq_pos[t] with state seq_state[t] (state and pos unused) */
+    void *const *seq_state;
+    const int *seq_pos;
 } smx__fwd;
 
 /* Capabilities of an operator type. */
 #define SMX__CAP_REWIND 1   /* its state is per position (or none): a session can move back */
 #define SMX__CAP_BIDIR 2    /* every position sees every other (masked-diffusion attention) */
+#define SMX__CAP_BATCH 4    /* runs rows of several sequences in one call (smx__fwd.seq_state) */
 
 typedef struct smx__op_vt {
     const char *name;
@@ -8262,11 +8267,19 @@ static void smx__attn_task(void *arg, int i, int tid)
                  j->o + (size_t)t0 * qd + (size_t)h * hd, (size_t)qd);
 }
 
+/* Keys the call's queries may see: max(pos + T, n_ctx), or the longest of the rows' sequences. */
+static int smx__attn_ctx(const smx__fwd *f)
+{
+    int n = f->n_ctx > f->pos + f->T ? f->n_ctx : f->pos + f->T, t;
+    for (t = 0; f->seq_state && t < f->T; t++) n = SMX__MAX(n, f->seq_pos[t] + 1);
+    return n;
+}
+
 static void smx__attn_forward(const smx__op *op, void *state, const smx__fwd *f)
 {
     const smx__attn *a = (const smx__attn *)op;
     const int T = f->T, pos = f->pos, nh = a->nh, hd = a->hd, kvd = a->nkv * a->hd, qd = nh * hd;
-    const int n_ctx = f->n_ctx > pos + T ? f->n_ctx : pos + T;
+    const int n_ctx = smx__attn_ctx(f);
     float *cache = (float *)state;          /* [n_ctx][2][kvd] */
     float *q = f->scratch;                  /* [T, qd] */
     float *k = q + (size_t)T * qd;          /* [T, kvd] */
@@ -8292,8 +8305,8 @@ static void smx__attn_forward(const smx__op *op, void *state, const smx__fwd *f)
         smx__matmul(f->cx, v, (size_t)kvd, f->x, (size_t)op->d_in, &a->wv, a->bv, T);
     }
     for (t = 0; t < T; t++) {
-        int h;
-        float *row;
+        int h, pt = f->seq_state ? f->seq_pos[t] : pos + t;   /* the row's position */
+        float *row, *ct = f->seq_state ? (float *)f->seq_state[t] : cache;
         if (a->gated)   /* the queries out of [q_h | gate_h]; the gates stay in qg */
             for (h = 0; h < nh; h++)
                 memcpy(q + (size_t)t * qd + (size_t)h * hd, qg + (size_t)t * qpd + (size_t)h * 2 * hd, sizeof(float) * (size_t)hd);
@@ -8304,20 +8317,28 @@ static void smx__attn_forward(const smx__op *op, void *state, const smx__fwd *f)
         for (h = 0; h < nh; h++) {
             float *qh = q + (size_t)t * qd + (size_t)h * hd;
             if (a->qn && !a->qk_full) smx__rmsnorm(qh, qh, a->qn, hd, a->qk_eps);
-            if (a->rope.rot) smx__rope(qh, a->rope.rot, pos + t, a->rope.inv_freq, a->rope.interleaved);
+            if (a->rope.rot) smx__rope(qh, a->rope.rot, pt, a->rope.inv_freq, a->rope.interleaved);
         }
         for (h = 0; h < a->nkv; h++) {
             float *kh = k + (size_t)t * kvd + (size_t)h * hd;
             if (a->kn && !a->qk_full) smx__rmsnorm(kh, kh, a->kn, hd, a->qk_eps);
-            if (a->rope.rot) smx__rope(kh, a->rope.rot, pos + t, a->rope.inv_freq, a->rope.interleaved);
+            if (a->rope.rot) smx__rope(kh, a->rope.rot, pt, a->rope.inv_freq, a->rope.interleaved);
         }
-        row = cache + (size_t)(pos + t) * 2 * kvd;
+        row = ct + (size_t)pt * 2 * kvd;
         memcpy(row, k + (size_t)t * kvd, sizeof(float) * (size_t)kvd);
         memcpy(row + kvd, v + (size_t)t * kvd, sizeof(float) * (size_t)kvd);
     }
     j.a = a; j.q = q; j.cache = cache; j.o = o; j.scores = o + (size_t)T * qd; j.T = T; j.pos = pos; j.n_ctx = n_ctx;
     j.nblk = (T + SMX__ATTN_BQ - 1) / SMX__ATTN_BQ;
-    smx__par(f->cx, smx__nth_for((double)T * nh * n_ctx * hd, f->cx->nth), nh * j.nblk, smx__attn_task, &j);
+    if (f->seq_state) {   /* rows of several sequences: each attends over its own cache */
+        for (t = 0; t < T; t++) {
+            j.q = q + (size_t)t * qd; j.o = o + (size_t)t * qd; j.cache = (const float *)f->seq_state[t];
+            j.T = 1; j.pos = f->seq_pos[t]; j.n_ctx = f->seq_pos[t] + 1; j.nblk = 1;
+            smx__par(f->cx, smx__nth_for((double)nh * j.n_ctx * hd, f->cx->nth), nh, smx__attn_task, &j);
+        }
+    } else {
+        smx__par(f->cx, smx__nth_for((double)T * nh * n_ctx * hd, f->cx->nth), nh * j.nblk, smx__attn_task, &j);
+    }
     if (a->gated)   /* o_h *= sigmoid(gate_h) */
         for (t = 0; t < T; t++) {
             int h;
@@ -8329,7 +8350,7 @@ static void smx__attn_forward(const smx__op *op, void *state, const smx__fwd *f)
 }
 
 static const smx__op_vt smx__attn_vt = {
-    "attention", 'A', SMX__CAP_REWIND, smx__attn_state, smx__attn_scratch, smx__attn_forward
+    "attention", 'A', SMX__CAP_REWIND | SMX__CAP_BATCH, smx__attn_state, smx__attn_scratch, smx__attn_forward
 };
 static const smx__op_vt smx__attn_bidir_vt = {
     "attention", 'B', SMX__CAP_REWIND | SMX__CAP_BIDIR, smx__attn_state, smx__attn_scratch, smx__attn_forward
@@ -14217,6 +14238,7 @@ static void smx__run_layers_ctx(smx_session *s, int T, const float *dt, int n_ct
         const int din = op->d_in, dout = op->d_out;
         smx__fwd f;
         const float *x = s->h;
+        memset(&f, 0, sizeof f);
         if (sb->norm != SMX__NORM_NONE) {
             for (t = 0; t < T; t++) {
                 const float *src = s->h + (size_t)t * din;
@@ -14322,13 +14344,18 @@ SMX_API smx_status smx_session_step(smx_session *s, int32_t id, float *logits)
  * stateless sub-layers (feed-forward, experts) run all rows as one product; a sub-layer with a
  * per-sequence state runs each row on its own session's state. The first session's threads and
  * buffers serve the call. */
+#define SMX__BATCH_MAX 256
+
 SMX_API smx_status smx_batch_step(smx_session *const *ss, int n, const int32_t *ids, float *logits, smx_error *err)
 {
     smx_session *s0;
     const smx_model *m;
+    void *st[SMX__BATCH_MAX];
+    int sp[SMX__BATCH_MAX];
     int i, k, l, t;
     smx__ok(err);
     if (!ss || !ids || n <= 0) return smx__fail(err, SMX_E_ARG, "smx_batch_step: sessions, ids and n > 0 are required");
+    if (n > SMX__BATCH_MAX) return smx__fail(err, SMX_E_ARG, "smx_batch_step: %d sequences (at most %d)", n, SMX__BATCH_MAX);
     for (i = 0; i < n; i++) {
         if (!ss[i]) return smx__fail(err, SMX_E_ARG, "smx_batch_step: session %d is NULL", i);
         for (k = 0; k < i; k++)
@@ -14375,6 +14402,10 @@ SMX_API smx_status smx_batch_step(smx_session *const *ss, int n, const int32_t *
         f.cx = &s0->cx;
         if (!op->vt->state_bytes) {   /* no state: every row in one call */
             f.T = n; f.x = x; f.y = s0->y;
+            op->vt->forward(op, NULL, &f);
+        } else if (op->vt->caps & SMX__CAP_BATCH) {   /* the operator takes each row's own state */
+            f.T = n; f.x = x; f.y = s0->y; f.seq_state = st; f.seq_pos = sp;
+            for (t = 0; t < n; t++) { st[t] = ss[t]->state + ss[t]->off[l]; sp[t] = ss[t]->pos; }
             op->vt->forward(op, NULL, &f);
         } else {
             for (t = 0; t < n; t++) {
