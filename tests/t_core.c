@@ -395,7 +395,7 @@ static void test_kernels(void)
                 for (n = 0; n < N; n++) smx__w_encode(type, W + (size_t)n * K, q + (size_t)n * w.rb, K);
                 for (exact = 1; exact >= 0; exact--) {
                     w.exact = exact;
-                    if (exact || smx__w_f32act(&w, T < 4)) {
+                    if (exact || smx__w_f32act(&w, T <= SMX__MV_ROWS)) {
                         smx__matmul_ref(y1, (size_t)N, x, (size_t)K, &w, b, T, row);
                     } else {   /* the scalar dot on each activation row rounded to the type's activation blocks */
                         unsigned char *a = (unsigned char *)malloc(smx__wt_row_bytes(ti->act, K));
