@@ -533,6 +533,10 @@ SMX_API const char *smx_token_piece(const smx_tokenizer *t, int32_t id, size_t *
 /* Number of ids (model vocabulary plus added tokens): valid ids are [0, size). */
 SMX_API int smx_tokenizer_vocab_size(const smx_tokenizer *t);
 
+/* What the tokenizer is, for people: "byte-level BPE (tokenizer.json)", "WordPiece
+ * (tokenizer.json)", "SentencePiece (GGUF llama)", ... (a static string; "none" for NULL). */
+SMX_API const char *smx_tokenizer_kind(const smx_tokenizer *t);
+
 /* Special ids, -1 when the tokenizer has none. eos is the first of smx_tokenizer_eos_ids. */
 SMX_API int32_t smx_tokenizer_bos(const smx_tokenizer *t);
 SMX_API int32_t smx_tokenizer_eos(const smx_tokenizer *t);
@@ -24362,6 +24366,20 @@ SMX_API const char *smx_token_piece(const smx_tokenizer *t, int32_t id, size_t *
 }
 
 SMX_API int smx_tokenizer_vocab_size(const smx_tokenizer *t) { return t ? (int)t->n : 0; }
+
+SMX_API const char *smx_tokenizer_kind(const smx_tokenizer *t)
+{
+    if (!t) return "none";
+    if (t->src == SMX__TOK_SRC_GGUF) return t->model == SMX__TOK_SPM ? "SentencePiece (GGUF llama)" : "byte-level BPE (GGUF gpt2)";
+    switch (t->model) {
+    case SMX__TOK_BPE:
+        return t->roff ? "byte-level BPE (tokenizer.json)" : t->byte_fallback ? "BPE with byte fallback (tokenizer.json)" : "BPE (tokenizer.json)";
+    case SMX__TOK_WORDPIECE: return "WordPiece (tokenizer.json)";
+    case SMX__TOK_WORDLEVEL: return "WordLevel (tokenizer.json)";
+    case SMX__TOK_UNIGRAM: return "Unigram (tokenizer.json)";
+    default: return "tokenizer.json";
+    }
+}
 SMX_API int32_t smx_tokenizer_bos(const smx_tokenizer *t) { return t ? t->bos : -1; }
 SMX_API int32_t smx_tokenizer_eos(const smx_tokenizer *t) { return t ? (t->n_eos ? t->eos_ids[0] : t->eos) : -1; }
 SMX_API int32_t smx_tokenizer_pad(const smx_tokenizer *t) { return t ? t->pad : -1; }

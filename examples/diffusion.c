@@ -7,8 +7,8 @@
  * bidirectional network and commits the most confident predictions of the current block (LLaDA's
  * low-confidence remasking); the blocks are filled left to right. Each line below is the canvas after
  * one step: '_' is a position still masked, '|' a newline. Options: --temp T (0 = argmax, the
- * reference's deterministic sampler), --seed S, --threads N. Byte-level models (vocabulary 257:
- * bytes plus the mask) print text, others token ids. */
+ * reference's deterministic sampler), --seed S, --threads N. The prompt is encoded with the
+ * model's tokenizer and every token is shown as its text. */
 #define SEQMIX_IMPLEMENTATION
 #include "../seqmix.h"
 #include <stdio.h>
@@ -23,15 +23,16 @@ static const char *opt(int argc, char **argv, const char *name, const char *def)
     return def;
 }
 
-typedef struct view { int32_t mask; int bytes, steps; } view;
+typedef struct view { const smx_tokenizer *tok; int32_t mask; int steps; } view;
 
+/* One token as its text ('_' while masked); on one line, newlines as '|'. */
 static void put_token(int32_t id, const view *v, int oneline)
 {
-    if (id == v->mask) putchar('_');
-    else if (!v->bytes) printf("%d ", (int)id);
-    else if (id == '\n') putchar(oneline ? '|' : '\n');
-    else if (id == '\t') putchar(oneline ? ' ' : '\t');
-    else putchar(id >= 32 && id < 127 ? (int)id : '?');
+    char text[64];
+    size_t len = 0, i;
+    if (id == v->mask) { putchar('_'); return; }
+    if (smx_detokenize(v->tok, &id, 1, SMX_TOK_SKIP_SPECIAL, text, sizeof text, &len, NULL) != SMX_OK) return;
+    for (i = 0; i < len; i++) putchar(oneline && text[i] == '\n' ? '|' : oneline && text[i] == '\t' ? ' ' : text[i]);
 }
 
 /* Called by smx_diffuse after every step: print the canvas on one line. */
@@ -55,13 +56,19 @@ int main(int argc, char **argv)
     smx_diffuse_stats st;
     view v;
     int32_t ids[512], *out;
-    int n = 0, i;
+    size_t n_ids = 0;
+    int n, i;
+    const char *why;
 
     if (smx_model_load(dir, &m, &err) != SMX_OK) { fprintf(stderr, "%s: %s\n", dir, err.msg); return 1; }
     v.mask = smx_model_mask_token(m);
-    v.bytes = smx_model_vocab(m) == 257 && v.mask == 256;
     if (v.mask < 0) { fprintf(stderr, "%s is not a masked-diffusion model (no mask token)\n", dir); return 1; }
-    while (prompt[n] && n < 256) { ids[n] = (int32_t)(unsigned char)prompt[n]; n++; }
+    if (!(v.tok = smx_model_tokenizer(m, &why))) { fprintf(stderr, "%s has no tokenizer: %s\n", dir, why); return 1; }
+    if (smx_tokenize(v.tok, prompt, strlen(prompt), SMX_TOK_ADD_SPECIAL | SMX_TOK_PARSE_SPECIAL, ids, 512, &n_ids, &err) != SMX_OK) {
+        fprintf(stderr, "the prompt: %s\n", err.msg);
+        return 1;
+    }
+    n = (int)n_ids;
 
     smx_diffuse_default_options(&o);
     o.gen_length = atoi(opt(argc, argv, "-n", "64"));

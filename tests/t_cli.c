@@ -97,6 +97,409 @@ static int t_cli_summary(const char *err, int *np, double *pp, int *nd, double *
     return 0;
 }
 
+/* t_cli_run with printf-style arguments. */
+static t_cli_result t_cli_runf(const char *fmt, ...)
+{
+    char args[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    return t_cli_run(args);
+}
+
+/* The value after "label" on a line of text ("bits/byte    2.0880" -> 2.088); -1 when absent. */
+static double t_cli_value(const char *text, const char *label)
+{
+    const char *p = strstr(text, label);
+    return p ? atof(p + strlen(label)) : -1.0;
+}
+
+/* Comma-separated ids (stdout of --ids-only / --print-ids) into v[0..cap); returns the count. */
+static int t_cli_ids(const char *s, int32_t *v, int cap)
+{
+    int n = 0;
+    while (*s && *s != '\n' && n < cap) {
+        char *end;
+        v[n++] = (int32_t)strtol(s, &end, 10);
+        if (end == s) return -1;
+        s = *end == ',' ? end + 1 : end;
+    }
+    return n;
+}
+
+/* --weights and --exact: the flag's types are the library's, conversion at load shows in info and
+ * the converted model runs; refusals name the flag and list the types. */
+static void t_cli_weights(void)
+{
+    t_cli_result r;
+    char lib[512], *p;
+    int np = 0, nd = 0;
+    double pp = 0, dd = 0, b16, b8;
+    /* the choices of --weights, as `generate --help` lists them, are the library's types */
+    smx__list_wtypes(lib, sizeof lib);
+    while ((p = strstr(lib, ", ")) != NULL) {   /* "stored, f32, ..." -> "stored|f32|..." */
+        *p = '|';
+        memmove(p + 1, p + 2, strlen(p + 2) + 1);
+    }
+    r = t_cli_run("generate --help");
+    CHECK(r.status == 0 && strstr(r.out, lib) && strstr(r.out, "--weights") && strstr(r.out, "--exact"),
+          "generate --help does not list the weight types '%s': %.2000s", lib, r.out);
+    t_cli_free(&r);
+
+    r = t_cli_run("generate " T_CLI_MODEL " --prompt 'The ' -n 8 --weights q8_0");
+    CHECK(r.status == 0 && !strncmp(r.out, "The ", 4) && t_cli_summary(r.err, &np, &pp, &nd, &dd) && np == 4 && nd == 8,
+          "generate --weights q8_0: %d '%.100s' %.300s", r.status, r.out, r.err);
+    t_cli_free(&r);
+    r = t_cli_run("generate " T_CLI_MODEL " --prompt 'The ' -n 8 --weights Q4_K --exact");
+    CHECK(r.status == 0 && t_cli_summary(r.err, &np, &pp, &nd, &dd) && nd == 8, "generate --weights Q4_K --exact: %d %.300s", r.status, r.err);
+    t_cli_free(&r);
+    r = t_cli_run("info " T_CLI_MODEL " --weights q8_0");
+    CHECK(r.status == 0 && strstr(r.out, "model.layers.*.feed_forward.up_proj.weight") && strstr(r.out, "x5") &&
+          strstr(r.out, "q8_0   from f16") && strstr(r.out, "q8_0 x30") && strstr(r.out, "converted      30 of 30") &&
+          strstr(r.out, "0 fell back from q8_0"), "info --weights q8_0: %d %.3000s", r.status, r.out);
+    t_cli_free(&r);
+    r = t_cli_run("info " T_CLI_MODEL);   /* as stored: F16, copied (safetensors aligns to 8 bytes) */
+    CHECK(r.status == 0 && strstr(r.out, "f16 x30") && strstr(r.out, "converted      0 of 30") && strstr(r.out, "30 copied") &&
+          !strstr(r.out, "fell back") && strstr(r.out, "tokenizer      byte-level BPE (tokenizer.json), 256 ids"),
+          "info: %d %.3000s", r.status, r.out);
+    t_cli_free(&r);
+    r = t_cli_run("info " T_CLI_MODEL " --weights q4_k");   /* the head goes to q6_K's fallback, rows of 160 to q5_0 */
+    CHECK(r.status == 0 && strstr(r.out, "q5_0") && strstr(r.out, "q4_K") && strstr(r.out, "25 fell back from q4_k"),
+          "info --weights q4_k: %d %.3000s", r.status, r.out);
+    t_cli_free(&r);
+    r = t_cli_run("info tests/golden/mamba");
+    CHECK(r.status == 0 && strstr(r.out, "tokenizer      none: the checkpoint has no tokenizer.json"), "info (no tokenizer): %.2000s", r.out);
+    t_cli_free(&r);
+    r = t_cli_run("conform tests/golden/mamba --weights f32");
+    CHECK(r.status == 0 && strstr(r.out, "PASS mamba"), "conform --weights f32: %d %.300s", r.status, r.out);
+    t_cli_free(&r);
+    r = t_cli_run("eval " T_CLI_MODEL " --text models/data/heldout.txt --bytes 2048");
+    b16 = t_cli_value(r.out, "bits/byte");
+    t_cli_free(&r);
+    r = t_cli_run("eval " T_CLI_MODEL " --text models/data/heldout.txt --bytes 2048 --weights q8_0");
+    b8 = t_cli_value(r.out, "bits/byte");
+    CHECK(r.status == 0 && b16 > 1 && b8 > 1 && fabs(b8 - b16) < 0.02 * b16, "eval --weights q8_0: %g bits/byte vs %g as stored", b8, b16);
+    t_cli_free(&r);
+    r = t_cli_run("diffuse models/llada --prompt 'The ' --gen-length 8 --steps 4 --weights bf16");
+    CHECK(r.status == 0 && !strncmp(r.out, "The ", 4), "diffuse --weights bf16: %d '%.100s' %.300s", r.status, r.out, r.err);
+    t_cli_free(&r);
+
+    t_cli_refused("generate " T_CLI_MODEL " --prompt Hi --weights q3_k", "--weights");
+    t_cli_refused("generate " T_CLI_MODEL " --prompt Hi --weights q3_k", "q4_k");           /* the types are listed */
+    t_cli_refused("generate " T_CLI_MODEL " --prompt Hi --weights ''", "--weights");
+    t_cli_refused("generate " T_CLI_MODEL " --prompt Hi --exact=1", "--exact");
+    t_cli_refused("info " T_CLI_MODEL " --weights f8", "--weights");
+    t_cli_refused("info " T_CLI_MODEL " --exact", "--exact");                               /* info has no --exact */
+    t_cli_refused("eval " T_CLI_MODEL " --text models/data/heldout.txt --weights int4", "--weights");
+    t_cli_refused("conform tests/golden/mamba --weights q9", "--weights");
+    t_cli_refused("diffuse models/llada --prompt Hi --weights fp16", "--weights");
+    t_cli_refused("bench-models --weights q8_0", "--weights");                              /* only with -m */
+    t_cli_refused("bench-models --exact", "--exact");
+    t_cli_refused("bench-models -m " T_CLI_MODEL " --weights q2_k", "--weights");
+    t_cli_refused("bench --weights q8_0", "--weights");
+    t_cli_refused("bench -m " T_CLI_MODEL " --weights q8", "--weights");
+}
+
+/* Text in and out: --prompt through the model's tokenizer, streamed text, --print-ids, the stop
+ * at an end-of-generation token, eval on the tokenizer's ids, models without a tokenizer. */
+static void t_cli_text(void)
+{
+    t_cli_result r, g;
+    smx__arena ar;
+    const smx__jv *ev, *w, *e;
+    int32_t ids[64], ids2[64];
+    int n, n2, k, i, np = 0, nd = 0;
+    double pp = 0, dd = 0, ref = 0.0, bpb;
+    char dir[600], want[256];
+
+    /* greedy ids after "The ": --print-ids gives the generated ids, the text is their bytes */
+    g = t_cli_run("generate " T_CLI_MODEL " --prompt 'The ' -n 24 --print-ids");
+    n = t_cli_ids(g.out, ids, 64);
+    CHECK(g.status == 0 && n == 24, "generate --print-ids: %d '%.200s'", g.status, g.out);
+    r = t_cli_run("generate " T_CLI_MODEL " --prompt 'The ' -n 24");
+    for (i = 0; i < n && i < 24; i++) want[i] = (char)ids[i];
+    want[n > 0 ? n : 0] = 0;
+    CHECK(r.status == 0 && !strncmp(r.out, "The ", 4) && !strncmp(r.out + 4, want, strlen(want)) && r.out[4 + strlen(want)] == '\n',
+          "generate: text '%.100s' is not the bytes of the ids '%s'", r.out, want);
+    t_cli_free(&r);
+    r = t_cli_run("generate " T_CLI_MODEL " --ids 84,104,101,32 -n 24 --print-ids");   /* the same prompt as ids */
+    CHECK(r.status == 0 && !strcmp(r.out, g.out), "--ids 84,104,101,32 vs --prompt 'The ': '%.100s' vs '%.100s'", r.out, g.out);
+    t_cli_free(&r);
+    r = t_cli_run("generate " T_CLI_MODEL " --prompt 'The ' -n 24 --no-special --print-ids");   /* no specials in this tokenizer */
+    CHECK(r.status == 0 && !strcmp(r.out, g.out), "--no-special changed the ids: '%.100s'", r.out);
+    t_cli_free(&r);
+
+    /* end of generation: the same model with generation_config.json naming the 4th generated id
+     * as EOS stops at its first occurrence (not printed); --ignore-eos goes on */
+    snprintf(dir, sizeof dir, "%s", t_tmpdir("cli_eos"));
+    if (n == 24) {
+        static const char *const files[3] = { "config.json", "model.safetensors", "tokenizer.json" };
+        char path[1024], gc[64];
+        size_t len;
+        for (k = 0; k < 3; k++) {
+            unsigned char *data;
+            snprintf(path, sizeof path, T_CLI_MODEL "/%s", files[k]);
+            data = txt_read_file(path, &len);
+            CHECK(data != NULL, "cannot read %s", path);
+            if (data) t_write(dir, files[k], data, len);
+            free(data);
+        }
+        snprintf(gc, sizeof gc, "{\"eos_token_id\": [%d]}", (int)ids[3]);
+        t_write_str(dir, "generation_config.json", gc);
+        for (k = 0; k < n && ids[k] != ids[3]; k++) {}   /* the first time the model emits it */
+        r = t_cli_runf("info %s", dir);
+        snprintf(gc, sizeof gc, "EOS %d\n", (int)ids[3]);
+        CHECK(r.status == 0 && strstr(r.out, gc), "info of the EOS model: '%s' missing: %.2000s", gc, r.out);
+        t_cli_free(&r);
+        r = t_cli_runf("generate %s --prompt 'The ' -n 24", dir);
+        want[k] = 0;
+        CHECK(r.status == 0 && !strncmp(r.out, "The ", 4) && !strncmp(r.out + 4, want, (size_t)k) && r.out[4 + k] == '\n',
+              "EOS %d: generated '%.100s', want 'The %s'", (int)ids[3], r.out, want);
+        CHECK(t_cli_summary(r.err, &np, &pp, &nd, &dd) && nd == k + 1 && strstr(r.err, "stopped at the end-of-generation token"),
+              "EOS: %d tokens, want %d: %.300s", nd, k + 1, r.err);
+        t_cli_free(&r);
+        r = t_cli_runf("generate %s --prompt 'The ' -n 24 --print-ids", dir);
+        n2 = t_cli_ids(r.out, ids2, 64);
+        CHECK(r.status == 0 && n2 == k, "EOS with --print-ids: %d ids, want %d", n2, k);
+        t_cli_free(&r);
+        r = t_cli_runf("generate %s --prompt 'The ' -n 24 --ignore-eos --print-ids", dir);
+        CHECK(r.status == 0 && !strcmp(r.out, g.out) && t_cli_summary(r.err, &np, &pp, &nd, &dd) && nd == 24 && !strstr(r.err, "stopped"),
+              "--ignore-eos: '%.100s' %.300s", r.out, r.err);
+        t_cli_free(&r);
+    }
+    t_cli_free(&g);
+
+    /* a model without a tokenizer: --prompt and eval refused, naming why; --ids works, prints ids */
+    t_cli_refused("generate tests/golden/llama --prompt Hi", "no tokenizer.json");
+    t_cli_refused("generate tests/golden/llama --prompt Hi", "--ids");
+    t_cli_refused("diffuse tests/golden/llada --prompt Hi --gen-length 8", "no tokenizer");
+    t_cli_refused("eval tests/golden/llama --text models/data/heldout.txt", "no tokenizer");
+    r = t_cli_run("generate tests/golden/llama --ids 1,2,3 -n 4");
+    CHECK(r.status == 0 && t_cli_ids(r.out, ids2, 64) == 4, "generate --ids without a tokenizer: %d '%.100s'", r.status, r.out);
+    t_cli_free(&r);
+    t_cli_refused("generate " T_CLI_MODEL " --prompt Hi --parse-special", "--parse-special");   /* only with --no-special */
+    t_cli_refused("generate " T_CLI_MODEL " --ids 1,2 --no-special", "--no-special");         /* text flags with ids */
+    t_cli_refused("generate " T_CLI_MODEL " --prompt Hi --print-ids=yes", "--print-ids");
+    t_cli_refused("generate " T_CLI_MODEL " --prompt Hi --ignore-eos=1", "--ignore-eos");
+
+    /* diffuse: text out through the tokenizer, or ids */
+    r = t_cli_run("diffuse models/llada --prompt 'The ' --gen-length 16 --steps 8 --block-length 8");
+    g = t_cli_run("diffuse models/llada --prompt 'The ' --gen-length 16 --steps 8 --block-length 8 --print-ids");
+    n = t_cli_ids(g.out, ids, 64);
+    for (i = 0; i < n && i < 16; i++) want[i] = (char)ids[i];
+    want[n > 0 ? n : 0] = 0;
+    CHECK(r.status == 0 && g.status == 0 && n == 16 && !strncmp(r.out, "The ", 4) && !strncmp(r.out + 4, want, 16),
+          "diffuse text '%.100s' vs ids '%.100s'", r.out, g.out);
+    t_cli_free(&r); t_cli_free(&g);
+    if (n == 16) {   /* with the 6th generated id as EOS the text ends before its first occurrence */
+        static const char *const files[3] = { "config.json", "model.safetensors", "tokenizer.json" };
+        char path[1024], gc[64];
+        size_t len;
+        snprintf(dir, sizeof dir, "%s", t_tmpdir("cli_eos_llada"));
+        for (k = 0; k < 3; k++) {
+            unsigned char *data;
+            snprintf(path, sizeof path, "models/llada/%s", files[k]);
+            data = txt_read_file(path, &len);
+            CHECK(data != NULL, "cannot read %s", path);
+            if (data) t_write(dir, files[k], data, len);
+            free(data);
+        }
+        snprintf(gc, sizeof gc, "{\"eos_token_id\": %d}", (int)ids[5]);
+        t_write_str(dir, "generation_config.json", gc);
+        for (k = 0; k < n && ids[k] != ids[5]; k++) {}
+        r = t_cli_runf("diffuse %s --prompt 'The ' --gen-length 16 --steps 8 --block-length 8", dir);
+        CHECK(r.status == 0 && !strncmp(r.out, "The ", 4) && !strncmp(r.out + 4, want, (size_t)k) && r.out[4 + k] == '\n' &&
+              strstr(r.err, "end-of-generation token"), "diffuse EOS %d: '%.100s', want 'The %.*s'", (int)ids[5], r.out, k, want);
+        t_cli_free(&r);
+        r = t_cli_runf("diffuse %s --prompt 'The ' --gen-length 16 --steps 8 --block-length 8 --ignore-eos", dir);
+        CHECK(r.status == 0 && !strncmp(r.out + 4, want, 16) && r.out[20] == '\n', "diffuse --ignore-eos: '%.100s'", r.out);
+        t_cli_free(&r);
+        r = t_cli_runf("diffuse %s --prompt 'The ' --no-special --gen-length 16 --steps 8 --block-length 8 --ignore-eos --print-ids", dir);
+        CHECK(r.status == 0 && t_cli_ids(r.out, ids2, 64) == 16 && !memcmp(ids, ids2, sizeof(int32_t) * 16), "diffuse --no-special --print-ids: '%.100s'",
+              r.out);
+        t_cli_free(&r);
+    }
+    r = t_cli_run("diffuse models/llada --prompt 'The ' --gen-length 8 --steps 2 --show-steps");
+    CHECK(r.status == 0 && strstr(r.out, "step   0: ") && strstr(r.out, "_"), "diffuse --show-steps: %.300s", r.out);
+    t_cli_free(&r);
+
+    /* eval: bits per byte on the tokenizer's ids, as PyTorch measured (eval.json, first 16 windows) */
+    memset(&ar, 0, sizeof ar);
+    ev = t_models_eval_json(T_CLI_MODEL, &ar);
+    w = ev ? smx__jget(ev, "prefix_window_bpb") : NULL;
+    for (k = 0, e = w ? w->child : NULL; e && k < 16; e = e->next, k++) ref += e->num;
+    r = t_cli_run("eval " T_CLI_MODEL " --text models/data/heldout.txt --bytes 4096");
+    bpb = t_cli_value(r.out, "bits/byte");
+    CHECK(r.status == 0 && k == 16 && fabs(bpb - ref / 16) <= 0.01 * ref / 16 && strstr(r.out, "4096 tokens") &&
+          strstr(r.out, "16 of 256 tokens, 4080 tokens predicted") && strstr(r.out, "perplexity") &&
+          fabs(t_cli_value(r.out, "bits/token") - bpb) < 1e-3, "eval: %g bits/byte, PyTorch %g: %.600s", bpb, ref / 16, r.out);
+    t_cli_free(&r);
+    smx__arena_free(&ar);
+    r = t_cli_run("eval models/llada --text models/data/heldout.txt --bytes 1024");
+    CHECK(r.status == 0 && fabs(t_cli_value(r.out, "masked loss") - 0.5850) < 0.006, "eval llada: %.300s", r.out);
+    t_cli_free(&r);
+    t_cli_refused("eval models/cfc_oscillator --text models/data/heldout.txt", "feature model");
+}
+
+/* One golden tokenizer case of tests/golden/tok: tokenize / detokenize of a few of its texts
+ * against expected.json (the reference's ids and decodes). */
+static void t_cli_tok_case(const char *name, int gguf, const char *src)
+{
+    static const char *const pick[] = { "inp00", "inp01", "inp11", "inp17", "inp18", "inp19" };
+    char path[1024], tdir[600], tfile[700], *texts_s, *exp_s, idl[4096];
+    smx__arena a;
+    smx__jv *texts = NULL, *exp = NULL;
+    const smx__jv *tx, *rx;
+    smx_error e;
+    size_t tn = 0, en = 0;
+    int k, checked = 0;
+    memset(&a, 0, sizeof a);
+    snprintf(path, sizeof path, "tests/golden/tok/%s/texts.json", name);
+    texts_s = t_cli_slurp(path);
+    snprintf(path, sizeof path, "tests/golden/tok/%s/expected.json", name);
+    exp_s = t_cli_slurp(path);
+    if (texts_s) tn = strlen(texts_s);
+    if (exp_s) en = strlen(exp_s);
+    if (!tn || !en || smx__json_parse(texts_s, tn, &a, 0, "texts.json", &texts, &e) || smx__json_parse(exp_s, en, &a, 0, "expected.json", &exp, &e)) {
+        CHECK(0, "tests/golden/tok/%s: texts.json / expected.json unreadable", name);
+        goto done;
+    }
+    snprintf(tdir, sizeof tdir, "%s", t_tmpdir("cli_tok"));
+    snprintf(tfile, sizeof tfile, "%s/text", tdir);
+    for (tx = smx__jget(texts, "texts")->child, rx = smx__jget(exp, "results")->child; tx && rx; tx = tx->next, rx = rx->next) {
+        const smx__jv *txt = smx__jget(tx, "text"), *want, *alt, *dec;
+        /* ids: HF encode(add_special_tokens=False) parses special text, GGUF's plain ids do not */
+        static const char *const modes[3] = { "--no-special", "--no-special --parse-special", "" };
+        int32_t got[512];
+        int m;
+        for (k = 0; k < (int)(sizeof pick / sizeof pick[0]) && strcmp(pick[k], smx__jget(tx, "id")->str); k++) {}
+        if (k == (int)(sizeof pick / sizeof pick[0]) || !txt || txt->type != SMX__J_STR) continue;
+        t_write(tdir, "text", txt->str, txt->slen);
+        for (m = gguf ? 0 : 1; m < 3; m++) {
+            t_cli_result r = t_cli_runf("tokenize %s --file %s --ids-only %s", src, tfile, modes[m]);
+            const smx__jv *x;
+            int ng = t_cli_ids(r.out, got, 512), i, same;
+            want = smx__jget(rx, "ids");
+            if (m >= 1 && gguf && (alt = smx__jget(rx, "ids_parse")) != NULL) want = alt;
+            if (m == 2 && (alt = smx__jget(rx, "ids_special")) != NULL) want = alt;
+            same = r.status == 0 && want && ng == want->n;
+            for (i = 0, x = want ? want->child : NULL; same && x; x = x->next, i++) same = got[i] == (int32_t)x->num;
+            CHECK(same, "tokenize %s '%s' %s: %d '%.200s' (%d ids, want %d)", name, txt->str, modes[m], r.status, r.out, ng, want ? want->n : -1);
+            t_cli_free(&r);
+            checked++;
+        }
+        /* decodes of the expected ids: plain, and without the special tokens */
+        for (m = 0; m < 2; m++) {
+            const smx__jv *src_ids = smx__jget(rx, "ids"), *x;
+            const char *field = m ? (gguf ? "decode_special_skip" : "decode_skip") : "decode";
+            size_t o = 0;
+            t_cli_result r;
+            dec = smx__jget(rx, field);
+            if (m && gguf) {   /* llama.cpp's skip decode is of the ids with the specials added */
+                const smx__jv *sp = smx__jget(rx, "ids_special"), *pp = smx__jget(rx, "ids_parse");
+                src_ids = sp ? sp : pp ? pp : src_ids;
+            }
+            if (!dec || dec->type != SMX__J_STR || !src_ids || !src_ids->n) continue;
+            for (x = src_ids->child; x && o + 16 < sizeof idl; x = x->next) o += (size_t)snprintf(idl + o, sizeof idl - o, "%s%d", o ? "," : "", (int)x->num);
+            r = t_cli_runf("detokenize %s --ids %s%s", src, idl, m ? " --skip-special" : "");
+            CHECK(r.status == 0 && strlen(r.out) == dec->slen + 1 && !memcmp(r.out, dec->str, dec->slen) && r.out[dec->slen] == '\n',
+                  "detokenize %s %s (%s): '%.200s', want '%.200s'", name, idl, field, r.out, dec->str);
+            t_cli_free(&r);
+            checked++;
+        }
+    }
+    CHECK(checked >= 12, "tests/golden/tok/%s: only %d checks ran", name, checked);
+done:
+    smx__arena_free(&a);
+    free(texts_s); free(exp_s);
+}
+
+/* The tokenizer commands: golden cases, the table and round trips, bench-tokenizer, refusals. */
+static void t_cli_tok(void)
+{
+    t_cli_result r;
+    FILE *f;
+    if (!(f = fopen("tests/golden/tok/hf-mistral/tokenizer.json", "rb"))) { SKIP("tests/golden/tok is absent"); return; }
+    fclose(f);
+    t_cli_tok_case("hf-llama3", 0, "tests/golden/tok/hf-llama3/tokenizer.json");   /* a tokenizer.json file */
+    t_cli_tok_case("hf-mistral", 0, "tests/golden/tok/hf-mistral");                /* a folder */
+    t_cli_tok_case("gguf-gpt-2", 1, "tests/golden/tok/gguf-gpt-2/ggml-vocab-gpt-2.gguf");
+    t_cli_tok_case("gguf-llama-spm", 1, "tests/golden/tok/gguf-llama-spm/ggml-vocab-llama-spm.gguf");
+
+    /* the table: id, vocabulary string, special; the count */
+    r = t_cli_run("tokenize tests/golden/tok/hf-mistral --text 'Hello world'");
+    CHECK(r.status == 0 && strstr(r.out, "       1  \"<s>\"  special\n") && strstr(r.out, "\"▁Hello\"") && strstr(r.out, "3 tokens for 11 bytes"),
+          "tokenize table: %d %.500s", r.status, r.out);
+    t_cli_free(&r);
+    r = t_cli_run("tokenize " T_CLI_MODEL " --text 'a\"b' --ids-only");
+    CHECK(r.status == 0 && !strcmp(r.out, "97,34,98\n"), "tokenize the model folder: '%s'", r.out);
+    t_cli_free(&r);
+    r = t_cli_run("detokenize " T_CLI_MODEL " --ids 72,105,10,33");
+    CHECK(r.status == 0 && !strcmp(r.out, "Hi\n!\n"), "detokenize the model folder: '%s'", r.out);
+    t_cli_free(&r);
+    r = t_cli_run("tokenize " T_CLI_MODEL " --file models/data/heldout.txt --ids-only");
+    {   /* one id per byte of the file */
+        const char *c;
+        long commas = 0;
+        for (c = r.out; *c; c++) commas += *c == ',';
+        CHECK(r.status == 0 && commas == 32767, "tokenize --file: %d, %ld ids", r.status, commas + 1);
+    }
+    t_cli_free(&r);
+
+    /* bench-tokenizer: speeds, the round trip (exact for the byte-level toy tokenizer; the trimmed
+     * Llama-3 vocabulary lacks letters of the text, so --check fails there), JSON */
+    r = t_cli_run("bench-tokenizer " T_CLI_MODEL " models/data/heldout.txt --rounds 2 --check");
+    CHECK(r.status == 0 && strstr(r.out, "32768 bytes -> 32768 tokens") && strstr(r.out, "encode ") && strstr(r.out, "MB/s") &&
+          strstr(r.out, "round trip   exact"), "bench-tokenizer: %d %.600s", r.status, r.out);
+    t_cli_free(&r);
+    r = t_cli_run("bench-tokenizer tests/golden/tok/gguf-llama-spm/ggml-vocab-llama-spm.gguf models/data/heldout.txt --rounds 1 --check");
+    CHECK(r.status == 0 && strstr(r.out, "SentencePiece (GGUF llama)") && strstr(r.out, "round trip   exact"), "bench-tokenizer spm: %d %.600s",
+          r.status, r.out);
+    t_cli_free(&r);
+    r = t_cli_run("bench-tokenizer tests/golden/tok/hf-llama3 models/data/heldout.txt --rounds 1");
+    CHECK(r.status == 0 && strstr(r.out, "round trip   differs"), "bench-tokenizer lossy: %d %.600s", r.status, r.out);
+    t_cli_free(&r);
+    r = t_cli_run("bench-tokenizer tests/golden/tok/hf-llama3 models/data/heldout.txt --rounds 1 --check");
+    CHECK(r.status == 1 && strstr(r.out, "round trip   differs"), "bench-tokenizer --check on a lossy round trip: %d", r.status);
+    t_cli_free(&r);
+    r = t_cli_run("bench-tokenizer " T_CLI_MODEL " models/data/heldout.txt --rounds 3 --json");
+    CHECK(r.status == 0 && !strncmp(r.out, "{\"command\": \"bench-tokenizer\"", 29) && strstr(r.out, "\"encode\"") &&
+          strstr(r.out, "\"round_trip_exact\", \"unit\": \"bool\", \"value\": 1") && strstr(r.out, "\"n\": 3"),
+          "bench-tokenizer --json: %d %.600s", r.status, r.out);
+    t_cli_free(&r);
+
+    t_cli_refused("tokenize " T_CLI_MODEL, "--text");                                        /* neither */
+    t_cli_refused("tokenize " T_CLI_MODEL " --text a --file models/data/heldout.txt", "--file");
+    t_cli_refused("tokenize " T_CLI_MODEL " --file /nonexistent/text", "--file");
+    t_cli_refused("tokenize --text a", "SRC");
+    t_cli_refused("tokenize /nonexistent/tok --text a", "/nonexistent/tok");
+    t_cli_refused("tokenize tests/golden/mamba --text a", "tests/golden/mamba");            /* a folder without tokenizer.json */
+    t_cli_refused("tokenize " T_CLI_MODEL " --text a --parse-special", "--parse-special");
+    t_cli_refused("tokenize " T_CLI_MODEL " --text a --ids", "--ids");
+    t_cli_refused("detokenize " T_CLI_MODEL, "--ids");
+    t_cli_refused("detokenize " T_CLI_MODEL " --ids 1,x", "--ids");
+    t_cli_refused("detokenize " T_CLI_MODEL " --ids 256", "256");                             /* outside the tokenizer */
+    t_cli_refused("detokenize " T_CLI_MODEL " --ids 256", "--ids");
+    t_cli_refused("detokenize " T_CLI_MODEL " --ids -1", "--ids");
+    t_cli_refused("bench-tokenizer " T_CLI_MODEL, "SRC FILE");
+    t_cli_refused("bench-tokenizer " T_CLI_MODEL " models/data/heldout.txt --rounds 0", "--rounds");
+    t_cli_refused("bench-tokenizer " T_CLI_MODEL " /nonexistent/text", "/nonexistent/text");
+}
+
+/* bench-kernels: the per-type table, as JSON, and its --types flag. */
+static void t_cli_bench_kernels(void)
+{
+    t_cli_result r = t_cli_run("bench-kernels --quick --threads 1 --types q8_0,Q4_K --json");
+    CHECK(r.status == 0 && strstr(r.out, "\"weight_types\", \"name\": \"q8_0 rounded, 1 thread\", \"metric\": \"decode_matvec\"") &&
+          strstr(r.out, "\"q4_K float32, 1 thread\", \"metric\": \"prefill_matmul\"") && strstr(r.out, "\"decode_of_bandwidth\"") &&
+          !strstr(r.out, "\"f16 ") && strstr(r.err, "rounded to q8_K") && strstr(r.err, "per weight type"),
+          "bench-kernels --types: %d %.800s %.800s", r.status, r.out, r.err);
+    t_cli_free(&r);
+    t_cli_refused("bench-kernels --types q3_k", "--types");
+    t_cli_refused("bench-kernels --types f32,,q8_0", "--types");
+}
+
 static void test_cli(void)
 {
     FILE *f;
@@ -114,7 +517,8 @@ static void test_cli(void)
     CHECK(r.status == 0 && !strncmp(r.out, "seqmix ", 7) && strstr(r.out, smx_version()), "--version: %d '%s'", r.status, r.out);
     t_cli_free(&r);
     r = t_cli_run("help");
-    CHECK(r.status == 0 && strstr(r.out, "generate") && strstr(r.out, "bench-models") && strstr(r.out, "conform"),
+    CHECK(r.status == 0 && strstr(r.out, "generate") && strstr(r.out, "bench-models") && strstr(r.out, "conform") &&
+          strstr(r.out, "tokenize") && strstr(r.out, "detokenize") && strstr(r.out, "bench-tokenizer"),
           "help: %d '%.200s'", r.status, r.out);
     t_cli_free(&r);
     r = t_cli_run("--help");
@@ -203,11 +607,11 @@ static void test_cli(void)
     t_cli_refused("generate " T_CLI_MODEL " --prompt Hi --temp 1 --temperature 1", "--temperature");   /* given twice */
     t_cli_refused("generate " T_CLI_MODEL " --prompt Hi --threads 1.5", "--threads");
     t_cli_refused("generate " T_CLI_MODEL " extra --prompt Hi", "extra");            /* positional arguments */
-    t_cli_refused("generate --prompt Hi", "DIR");
+    t_cli_refused("generate --prompt Hi", "MODEL");
     t_cli_refused("generate /nonexistent/model --prompt Hi", "/nonexistent/model");
     t_cli_refused("conform " T_CLI_MODEL " --tol abc", "--tol");
     t_cli_refused("conform " T_CLI_MODEL " --tol -1", "--tol");
-    t_cli_refused("info", "DIR");
+    t_cli_refused("info", "MODEL");
     t_cli_refused("info " T_CLI_MODEL " " T_CLI_MODEL, T_CLI_MODEL);
     t_cli_refused("eval " T_CLI_MODEL, "--text");
     t_cli_refused("eval " T_CLI_MODEL " --text models/data/heldout.txt --window 1", "--window");
@@ -257,4 +661,9 @@ static void test_cli(void)
         smx__arena_free(&ar);
     }
     t_cli_free(&r);
+
+    t_cli_weights();
+    t_cli_text();
+    t_cli_tok();
+    t_cli_bench_kernels();
 }

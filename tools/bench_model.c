@@ -10,11 +10,10 @@
  * token; see seqmix diffuse). Feature models (CfC, LTC): steps/s of 512-step sequences and the
  * latency of single-step calls. Every figure: median (min..max) over the repetitions. */
 
-static int bench_model_dir(const char *dir, int nth, int quick)
+static int bench_model_dir(const char *dir, smx_model *m, double load_ms, int nth, int quick)
 {
     static const int all_lengths[4] = { 16, 128, 512, 2048 };
     enum { MAXR = 5, MAXD = 3 * 32, NP = 32 };
-    smx_model *m = NULL;
     smx_session *s = NULL;
     smx_session_options so;
     smx_model_info in;
@@ -24,17 +23,13 @@ static int bench_model_dir(const char *dir, int nth, int quick)
     int lengths[4], nlen = 0, i, V, maxlen = 0, rc = 1;
     int32_t *ids = NULL;
     float *lg = NULL;
-    double t0, tp[MAXR], td[MAXD], frac[MAXD], bytes;
+    double tp[MAXR], td[MAXD], frac[MAXD], bytes;
     cli_stat st, sf;
     char b1[64], b2[64], key[48];
-    t0 = cli_now();
-    if (smx_model_load(dir, &m, &err) != SMX_OK) {
-        fprintf(stderr, "seqmix bench-models: %s: %s: %s\n", dir, smx_status_str(err.status), err.msg);
-        return 2;
-    }
     smx_model_get_info(m, &in);
-    bench_printf("%s: %s (%s), pattern %s, %.2fM parameters, loaded in %.1f ms; %d thread%s, simd %s\n", dir, in.architecture,
-                 in.model_type, in.pattern, in.n_params / 1e6, (cli_now() - t0) * 1e3, nth, nth == 1 ? "" : "s", smx_simd_name());
+    bench_printf("%s: %s (%s), pattern %s, %.2fM parameters (%.1f MB of weights), loaded in %.1f ms; %d thread%s, simd %s\n", dir,
+                 in.architecture, in.model_type, in.pattern, in.n_params / 1e6, in.weight_bytes / 1e6, load_ms, nth, nth == 1 ? "" : "s",
+                 smx_simd_name());
     bench_val("model", dir, "parameters", "count", (double)in.n_params);
     if (in.kind == SMX_KIND_FEATURES) {
         cli_stat sps, lat;
@@ -95,6 +90,5 @@ static int bench_model_dir(const char *dir, int nth, int quick)
 done:
     free(ids); free(lg);
     smx_session_free(s);
-    smx_model_free(m);
     return rc;
 }

@@ -312,8 +312,115 @@ static int bench_matmul(const smx__cx *cx, int T, int K, int N, int reps, int nw
     return 0;
 }
 
+/* ---- the product per weight type ---- */
+
+/* Seconds per y[T,N] = x[T,K] W^T of each of reps runs into ts, W of weight type `type` (exact:
+ * float32 activations, else the type's default numerics), as bench_matmul does: a run multiplies
+ * by each of nw copies of one matrix in turn, nw such that the copies hold at least min_bytes (a
+ * decode shape then reads from memory). The activation rows quantized weights round to come from
+ * a buffer sized as a session sizes it. *wbytes: the bytes of one matrix. 0 ok, 1 out of memory. */
+static int bench_matmul_type(const smx__cx *cx0, int type, int exact, int T, int K, int N, int reps, double min_bytes, double *ts,
+                             double *wbytes)
+{
+    const size_t rb = smx__wt_row_bytes(type, K), mb = rb * (size_t)N;
+    const size_t qrb = smx__wt_row_bytes(smx__wtypes[type].act, K);
+    int nw = (int)(min_bytes / (double)mb) + 1, r, w;
+    float *x = (float *)malloc(sizeof(float) * (size_t)T * K), *row = (float *)malloc(sizeof(float) * (size_t)K);
+    float *y = (float *)malloc(sizeof(float) * (size_t)T * N);
+    unsigned char *W;
+    smx__cx cx = *cx0;
+    smx__w wt;
+    size_t i;
+    if (nw > 4096) nw = 4096;
+    W = (unsigned char *)malloc(mb * (size_t)nw);
+    cx.qa_cap = (size_t)(T < 8 ? 8 : T > 512 ? 512 : T) * qrb;
+    cx.qa = (unsigned char *)malloc(cx.qa_cap);
+    if (!x || !row || !y || !W || !cx.qa) { free(x); free(row); free(y); free(W); free(cx.qa); return 1; }
+    for (i = 0; i < (size_t)T * K; i++) x[i] = (float)((i * 7919) % 1000) * 1e-3f - 0.5f;
+    for (r = 0; r < N; r++) {   /* one matrix in the type, then copies of it */
+        for (i = 0; i < (size_t)K; i++) row[i] = (float)((((size_t)r * K + i) * 104729) % 1000) * 1e-3f - 0.5f;
+        smx__w_encode(type, row, W + (size_t)r * rb, K);
+    }
+    for (w = 1; w < nw; w++) memcpy(W + (size_t)w * mb, W, mb);
+    memset(&wt, 0, sizeof wt);
+    wt.data = W; wt.name = "bench"; wt.type = type; wt.rows = N; wt.cols = K; wt.rb = rb; wt.exact = exact;
+    smx__matmul(&cx, y, (size_t)N, x, (size_t)K, &wt, NULL, T);
+    for (r = 0; r < reps; r++) {
+        double t0 = cli_now();
+        for (w = 0; w < nw; w++) {
+            wt.data = W + (size_t)w * mb;
+            smx__matmul(&cx, y, (size_t)N, x, (size_t)K, &wt, NULL, T);
+        }
+        ts[r] = (cli_now() - t0) / nw;
+    }
+    *wbytes = (double)mb;
+    free(x); free(row); free(y); free(W); free(cx.qa);
+    return 0;
+}
+
+/* The weight types bench-kernels measures by default, and all it can. */
+#define BENCH_TYPES_DEFAULT "f32,f16,bf16,q8_0,q4_0,q4_k,q5_k,q6_k"
+#define BENCH_TYPES "f32|f16|bf16|q8_0|q4_0|q4_1|q5_0|q5_1|iq4_nl|q4_k|q5_k|q6_k"
+
+/* The table of the product per weight type at the probe's thread count: for each type, a row per
+ * kind of activations its kernels take (float32; rounded to the type's 8-bit activation blocks
+ * for the quantized types): decode GB/s of weights read and the fraction of the best read
+ * bandwidth, prefill GFLOP/s. A '*' marks what seqmix runs by default (--exact: the float32 row).
+ * 0 ok, 1 out of memory. */
+static int bench_kernels_types(bench_probe *probe, const char *types, const char *thname, int quick)
+{
+    const int dreps = quick ? 5 : 15, preps = quick ? 3 : 7, K = 768, N = 3072, T = 512;
+    const double stream = 32.0 * 768.0 * 3072.0 * 4.0, pflop = 2.0 * T * (double)K * N;
+    double td[15], tp[7], mb;
+    const char *p;
+    char b1[64], b2[64], b3[64], name[96], tname[16];
+    bench_printf("  per weight type: decode 1x768 . 768x3072 (weights streamed: GB/s of weights, %% of the best read bandwidth),\n"
+                 "  prefill 512x768 . 768x3072 (GFLOP/s); * = what seqmix runs by default, the float32 rows are --exact's\n");
+    bench_printf("    %-7s %-17s %-26s %-18s %s\n", "type", "activations", "decode GB/s", "of bandwidth", "prefill GFLOP/s");
+    for (p = types; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL) {
+        size_t len = strcspn(p, ",");
+        int t, ex;
+        snprintf(tname, sizeof tname, "%.*s", (int)(len < 15 ? len : 15), p);
+        for (t = 0; t < SMX__WT_Q8_K; t++) {
+            size_t i = 0;
+            while (tname[i] && tolower((unsigned char)tname[i]) == tolower((unsigned char)smx__wtypes[t].name[i])) i++;
+            if (!tname[i] && !smx__wtypes[t].name[i]) break;
+        }
+        if (t == SMX__WT_Q8_K) continue;
+        /* ex = 0: the type's own numerics (rounded activations for the quantized types); 1: float32 */
+        for (ex = smx__wtypes[t].blk > 1 ? 0 : 1; ex <= 1; ex++) {
+            const int dflt_d = ex == smx__wtypes[t].decode_f32, dflt_p = ex == smx__wtypes[t].prefill_f32;
+            const int has_p = ex || !smx__wtypes[t].prefill_f32;   /* prefill_f32 types never round for a product of many rows */
+            cli_stat sd, sf, sp;
+            char act[32];
+            if (ex) snprintf(act, sizeof act, "float32");
+            else snprintf(act, sizeof act, "rounded to %s", smx__wtypes[smx__wtypes[t].act].name);
+            if (bench_matmul_type(&probe->cx, t, ex, 1, K, N, dreps, stream, td, &mb)) return 1;
+            if (has_p && bench_matmul_type(&probe->cx, t, ex, T, K, N, preps, 0.0, tp, &mb)) return 1;
+            sd = cli_stat_inv(cli_stats(td, dreps), mb);     /* bytes/s of weights */
+            sf = cli_stat_scale(sd, 100.0 / probe->best);
+            snprintf(b1, sizeof b1, "%s%s", cli_fmt_stat(b3, sizeof b3, "%.2f", cli_stat_scale(sd, 1e-9)), dflt_d ? " *" : "");
+            snprintf(b2, sizeof b2, "%s%%", cli_fmt_stat(b3, sizeof b3, "%.0f", sf));
+            if (has_p) {
+                sp = cli_stat_inv(cli_stats(tp, preps), pflop);
+                bench_printf("    %-7s %-17s %-26s %-18s %s%s\n", smx__wtypes[t].name, act, b1, b2,
+                             cli_fmt_stat(b3, sizeof b3, "%.1f", cli_stat_scale(sp, 1e-9)), dflt_p ? " *" : "");
+            } else {
+                bench_printf("    %-7s %-17s %-26s %-18s -  (float32 activations, below)\n", smx__wtypes[t].name, act, b1, b2);
+            }
+            snprintf(name, sizeof name, "%s %s, %s", smx__wtypes[t].name, ex ? "float32" : "rounded", thname);
+            bench_rec("weight_types", name, "decode_matvec", "GB/s", cli_stat_scale(sd, 1e-9));
+            bench_rec("weight_types", name, "decode_of_bandwidth", "%", sf);
+            if (has_p) bench_rec("weight_types", name, "prefill_matmul", "GFLOP/s", cli_stat_scale(sp, 1e-9));
+        }
+        bench_probe_round(probe);   /* the bandwidth again, between the types */
+    }
+    return 0;
+}
+
 static const cli_flag bench_kernels_flags[] = {
     { "--threads", "-t", CLI_INT, "N", NULL, 0, 1024, NULL, 0, "largest thread count; 0 = all OpenMP threads" },
+    { "--types", NULL, CLI_NAME, "LIST", BENCH_TYPES_DEFAULT, 0, 0, BENCH_TYPES, 1, "weight types of the per-type table" },
     { "--quick", NULL, CLI_BOOL, NULL, NULL, 0, 0, NULL, 0, "fewer repetitions" },
     { "--json", NULL, CLI_BOOL, NULL, NULL, 0, 0, NULL, 0, "results as JSON on stdout (the table goes to stderr)" },
 };
@@ -366,6 +473,12 @@ static int cmd_bench_kernels(const cli_args *a)
         bench_rec("kernels", name, "decode_of_bandwidth", "%", sfd);
         bench_rec("kernels", name, "prefill_matmul", "GFLOP/s", cli_stat_scale(sp, 1e-9));
         bench_rec("kernels", name, "prefill_of_peak", "%", sfp);
+        if (bench_kernels_types(&probe, cli_str(a, "--types"), name, quick)) {
+            fprintf(stderr, "seqmix bench-kernels: out of memory\n");
+            bench_probe_free(&probe);
+            free(td);
+            return 1;
+        }
         bench_probe_free(&probe);
     }
     bench_close();

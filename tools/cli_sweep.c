@@ -140,6 +140,8 @@ static const cli_flag bench_flags[] = {
     { "--csv", NULL, CLI_STR, "FILE", NULL, 0, 0, NULL, 0, "also write the rows as CSV" },
     { "--svg", NULL, CLI_STR, "FILE", NULL, 0, 0, NULL, 0, "also write a chart of the medians" },
     { "--json", NULL, CLI_BOOL, NULL, NULL, 0, 0, NULL, 0, "results as JSON on stdout (the table goes to stderr)" },
+    CLI_FLAG_WEIGHTS,
+    CLI_FLAG_EXACT,
 };
 
 /* the builder's pattern letters, indexed by smx_op_type (from SMX_LAYER_TYPES in seqmix.h) */
@@ -172,12 +174,10 @@ static int cmd_bench(const cli_args *a)
     if (pnth == 0) pnth = smx_default_threads();   /* the probe reads with the session's threads */
     if (pnth < 1) pnth = 1;
     if (dir && cli_given(a, "--width")) return cli_fail(a, NULL, "--width applies to the built-in stacks, not to -m DIR");
+    if (!dir && cli_given(a, "--weights")) return cli_fail(a, "--weights", "applies to -m MODEL (the built-in stacks are float32)");
+    if (!dir && cli_given(a, "--exact")) return cli_fail(a, "--exact", "applies to -m MODEL");
     if (dir) {
-        smx_error err;
-        if (smx_model_load(dir, &dm, &err) != SMX_OK) {
-            fprintf(stderr, "seqmix bench: %s: %s: %s\n", dir, smx_status_str(err.status), err.msg);
-            return 2;
-        }
+        if ((rc = cli_load(a, dir, &dm, NULL))) return rc;
         smx_model_get_info(dm, &din);
         if (din.kind != SMX_KIND_TOKENS || !din.causal) {
             fprintf(stderr, "seqmix bench: %s: the sweep needs a causal token model (this is a %s model); try bench-models -m\n", dir,

@@ -37,7 +37,9 @@ CLI_MAYBE_UNUSED static double cli_now(void)
 
 /* ---- flag tables ---- */
 
-typedef enum cli_type { CLI_BOOL, CLI_INT, CLI_FLOAT, CLI_STR } cli_type;
+/* CLI_NAME: a CLI_STR whose value must be one of its choices, matched in any case (type names such
+ * as q4_K, which the library also takes in any case). */
+typedef enum cli_type { CLI_BOOL, CLI_INT, CLI_FLOAT, CLI_STR, CLI_NAME } cli_type;
 
 typedef struct cli_flag {
     const char *name;       /* "--temperature" */
@@ -46,8 +48,8 @@ typedef struct cli_flag {
     const char *meta;       /* the value in the usage text: "N", "X", "FILE"; NULL for booleans */
     const char *def;        /* default value as text, parsed like a given one; NULL: none */
     double lo, hi;          /* CLI_INT / CLI_FLOAT: allowed range, inclusive */
-    const char *choices;    /* CLI_STR: allowed values "a|b|c", or NULL for any */
-    int list;               /* CLI_STR with choices: a comma-separated list of them is allowed */
+    const char *choices;    /* CLI_STR, CLI_NAME: allowed values "a|b|c", or NULL for any */
+    int list;               /* with choices: a comma-separated list of them is allowed */
     const char *help;
 } cli_flag;
 
@@ -136,14 +138,16 @@ static const char *cli_flag_label(const cli_flag *f, char *buf, size_t cap)
     return buf;
 }
 
-/* Whether v is one of "a|b|c". */
-static int cli_in_choices(const char *choices, const char *v, size_t len)
+/* Whether v[0..len) is one of "a|b|c" (icase: in any case). */
+static int cli_in_choices(const char *choices, const char *v, size_t len, int icase)
 {
     const char *c = choices;
     while (*c) {
         const char *e = strchr(c, '|');
-        size_t n = e ? (size_t)(e - c) : strlen(c);
-        if (n == len && !strncmp(c, v, len)) return 1;
+        size_t n = e ? (size_t)(e - c) : strlen(c), i = 0;
+        if (n == len && icase)
+            for (i = 0; i < len && tolower((unsigned char)c[i]) == tolower((unsigned char)v[i]); i++) {}
+        if (n == len && (icase ? i == len : !strncmp(c, v, len))) return 1;
         if (!e) break;
         c = e + 1;
     }
@@ -204,13 +208,14 @@ static int cli_set_value(cli_args *a, int k, const char *s)
         if (cli_parse_float(a, label, s, f->lo, f->hi, &v->f)) return 2;
         break;
     case CLI_STR:
+    case CLI_NAME:
         if (f->choices) {
             const char *p = s;
             if (!*s) return cli_fail(a, label, "needs one of %s", f->choices);
             for (;;) {
                 const char *e = f->list ? strchr(p, ',') : NULL;
                 size_t n = e ? (size_t)(e - p) : strlen(p);
-                if (!cli_in_choices(f->choices, p, n))
+                if (!cli_in_choices(f->choices, p, n, f->type == CLI_NAME))
                     return cli_fail(a, label, "'%.*s' is not one of %s%s", (int)n, p, f->choices,
                                     f->list ? " (or a comma-separated list of them)" : "");
                 if (!e) break;
@@ -305,6 +310,12 @@ static const cli_value *cli_get(const cli_args *a, const char *name)
         return &none;
     }
     return &a->v[k];
+}
+
+/* Whether the command declares flag name (shared helpers read flags only some commands have). */
+CLI_MAYBE_UNUSED static int cli_has(const cli_args *a, const char *name)
+{
+    return cli_find(a->flags, a->n_flags, name, strlen(name)) >= 0;
 }
 
 CLI_MAYBE_UNUSED static int cli_given(const cli_args *a, const char *name) { return cli_get(a, name)->given; }

@@ -234,9 +234,10 @@ done:
     return rc;
 }
 
-/* Check the case in dir. Prints one line per check and a last PASS/FAIL line. Returns
- * CF_PASS, _FAIL, _ERROR (could not load) or _NOT_BUILT (family not implemented). */
-static int cf_conform(const char *dir, double tol, FILE *out, double *max_err)
+/* Check the case in dir, loaded with options lo (NULL: the defaults). Prints one line per check
+ * and a last PASS/FAIL line. Returns CF_PASS, _FAIL, _ERROR (could not load) or _NOT_BUILT
+ * (family not implemented). */
+static int cf_conform_ex(const char *dir, const smx_load_options *lo, double tol, FILE *out, double *max_err)
 {
     char path[4096];
     const char *cs = strrchr(dir, '/');
@@ -259,7 +260,7 @@ static int cf_conform(const char *dir, double tol, FILE *out, double *max_err)
         smx__st_close(&g.ts);
         return CF_ERROR;
     }
-    if (smx_model_load(dir, &m, &err) != SMX_OK) {
+    if (smx_model_load_ex(dir, lo, &m, &err) != SMX_OK) {
         int nb = err.status == SMX_E_UNSUPPORTED && strstr(err.msg, "not implemented");
         if (out) fprintf(out, "%s %s %s\n", nb ? "SKIP" : "FAIL", cs, err.msg);
         smx__st_close(&g.ts);
@@ -277,6 +278,11 @@ static int cf_conform(const char *dir, double tol, FILE *out, double *max_err)
     smx_model_free(m);
     smx__st_close(&g.ts);
     return rc;
+}
+
+CLI_MAYBE_UNUSED static int cf_conform(const char *dir, double tol, FILE *out, double *max_err)
+{
+    return cf_conform_ex(dir, NULL, tol, out, max_err);
 }
 
 #ifdef SMX_HAVE_DIFFUSION

@@ -8,11 +8,12 @@
 # to back (the order alternates between rounds, so a drift in machine load hits both); the tables
 # show the median and the best of the rounds:
 #   prefill  tok/s for one PROMPT-token prompt from an empty state
-#            seqmix:    `seqmix generate DIR/hf --ids <PROMPT ids> -n GEN+1 --threads N` (its prefill;
+#            seqmix:    `seqmix generate DIR/hf --ids <PROMPT ids> -n GEN+1 --ignore-eos --threads N` (its prefill;
 #                       stderr line "prefill P tokens: X tok/s; decode M tokens: Y tok/s; Z ms/token")
 #            llama.cpp: `llama-bench -m DIR/model-f32.gguf -p PROMPT -n 0 -t N -r 1`      (pp PROMPT)
 #   decode   tok/s over GEN single-token steps that follow a PROMPT-token prompt
-#            seqmix:    the same run; -n GEN+1 samples GEN+1 tokens, i.e. GEN timed steps
+#            seqmix:    the same run; -n GEN+1 samples GEN+1 tokens, i.e. GEN timed steps (--ignore-eos:
+#                       an end-of-generation token does not cut the run short)
 #            llama.cpp: `llama-bench -m ... -p 0 -n GEN -d PROMPT -t N -r 1`  (tg GEN at depth PROMPT,
 #                       so attention layers read the same KV length as seqmix's decode does)
 #   ratio    seqmix / llama.cpp (above 1: seqmix is faster)
@@ -119,7 +120,7 @@ run() { nice -n "$NICE" "$@"; }
 # seqmix: one process gives prefill and decode. Prints "prefill decode" or "- -".
 time_seqmix() {  # dir threads
     local err
-    err=$(run "$SEQMIX" generate "$1/hf" --ids "$ids" -n $((GEN + 1)) --threads "$2" 2>&1 >/dev/null)
+    err=$(run "$SEQMIX" generate "$1/hf" --ids "$ids" -n $((GEN + 1)) --ignore-eos --threads "$2" 2>&1 >/dev/null)
     echo "seqmix $1 t=$2: $err" >> "$log"
     echo "$err" | awk '/^prefill [0-9]+ tokens:/ { gsub(/;/, ""); p = $4; d = $9 }
                        END { if (p == "" || d == "") print "- -"; else print p, d }'
