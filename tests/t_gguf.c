@@ -255,6 +255,139 @@ done:
     free(p);
 }
 
+
+/* ---- seqmix convert against llama.cpp's files ---- */
+
+static uint64_t t_gg_fnv(const unsigned char *p, size_t n)
+{
+    uint64_t h = 0xCBF29CE484222325ull;
+    size_t i;
+    for (i = 0; i < n; i++) h = (h ^ p[i]) * 0x100000001B3ull;
+    return h;
+}
+
+/* The file at path holds what manifest-<type>.json says llama.cpp's file holds: the same tensors
+ * (name, type, ne, bytes) and every metadata key outside tokenizer.* / general.name / description
+ * with the same type and value. */
+static void t_gg_manifest(const char *cs, const char *type, const char *path)
+{
+    char mpath[512], *text = NULL, *gbuf = NULL;
+    size_t n = 0, gn = 0;
+    smx__arena ar;
+    const smx__jv *root, *kvs, *ts, *e;
+    smx__gguf g;
+    smx_error err;
+    int bad = 0, nt = 0;
+    memset(&ar, 0, sizeof ar);
+    memset(&g, 0, sizeof g);
+    snprintf(mpath, sizeof mpath, "tests/golden/gguf/%s/manifest-%s.json", cs, type);
+    if (smx__read_file(mpath, 1 << 22, &text, &n, &err) != SMX_OK || smx__json_parse(text, n, &ar, 0, mpath, (smx__jv **)&root, &err) != SMX_OK ||
+        smx__read_file(path, (size_t)1 << 30, &gbuf, &gn, &err) != SMX_OK || smx__gguf_open(&g, gbuf, gn, path, &err) != SMX_OK) {
+        CHECK(0, "%s %s: manifest or converted file: %s", cs, type, err.msg);
+        goto done;
+    }
+    kvs = smx__jget(root, "kv");
+    ts = smx__jget(root, "tensors");
+    for (e = ts ? ts->child : NULL; e; e = e->next, nt++) {
+        const smx__gguf_tensor *t = smx__gguf_tensor_find(&g, smx__jget(e, "name")->str);
+        const smx__jv *ne = smx__jget(e, "ne");
+        char want[17], got[17];
+        int k, same;
+        if (!t) { CHECK(0, "%s %s: tensor '%s' missing", cs, type, smx__jget(e, "name")->str); bad++; continue; }
+        same = (double)t->type == smx__jget(e, "type")->num;
+        for (k = 0; k < 4; k++) same &= (double)t->dims[k] == smx__jat(ne, k)->num;
+        snprintf(want, sizeof want, "%s", smx__jget(e, "fnv")->str);
+        snprintf(got, sizeof got, "%016llx", (unsigned long long)t_gg_fnv(t->data, t->nbytes));
+        same &= !strcmp(want, got);
+        if (!same) { CHECK(0, "%s %s: tensor '%s' differs from llama.cpp's (type %u, ne %llu x %llu)", cs, type, t->name, t->type,
+                           (unsigned long long)t->dims[0], (unsigned long long)t->dims[1]); bad++; }
+    }
+    CHECK(nt == (int)g.n_tensors, "%s %s: %d tensors, llama.cpp's file has %d", cs, type, (int)g.n_tensors, nt);
+    for (e = kvs ? kvs->child : NULL; e; e = e->next) {
+        long i = smx__gguf_find(&g, e->key);
+        const smx__gguf_kv *kv;
+        const smx__jv *val = smx__jget(e, "value");
+        int same;
+        if (!strncmp(e->key, "tokenizer.", 10) || !strcmp(e->key, "general.name") || !strcmp(e->key, "general.description")) continue;
+        if (i < 0) { CHECK(0, "%s %s: metadata key '%s' missing", cs, type, e->key); bad++; continue; }
+        kv = &g.kv[i];
+        same = (double)kv->type == smx__jget(e, "type")->num;
+        if (same && kv->type == SMX__GGUF_STRING) same = val && kv->n == strlen(val->str) && !memcmp(kv->data, val->str, (size_t)kv->n);
+        else if (same && kv->type == SMX__GGUF_ARRAY) {
+            char fnv[17];
+            snprintf(fnv, sizeof fnv, "%016llx", (unsigned long long)t_gg_fnv(kv->data, kv->nbytes));
+            same = (double)kv->arr_type == smx__jget(e, "elem")->num && (double)kv->n == smx__jget(e, "n")->num && !strcmp(fnv, smx__jget(e, "fnv")->str);
+        } else if (same) {
+            double v = smx__gguf_arr_f64(kv->type, kv->data, 0);
+            same = val && (val->type == SMX__J_NUM ? v == val->num : v == (val->type == SMX__J_TRUE));
+        }
+        if (!same) { CHECK(0, "%s %s: metadata key '%s' differs from llama.cpp's", cs, type, e->key); bad++; }
+    }
+    CHECK(bad == 0, "%s %s: the converted file is llama.cpp's (%d differences)", cs, type, bad);
+done:
+    smx__gguf_close(&g);
+    SMX_FREE(text);
+    SMX_FREE(gbuf);
+    smx__arena_free(&ar);
+}
+
+/* The folder's logits and those of the converted F32 file agree. */
+static void t_gg_same_logits(const char *what, const char *a, const char *b, double tol)
+{
+    smx_model *ma = NULL, *mb = NULL;
+    smx_session *sa = NULL, *sb = NULL;
+    smx_error e;
+    int32_t ids[24];
+    float *la = NULL, *lb = NULL;
+    int i, V;
+    if (smx_model_load(a, &ma, &e) != SMX_OK || smx_model_load(b, &mb, &e) != SMX_OK) { CHECK(0, "%s: load: %s", what, e.msg); goto done; }
+    V = smx_model_vocab(ma);
+    for (i = 0; i < 24; i++) ids[i] = (int32_t)((i * 37 + 11) % V);
+    la = (float *)malloc(sizeof(float) * 24 * (size_t)V);
+    lb = (float *)malloc(sizeof(float) * 24 * (size_t)V);
+    if (!la || !lb || smx_model_vocab(mb) != V || smx_session_new(ma, NULL, &sa, &e) || smx_session_new(mb, NULL, &sb, &e) ||
+        smx_session_prefill(sa, ids, 24, la, 1) || smx_session_prefill(sb, ids, 24, lb, 1)) {
+        CHECK(0, "%s: run", what);
+        goto done;
+    }
+    CHECK(t_maxdiff(la, lb, 24 * (size_t)V) <= tol, "%s: the converted file's logits differ from the folder's by %.3g (<= %.g)", what,
+          t_maxdiff(la, lb, 24 * (size_t)V), tol);
+done:
+    smx_session_free(sa); smx_session_free(sb);
+    smx_model_free(ma); smx_model_free(mb);
+    free(la); free(lb);
+}
+
+static void t_gg_convert(void)
+{
+    static const char *const cases[] = { "llama_mha_spm", "mamba2_bpe", "granitehybrid" };
+    static const char *const types[] = { "f32", "f16", "bf16", "q8_0", "q4_0", "q4_k_m", "q6_k" };
+    const char *tmp = t_tmpdir("gguf");
+    char hf[512], out[512], gdir[512], note[400];
+    size_t c, k;
+    smx_error e;
+    for (c = 0; c < 3; c++)
+        for (k = 0; k < 7; k++) {
+            snprintf(hf, sizeof hf, "tests/golden/gguf/%s/hf", cases[c]);
+            snprintf(gdir, sizeof gdir, "tests/golden/gguf/%s", cases[c]);
+            snprintf(out, sizeof out, "%s/%s-%s.gguf", tmp, cases[c], types[k]);
+            if (smx__gguf_convert_hf(hf, out, types[k], note, sizeof note, &e) != SMX_OK) { CHECK(0, "convert %s %s: %s", cases[c], types[k], e.msg); continue; }
+            t_gg_manifest(cases[c], types[k], out);
+            t_gg_case(cases[c], out, gdir, types[k]);
+            if (k == 0) t_gg_same_logits(cases[c], hf, out, 1e-5);
+        }
+    /* GGUF to GGUF: llama.cpp's F16 file re-typed as Q8_0 loads and keeps its outputs */
+    snprintf(out, sizeof out, "%s/llama_gqa-q8_0.gguf", tmp);
+    if (smx__gguf_convert_gguf("tests/golden/gguf/llama_gqa/model-f16.gguf", out, "q8_0", &e) != SMX_OK) CHECK(0, "re-type: %s", e.msg);
+    else t_gg_same_logits("llama_gqa f16 -> q8_0", "tests/golden/gguf/llama_gqa/model-f16.gguf", out, 0.2);
+    /* refusals */
+    CHECK(smx__gguf_convert_hf("tests/golden/gguf/llama_gqa", out, "f16", note, sizeof note, &e) != SMX_OK, "a folder without config.json is refused");
+    CHECK(smx__gguf_convert_hf("tests/golden/xlstm", out, "f16", note, sizeof note, &e) == SMX_E_UNSUPPORTED && strstr(e.msg, "xLSTM"),
+          "an architecture llama.cpp does not have is refused: %s", e.msg);
+    CHECK(smx__gguf_convert_hf("tests/golden/gguf/granitehybrid/hf", out, "q3_k", note, sizeof note, &e) == SMX_E_ARG && strstr(e.msg, "q3_k"),
+          "an unknown type is refused: %s", e.msg);
+}
+
 static void test_gguf(void)
 {
     static const struct { const char *cs, *types[4]; } stored[] = {
@@ -271,4 +404,5 @@ static void test_gguf(void)
     t_gg_vocab("llama_mha_spm");
     t_gg_vocab("mamba2_bpe");
     t_gg_bad();
+    t_gg_convert();
 }

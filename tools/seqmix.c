@@ -9,6 +9,7 @@
  *   seqmix bench [-m DIR] [--quick] [--json] ...
  *   seqmix bench-models [-m DIR | --only ssm,xlstm,liquid,diffusion,hybrid] [--quick] [--json]
  *   seqmix bench-kernels [--threads N] [--json]
+ *   seqmix convert IN OUT.gguf [--type f16]
  *
  * Every command is one row of the command table at the end of this file (name, summary, usage,
  * flags, positional arguments, handler); dispatch, `seqmix help` and `COMMAND --help` all read it.
@@ -57,6 +58,7 @@
 #include "bench_model.c"
 #include "cli_eval.c"
 #include "cli_diffuse.c"
+#include "cli_convert.c"
 
 /* Load dir, reporting a failure as "seqmix CMD: DIR: status: message". 0 ok, 2 failed. */
 static int load_model(const cli_args *a, const char *dir, smx_model **m, double *ms)
@@ -389,6 +391,14 @@ static const cli_command cli_commands[] = {
       "shape (1x768 . 768x3072, weights streamed from memory) and a prefill shape\n"
       "(512x768 . 768x3072), with 1 .. N threads, as fractions of those limits.",
       CLI_FLAGS(bench_kernels_flags), 0, 0, "", cmd_bench_kernels },
+    { "convert", "write a Hugging Face folder (or a GGUF file) as a GGUF file llama.cpp loads", "IN OUT.gguf [--type f16]",
+      "Writes the model IN (a Hugging Face folder, or a GGUF file to re-type) as OUT.gguf, as llama.cpp's\n"
+      "converter lays it out (names, metadata, RoPE row order, A = -exp(A_log), squeezed kernels, stacked\n"
+      "experts) in the tensor types of --type: f32, f16, bf16, or a llama-quantize mix (q8_0, q4_0,\n"
+      "q4_k_m, q6_k: its per-tensor rules). The folder's tokenizer.json becomes the vocabulary where\n"
+      "seqmix can write it; otherwise the file says tokenizer \"none\" (a note on stderr says so).\n"
+      "Architectures: those that both engines load (see README).",
+      CLI_FLAGS(convert_flags), 2, 2, "IN OUT.gguf", cmd_convert },
 };
 
 #define CLI_N_COMMANDS (int)(sizeof cli_commands / sizeof cli_commands[0])
