@@ -12699,16 +12699,91 @@ static const smx__gg_rule smx__gg_gh_blk[] = {
     SMX__GG("ffn_up.weight", "feed_forward.up_proj.weight"), SMX__GG("ffn_down.weight", "feed_forward.down_proj.weight"), SMX__GG_END
 };
 
+/* Granite 4.0-H in llama.cpp's "granitehybrid" (rope.scaling.finetuned false): the shared (or
+ * dense) MLP and the experts' fused gate | up split in two, the router as ffn_gate_inp, the
+ * multipliers as logit_scale / residual_scale / embedding_scale / attention.scale.
+ * Differences from transformers, as llama.cpp computes the file: no RoPE at all (its converter
+ * writes every Granite 4.0-H file so, whatever position_embedding_type says); the Mamba-2 gated
+ * norm per group of d_inner / n_groups (transformers: over the whole d_inner); the attention scale
+ * 1/sqrt(head_dim) when attention.scale is absent (transformers' default multiplier is 1). */
+static const smx__gg_rule smx__gg_g4_top[] = {
+    SMX__GG("token_embd.weight", "model.embed_tokens.weight"), SMX__GG("output_norm.weight", "model.norm.weight"),
+    SMX__GG("output.weight", "lm_head.weight"), SMX__GG_END
+};
+#define SMX__GG_G4_COMMON                                                                                                                   \
+    SMX__GG("attn_norm.weight", "input_layernorm.weight"), SMX__GG_W("attn_q.weight", "self_attn.q_proj.weight", SMX__XF_NONE, SMX__GW_PERM_Q), \
+    SMX__GG_W("attn_k.weight", "self_attn.k_proj.weight", SMX__XF_NONE, SMX__GW_PERM_K), SMX__GG("attn_v.weight", "self_attn.v_proj.weight"), \
+    SMX__GG("attn_output.weight", "self_attn.o_proj.weight"), SMX__GG("ssm_in.weight", "mamba.in_proj.weight"),                             \
+    SMX__GG_W("ssm_conv1d.weight", "mamba.conv1d.weight", SMX__XF_NONE, SMX__GW_SQUEEZE), SMX__GG("ssm_conv1d.bias", "mamba.conv1d.bias"),   \
+    SMX__GG("ssm_dt.bias", "mamba.dt_bias"), SMX__GG_W("ssm_a", "mamba.A_log", SMX__XF_NEG_EXP, SMX__GW_COL),                             \
+    SMX__GG_W("ssm_d", "mamba.D", SMX__XF_NONE, SMX__GW_COL), SMX__GG_W("ssm_norm.weight", "mamba.norm.weight", SMX__XF_NONE, SMX__GW_GROUPS), \
+    SMX__GG("ssm_out.weight", "mamba.out_proj.weight"), SMX__GG("ffn_norm.weight", "post_attention_layernorm.weight")
+static const smx__gg_rule smx__gg_g4_blk_dense[] = {
+    SMX__GG_G4_COMMON,
+    SMX__GG_FROM("ffn_gate.weight", "shared_mlp.gate_proj.weight", "shared_mlp.input_linear.weight", SMX__GW_HALF0),
+    SMX__GG_FROM("ffn_up.weight", "shared_mlp.up_proj.weight", "shared_mlp.input_linear.weight", SMX__GW_HALF1),
+    SMX__GG_FROM("ffn_down.weight", "shared_mlp.down_proj.weight", "shared_mlp.output_linear.weight", SMX__GW_AS_IS), SMX__GG_END
+};
+static const smx__gg_rule smx__gg_g4_blk_moe[] = {
+    SMX__GG_G4_COMMON, SMX__GG("ffn_gate_inp.weight", "block_sparse_moe.router.layer.weight"),
+    SMX__GG_STACK_FROM("ffn_gate_exps.weight", "block_sparse_moe.experts.%d.gate_proj.weight", "block_sparse_moe.input_linear.weight", SMX__GW_HALF0),
+    SMX__GG_STACK_FROM("ffn_up_exps.weight", "block_sparse_moe.experts.%d.up_proj.weight", "block_sparse_moe.input_linear.weight", SMX__GW_HALF1),
+    SMX__GG_STACK_FROM("ffn_down_exps.weight", "block_sparse_moe.experts.%d.down_proj.weight", "block_sparse_moe.output_linear.weight", SMX__GW_AS_IS),
+    SMX__GG_FROM("ffn_gate_shexp.weight", "shared_mlp.gate_proj.weight", "shared_mlp.input_linear.weight", SMX__GW_HALF0),
+    SMX__GG_FROM("ffn_up_shexp.weight", "shared_mlp.up_proj.weight", "shared_mlp.input_linear.weight", SMX__GW_HALF1),
+    SMX__GG_FROM("ffn_down_shexp.weight", "shared_mlp.down_proj.weight", "shared_mlp.output_linear.weight", SMX__GW_AS_IS), SMX__GG_END
+};
+
+static void smx__gg_granite4_tr(smx__gg *g)
+{
+    static const char *const km[8] = { "mamba_d_state", "mamba_d_conv", "mamba_expand", NULL, NULL, "mamba_n_heads", "mamba_d_head",
+                                       "mamba_n_groups" };
+    int64_t X = smx__gg_int(g, "expert_count", 0, 0), hd;
+    int *attn, l;
+    smx__sb lt;
+    smx__gg_begin(g, "GraniteMoeHybridForCausalLM", "granitemoehybrid", "model.layers.%d.", smx__gg_g4_top, X > 0 ? smx__gg_g4_blk_moe : smx__gg_g4_blk_dense);
+    smx__gg_decoder(g, "token_embd.weight");
+    smx__gg_copy_num(g, "attention.layer_norm_rms_epsilon", "rms_norm_eps", 1);
+    if (g->st || !(attn = (int *)SMX_MALLOC(sizeof(int) * (size_t)(g->L + 1)))) {
+        if (!g->st) smx__gg_fail(g, SMX_E_NOMEM, "out of memory");
+        return;
+    }
+    smx__gg_attention(g, smx__gg_attn_layers(g, attn), 0);
+    smx__gg_put_str(g, "position_embedding_type", "nope");
+    memset(&lt, 0, sizeof lt);
+    smx__sb_printf(&lt, "[");
+    for (l = 0; l < g->L; l++) smx__sb_printf(&lt, "%s\"%s\"", l ? ", " : "", attn[l] ? "attention" : "mamba");
+    smx__sb_printf(&lt, "]");
+    if (lt.failed) smx__gg_fail(g, SMX_E_NOMEM, "out of memory");
+    else smx__gg_put_raw(g, "layer_types", lt.s);
+    SMX_FREE(lt.s);
+    SMX_FREE(attn);
+    hd = smx__gg_int(g, "attention.key_length", g->E / SMX__MAX(1, smx__gg_int(g, "attention.head_count", 1, 0)), 0);
+    smx__gg_put_num(g, "attention_multiplier", smx__gg_num(g, "attention.scale", 0.0, 0) != 0.0 ? smx__gg_num(g, "attention.scale", 0.0, 0)
+                                                                                                  : 1.0 / sqrt((double)SMX__MAX(1, hd)));
+    smx__gg_put_num(g, "residual_multiplier", smx__gg_num(g, "residual_scale", 1.0, 0));
+    smx__gg_put_num(g, "embedding_multiplier", smx__gg_num(g, "embedding_scale", 1.0, 0));
+    smx__gg_put_num(g, "logits_scaling", smx__gg_num(g, "logit_scale", 1.0, 0));
+    smx__gg_put_int(g, "num_local_experts", X);
+    smx__gg_put_int(g, "num_experts_per_tok", X > 0 ? smx__gg_int(g, "expert_used_count", 1, 1) : 0);
+    if (X > 0) {
+        smx__gg_copy_int(g, "feed_forward_length", "intermediate_size", 1);
+        smx__gg_put_int(g, "shared_intermediate_size", smx__gg_int(g, "expert_shared_feed_forward_length", 0, 0));
+    } else {
+        smx__gg_put_int(g, "shared_intermediate_size", smx__gg_int(g, "feed_forward_length", 0, 1));
+    }
+    smx__gg_ssm(g, km);
+    smx__gg_put_bool(g, "mamba_conv_bias", 1);
+    smx__gg_put_bool(g, "mamba_proj_bias", 0);
+}
+
 static void smx__gg_granitehybrid_tr(smx__gg *g)
 {
     static const char *const km[8] = { "mamba_d_state", "mamba_d_conv", "mamba_expand", NULL, NULL, "mamba_n_heads", "mamba_d_head",
                                        "mamba_n_groups" };
     int *attn, l;
     smx__sb ix;
-    if (!smx__gg_bool(g, "rope.scaling.finetuned", 1)) {
-        smx__gg_fail(g, SMX_E_UNSUPPORTED, "Granite 4.0-H files (rope.scaling.finetuned false) are not supported yet");
-        return;
-    }
+    if (!smx__gg_bool(g, "rope.scaling.finetuned", 1)) { smx__gg_granite4_tr(g); return; }
     smx__gg_begin(g, "BambaForCausalLM", "bamba", "model.layers.%d.", smx__gg_gh_top, smx__gg_gh_blk);
     smx__gg_refuse(g, "expert_count", "a Bamba file with experts");
     smx__gg_decoder(g, "token_embd.weight");
@@ -12761,7 +12836,61 @@ static void smx__ggw_bamba(smx__ggw *c)
     smx__ggw_u32(c, "ssm.time_step_rank", m2.n_heads);
     c->groups = m2.n_groups;
 }
-static const smx__gg_arch smx__gg_granitehybrid = { "granitehybrid", smx__gg_granitehybrid_tr, smx__ggw_bamba, { "BambaForCausalLM" } };
+
+/* The other way for Granite 4.0-H, as llama.cpp's converter writes it: rope.scaling.finetuned false,
+ * context 2^20, the multipliers that are set, fused gate | up split, attention layers from
+ * layer_types ("attention"; transformers 5's "full_attention" counts too). */
+static void smx__ggw_granite4(smx__ggw *c)
+{
+    smx__loader *ld = &c->ld;
+    int d = smx__ci_pos(ld, NULL, "hidden_size", 0), L = smx__ci_pos(ld, NULL, "num_hidden_layers", 0), l, *kv, X;
+    int nh = smx__ci_pos(ld, NULL, "num_attention_heads", 0), nkv = smx__ci_pos(ld, NULL, "num_key_value_heads", nh);
+    const smx__jv *lt = smx__cfg_get(ld, NULL, "layer_types");
+    const char *const mult[4][2] = { { "attention_multiplier", "attention.scale" }, { "embedding_multiplier", "embedding_scale" },
+                                     { "residual_multiplier", "residual_scale" }, { "logits_scaling", "logit_scale" } };
+    smx__mamba2_cfg m2;
+    smx__ld_check(ld, !smx__cfg_has(ld, NULL, "head_dim") || smx__ci(ld, NULL, "head_dim", 0) * nh == d, SMX_E_UNSUPPORTED,
+                  "config.json: head_dim %d is not hidden_size / num_attention_heads: llama.cpp's granitehybrid has no key_length",
+                  smx__ci(ld, NULL, "head_dim", 0));
+    smx__ld_check(ld, !smx__cb(ld, NULL, "attention_bias", 0), SMX_E_UNSUPPORTED, "config.json: attention_bias has no place in llama.cpp's granitehybrid layout");
+    smx__mamba2_read(ld, NULL, d, &smx__mamba2_keys_hybrid, &m2);
+    X = smx__ci(ld, NULL, "num_local_experts", 0);
+    c->layer = "model.layers.%d."; c->top = smx__gg_g4_top; c->blk = X > 0 ? smx__gg_g4_blk_moe : smx__gg_g4_blk_dense;
+    if (ld->st || !(kv = (int *)smx__arena_alloc(&c->arena, sizeof(int) * (size_t)(L + 1)))) { smx__ld_check(ld, ld->st != SMX_OK, SMX_E_NOMEM, "out of memory"); return; }
+    for (l = 0; l < L; l++) {
+        const smx__jv *t = lt ? smx__jat(lt, l) : NULL;
+        kv[l] = t && t->type == SMX__J_STR && (!strcmp(t->str, "attention") || !strcmp(t->str, "full_attention")) ? nkv : 0;
+    }
+    smx__ggw_common(c, L, 1 << 20, d, smx__cf(ld, NULL, "rms_norm_eps", 1e-6));
+    smx__ggw_u32(c, "feed_forward_length", smx__ci_pos(ld, NULL, "intermediate_size", 0));
+    smx__ggw_u32(c, "attention.head_count", nh);
+    smx__ggw_i32s(c, "attention.head_count_kv", kv, L);
+    c->n_head = nh; c->n_kv = nkv; c->n_expert = X;
+    smx__ggw_f32(c, "rope.freq_base", smx__ggw_theta(c, 10000.0));
+    smx__ggw_u32(c, "rope.dimension_count", nh > 0 ? d / nh : 0);
+    if (smx__cfg_has(ld, NULL, "num_local_experts")) {
+        smx__ggw_u32(c, "expert_count", X);
+        smx__ggw_u32(c, "expert_used_count", smx__ci(ld, NULL, "num_experts_per_tok", 0));
+    }
+    for (l = 0; l < 4; l++)
+        if (smx__cf(ld, NULL, mult[l][0], 0.0) != 0.0) smx__ggw_f32(c, mult[l][1], smx__cf(ld, NULL, mult[l][0], 0.0));
+    if (smx__ci(ld, NULL, "shared_intermediate_size", 0) > 0) smx__ggw_u32(c, "expert_shared_feed_forward_length", smx__ci(ld, NULL, "shared_intermediate_size", 0));
+    smx__ggw_u32(c, "ssm.conv_kernel", m2.d_conv);
+    smx__ggw_u32(c, "ssm.state_size", m2.d_state);
+    smx__ggw_u32(c, "ssm.group_count", m2.n_groups);
+    smx__ggw_u32(c, "ssm.inner_size", m2.d_inner);
+    smx__ggw_u32(c, "ssm.time_step_rank", m2.n_heads);
+    smx__ggw_bool(c, "rope.scaling.finetuned", 0);
+    c->groups = m2.n_groups;
+}
+
+static void smx__ggw_granitehybrid(smx__ggw *c)
+{
+    if (!strcmp(smx__cs(&c->ld, NULL, "model_type", ""), "bamba")) smx__ggw_bamba(c);
+    else smx__ggw_granite4(c);
+}
+static const smx__gg_arch smx__gg_granitehybrid = { "granitehybrid", smx__gg_granitehybrid_tr, smx__ggw_granitehybrid,
+                                                    { "BambaForCausalLM", "GraniteMoeHybridForCausalLM" } };
 
 /* ---- II.7.g LFM2 (Lfm2ForCausalLM): short convolutions and attention with q/k norms ---- */
 
@@ -13359,6 +13488,9 @@ static smx_status smx__build_granite_hybrid(smx__loader *ld)
     nm.layer = "model.layers.%d."; nm.mix_norm = "input_layernorm"; nm.ffn_norm = "post_attention_layernorm";
     nm.attn = "self_attn."; nm.ssm = "mamba."; nm.q = "q_proj"; nm.k = "k_proj"; nm.v = "v_proj"; nm.o = "o_proj";
     nm.gate = nm.up = "input_linear"; nm.down = "output_linear";   /* the shared (or dense) MLP, fused */
+    if (!ld->random && smx__tensor_shape(ld, sh, "model.layers.0.shared_mlp.gate_proj.weight") >= 0) {   /* as a GGUF file holds it */
+        nm.gate = "gate_proj"; nm.up = "up_proj"; nm.down = "down_proj";
+    }
     if (E > 0) {
         nm.ffn = "block_sparse_moe.";
         nm.shared = "shared_mlp.";

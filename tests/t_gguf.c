@@ -388,6 +388,50 @@ static void t_gg_convert(void)
           "an unknown type is refused: %s", e.msg);
 }
 
+/* A checkpoint of tests/golden written by seqmix convert and run by llama.cpp (its logits in
+ * tests/golden/gguf/llamacpp/<name>-<type>.safetensors): seqmix on the same file agrees. */
+static void t_gg_llamacpp(const char *cs, const char *name, const char *type)
+{
+    const t_gg_tol *tol = t_gg_tol_of(type);
+    char hf[512], out[512], gpath[512], note[400];
+    cf_golden g;
+    int64_t sh[2] = { 0, 0 };
+    int32_t *ids = NULL;
+    float *ref = NULL, *lg = NULL;
+    int T = 0, V;
+    size_t i;
+    double mx, mean, top1, absmax = 0.0;
+    smx_model *m = NULL;
+    smx_session *s = NULL;
+    smx_error e;
+    memset(&g, 0, sizeof g);
+    snprintf(hf, sizeof hf, "tests/golden/%s", cs);
+    snprintf(out, sizeof out, "%s/%s-%s.gguf", t_tmpdir("gguf"), name, type);
+    snprintf(gpath, sizeof gpath, "tests/golden/gguf/llamacpp/%s-%s.safetensors", name, type);
+    if (smx__gguf_convert_hf(hf, out, type, note, sizeof note, &e) != SMX_OK) { CHECK(0, "convert %s %s: %s", cs, type, e.msg); goto done; }
+    if (smx__st_open_path(&g.ts, gpath, &e) != SMX_OK || !(ids = cf_golden_ids(&g, "input_ids", &T)) || !(ref = t_gg_arr(&g, "logits", sh))) {
+        CHECK(0, "%s: llama.cpp's logits: %s", name, e.msg);
+        goto done;
+    }
+    if (smx_model_load(out, &m, &e) != SMX_OK) { CHECK(0, "%s %s: load: %s", name, type, e.msg); goto done; }
+    V = smx_model_vocab(m);
+    lg = (float *)malloc(sizeof(float) * (size_t)T * (size_t)V);
+    if (!lg || V != (int)sh[1] || smx_session_new(m, NULL, &s, &e) != SMX_OK || smx_session_prefill(s, ids, T, lg, 1) != SMX_OK) {
+        CHECK(0, "%s %s: run (vocab %d, llama.cpp %d)", name, type, V, (int)sh[1]);
+        goto done;
+    }
+    for (i = 0; i < (size_t)T * (size_t)V; i++) absmax = SMX__MAX(absmax, fabs((double)ref[i]));
+    t_gg_cmp(lg, ref, T, V, &mx, &mean, &top1);
+    if (!tol->quant) CHECK(mx <= 1e-4, "%s %s: max abs %.3g vs llama.cpp on the converted file (<= 1e-4)", name, type, mx);
+    else CHECK(mx <= tol->share * absmax && mean <= tol->mean && top1 >= 0.85, "%s %s: max abs %.3g (%.2f%%), mean %.3g, top-1 %.3f vs llama.cpp",
+               name, type, mx, 100.0 * mx / absmax, mean, top1);
+done:
+    smx_session_free(s);
+    smx_model_free(m);
+    free(ids); free(ref); free(lg);
+    smx__st_close(&g.ts);
+}
+
 static void test_gguf(void)
 {
     static const struct { const char *cs, *types[4]; } stored[] = {
@@ -405,4 +449,7 @@ static void test_gguf(void)
     t_gg_vocab("mamba2_bpe");
     t_gg_bad();
     t_gg_convert();
+    /* the families llama.cpp has and no llama.cpp file was given for: converted, run by llama.cpp */
+    t_gg_llamacpp("granitehybrid", "granitehybrid", "f32");   /* Granite 4.0-H: experts + shared, multipliers */
+    t_gg_llamacpp("granitehybrid", "granitehybrid", "q8_0");
 }

@@ -10,6 +10,9 @@
   gguf_golden.py reduce GOLDEN.safetensors OUT.safetensors [--rows N]
       the arrays the tests read (input_ids, gen_ids, gen_margin, logits, logits_step, logits_deq),
       the [T, V] ones cut to their first N rows (causal models: those rows do not depend on the rest)
+  gguf_golden.py logits IDS LOGITS.bin V OUT.safetensors
+      input_ids (IDS: comma-separated) and the float32 [T, V] logits a llama.cpp run wrote raw, as
+      golden arrays (the file seqmix convert wrote is checked against llama.cpp's own run of it)
 """
 import json
 import struct
@@ -152,6 +155,20 @@ def reduce(src, out, rows):
             f.write(b)
 
 
+def logits(ids, binf, V, out):
+    ids = [int(x) for x in ids.split(",")]
+    with open(binf, "rb") as f:
+        lg = f.read()
+    assert len(lg) == 4 * len(ids) * V, "logits size"
+    idb = struct.pack("<%di" % len(ids), *ids)
+    h = {"input_ids": {"dtype": "I32", "shape": [len(ids)], "data_offsets": [0, len(idb)]},
+         "logits": {"dtype": "F32", "shape": [len(ids), V], "data_offsets": [len(idb), len(idb) + len(lg)]}}
+    hb = json.dumps(h, separators=(",", ":")).encode()
+    hb += b" " * ((-len(hb)) % 8)
+    with open(out, "wb") as f:
+        f.write(struct.pack("<Q", len(hb)) + hb + idb + lg)
+
+
 def main(argv):
     if len(argv) >= 4 and argv[1] == "manifest":
         manifest(argv[2], argv[3])
@@ -160,6 +177,8 @@ def main(argv):
     elif len(argv) >= 4 and argv[1] == "reduce":
         rows = int(argv[5]) if len(argv) >= 6 and argv[4] == "--rows" else 0
         reduce(argv[2], argv[3], rows)
+    elif len(argv) >= 6 and argv[1] == "logits":
+        logits(argv[2], argv[3], int(argv[4]), argv[5])
     else:
         sys.stderr.write(__doc__)
         return 2
