@@ -7023,7 +7023,7 @@ static int smx__gguf_w_put_le(FILE *f, uint64_t v, int bytes)
 
 static int smx__gguf_w_pad(FILE *f, uint64_t pos)
 {
-    static const unsigned char z[32];
+    static const unsigned char z[32] = { 0 };
     return smx__gguf_w_put(f, z, (size_t)((32 - pos % 32) % 32));
 }
 
