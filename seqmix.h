@@ -14915,7 +14915,7 @@ static smx_status smx__tok_to_gguf(const smx__src *src, smx__gguf_w *w, const ch
 /* Write the Hugging Face folder `dir` (config.json, safetensors, optional tokenizer.json) as the
  * GGUF file `out` of type `type` (f32, f16, bf16, q8_0, q4_0, q4_k_m or q4_k, q6_k). note receives
  * what was left out (no vocabulary, and why). */
-static smx_status smx__gguf_convert_hf(const char *dir, const char *out, const char *type, char *note, size_t note_cap, smx_error *e)
+SMX__MAYBE_UNUSED static smx_status smx__gguf_convert_hf(const char *dir, const char *out, const char *type, char *note, size_t note_cap, smx_error *e)
 {
     smx__ggw c;
     smx__src src;
@@ -14992,7 +14992,7 @@ done:
  * copied (general.file_type and general.quantization_version set anew), every tensor decoded to
  * float32 and written in the type llama-quantize would give it. Like llama-quantize on a file that
  * was already quantized, the result carries both roundings. */
-static smx_status smx__gguf_convert_gguf(const char *in, const char *out, const char *type, smx_error *e)
+SMX__MAYBE_UNUSED static smx_status smx__gguf_convert_gguf(const char *in, const char *out, const char *type, smx_error *e)
 {
     smx__ggw c;
     smx__gguf g;
