@@ -6852,6 +6852,240 @@ SMX__MAYBE_UNUSED static const smx__gguf_tensor *smx__gguf_tensor_find(const smx
     return NULL;
 }
 
+/* ---- writing GGUF ----
+ * A file under construction: metadata records serialized in call order into one buffer, tensors
+ * kept by pointer (the data must stay valid until smx__gguf_w_write) and written in call order,
+ * each at an offset that is a multiple of 32 (the default alignment), zero-padded, version 3,
+ * little-endian. The checks are the ones llama.cpp's reader applies (unique keys, no nested
+ * arrays, unique tensor names shorter than 64 bytes, 1..4 dims each >= 1, a known type whose
+ * block divides ne[0], nbytes = the size ggml computes), so what this writes, llama.cpp reads.
+ * The first failure is kept (w->err) and every later call does nothing: a caller may check only
+ * the final write. */
+#define SMX__GGUF_MAX_NAME 64
+
+typedef struct smx__gguf_w_tinfo {
+    char name[SMX__GGUF_MAX_NAME];
+    uint32_t type, n_dims;
+    int64_t ne[4];
+    const void *data;
+    uint64_t nbytes;
+} smx__gguf_w_tinfo;
+
+typedef struct smx__gguf_w {
+    smx__sb kv;                 /* serialized key/value records */
+    size_t n_kv;
+    smx__gguf_w_tinfo *t;
+    size_t n_t, t_cap;
+    smx_error err;              /* first failure; err.status == SMX_OK while none */
+} smx__gguf_w;
+
+static void smx__gguf_w_init(smx__gguf_w *w) { memset(w, 0, sizeof *w); }
+
+static void smx__gguf_w_free(smx__gguf_w *w)
+{
+    SMX_FREE(w->kv.s);
+    SMX_FREE(w->t);
+    memset(w, 0, sizeof *w);
+}
+
+/* Bytes of a tensor of ggml type `type` and shape ne[0..n_dims); 0 when invalid. */
+static uint64_t smx__gguf_w_nbytes(uint32_t type, int n_dims, const int64_t *ne)
+{
+    uint64_t n, el = 1;
+    int i;
+    if (type >= SMX__GGML_NTYPES || !smx__ggml_types[type].blck || n_dims < 1 || n_dims > 4) return 0;
+    for (i = 0; i < n_dims; i++) {
+        if (ne[i] < 1 || el > (uint64_t)INT64_MAX / (uint64_t)ne[i]) return 0;
+        el *= (uint64_t)ne[i];
+    }
+    if (ne[0] % smx__ggml_types[type].blck) return 0;
+    n = (uint64_t)(ne[0] / smx__ggml_types[type].blck) * smx__ggml_types[type].bytes;
+    for (i = 1; i < n_dims; i++) n *= (uint64_t)ne[i];
+    return n;
+}
+
+/* Append n bytes to the metadata buffer (a failed allocation leaves it failed). */
+static void smx__gguf_w_raw(smx__gguf_w *w, const char *p, size_t n)
+{
+    smx__sb *b = &w->kv;
+    if (b->failed) return;
+    if (b->len + n > b->cap) {
+        size_t nc = 2 * (b->cap + n) + 256;
+        char *t = (char *)SMX_REALLOC(b->s, nc);
+        if (!t) { b->failed = 1; return; }
+        b->s = t;
+        b->cap = nc;
+    }
+    if (n) memcpy(b->s + b->len, p, n);
+    b->len += n;
+}
+
+static void smx__gguf_w_le(smx__gguf_w *w, uint64_t v, int bytes)
+{
+    char b[8];
+    int i;
+    for (i = 0; i < bytes; i++) b[i] = (char)(unsigned char)(v >> (8 * i));
+    smx__gguf_w_raw(w, b, (size_t)bytes);
+}
+
+static void smx__gguf_w_bytes(smx__gguf_w *w, const void *s, size_t n)
+{
+    smx__gguf_w_le(w, (uint64_t)n, 8);
+    smx__gguf_w_raw(w, (const char *)s, n);
+}
+
+/* Start a record; 0 when the writer has failed or the key is empty or repeated. */
+static int smx__gguf_w_begin(smx__gguf_w *w, const char *key, uint32_t type)
+{
+    size_t i = 0, k, kl = key ? strlen(key) : 0;
+    if (w->err.status) return 0;
+    if (!kl) { smx__fail(&w->err, SMX_E_ARG, "GGUF: empty metadata key"); return 0; }
+    for (k = 0; k < w->n_kv; k++) {   /* walk the records: key, type, value */
+        const unsigned char *p = (const unsigned char *)w->kv.s + i;
+        uint64_t n = smx__le(p, 8);
+        uint32_t t = (uint32_t)smx__le(p + 8 + n, 4);
+        if (n == kl && !memcmp(p + 8, key, kl)) { smx__fail(&w->err, SMX_E_ARG, "GGUF: metadata key '%s' written twice", key); return 0; }
+        i += 12 + (size_t)n;
+        p = (const unsigned char *)w->kv.s + i;
+        if (t == SMX__GGUF_STRING) i += 8 + (size_t)smx__le(p, 8);
+        else if (t == SMX__GGUF_ARRAY) {
+            uint32_t at = (uint32_t)smx__le(p, 4);
+            uint64_t m = smx__le(p + 4, 8), j;
+            i += 12;
+            if (at == SMX__GGUF_STRING) for (j = 0; j < m; j++) i += 8 + (size_t)smx__le((const unsigned char *)w->kv.s + i, 8);
+            else i += (size_t)m * smx__gguf_scalar_size(at);
+        } else i += smx__gguf_scalar_size(t);
+    }
+    w->n_kv++;
+    smx__gguf_w_bytes(w, key, kl);
+    smx__gguf_w_le(w, type, 4);
+    return 1;
+}
+
+static void smx__gguf_w_u32(smx__gguf_w *w, const char *key, uint32_t v) { if (smx__gguf_w_begin(w, key, SMX__GGUF_U32)) smx__gguf_w_le(w, v, 4); }
+SMX__MAYBE_UNUSED static void smx__gguf_w_i32(smx__gguf_w *w, const char *key, int32_t v) { if (smx__gguf_w_begin(w, key, SMX__GGUF_I32)) smx__gguf_w_le(w, (uint32_t)v, 4); }
+static void smx__gguf_w_bool(smx__gguf_w *w, const char *key, int v) { if (smx__gguf_w_begin(w, key, SMX__GGUF_BOOL)) smx__gguf_w_le(w, v != 0, 1); }
+static void smx__gguf_w_f32(smx__gguf_w *w, const char *key, float v)
+{
+    uint32_t b;
+    memcpy(&b, &v, 4);
+    if (smx__gguf_w_begin(w, key, SMX__GGUF_F32)) smx__gguf_w_le(w, b, 4);
+}
+static void smx__gguf_w_str_n(smx__gguf_w *w, const char *key, const char *s, size_t n) { if (smx__gguf_w_begin(w, key, SMX__GGUF_STRING)) smx__gguf_w_bytes(w, s, n); }
+static void smx__gguf_w_str(smx__gguf_w *w, const char *key, const char *s) { smx__gguf_w_str_n(w, key, s, strlen(s)); }
+
+/* An array of n numbers of element type et from native values (int32_t for I32/U32, float for F32,
+ * unsigned char for U8/I8/BOOL), or n strings (et SMX__GGUF_STRING: vals is const char *const *,
+ * lens their lengths or NULL for NUL-terminated ones). */
+static void smx__gguf_w_arr(smx__gguf_w *w, const char *key, uint32_t et, const void *vals, const size_t *lens, uint64_t n)
+{
+    uint64_t i;
+    if (et == SMX__GGUF_ARRAY || et >= SMX__GGUF_NTYPES || (!vals && n)) { smx__fail(&w->err, SMX_E_ARG, "GGUF: '%s': bad array", key); return; }
+    if (!smx__gguf_w_begin(w, key, SMX__GGUF_ARRAY)) return;
+    smx__gguf_w_le(w, et, 4);
+    smx__gguf_w_le(w, n, 8);
+    for (i = 0; i < n; i++) {
+        if (et == SMX__GGUF_STRING) {
+            const char *s = ((const char *const *)vals)[i];
+            smx__gguf_w_bytes(w, s ? s : "", lens ? lens[i] : s ? strlen(s) : 0);
+        } else if (smx__gguf_scalar_size(et) == 4) {
+            uint32_t b;
+            memcpy(&b, (const char *)vals + 4 * i, 4);
+            smx__gguf_w_le(w, b, 4);
+        } else if (smx__gguf_scalar_size(et) == 1) {
+            smx__gguf_w_le(w, ((const unsigned char *)vals)[i], 1);
+        } else {
+            smx__fail(&w->err, SMX_E_ARG, "GGUF: '%s': arrays of %s are not written", key, smx__gguf_type_name(et));
+            return;
+        }
+    }
+}
+
+/* A record of another file copied as it is (GGUF to GGUF). */
+static void smx__gguf_w_copy(smx__gguf_w *w, const smx__gguf_kv *kv)
+{
+    if (!smx__gguf_w_begin(w, kv->key, kv->type)) return;
+    if (kv->type == SMX__GGUF_STRING) smx__gguf_w_bytes(w, kv->data, (size_t)kv->n);
+    else {
+        if (kv->type == SMX__GGUF_ARRAY) { smx__gguf_w_le(w, kv->arr_type, 4); smx__gguf_w_le(w, kv->n, 8); }
+        smx__gguf_w_raw(w, (const char *)kv->data, kv->nbytes);
+    }
+}
+
+/* A tensor: ne[0] is the row length (ggml order); data holds nbytes = smx__gguf_w_nbytes bytes. */
+static void smx__gguf_w_tensor(smx__gguf_w *w, const char *name, uint32_t type, int n_dims, const int64_t *ne, const void *data, uint64_t nbytes)
+{
+    size_t i, len = strlen(name);
+    smx__gguf_w_tinfo *t;
+    if (w->err.status) return;
+    if (!len || len >= SMX__GGUF_MAX_NAME) { smx__fail(&w->err, SMX_E_ARG, "GGUF: tensor name '%s' must have 1 to 63 bytes", name); return; }
+    for (i = 0; i < w->n_t; i++)
+        if (!strcmp(w->t[i].name, name)) { smx__fail(&w->err, SMX_E_ARG, "GGUF: tensor '%s' written twice", name); return; }
+    if (!data || nbytes == 0 || smx__gguf_w_nbytes(type, n_dims, ne) != nbytes) {
+        smx__fail(&w->err, SMX_E_SHAPE, "GGUF: tensor '%s': %llu bytes do not fit its shape and type %u", name, (unsigned long long)nbytes, type);
+        return;
+    }
+    if (w->n_t == w->t_cap) {
+        size_t nc = w->t_cap ? 2 * w->t_cap : 64;
+        smx__gguf_w_tinfo *nt = (smx__gguf_w_tinfo *)SMX_REALLOC(w->t, sizeof *nt * nc);
+        if (!nt) { smx__fail(&w->err, SMX_E_NOMEM, "out of memory"); return; }
+        w->t = nt; w->t_cap = nc;
+    }
+    t = &w->t[w->n_t++];
+    memset(t, 0, sizeof *t);
+    memcpy(t->name, name, len + 1);
+    t->type = type;
+    t->n_dims = (uint32_t)n_dims;
+    for (i = 0; i < 4; i++) t->ne[i] = (int)i < n_dims ? ne[i] : 1;
+    t->data = data;
+    t->nbytes = nbytes;
+}
+
+static int smx__gguf_w_put(FILE *f, const void *p, size_t n) { return !n || fwrite(p, 1, n, f) == n; }
+
+static int smx__gguf_w_put_le(FILE *f, uint64_t v, int bytes)
+{
+    unsigned char b[8];
+    int i;
+    for (i = 0; i < bytes; i++) b[i] = (unsigned char)(v >> (8 * i));
+    return smx__gguf_w_put(f, b, (size_t)bytes);
+}
+
+static int smx__gguf_w_pad(FILE *f, uint64_t pos)
+{
+    static const unsigned char z[32] = { 0 };
+    return smx__gguf_w_put(f, z, (size_t)((32 - pos % 32) % 32));
+}
+
+/* Write the file at path: header, metadata, tensor infos, padding, tensor data. */
+static smx_status smx__gguf_w_write(smx__gguf_w *w, const char *path, smx_error *e)
+{
+    FILE *f;
+    uint64_t off = 0, pos;
+    size_t i;
+    int ok;
+    if (w->err.status) return smx__fail(e, w->err.status, "%s", w->err.msg);
+    if (w->kv.failed) return smx__fail(e, SMX_E_NOMEM, "out of memory");
+    if (!(f = fopen(path, "wb"))) return smx__fail(e, SMX_E_IO, "%s: cannot create the file", path);
+    ok = smx__gguf_w_put(f, "GGUF", 4) && smx__gguf_w_put_le(f, 3, 4) && smx__gguf_w_put_le(f, w->n_t, 8) && smx__gguf_w_put_le(f, w->n_kv, 8) &&
+         smx__gguf_w_put(f, w->kv.s, w->kv.len);
+    pos = 24 + w->kv.len;
+    for (i = 0; i < w->n_t && ok; i++) {
+        const smx__gguf_w_tinfo *t = &w->t[i];
+        size_t len = strlen(t->name);
+        uint32_t d;
+        ok = smx__gguf_w_put_le(f, len, 8) && smx__gguf_w_put(f, t->name, len) && smx__gguf_w_put_le(f, t->n_dims, 4);
+        for (d = 0; d < t->n_dims && ok; d++) ok = smx__gguf_w_put_le(f, (uint64_t)t->ne[d], 8);
+        ok = ok && smx__gguf_w_put_le(f, t->type, 4) && smx__gguf_w_put_le(f, off, 8);
+        pos += 8 + len + 4 + 8 * (uint64_t)t->n_dims + 12;
+        off += (t->nbytes + 31) / 32 * 32;
+    }
+    ok = ok && smx__gguf_w_pad(f, pos);
+    for (i = 0; i < w->n_t && ok; i++) ok = smx__gguf_w_put(f, w->t[i].data, (size_t)w->t[i].nbytes) && smx__gguf_w_pad(f, w->t[i].nbytes);
+    if (fclose(f) != 0) ok = 0;
+    return ok ? SMX_OK : smx__fail(e, SMX_E_IO, "%s: write failed (disk full?)", path);
+}
+
 /* ---- II.4.d GGUF files as checkpoints ----
  * A GGUF file loads through the same family builders as a Hugging Face folder. The translator of
  * its architecture (smx__gg_arch, next to the family it maps to in II.7, listed in II.8) writes
@@ -6869,11 +7103,16 @@ enum { SMX__XF_NONE, SMX__XF_NEG_EXP, SMX__XF_PLUS_ONE };
 /* One tensor name: GGUF name (after "blk.N." for a layer's tensors), Hugging Face name (after
  * the family's layer prefix); hf NULL: known but not used. stack: a [X, rows, cols] stack of one
  * matrix per expert; hf has a %d for the expert. */
-typedef struct smx__gg_rule { const char *gguf, *hf; int xform, stack; } smx__gg_rule;
-#define SMX__GG(gguf, hf) { gguf, hf, SMX__XF_NONE, 0 }
-#define SMX__GG_XF(gguf, hf, xform) { gguf, hf, xform, 0 }
-#define SMX__GG_STACK(gguf, hf) { gguf, hf, SMX__XF_NONE, 1 }
-#define SMX__GG_END { NULL, NULL, SMX__XF_NONE, 0 }
+typedef struct smx__gg_rule { const char *gguf, *hf; int xform, stack; const char *from; int wr; } smx__gg_rule;
+#define SMX__GG(gguf, hf) { gguf, hf, SMX__XF_NONE, 0, NULL, 0 }
+#define SMX__GG_XF(gguf, hf, xform) { gguf, hf, xform, 0, NULL, 0 }
+#define SMX__GG_STACK(gguf, hf) { gguf, hf, SMX__XF_NONE, 1, NULL, 0 }
+/* written with a change of shape or order (SMX__GW_*, below) */
+#define SMX__GG_W(gguf, hf, xform, wr) { gguf, hf, xform, 0, NULL, wr }
+/* written from another Hugging Face tensor (a fused one, split by wr); stacks: a fused 3-D one */
+#define SMX__GG_FROM(gguf, hf, from, wr) { gguf, hf, SMX__XF_NONE, 0, from, wr }
+#define SMX__GG_STACK_FROM(gguf, hf, from, wr) { gguf, hf, SMX__XF_NONE, 1, from, wr }
+#define SMX__GG_END { NULL, NULL, SMX__XF_NONE, 0, NULL, 0 }
 
 typedef struct smx__gg {
     const smx__gguf *g;
@@ -6888,9 +7127,13 @@ typedef struct smx__gg {
     smx_status st;
 } smx__gg;
 
+struct smx__ggw;
+
 typedef struct smx__gg_arch {
     const char *name;                   /* general.architecture */
     void (*translate)(smx__gg *g);      /* writes the config and sets layer, top and blk */
+    void (*write)(struct smx__ggw *w);  /* the other way: GGUF metadata from config.json, sets layer, top and blk */
+    const char *hf[3];                  /* the Hugging Face architectures it writes */
 } smx__gg_arch;
 
 static const smx__gg_arch *smx__gg_find_arch(const char *name);   /* II.8 */
@@ -7788,6 +8031,109 @@ static void smx__cfg_floats(smx__loader *ld, const smx__jv *o, const char *key, 
         }
         out[i] = (float)v;
     }
+}
+
+/* ---- Writing GGUF files: the other direction (seqmix convert) ----
+ * A Hugging Face checkpoint is written as the GGUF file llama.cpp's converter (and llama-quantize,
+ * for the other types) would write: the architecture's writer (smx__gg_arch.write, next to its
+ * translator) puts the metadata keys llama.cpp reads under their types, and its name tables name
+ * the tensors in both directions; a rule's `wr` says how llama.cpp's converter changed the tensor
+ * (the reader needs no such step: its entries are checked loosely and the config undoes the rest):
+ *   SMX__GW_SQUEEZE   conv kernels [C, 1, K] -> [C, K]
+ *   SMX__GW_COL       per-head vectors [H] -> [H, 1] (Mamba-2 A and D)
+ *   SMX__GW_GROUPS    the gated norm weight [Di] -> [G, Di / G]
+ *   SMX__GW_PERM_Q/K  rows of each head reordered for llama.cpp's NORM RoPE (adjacent pairs):
+ *                     GGUF row 2i + j = Hugging Face row j Dh/2 + i
+ *   SMX__GW_HALF0/1   the first / second half of the rows of a fused gate | up matrix (along the
+ *                     rows of each expert for a stack)
+ *   SMX__GW_QKVZ_QKV/Z, SMX__GW_VTILE_*   Qwen3-Next's and Qwen3.5's linear-attention layouts
+ * and `from` names the Hugging Face tensor written into this GGUF tensor when it is not the one
+ * the reader names (fused tensors split on the way). A stack rule gathers experts.%d tensors, or
+ * takes the fused 3-D `from`. Values: SMX__XF_NEG_EXP writes A = -exp(A_log) (in double, rounded
+ * once, as torch does), SMX__XF_PLUS_ONE writes 1 + w. */
+enum {
+    SMX__GW_AS_IS = 0, SMX__GW_SQUEEZE, SMX__GW_COL, SMX__GW_GROUPS, SMX__GW_PERM_Q, SMX__GW_PERM_K, SMX__GW_HALF0, SMX__GW_HALF1,
+    SMX__GW_QKVZ_QKV, SMX__GW_QKVZ_Z, SMX__GW_VTILE_QKV, SMX__GW_VTILE_ROWS, SMX__GW_VTILE_HEADS, SMX__GW_VTILE_CONV, SMX__GW_VTILE_COLS
+};
+
+/* llama_ftype values and the default ggml type of each (llama-quantize's mixes). */
+typedef struct smx__gg_ftype { const char *name; int ftype, ggml; } smx__gg_ftype;
+static const smx__gg_ftype smx__gg_ftypes[] = {
+    { "f32", 0, 0 }, { "f16", 1, 1 }, { "bf16", 32, 30 }, { "q8_0", 7, 8 }, { "q4_0", 2, 2 }, { "q4_k_m", 15, 12 }, { "q6_k", 18, 14 },
+};
+
+typedef struct smx__ggw_pend { char name[SMX__GGUF_MAX_NAME]; float *data; int64_t ne[4]; int nd, layer; } smx__ggw_pend;
+
+typedef struct smx__ggw {
+    smx__gguf_w w;
+    smx__loader ld;                     /* ld.cfg: the checkpoint's config.json, ld.ts: its tensors */
+    smx__arena arena;                   /* tensor data on its way out */
+    const struct smx__gg_arch *ga;
+    const char *arch;                   /* llama.cpp's architecture name */
+    const smx__gg_ftype *ft;
+    int L;                              /* block_count */
+    int n_head, n_kv;                   /* for SMX__GW_PERM_Q / _K */
+    int groups;                         /* for SMX__GW_GROUPS */
+    int nk, nv, dk, dv;                 /* linear-attention heads (Qwen3-Next / Qwen3.5) */
+    int n_expert;
+    const char *layer;                  /* Hugging Face layer prefix with one %d */
+    const smx__gg_rule *top, *blk;
+    unsigned char *used;                /* [ld.ts->nent]: written */
+    smx__ggw_pend *pend;
+    int n_pend, cap_pend;
+    smx__tensors ts;
+    char key[192];
+} smx__ggw;
+
+/* Metadata helpers of the writers (II.7) */
+
+static const char *smx__ggw_k(smx__ggw *c, const char *key)
+{
+    snprintf(c->key, sizeof c->key, "%s.%s", c->arch, key);
+    return c->key;
+}
+
+/* Metadata under "{arch}.": llama.cpp reads integers as uint32, floats as float32, flags as bool,
+ * per-layer values as int32 arrays. */
+static void smx__ggw_u32(smx__ggw *c, const char *key, int64_t v)
+{
+    if (!smx__ld_check(&c->ld, v >= 0 && v <= 0xFFFFFFFFll, SMX_E_RANGE, "%s = %lld does not fit llama.cpp's uint32 key", key, (long long)v)) return;
+    smx__gguf_w_u32(&c->w, smx__ggw_k(c, key), (uint32_t)v);
+}
+static void smx__ggw_f32(smx__ggw *c, const char *key, double v) { smx__gguf_w_f32(&c->w, smx__ggw_k(c, key), (float)v); }
+static void smx__ggw_bool(smx__ggw *c, const char *key, int v) { smx__gguf_w_bool(&c->w, smx__ggw_k(c, key), v); }
+static void smx__ggw_i32s(smx__ggw *c, const char *key, const int *v, int n) { smx__gguf_w_arr(&c->w, smx__ggw_k(c, key), SMX__GGUF_I32, v, NULL, (uint64_t)n); }
+
+/* block_count, context_length, embedding_length, and the RMS epsilon every architecture here reads. */
+static void smx__ggw_common(smx__ggw *c, int L, int ctx, int d, double eps)
+{
+    c->L = L;
+    smx__ggw_u32(c, "block_count", L);
+    smx__ggw_u32(c, "context_length", ctx);
+    smx__ggw_u32(c, "embedding_length", d);
+    smx__ggw_f32(c, "attention.layer_norm_rms_epsilon", eps);
+}
+
+/* Attention heads as llama.cpp's converter writes them: head_count, head_count_kv (scalar), rope
+ * base; key/value_length only when the head dim is not width / heads. */
+SMX__MAYBE_UNUSED static void smx__ggw_heads(smx__ggw *c, int nh, int nkv, int hd, int d)
+{
+    c->n_head = nh;
+    c->n_kv = nkv;
+    smx__ggw_u32(c, "attention.head_count", nh);
+    smx__ggw_u32(c, "attention.head_count_kv", nkv);
+    if (hd * nh != d) {
+        smx__ggw_u32(c, "attention.key_length", hd);
+        smx__ggw_u32(c, "attention.value_length", hd);
+    }
+}
+
+/* The rotary base of rope_parameters (v5) or rope_theta, def when neither. */
+static double smx__ggw_theta(smx__ggw *c, double def)
+{
+    const smx__jv *rp = smx__cfg_get(&c->ld, NULL, "rope_parameters");
+    if (rp && rp->type == SMX__J_OBJ && smx__jget(rp, "rope_theta")) return smx__cf(&c->ld, rp, "rope_theta", def);
+    return smx__cf(&c->ld, NULL, "rope_theta", def);
 }
 
 /* ===================================================================================== */
@@ -11937,23 +12283,24 @@ static smx_status smx__build_llama(smx__loader *ld)
 static const smx__family smx__fam_llama = { "Llama", { "LlamaForCausalLM" }, { "llama" }, smx__build_llama, "AF" };
 
 /* llama.cpp's "llama" (RoPE pairs interleaved by its converter; Mixtral-style experts are not read). */
+static const smx__gg_rule smx__gg_llama_top[] = {
+    SMX__GG("token_embd.weight", "model.embed_tokens.weight"), SMX__GG("output_norm.weight", "model.norm.weight"),
+    SMX__GG("output.weight", "lm_head.weight"), SMX__GG("rope_freqs.weight", "rope_freqs.weight"), SMX__GG_END
+};
+static const smx__gg_rule smx__gg_llama_blk[] = {
+    SMX__GG("attn_norm.weight", "input_layernorm.weight"), SMX__GG_W("attn_q.weight", "self_attn.q_proj.weight", SMX__XF_NONE, SMX__GW_PERM_Q),
+    SMX__GG_W("attn_k.weight", "self_attn.k_proj.weight", SMX__XF_NONE, SMX__GW_PERM_K), SMX__GG("attn_v.weight", "self_attn.v_proj.weight"),
+    SMX__GG("attn_output.weight", "self_attn.o_proj.weight"), SMX__GG_W("attn_q.bias", "self_attn.q_proj.bias", SMX__XF_NONE, SMX__GW_PERM_Q),
+    SMX__GG_W("attn_k.bias", "self_attn.k_proj.bias", SMX__XF_NONE, SMX__GW_PERM_K), SMX__GG("attn_v.bias", "self_attn.v_proj.bias"),
+    SMX__GG("attn_output.bias", "self_attn.o_proj.bias"), SMX__GG("ffn_norm.weight", "post_attention_layernorm.weight"),
+    SMX__GG("ffn_gate.weight", "mlp.gate_proj.weight"), SMX__GG("ffn_up.weight", "mlp.up_proj.weight"),
+    SMX__GG("ffn_down.weight", "mlp.down_proj.weight"), SMX__GG("ffn_gate.bias", "mlp.gate_proj.bias"),
+    SMX__GG("ffn_up.bias", "mlp.up_proj.bias"), SMX__GG("ffn_down.bias", "mlp.down_proj.bias"), SMX__GG_END
+};
+
 static void smx__gg_llama_tr(smx__gg *g)
 {
-    static const smx__gg_rule top[] = {
-        SMX__GG("token_embd.weight", "model.embed_tokens.weight"), SMX__GG("output_norm.weight", "model.norm.weight"),
-        SMX__GG("output.weight", "lm_head.weight"), SMX__GG("rope_freqs.weight", "rope_freqs.weight"), SMX__GG_END
-    };
-    static const smx__gg_rule blk[] = {
-        SMX__GG("attn_norm.weight", "input_layernorm.weight"), SMX__GG("attn_q.weight", "self_attn.q_proj.weight"),
-        SMX__GG("attn_k.weight", "self_attn.k_proj.weight"), SMX__GG("attn_v.weight", "self_attn.v_proj.weight"),
-        SMX__GG("attn_output.weight", "self_attn.o_proj.weight"), SMX__GG("attn_q.bias", "self_attn.q_proj.bias"),
-        SMX__GG("attn_k.bias", "self_attn.k_proj.bias"), SMX__GG("attn_v.bias", "self_attn.v_proj.bias"),
-        SMX__GG("attn_output.bias", "self_attn.o_proj.bias"), SMX__GG("ffn_norm.weight", "post_attention_layernorm.weight"),
-        SMX__GG("ffn_gate.weight", "mlp.gate_proj.weight"), SMX__GG("ffn_up.weight", "mlp.up_proj.weight"),
-        SMX__GG("ffn_down.weight", "mlp.down_proj.weight"), SMX__GG("ffn_gate.bias", "mlp.gate_proj.bias"),
-        SMX__GG("ffn_up.bias", "mlp.up_proj.bias"), SMX__GG("ffn_down.bias", "mlp.down_proj.bias"), SMX__GG_END
-    };
-    smx__gg_begin(g, "LlamaForCausalLM", "llama", "model.layers.%d.", top, blk);
+    smx__gg_begin(g, "LlamaForCausalLM", "llama", "model.layers.%d.", smx__gg_llama_top, smx__gg_llama_blk);
     smx__gg_refuse(g, "expert_count", "Llama files with experts (Mixtral) are not supported");
     smx__gg_decoder(g, "token_embd.weight");
     smx__gg_copy_int(g, "feed_forward_length", "intermediate_size", 1);
@@ -11962,7 +12309,30 @@ static void smx__gg_llama_tr(smx__gg *g)
     smx__gg_put_bool(g, "attention_bias", smx__gg_tensor(g, "blk.0.attn_q.bias") != NULL);
     smx__gg_put_bool(g, "mlp_bias", smx__gg_tensor(g, "blk.0.ffn_gate.bias") != NULL);
 }
-static const smx__gg_arch smx__gg_llama = { "llama", smx__gg_llama_tr };
+
+/* The other way: a LlamaForCausalLM checkpoint as llama.cpp's converter writes it (Q/K rows
+ * permuted for its RoPE; only the default and linear rotary scalings). */
+static void smx__ggw_llama(smx__ggw *c)
+{
+    smx__loader *ld = &c->ld;
+    const smx__jv *rs = smx__cfg_get(ld, NULL, "rope_scaling"), *rp = smx__cfg_get(ld, NULL, "rope_parameters");
+    const char *rt = rp ? smx__cs(ld, rp, "rope_type", "default") : rs ? smx__cs(ld, rs, "rope_type", smx__cs(ld, rs, "type", "default")) : "default";
+    int d = smx__ci_pos(ld, NULL, "hidden_size", 0), nh = smx__ci_pos(ld, NULL, "num_attention_heads", 0);
+    int hd = smx__ci_pos(ld, NULL, "head_dim", nh > 0 ? d / nh : 0);
+    c->layer = "model.layers.%d."; c->top = smx__gg_llama_top; c->blk = smx__gg_llama_blk;
+    smx__ld_check(ld, !strcmp(rt, "default"), SMX_E_UNSUPPORTED, "config.json: rope_type '%s' is not written to GGUF (default only)", rt);
+    smx__ld_check(ld, !smx__cfg_has(ld, NULL, "num_local_experts"), SMX_E_UNSUPPORTED, "Llama checkpoints with experts are not written");
+    smx__ggw_common(c, smx__ci_pos(ld, NULL, "num_hidden_layers", 0), smx__ci_pos(ld, NULL, "max_position_embeddings", 2048), d,
+                    smx__cf(ld, NULL, "rms_norm_eps", 1e-6));
+    smx__ggw_u32(c, "feed_forward_length", smx__ci_pos(ld, NULL, "intermediate_size", 0));
+    smx__ggw_u32(c, "attention.head_count", nh);
+    smx__ggw_u32(c, "attention.head_count_kv", smx__ci_pos(ld, NULL, "num_key_value_heads", nh));
+    c->n_head = nh; c->n_kv = smx__ci_pos(ld, NULL, "num_key_value_heads", nh);
+    smx__ggw_f32(c, "rope.freq_base", smx__ggw_theta(c, 10000.0));
+    if (smx__cfg_has(ld, NULL, "head_dim")) { smx__ggw_u32(c, "attention.key_length", hd); smx__ggw_u32(c, "attention.value_length", hd); }
+    smx__ggw_u32(c, "rope.dimension_count", hd);
+}
+static const smx__gg_arch smx__gg_llama = { "llama", smx__gg_llama_tr, smx__ggw_llama, { "LlamaForCausalLM" } };
 
 /* ---- II.7.c LLaDA (LLaDAModelLM): the Llama network under OLMo names, attending bidirectionally ---- */
 static smx_status smx__build_llada(smx__loader *ld)
@@ -12009,20 +12379,21 @@ static smx_status smx__build_llada(smx__loader *ld)
 static const smx__family smx__fam_llada = { "LLaDA", { "LLaDAModelLM" }, { "llada" }, smx__build_llada, "BF" };
 
 /* llama.cpp's "llada": the Llama tensors under LLaDA's names, bidirectional. */
+static const smx__gg_rule smx__gg_llada_top[] = {
+    SMX__GG("token_embd.weight", "model.transformer.wte.weight"), SMX__GG("output_norm.weight", "model.transformer.ln_f.weight"),
+    SMX__GG("output.weight", "model.transformer.ff_out.weight"), SMX__GG_END
+};
+static const smx__gg_rule smx__gg_llada_blk[] = {
+    SMX__GG("attn_norm.weight", "attn_norm.weight"), SMX__GG_W("attn_q.weight", "q_proj.weight", SMX__XF_NONE, SMX__GW_PERM_Q), SMX__GG_W("attn_k.weight", "k_proj.weight", SMX__XF_NONE, SMX__GW_PERM_K),
+    SMX__GG("attn_v.weight", "v_proj.weight"), SMX__GG("attn_output.weight", "attn_out.weight"), SMX__GG("ffn_norm.weight", "ff_norm.weight"),
+    SMX__GG("ffn_gate.weight", "ff_proj.weight"), SMX__GG("ffn_up.weight", "up_proj.weight"), SMX__GG("ffn_down.weight", "ff_out.weight"), SMX__GG_END
+};
+
 static void smx__gg_llada_tr(smx__gg *g)
 {
-    static const smx__gg_rule top[] = {
-        SMX__GG("token_embd.weight", "model.transformer.wte.weight"), SMX__GG("output_norm.weight", "model.transformer.ln_f.weight"),
-        SMX__GG("output.weight", "model.transformer.ff_out.weight"), SMX__GG_END
-    };
-    static const smx__gg_rule blk[] = {
-        SMX__GG("attn_norm.weight", "attn_norm.weight"), SMX__GG("attn_q.weight", "q_proj.weight"), SMX__GG("attn_k.weight", "k_proj.weight"),
-        SMX__GG("attn_v.weight", "v_proj.weight"), SMX__GG("attn_output.weight", "attn_out.weight"), SMX__GG("ffn_norm.weight", "ff_norm.weight"),
-        SMX__GG("ffn_gate.weight", "ff_proj.weight"), SMX__GG("ffn_up.weight", "up_proj.weight"), SMX__GG("ffn_down.weight", "ff_out.weight"), SMX__GG_END
-    };
     const smx__gguf_tensor *t = smx__gg_tensor(g, "token_embd.weight");
     int64_t H;
-    smx__gg_begin(g, "LLaDAModelLM", "llada", "model.transformer.blocks.%d.", top, blk);
+    smx__gg_begin(g, "LLaDAModelLM", "llada", "model.transformer.blocks.%d.", smx__gg_llada_top, smx__gg_llada_blk);
     g->E = (int)smx__gg_int(g, "embedding_length", 0, 1);
     g->L = (int)smx__gg_int(g, "block_count", 0, 1);
     if (!t || t->n_dims != 2 || t->dims[0] != (uint64_t)g->E || t->dims[1] == 0 || t->dims[1] > INT_MAX) {
@@ -12044,7 +12415,7 @@ static void smx__gg_llada_tr(smx__gg *g)
     smx__gg_put_bool(g, "rope_interleave", 1);
     if (smx__gg_kv(g, "tokenizer.ggml.mask_token_id")) smx__gg_put_int(g, "mask_token_id", smx__gg_int(g, "tokenizer.ggml.mask_token_id", 0, 0));
 }
-static const smx__gg_arch smx__gg_llada = { "llada", smx__gg_llada_tr };
+static const smx__gg_arch smx__gg_llada = { "llada", smx__gg_llada_tr, NULL, { NULL } };
 
 /* ---- II.7.d Mamba (MambaForCausalLM) and Mamba-2 (Mamba2ForCausalLM) ----
  * backbone.embeddings -> layers [norm -> mixer] -> norm_f -> lm_head. Original mamba_ssm
@@ -12110,28 +12481,29 @@ static void smx__gg_ssm(smx__gg *g, const char *const keys[8])
 }
 
 /* llama.cpp's "mamba" and "mamba2" (A stored as -exp(A_log), squeezed conv kernels). */
+static const smx__gg_rule smx__gg_mamba_top[] = {
+    SMX__GG("token_embd.weight", "backbone.embeddings.weight"), SMX__GG("output_norm.weight", "backbone.norm_f.weight"),
+    SMX__GG("output.weight", "lm_head.weight"), SMX__GG_END
+};
+static const smx__gg_rule smx__gg_mamba_blk[] = {
+    SMX__GG("attn_norm.weight", "norm.weight"), SMX__GG("ssm_in.weight", "mixer.in_proj.weight"),
+    SMX__GG_W("ssm_conv1d.weight", "mixer.conv1d.weight", SMX__XF_NONE, SMX__GW_SQUEEZE), SMX__GG("ssm_conv1d.bias", "mixer.conv1d.bias"),
+    SMX__GG("ssm_x.weight", "mixer.x_proj.weight"), SMX__GG("ssm_dt.weight", "mixer.dt_proj.weight"),
+    SMX__GG("ssm_dt.bias", "mixer.dt_proj.bias"), SMX__GG_XF("ssm_a", "mixer.A_log", SMX__XF_NEG_EXP), SMX__GG("ssm_d", "mixer.D"),
+    SMX__GG("ssm_out.weight", "mixer.out_proj.weight"), SMX__GG_END
+};
+static const smx__gg_rule smx__gg_mamba_blk2[] = {
+    SMX__GG("attn_norm.weight", "norm.weight"), SMX__GG("ssm_in.weight", "mixer.in_proj.weight"),
+    SMX__GG_W("ssm_conv1d.weight", "mixer.conv1d.weight", SMX__XF_NONE, SMX__GW_SQUEEZE), SMX__GG("ssm_conv1d.bias", "mixer.conv1d.bias"),
+    SMX__GG("ssm_dt.bias", "mixer.dt_bias"), SMX__GG_W("ssm_a", "mixer.A_log", SMX__XF_NEG_EXP, SMX__GW_COL),
+    SMX__GG_W("ssm_d", "mixer.D", SMX__XF_NONE, SMX__GW_COL), SMX__GG_W("ssm_norm.weight", "mixer.norm.weight", SMX__XF_NONE, SMX__GW_GROUPS), SMX__GG("ssm_out.weight", "mixer.out_proj.weight"), SMX__GG_END
+};
+
 static void smx__gg_mamba_tr(smx__gg *g, int v2)
 {
-    static const smx__gg_rule top[] = {
-        SMX__GG("token_embd.weight", "backbone.embeddings.weight"), SMX__GG("output_norm.weight", "backbone.norm_f.weight"),
-        SMX__GG("output.weight", "lm_head.weight"), SMX__GG_END
-    };
-    static const smx__gg_rule blk[] = {
-        SMX__GG("attn_norm.weight", "norm.weight"), SMX__GG("ssm_in.weight", "mixer.in_proj.weight"),
-        SMX__GG("ssm_conv1d.weight", "mixer.conv1d.weight"), SMX__GG("ssm_conv1d.bias", "mixer.conv1d.bias"),
-        SMX__GG("ssm_x.weight", "mixer.x_proj.weight"), SMX__GG("ssm_dt.weight", "mixer.dt_proj.weight"),
-        SMX__GG("ssm_dt.bias", "mixer.dt_proj.bias"), SMX__GG_XF("ssm_a", "mixer.A_log", SMX__XF_NEG_EXP), SMX__GG("ssm_d", "mixer.D"),
-        SMX__GG("ssm_out.weight", "mixer.out_proj.weight"), SMX__GG_END
-    };
-    static const smx__gg_rule blk2[] = {
-        SMX__GG("attn_norm.weight", "norm.weight"), SMX__GG("ssm_in.weight", "mixer.in_proj.weight"),
-        SMX__GG("ssm_conv1d.weight", "mixer.conv1d.weight"), SMX__GG("ssm_conv1d.bias", "mixer.conv1d.bias"),
-        SMX__GG("ssm_dt.bias", "mixer.dt_bias"), SMX__GG_XF("ssm_a", "mixer.A_log", SMX__XF_NEG_EXP), SMX__GG("ssm_d", "mixer.D"),
-        SMX__GG("ssm_norm.weight", "mixer.norm.weight"), SMX__GG("ssm_out.weight", "mixer.out_proj.weight"), SMX__GG_END
-    };
     static const char *const k1[8] = { "state_size", "conv_kernel", "expand", "intermediate_size", "time_step_rank", NULL, NULL, NULL };
     static const char *const k2[8] = { "state_size", "conv_kernel", "expand", NULL, NULL, "num_heads", "head_dim", "n_groups" };
-    smx__gg_begin(g, v2 ? "Mamba2ForCausalLM" : "MambaForCausalLM", v2 ? "mamba2" : "mamba", "backbone.layers.%d.", top, v2 ? blk2 : blk);
+    smx__gg_begin(g, v2 ? "Mamba2ForCausalLM" : "MambaForCausalLM", v2 ? "mamba2" : "mamba", "backbone.layers.%d.", smx__gg_mamba_top, v2 ? smx__gg_mamba_blk2 : smx__gg_mamba_blk);
     if (!v2 && smx__gg_bool(g, "ssm.dt_b_c_rms", 0)) smx__gg_fail(g, SMX_E_UNSUPPORTED, "Falcon-Mamba (ssm.dt_b_c_rms) is not supported");
     smx__gg_decoder(g, "token_embd.weight");
     smx__gg_copy_num(g, "attention.layer_norm_rms_epsilon", "layer_norm_epsilon", 1);
@@ -12141,8 +12513,38 @@ static void smx__gg_mamba_tr(smx__gg *g, int v2)
 }
 static void smx__gg_mamba1_tr(smx__gg *g) { smx__gg_mamba_tr(g, 0); }
 static void smx__gg_mamba2_tr(smx__gg *g) { smx__gg_mamba_tr(g, 1); }
-static const smx__gg_arch smx__gg_mamba = { "mamba", smx__gg_mamba1_tr };
-static const smx__gg_arch smx__gg_mamba2 = { "mamba2", smx__gg_mamba2_tr };
+
+/* The other way: Mamba / Mamba-2 as llama.cpp's converter writes them (context 2^20, no
+ * feed-forward or attention heads, A = -exp(A_log), squeezed conv kernels; Mamba-2's A and D as
+ * [H, 1], its norm as [G, Di / G]). */
+static void smx__ggw_mamba(smx__ggw *c)
+{
+    smx__loader *ld = &c->ld;
+    int v2 = !strcmp(smx__cs(ld, NULL, "model_type", ""), "mamba2"), d = smx__ci_pos(ld, NULL, "hidden_size", 0);
+    smx__mamba_cfg m1;
+    smx__mamba2_cfg m2;
+    c->layer = "backbone.layers.%d."; c->top = smx__gg_mamba_top; c->blk = v2 ? smx__gg_mamba_blk2 : smx__gg_mamba_blk;
+    if (smx__ld_check(ld, !smx__cb(ld, NULL, "use_bias", 0), SMX_E_UNSUPPORTED, "config.json: use_bias (in/out projection biases) has no place in llama.cpp's layout")) {
+        if (v2) smx__mamba2_read(ld, NULL, d, &smx__mamba2_keys_hf, &m2);
+        else smx__mamba_read(ld, NULL, d, &smx__mamba_keys_hf, NULL, &m1);
+    }
+    if (ld->st) return;
+    smx__ggw_u32(c, "context_length", 1 << 20);
+    smx__ggw_u32(c, "embedding_length", d);
+    smx__ggw_u32(c, "feed_forward_length", 0);
+    smx__ggw_u32(c, "attention.head_count", 0);
+    c->L = smx__ci_pos(ld, NULL, "num_hidden_layers", 0);
+    smx__ggw_u32(c, "block_count", c->L);
+    smx__ggw_u32(c, "ssm.conv_kernel", v2 ? m2.d_conv : m1.d_conv);
+    smx__ggw_u32(c, "ssm.inner_size", v2 ? m2.d_inner : m1.d_inner);
+    smx__ggw_u32(c, "ssm.state_size", v2 ? m2.d_state : m1.d_state);
+    smx__ggw_u32(c, "ssm.time_step_rank", v2 ? m2.n_heads : m1.dt_rank);
+    if (v2) { smx__ggw_u32(c, "ssm.group_count", m2.n_groups); c->groups = m2.n_groups; }
+    smx__ggw_f32(c, "attention.layer_norm_rms_epsilon", smx__cf(ld, NULL, "layer_norm_epsilon", 1e-5));
+    if (!v2) smx__ggw_bool(c, "ssm.dt_b_c_rms", 0);
+}
+static const smx__gg_arch smx__gg_mamba = { "mamba", smx__gg_mamba1_tr, smx__ggw_mamba, { "MambaForCausalLM" } };
+static const smx__gg_arch smx__gg_mamba2 = { "mamba2", smx__gg_mamba2_tr, smx__ggw_mamba, { "Mamba2ForCausalLM" } };
 
 /* ---- II.7.e Jamba (JambaForCausalLM) ----
  * Layer i: attention (no positional encoding) if i % attn_layer_period == attn_layer_offset,
@@ -12236,32 +12638,33 @@ static int smx__gg_period(const int *set, int L, int *period, int *offset)
 }
 
 /* llama.cpp's "jamba": attention layers marked by head_count_kv, MoE layers by their router. */
+static const smx__gg_rule smx__gg_jamba_top[] = {
+    SMX__GG("token_embd.weight", "model.embed_tokens.weight"), SMX__GG("output_norm.weight", "model.final_layernorm.weight"),
+    SMX__GG("output.weight", "lm_head.weight"), SMX__GG_END
+};
+static const smx__gg_rule smx__gg_jamba_blk[] = {
+    SMX__GG("attn_norm.weight", "input_layernorm.weight"), SMX__GG_W("attn_q.weight", "self_attn.q_proj.weight", SMX__XF_NONE, SMX__GW_PERM_Q),
+    SMX__GG_W("attn_k.weight", "self_attn.k_proj.weight", SMX__XF_NONE, SMX__GW_PERM_K), SMX__GG("attn_v.weight", "self_attn.v_proj.weight"),
+    SMX__GG("attn_output.weight", "self_attn.o_proj.weight"), SMX__GG("ssm_in.weight", "mamba.in_proj.weight"),
+    SMX__GG_W("ssm_conv1d.weight", "mamba.conv1d.weight", SMX__XF_NONE, SMX__GW_SQUEEZE), SMX__GG("ssm_conv1d.bias", "mamba.conv1d.bias"),
+    SMX__GG("ssm_x.weight", "mamba.x_proj.weight"), SMX__GG("ssm_dt_norm.weight", "mamba.dt_layernorm.weight"),
+    SMX__GG("ssm_b_norm.weight", "mamba.b_layernorm.weight"), SMX__GG("ssm_c_norm.weight", "mamba.c_layernorm.weight"),
+    SMX__GG("ssm_dt.weight", "mamba.dt_proj.weight"), SMX__GG("ssm_dt.bias", "mamba.dt_proj.bias"),
+    SMX__GG_XF("ssm_a", "mamba.A_log", SMX__XF_NEG_EXP), SMX__GG("ssm_d", "mamba.D"), SMX__GG("ssm_out.weight", "mamba.out_proj.weight"),
+    SMX__GG("ffn_norm.weight", "pre_ff_layernorm.weight"), SMX__GG("ffn_gate.weight", "feed_forward.gate_proj.weight"),
+    SMX__GG("ffn_up.weight", "feed_forward.up_proj.weight"), SMX__GG("ffn_down.weight", "feed_forward.down_proj.weight"),
+    SMX__GG("ffn_gate_inp.weight", "feed_forward.router.weight"),
+    SMX__GG_STACK("ffn_gate_exps.weight", "feed_forward.experts.%d.gate_proj.weight"),
+    SMX__GG_STACK("ffn_up_exps.weight", "feed_forward.experts.%d.up_proj.weight"),
+    SMX__GG_STACK("ffn_down_exps.weight", "feed_forward.experts.%d.down_proj.weight"), SMX__GG_END
+};
+
 static void smx__gg_jamba_tr(smx__gg *g)
 {
-    static const smx__gg_rule top[] = {
-        SMX__GG("token_embd.weight", "model.embed_tokens.weight"), SMX__GG("output_norm.weight", "model.final_layernorm.weight"),
-        SMX__GG("output.weight", "lm_head.weight"), SMX__GG_END
-    };
-    static const smx__gg_rule blk[] = {
-        SMX__GG("attn_norm.weight", "input_layernorm.weight"), SMX__GG("attn_q.weight", "self_attn.q_proj.weight"),
-        SMX__GG("attn_k.weight", "self_attn.k_proj.weight"), SMX__GG("attn_v.weight", "self_attn.v_proj.weight"),
-        SMX__GG("attn_output.weight", "self_attn.o_proj.weight"), SMX__GG("ssm_in.weight", "mamba.in_proj.weight"),
-        SMX__GG("ssm_conv1d.weight", "mamba.conv1d.weight"), SMX__GG("ssm_conv1d.bias", "mamba.conv1d.bias"),
-        SMX__GG("ssm_x.weight", "mamba.x_proj.weight"), SMX__GG("ssm_dt_norm.weight", "mamba.dt_layernorm.weight"),
-        SMX__GG("ssm_b_norm.weight", "mamba.b_layernorm.weight"), SMX__GG("ssm_c_norm.weight", "mamba.c_layernorm.weight"),
-        SMX__GG("ssm_dt.weight", "mamba.dt_proj.weight"), SMX__GG("ssm_dt.bias", "mamba.dt_proj.bias"),
-        SMX__GG_XF("ssm_a", "mamba.A_log", SMX__XF_NEG_EXP), SMX__GG("ssm_d", "mamba.D"), SMX__GG("ssm_out.weight", "mamba.out_proj.weight"),
-        SMX__GG("ffn_norm.weight", "pre_ff_layernorm.weight"), SMX__GG("ffn_gate.weight", "feed_forward.gate_proj.weight"),
-        SMX__GG("ffn_up.weight", "feed_forward.up_proj.weight"), SMX__GG("ffn_down.weight", "feed_forward.down_proj.weight"),
-        SMX__GG("ffn_gate_inp.weight", "feed_forward.router.weight"),
-        SMX__GG_STACK("ffn_gate_exps.weight", "feed_forward.experts.%d.gate_proj.weight"),
-        SMX__GG_STACK("ffn_up_exps.weight", "feed_forward.experts.%d.up_proj.weight"),
-        SMX__GG_STACK("ffn_down_exps.weight", "feed_forward.experts.%d.down_proj.weight"), SMX__GG_END
-    };
     static const char *const km[8] = { "mamba_d_state", "mamba_d_conv", "mamba_expand", NULL, "mamba_dt_rank", NULL, NULL, NULL };
     int *attn = NULL, *moe, l, p, o, X;
     char name[64];
-    smx__gg_begin(g, "JambaForCausalLM", "jamba", "model.layers.%d.", top, blk);
+    smx__gg_begin(g, "JambaForCausalLM", "jamba", "model.layers.%d.", smx__gg_jamba_top, smx__gg_jamba_blk);
     smx__gg_decoder(g, "token_embd.weight");
     smx__gg_copy_int(g, "feed_forward_length", "intermediate_size", 1);
     smx__gg_copy_num(g, "attention.layer_norm_rms_epsilon", "rms_norm_eps", 1);
@@ -12289,7 +12692,7 @@ static void smx__gg_jamba_tr(smx__gg *g)
     smx__gg_put_bool(g, "mamba_proj_bias", 0);
     SMX_FREE(attn);
 }
-static const smx__gg_arch smx__gg_jamba = { "jamba", smx__gg_jamba_tr };
+static const smx__gg_arch smx__gg_jamba = { "jamba", smx__gg_jamba_tr, NULL, { NULL } };
 
 /* ---- II.7.f Bamba (BambaForCausalLM) ----
  * Layer i: attention with partial RoPE if i is in attn_layer_indices, else a Mamba-2 mixer;
@@ -12335,31 +12738,107 @@ static const smx__family smx__fam_bamba = { "Bamba", { "BambaForCausalLM" }, { "
 
 /* llama.cpp's "granitehybrid" as written for Bamba (rope.scaling.finetuned, the default): RoPE
  * pairs interleaved by the converter, Mamba-2 gated norms per group. */
+static const smx__gg_rule smx__gg_gh_top[] = {
+    SMX__GG("token_embd.weight", "model.embed_tokens.weight"), SMX__GG("output_norm.weight", "model.final_layernorm.weight"),
+    SMX__GG("output.weight", "lm_head.weight"), SMX__GG("rope_freqs.weight", "rope_freqs.weight"), SMX__GG_END
+};
+static const smx__gg_rule smx__gg_gh_blk[] = {
+    SMX__GG("attn_norm.weight", "input_layernorm.weight"), SMX__GG_W("attn_q.weight", "self_attn.q_proj.weight", SMX__XF_NONE, SMX__GW_PERM_Q),
+    SMX__GG_W("attn_k.weight", "self_attn.k_proj.weight", SMX__XF_NONE, SMX__GW_PERM_K), SMX__GG("attn_v.weight", "self_attn.v_proj.weight"),
+    SMX__GG("attn_output.weight", "self_attn.o_proj.weight"), SMX__GG("ssm_in.weight", "mamba.in_proj.weight"),
+    SMX__GG_W("ssm_conv1d.weight", "mamba.conv1d.weight", SMX__XF_NONE, SMX__GW_SQUEEZE), SMX__GG("ssm_conv1d.bias", "mamba.conv1d.bias"),
+    SMX__GG("ssm_dt.bias", "mamba.dt_bias"), SMX__GG_W("ssm_a", "mamba.A_log", SMX__XF_NEG_EXP, SMX__GW_COL),
+    SMX__GG_W("ssm_d", "mamba.D", SMX__XF_NONE, SMX__GW_COL), SMX__GG_W("ssm_norm.weight", "mamba.norm.weight", SMX__XF_NONE, SMX__GW_GROUPS), SMX__GG("ssm_out.weight", "mamba.out_proj.weight"),
+    SMX__GG("ffn_norm.weight", "pre_ff_layernorm.weight"), SMX__GG("ffn_gate.weight", "feed_forward.gate_proj.weight"),
+    SMX__GG("ffn_up.weight", "feed_forward.up_proj.weight"), SMX__GG("ffn_down.weight", "feed_forward.down_proj.weight"), SMX__GG_END
+};
+
+/* Granite 4.0-H in llama.cpp's "granitehybrid" (rope.scaling.finetuned false): the shared (or
+ * dense) MLP and the experts' fused gate | up split in two, the router as ffn_gate_inp, the
+ * multipliers as logit_scale / residual_scale / embedding_scale / attention.scale.
+ * Differences from transformers, as llama.cpp computes the file: no RoPE at all (its converter
+ * writes every Granite 4.0-H file so, whatever position_embedding_type says); the Mamba-2 gated
+ * norm per group of d_inner / n_groups (transformers: over the whole d_inner); the attention scale
+ * 1/sqrt(head_dim) when attention.scale is absent (transformers' default multiplier is 1). */
+static const smx__gg_rule smx__gg_g4_top[] = {
+    SMX__GG("token_embd.weight", "model.embed_tokens.weight"), SMX__GG("output_norm.weight", "model.norm.weight"),
+    SMX__GG("output.weight", "lm_head.weight"), SMX__GG_END
+};
+#define SMX__GG_G4_COMMON                                                                                                                   \
+    SMX__GG("attn_norm.weight", "input_layernorm.weight"), SMX__GG_W("attn_q.weight", "self_attn.q_proj.weight", SMX__XF_NONE, SMX__GW_PERM_Q), \
+    SMX__GG_W("attn_k.weight", "self_attn.k_proj.weight", SMX__XF_NONE, SMX__GW_PERM_K), SMX__GG("attn_v.weight", "self_attn.v_proj.weight"), \
+    SMX__GG("attn_output.weight", "self_attn.o_proj.weight"), SMX__GG("ssm_in.weight", "mamba.in_proj.weight"),                             \
+    SMX__GG_W("ssm_conv1d.weight", "mamba.conv1d.weight", SMX__XF_NONE, SMX__GW_SQUEEZE), SMX__GG("ssm_conv1d.bias", "mamba.conv1d.bias"),   \
+    SMX__GG("ssm_dt.bias", "mamba.dt_bias"), SMX__GG_W("ssm_a", "mamba.A_log", SMX__XF_NEG_EXP, SMX__GW_COL),                             \
+    SMX__GG_W("ssm_d", "mamba.D", SMX__XF_NONE, SMX__GW_COL), SMX__GG_W("ssm_norm.weight", "mamba.norm.weight", SMX__XF_NONE, SMX__GW_GROUPS), \
+    SMX__GG("ssm_out.weight", "mamba.out_proj.weight"), SMX__GG("ffn_norm.weight", "post_attention_layernorm.weight")
+static const smx__gg_rule smx__gg_g4_blk_dense[] = {
+    SMX__GG_G4_COMMON,
+    SMX__GG_FROM("ffn_gate.weight", "shared_mlp.gate_proj.weight", "shared_mlp.input_linear.weight", SMX__GW_HALF0),
+    SMX__GG_FROM("ffn_up.weight", "shared_mlp.up_proj.weight", "shared_mlp.input_linear.weight", SMX__GW_HALF1),
+    SMX__GG_FROM("ffn_down.weight", "shared_mlp.down_proj.weight", "shared_mlp.output_linear.weight", SMX__GW_AS_IS), SMX__GG_END
+};
+static const smx__gg_rule smx__gg_g4_blk_moe[] = {
+    SMX__GG_G4_COMMON, SMX__GG("ffn_gate_inp.weight", "block_sparse_moe.router.layer.weight"),
+    SMX__GG_STACK_FROM("ffn_gate_exps.weight", "block_sparse_moe.experts.%d.gate_proj.weight", "block_sparse_moe.input_linear.weight", SMX__GW_HALF0),
+    SMX__GG_STACK_FROM("ffn_up_exps.weight", "block_sparse_moe.experts.%d.up_proj.weight", "block_sparse_moe.input_linear.weight", SMX__GW_HALF1),
+    SMX__GG_STACK_FROM("ffn_down_exps.weight", "block_sparse_moe.experts.%d.down_proj.weight", "block_sparse_moe.output_linear.weight", SMX__GW_AS_IS),
+    SMX__GG_FROM("ffn_gate_shexp.weight", "shared_mlp.gate_proj.weight", "shared_mlp.input_linear.weight", SMX__GW_HALF0),
+    SMX__GG_FROM("ffn_up_shexp.weight", "shared_mlp.up_proj.weight", "shared_mlp.input_linear.weight", SMX__GW_HALF1),
+    SMX__GG_FROM("ffn_down_shexp.weight", "shared_mlp.down_proj.weight", "shared_mlp.output_linear.weight", SMX__GW_AS_IS), SMX__GG_END
+};
+
+static void smx__gg_granite4_tr(smx__gg *g)
+{
+    static const char *const km[8] = { "mamba_d_state", "mamba_d_conv", "mamba_expand", NULL, NULL, "mamba_n_heads", "mamba_d_head",
+                                       "mamba_n_groups" };
+    int64_t X = smx__gg_int(g, "expert_count", 0, 0), hd;
+    int *attn, l;
+    smx__sb lt;
+    smx__gg_begin(g, "GraniteMoeHybridForCausalLM", "granitemoehybrid", "model.layers.%d.", smx__gg_g4_top, X > 0 ? smx__gg_g4_blk_moe : smx__gg_g4_blk_dense);
+    smx__gg_decoder(g, "token_embd.weight");
+    smx__gg_copy_num(g, "attention.layer_norm_rms_epsilon", "rms_norm_eps", 1);
+    if (g->st || !(attn = (int *)SMX_MALLOC(sizeof(int) * (size_t)(g->L + 1)))) {
+        if (!g->st) smx__gg_fail(g, SMX_E_NOMEM, "out of memory");
+        return;
+    }
+    smx__gg_attention(g, smx__gg_attn_layers(g, attn), 0);
+    smx__gg_put_str(g, "position_embedding_type", "nope");
+    memset(&lt, 0, sizeof lt);
+    smx__sb_printf(&lt, "[");
+    for (l = 0; l < g->L; l++) smx__sb_printf(&lt, "%s\"%s\"", l ? ", " : "", attn[l] ? "attention" : "mamba");
+    smx__sb_printf(&lt, "]");
+    if (lt.failed) smx__gg_fail(g, SMX_E_NOMEM, "out of memory");
+    else smx__gg_put_raw(g, "layer_types", lt.s);
+    SMX_FREE(lt.s);
+    SMX_FREE(attn);
+    hd = smx__gg_int(g, "attention.key_length", g->E / SMX__MAX(1, smx__gg_int(g, "attention.head_count", 1, 0)), 0);
+    smx__gg_put_num(g, "attention_multiplier", smx__gg_num(g, "attention.scale", 0.0, 0) != 0.0 ? smx__gg_num(g, "attention.scale", 0.0, 0)
+                                                                                                  : 1.0 / sqrt((double)SMX__MAX(1, hd)));
+    smx__gg_put_num(g, "residual_multiplier", smx__gg_num(g, "residual_scale", 1.0, 0));
+    smx__gg_put_num(g, "embedding_multiplier", smx__gg_num(g, "embedding_scale", 1.0, 0));
+    smx__gg_put_num(g, "logits_scaling", smx__gg_num(g, "logit_scale", 1.0, 0));
+    smx__gg_put_int(g, "num_local_experts", X);
+    smx__gg_put_int(g, "num_experts_per_tok", X > 0 ? smx__gg_int(g, "expert_used_count", 1, 1) : 0);
+    if (X > 0) {
+        smx__gg_copy_int(g, "feed_forward_length", "intermediate_size", 1);
+        smx__gg_put_int(g, "shared_intermediate_size", smx__gg_int(g, "expert_shared_feed_forward_length", 0, 0));
+    } else {
+        smx__gg_put_int(g, "shared_intermediate_size", smx__gg_int(g, "feed_forward_length", 0, 1));
+    }
+    smx__gg_ssm(g, km);
+    smx__gg_put_bool(g, "mamba_conv_bias", 1);
+    smx__gg_put_bool(g, "mamba_proj_bias", 0);
+}
+
 static void smx__gg_granitehybrid_tr(smx__gg *g)
 {
-    static const smx__gg_rule top[] = {
-        SMX__GG("token_embd.weight", "model.embed_tokens.weight"), SMX__GG("output_norm.weight", "model.final_layernorm.weight"),
-        SMX__GG("output.weight", "lm_head.weight"), SMX__GG("rope_freqs.weight", "rope_freqs.weight"), SMX__GG_END
-    };
-    static const smx__gg_rule blk[] = {
-        SMX__GG("attn_norm.weight", "input_layernorm.weight"), SMX__GG("attn_q.weight", "self_attn.q_proj.weight"),
-        SMX__GG("attn_k.weight", "self_attn.k_proj.weight"), SMX__GG("attn_v.weight", "self_attn.v_proj.weight"),
-        SMX__GG("attn_output.weight", "self_attn.o_proj.weight"), SMX__GG("ssm_in.weight", "mamba.in_proj.weight"),
-        SMX__GG("ssm_conv1d.weight", "mamba.conv1d.weight"), SMX__GG("ssm_conv1d.bias", "mamba.conv1d.bias"),
-        SMX__GG("ssm_dt.bias", "mamba.dt_bias"), SMX__GG_XF("ssm_a", "mamba.A_log", SMX__XF_NEG_EXP), SMX__GG("ssm_d", "mamba.D"),
-        SMX__GG("ssm_norm.weight", "mamba.norm.weight"), SMX__GG("ssm_out.weight", "mamba.out_proj.weight"),
-        SMX__GG("ffn_norm.weight", "pre_ff_layernorm.weight"), SMX__GG("ffn_gate.weight", "feed_forward.gate_proj.weight"),
-        SMX__GG("ffn_up.weight", "feed_forward.up_proj.weight"), SMX__GG("ffn_down.weight", "feed_forward.down_proj.weight"), SMX__GG_END
-    };
     static const char *const km[8] = { "mamba_d_state", "mamba_d_conv", "mamba_expand", NULL, NULL, "mamba_n_heads", "mamba_d_head",
                                        "mamba_n_groups" };
     int *attn, l;
     smx__sb ix;
-    if (!smx__gg_bool(g, "rope.scaling.finetuned", 1)) {
-        smx__gg_fail(g, SMX_E_UNSUPPORTED, "Granite 4.0-H files (rope.scaling.finetuned false) are not supported yet");
-        return;
-    }
-    smx__gg_begin(g, "BambaForCausalLM", "bamba", "model.layers.%d.", top, blk);
+    if (!smx__gg_bool(g, "rope.scaling.finetuned", 1)) { smx__gg_granite4_tr(g); return; }
+    smx__gg_begin(g, "BambaForCausalLM", "bamba", "model.layers.%d.", smx__gg_gh_top, smx__gg_gh_blk);
     smx__gg_refuse(g, "expert_count", "a Bamba file with experts");
     smx__gg_decoder(g, "token_embd.weight");
     smx__gg_copy_int(g, "feed_forward_length", "intermediate_size", 1);
@@ -12382,7 +12861,90 @@ static void smx__gg_granitehybrid_tr(smx__gg *g)
     smx__gg_put_bool(g, "mamba_conv_bias", 1);
     smx__gg_put_bool(g, "mamba_proj_bias", 0);
 }
-static const smx__gg_arch smx__gg_granitehybrid = { "granitehybrid", smx__gg_granitehybrid_tr };
+
+/* The other way: Bamba as llama.cpp's converter writes it (granitehybrid, rope.scaling.finetuned
+ * true; head_count_kv 0 on the Mamba-2 layers; Q/K rows permuted). */
+static void smx__ggw_bamba(smx__ggw *c)
+{
+    smx__loader *ld = &c->ld;
+    int d = smx__ci_pos(ld, NULL, "hidden_size", 0), L = smx__ci_pos(ld, NULL, "num_hidden_layers", 0), l, *kv;
+    int nh = smx__ci_pos(ld, NULL, "num_attention_heads", 0), nkv = smx__ci_pos(ld, NULL, "num_key_value_heads", nh);
+    double prf = smx__cf(ld, NULL, "partial_rotary_factor", 1.0);
+    smx__mamba2_cfg m2;
+    c->layer = "model.layers.%d."; c->top = smx__gg_gh_top; c->blk = smx__gg_gh_blk;
+    smx__mamba2_read(ld, NULL, d, &smx__mamba2_keys_hybrid, &m2);
+    if (ld->st || !(kv = (int *)smx__arena_alloc(&c->arena, sizeof(int) * (size_t)(L + 1)))) { smx__ld_check(ld, ld->st != SMX_OK, SMX_E_NOMEM, "out of memory"); return; }
+    for (l = 0; l < L; l++) kv[l] = smx__cfg_in_list(ld, "attn_layer_indices", l) ? nkv : 0;
+    smx__ggw_common(c, L, smx__ci_pos(ld, NULL, "max_position_embeddings", 4096), d, smx__cf(ld, NULL, "rms_norm_eps", 1e-5));
+    smx__ggw_u32(c, "feed_forward_length", smx__ci_pos(ld, NULL, "intermediate_size", 0));
+    smx__ggw_u32(c, "attention.head_count", nh);
+    smx__ggw_i32s(c, "attention.head_count_kv", kv, L);
+    c->n_head = nh; c->n_kv = nkv;
+    smx__ggw_f32(c, "rope.freq_base", smx__ggw_theta(c, 10000.0));
+    smx__ggw_u32(c, "rope.dimension_count", (int)(prf * (double)smx__ci_pos(ld, NULL, "head_dim", nh > 0 ? d / nh : 0)));
+    smx__ggw_bool(c, "rope.scaling.finetuned", 1);
+    smx__ggw_u32(c, "ssm.conv_kernel", m2.d_conv);
+    smx__ggw_u32(c, "ssm.state_size", m2.d_state);
+    smx__ggw_u32(c, "ssm.group_count", m2.n_groups);
+    smx__ggw_u32(c, "ssm.inner_size", m2.d_inner);
+    smx__ggw_u32(c, "ssm.time_step_rank", m2.n_heads);
+    c->groups = m2.n_groups;
+}
+
+/* The other way for Granite 4.0-H, as llama.cpp's converter writes it: rope.scaling.finetuned false,
+ * context 2^20, the multipliers that are set, fused gate | up split, attention layers from
+ * layer_types ("attention"; transformers 5's "full_attention" counts too). */
+static void smx__ggw_granite4(smx__ggw *c)
+{
+    smx__loader *ld = &c->ld;
+    int d = smx__ci_pos(ld, NULL, "hidden_size", 0), L = smx__ci_pos(ld, NULL, "num_hidden_layers", 0), l, *kv, X;
+    int nh = smx__ci_pos(ld, NULL, "num_attention_heads", 0), nkv = smx__ci_pos(ld, NULL, "num_key_value_heads", nh);
+    const smx__jv *lt = smx__cfg_get(ld, NULL, "layer_types");
+    const char *const mult[4][2] = { { "attention_multiplier", "attention.scale" }, { "embedding_multiplier", "embedding_scale" },
+                                     { "residual_multiplier", "residual_scale" }, { "logits_scaling", "logit_scale" } };
+    smx__mamba2_cfg m2;
+    smx__ld_check(ld, !smx__cfg_has(ld, NULL, "head_dim") || smx__ci(ld, NULL, "head_dim", 0) * nh == d, SMX_E_UNSUPPORTED,
+                  "config.json: head_dim %d is not hidden_size / num_attention_heads: llama.cpp's granitehybrid has no key_length",
+                  smx__ci(ld, NULL, "head_dim", 0));
+    smx__ld_check(ld, !smx__cb(ld, NULL, "attention_bias", 0), SMX_E_UNSUPPORTED, "config.json: attention_bias has no place in llama.cpp's granitehybrid layout");
+    smx__mamba2_read(ld, NULL, d, &smx__mamba2_keys_hybrid, &m2);
+    X = smx__ci(ld, NULL, "num_local_experts", 0);
+    c->layer = "model.layers.%d."; c->top = smx__gg_g4_top; c->blk = X > 0 ? smx__gg_g4_blk_moe : smx__gg_g4_blk_dense;
+    if (ld->st || !(kv = (int *)smx__arena_alloc(&c->arena, sizeof(int) * (size_t)(L + 1)))) { smx__ld_check(ld, ld->st != SMX_OK, SMX_E_NOMEM, "out of memory"); return; }
+    for (l = 0; l < L; l++) {
+        const smx__jv *t = lt ? smx__jat(lt, l) : NULL;
+        kv[l] = t && t->type == SMX__J_STR && (!strcmp(t->str, "attention") || !strcmp(t->str, "full_attention")) ? nkv : 0;
+    }
+    smx__ggw_common(c, L, 1 << 20, d, smx__cf(ld, NULL, "rms_norm_eps", 1e-6));
+    smx__ggw_u32(c, "feed_forward_length", smx__ci_pos(ld, NULL, "intermediate_size", 0));
+    smx__ggw_u32(c, "attention.head_count", nh);
+    smx__ggw_i32s(c, "attention.head_count_kv", kv, L);
+    c->n_head = nh; c->n_kv = nkv; c->n_expert = X;
+    smx__ggw_f32(c, "rope.freq_base", smx__ggw_theta(c, 10000.0));
+    smx__ggw_u32(c, "rope.dimension_count", nh > 0 ? d / nh : 0);
+    if (smx__cfg_has(ld, NULL, "num_local_experts")) {
+        smx__ggw_u32(c, "expert_count", X);
+        smx__ggw_u32(c, "expert_used_count", smx__ci(ld, NULL, "num_experts_per_tok", 0));
+    }
+    for (l = 0; l < 4; l++)
+        if (smx__cf(ld, NULL, mult[l][0], 0.0) != 0.0) smx__ggw_f32(c, mult[l][1], smx__cf(ld, NULL, mult[l][0], 0.0));
+    if (smx__ci(ld, NULL, "shared_intermediate_size", 0) > 0) smx__ggw_u32(c, "expert_shared_feed_forward_length", smx__ci(ld, NULL, "shared_intermediate_size", 0));
+    smx__ggw_u32(c, "ssm.conv_kernel", m2.d_conv);
+    smx__ggw_u32(c, "ssm.state_size", m2.d_state);
+    smx__ggw_u32(c, "ssm.group_count", m2.n_groups);
+    smx__ggw_u32(c, "ssm.inner_size", m2.d_inner);
+    smx__ggw_u32(c, "ssm.time_step_rank", m2.n_heads);
+    smx__ggw_bool(c, "rope.scaling.finetuned", 0);
+    c->groups = m2.n_groups;
+}
+
+static void smx__ggw_granitehybrid(smx__ggw *c)
+{
+    if (!strcmp(smx__cs(&c->ld, NULL, "model_type", ""), "bamba")) smx__ggw_bamba(c);
+    else smx__ggw_granite4(c);
+}
+static const smx__gg_arch smx__gg_granitehybrid = { "granitehybrid", smx__gg_granitehybrid_tr, smx__ggw_granitehybrid,
+                                                    { "BambaForCausalLM", "GraniteMoeHybridForCausalLM" } };
 
 /* ---- II.7.g LFM2 (Lfm2ForCausalLM): short convolutions and attention with q/k norms ---- */
 
@@ -12460,24 +13022,25 @@ static smx_status smx__build_lfm2(smx__loader *ld)
 static const smx__family smx__fam_lfm2 = { "LFM2", { "Lfm2ForCausalLM" }, { "lfm2" }, smx__build_lfm2, "ACF" };
 
 /* llama.cpp's "lfm2": conv layers marked by head_count_kv 0; the final norm is token_embd_norm. */
+static const smx__gg_rule smx__gg_lfm2_top[] = {
+    SMX__GG("token_embd.weight", "model.embed_tokens.weight"), SMX__GG("token_embd_norm.weight", "model.embedding_norm.weight"),
+    SMX__GG("output.weight", "lm_head.weight"), SMX__GG_END
+};
+static const smx__gg_rule smx__gg_lfm2_blk[] = {
+    SMX__GG("attn_norm.weight", "operator_norm.weight"), SMX__GG_W("attn_q.weight", "self_attn.q_proj.weight", SMX__XF_NONE, SMX__GW_PERM_Q),
+    SMX__GG_W("attn_k.weight", "self_attn.k_proj.weight", SMX__XF_NONE, SMX__GW_PERM_K), SMX__GG("attn_v.weight", "self_attn.v_proj.weight"),
+    SMX__GG("attn_output.weight", "self_attn.out_proj.weight"), SMX__GG("attn_q_norm.weight", "self_attn.q_layernorm.weight"),
+    SMX__GG("attn_k_norm.weight", "self_attn.k_layernorm.weight"), SMX__GG("shortconv.in_proj.weight", "conv.in_proj.weight"),
+    SMX__GG_W("shortconv.conv.weight", "conv.conv.weight", SMX__XF_NONE, SMX__GW_SQUEEZE), SMX__GG("shortconv.out_proj.weight", "conv.out_proj.weight"),
+    SMX__GG("ffn_norm.weight", "ffn_norm.weight"), SMX__GG("ffn_gate.weight", "feed_forward.w1.weight"),
+    SMX__GG("ffn_up.weight", "feed_forward.w3.weight"), SMX__GG("ffn_down.weight", "feed_forward.w2.weight"), SMX__GG_END
+};
+
 static void smx__gg_lfm2_tr(smx__gg *g)
 {
-    static const smx__gg_rule top[] = {
-        SMX__GG("token_embd.weight", "model.embed_tokens.weight"), SMX__GG("token_embd_norm.weight", "model.embedding_norm.weight"),
-        SMX__GG("output.weight", "lm_head.weight"), SMX__GG_END
-    };
-    static const smx__gg_rule blk[] = {
-        SMX__GG("attn_norm.weight", "operator_norm.weight"), SMX__GG("attn_q.weight", "self_attn.q_proj.weight"),
-        SMX__GG("attn_k.weight", "self_attn.k_proj.weight"), SMX__GG("attn_v.weight", "self_attn.v_proj.weight"),
-        SMX__GG("attn_output.weight", "self_attn.out_proj.weight"), SMX__GG("attn_q_norm.weight", "self_attn.q_layernorm.weight"),
-        SMX__GG("attn_k_norm.weight", "self_attn.k_layernorm.weight"), SMX__GG("shortconv.in_proj.weight", "conv.in_proj.weight"),
-        SMX__GG("shortconv.conv.weight", "conv.conv.weight"), SMX__GG("shortconv.out_proj.weight", "conv.out_proj.weight"),
-        SMX__GG("ffn_norm.weight", "ffn_norm.weight"), SMX__GG("ffn_gate.weight", "feed_forward.w1.weight"),
-        SMX__GG("ffn_up.weight", "feed_forward.w3.weight"), SMX__GG("ffn_down.weight", "feed_forward.w2.weight"), SMX__GG_END
-    };
     int *attn, l;
     smx__sb lt;
-    smx__gg_begin(g, "Lfm2ForCausalLM", "lfm2", "model.layers.%d.", top, blk);
+    smx__gg_begin(g, "Lfm2ForCausalLM", "lfm2", "model.layers.%d.", smx__gg_lfm2_top, smx__gg_lfm2_blk);
     smx__gg_refuse(g, "attention.sliding_window", "sliding-window LFM2 attention is not supported");
     smx__gg_decoder(g, "token_embd.weight");
     smx__gg_copy_int(g, "feed_forward_length", "intermediate_size", 1);
@@ -12499,7 +13062,7 @@ static void smx__gg_lfm2_tr(smx__gg *g)
     SMX_FREE(lt.s);
     SMX_FREE(attn);
 }
-static const smx__gg_arch smx__gg_lfm2 = { "lfm2", smx__gg_lfm2_tr };
+static const smx__gg_arch smx__gg_lfm2 = { "lfm2", smx__gg_lfm2_tr, NULL, { NULL } };
 
 /* ---- II.7.h xLSTM ----
  *   xLSTMForCausalLM (model_type "xlstm", transformers' native path): per block
@@ -12979,6 +13542,9 @@ static smx_status smx__build_granite_hybrid(smx__loader *ld)
     nm.layer = "model.layers.%d."; nm.mix_norm = "input_layernorm"; nm.ffn_norm = "post_attention_layernorm";
     nm.attn = "self_attn."; nm.ssm = "mamba."; nm.q = "q_proj"; nm.k = "k_proj"; nm.v = "v_proj"; nm.o = "o_proj";
     nm.gate = nm.up = "input_linear"; nm.down = "output_linear";   /* the shared (or dense) MLP, fused */
+    if (!ld->random && smx__tensor_shape(ld, sh, "model.layers.0.shared_mlp.gate_proj.weight") >= 0) {   /* as a GGUF file holds it */
+        nm.gate = "gate_proj"; nm.up = "up_proj"; nm.down = "down_proj";
+    }
     if (E > 0) {
         nm.ffn = "block_sparse_moe.";
         nm.shared = "shared_mlp.";
@@ -13731,10 +14297,12 @@ static const smx__gg_arch *const smx__gg_archs[] = {
     &smx__gg_llama, &smx__gg_llada, &smx__gg_mamba, &smx__gg_mamba2, &smx__gg_jamba, &smx__gg_granitehybrid, &smx__gg_lfm2,
 };
 
+#define SMX__N_GG_ARCHS (sizeof smx__gg_archs / sizeof smx__gg_archs[0])
+
 static const smx__gg_arch *smx__gg_find_arch(const char *name)
 {
     size_t i;
-    for (i = 0; i < sizeof smx__gg_archs / sizeof smx__gg_archs[0]; i++)
+    for (i = 0; i < SMX__N_GG_ARCHS; i++)
         if (!strcmp(smx__gg_archs[i]->name, name)) return smx__gg_archs[i];
     return NULL;
 }
@@ -14110,6 +14678,431 @@ SMX_API void smx_model_get_info(const smx_model *m, smx_model_info *info)
 
 SMX_API int smx_model_vocab(const smx_model *m) { return m && m->kind == SMX_KIND_TOKENS ? m->n_logits : 0; }
 SMX_API int smx_model_mask_token(const smx_model *m) { return m ? m->mask_token : -1; }
+
+/* ---- GGUF files from checkpoints (seqmix convert; the writer of II.4.c, the rules of II.4.d) ---- */
+
+/* Queue one tensor (data: float32 in ggml order, ne[0] fastest) for the type choice. */
+static void smx__ggw_add(smx__ggw *c, const char *name, float *data, const int64_t *ne, int nd, int layer)
+{
+    smx__ggw_pend *p;
+    int k;
+    if (c->ld.st) return;
+    if (c->n_pend == c->cap_pend) {
+        int nc = c->cap_pend ? 2 * c->cap_pend : 64;
+        smx__ggw_pend *np = (smx__ggw_pend *)SMX_REALLOC(c->pend, sizeof *np * (size_t)nc);
+        if (!np) { smx__ld_fail(&c->ld, SMX_E_NOMEM, "out of memory"); return; }
+        c->pend = np; c->cap_pend = nc;
+    }
+    p = &c->pend[c->n_pend++];
+    memset(p, 0, sizeof *p);
+    snprintf(p->name, sizeof p->name, "%s", name);
+    p->data = data;
+    for (k = 0; k < 4; k++) p->ne[k] = k < nd ? ne[k] : 1;
+    p->nd = nd;
+    p->layer = layer;
+}
+
+/* A Hugging Face tensor as float32 (NULL: absent); marks it written. */
+static float *smx__ggw_read(smx__ggw *c, const char *name, smx__st_entry **out)
+{
+    smx__st_entry *en = smx__st_find(c->ld.ts, name);
+    float *x;
+    *out = en;
+    if (!en || c->ld.st) return NULL;
+    if (!(x = (float *)smx__arena_alloc(&c->arena, sizeof(float) * (en->numel ? en->numel : 1)))) { smx__ld_fail(&c->ld, SMX_E_NOMEM, "out of memory"); return NULL; }
+    if (smx__st_read_f32(c->ld.ts, en, x, c->ld.e) != SMX_OK) { smx__ld_fail(&c->ld, c->ld.e ? c->ld.e->status : SMX_E_IO, "%s", c->ld.e ? c->ld.e->msg : name); return NULL; }
+    c->used[en - c->ld.ts->ent] = 1;
+    return x;
+}
+
+/* Reorder groups: dst block (i, j) of [a][b][n] = src block (j, i) of [b][a][n]. */
+static void smx__ggw_swap(const float *src, float *dst, int a, int b, size_t n)
+{
+    int i, j;
+    for (i = 0; i < a; i++)
+        for (j = 0; j < b; j++) memcpy(dst + ((size_t)i * b + j) * n, src + ((size_t)j * a + i) * n, sizeof(float) * n);
+}
+
+/* One rule for one layer (layer < 0: a top-level tensor): read, change as llama.cpp's converter does, queue. */
+static void smx__ggw_rule(smx__ggw *c, const smx__gg_rule *r, int layer)
+{
+    char hf[512], src[512], gname[128], lp[160];
+    smx__st_entry *en = NULL;
+    float *x = NULL, *y;
+    int64_t sh[8], ne[4];
+    size_t n, rows, cols, i;
+    int nd, k, X = 0;
+    lp[0] = 0;
+    if (layer >= 0) snprintf(lp, sizeof lp, c->layer, layer);
+    if (layer >= 0) snprintf(gname, sizeof gname, "blk.%d.%s", layer, r->gguf);
+    else snprintf(gname, sizeof gname, "%s", r->gguf);
+    if (r->stack && !r->from) {   /* experts.%d.* stacked: [X, rows, cols] */
+        smx__st_entry *e0;
+        char sub[256];
+        snprintf(sub, sizeof sub, r->hf, 0);
+        snprintf(hf, sizeof hf, "%s%s", lp, sub);
+        if (!(e0 = smx__st_find(c->ld.ts, hf)) || e0->ndim != 2) return;
+        for (X = 0;; X++) {
+            snprintf(sub, sizeof sub, r->hf, X);
+            snprintf(hf, sizeof hf, "%s%s", lp, sub);
+            if (!smx__st_find(c->ld.ts, hf)) break;
+        }
+        n = e0->numel;
+        if (!(x = (float *)smx__arena_alloc(&c->arena, sizeof(float) * n * (size_t)X))) { smx__ld_fail(&c->ld, SMX_E_NOMEM, "out of memory"); return; }
+        for (k = 0; k < X && !c->ld.st; k++) {
+            float *xe;
+            snprintf(sub, sizeof sub, r->hf, k);
+            snprintf(hf, sizeof hf, "%s%s", lp, sub);
+            xe = smx__ggw_read(c, hf, &en);
+            if (!smx__ld_check(&c->ld, xe && en->numel == n, SMX_E_SHAPE, "tensor '%s' differs in shape from expert 0's", hf)) return;
+            memcpy(x + (size_t)k * n, xe, sizeof(float) * n);
+        }
+        ne[0] = e0->shape[1]; ne[1] = e0->shape[0]; ne[2] = X; nd = 3;
+        smx__ggw_add(c, gname, x, ne, nd, layer);
+        return;
+    }
+    snprintf(src, sizeof src, "%s%s", lp, r->from ? r->from : r->hf);
+    if (!(x = smx__ggw_read(c, src, &en))) return;
+    nd = en->ndim;
+    for (k = 0; k < nd; k++) sh[k] = en->shape[k];
+    n = en->numel;
+    /* values */
+    for (i = 0; i < n; i++) {
+        if (r->xform == SMX__XF_NEG_EXP) x[i] = (float)-exp((double)x[i]);
+        else if (r->xform == SMX__XF_PLUS_ONE) x[i] = x[i] + 1.0f;
+    }
+    /* shape and order */
+    switch (r->wr) {
+    case SMX__GW_SQUEEZE:
+        for (i = 0, k = 0; (int)i < nd; i++)
+            if (sh[i] != 1) sh[k++] = sh[i];
+        nd = k ? k : 1;
+        break;
+    case SMX__GW_COL: sh[0] = (int64_t)n; sh[1] = 1; nd = 2; break;
+    case SMX__GW_GROUPS:
+        if (!smx__ld_check(&c->ld, c->groups > 0 && n % (size_t)c->groups == 0, SMX_E_SHAPE, "tensor '%s' does not split into %d groups", src, c->groups)) return;
+        sh[0] = c->groups; sh[1] = (int64_t)n / c->groups; nd = 2;
+        break;
+    case SMX__GW_PERM_Q: case SMX__GW_PERM_K: {   /* per head of Dh rows: row 2i + j <- row j Dh/2 + i */
+        int H = r->wr == SMX__GW_PERM_Q ? c->n_head : c->n_kv, h, hd2;
+        cols = nd > 1 ? (size_t)sh[1] : 1;
+        rows = (size_t)sh[0];
+        if (!smx__ld_check(&c->ld, H > 0 && rows % (size_t)(2 * H) == 0, SMX_E_SHAPE, "tensor '%s': %lu rows do not split into %d heads", src,
+                           (unsigned long)rows, H)) return;
+        hd2 = (int)(rows / (size_t)H / 2);
+        if (!(y = (float *)smx__arena_alloc(&c->arena, sizeof(float) * n))) { smx__ld_fail(&c->ld, SMX_E_NOMEM, "out of memory"); return; }
+        for (h = 0; h < H; h++) smx__ggw_swap(x + (size_t)h * 2 * hd2 * cols, y + (size_t)h * 2 * hd2 * cols, hd2, 2, cols);
+        x = y;
+        break;
+    }
+    case SMX__GW_HALF0: case SMX__GW_HALF1: {   /* [.., 2F, cols] -> [.., F, cols] */
+        size_t outer = nd == 3 ? (size_t)sh[0] : 1, r2 = (size_t)sh[nd - 2], cl = (size_t)sh[nd - 1], o;
+        if (!smx__ld_check(&c->ld, nd >= 2 && r2 % 2 == 0, SMX_E_SHAPE, "tensor '%s' does not split into gate and up halves", src)) return;
+        if (!(y = (float *)smx__arena_alloc(&c->arena, sizeof(float) * n / 2))) { smx__ld_fail(&c->ld, SMX_E_NOMEM, "out of memory"); return; }
+        for (o = 0; o < outer; o++)
+            memcpy(y + o * r2 / 2 * cl, x + (o * r2 + (r->wr == SMX__GW_HALF1 ? r2 / 2 : 0)) * cl, sizeof(float) * r2 / 2 * cl);
+        x = y;
+        sh[nd - 2] /= 2;
+        n /= 2;
+        break;
+    }
+    case SMX__GW_QKVZ_QKV: case SMX__GW_QKVZ_Z: {   /* rows [q_j | k_j | v_j (r dv) | z_j (r dv)] per key head j */
+        const size_t dk = (size_t)c->dk, rv = (size_t)(c->nv / SMX__MAX(1, c->nk)) * c->dv, grp = 2 * dk + 2 * rv, nk = (size_t)c->nk;
+        size_t j, o = 0;
+        cols = (size_t)sh[1];
+        if (!smx__ld_check(&c->ld, nd == 2 && c->nk > 0 && (size_t)sh[0] == nk * grp, SMX_E_SHAPE, "tensor '%s' is not [%lu, d]", src, (unsigned long)(nk * grp))) return;
+        if (!(y = (float *)smx__arena_alloc(&c->arena, sizeof(float) * n))) { smx__ld_fail(&c->ld, SMX_E_NOMEM, "out of memory"); return; }
+        if (r->wr == SMX__GW_QKVZ_QKV) {
+            for (j = 0; j < nk; j++, o += dk) memcpy(y + o * cols, x + (j * grp) * cols, sizeof(float) * dk * cols);
+            for (j = 0; j < nk; j++, o += dk) memcpy(y + o * cols, x + (j * grp + dk) * cols, sizeof(float) * dk * cols);
+            for (j = 0; j < nk; j++, o += rv) memcpy(y + o * cols, x + (j * grp + 2 * dk) * cols, sizeof(float) * rv * cols);
+        } else {
+            for (j = 0; j < nk; j++, o += rv) memcpy(y + o * cols, x + (j * grp + 2 * dk + rv) * cols, sizeof(float) * rv * cols);
+        }
+        x = y;
+        sh[0] = (int64_t)o;
+        n = o * cols;
+        break;
+    }
+    case SMX__GW_VTILE_QKV: case SMX__GW_VTILE_ROWS: case SMX__GW_VTILE_HEADS: case SMX__GW_VTILE_CONV: case SMX__GW_VTILE_COLS: {
+        /* value heads grouped by key head (g r + j) -> tiled (j Hk + g), r = Hv / Hk */
+        const int nk = c->nk, rep = c->nv / SMX__MAX(1, c->nk);
+        size_t unit, skip = 0, per;
+        if (r->wr == SMX__GW_VTILE_CONV) {   /* [cd, 1, K] -> [cd, K] first */
+            for (i = 0, k = 0; (int)i < nd; i++)
+                if (sh[i] != 1) sh[k++] = sh[i];
+            nd = k;
+        }
+        if (nk <= 0 || rep <= 1) break;
+        if (!(y = (float *)smx__arena_alloc(&c->arena, sizeof(float) * n))) { smx__ld_fail(&c->ld, SMX_E_NOMEM, "out of memory"); return; }
+        memcpy(y, x, sizeof(float) * n);
+        if (r->wr == SMX__GW_VTILE_COLS) {   /* out_proj [d, Hv dv]: columns */
+            size_t rr;
+            cols = (size_t)sh[1];
+            for (rr = 0; rr < (size_t)sh[0]; rr++) smx__ggw_swap(x + rr * cols, y + rr * cols, rep, nk, (size_t)c->dv);
+        } else {
+            per = n / (size_t)sh[0];   /* floats per row */
+            unit = r->wr == SMX__GW_VTILE_HEADS ? per : (size_t)c->dv * per;
+            if (r->wr == SMX__GW_VTILE_QKV || r->wr == SMX__GW_VTILE_CONV) skip = 2 * (size_t)c->nk * c->dk * per;
+            smx__ggw_swap(x + skip, y + skip, rep, nk, unit);
+        }
+        x = y;
+        break;
+    }
+    default: break;
+    }
+    for (k = 0; k < 4; k++) ne[k] = k < nd ? sh[nd - 1 - k] : 1;
+    smx__ggw_add(c, gname, x, ne, nd, layer);
+}
+
+/* weight_name_comparer: top-level tensors first, then by layer, then by name. */
+static int smx__ggw_cmp(const void *a, const void *b)
+{
+    const smx__ggw_pend *x = (const smx__ggw_pend *)a, *y = (const smx__ggw_pend *)b;
+    if (x->layer != y->layer) return x->layer < y->layer ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+static int smx__ggw_ends(const char *s, const char *tail)
+{
+    size_t n = strlen(s), m = strlen(tail);
+    return n >= m && !strcmp(s + n - m, tail);
+}
+
+/* llama-quantize's type for one tensor (llama-quant.cpp): what it never quantizes stays F32 (as
+ * the converter wrote it); float targets take every other tensor; quantized mixes follow
+ * llama_tensor_get_type_impl for the head (and a tied embedding), attn_v / attn_qkv, ffn_down and
+ * attn_output, then the fallback for rows that do not fill the blocks. Rows no 32-element type
+ * fits stay F32 under Q8_0 / Q4_0 (llama-quantize refuses those files; llama.cpp's own F32 file
+ * keeps them so). */
+static int smx__ggw_type(smx__ggw *c, const smx__ggw_pend *p, int tied, int n_attn_v, int *i_attn_v, int *i_ffn_down)
+{
+    const char *nm = p->name;
+    int nd = p->nd, t = c->ft->ggml, ft = c->ft->ftype, blk, il = p->layer;
+    while (nd > 1 && p->ne[nd - 1] == 1) nd--;
+    if (nd < 2 || !smx__ggw_ends(nm, "weight") || strstr(nm, "_norm.weight") || strstr(nm, "ffn_gate_inp.weight") || strstr(nm, "ssm_conv1d") ||
+        strstr(nm, "shortconv.conv.weight"))
+        return 0;
+    if (c->ft->ggml <= 1 || c->ft->ggml == 30) return c->ft->ggml;
+    if (!strcmp(nm, "output.weight") || (tied && !strcmp(nm, "token_embd.weight"))) {
+        if (p->ne[0] % smx__ggml_types[t].blck) t = 8;
+        else if (t != 8) t = 14;
+    } else if (strstr(nm, "attn_qkv.weight") || strstr(nm, "attn_v.weight")) {
+        int i = (*i_attn_v)++;
+        if (ft == 15 && (i < n_attn_v / 8 || i >= 7 * n_attn_v / 8 || (i - n_attn_v / 8) % 3 == 2)) t = 14;
+        if (c->n_expert == 8) t = 8;
+    } else if (!strstr(nm, "ffn_up") && !strstr(nm, "ffn_gate") && strstr(nm, "ffn_down")) {
+        int i = c->n_expert > 1 ? il : *i_ffn_down, n = c->L;
+        if (ft == 15 && (i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2)) t = 14;
+        (*i_ffn_down)++;
+    } else if (strstr(nm, "attn_output.weight")) {
+        if (c->n_expert == 8 && ft == 15) t = 13;
+    }
+    blk = smx__ggml_types[t].blck;
+    if (p->ne[0] % blk) {
+        t = t == 12 ? 6 : t == 13 ? 7 : t == 14 ? 8 : t == 10 || t == 11 ? 2 : blk == 32 ? 0 : t;
+        if (t && p->ne[0] % smx__ggml_types[t].blck) t = 1;
+    }
+    return t;
+}
+
+/* Type choice, encoding and the writer's tensor list, in llama-quantize's order. */
+static void smx__ggw_encode(smx__ggw *c)
+{
+    int i, n_attn_v = 0, i_attn_v = 0, i_ffn_down = 0, tied = 1;
+    qsort(c->pend, (size_t)c->n_pend, sizeof *c->pend, smx__ggw_cmp);
+    for (i = 0; i < c->n_pend; i++) {
+        if (strstr(c->pend[i].name, "attn_qkv.weight") || strstr(c->pend[i].name, "attn_v.weight")) n_attn_v++;
+        if (!strcmp(c->pend[i].name, "output.weight")) tied = 0;
+    }
+    for (i = 0; i < c->n_pend && !c->ld.st; i++) {
+        const smx__ggw_pend *p = &c->pend[i];
+        int gt = smx__ggw_type(c, p, tied, n_attn_v, &i_attn_v, &i_ffn_down), wt = smx__wt_from_ggml(gt), nd = p->nd;
+        size_t rows = (size_t)(p->ne[1] * p->ne[2] * p->ne[3]), r;
+        uint64_t nb;
+        unsigned char *out;
+        if (c->ft->ftype) while (nd > 1 && p->ne[nd - 1] == 1) nd--;   /* llama-quantize writes ggml_n_dims */
+        nb = smx__gguf_w_nbytes((uint32_t)gt, nd, p->ne);
+        if (!smx__ld_check(&c->ld, wt >= 0 && nb > 0, SMX_E_SHAPE, "tensor '%s' [%lld, ...] cannot be stored as %s", p->name, (long long)p->ne[0],
+                           smx__ggml_types[gt].name))
+            return;
+        if (gt == 0) out = (unsigned char *)p->data;
+        else if (!(out = (unsigned char *)smx__arena_alloc(&c->arena, (size_t)nb))) { smx__ld_fail(&c->ld, SMX_E_NOMEM, "out of memory"); return; }
+        else
+            for (r = 0; r < rows; r++) smx__wtypes[wt].from_f32(p->data + r * (size_t)p->ne[0], out + r * (size_t)(nb / rows), p->ne[0]);
+        smx__gguf_w_tensor(&c->w, p->name, (uint32_t)gt, nd, p->ne, out, nb);
+    }
+}
+
+/* The tensors of the checkpoint through the architecture's rules; one left over is an error. */
+static void smx__ggw_tensors(smx__ggw *c)
+{
+    const smx__gg_rule *r;
+    int l, i;
+    for (r = c->top; r && r->gguf && !c->ld.st; r++)
+        if (r->hf) smx__ggw_rule(c, r, -1);
+    for (l = 0; l < c->L && !c->ld.st; l++)
+        for (r = c->blk; r && r->gguf && !c->ld.st; r++)
+            if (r->hf) smx__ggw_rule(c, r, l);
+    for (i = 0; i < c->ld.ts->nent && !c->ld.st; i++) {
+        const char *nm = c->ld.ts->ent[i].name;
+        if (c->used[i] || smx__ggw_ends(nm, "rotary_emb.inv_freq")) continue;
+        if (!strcmp(nm, "lm_head.weight") && smx__cb(&c->ld, NULL, "tie_word_embeddings", 0)) continue;   /* a tied head saved anyway */
+        smx__ld_fail(&c->ld, SMX_E_UNSUPPORTED, "tensor '%s' has no place in llama.cpp's %s layout", nm, c->arch);
+    }
+}
+
+static const smx__gg_ftype *smx__gg_ftype_by_name(const char *name)
+{
+    size_t i, k;
+    for (i = 0; i < sizeof smx__gg_ftypes / sizeof smx__gg_ftypes[0]; i++) {
+        const char *n = smx__gg_ftypes[i].name;
+        for (k = 0; n[k] && name[k] && smx__ascii_lower(name[k]) == n[k]; k++) {}
+        if (!n[k] && !name[k]) return &smx__gg_ftypes[i];
+    }
+    if (!strcmp(name, "q4_k") || !strcmp(name, "Q4_K")) return &smx__gg_ftypes[5];
+    return NULL;
+}
+
+static smx_status smx__tok_to_gguf(const smx__src *src, smx__gguf_w *w, const char *arch, int n_vocab, char *why, size_t cap);   /* II.11 */
+
+/* Write the Hugging Face folder `dir` (config.json, safetensors, optional tokenizer.json) as the
+ * GGUF file `out` of type `type` (f32, f16, bf16, q8_0, q4_0, q4_k_m or q4_k, q6_k). note receives
+ * what was left out (no vocabulary, and why). */
+SMX__MAYBE_UNUSED static smx_status smx__gguf_convert_hf(const char *dir, const char *out, const char *type, char *note, size_t note_cap, smx_error *e)
+{
+    smx__ggw c;
+    smx__src src;
+    char *text = NULL;
+    size_t n;
+    const smx__jv *archs;
+    const char *hfa = NULL;
+    smx_status st;
+    size_t i;
+    int k;
+    memset(&c, 0, sizeof c);
+    memset(&src, 0, sizeof src);
+    smx__gguf_w_init(&c.w);
+    if (note && note_cap) note[0] = 0;
+    if (!(c.ft = smx__gg_ftype_by_name(type ? type : "f16")))
+        return smx__fail(e, SMX_E_ARG, "GGUF type '%s' is not one seqmix writes (f32, f16, bf16, q8_0, q4_0, q4_k_m, q6_k)", type);
+    src.dir = dir;
+    src.max_text = (size_t)64 << 20;
+    if ((st = smx__src_text(&src, "config.json", &text, &n, e)) != SMX_OK) return st;
+    c.ld.e = e;
+    c.ld.ts = &c.ts;
+    if ((st = smx__json_parse(text, n, &c.arena, 2, "config.json", (smx__jv **)&c.ld.cfg, e)) != SMX_OK) goto done;
+    archs = smx__jget(c.ld.cfg, "architectures");
+    if (archs && archs->type == SMX__J_ARR && archs->child && archs->child->type == SMX__J_STR) hfa = archs->child->str;
+    for (i = 0; i < SMX__N_GG_ARCHS && !c.ga; i++)
+        for (k = 0; k < 3 && hfa && smx__gg_archs[i]->hf[k]; k++)
+            if (smx__gg_archs[i]->write && !strcmp(smx__gg_archs[i]->hf[k], hfa)) c.ga = smx__gg_archs[i];
+    if (!c.ga) { st = smx__fail(e, SMX_E_UNSUPPORTED, "%s: architecture '%s' has no llama.cpp GGUF layout seqmix writes", dir, hfa ? hfa : "-"); goto done; }
+    c.arch = c.ga->name;
+    if ((st = smx__st_open_dir(&c.ts, &src, e)) != SMX_OK) goto done;
+    if (!(c.used = (unsigned char *)smx__arena_alloc(&c.arena, (size_t)c.ts.nent + 1))) { st = smx__fail(e, SMX_E_NOMEM, "out of memory"); goto done; }
+    memset(c.used, 0, (size_t)c.ts.nent + 1);
+    smx__gguf_w_str(&c.w, "general.architecture", c.arch);
+    smx__gguf_w_str(&c.w, "general.type", "model");
+    {
+        char buf[256], *base;   /* the folder's name */
+        size_t bl;
+        snprintf(buf, sizeof buf, "%s", dir);
+        for (bl = strlen(buf); bl > 1 && buf[bl - 1] == '/';) buf[--bl] = 0;
+        base = strrchr(buf, '/');
+        smx__gguf_w_str(&c.w, "general.name", base && base[1] ? base + 1 : buf);
+    }
+    c.ga->write(&c);
+    if (c.ld.st) { st = c.ld.st; goto done; }
+    smx__ggw_tensors(&c);
+    if (c.ld.st) { st = c.ld.st; goto done; }
+    smx__gguf_w_u32(&c.w, "general.file_type", (uint32_t)c.ft->ftype);
+    smx__gguf_w_u32(&c.w, "general.quantization_version", 2);
+    {   /* the vocabulary, or llama.cpp's "none" with the embedding's rows */
+        const smx__ggw_pend *emb = NULL;
+        char why[300];
+        for (k = 0; k < c.n_pend; k++)
+            if (!strcmp(c.pend[k].name, "token_embd.weight")) emb = &c.pend[k];
+        why[0] = 0;
+        if (!emb) { st = smx__fail(e, SMX_E_MISSING, "%s: no token embedding", dir); goto done; }
+        if (smx__tok_to_gguf(&src, &c.w, c.arch, (int)emb->ne[1], why, sizeof why) != SMX_OK) {
+            smx__ggw_u32(&c, "vocab_size", emb->ne[1]);
+            smx__gguf_w_str(&c.w, "tokenizer.ggml.model", "none");
+            if (note && note_cap) snprintf(note, note_cap, "no vocabulary written: %s", why);
+        }
+    }
+    smx__ggw_encode(&c);
+    st = c.ld.st ? c.ld.st : smx__gguf_w_write(&c.w, out, e);
+done:
+    SMX_FREE(text);
+    SMX_FREE(c.pend);
+    smx__st_close(&c.ts);
+    smx__gguf_w_free(&c.w);
+    smx__arena_free(&c.arena);
+    return st;
+}
+
+/* Re-type a GGUF file (`in`, any architecture whose tensor types seqmix reads) as `out`: every key
+ * copied (general.file_type and general.quantization_version set anew), every tensor decoded to
+ * float32 and written in the type llama-quantize would give it. Like llama-quantize on a file that
+ * was already quantized, the result carries both roundings. */
+SMX__MAYBE_UNUSED static smx_status smx__gguf_convert_gguf(const char *in, const char *out, const char *type, smx_error *e)
+{
+    smx__ggw c;
+    smx__gguf g;
+    char *buf = NULL, archbuf[64];
+    const char *arch;
+    size_t n, i, al;
+    int64_t v;
+    smx_status st;
+    memset(&c, 0, sizeof c);
+    memset(&g, 0, sizeof g);
+    smx__gguf_w_init(&c.w);
+    c.ld.e = e;
+    if (!(c.ft = smx__gg_ftype_by_name(type ? type : "f16")))
+        return smx__fail(e, SMX_E_ARG, "GGUF type '%s' is not one seqmix writes (f32, f16, bf16, q8_0, q4_0, q4_k_m, q6_k)", type);
+    if ((st = smx__read_file(in, (size_t)1 << 40, &buf, &n, e)) != SMX_OK) return st;
+    if ((st = smx__gguf_open(&g, buf, n, in, e)) != SMX_OK) goto done;
+    if (smx__gguf_get_str(&g, "general.architecture", &arch, &al) != 1 || al == 0 || al >= sizeof archbuf) {
+        st = smx__fail(e, SMX_E_FORMAT, "%s: general.architecture is missing", in);
+        goto done;
+    }
+    memcpy(archbuf, arch, al);
+    archbuf[al] = 0;
+    c.arch = archbuf;
+    snprintf(c.key, sizeof c.key, "%s.block_count", archbuf);
+    c.L = smx__gguf_get_i64(&g, c.key, &v) == 1 && v > 0 && v < INT_MAX ? (int)v : 0;
+    snprintf(c.key, sizeof c.key, "%s.expert_count", archbuf);
+    c.n_expert = smx__gguf_get_i64(&g, c.key, &v) == 1 && v > 0 && v < INT_MAX ? (int)v : 0;
+    for (i = 0; i < g.n_kv; i++)
+        if (strcmp(g.kv[i].key, "general.file_type") && strcmp(g.kv[i].key, "general.quantization_version") && strcmp(g.kv[i].key, "general.alignment"))
+            smx__gguf_w_copy(&c.w, &g.kv[i]);
+    for (i = 0; i < g.n_tensors && !c.ld.st; i++) {
+        const smx__gguf_tensor *t = &g.tensors[i];
+        int wt = smx__wt_from_ggml((int)t->type), layer = -1, k;
+        float *x;
+        int64_t ne[4];
+        if (!smx__ld_check(&c.ld, wt >= 0 && wt < SMX__WT_Q8_K, SMX_E_UNSUPPORTED, "%s: tensor '%s' is of type %s, which seqmix does not read", in, t->name,
+                           smx__ggml_type_name(t->type) ? smx__ggml_type_name(t->type) : "?"))
+            break;
+        if (!(x = (float *)smx__arena_alloc(&c.arena, sizeof(float) * (size_t)t->n_elements))) { smx__ld_fail(&c.ld, SMX_E_NOMEM, "out of memory"); break; }
+        smx__wtypes[wt].to_f32(t->data, x, (int64_t)t->n_elements);
+        if (!strncmp(t->name, "blk.", 4)) layer = atoi(t->name + 4);
+        for (k = 0; k < 4; k++) ne[k] = (int64_t)t->dims[k];
+        smx__ggw_add(&c, t->name, x, ne, (int)t->n_dims, layer);
+    }
+    smx__gguf_w_u32(&c.w, "general.quantization_version", 2);
+    smx__gguf_w_u32(&c.w, "general.file_type", (uint32_t)c.ft->ftype);
+    if (!c.ld.st) smx__ggw_encode(&c);
+    st = c.ld.st ? c.ld.st : smx__gguf_w_write(&c.w, out, e);
+done:
+    smx__gguf_close(&g);
+    SMX_FREE(buf);
+    SMX_FREE(c.pend);
+    smx__gguf_w_free(&c.w);
+    smx__arena_free(&c.arena);
+    return st;
+}
 
 /* ===================================================================================== */
 /* II.9 Sessions, state blobs, sampling                                                  */
@@ -24207,6 +25200,16 @@ SMX_API smx_status smx_tokenizer_from_memory(const char *tokenizer_json, size_t 
     *out = NULL;
     if (!tokenizer_json) return smx__fail(err, SMX_E_ARG, "smx_tokenizer_from_memory: tokenizer_json is NULL");
     return smx__tok_from_hf(tokenizer_json, n, tokenizer_config_json, tokenizer_config_json ? cn : 0, NULL, 0, NULL, 0, out, err);
+}
+
+/* A folder's tokenizer.json as llama.cpp's tokenizer.ggml.* keys (seqmix convert, II.8): SMX_OK with
+ * the keys written, else a status and why (the file is then written without a vocabulary). */
+static smx_status smx__tok_to_gguf(const smx__src *src, smx__gguf_w *w, const char *arch, int n_vocab, char *why, size_t cap)
+{
+    (void)w; (void)arch; (void)n_vocab;
+    if (!smx__src_has(src, "tokenizer.json")) { snprintf(why, cap, "the folder has no tokenizer.json"); return SMX_E_MISSING; }
+    snprintf(why, cap, "tokenizer.json is not written to GGUF yet");
+    return SMX_E_UNSUPPORTED;
 }
 
 SMX_API smx_status smx_tokenizer_from_gguf_memory(const void *data, size_t n, smx_tokenizer **out, smx_error *err)

@@ -60,6 +60,7 @@ static smx__cx cx1 = { 1, NULL, NULL, 0 }, cx2 = { 2, NULL, NULL, 0 };
 #include "t_wt.c"
 #include "t_tok.c"
 #include "t_hybrids.c"
+#include "t_gguf.c"
 
 static const struct t_group { const char *name, *what; void (*run)(void); } t_groups[] = {
     { "core", "JSON, loader errors, kernels, sessions, sampling, generated models, builder", test_core },
@@ -74,6 +75,7 @@ static const struct t_group { const char *name, *what; void (*run)(void); } t_gr
     { "tok", "tokenizers: the golden cases of tests/golden/tok, regex engine, normalizers, streaming, bad files", test_tok },
     { "wt", "weight types: ggml-exact conversions, every kernel of every instruction set against its scalar twin", test_wt },
     { "hybrids", "gated DeltaNet; Granite 4.0-H, Falcon-H1, Nemotron-H, Qwen3-Next, Qwen3.5, LFM2-MoE, OLMo Hybrid", test_hybrids },
+    { "gguf", "llama.cpp's GGUF files and logits (tests/golden/gguf), seqmix convert against llama.cpp's files, broken files", test_gguf },
 };
 #define T_N_GROUPS (int)(sizeof t_groups / sizeof t_groups[0])
 

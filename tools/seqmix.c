@@ -13,6 +13,7 @@
  *   seqmix bench-kernels [--threads N] [--types f32,q4_k,...] [--json]
  * MODEL is a model folder or a .gguf file; the model commands take --weights TYPE (and --exact)
  * to hold the weights in another type. SRC is a tokenizer.json, a folder holding one, or a .gguf.
+ *   seqmix convert IN OUT.gguf [--type f16]
  *
  * Every command is one row of the command table at the end of this file (name, summary, usage,
  * flags, positional arguments, handler); dispatch, `seqmix help` and `COMMAND --help` all read it.
@@ -66,6 +67,7 @@
 #include "cli_eval.c"
 #include "cli_diffuse.c"
 #include "cli_tok.c"
+#include "cli_convert.c"
 
 static const char *human_bytes(char *buf, size_t cap, double b)
 {
@@ -532,6 +534,14 @@ static const cli_command cli_commands[] = {
       "types, with activations rounded to 8-bit blocks (what seqmix runs without --exact): decode\n"
       "GB/s of weights read and its fraction of the read bandwidth, prefill GFLOP/s.",
       CLI_FLAGS(bench_kernels_flags), 0, 0, "", cmd_bench_kernels },
+    { "convert", "write a Hugging Face folder (or a GGUF file) as a GGUF file llama.cpp loads", "IN OUT.gguf [--type f16]",
+      "Writes the model IN (a Hugging Face folder, or a GGUF file to re-type) as OUT.gguf, as llama.cpp's\n"
+      "converter lays it out (names, metadata, RoPE row order, A = -exp(A_log), squeezed kernels, stacked\n"
+      "experts) in the tensor types of --type: f32, f16, bf16, or a llama-quantize mix (q8_0, q4_0,\n"
+      "q4_k_m, q6_k: its per-tensor rules). The folder's tokenizer.json becomes the vocabulary where\n"
+      "seqmix can write it; otherwise the file says tokenizer \"none\" (a note on stderr says so).\n"
+      "Architectures: those that both engines load (see README).",
+      CLI_FLAGS(convert_flags), 2, 2, "IN OUT.gguf", cmd_convert },
 };
 
 #define CLI_N_COMMANDS (int)(sizeof cli_commands / sizeof cli_commands[0])

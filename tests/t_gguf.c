@@ -1,0 +1,455 @@
+/* GGUF tests: llama.cpp's own files and logits (tests/golden/gguf, see its README), the files
+ * `seqmix convert` writes (tensor for tensor against llama.cpp's), and broken files. Included by
+ * tests/test.c. */
+
+/* What a file of one type must hold against llama.cpp's logits (the README's tolerances):
+ * max abs as a share of the F32 logits' absmax, mean abs. */
+typedef struct t_gg_tol { const char *type; double share, mean; int quant; } t_gg_tol;
+static const t_gg_tol t_gg_tols[] = {
+    { "f32", 0.0, 0.0, 0 },      { "f16", 0.002, 0.002, 0 }, { "bf16", 0.01, 0.015, 0 }, { "q8_0", 0.04, 0.06, 1 },
+    { "q4_0", 0.04, 0.06, 1 },   { "q4_k_m", 0.06, 0.08, 1 }, { "q6_k", 0.06, 0.08, 1 },
+};
+
+static const t_gg_tol *t_gg_tol_of(const char *type)
+{
+    size_t i;
+    for (i = 0; i < sizeof t_gg_tols / sizeof t_gg_tols[0]; i++)
+        if (!strcmp(t_gg_tols[i].type, type)) return &t_gg_tols[i];
+    return NULL;
+}
+
+/* A golden array as float32 ([rows, cols] in sh); NULL when absent. */
+static float *t_gg_arr(cf_golden *g, const char *name, int64_t *sh)
+{
+    int nd;
+    int64_t s[8];
+    float *f = cf_golden_f32(g, name, s, &nd);
+    if (f && sh) { sh[0] = s[0]; sh[1] = nd > 1 ? s[1] : 1; }
+    return f;
+}
+
+/* How `got` [rows, V] compares with `ref`: max abs, mean abs, share of rows with the same argmax. */
+static void t_gg_cmp(const float *got, const float *ref, int rows, int V, double *mx, double *mean, double *top1)
+{
+    size_t i, n = (size_t)rows * (size_t)V;
+    int r, same = 0;
+    *mx = 0.0; *mean = 0.0;
+    for (i = 0; i < n; i++) {
+        double d = fabs((double)got[i] - (double)ref[i]);
+        if (d != d) d = INFINITY;
+        if (d > *mx) *mx = d;
+        *mean += d;
+    }
+    *mean /= (double)(n ? n : 1);
+    for (r = 0; r < rows; r++) same += smx_argmax(got + (size_t)r * V, V) == smx_argmax(ref + (size_t)r * V, V);
+    *top1 = rows ? (double)same / rows : 1.0;
+}
+
+/* One file against its golden arrays (golden-<type>.safetensors in gdir, golden-f32 for the
+ * absmax): prefill (every row), step by step, greedy continuation; quantized types with float32
+ * activations against logits_deq, and with rounded activations (as llama.cpp) against logits. */
+static void t_gg_case(const char *name, const char *model, const char *gdir, const char *type)
+{
+    const t_gg_tol *tol = t_gg_tol_of(type);
+    char path[1024];
+    cf_golden g, g32;
+    int64_t sh[2] = { 0, 0 }, sh32[2] = { 0, 0 }, shd[2] = { 0, 0 }, shs[2] = { 0, 0 };
+    float *ref = NULL, *ref32 = NULL, *deq = NULL, *sref = NULL, *margin = NULL, *lg = NULL;
+    int32_t *ids = NULL, *gen = NULL;
+    int T = 0, ngen = 0, R, V, exact, t;
+    double absmax = 0.0, tabs;
+    size_t i;
+    smx_error e;
+    memset(&g, 0, sizeof g);
+    memset(&g32, 0, sizeof g32);
+    snprintf(path, sizeof path, "%s/golden-%s.safetensors", gdir, type);
+    if (!tol || smx__st_open_path(&g.ts, path, &e) != SMX_OK) { CHECK(0, "%s %s: golden data: %s", name, type, tol ? e.msg : "unknown type"); goto done; }
+    snprintf(path, sizeof path, "%s/golden-f32.safetensors", gdir);
+    if (smx__st_open_path(&g32.ts, path, &e) != SMX_OK) { CHECK(0, "%s: golden-f32: %s", name, e.msg); goto done; }
+    ids = cf_golden_ids(&g, "input_ids", &T);
+    gen = cf_golden_ids(&g, "gen_ids", &ngen);
+    ref = t_gg_arr(&g, "logits", sh);
+    ref32 = t_gg_arr(&g32, "logits", sh32);
+    deq = t_gg_arr(&g, "logits_deq", shd);
+    sref = t_gg_arr(&g, "logits_step", shs);
+    margin = t_gg_arr(&g, "gen_margin", NULL);
+    if (!ids || !gen || !ref || !ref32 || !margin || (tol->quant && !deq)) { CHECK(0, "%s %s: golden arrays missing", name, type); goto done; }
+    R = (int)sh[0];
+    V = (int)sh[1];
+    for (i = 0; i < (size_t)sh32[0] * (size_t)sh32[1]; i++) absmax = SMX__MAX(absmax, fabs((double)ref32[i]));
+    tabs = tol->quant || tol->share > 0 ? tol->share * absmax : 1e-4;
+    lg = (float *)malloc(sizeof(float) * (size_t)(T > 0 ? T : 1) * (size_t)V);
+    for (exact = 0; exact <= tol->quant && lg; exact++) {
+        smx_load_options o;
+        smx_model *m = NULL;
+        smx_session *s = NULL;
+        smx_session_options so;
+        double mx, mean, top1;
+        smx_load_default_options(&o);
+        o.exact = exact;
+        if (smx_model_load_ex(model, &o, &m, &e) != SMX_OK) { CHECK(0, "%s %s: load: %s", name, type, e.msg); break; }
+        memset(&so, 0, sizeof so);
+        so.capacity = T + ngen + 1;
+        if (smx_model_vocab(m) != V || smx_session_new(m, &so, &s, &e) != SMX_OK) {
+            CHECK(0, "%s %s: vocab %d (golden %d) or session: %s", name, type, smx_model_vocab(m), V, e.msg);
+            smx_model_free(m);
+            break;
+        }
+        /* (a) one prefill of all T tokens */
+        if (smx_session_prefill(s, ids, T, lg, 1) != SMX_OK) { CHECK(0, "%s %s: prefill: %s", name, type, smx_session_error(s)); goto next; }
+        if (exact) {
+            t_gg_cmp(lg, deq, (int)shd[0], V, &mx, &mean, &top1);
+            CHECK(mx <= 1e-4, "%s %s float32 activations: max abs %.3g vs llama.cpp on the dequantized weights (<= 1e-4)", name, type, mx);
+        } else if (!tol->quant && tol->share == 0.0) {
+            t_gg_cmp(lg, ref, R, V, &mx, &mean, &top1);
+            CHECK(mx <= 1e-4, "%s %s: max abs %.3g vs llama.cpp's logits (<= 1e-4)", name, type, mx);
+        } else {
+            t_gg_cmp(lg, ref, R, V, &mx, &mean, &top1);
+            CHECK(mx <= tabs && mean <= tol->mean && top1 >= 0.85,
+                  "%s %s: max abs %.3g (%.2f%% of %.3g; <= %.1f%%), mean %.3g (<= %.3g), top-1 %.3f (>= 0.85) vs llama.cpp", name, type, mx,
+                  100.0 * mx / absmax, absmax, 100.0 * tol->share, mean, tol->mean, top1);
+        }
+        /* (b) a fresh session, one token at a time */
+        if (!exact) {
+            smx_session_reset(s);
+            for (t = 0; t < R; t++)
+                if (smx_session_step(s, ids[t], lg + (size_t)t * V) != SMX_OK) { CHECK(0, "%s %s: step: %s", name, type, smx_session_error(s)); goto next; }
+            t_gg_cmp(lg, sref ? sref : ref, sref ? (int)SMX__MIN(shs[0], R) : R, V, &mx, &mean, &top1);
+            CHECK(mx <= (tol->share == 0.0 ? 1e-4 : tabs), "%s %s: step by step: max abs %.3g vs llama.cpp's %s", name, type, mx,
+                  sref ? "logits_step" : "logits");
+        }
+        /* (c) greedy continuation while llama.cpp's choice is clear */
+        if (!exact) {
+            int32_t next;
+            int agree = 0;
+            smx_session_reset(s);
+            if (smx_session_prefill(s, ids, T, lg, 0) != SMX_OK) { CHECK(0, "%s %s: prefill: %s", name, type, smx_session_error(s)); goto next; }
+            for (t = 0; t < ngen && margin[t] > 2.0 * tabs; t++) {
+                next = smx_argmax(lg, V);
+                if (next != gen[t]) break;
+                agree++;
+                if (t + 1 < ngen && smx_session_step(s, next, lg) != SMX_OK) break;
+            }
+            CHECK(agree == t && (t == ngen || margin[t] <= 2.0 * tabs), "%s %s: greedy ids agree with llama.cpp for %d of the %d clear steps",
+                  name, type, agree, t);
+        }
+    next:
+        smx_session_free(s);
+        smx_model_free(m);
+    }
+done:
+    free(lg); free(ids); free(gen); free(ref); free(ref32); free(deq); free(sref); free(margin);
+    smx__st_close(&g.ts);
+    smx__st_close(&g32.ts);
+}
+
+/* The GGUF vocabulary gives llama.cpp's ids for input.txt. */
+static void t_gg_vocab(const char *cs)
+{
+    char path[512], *text = NULL;
+    size_t n = 0, nid = 0;
+    smx_tokenizer *tk = NULL;
+    cf_golden g;
+    int32_t *want = NULL, got[512];
+    int T = 0;
+    smx_error e;
+    memset(&g, 0, sizeof g);
+    snprintf(path, sizeof path, "tests/golden/gguf/%s/golden-f32.safetensors", cs);
+    if (smx__st_open_path(&g.ts, path, &e) == SMX_OK) want = cf_golden_ids(&g, "input_ids", &T);
+    snprintf(path, sizeof path, "tests/golden/gguf/%s/input.txt", cs);
+    if (smx__read_file(path, 1 << 20, &text, &n, &e) == SMX_OK) {
+        snprintf(path, sizeof path, "tests/golden/gguf/%s/vocab.gguf", cs);
+        if (smx_tokenizer_load(path, &tk, &e) != SMX_OK) CHECK(0, "%s: vocabulary: %s", cs, e.msg);
+        else if (smx_tokenize(tk, text, n, SMX_TOK_ADD_SPECIAL, got, 512, &nid, &e) != SMX_OK) CHECK(0, "%s: tokenize: %s", cs, e.msg);
+        else CHECK(want && (int)nid == T && !memcmp(got, want, sizeof(int32_t) * nid), "%s: input.txt gives %d ids (llama.cpp: %d)", cs, (int)nid, T);
+    } else {
+        CHECK(0, "%s: %s", cs, e.msg);
+    }
+    smx_tokenizer_free(tk);
+    SMX_FREE(text);
+    free(want);
+    smx__st_close(&g.ts);
+}
+
+/* ---- broken files: each a clear status and a message naming what is wrong ---- */
+
+/* The byte offset of the info record of tensor `name` (its name length) in a GGUF image. */
+static size_t t_gg_tinfo(const unsigned char *p, size_t n, const char *name)
+{
+    size_t k, ln = strlen(name);
+    for (k = 0; k + 8 + ln <= n; k++)
+        if (smx__le(p + k, 8) == ln && !memcmp(p + k + 8, name, ln)) return k;
+    return 0;
+}
+
+static void t_gg_expect(const char *what, const unsigned char *p, size_t n, smx_status want, const char *needle)
+{
+    smx_load_options o;
+    smx_file f;
+    smx_model *m = NULL;
+    smx_error e;
+    smx_status st;
+    smx_load_default_options(&o);
+    f.name = "model.gguf"; f.data = p; f.size = n;
+    o.files = &f; o.n_files = 1;
+    st = smx_model_load_ex(NULL, &o, &m, &e);
+    CHECK(st == want && m == NULL && strstr(e.msg, needle), "%s: want status %d naming '%s', got %d: %s", what, want, needle, st, st ? e.msg : "loaded");
+    smx_model_free(m);
+}
+
+static void t_gg_bad(void)
+{
+    unsigned char *base = NULL, *p = NULL;
+    size_t n = 0, k, cut;
+    smx__gguf g;
+    smx_error e;
+    long i;
+    int loaded = 0;
+    base = (unsigned char *)t_ld_slurp("tests/golden/gguf/lfm2_cac/model-f16.gguf", &n);
+    if (!base || !(p = (unsigned char *)malloc(n))) { CHECK(0, "lfm2_cac f16 file"); goto done; }
+    /* truncated anywhere: never loads */
+    for (cut = 0; cut < n; cut += cut < 4096 ? 97 : 65521) {
+        smx_load_options o;
+        smx_file f;
+        smx_model *m = NULL;
+        smx_load_default_options(&o);
+        f.name = "model.gguf"; f.data = base; f.size = cut;
+        o.files = &f; o.n_files = 1;
+        if (smx_model_load_ex(NULL, &o, &m, &e) == SMX_OK) loaded++;
+        smx_model_free(m);
+    }
+    CHECK(loaded == 0, "truncated GGUF files fail to load (%d loaded)", loaded);
+    if (smx__gguf_open(&g, base, n, "f", &e) != SMX_OK) { CHECK(0, "lfm2_cac: %s", e.msg); goto done; }
+    /* an unknown architecture */
+    memcpy(p, base, n);
+    i = smx__gguf_find(&g, "general.architecture");
+    p[g.kv[i].data - base + 3] = 'x';   /* "lfm2" -> "lfmx" */
+    t_gg_expect("unknown architecture", p, n, SMX_E_UNSUPPORTED, "'lfmx'");
+    /* a missing required key: block_count renamed */
+    memcpy(p, base, n);
+    for (k = 0; k + 17 < n; k++)
+        if (!memcmp(p + k, "lfm2.block_count", 16)) { p[k + 15] = 'x'; break; }
+    t_gg_expect("missing key", p, n, SMX_E_MISSING, "lfm2.block_count");
+    /* a per-layer array of the wrong length: head_count_kv's 3 int32 read as 6 int16 */
+    memcpy(p, base, n);
+    i = smx__gguf_find(&g, "lfm2.attention.head_count_kv");
+    k = (size_t)(g.kv[i].data - base);
+    p[k - 12] = SMX__GGUF_I16; p[k - 8] = 6;
+    t_gg_expect("per-layer array length", p, n, SMX_E_FORMAT, "head_count_kv");
+    /* a tensor type seqmix does not compute on (F16 relabelled I16, same size) */
+    memcpy(p, base, n);
+    k = t_gg_tinfo(p, n, "blk.1.attn_q.weight");
+    if (k) p[k + 8 + 19 + 4 + 16] = 25;
+    t_gg_expect("unsupported tensor type", p, n, SMX_E_UNSUPPORTED, "blk.1.attn_q.weight");
+    /* a tensor of the wrong shape (attn_q with 64 rows) */
+    memcpy(p, base, n);
+    if (k) p[k + 8 + 19 + 4 + 8] = 64;
+    t_gg_expect("wrong shape", p, n, SMX_E_SHAPE, "blk.1.attn_q.weight");
+    /* a tensor no layout knows */
+    memcpy(p, base, n);
+    if (k) p[k + 8 + 11] = 'z';   /* attn_q -> attn_z */
+    t_gg_expect("unknown tensor", p, n, SMX_E_UNSUPPORTED, "blk.1.attn_z.weight");
+    smx__gguf_close(&g);
+done:
+    free(base);
+    free(p);
+}
+
+
+/* ---- seqmix convert against llama.cpp's files ---- */
+
+static uint64_t t_gg_fnv(const unsigned char *p, size_t n)
+{
+    uint64_t h = 0xCBF29CE484222325ull;
+    size_t i;
+    for (i = 0; i < n; i++) h = (h ^ p[i]) * 0x100000001B3ull;
+    return h;
+}
+
+/* The file at path holds what manifest-<type>.json says llama.cpp's file holds: the same tensors
+ * (name, type, ne, bytes) and every metadata key outside tokenizer.* / general.name / description
+ * with the same type and value. */
+static void t_gg_manifest(const char *cs, const char *type, const char *path)
+{
+    char mpath[512], *text = NULL, *gbuf = NULL;
+    size_t n = 0, gn = 0;
+    smx__arena ar;
+    const smx__jv *root, *kvs, *ts, *e;
+    smx__gguf g;
+    smx_error err;
+    int bad = 0, nt = 0;
+    memset(&ar, 0, sizeof ar);
+    memset(&g, 0, sizeof g);
+    snprintf(mpath, sizeof mpath, "tests/golden/gguf/%s/manifest-%s.json", cs, type);
+    if (smx__read_file(mpath, 1 << 22, &text, &n, &err) != SMX_OK || smx__json_parse(text, n, &ar, 0, mpath, (smx__jv **)&root, &err) != SMX_OK ||
+        smx__read_file(path, (size_t)1 << 30, &gbuf, &gn, &err) != SMX_OK || smx__gguf_open(&g, gbuf, gn, path, &err) != SMX_OK) {
+        CHECK(0, "%s %s: manifest or converted file: %s", cs, type, err.msg);
+        goto done;
+    }
+    kvs = smx__jget(root, "kv");
+    ts = smx__jget(root, "tensors");
+    for (e = ts ? ts->child : NULL; e; e = e->next, nt++) {
+        const smx__gguf_tensor *t = smx__gguf_tensor_find(&g, smx__jget(e, "name")->str);
+        const smx__jv *ne = smx__jget(e, "ne");
+        char want[17], got[17];
+        int k, same;
+        if (!t) { CHECK(0, "%s %s: tensor '%s' missing", cs, type, smx__jget(e, "name")->str); bad++; continue; }
+        same = (double)t->type == smx__jget(e, "type")->num;
+        for (k = 0; k < 4; k++) same &= (double)t->dims[k] == smx__jat(ne, k)->num;
+        snprintf(want, sizeof want, "%s", smx__jget(e, "fnv")->str);
+        snprintf(got, sizeof got, "%016llx", (unsigned long long)t_gg_fnv(t->data, t->nbytes));
+        same &= !strcmp(want, got);
+        if (!same) { CHECK(0, "%s %s: tensor '%s' differs from llama.cpp's (type %u, ne %llu x %llu)", cs, type, t->name, t->type,
+                           (unsigned long long)t->dims[0], (unsigned long long)t->dims[1]); bad++; }
+    }
+    CHECK(nt == (int)g.n_tensors, "%s %s: %d tensors, llama.cpp's file has %d", cs, type, (int)g.n_tensors, nt);
+    for (e = kvs ? kvs->child : NULL; e; e = e->next) {
+        long i = smx__gguf_find(&g, e->key);
+        const smx__gguf_kv *kv;
+        const smx__jv *val = smx__jget(e, "value");
+        int same;
+        if (!strncmp(e->key, "tokenizer.", 10) || !strcmp(e->key, "general.name") || !strcmp(e->key, "general.description")) continue;
+        if (i < 0) { CHECK(0, "%s %s: metadata key '%s' missing", cs, type, e->key); bad++; continue; }
+        kv = &g.kv[i];
+        same = (double)kv->type == smx__jget(e, "type")->num;
+        if (same && kv->type == SMX__GGUF_STRING) same = val && kv->n == strlen(val->str) && !memcmp(kv->data, val->str, (size_t)kv->n);
+        else if (same && kv->type == SMX__GGUF_ARRAY) {
+            char fnv[17];
+            snprintf(fnv, sizeof fnv, "%016llx", (unsigned long long)t_gg_fnv(kv->data, kv->nbytes));
+            same = (double)kv->arr_type == smx__jget(e, "elem")->num && (double)kv->n == smx__jget(e, "n")->num && !strcmp(fnv, smx__jget(e, "fnv")->str);
+        } else if (same) {
+            double v = smx__gguf_arr_f64(kv->type, kv->data, 0);
+            same = val && (val->type == SMX__J_NUM ? v == val->num : v == (val->type == SMX__J_TRUE));
+        }
+        if (!same) { CHECK(0, "%s %s: metadata key '%s' differs from llama.cpp's", cs, type, e->key); bad++; }
+    }
+    CHECK(bad == 0, "%s %s: the converted file is llama.cpp's (%d differences)", cs, type, bad);
+done:
+    smx__gguf_close(&g);
+    SMX_FREE(text);
+    SMX_FREE(gbuf);
+    smx__arena_free(&ar);
+}
+
+/* The folder's logits and those of the converted F32 file agree. */
+static void t_gg_same_logits(const char *what, const char *a, const char *b, double tol)
+{
+    smx_model *ma = NULL, *mb = NULL;
+    smx_session *sa = NULL, *sb = NULL;
+    smx_error e;
+    int32_t ids[24];
+    float *la = NULL, *lb = NULL;
+    int i, V;
+    if (smx_model_load(a, &ma, &e) != SMX_OK || smx_model_load(b, &mb, &e) != SMX_OK) { CHECK(0, "%s: load: %s", what, e.msg); goto done; }
+    V = smx_model_vocab(ma);
+    for (i = 0; i < 24; i++) ids[i] = (int32_t)((i * 37 + 11) % V);
+    la = (float *)malloc(sizeof(float) * 24 * (size_t)V);
+    lb = (float *)malloc(sizeof(float) * 24 * (size_t)V);
+    if (!la || !lb || smx_model_vocab(mb) != V || smx_session_new(ma, NULL, &sa, &e) || smx_session_new(mb, NULL, &sb, &e) ||
+        smx_session_prefill(sa, ids, 24, la, 1) || smx_session_prefill(sb, ids, 24, lb, 1)) {
+        CHECK(0, "%s: run", what);
+        goto done;
+    }
+    CHECK(t_maxdiff(la, lb, 24 * (size_t)V) <= tol, "%s: the converted file's logits differ from the folder's by %.3g (<= %.g)", what,
+          t_maxdiff(la, lb, 24 * (size_t)V), tol);
+done:
+    smx_session_free(sa); smx_session_free(sb);
+    smx_model_free(ma); smx_model_free(mb);
+    free(la); free(lb);
+}
+
+static void t_gg_convert(void)
+{
+    static const char *const cases[] = { "llama_mha_spm", "mamba2_bpe", "granitehybrid" };
+    static const char *const types[] = { "f32", "f16", "bf16", "q8_0", "q4_0", "q4_k_m", "q6_k" };
+    const char *tmp = t_tmpdir("gguf");
+    char hf[512], out[512], gdir[512], note[400];
+    size_t c, k;
+    smx_error e;
+    for (c = 0; c < 3; c++)
+        for (k = 0; k < 7; k++) {
+            snprintf(hf, sizeof hf, "tests/golden/gguf/%s/hf", cases[c]);
+            snprintf(gdir, sizeof gdir, "tests/golden/gguf/%s", cases[c]);
+            snprintf(out, sizeof out, "%s/%s-%s.gguf", tmp, cases[c], types[k]);
+            if (smx__gguf_convert_hf(hf, out, types[k], note, sizeof note, &e) != SMX_OK) { CHECK(0, "convert %s %s: %s", cases[c], types[k], e.msg); continue; }
+            t_gg_manifest(cases[c], types[k], out);
+            t_gg_case(cases[c], out, gdir, types[k]);
+            if (k == 0) t_gg_same_logits(cases[c], hf, out, 1e-5);
+        }
+    /* GGUF to GGUF: llama.cpp's F16 file re-typed as Q8_0 loads and keeps its outputs */
+    snprintf(out, sizeof out, "%s/llama_gqa-q8_0.gguf", tmp);
+    if (smx__gguf_convert_gguf("tests/golden/gguf/llama_gqa/model-f16.gguf", out, "q8_0", &e) != SMX_OK) CHECK(0, "re-type: %s", e.msg);
+    else t_gg_same_logits("llama_gqa f16 -> q8_0", "tests/golden/gguf/llama_gqa/model-f16.gguf", out, 0.2);
+    /* refusals */
+    CHECK(smx__gguf_convert_hf("tests/golden/gguf/llama_gqa", out, "f16", note, sizeof note, &e) != SMX_OK, "a folder without config.json is refused");
+    CHECK(smx__gguf_convert_hf("tests/golden/xlstm", out, "f16", note, sizeof note, &e) == SMX_E_UNSUPPORTED && strstr(e.msg, "xLSTM"),
+          "an architecture llama.cpp does not have is refused: %s", e.msg);
+    CHECK(smx__gguf_convert_hf("tests/golden/gguf/granitehybrid/hf", out, "q3_k", note, sizeof note, &e) == SMX_E_ARG && strstr(e.msg, "q3_k"),
+          "an unknown type is refused: %s", e.msg);
+}
+
+/* A checkpoint of tests/golden written by seqmix convert and run by llama.cpp (its logits in
+ * tests/golden/gguf/llamacpp/<name>-<type>.safetensors): seqmix on the same file agrees. */
+static void t_gg_llamacpp(const char *cs, const char *name, const char *type)
+{
+    const t_gg_tol *tol = t_gg_tol_of(type);
+    char hf[512], out[512], gpath[512], note[400];
+    cf_golden g;
+    int64_t sh[2] = { 0, 0 };
+    int32_t *ids = NULL;
+    float *ref = NULL, *lg = NULL;
+    int T = 0, V;
+    size_t i;
+    double mx, mean, top1, absmax = 0.0;
+    smx_model *m = NULL;
+    smx_session *s = NULL;
+    smx_error e;
+    memset(&g, 0, sizeof g);
+    snprintf(hf, sizeof hf, "tests/golden/%s", cs);
+    snprintf(out, sizeof out, "%s/%s-%s.gguf", t_tmpdir("gguf"), name, type);
+    snprintf(gpath, sizeof gpath, "tests/golden/gguf/llamacpp/%s-%s.safetensors", name, type);
+    if (smx__gguf_convert_hf(hf, out, type, note, sizeof note, &e) != SMX_OK) { CHECK(0, "convert %s %s: %s", cs, type, e.msg); goto done; }
+    if (smx__st_open_path(&g.ts, gpath, &e) != SMX_OK || !(ids = cf_golden_ids(&g, "input_ids", &T)) || !(ref = t_gg_arr(&g, "logits", sh))) {
+        CHECK(0, "%s: llama.cpp's logits: %s", name, e.msg);
+        goto done;
+    }
+    if (smx_model_load(out, &m, &e) != SMX_OK) { CHECK(0, "%s %s: load: %s", name, type, e.msg); goto done; }
+    V = smx_model_vocab(m);
+    lg = (float *)malloc(sizeof(float) * (size_t)T * (size_t)V);
+    if (!lg || V != (int)sh[1] || smx_session_new(m, NULL, &s, &e) != SMX_OK || smx_session_prefill(s, ids, T, lg, 1) != SMX_OK) {
+        CHECK(0, "%s %s: run (vocab %d, llama.cpp %d)", name, type, V, (int)sh[1]);
+        goto done;
+    }
+    for (i = 0; i < (size_t)T * (size_t)V; i++) absmax = SMX__MAX(absmax, fabs((double)ref[i]));
+    t_gg_cmp(lg, ref, T, V, &mx, &mean, &top1);
+    if (!tol->quant) CHECK(mx <= 1e-4, "%s %s: max abs %.3g vs llama.cpp on the converted file (<= 1e-4)", name, type, mx);
+    else CHECK(mx <= tol->share * absmax && mean <= tol->mean && top1 >= 0.85, "%s %s: max abs %.3g (%.2f%%), mean %.3g, top-1 %.3f vs llama.cpp",
+               name, type, mx, 100.0 * mx / absmax, mean, top1);
+done:
+    smx_session_free(s);
+    smx_model_free(m);
+    free(ids); free(ref); free(lg);
+    smx__st_close(&g.ts);
+}
+
+static void test_gguf(void)
+{
+    static const struct { const char *cs, *types[4]; } stored[] = {
+        { "llama_gqa", { "f16" } }, { "mamba", { "f16", "bf16" } }, { "lfm2_cac", { "f16" } }, { "jamba_moe", { "f16", "q4_0" } },
+    };
+    char model[512], gdir[512];
+    size_t c, k;
+    for (c = 0; c < sizeof stored / sizeof stored[0]; c++)
+        for (k = 0; k < 4 && stored[c].types[k]; k++) {
+            snprintf(model, sizeof model, "tests/golden/gguf/%s/model-%s.gguf", stored[c].cs, stored[c].types[k]);
+            snprintf(gdir, sizeof gdir, "tests/golden/gguf/%s", stored[c].cs);
+            t_gg_case(stored[c].cs, model, gdir, stored[c].types[k]);
+        }
+    t_gg_vocab("llama_mha_spm");
+    t_gg_vocab("mamba2_bpe");
+    t_gg_bad();
+    t_gg_convert();
+    /* the families llama.cpp has and no llama.cpp file was given for: converted, run by llama.cpp */
+    t_gg_llamacpp("granitehybrid", "granitehybrid", "f32");   /* Granite 4.0-H: experts + shared, multipliers */
+    t_gg_llamacpp("granitehybrid", "granitehybrid", "q8_0");
+}
