@@ -6157,7 +6157,7 @@ static smx_status smx__st_open_dir(smx__tensors *t, const smx__src *src, smx_err
     return smx__st_index(t, e);
 }
 
-/* Open one safetensors file by its path and index it (the tools' golden data). */
+/* Open one safetensors file by its path and index it (the tools' golden data); on failure *t is closed. */
 SMX__MAYBE_UNUSED static smx_status smx__st_open_path(smx__tensors *t, const char *path, smx_error *e)
 {
     char dir[4096];
@@ -6169,8 +6169,9 @@ SMX__MAYBE_UNUSED static smx_status smx__st_open_path(smx__tensors *t, const cha
     else snprintf(dir, sizeof dir, ".");
     src.dir = dir;
     src.max_text = (size_t)64 << 20;
-    if ((st = smx__st_open_file(t, &src, slash ? slash + 1 : path, e)) != SMX_OK) return st;
-    return smx__st_index(t, e);
+    if ((st = smx__st_open_file(t, &src, slash ? slash + 1 : path, e)) == SMX_OK) st = smx__st_index(t, e);
+    if (st != SMX_OK) smx__st_close(t);
+    return st;
 }
 
 /* An entry's raw bytes: in place, or read once into the reader's arena (tools and tests). */
