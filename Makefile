@@ -15,7 +15,7 @@ THREADS ?= 1
 ifeq ($(SIMD),native)
   ARCH = -march=native
 else ifeq ($(SIMD),avx2)
-  ARCH = -mavx2 -mfma
+  ARCH = -mavx2 -mfma -mf16c
 else ifeq ($(SIMD),none)
   ARCH = -DSMX_NO_SIMD
 else
@@ -27,7 +27,7 @@ else
   THR = -DSMX_NO_THREADS
 endif
 
-WARN = -Wall -Wextra -pedantic
+WARN = -Wall -Wextra -pedantic -Wvla
 DEFS = -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
 CFLAGS ?= -O2
 ALL_CFLAGS = -std=c99 $(WARN) $(DEFS) $(CFLAGS) $(ARCH) $(THR)

@@ -1319,6 +1319,12 @@ static int smx__jnum(const smx__jv *v, double *out)
  *   e. causal depthwise convolution */
 
 /* ---- II.3.a SIMD mapping layer ---- */
+/* The AVX2 path also needs FMA and F16C (every AVX2 processor has both): GCC and clang name them
+ * (-mavx2 -mfma -mf16c, or -march=haswell and later); MSVC's /arch:AVX2 implies both and names
+ * neither. */
+#if defined(__AVX2__) && ((defined(__FMA__) && defined(__F16C__)) || (defined(_MSC_VER) && !defined(__clang__)))
+#define SMX__AVX2_FMA_F16C 1
+#endif
 #if !defined(SMX_NO_SIMD) && defined(__AVX512F__)
 #include <immintrin.h>
 #define SMX__SIMD_NAME "avx512"
@@ -1355,7 +1361,7 @@ static float smx__vsum(__m512 v)
     s = _mm_add_ss(s, _mm_movehdup_ps(s));
     return _mm_cvtss_f32(s);
 }
-#elif !defined(SMX_NO_SIMD) && defined(__AVX2__) && defined(__FMA__)
+#elif !defined(SMX_NO_SIMD) && defined(SMX__AVX2_FMA_F16C)
 #include <immintrin.h>
 #define SMX__SIMD_NAME "avx2"
 #define SMX__VW 8
