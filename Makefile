@@ -4,6 +4,8 @@
 #                   build/test --list names its groups, build/test --filter NAME runs one
 #   make run        generate text with the model that ships in models/
 #   make bench      kernel and model benchmarks
+#   make test-windows   the suite and the tool cross-built with MinGW-w64, run under Wine
+#   make test-arm       the suite and the tool cross-built for aarch64 (NEON), run under qemu
 # Knobs: SIMD=native|avx2|none (default native), THREADS=1|0 (default 1: the library's thread pool;
 # 0: -DSMX_NO_THREADS, single-threaded), CC, CXX.
 
@@ -40,7 +42,7 @@ TOOLS_SRC = $(wildcard tools/*.c)
 TEST_SRC = $(wildcard tests/*.c) tools/conform.c $(wildcard tools/conform_*.c)
 EXAMPLES = $(patsubst examples/%.c,build/%,$(wildcard examples/*.c))
 
-.PHONY: all test run bench clean
+.PHONY: all test run bench clean test-windows test-arm
 all: build/seqmix $(EXAMPLES)
 
 build:
@@ -87,6 +89,54 @@ test: build/seqmix build/test build/test-scalar build/test-asan build/cpp-check 
 	ASAN_OPTIONS=detect_leaks=1 ./build/alloc-fail
 	TSAN_OPTIONS=halt_on_error=1 $(NO_ASLR) ./build/test-tsan
 	./build/test
+
+# Windows: MinGW-w64 builds of the suite, the tool (the suite's cli group starts build/seqmix.exe)
+# and the concurrency test, run under Wine from the repository root. Wine uses $$WINEPREFIX (default
+# ~/.wine) and makes it on the first run (without wine32 it says it cannot open syswow64\rundll32.exe,
+# which does no harm); its debug output and the Mono/Gecko installers are off.
+MINGW_CC ?= x86_64-w64-mingw32-gcc
+WINE ?= wine
+WIN_CFLAGS = -std=c99 $(WARN) -O2 $(ARCH)
+WINE_ENV = WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
+
+build/test.exe: $(TEST_SRC) $(TOOLS_SRC) $(HDR) | build
+	$(MINGW_CC) $(WIN_CFLAGS) tests/test.c -o $@ -lm
+
+build/seqmix.exe: $(TOOLS_SRC) $(HDR) | build
+	$(MINGW_CC) $(WIN_CFLAGS) tools/seqmix.c -o $@ -lm
+
+build/concurrency.exe: tests/concurrency.c $(HDR) | build
+	$(MINGW_CC) $(WIN_CFLAGS) tests/concurrency.c -o $@ -lm
+
+test-windows: build/test.exe build/seqmix.exe build/concurrency.exe
+	$(WINE_ENV) $(WINE) build/seqmix.exe --version
+	$(WINE_ENV) $(WINE) build/concurrency.exe
+	$(WINE_ENV) $(WINE) build/test.exe
+
+# aarch64: the suite and the tool for armv8.2-a with the half-precision and dot-product extensions
+# (the NEON kernels), run under qemu user mode; the suite's cli group runs the aarch64 tool through
+# qemu too ($$SMX_TEST_CLI).
+ARM_CC ?= aarch64-linux-gnu-gcc
+ARM_ARCH ?= -march=armv8.2-a+fp16+dotprod
+QEMU_ARM ?= qemu-aarch64 -cpu max -L /usr/aarch64-linux-gnu
+ARM_CFLAGS = -std=c99 $(WARN) $(DEFS) -O2 $(ARM_ARCH) -pthread
+
+build/arm/test: $(TEST_SRC) $(TOOLS_SRC) $(HDR) | build
+	@mkdir -p build/arm
+	$(ARM_CC) $(ARM_CFLAGS) tests/test.c -o $@ -lm
+
+build/arm/seqmix: $(TOOLS_SRC) $(HDR) | build
+	@mkdir -p build/arm
+	$(ARM_CC) $(ARM_CFLAGS) tools/seqmix.c -o $@ -lm
+
+build/arm/concurrency: tests/concurrency.c $(HDR) | build
+	@mkdir -p build/arm
+	$(ARM_CC) $(ARM_CFLAGS) tests/concurrency.c -o $@ -lm
+
+test-arm: build/arm/test build/arm/seqmix build/arm/concurrency
+	$(QEMU_ARM) build/arm/seqmix --version
+	$(QEMU_ARM) build/arm/concurrency
+	SMX_TEST_CLI="$(QEMU_ARM) build/arm/seqmix" $(QEMU_ARM) build/arm/test
 
 run: build/generate
 	./build/generate --model models/hybrid --prompt "The " -n 200
