@@ -6,6 +6,10 @@
 #   make bench      kernel and model benchmarks
 #   make test-windows   the suite and the tool cross-built with MinGW-w64, run under Wine
 #   make test-arm       the suite and the tool cross-built for aarch64 (NEON), run under qemu
+#   make install        header, CLI and pkg-config file under PREFIX (default /usr/local; DESTDIR
+#                       honoured); make uninstall removes them
+#   make test-install   install into a temporary prefix, build a small program against it with
+#                       pkg-config, find_package, add_subdirectory and FetchContent, and run it
 # Knobs: SIMD=native|avx2|none (default native), THREADS=1|0 (default 1: the library's thread pool;
 # 0: -DSMX_NO_THREADS, single-threaded), CC, CXX.
 
@@ -42,7 +46,7 @@ TOOLS_SRC = $(wildcard tools/*.c)
 TEST_SRC = $(wildcard tests/*.c) tools/conform.c $(wildcard tools/conform_*.c)
 EXAMPLES = $(patsubst examples/%.c,build/%,$(wildcard examples/*.c))
 
-.PHONY: all test run bench clean test-windows test-arm
+.PHONY: all test run bench clean test-windows test-arm install uninstall test-install
 all: build/seqmix $(EXAMPLES)
 
 build:
@@ -137,6 +141,32 @@ test-arm: build/arm/test build/arm/seqmix build/arm/concurrency
 	$(QEMU_ARM) build/arm/seqmix --version
 	$(QEMU_ARM) build/arm/concurrency
 	SMX_TEST_CLI="$(QEMU_ARM) build/arm/seqmix" $(QEMU_ARM) build/arm/test
+
+# Install: the header, the tool and a pkg-config file (Cflags: -I; Libs: -lm and the thread flag).
+# CMake users: cmake --install also writes seqmix-config.cmake for find_package(seqmix).
+PREFIX ?= /usr/local
+INCLUDEDIR ?= $(PREFIX)/include
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+INSTALL ?= install
+VERSION := $(shell sed -n 's/^.define SMX_VERSION_MAJOR //p' $(HDR)).$(shell sed -n 's/^.define SMX_VERSION_MINOR //p' $(HDR)).$(shell sed -n 's/^.define SMX_VERSION_PATCH //p' $(HDR))
+PC_LIBS = $(if $(filter 1,$(THREADS)),-pthread )-lm
+PC_INCLUDEDIR = $(if $(filter $(PREFIX)/include,$(INCLUDEDIR)),$${prefix}/include,$(INCLUDEDIR))
+
+install: build/seqmix
+	$(INSTALL) -d $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	$(INSTALL) -m 644 $(HDR) $(DESTDIR)$(INCLUDEDIR)/seqmix.h
+	$(INSTALL) -m 755 build/seqmix $(DESTDIR)$(BINDIR)/seqmix
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@INCLUDEDIR@|$(PC_INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
+	    -e 's|@LIBS@|$(PC_LIBS)|g' seqmix.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/seqmix.pc
+	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/seqmix.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(INCLUDEDIR)/seqmix.h $(DESTDIR)$(BINDIR)/seqmix $(DESTDIR)$(PKGCONFIGDIR)/seqmix.pc
+
+test-install:
+	MAKE="$(MAKE)" CC="$(CC)" sh tests/install/check.sh
 
 run: build/generate
 	./build/generate --model models/hybrid --prompt "The " -n 200
