@@ -437,6 +437,12 @@ SMX_API const char *smx_op_legend(void);
 #define SMX__GCC12_PUSHED
 #endif
 
+/* MSVC: fopen, snprintf, strcpy and the rest as the C standard has them, without its deprecation
+ * warnings (effective where this file is the first to include the C headers). */
+#if defined(_MSC_VER) && !defined(_CRT_SECURE_NO_WARNINGS)
+#define _CRT_SECURE_NO_WARNINGS
+#endif
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
