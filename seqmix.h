@@ -598,6 +598,12 @@ SMX_API smx_status smx_detok_stream_flush(smx_detok_stream *s, char *out, size_t
 #define SMX__GCC12_PUSHED
 #endif
 
+/* MSVC: fopen, snprintf, strcpy and the rest as the C standard has them, without its deprecation
+ * warnings (effective where this file is the first to include the C headers). */
+#if defined(_MSC_VER) && !defined(_CRT_SECURE_NO_WARNINGS)
+#define _CRT_SECURE_NO_WARNINGS
+#endif
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -628,8 +634,11 @@ SMX_API smx_status smx_detok_stream_flush(smx_detok_stream *s, char *out, size_t
 #ifndef WIN32_LEAN_AND_MEAN
 #define WIN32_LEAN_AND_MEAN
 #endif
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
 #include <windows.h>
-#include <sys/stat.h>
+#include <process.h>
 #endif
 #if !defined(SMX_NO_MMAP) && (defined(__unix__) || defined(__APPLE__))
 #define SMX__MMAP 1
@@ -638,13 +647,50 @@ SMX_API smx_status smx_detok_stream_flush(smx_detok_stream *s, char *out, size_t
 #define SMX__MMAP 0
 #endif
 
+/* Files by name. On Windows a name is UTF-8, opened through the wide-character API; a name that
+ * is not valid UTF-8 goes to the ANSI API unchanged. */
+#ifdef _WIN32
+#define SMX__WPATH 4096
+/* name as UTF-16 in w[SMX__WPATH]; 0 if it is not valid UTF-8 or too long */
+static int smx__wpath(const char *name, wchar_t *w)
+{
+    return MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, name, -1, w, SMX__WPATH) > 0;
+}
+
+static FILE *smx__fopen(const char *name, const char *mode)
+{
+    wchar_t w[SMX__WPATH], wm[8];
+    int i;
+    for (i = 0; mode[i] && i < 7; i++) wm[i] = (wchar_t)mode[i];
+    wm[i] = 0;
+    return smx__wpath(name, w) ? _wfopen(w, wm) : fopen(name, mode);
+}
+#else
+#define smx__fopen(name, mode) fopen(name, mode)
+#endif
+
+/* Create folder dir if it does not exist (an existing one is fine; failures show when its files
+ * are written). */
+static void smx__mkdir(const char *dir)
+{
+#if defined(_WIN32)
+    wchar_t w[SMX__WPATH];
+    if (smx__wpath(dir, w)) CreateDirectoryW(w, NULL);
+    else CreateDirectoryA(dir, NULL);
+#elif defined(__unix__) || defined(__APPLE__)
+    mkdir(dir, 0755);
+#else
+    (void)dir;
+#endif
+}
+
 /* Most threads a session or a diffusion run uses (larger requests are cut to this). */
 #ifndef SMX_MAX_THREADS
 #define SMX_MAX_THREADS 256
 #endif
 
-#ifdef __cplusplus
-#define SMX__RESTRICT __restrict
+#if defined(__cplusplus) || (defined(_MSC_VER) && !defined(__clang__))
+#define SMX__RESTRICT __restrict   /* MSVC's C takes restrict only under /std:c11 and later */
 #else
 #define SMX__RESTRICT restrict
 #endif
@@ -792,13 +838,14 @@ static uint64_t smx__fnv(uint64_t h, const void *p, size_t n)
  * thread for per-thread scratch. One function decides whether a loop is worth threading: below
  * about 10^5 multiply-adds a parallel region costs more than it saves.
  *
- * Each session owns a pool of n_threads - 1 workers (POSIX threads or Windows threads; none with
- * SMX_NO_THREADS, where every loop runs on the caller). Between jobs a worker spins for a few
- * microseconds (the next loop of a forward pass comes that soon) and then sleeps on a condition
- * variable, so idle workers cost nothing and a busy machine is not made busier. */
+ * Each session owns a pool of n_threads - 1 workers (POSIX threads, or Windows threads with a
+ * slim reader/writer lock and a condition variable (Vista and later); none with SMX_NO_THREADS,
+ * where every loop runs on the caller). Between jobs a worker spins for a few microseconds (the
+ * next loop of a forward pass comes that soon) and then sleeps on a condition variable, so idle
+ * workers cost nothing and a busy machine is not made busier. */
 typedef void (*smx__task_fn)(void *arg, int task, int tid);
 
-#if !defined(SMX_NO_THREADS) && (defined(_WIN32) || defined(__unix__) || defined(__APPLE__))
+#if !defined(SMX_NO_THREADS) && ((defined(_WIN32) && _WIN32_WINNT >= 0x0600) || defined(__unix__) || defined(__APPLE__))
 #define SMX__THREADS 1
 #else
 #define SMX__THREADS 0
@@ -806,15 +853,15 @@ typedef void (*smx__task_fn)(void *arg, int task, int tid);
 
 #if SMX__THREADS && defined(_WIN32)
 typedef HANDLE smx__thread;
-typedef CRITICAL_SECTION smx__mutex;
+typedef SRWLOCK smx__mutex;
 typedef CONDITION_VARIABLE smx__cond;
-#define smx__mutex_init(m) InitializeCriticalSection(m)
-#define smx__mutex_destroy(m) DeleteCriticalSection(m)
-#define smx__mutex_lock(m) EnterCriticalSection(m)
-#define smx__mutex_unlock(m) LeaveCriticalSection(m)
+#define smx__mutex_init(m) InitializeSRWLock(m)
+#define smx__mutex_destroy(m) ((void)(m))
+#define smx__mutex_lock(m) AcquireSRWLockExclusive(m)
+#define smx__mutex_unlock(m) ReleaseSRWLockExclusive(m)
 #define smx__cond_init(c) InitializeConditionVariable(c)
 #define smx__cond_destroy(c) ((void)(c))
-#define smx__cond_wait(c, m) SleepConditionVariableCS(c, m, INFINITE)
+#define smx__cond_wait(c, m) SleepConditionVariableSRW(c, m, INFINITE, 0)
 #define smx__cond_broadcast(c) WakeAllConditionVariable(c)
 #elif SMX__THREADS
 #include <pthread.h>
@@ -832,13 +879,19 @@ typedef pthread_cond_t smx__cond;
 #define smx__cond_broadcast(c) pthread_cond_broadcast(c)
 #endif
 
-/* Sequentially consistent atomics on a long. */
+/* Sequentially consistent atomics on a long (32 bits on Windows: the counters wrap, and are only
+ * compared for equality or hold small numbers). MSVC: the Interlocked intrinsics, full barriers;
+ * GCC, clang (MinGW included): the __atomic builtins. */
 #if defined(_MSC_VER) && !defined(__clang__)
 #include <intrin.h>
 #define smx__atomic_add(p, v) (_InterlockedExchangeAdd((volatile long *)(p), (long)(v)) + (long)(v))
 #define smx__atomic_load(p) _InterlockedOr((volatile long *)(p), 0)
 #define smx__atomic_store(p, v) ((void)_InterlockedExchange((volatile long *)(p), (long)(v)))
+#if defined(_M_ARM64) || defined(_M_ARM)
+#define smx__pause() __yield()
+#else
 #define smx__pause() _mm_pause()
+#endif
 #else
 #define smx__atomic_add(p, v) __atomic_add_fetch(p, (long)(v), __ATOMIC_SEQ_CST)
 #define smx__atomic_load(p) __atomic_load_n(p, __ATOMIC_SEQ_CST)
@@ -893,7 +946,7 @@ SMX__MAYBE_UNUSED static void smx__pool_work(smx__pool *p, int tid)
 typedef struct smx__worker { smx__pool *p; int tid; } smx__worker;
 
 #ifdef _WIN32
-static DWORD WINAPI smx__worker_main(LPVOID arg)
+static unsigned __stdcall smx__worker_main(void *arg)
 #else
 static void *smx__worker_main(void *arg)
 #endif
@@ -972,7 +1025,8 @@ static smx__pool *smx__pool_new(int n)
         w->p = p;
         w->tid = i + 1;
 #ifdef _WIN32
-        p->th[i] = CreateThread(NULL, 0, smx__worker_main, w, 0, NULL);
+        /* _beginthreadex rather than CreateThread: the C runtime sets itself up for the thread */
+        p->th[i] = (HANDLE)_beginthreadex(NULL, 0, smx__worker_main, w, 0, NULL);
         ok = p->th[i] != NULL;
 #else
         ok = pthread_create(&p->th[i], NULL, smx__worker_main, w) == 0;
@@ -1003,10 +1057,31 @@ static long smx__read_long(const char *path)
 #endif
 
 /* Threads a session uses by default: the physical cores this process may run on (logical CPUs
- * sharing a core count once), capped by a cgroup CPU quota; 1 where that cannot be read. */
+ * sharing a core count once), capped by a cgroup CPU quota; 1 where that cannot be read.
+ * Windows: one RelationProcessorCore record per core, of every processor group; when the process
+ * runs in one group, only the cores of that group in its affinity mask. */
 SMX_API int smx_default_threads(void)
 {
-#if SMX__THREADS && defined(_WIN32)
+#if SMX__THREADS && defined(_WIN32) && _WIN32_WINNT >= 0x0601
+    DWORD len = 0, n = 0;
+    DWORD_PTR pmask = 0, smask = 0;
+    USHORT group = 0, ngroups = 1;
+    unsigned char *buf, *q;
+    if (!GetProcessAffinityMask(GetCurrentProcess(), &pmask, &smask) || !GetProcessGroupAffinity(GetCurrentProcess(), &ngroups, &group))
+        pmask = 0;   /* threads in several groups: count every core */
+    GetLogicalProcessorInformationEx(RelationProcessorCore, NULL, &len);
+    if (!len || !(buf = (unsigned char *)SMX_MALLOC(len))) return 1;
+    if (GetLogicalProcessorInformationEx(RelationProcessorCore, (SYSTEM_LOGICAL_PROCESSOR_INFORMATION_EX *)(void *)buf, &len))
+        for (q = buf; q < buf + len;) {
+            const SYSTEM_LOGICAL_PROCESSOR_INFORMATION_EX *r = (const SYSTEM_LOGICAL_PROCESSOR_INFORMATION_EX *)(const void *)q;
+            const GROUP_AFFINITY *g = &r->Processor.GroupMask[0];
+            if (r->Size == 0) break;
+            if (r->Relationship == RelationProcessorCore && (!pmask || (g->Group == group && (g->Mask & pmask)))) n++;
+            q += r->Size;
+        }
+    SMX_FREE(buf);
+    return n > 0 ? (int)SMX__MIN(n, (DWORD)SMX_MAX_THREADS) : 1;
+#elif SMX__THREADS && defined(_WIN32)
     DWORD len = 0, i, n = 0;
     SYSTEM_LOGICAL_PROCESSOR_INFORMATION *info;
     GetLogicalProcessorInformation(NULL, &len);
@@ -1413,6 +1488,12 @@ static int smx__jnum(const smx__jv *v, double *out)
  *   e. causal depthwise convolution */
 
 /* ---- II.3.a SIMD mapping layer ---- */
+/* The AVX2 path also needs FMA and F16C (every AVX2 processor has both): GCC and clang name them
+ * (-mavx2 -mfma -mf16c, or -march=haswell and later); MSVC's /arch:AVX2 implies both and names
+ * neither. */
+#if defined(__AVX2__) && ((defined(__FMA__) && defined(__F16C__)) || (defined(_MSC_VER) && !defined(__clang__)))
+#define SMX__AVX2_FMA_F16C 1
+#endif
 #if !defined(SMX_NO_SIMD) && defined(__AVX512F__)
 #include <immintrin.h>
 #define SMX__SIMD_NAME "avx512"
@@ -1449,7 +1530,7 @@ static float smx__vsum(__m512 v)
     s = _mm_add_ss(s, _mm_movehdup_ps(s));
     return _mm_cvtss_f32(s);
 }
-#elif !defined(SMX_NO_SIMD) && defined(__AVX2__) && defined(__FMA__)
+#elif !defined(SMX_NO_SIMD) && defined(SMX__AVX2_FMA_F16C)
 #include <immintrin.h>
 #define SMX__SIMD_NAME "avx2"
 #define SMX__VW 8
@@ -5670,6 +5751,17 @@ static void smx__path(char *dst, size_t cap, const char *dir, const char *name)
     snprintf(dst, cap, "%s%s%s", dir, (n && (dir[n - 1] == '/' || dir[n - 1] == '\\')) ? "" : "/", name);
 }
 
+/* The last separator of path ('/', or '\\' as well on Windows), or NULL. */
+static const char *smx__last_sep(const char *path)
+{
+    const char *s = strrchr(path, '/');
+#ifdef _WIN32
+    const char *b = strrchr(path, '\\');
+    if (b && (!s || b > s)) s = b;
+#endif
+    return s;
+}
+
 static const smx_file *smx__src_mem(const smx__src *s, const char *name)
 {
     int i;
@@ -5682,9 +5774,11 @@ static const smx_file *smx__src_mem(const smx__src *s, const char *name)
 static int64_t smx__file_size(const char *path)
 {
 #if defined(_WIN32)
-    struct _stat64 sb;
-    if (_stat64(path, &sb) != 0 || !(sb.st_mode & _S_IFREG)) return -1;
-    return (int64_t)sb.st_size;
+    WIN32_FILE_ATTRIBUTE_DATA fa;
+    wchar_t w[SMX__WPATH];
+    BOOL ok = smx__wpath(path, w) ? GetFileAttributesExW(w, GetFileExInfoStandard, &fa) : GetFileAttributesExA(path, GetFileExInfoStandard, &fa);
+    if (!ok || (fa.dwFileAttributes & (FILE_ATTRIBUTE_DIRECTORY | FILE_ATTRIBUTE_DEVICE))) return -1;
+    return (int64_t)(((uint64_t)fa.nFileSizeHigh << 32) | fa.nFileSizeLow);
 #elif defined(__unix__) || defined(__APPLE__)
     struct stat sb;
     if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) return -1;
@@ -5710,8 +5804,8 @@ static smx_status smx__read_file(const char *path, size_t max, char **out, size_
     char *buf;
     *out = NULL;
     if (n < 0) return smx__fail(e, SMX_E_IO, "%s: cannot open (missing, or not a regular file)", path);
-    if ((uint64_t)n > max) return smx__fail(e, SMX_E_RANGE, "%s: %lld bytes is more than the %lu accepted", path, (long long)n, (unsigned long)max);
-    if (!(f = fopen(path, "rb"))) return smx__fail(e, SMX_E_IO, "%s: cannot open", path);
+    if ((uint64_t)n > max) return smx__fail(e, SMX_E_RANGE, "%s: %lld bytes is more than the %llu accepted", path, (long long)n, (unsigned long long)max);
+    if (!(f = smx__fopen(path, "rb"))) return smx__fail(e, SMX_E_IO, "%s: cannot open", path);
     if (!(buf = (char *)SMX_MALLOC((size_t)n + 1))) { fclose(f); return smx__fail(e, SMX_E_NOMEM, "%s: no memory for %lld bytes", path, (long long)n); }
     if (n > 0 && fread(buf, 1, (size_t)n, f) != (size_t)n) {
         SMX_FREE(buf); fclose(f);
@@ -5742,9 +5836,9 @@ static smx_status smx__src_text(const smx__src *s, const char *name, char **out,
     if (!s->dir) {
         if (!(mf = smx__src_mem(s, name))) return smx__fail(e, SMX_E_IO, "%s: not among the files given", name);
         if (mf->size > s->max_text)
-            return smx__fail(e, SMX_E_RANGE, "%s: %lu bytes is more than the %lu a text file may have", name, (unsigned long)mf->size,
-                             (unsigned long)s->max_text);
-        if (!(buf = (char *)SMX_MALLOC(mf->size + 1))) return smx__fail(e, SMX_E_NOMEM, "%s: no memory for %lu bytes", name, (unsigned long)mf->size);
+            return smx__fail(e, SMX_E_RANGE, "%s: %llu bytes is more than the %llu a text file may have", name, (unsigned long long)mf->size,
+                             (unsigned long long)s->max_text);
+        if (!(buf = (char *)SMX_MALLOC(mf->size + 1))) return smx__fail(e, SMX_E_NOMEM, "%s: no memory for %llu bytes", name, (unsigned long long)mf->size);
         if (mf->size) memcpy(buf, mf->data, mf->size);
         buf[mf->size] = 0;
         *out = buf;
@@ -5760,7 +5854,7 @@ static void smx__blob_close(smx__blob *b)
 #if SMX__MMAP
     if (b->kind == SMX__BLOB_MAP && b->data) munmap((void *)(uintptr_t)b->data, b->size);
 #elif defined(_WIN32) && !defined(SMX_NO_MMAP)
-    if (b->kind == SMX__BLOB_MAP && b->data) UnmapViewOfFile(b->data);
+    if (b->kind == SMX__BLOB_MAP && b->data) UnmapViewOfFile((const void *)b->data);
     if (b->mh) CloseHandle((HANDLE)b->mh);
     if (b->fh) CloseHandle((HANDLE)b->fh);
 #endif
@@ -5804,20 +5898,36 @@ static smx_status smx__src_open(const smx__src *s, const char *name, char *nameb
     }
 #elif defined(_WIN32) && !defined(SMX_NO_MMAP)
     if (!s->copy) {
-        HANDLE fh = CreateFileA(namebuf, GENERIC_READ, FILE_SHARE_READ, NULL, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL), mh;
-        if (fh == INVALID_HANDLE_VALUE) return smx__fail(e, SMX_E_IO, "%s: cannot open", namebuf);
-        mh = CreateFileMappingA(fh, NULL, PAGE_READONLY, 0, 0, NULL);
+        /* the whole file as one read-only view; others may read, write, rename or delete it as on
+         * POSIX (a mapped file cannot be truncated on Windows) */
+        wchar_t w[SMX__WPATH];
+        const DWORD share = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE;
+        HANDLE fh = smx__wpath(namebuf, w) ? CreateFileW(w, GENERIC_READ, share, NULL, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL)
+                                           : CreateFileA(namebuf, GENERIC_READ, share, NULL, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL);
+        HANDLE mh;
+        LARGE_INTEGER sz;
+        DWORD code;
+        if (fh == INVALID_HANDLE_VALUE) return smx__fail(e, SMX_E_IO, "%s: cannot open (error %lu)", namebuf, (unsigned long)GetLastError());
         b->fh = fh;
+        if (!GetFileSizeEx(fh, &sz) || sz.QuadPart <= 0 || (uint64_t)sz.QuadPart > (uint64_t)(size_t)-1 / 2) {
+            smx__blob_close(b);
+            return smx__fail(e, SMX_E_IO, "%s: changed while opening", namebuf);
+        }
+        mh = CreateFileMappingA(fh, NULL, PAGE_READONLY, 0, 0, NULL);
         b->mh = mh;
         if (mh) b->data = (const unsigned char *)MapViewOfFile(mh, FILE_MAP_READ, 0, 0, 0);
-        if (!b->data) { smx__blob_close(b); return smx__fail(e, SMX_E_IO, "%s: cannot map", namebuf); }
+        if (!b->data) {
+            code = GetLastError();
+            smx__blob_close(b);
+            return smx__fail(e, SMX_E_IO, "%s: cannot map %lld bytes (error %lu)", namebuf, (long long)n, (unsigned long)code);
+        }
         b->name = namebuf;
-        b->size = (size_t)n;
+        b->size = (size_t)sz.QuadPart;
         b->kind = SMX__BLOB_MAP;
         return SMX_OK;
     }
 #endif
-    if (!(b->fp = fopen(namebuf, "rb"))) return smx__fail(e, SMX_E_IO, "%s: cannot open", namebuf);
+    if (!(b->fp = smx__fopen(namebuf, "rb"))) return smx__fail(e, SMX_E_IO, "%s: cannot open", namebuf);
     b->kind = SMX__BLOB_FILE;
     return SMX_OK;
 }
@@ -5838,7 +5948,7 @@ static smx_status smx__blob_read(smx__blob *b, size_t off, void *dst, size_t n, 
 #else
     if ((off > (size_t)LONG_MAX || fseek(b->fp, (long)off, SEEK_SET) != 0) || fread(dst, 1, n, b->fp) != n)
 #endif
-        return smx__fail(e, SMX_E_IO, "%s: cannot read %lu bytes at offset %lu", b->name, (unsigned long)n, (unsigned long)off);
+        return smx__fail(e, SMX_E_IO, "%s: cannot read %llu bytes at offset %llu", b->name, (unsigned long long)n, (unsigned long long)off);
     return SMX_OK;
 }
 
@@ -5883,6 +5993,12 @@ static void smx__blob_drop(const smx__blob *b, size_t off, size_t n)
         const size_t pg = 4096;
         uintptr_t lo = ((uintptr_t)(b->data + off) + pg - 1) & ~(uintptr_t)(pg - 1), hi = (uintptr_t)(b->data + off + n) & ~(uintptr_t)(pg - 1);
         if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED);
+    }
+#elif defined(_WIN32) && !defined(SMX_NO_MMAP)
+    if (b->kind == SMX__BLOB_MAP && n >= 65536) {   /* unlocking pages that are not locked drops them from the working set */
+        const size_t pg = 4096;
+        uintptr_t lo = ((uintptr_t)(b->data + off) + pg - 1) & ~(uintptr_t)(pg - 1), hi = (uintptr_t)(b->data + off + n) & ~(uintptr_t)(pg - 1);
+        if (hi > lo) VirtualUnlock((void *)lo, hi - lo);
     }
 #else
     (void)b; (void)off; (void)n;
@@ -5991,12 +6107,12 @@ static smx_status smx__st_open_file(smx__tensors *t, const smx__src *src, const 
     t->nfiles++;
     f->name = smx__arena_strdup(&t->arena, path);
     if (!f->name) return smx__fail(e, SMX_E_NOMEM, "%s: out of memory", path);
-    if (f->size < 8) return smx__fail(e, SMX_E_FORMAT, "%s: %lu bytes is too short for a safetensors header", path, (unsigned long)f->size);
+    if (f->size < 8) return smx__fail(e, SMX_E_FORMAT, "%s: %llu bytes is too short for a safetensors header", path, (unsigned long long)f->size);
     if ((st = smx__blob_read(f, 0, lb, 8, e)) != SMX_OK) return st;
     for (k = 7; k >= 0; k--) hlen = (hlen << 8) | lb[k];
     if (hlen > f->size - 8 || hlen > SMX__ST_MAX_HEADER)
-        return smx__fail(e, SMX_E_FORMAT, "%s: header length %llu runs past the end of the file (%lu bytes) or the 100 MiB limit", path,
-                         (unsigned long long)hlen, (unsigned long)f->size);
+        return smx__fail(e, SMX_E_FORMAT, "%s: header length %llu runs past the end of the file (%llu bytes) or the 100 MiB limit", path,
+                         (unsigned long long)hlen, (unsigned long long)f->size);
     data0 = 8 + (size_t)hlen;
     hdr = (char *)smx__arena_alloc_aligned(&t->arena, (size_t)hlen + 1, 1);
     if (!hdr) return smx__fail(e, SMX_E_NOMEM, "%s: no memory for a header of %llu bytes", path, (unsigned long long)hlen);
@@ -6043,12 +6159,12 @@ static smx_status smx__st_open_file(smx__tensors *t, const smx__src *src, const 
             b != floor(b) || en_ != floor(en_))
             return smx__fail(e, SMX_E_FORMAT, "%s: tensor '%s' has invalid data_offsets", path, c->key);
         if (en_ > (double)(f->size - data0))
-            return smx__fail(e, SMX_E_FORMAT, "%s: tensor '%s' data [%.0f, %.0f) lies outside the %lu data bytes", path,
-                             c->key, b, en_, (unsigned long)(f->size - data0));
+            return smx__fail(e, SMX_E_FORMAT, "%s: tensor '%s' data [%.0f, %.0f) lies outside the %llu data bytes", path,
+                             c->key, b, en_, (unsigned long long)(f->size - data0));
         en->nbytes = (size_t)(en_ - b);
         if (en->nbytes != numel * esz)
-            return smx__fail(e, SMX_E_FORMAT, "%s: tensor '%s' has %lu bytes but its shape and dtype need %lu", path,
-                             c->key, (unsigned long)en->nbytes, (unsigned long)(numel * esz));
+            return smx__fail(e, SMX_E_FORMAT, "%s: tensor '%s' has %llu bytes but its shape and dtype need %llu", path,
+                             c->key, (unsigned long long)en->nbytes, (unsigned long long)(numel * esz));
         en->off = data0 + (size_t)b;
         t->nent++;
     }
@@ -6144,7 +6260,7 @@ static smx_status smx__st_open_dir(smx__tensors *t, const smx__src *src, smx_err
         if ((st = smx__st_index(t, e)) != SMX_OK) return st;
         for (c = wm->child; c; c = c->next) {
             smx__st_entry *en = smx__st_find(t, c->key);
-            const char *fn = en ? t->files[en->file].name : NULL, *base = fn ? strrchr(fn, '/') : NULL;
+            const char *fn = en ? t->files[en->file].name : NULL, *base = fn ? smx__last_sep(fn) : NULL;
             base = base ? base + 1 : fn;
             if (!en || strcmp(base, c->str) != 0)
                 return smx__fail(e, SMX_E_FORMAT, "index lists tensor '%s' in %s but that shard does not hold it", c->key, c->str);
@@ -6161,7 +6277,7 @@ static smx_status smx__st_open_dir(smx__tensors *t, const smx__src *src, smx_err
 SMX__MAYBE_UNUSED static smx_status smx__st_open_path(smx__tensors *t, const char *path, smx_error *e)
 {
     char dir[4096];
-    const char *slash = strrchr(path, '/');
+    const char *slash = smx__last_sep(path);
     smx__src src;
     smx_status st;
     memset(&src, 0, sizeof src);
@@ -6269,7 +6385,8 @@ static smx_status smx__st_write(const char *path, const smx__st_out *t, int n, s
             if ((nb % 64 != 0) != pass) continue;
             len += (size_t)snprintf(hdr + len, cap - len, ",\"%s\":{\"dtype\":\"F32\",\"shape\":[", t[i].name);
             for (k = 0; k < t[i].ndim; k++) len += (size_t)snprintf(hdr + len, cap - len, k ? ",%lld" : "%lld", (long long)t[i].shape[k]);
-            len += (size_t)snprintf(hdr + len, cap - len, "],\"data_offsets\":[%lu,%lu]}", (unsigned long)off, (unsigned long)(off + nb));
+            len += (size_t)snprintf(hdr + len, cap - len, "],\"data_offsets\":[%llu,%llu]}", (unsigned long long)off,
+                                    (unsigned long long)(off + nb));
             off += nb;
         }
     len += (size_t)snprintf(hdr + len, cap - len, "}");
@@ -6277,7 +6394,7 @@ static smx_status smx__st_write(const char *path, const smx__st_out *t, int n, s
     while (pad--) hdr[len++] = ' ';
     hl = len;
     for (k = 0; k < 8; k++) lb[k] = (unsigned char)(hl >> (8 * k));
-    f = fopen(path, "wb");
+    f = smx__fopen(path, "wb");
     if (!f) { SMX_FREE(hdr); return smx__fail(e, SMX_E_IO, "%s: cannot create", path); }
     ok = fwrite(lb, 1, 8, f) == 8 && fwrite(hdr, 1, len, f) == len;
     for (pass = 0; pass < 2; pass++)
@@ -14612,11 +14729,9 @@ SMX_API smx_status smx_model_save(const smx_model *m, const char *dir, smx_error
     smx__ok(err);
     if (!m || !dir) return smx__fail(err, SMX_E_ARG, "smx_model_save: model and dir must not be NULL");
     if (!m->config_text) return smx__fail(err, SMX_E_UNSUPPORTED, "only generated models can be saved (loaded ones already are)");
-#if SMX__MMAP
-    mkdir(dir, 0755);   /* POSIX: create the folder if needed (an existing one is fine) */
-#endif
+    smx__mkdir(dir);   /* create the folder if needed (an existing one is fine) */
     smx__path(path, sizeof path, dir, "config.json");
-    f = fopen(path, "wb");
+    f = smx__fopen(path, "wb");
     if (!f) return smx__fail(err, SMX_E_IO, "%s: cannot create", path);
     if (fputs(m->config_text, f) < 0 || fclose(f) != 0) return smx__fail(err, SMX_E_IO, "%s: write failed", path);
     smx__path(path, sizeof path, dir, "model.safetensors");

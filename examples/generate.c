@@ -18,6 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#ifdef _WIN32
+#include <windows.h>
+#endif
 
 static const char *opt(int argc, char **argv, const char *name, const char *def)
 {
@@ -29,9 +32,16 @@ static const char *opt(int argc, char **argv, const char *name, const char *def)
 
 static double now(void)
 {
+#ifdef _WIN32
+    LARGE_INTEGER t, f;
+    QueryPerformanceCounter(&t);
+    QueryPerformanceFrequency(&f);
+    return (double)t.QuadPart / (double)f.QuadPart;
+#else
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+#endif
 }
 
 /* Print one token: its text through the streaming decoder, or its id without a tokenizer. */

@@ -1,9 +1,25 @@
 /* Concurrency test: several threads share one model, each with its own sessions (two threads of
  * their own each), doing prefill, steps, state save/load; every thread's logits must be
- * bit-identical to a serial run. Built with -fsanitize=thread by `make test`. */
+ * bit-identical to a serial run. Built with -fsanitize=thread by `make test`, and for Windows by
+ * `make test-windows`. */
 #define SEQMIX_IMPLEMENTATION
 #include "../seqmix.h"
+#ifdef _WIN32
+#include <windows.h>
+#include <process.h>
+typedef HANDLE t_thread;
+#define T_THREAD_FN(name, arg) static unsigned __stdcall name(void *arg)
+#define T_THREAD_RET 0
+#define t_thread_start(th, fn, arg) (*(th) = (HANDLE)_beginthreadex(NULL, 0, fn, arg, 0, NULL))
+#define t_thread_join(th) (WaitForSingleObject(th, INFINITE), CloseHandle(th))
+#else
 #include <pthread.h>
+typedef pthread_t t_thread;
+#define T_THREAD_FN(name, arg) static void *name(void *arg)
+#define T_THREAD_RET NULL
+#define t_thread_start(th, fn, arg) pthread_create(th, NULL, fn, arg)
+#define t_thread_join(th) pthread_join(th, NULL)
+#endif
 
 #define T_THREADS 4
 #define T_STEPS 6
@@ -15,7 +31,7 @@ typedef struct t_job {
     char msg[1100];
 } t_job;
 
-static void *t_run(void *arg)
+T_THREAD_FN(t_run, arg)
 {
     t_job *j = (t_job *)arg;
     const int V = smx_model_vocab(j->m);
@@ -45,7 +61,7 @@ done:
     free(blob);
     smx_session_free(s);
     smx_session_free(r);
-    return NULL;
+    return T_THREAD_RET;
 }
 
 int main(void)
@@ -61,7 +77,7 @@ int main(void)
         smx_model *m = NULL;
         smx_error e;
         t_job serial[T_THREADS], par[T_THREADS];
-        pthread_t th[T_THREADS];
+        t_thread th[T_THREADS];
         int V, bad = 0;
         if ((k < 4 ? smx_model_load(dirs[k], &m, &e) : smx_model_from_config(wide, 3, &m, &e)) != SMX_OK) {
             printf("FAIL %s: %s\n", dirs[k], e.msg);
@@ -76,8 +92,8 @@ int main(void)
             par[t].out = (float *)calloc((size_t)(T_STEPS + 1) * V, sizeof(float));
             t_run(&serial[t]);
         }
-        for (t = 0; t < T_THREADS; t++) pthread_create(&th[t], NULL, t_run, &par[t]);
-        for (t = 0; t < T_THREADS; t++) pthread_join(th[t], NULL);
+        for (t = 0; t < T_THREADS; t++) t_thread_start(&th[t], t_run, &par[t]);
+        for (t = 0; t < T_THREADS; t++) t_thread_join(th[t]);
         for (t = 0; t < T_THREADS; t++) {
             if (!serial[t].ok || !par[t].ok) { printf("FAIL %s thread %d: %s%s\n", dirs[k], t, serial[t].msg, par[t].msg); bad = 1; }
             else if (memcmp(serial[t].out, par[t].out, sizeof(float) * (size_t)(T_STEPS + 1) * V)) {

@@ -2,10 +2,16 @@
  * temporary-folder helpers they use). They run build/seqmix (make test builds it before it runs
  * the suite) as a user would, through the shell, and check the exit status, that a refused
  * command names the flag at fault on stderr, and what the good commands print. Skipped when
- * build/seqmix or models/hybrid is absent. */
+ * build/seqmix or models/hybrid is absent. $SMX_TEST_CLI, when set, is the command run instead of
+ * build/seqmix (make test-arm: the aarch64 tool under qemu). On Windows the tool is
+ * build/seqmix.exe, started with CreateProcess (the arguments split as sh would split them, then
+ * quoted for the C runtime), so no shell is involved. */
+#ifdef _WIN32
+#define T_CLI_BIN "build/seqmix.exe"
+#else
 #include <sys/wait.h>
-
 #define T_CLI_BIN "build/seqmix"
+#endif
 #define T_CLI_MODEL "models/hybrid"
 
 /* A whole file, NUL-terminated, malloc'd ("" when unreadable). */
@@ -35,25 +41,122 @@ typedef struct t_cli_result {
 
 static void t_cli_free(t_cli_result *r) { free(r->out); free(r->err); r->out = r->err = NULL; }
 
+#ifdef _WIN32
+/* Append args, split into words as sh splits them (blanks separate words, '...' and "..." quote
+ * without escapes), to the command line cmd (capacity cap), each word quoted the way the C
+ * runtime's argv parser reads it back. 0 if it does not fit. */
+static int t_cli_winargs(char *cmd, size_t cap, const char *args)
+{
+    size_t o = strlen(cmd);
+    const char *p = args;
+#define T_PUT(c) do { if (o + 1 >= cap) return 0; cmd[o++] = (c); } while (0)
+    for (;;) {
+        char word[65536];
+        size_t n = 0, i, bs;
+        int any = 0;
+        while (*p == ' ' || *p == '\t') p++;
+        if (!*p) break;
+        while (*p && *p != ' ' && *p != '\t') {
+            if (*p == '\'' || *p == '"') {
+                char q = *p++;
+                while (*p && *p != q) { if (n + 1 < sizeof word) word[n++] = *p; p++; }
+                if (*p) p++;
+            } else if (n + 1 < sizeof word) word[n++] = *p++;
+            else p++;
+            any = 1;
+        }
+        if (!any) continue;
+        T_PUT(' ');
+        T_PUT('"');
+        for (i = 0; i < n; i++) {   /* backslashes are literal unless they precede a quote */
+            for (bs = 0; i < n && word[i] == '\\'; i++) bs++;
+            if (i == n) { while (bs--) { T_PUT('\\'); T_PUT('\\'); } break; }
+            if (word[i] == '"') { bs = 2 * bs + 1; while (bs--) T_PUT('\\'); }
+            else while (bs--) T_PUT('\\');
+            T_PUT(word[i]);
+        }
+        T_PUT('"');
+    }
+#undef T_PUT
+    cmd[o] = 0;
+    return 1;
+}
+
+/* Run `build/seqmix.exe ARGS`, stdout and stderr to files po and pe, stdin from NUL; the exit
+ * status, or -1 when it could not run or it crashed. */
+static int t_cli_spawn(const char *args, const char *po, const char *pe)
+{
+    SECURITY_ATTRIBUTES sa;
+    STARTUPINFOA si;
+    PROCESS_INFORMATION pi;
+    HANDLE in, out, err;
+    DWORD code = (DWORD)-1;
+    size_t cap = strlen(args) * 2 + 64;
+    char *cmd = (char *)malloc(cap);
+    int st = -1;
+    memset(&sa, 0, sizeof sa);
+    sa.nLength = sizeof sa;
+    sa.bInheritHandle = TRUE;
+    in = CreateFileA("NUL", GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE, &sa, OPEN_EXISTING, 0, NULL);
+    out = CreateFileA(po, GENERIC_WRITE, FILE_SHARE_READ, &sa, CREATE_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
+    err = CreateFileA(pe, GENERIC_WRITE, FILE_SHARE_READ, &sa, CREATE_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
+    if (cmd && in != INVALID_HANDLE_VALUE && out != INVALID_HANDLE_VALUE && err != INVALID_HANDLE_VALUE) {
+        strcpy(cmd, "build\\seqmix.exe");
+        memset(&si, 0, sizeof si);
+        si.cb = sizeof si;
+        si.dwFlags = STARTF_USESTDHANDLES;
+        si.hStdInput = in;
+        si.hStdOutput = out;
+        si.hStdError = err;
+        if (t_cli_winargs(cmd, cap, args) && CreateProcessA("build\\seqmix.exe", cmd, NULL, NULL, TRUE, 0, NULL, NULL, &si, &pi)) {
+            WaitForSingleObject(pi.hProcess, INFINITE);
+            if (GetExitCodeProcess(pi.hProcess, &code) && code < 256) st = (int)code;
+            CloseHandle(pi.hProcess);
+            CloseHandle(pi.hThread);
+        }
+    }
+    if (in != INVALID_HANDLE_VALUE) CloseHandle(in);
+    if (out != INVALID_HANDLE_VALUE) CloseHandle(out);
+    if (err != INVALID_HANDLE_VALUE) CloseHandle(err);
+    free(cmd);
+    return st;
+}
+#endif
+
+/* The command that runs the tool: $SMX_TEST_CLI or build/seqmix. */
+static const char *t_cli_cmd(void)
+{
+#ifndef _WIN32
+    const char *c = getenv("SMX_TEST_CLI");
+    if (c && *c) return c;
+#endif
+    return T_CLI_BIN;
+}
+
 /* Run `build/seqmix ARGS` (args as a shell would read them), stdin from /dev/null. */
 static t_cli_result t_cli_run(const char *args)
 {
     t_cli_result r;
     char po[600], pe[600], *cmd;
     const char *dir = t_tmpdir("cli");
-    size_t cap = strlen(args) + 2 * sizeof po + 64;
+    size_t cap = strlen(t_cli_cmd()) + strlen(args) + 2 * sizeof po + 64;
     int st = -1;
     snprintf(po, sizeof po, "%s/stdout", dir);
     snprintf(pe, sizeof pe, "%s/stderr", dir);
     remove(po);
     remove(pe);
+    fflush(stdout);
+#ifdef _WIN32
+    (void)cmd; (void)cap; (void)st;
+    r.status = t_cli_spawn(args, po, pe);
+#else
     if ((cmd = (char *)malloc(cap))) {
-        snprintf(cmd, cap, "%s %s >%s 2>%s </dev/null", T_CLI_BIN, args, po, pe);
-        fflush(stdout);
+        snprintf(cmd, cap, "%s %s >%s 2>%s </dev/null", t_cli_cmd(), args, po, pe);
         st = system(cmd);
         free(cmd);
     }
     r.status = st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+#endif
     r.out = t_cli_slurp(po);
     r.err = t_cli_slurp(pe);
     if (!r.out) r.out = (char *)calloc(1, 1);
@@ -80,7 +183,7 @@ static int t_cli_summary(const char *err, int *np, double *pp, int *nd, double *
     while (line && *line) {
         if (!strncmp(line, "prefill ", 8)) {
             char buf[512], *f[16], *save = NULL, *tok;
-            size_t i, o = 0, len = strcspn(line, "\n");
+            size_t i, o = 0, len = strcspn(line, "\r\n");   /* \r: Windows text mode */
             int nf = 0;
             for (i = 0; i < len && o + 1 < sizeof buf; i++)
                 if (line[i] != ';') buf[o++] = line[i];
@@ -507,8 +610,10 @@ static void test_cli(void)
     char args[1024];
     int np = 0, nd = 0, i;
     double pp = 0, dd = 0;
-    if (!(f = fopen(T_CLI_BIN, "rb"))) { SKIP("%s is not built (make build/seqmix)", T_CLI_BIN); return; }
-    fclose(f);
+    if (!strcmp(t_cli_cmd(), T_CLI_BIN)) {   /* the tool of this build, not $SMX_TEST_CLI */
+        if (!(f = fopen(T_CLI_BIN, "rb"))) { SKIP("%s is not built (make %s)", T_CLI_BIN, T_CLI_BIN); return; }
+        fclose(f);
+    }
     if (!(f = fopen(T_CLI_MODEL "/config.json", "rb"))) { SKIP("%s is absent", T_CLI_MODEL); return; }
     fclose(f);
 

@@ -1,7 +1,6 @@
 /* Tests of the liquid family (included by tests/test.c): feature-sequence API (elapsed times,
  * chunking, sequence vs step, state blobs, bad input), LFM2 short conv, and the CfC cell as a
  * token-stack operator under a name prefix. The golden cases themselves run in test_golden. */
-#include <unistd.h>
 
 /* ---- helpers ---- */
 
@@ -37,9 +36,9 @@ static void t_lq_rmdir(const char *dir)
     int i;
     for (i = 0; i < 3; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        unlink(path);
+        remove(path);
     }
-    rmdir(dir);
+    cli_rmdir(dir);
 }
 
 /* golden inputs/timespans of a case (malloc'd); T and width out */
@@ -179,7 +178,7 @@ static void t_lq_bad_configs(void)
         { T_LQ_CFC "\"input_size\": 5, \"proj_size\": -2, \"backbone_layers\": 2}", "proj_size" },
     };
 #undef T_LQ_CFC
-    char tmpl[] = "/tmp/smx_liquid_XXXXXX", *dir = mkdtemp(tmpl);
+    char tmp[512], *dir = cli_mkdtemp("smx_liquid", tmp, sizeof tmp);
     smx_model *m = NULL;
     smx_error err;
     size_t i;
@@ -284,8 +283,8 @@ static void t_lq_cfc_prefix(void)
                       " \"mixed_memory\": true, \"activation\": \"silu\"}";
     int64_t shp[13][2];
     float *data[13], x[9 * 12], ya[9 * 12], yb[9 * 12];
-    char names[13][96], tmpl[] = "/tmp/smx_liquid_XXXXXX", tmpl2[] = "/tmp/smx_liquid_XXXXXX", path[1024];
-    char *dir = mkdtemp(tmpl), *dir2 = mkdtemp(tmpl2);
+    char names[13][96], tmp[512], tmp2[512], path[1024];
+    char *dir = cli_mkdtemp("smx_liquid", tmp, sizeof tmp), *dir2 = cli_mkdtemp("smx_liquid", tmp2, sizeof tmp2);
     smx__st_out o[13];
     smx_model *ma = NULL, *mb = NULL;
     smx_session *s = NULL;
@@ -359,7 +358,7 @@ static void test_liquid(void)
                                          "tests/golden/ltc_wired", "tests/golden/x_ltc_mixed", "tests/golden/x_cfc_ncp" };
     size_t i;
     for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        if (access(cases[i], F_OK) != 0) { SKIP("%s absent", cases[i]); continue; }
+        if (!cli_is_dir(cases[i])) { SKIP("%s absent", cases[i]); continue; }
         t_lq_features(cases[i]);
     }
     t_lq_bad_configs();

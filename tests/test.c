@@ -8,10 +8,6 @@
 #include "../tools/cli_util.c"
 #include "../tools/conform.c"
 
-#include <dirent.h>
-#include <unistd.h>
-#include <sys/stat.h>
-
 static int g_pass, g_fail, g_skip;
 static const char *g_group = "";   /* the group running, named in every FAIL and skip line */
 

@@ -2,7 +2,6 @@
  * model with 32 inputs (one sample, the embedded use case), and LFM2 decode tokens/s for a model
  * of LFM2-350M's shape with random weights, as a fraction of the read-bandwidth roofline.
  * Included by seqmix.c after cli_bench.c. */
-#include <unistd.h>
 
 /* Whole-sequence steps/s (T steps per call, over reps calls) and single-step latency in seconds
  * (every step of reps sequences of T single-step calls) of a feature model. Both walk the same
@@ -101,8 +100,8 @@ static smx_model *bench_liquid_ltc(int S, int N)
     static const float hi[] = { 1, 0.2f, 0.6f, 8, 0.8f, 1, -1, 8, 0.8f, 1, -1, 1, 1, 1, 0, 1, 0 };
     const int rows[] = { N, N, N, N, N, N, N, S, S, S, S, N, S, S, S, N, N };
     const int cols[] = { 0, 0, 0, N, N, N, N, N, N, N, N, N, N, 0, 0, 0, 0 };
-    char tmpl[] = "/tmp/smx_bench_ltc_XXXXXX", path[256], cfg[512];
-    char *dir = mkdtemp(tmpl);
+    char tmp[512], path[600], cfg[512];
+    char *dir = cli_mkdtemp("smx_bench_ltc", tmp, sizeof tmp);
     int shape[17][2], ndim[17];
     float *data[17];
     smx_model *m = NULL;
@@ -138,7 +137,7 @@ static smx_model *bench_liquid_ltc(int S, int N)
         remove(path);
         snprintf(path, sizeof path, "%s/config.json", dir);
         remove(path);
-        rmdir(dir);
+        cli_rmdir(dir);
     }
     for (i = 0; i < 17; i++) free(data[i]);
     return m;

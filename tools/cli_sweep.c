@@ -9,7 +9,6 @@
  * repeated runs after a warm-up, decode over single steps. Output: a table (stdout, or stderr
  * under --json), optional CSV and a hand-written SVG chart of the medians. The progress line
  * goes to stderr only when it is a terminal, and is cleared before each row. */
-#include <unistd.h>
 
 typedef struct sweep_cfg {
     char name[64];
@@ -165,7 +164,7 @@ static int cmd_bench(const cli_args *a)
 {
     const char *dir = cli_str(a, "--model"), *csv = cli_str(a, "--csv"), *svg = cli_str(a, "--svg");
     int i, c, li, nth = (int)cli_int(a, "--threads"), quick = cli_on(a, "--quick"), width = (int)cli_int(a, "--width");
-    int lens[32], nlen = 0, ncfg = 0, nrows = 0, attn = -1, rc = 0, progress = isatty(2) && !cli_on(a, "--json"), pnth = nth;
+    int lens[32], nlen = 0, ncfg = 0, nrows = 0, attn = -1, rc = 0, progress = cli_stderr_is_tty() && !cli_on(a, "--json"), pnth = nth;
     sweep_cfg cfgs[32];
     sweep_row *rows;
     smx_model *dm = NULL;

@@ -1,5 +1,6 @@
-/* cli_util.c — helpers shared by the seqmix tool's commands and the tests: a monotonic clock, the
- * typed flag parser every command uses, lists of integers, and min / median / max statistics.
+/* cli_util.c — helpers shared by the seqmix tool's commands and the tests: a monotonic clock and
+ * folders on POSIX and Windows, the typed flag parser every command uses, lists of integers, and
+ * min / median / max statistics.
  * Included first, after seqmix.h; it uses nothing of the library.
  *
  * Flags. A command declares its flags in a table of cli_flag (name, optional alias such as "-n" or
@@ -28,11 +29,151 @@
 #define CLI_MAYBE_UNUSED
 #endif
 
+/* ---- the platform: a monotonic clock, folders, the terminal (POSIX or Windows) ---- */
+#ifdef _WIN32
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#include <windows.h>
+#include <direct.h>
+#include <io.h>
+#else
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#endif
+
+/* Seconds from an arbitrary start, monotonic. */
 CLI_MAYBE_UNUSED static double cli_now(void)
 {
+#ifdef _WIN32
+    static LARGE_INTEGER freq;
+    LARGE_INTEGER t;
+    if (!freq.QuadPart) QueryPerformanceFrequency(&freq);
+    QueryPerformanceCounter(&t);
+    return (double)t.QuadPart / (double)freq.QuadPart;
+#else
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+#endif
+}
+
+/* 1 if stderr is a terminal (a console on Windows). */
+CLI_MAYBE_UNUSED static int cli_stderr_is_tty(void)
+{
+#ifdef _WIN32
+    return _isatty(_fileno(stderr)) != 0;
+#else
+    return isatty(2);
+#endif
+}
+
+/* Make folder path (an existing one is fine); 0 on success. */
+CLI_MAYBE_UNUSED static int cli_mkdir(const char *path)
+{
+#ifdef _WIN32
+    return _mkdir(path) == 0 || errno == EEXIST ? 0 : -1;
+#else
+    return mkdir(path, 0700) == 0 || errno == EEXIST ? 0 : -1;
+#endif
+}
+
+CLI_MAYBE_UNUSED static int cli_rmdir(const char *path)
+{
+#ifdef _WIN32
+    return _rmdir(path);
+#else
+    return rmdir(path);
+#endif
+}
+
+/* 1 if path is a folder. */
+CLI_MAYBE_UNUSED static int cli_is_dir(const char *path)
+{
+#ifdef _WIN32
+    DWORD a = GetFileAttributesA(path);
+    return a != INVALID_FILE_ATTRIBUTES && (a & FILE_ATTRIBUTE_DIRECTORY);
+#else
+    struct stat sb;
+    return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+#endif
+}
+
+/* A new, empty folder of the system's temporary folder ($TMPDIR or /tmp; GetTempPath on
+ * Windows) whose name starts with prefix, written to buf; NULL on failure. */
+CLI_MAYBE_UNUSED static char *cli_mkdtemp(const char *prefix, char *buf, size_t cap)
+{
+#ifdef _WIN32
+    char base[MAX_PATH + 1];
+    DWORD n = GetTempPathA(sizeof base, base);
+    unsigned k, seed = (unsigned)GetCurrentProcessId() * 2654435761u ^ (unsigned)GetTickCount();
+    if (n == 0 || n > MAX_PATH) strcpy(base, ".\\");
+    for (k = 0; k < 1000; k++) {
+        unsigned long v = (unsigned long)((seed + k * 40503u) & 0xFFFFFFu);
+        if ((size_t)snprintf(buf, cap, "%s%s_%06lx", base, prefix, v) >= cap) return NULL;
+        if (_mkdir(buf) == 0) return buf;
+        if (errno != EEXIST) return NULL;
+    }
+    return NULL;
+#else
+    const char *t = getenv("TMPDIR");
+    if (!t || !*t) t = "/tmp";
+    if ((size_t)snprintf(buf, cap, "%s/%s_XXXXXX", t, prefix) >= cap) return NULL;
+    return mkdtemp(buf);
+#endif
+}
+
+/* The names in a folder ("." and ".." left out): cli_dir_open, cli_dir_next until NULL,
+ * cli_dir_close. */
+typedef struct cli_dir {
+#ifdef _WIN32
+    HANDLE h;
+    WIN32_FIND_DATAA fd;
+    int first;
+#else
+    DIR *d;
+#endif
+} cli_dir;
+
+CLI_MAYBE_UNUSED static int cli_dir_open(cli_dir *d, const char *path)
+{
+#ifdef _WIN32
+    char pat[MAX_PATH + 8];
+    if ((size_t)snprintf(pat, sizeof pat, "%s\\*", path) >= sizeof pat) return -1;
+    d->h = FindFirstFileA(pat, &d->fd);
+    d->first = 1;
+    return d->h == INVALID_HANDLE_VALUE ? -1 : 0;
+#else
+    d->d = opendir(path);
+    return d->d ? 0 : -1;
+#endif
+}
+
+CLI_MAYBE_UNUSED static const char *cli_dir_next(cli_dir *d)
+{
+    const char *name;
+    do {
+#ifdef _WIN32
+        if (!d->first && !FindNextFileA(d->h, &d->fd)) return NULL;
+        d->first = 0;
+        name = d->fd.cFileName;
+#else
+        struct dirent *de = readdir(d->d);
+        if (!de) return NULL;
+        name = de->d_name;
+#endif
+    } while (!strcmp(name, ".") || !strcmp(name, ".."));
+    return name;
+}
+
+CLI_MAYBE_UNUSED static void cli_dir_close(cli_dir *d)
+{
+#ifdef _WIN32
+    FindClose(d->h);
+#else
+    closedir(d->d);
+#endif
 }
 
 /* ---- flag tables ---- */
