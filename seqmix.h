@@ -2241,6 +2241,204 @@ static void smx__conv1d(const smx__cx *cx, const float *in, size_t ldi, float *o
     smx__par(cx, smx__nth_for((double)T * C * K * 4, cx->nth), (C + SMX__CONV_CB - 1) / SMX__CONV_CB, smx__conv_task, &j);
 }
 
+/* ---- II.3.f Attention over a key/value cache: blocked, with an online softmax ----
+ * For query t (position p = pos + t) of head h, with kv head g = h / (nh / nkv):
+ *   o = sum_s softmax_s(scale q . k_s) v_s  over the visible keys s in [start, end):
+ *   causal: end = p + 1; bidirectional: end = n_keys; a window w > 0: start = max(0, end - w).
+ * A work item is a block of (head, query) rows: up to SMX__FA_ROWS rows of some heads of one kv
+ * group (so they share every key and value tile they read) and a run of consecutive queries. It
+ * walks the keys in tiles of SMX__FA_BK at multiples of SMX__FA_BK, skipping the tiles no row of
+ * the item sees (after the last query's position; before the first query's window), with
+ *   S^T = K_tile Q^T (keys x rows),  m' = max(m, max_s S),  P = exp(S - m') (0 where not visible),
+ *   l = l e^(m - m') + sum_s P,  O = O e^(m - m') + P V_tile,   and at the end o = O / l.
+ * Q^T is packed once per item ([hd][rows], scaled), so the tile products read K and V in place.
+ * Every row's sums run over the same tiles in the same order whatever the item it falls in, so
+ * the result does not depend on how the work is cut (nor on the thread count). A single query
+ * (decode) of a few heads takes the row form: dot products with the keys, axpy of the values. */
+#define SMX__FA_BK 64       /* keys per tile */
+#define SMX__FA_ROWS 64     /* (head, query) rows per work item, at most */
+
+typedef struct smx__fa {
+    const float *q;         /* query t of head h at q + t * ldq + h * hd */
+    const float *k, *v;     /* key / value of position s, kv head g at k + s * ldkv + g * hd */
+    float *o;               /* output like q, row stride ldo */
+    size_t ldq, ldkv, ldo;
+    int T, nh, nkv, hd;
+    int pos;                /* position of query 0 */
+    int n_keys;             /* bidirectional: keys [0, n_keys) */
+    int causal, window;
+    float scale;
+} smx__fa;
+
+/* Visible keys [*start, *end) of query t. */
+static void smx__fa_range(const smx__fa *a, int t, int *start, int *end)
+{
+    int e = a->causal ? a->pos + t + 1 : a->n_keys;
+    *end = e;
+    *start = a->window > 0 && e > a->window ? e - a->window : 0;
+}
+
+/* Floats of one thread's work space. */
+static size_t smx__fa_work_floats(int hd)
+{
+    const size_t R = SMX__FA_ROWS + SMX__VW;   /* rows, padded to whole vectors */
+    return R * (size_t)hd * 2 + (size_t)SMX__FA_BK * R + 5 * R + (size_t)hd + SMX__FA_BK + 64;
+}
+
+/* One query t of nhr heads h0.. of kv group g (decode): per tile of keys and per head, scores by
+ * dot products, the online softmax, values accumulated into the output rows; the heads share
+ * each tile while it is in the cache. w: nhr (hd + 2) + SMX__FA_BK floats. */
+static void smx__fa_rows(const smx__fa *a, int g, int h0, int nhr, int t, float *w)
+{
+    const int hd = a->hd;
+    float *qs = w, *m = qs + (size_t)nhr * hd, *l = m + nhr, *sc = l + nhr;   /* [nhr][hd] scaled queries, [nhr] x 2, [BK] */
+    int start, end, j, s0, s;
+    smx__fa_range(a, t, &start, &end);
+    for (j = 0; j < nhr; j++) {
+        smx__scale(qs + (size_t)j * hd, a->q + (size_t)t * a->ldq + (size_t)(h0 + j) * hd, a->scale, hd);
+        memset(a->o + (size_t)t * a->ldo + (size_t)(h0 + j) * hd, 0, sizeof(float) * (size_t)hd);
+        m[j] = -FLT_MAX;
+        l[j] = 0.0f;
+    }
+    for (s0 = start / SMX__FA_BK * SMX__FA_BK; s0 < end; s0 += SMX__FA_BK) {
+        const int lo = SMX__MAX(start, s0), n = SMX__MIN(end, s0 + SMX__FA_BK) - lo;
+        const float *kr = a->k + (size_t)lo * a->ldkv + (size_t)g * hd, *vr = a->v + (size_t)lo * a->ldkv + (size_t)g * hd;
+        for (j = 0; j < nhr; j++) {
+            float *o = a->o + (size_t)t * a->ldo + (size_t)(h0 + j) * hd, *q = qs + (size_t)j * hd, mx, mn, alpha;
+            for (s = 0; s + 4 <= n; s += 4) smx__dot4(q, kr + (size_t)s * a->ldkv, a->ldkv, hd, sc + s);
+            for (; s < n; s++) sc[s] = smx__dot(q, kr + (size_t)s * a->ldkv, hd);
+            mx = smx__max(sc, n);
+            mn = mx > m[j] ? mx : m[j];
+            alpha = expf(m[j] - mn);
+            l[j] = l[j] * alpha + smx__exp_sum(sc, n, mn);
+            m[j] = mn;
+            if (alpha != 1.0f) smx__scale(o, o, alpha, hd);
+            for (s = 0; s < n; s++) smx__axpy(o, sc[s], vr + (size_t)s * a->ldkv, hd);
+        }
+    }
+    for (j = 0; j < nhr; j++) {
+        float *o = a->o + (size_t)t * a->ldo + (size_t)(h0 + j) * hd;
+        smx__scale(o, o, 1.0f / l[j], hd);
+    }
+}
+
+/* One work item: heads h0 .. h0 + nhr - 1 of kv group g, queries t0 .. t0 + nq - 1. Rows are
+ * (head j, query i) at r = j nq + i. w: smx__fa_work_floats. */
+static void smx__fa_item(const smx__fa *a, int g, int h0, int nhr, int t0, int nq, float *w)
+{
+    const int hd = a->hd, M = nhr * nq, Mp = (M + SMX__VW - 1) / SMX__VW * SMX__VW;
+    float *qt = w;                                  /* [hd][Mp]  scale q, transposed */
+    float *st = qt + (size_t)hd * Mp;               /* [BK][Mp]  S^T, then P^T */
+    float *O = st + (size_t)SMX__FA_BK * Mp;        /* [M][hd]   unnormalised outputs */
+    float *m = O + (size_t)M * hd, *l = m + Mp, *al = l + Mp;   /* [Mp] each: running max, sum, rescale */
+    int *rs = (int *)(void *)(al + Mp), *re = rs + Mp;          /* [Mp] each: visible keys [rs, re) */
+    int i, j, r, k, s0, klo, khi, kfull_lo, kfull_hi;
+    for (j = 0; j < nhr; j++)
+        for (i = 0; i < nq; i++) {
+            const float *qr = a->q + (size_t)(t0 + i) * a->ldq + (size_t)(h0 + j) * hd;
+            r = j * nq + i;
+            for (k = 0; k < hd; k++) qt[(size_t)k * Mp + r] = a->scale * qr[k];
+            smx__fa_range(a, t0 + i, &rs[r], &re[r]);
+        }
+    for (r = M; r < Mp; r++) {   /* padding rows: zero queries that see nothing */
+        for (k = 0; k < hd; k++) qt[(size_t)k * Mp + r] = 0.0f;
+        rs[r] = re[r] = 0;
+    }
+    for (r = 0; r < Mp; r++) { m[r] = -FLT_MAX; l[r] = 0.0f; }
+    memset(O, 0, sizeof(float) * (size_t)M * hd);
+    klo = rs[0]; kfull_lo = rs[nq - 1];   /* starts and ends grow with the query */
+    khi = re[nq - 1]; kfull_hi = re[0];
+    for (s0 = klo / SMX__FA_BK * SMX__FA_BK; s0 < khi; s0 += SMX__FA_BK) {
+        const int n = SMX__MIN(SMX__FA_BK, khi - s0), partial = s0 < kfull_lo || s0 + n > kfull_hi;
+        const size_t koff = (size_t)s0 * a->ldkv + (size_t)g * hd;
+        /* S^T = K_tile (scale Q)^T */
+        smx__gemm(st, (size_t)Mp, a->k + koff, a->ldkv, 1, qt, (size_t)Mp, 1, n, Mp, hd, 0);
+        if (partial)   /* keys a row does not see: -FLT_MAX (zero after the exp) */
+            for (r = 0; r < M; r++) {
+                int lo = SMX__MIN(SMX__MAX(rs[r] - s0, 0), n), hi = SMX__MAX(SMX__MIN(re[r] - s0, n), lo);
+                for (k = 0; k < lo; k++) st[(size_t)k * Mp + r] = -FLT_MAX;
+                for (k = hi; k < n; k++) st[(size_t)k * Mp + r] = -FLT_MAX;
+            }
+        for (r = 0; r < Mp; r += SMX__VW) {
+            smx__vf mx = smx__vld(st + r), mo = smx__vld(m + r), mn, sum = smx__vzero();
+            for (k = 1; k < n; k++) mx = smx__vmax(mx, smx__vld(st + (size_t)k * Mp + r));
+            mn = smx__vmax(mo, mx);
+            for (k = 0; k < n; k++) {
+                smx__vf x = smx__vld(st + (size_t)k * Mp + r), p = smx__vexp(smx__vsub(x, mn));
+                if (partial) p = smx__vsel_gt(x, smx__vset1(-FLT_MAX), smx__vzero(), p);
+                smx__vst(st + (size_t)k * Mp + r, p);
+                sum = smx__vadd(sum, p);
+            }
+            mo = smx__vexp(smx__vsub(mo, mn));
+            smx__vst(al + r, mo);
+            smx__vst(l + r, smx__vadd(smx__vmul(smx__vld(l + r), mo), sum));
+            smx__vst(m + r, mn);
+        }
+        for (r = 0; r < M; r++)
+            if (al[r] != 1.0f) smx__scale(O + (size_t)r * hd, O + (size_t)r * hd, al[r], hd);
+        /* O += P V_tile  (P^T read column-wise) */
+        smx__gemm(O, (size_t)hd, st, 1, (size_t)Mp, a->v + koff, a->ldkv, 1, M, hd, n, SMX__GEMM_ACC);
+    }
+    for (j = 0; j < nhr; j++)
+        for (i = 0; i < nq; i++) {
+            r = j * nq + i;
+            smx__scale(a->o + (size_t)(t0 + i) * a->ldo + (size_t)(h0 + j) * hd, O + (size_t)r * hd, 1.0f / l[r], hd);
+        }
+}
+
+/* How the work is cut: items of nhs heads (of one kv group) x bq queries. T = 1: all heads of a
+ * group in one item (up to SMX__FA_ROWS). T > 1: about SMX__FA_ROWS rows per item, then smaller
+ * query runs (down to 8) and head blocks (down to 16 rows) until there are at least 4 items per
+ * thread: e.g. 12 heads of a 128-token prompt on 16 threads are 12 x 8 items of 16 queries. */
+static void smx__fa_plan(const smx__fa *a, int nth, int *nhs, int *bq)
+{
+    const int r = a->nh / a->nkv, want = 4 * nth;
+    int hs = SMX__MIN(r, SMX__FA_ROWS), q = SMX__MAX(1, SMX__FA_ROWS / hs);
+#define SMX__FA_ITEMS(hs_, q_) ((double)a->nkv * ((r + (hs_) - 1) / (hs_)) * ((a->T + (q_) - 1) / (q_)))
+    if (q > a->T) q = a->T;
+    if (a->T > 1) {
+        while (SMX__FA_ITEMS(hs, q) < want && q > 8) q = (q + 1) / 2;
+        while (SMX__FA_ITEMS(hs, q) < want && hs > 1 && hs * q > 16) hs = (hs + 1) / 2;
+    }
+#undef SMX__FA_ITEMS
+    *nhs = hs;
+    *bq = q;
+}
+
+typedef struct smx__fa_job {
+    const smx__fa *a;
+    float *work;
+    size_t wsz;
+    int nhs, bq, nhb, nqt, rowform;
+} smx__fa_job;
+
+/* Item i: the latest query runs first (under a causal mask they see the most keys). */
+static void smx__fa_task(void *arg, int i, int tid)
+{
+    const smx__fa_job *j = (const smx__fa_job *)arg;
+    const smx__fa *a = j->a;
+    const int r = a->nh / a->nkv, per = a->nkv * j->nhb, qt = j->nqt - 1 - i / per, g = (i % per) / j->nhb, hb = (i % per) % j->nhb;
+    const int h0 = g * r + hb * j->nhs, nhr = SMX__MIN(j->nhs, r - hb * j->nhs), t0 = qt * j->bq, nq = SMX__MIN(j->bq, a->T - t0);
+    float *w = j->work + (size_t)tid * j->wsz;
+    if (j->rowform) smx__fa_rows(a, g, h0, nhr, t0, w);
+    else smx__fa_item(a, g, h0, nhr, t0, nq, w);
+}
+
+/* The attention of a->T queries over the cache, on the pool; work: nth * smx__fa_work_floats(hd). */
+static void smx__attention(const smx__cx *cx, const smx__fa *a, float *work)
+{
+    smx__fa_job j;
+    const int nth = smx__nth_for((double)a->T * a->nh * (a->causal ? a->pos + a->T : a->n_keys) * a->hd, cx->nth);
+    j.a = a;
+    j.work = work;
+    j.wsz = smx__fa_work_floats(a->hd);
+    smx__fa_plan(a, nth, &j.nhs, &j.bq);
+    j.nhb = (a->nh / a->nkv + j.nhs - 1) / j.nhs;
+    j.nqt = (a->T + j.bq - 1) / j.bq;
+    j.rowform = a->T == 1 && j.nhs < SMX__VW;
+    smx__par(cx, nth, a->nkv * j.nhb * j.nqt, smx__fa_task, &j);
+}
+
 /* ===================================================================================== */
 /* II.4 Files and the loader: sources, safetensors, tensors to weights, config readers   */
 /* ===================================================================================== */
@@ -3526,7 +3724,6 @@ static smx__rope_cfg smx__rope_read(smx__loader *ld, const smx__jv *o, int head_
  *   q = x Wq^T (+bq), k, v likewise; per head: q, k RMSNorm (qk_norm), RoPE at their positions
  *   o_h = softmax(q_h K_g^T / sqrt(hd) over visible keys) V_g   (g = the kv head of h)
  *   y = o Wo^T (+bo) */
-#define SMX__ATTN_BQ 16     /* queries per task in the prefill path */
 
 typedef struct smx__attn_cfg {
     int d, nh, nkv, hd, causal, window, bias, o_bias, qk_norm;
@@ -3581,78 +3778,8 @@ static size_t smx__attn_scratch(const smx__op *op, int T, int n_ctx, int nth)
 {
     const smx__attn *a = (const smx__attn *)op;
     size_t q = (size_t)T * a->nh * a->hd, kv = (size_t)T * a->nkv * a->hd;
-    return 2 * q + 2 * kv + (size_t)nth * SMX__ATTN_BQ * (size_t)n_ctx;
-}
-
-/* O[r] = sum_s P[r, s] V[s] for rows r < nrows and keys s < n: four rows at a time, so each value
- * row is loaded once per four queries and the sums stay in registers. */
-static void smx__attn_pv(const float *P, size_t ldp, int nrows, int n, const float *V, size_t ldv, int hd, float *O, size_t ldo)
-{
-    int r, c, s, i;
-    if (nrows == 1) {   /* one query (decode): accumulate whole value rows */
-        memset(O, 0, sizeof(float) * (size_t)hd);
-        for (s = 0; s < n; s++)
-            if (P[s] != 0.0f) smx__axpy(O, P[s], V + (size_t)s * ldv, hd);
-        return;
-    }
-    for (r = 0; r < nrows; r += 4) {
-        int nr = SMX__MIN(4, nrows - r);
-        const float *p0 = P + (size_t)r * ldp, *p1 = P + (size_t)(r + SMX__MIN(1, nr - 1)) * ldp;
-        const float *p2 = P + (size_t)(r + SMX__MIN(2, nr - 1)) * ldp, *p3 = P + (size_t)(r + SMX__MIN(3, nr - 1)) * ldp;
-        for (c = 0; c + SMX__VW <= hd; c += SMX__VW) {
-            smx__vf a0 = smx__vzero(), a1 = a0, a2 = a0, a3 = a0;
-            float out[4][SMX__VW];
-            for (s = 0; s < n; s++) {
-                smx__vf v = smx__vld(V + (size_t)s * ldv + c);
-                a0 = smx__vfma(smx__vset1(p0[s]), v, a0); a1 = smx__vfma(smx__vset1(p1[s]), v, a1);
-                a2 = smx__vfma(smx__vset1(p2[s]), v, a2); a3 = smx__vfma(smx__vset1(p3[s]), v, a3);
-            }
-            smx__vst(out[0], a0); smx__vst(out[1], a1); smx__vst(out[2], a2); smx__vst(out[3], a3);
-            for (i = 0; i < nr; i++) memcpy(O + (size_t)(r + i) * ldo + c, out[i], sizeof out[i]);
-        }
-        for (; c < hd; c++)
-            for (i = 0; i < nr; i++) {
-                const float *pr = P + (size_t)(r + i) * ldp;
-                float acc = 0.0f;
-                for (s = 0; s < n; s++) acc += pr[s] * V[(size_t)s * ldv + c];
-                O[(size_t)(r + i) * ldo + c] = acc;
-            }
-    }
-}
-
-typedef struct smx__attn_job {
-    const smx__attn *a;
-    const float *q, *cache;
-    float *o, *scores;
-    int T, pos, n_ctx, nblk;
-} smx__attn_job;
-
-/* One (head, block of queries): S = Q K^T (strided over the cache), per query softmax(S * scale)
- * over its visible keys, o = P V. */
-static void smx__attn_task(void *arg, int i, int tid)
-{
-    const smx__attn_job *j = (const smx__attn_job *)arg;
-    const smx__attn *a = j->a;
-    const int nh = a->nh, hd = a->hd, kvd = a->nkv * a->hd, qd = nh * hd, n_ctx = j->n_ctx, pos = j->pos;
-    const int h = i % nh, blk = i / nh, g = h / (nh / a->nkv), t0 = blk * SMX__ATTN_BQ, tn = SMX__MIN(SMX__ATTN_BQ, j->T - t0);
-    const int end_max = a->causal ? pos + t0 + tn : n_ctx;
-    float *sc = j->scores + (size_t)tid * SMX__ATTN_BQ * n_ctx;   /* [BQ][n_ctx] */
-    int r;
-    smx__gemm(sc, (size_t)n_ctx, j->q + (size_t)t0 * qd + (size_t)h * hd, (size_t)qd, 1, j->cache + (size_t)g * hd, 1,
-              (size_t)2 * kvd, tn, end_max, hd, 0);
-    for (r = 0; r < tn; r++) {
-        int end = a->causal ? pos + t0 + r + 1 : n_ctx;
-        int start = (a->window > 0 && end - a->window > 0) ? end - a->window : 0;
-        float *row = sc + (size_t)r * n_ctx, mx, sum;
-        smx__scale(row + start, row + start, a->scale, end - start);
-        mx = smx__max(row + start, end - start);
-        sum = smx__exp_sum(row + start, end - start, mx);
-        smx__scale(row + start, row + start, 1.0f / sum, end - start);
-        if (start > 0) memset(row, 0, sizeof(float) * (size_t)start);                     /* P over [0, end_max): */
-        if (end < end_max) memset(row + end, 0, sizeof(float) * (size_t)(end_max - end)); /* zero where not visible */
-    }
-    smx__attn_pv(sc, (size_t)n_ctx, tn, end_max, j->cache + kvd + (size_t)g * hd, (size_t)2 * kvd, hd,
-                 j->o + (size_t)t0 * qd + (size_t)h * hd, (size_t)qd);
+    (void)n_ctx;
+    return 2 * q + 2 * kv + (size_t)nth * smx__fa_work_floats(a->hd);
 }
 
 static void smx__attn_forward(const smx__op *op, void *state, const smx__fwd *f)
@@ -3665,7 +3792,7 @@ static void smx__attn_forward(const smx__op *op, void *state, const smx__fwd *f)
     float *k = q + (size_t)T * qd;          /* [T, kvd] */
     float *v = k + (size_t)T * kvd;         /* [T, kvd] */
     float *o = v + (size_t)T * kvd;         /* [T, qd] */
-    smx__attn_job j;
+    smx__fa fa;
     int t;
     if (T < 4) {   /* decode: the three projections in one pass over their rows */
         smx__mv p[3];
@@ -3698,9 +3825,11 @@ static void smx__attn_forward(const smx__op *op, void *state, const smx__fwd *f)
         memcpy(row, k + (size_t)t * kvd, sizeof(float) * (size_t)kvd);
         memcpy(row + kvd, v + (size_t)t * kvd, sizeof(float) * (size_t)kvd);
     }
-    j.a = a; j.q = q; j.cache = cache; j.o = o; j.scores = o + (size_t)T * qd; j.T = T; j.pos = pos; j.n_ctx = n_ctx;
-    j.nblk = (T + SMX__ATTN_BQ - 1) / SMX__ATTN_BQ;
-    smx__par(f->cx, smx__nth_for((double)T * nh * n_ctx * hd, f->cx->nth), nh * j.nblk, smx__attn_task, &j);
+    fa.q = q; fa.k = cache; fa.v = cache + kvd; fa.o = o;
+    fa.ldq = fa.ldo = (size_t)qd; fa.ldkv = (size_t)2 * kvd;
+    fa.T = T; fa.nh = nh; fa.nkv = a->nkv; fa.hd = hd; fa.pos = pos; fa.n_keys = n_ctx;
+    fa.causal = a->causal; fa.window = a->window; fa.scale = a->scale;
+    smx__attention(f->cx, &fa, o + (size_t)T * qd);
     smx__matmul(f->cx, f->y, (size_t)op->d_out, o, (size_t)qd, &a->wo, a->bo, T);
 }
 

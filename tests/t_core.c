@@ -710,6 +710,96 @@ static void test_sliding_window(void)
     }
 }
 
+/* ---- blocked attention against plain softmax attention ---- */
+/* o[t, h] = softmax over the visible keys of scale q[t, h] . k_s, times v_s, in double. */
+static void t_attn_naive(const smx__fa *a, float *o)
+{
+    const int r = a->nh / a->nkv;
+    double *sc = (double *)malloc(sizeof(double) * (size_t)(a->pos + a->T + a->n_keys + 1));
+    int t, h, s, c, start, end;
+    for (t = 0; t < a->T; t++)
+        for (h = 0; h < a->nh; h++) {
+            const float *q = a->q + (size_t)t * a->ldq + (size_t)h * a->hd;
+            double mx = -1e300, sum = 0.0;
+            smx__fa_range(a, t, &start, &end);
+            for (s = start; s < end; s++) {
+                const float *k = a->k + (size_t)s * a->ldkv + (size_t)(h / r) * a->hd;
+                double d = 0.0;
+                for (c = 0; c < a->hd; c++) d += (double)q[c] * k[c];
+                sc[s] = d * a->scale;
+                if (sc[s] > mx) mx = sc[s];
+            }
+            for (s = start; s < end; s++) { sc[s] = exp(sc[s] - mx); sum += sc[s]; }
+            for (c = 0; c < a->hd; c++) {
+                double acc = 0.0;
+                for (s = start; s < end; s++) acc += sc[s] * a->v[(size_t)s * a->ldkv + (size_t)(h / r) * a->hd + c];
+                o[(size_t)t * a->ldo + (size_t)h * a->hd + c] = (float)(acc / sum);
+            }
+        }
+    free(sc);
+}
+
+/* Shapes: queries not a multiple of the tiles, GQA ratios 1..8, windows, causal and bidirectional,
+ * a prefill continuing after cached keys, head widths 64/80/128/256 and odd ones, and decode (the
+ * row form and the blocked form). Every thread count gives the same bits. */
+static void test_attention_kernel(void)
+{
+    static const int cases[][8] = {   /* T, nh, nkv, hd, causal, window, pos, extra keys (bidirectional) */
+        { 37, 4, 2, 64, 1, 0, 0, 0 },     { 130, 8, 2, 128, 1, 50, 0, 0 },  { 100, 6, 3, 80, 1, 0, 70, 0 },
+        { 65, 4, 4, 256, 0, 0, 0, 15 },   { 200, 2, 1, 64, 1, 17, 30, 0 },  { 90, 8, 1, 64, 0, 33, 5, 7 },
+        { 1, 4, 4, 64, 1, 0, 150, 0 },    { 1, 8, 1, 64, 1, 0, 99, 0 },     { 1, 12, 4, 80, 1, 20, 300, 0 },
+        { 2, 3, 1, 24, 1, 0, 5, 0 },      { 64, 16, 2, 36, 1, 0, 64, 0 },   { 300, 1, 1, 64, 1, 0, 0, 0 },
+        { 3, 2, 2, 256, 0, 0, 0, 0 },     { 129, 2, 2, 64, 1, 64, 1, 0 },
+    };
+    smx__cx cx3, cx7;
+    size_t ci;
+    cx3.nth = 3; cx3.pool = smx__pool_new(2);
+    cx7.nth = 7; cx7.pool = smx__pool_new(6);
+    if (!cx3.pool) cx3.nth = 1;
+    if (!cx7.pool) cx7.nth = 1;
+    for (ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+        const int *c = cases[ci];
+        const int T = c[0], nh = c[1], nkv = c[2], hd = c[3], n = c[6] + T + c[7];
+        const size_t qd = (size_t)nh * hd, kvd = (size_t)nkv * hd;
+        float *q = (float *)malloc(sizeof(float) * T * qd), *kv = (float *)malloc(sizeof(float) * n * 2 * kvd);
+        float *o1 = (float *)malloc(sizeof(float) * T * qd), *o2 = (float *)malloc(sizeof(float) * T * qd);
+        float *ref = (float *)malloc(sizeof(float) * T * qd), *w = (float *)malloc(sizeof(float) * 7 * smx__fa_work_floats(hd));
+        smx__fa a;
+        double err;
+        int p, bits = 1;
+        t_fill(q, (size_t)T * qd, 300 + ci, 2.0f + 4.0f * (float)(ci % 3));   /* up to peaked softmaxes */
+        t_fill(kv, (size_t)n * 2 * kvd, 400 + ci, 2.0f);
+        memset(&a, 0, sizeof a);
+        a.q = q; a.k = kv; a.v = kv + kvd; a.o = o1; a.ldq = a.ldo = qd; a.ldkv = 2 * kvd;
+        a.T = T; a.nh = nh; a.nkv = nkv; a.hd = hd; a.causal = c[4]; a.window = c[5]; a.pos = c[6]; a.n_keys = n;
+        a.scale = 1.0f / sqrtf((float)hd);
+        t_attn_naive(&a, ref);
+        smx__attention(&cx1, &a, w);
+        err = t_maxdiff(o1, ref, (size_t)T * qd);
+        CHECK(err < 2e-5, "attention T %d heads %d/%d hd %d causal %d window %d pos %d: %g from plain softmax attention", T, nh, nkv,
+              hd, c[4], c[5], c[6], err);
+        for (p = 0; p < 3; p++) {
+            const smx__cx *cx = p == 0 ? &cx2 : p == 1 ? &cx3 : &cx7;
+            memset(o2, 0, sizeof(float) * T * qd);
+            a.o = o2;
+            smx__attention(cx, &a, w);
+            bits &= !memcmp(o1, o2, sizeof(float) * T * qd);
+        }
+        CHECK(bits, "attention T %d heads %d/%d hd %d: 1, 2, 3 and 7 threads give the same bits", T, nh, nkv, hd);
+        if (T > 8 && c[4]) {   /* a causal prefill in two pieces: the second continues after cached keys */
+            int t1 = T / 3;
+            a.o = o2; a.T = t1;
+            smx__attention(&cx2, &a, w);
+            a.q = q + (size_t)t1 * qd; a.o = o2 + (size_t)t1 * qd; a.T = T - t1; a.pos = c[6] + t1;
+            smx__attention(&cx2, &a, w);
+            CHECK(t_maxdiff(o1, o2, (size_t)T * qd) < 1e-6, "attention T %d: in two pieces %g", T, t_maxdiff(o1, o2, (size_t)T * qd));
+        }
+        free(q); free(kv); free(o1); free(o2); free(ref); free(w);
+    }
+    smx__pool_free(cx3.pool);
+    smx__pool_free(cx7.pool);
+}
+
 static void test_core(void)
 {
     test_json();
@@ -721,6 +811,7 @@ static void test_core(void)
     test_generated_model();
     test_builder();
     test_sliding_window();
+    test_attention_kernel();
 }
 
 /* ---- golden cases: every folder of tests/golden goes through the code of `seqmix conform` ---- */
