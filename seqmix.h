@@ -1683,7 +1683,8 @@ static void smx__rope(float *v, int rot, int pos, const float *inv_freq, int int
 /* ---- II.3.c Matrix products of activations ---- */
 /* Register tiles. The packed tile keeps SMX__MR rows x 3 vectors of accumulators and reads a
  * panel of B packed k-major ([kc][SMX__NR], zero-padded), broadcasting A; the direct tile keeps
- * 4 rows x 4, 2 or 1 vectors and reads B rows in place. */
+ * 4 rows x 4 (3 with AVX2), 2 or 1 vectors and reads B rows in place. Each element of C is one
+ * chain of FMAs over k in order, whichever tile computes it. */
 #if SMX__VW == 16
 #define SMX__MR 8
 #else
@@ -1781,7 +1782,7 @@ static void smx__gemm_direct(float *C, size_t ldc, const float *A, size_t ars, s
         float *c0 = C + (size_t)r0 * ldc;
         p = 0;
 #if SMX__VW > 1
-#if SMX__VW != 8   /* 32 vector registers (AVX-512, NEON): 4 x 4 tiles; AVX2's 16 take 4 x 2 */
+#if SMX__VW != 8   /* 32 vector registers (AVX-512, NEON): 4 x 4 tiles; AVX2's 16 take 4 x 3 */
         for (; p + 4 * SMX__VW <= N; p += 4 * SMX__VW) {   /* 4 rows x 4 vectors */
             smx__vf c00 = smx__vzero(), c01 = smx__vzero(), c02 = smx__vzero(), c03 = smx__vzero();
             smx__vf c10 = smx__vzero(), c11 = smx__vzero(), c12 = smx__vzero(), c13 = smx__vzero();
@@ -1805,6 +1806,25 @@ static void smx__gemm_direct(float *C, size_t ldc, const float *A, size_t ars, s
             SMX__PUT(1, 0, c10); SMX__PUT(1, 1, c11); SMX__PUT(1, 2, c12); SMX__PUT(1, 3, c13);
             SMX__PUT(2, 0, c20); SMX__PUT(2, 1, c21); SMX__PUT(2, 2, c22); SMX__PUT(2, 3, c23);
             SMX__PUT(3, 0, c30); SMX__PUT(3, 1, c31); SMX__PUT(3, 2, c32); SMX__PUT(3, 3, c33);
+        }
+#else   /* AVX2: 4 x 3 (twelve sums, enough to cover the FMA latency) */
+        for (; p + 3 * SMX__VW <= N; p += 3 * SMX__VW) {   /* 4 rows x 3 vectors */
+            smx__vf c00 = smx__vzero(), c01 = smx__vzero(), c02 = smx__vzero();
+            smx__vf c10 = smx__vzero(), c11 = smx__vzero(), c12 = smx__vzero();
+            smx__vf c20 = smx__vzero(), c21 = smx__vzero(), c22 = smx__vzero();
+            smx__vf c30 = smx__vzero(), c31 = smx__vzero(), c32 = smx__vzero();
+            for (k = 0; k < kend; k++) {
+                const float *v = B + (size_t)k * ldb + p;
+                const size_t ko = (size_t)k * acs;
+                smx__vf v0 = smx__vld(v), v1 = smx__vld(v + SMX__VW), v2 = smx__vld(v + 2 * SMX__VW), b;
+                SMX__KEEP(v0); SMX__KEEP(v1); SMX__KEEP(v2);
+                b = smx__vset1(a0[ko]); c00 = smx__vfma(b, v0, c00); c01 = smx__vfma(b, v1, c01); c02 = smx__vfma(b, v2, c02);
+                b = smx__vset1(a1[ko]); c10 = smx__vfma(b, v0, c10); c11 = smx__vfma(b, v1, c11); c12 = smx__vfma(b, v2, c12);
+                b = smx__vset1(a2[ko]); c20 = smx__vfma(b, v0, c20); c21 = smx__vfma(b, v1, c21); c22 = smx__vfma(b, v2, c22);
+                b = smx__vset1(a3[ko]); c30 = smx__vfma(b, v0, c30); c31 = smx__vfma(b, v1, c31); c32 = smx__vfma(b, v2, c32);
+            }
+            SMX__PUT(0, 0, c00); SMX__PUT(0, 1, c01); SMX__PUT(0, 2, c02); SMX__PUT(1, 0, c10); SMX__PUT(1, 1, c11); SMX__PUT(1, 2, c12);
+            SMX__PUT(2, 0, c20); SMX__PUT(2, 1, c21); SMX__PUT(2, 2, c22); SMX__PUT(3, 0, c30); SMX__PUT(3, 1, c31); SMX__PUT(3, 2, c32);
         }
 #endif
         for (; p + 2 * SMX__VW <= N; p += 2 * SMX__VW) {   /* 4 rows x 2 vectors */
