@@ -2459,6 +2459,172 @@ static void smx__attention(const smx__cx *cx, const smx__fa *a, float *work)
     smx__par(cx, nth, a->nkv * j.nhb * j.nqt, smx__fa_task, &j);
 }
 
+/* ---- II.3.g Chunked state-space scan (the SSD of Mamba-2) ----
+ * Per head h (group g = h / (H / G)) and token t, with a_t = dt_t A_h:
+ *   S <- exp(a_t) S + dt_t B_t x_t^T   (S [N, P]),    y_t = S^T C_t + D_h x_t
+ * by chunks of L <= Q tokens, cs = cumsum(a) inside the chunk, S_in the state entering it:
+ *   Y[l]  = sum_{s<=l} (C_l . B_s) exp(cs_l - cs_s) dt_s x_s  +  exp(cs_l) C_l S_in  +  D_h x_l
+ *   S_out = exp(cs_last) S_in + U,   U = sum_s B_s exp(cs_last - cs_s) dt_s x_s^T
+ * in four parallel passes: (1) per chunk and group G = C B^T (the lower triangle; shared by the
+ * group's heads); (2) per head and chunk the intra-chunk product Y = (G o decay o dt) X and the
+ * chunk's own state U = B^T (decay dt X); (3) per head the states passed from chunk to chunk
+ * (S_in of every chunk kept in U's place); (4) per head and chunk Y += (exp(cs) C) S_in + D x.
+ * Every product is an smx__gemm reading x, B and C in place. Per token and head that is 2 N P
+ * multiply-adds for the state (as many as the recurrence) plus L P / 2 + L N / (H / G) inside the
+ * chunk, so the chunk is kept short: at most SMX__SSD_Q tokens (the config's chunk_size, which
+ * changes nothing but rounding, caps it). A decay exp(x) below exp(SMX__SSD_TINY) is taken as 0:
+ * such a term is far under the rounding of the sums it joins, and kept it would make subnormal
+ * products, which some CPUs multiply a hundred times slower. */
+#define SMX__SSD_Q 64
+#define SMX__SSD_TINY (-60.0f)
+
+typedef struct smx__ssd {
+    const float *x, *B, *C;     /* x_t of head h at x + t ldx + h P; B_t, C_t of group g at B + t ldx + g N (C alike) */
+    size_t ldx;
+    const float *dt;            /* [T, H] */
+    const float *A, *D;         /* [H] */
+    float *S;                   /* [H][N][P] state, in and out */
+    float *y;                   /* y_t of head h at y + t ldy + h P */
+    size_t ldy;
+    int T, H, P, N, G, Q;       /* Q: the config's chunk length */
+} smx__ssd;
+
+static int smx__ssd_chunk(int Q, int T) { return SMX__MIN(SMX__MIN(Q, SMX__SSD_Q), T); }
+
+/* exp(x), 0 below exp(SMX__SSD_TINY) */
+static float smx__ssd_decay(float x) { return x > SMX__SSD_TINY ? expf(x) : 0.0f; }
+
+/* Per-thread floats: M [L, L], Xs [L, P], Cs [L, N], dt [L]. */
+static size_t smx__ssd_thread_floats(int L, int P, int N) { return (size_t)L * L + (size_t)L * P + (size_t)L * N + (size_t)L + 64; }
+
+/* Work floats for T tokens: cs [H][T], G [chunks][groups][L, L], U [H][chunks][N, P], per thread. */
+static size_t smx__ssd_work_floats(int T, int H, int P, int N, int G, int Q, int nth)
+{
+    const size_t L = (size_t)smx__ssd_chunk(Q, T > 0 ? T : 1), nch = ((size_t)T + L - 1) / L;
+    return (size_t)H * T + nch * G * L * L + (size_t)H * nch * N * P + (size_t)(nth > 0 ? nth : 1) * smx__ssd_thread_floats((int)L, P, N) + 64;
+}
+
+typedef struct smx__ssd_work {
+    const smx__ssd *a;
+    float *cs, *gm, *u, *tw;    /* the work space, see smx__ssd_work_floats */
+    size_t tsz;
+    int L, nch;
+} smx__ssd_work;
+
+/* (1) chunk c, group g: G[l][s] = C_l . B_s for s <= l, by column panels from the diagonal down */
+static void smx__ssd_gram_task(void *arg, int i, int tid)
+{
+    const smx__ssd_work *j = (const smx__ssd_work *)arg;
+    const smx__ssd *a = j->a;
+    const int c = i / a->G, g = i % a->G, t0 = c * j->L, L = SMX__MIN(j->L, a->T - t0);
+    const float *C = a->C + (size_t)t0 * a->ldx + (size_t)g * a->N, *B = a->B + (size_t)t0 * a->ldx + (size_t)g * a->N;
+    float *Gm = j->gm + (size_t)i * j->L * j->L;    /* [L][L] */
+    int n0;
+    (void)tid;
+    for (n0 = 0; n0 < L; n0 += SMX__NR)
+        smx__gemm(Gm + (size_t)n0 * L + n0, (size_t)L, C + (size_t)n0 * a->ldx, a->ldx, 1, B + (size_t)n0 * a->ldx, 1, a->ldx, L - n0,
+                  SMX__MIN(SMX__NR, L - n0), a->N, 0);
+}
+
+/* (2) head h, chunk c: cs, Y = M X with M[l][s] = G[l][s] exp(cs_l - cs_s) dt_s (s <= l), and
+ * U = B^T Xs with Xs[s] = exp(cs_last - cs_s) dt_s x_s */
+static void smx__ssd_intra_task(void *arg, int i, int tid)
+{
+    const smx__ssd_work *j = (const smx__ssd_work *)arg;
+    const smx__ssd *a = j->a;
+    const int H = a->H, P = a->P, N = a->N, c = i / H, h = i % H, g = h / (H / a->G), t0 = c * j->L, L = SMX__MIN(j->L, a->T - t0);
+    const float Ah = a->A[h], *Gm = j->gm + ((size_t)c * a->G + g) * j->L * j->L;
+    const float *X = a->x + (size_t)t0 * a->ldx + (size_t)h * P, *B = a->B + (size_t)t0 * a->ldx + (size_t)g * N;
+    float *cs = j->cs + (size_t)h * a->T + t0, *w = j->tw + (size_t)tid * j->tsz;
+    float *M = w, *Xs = M + (size_t)L * L, *dts = Xs + (size_t)L * P + (size_t)L * N;   /* [L][L], [L][P], (Cs), [L] */
+    float run = 0.0f, last;
+    int l, s;
+    for (l = 0; l < L; l++) {
+        dts[l] = a->dt[(size_t)(t0 + l) * H + h];
+        run += dts[l] * Ah;
+        cs[l] = run;
+    }
+    /* M, zero above the diagonal up to the end of each 4-row block (SMX__GEMM_TRI) */
+    for (l = 0; l < L; l++) {
+        float *Ml = M + (size_t)l * L, al = cs[l];
+        const float *Gl = Gm + (size_t)l * L;
+        s = 0;
+        for (; s + SMX__VW <= l + 1; s += SMX__VW) {
+            smx__vf dd = smx__vsub(smx__vset1(al), smx__vld(cs + s));
+            smx__vf e = smx__vsel_gt(dd, smx__vset1(SMX__SSD_TINY), smx__vzero(), smx__vexp(dd));
+            smx__vst(Ml + s, smx__vmul(smx__vmul(smx__vld(Gl + s), e), smx__vld(dts + s)));
+        }
+        for (; s <= l; s++) Ml[s] = Gl[s] * smx__ssd_decay(al - cs[s]) * dts[s];
+        for (; s < SMX__MIN(L, (l | 3) + 1); s++) Ml[s] = 0.0f;
+    }
+    smx__gemm(a->y + (size_t)t0 * a->ldy + (size_t)h * P, a->ldy, M, (size_t)L, 1, X, a->ldx, 1, L, P, L, SMX__GEMM_TRI);
+    last = cs[L - 1];
+    for (s = 0; s < L; s++) smx__scale(Xs + (size_t)s * P, X + (size_t)s * a->ldx, smx__ssd_decay(last - cs[s]) * dts[s], P);
+    smx__gemm(j->u + ((size_t)h * j->nch + c) * N * P, (size_t)P, B, 1, a->ldx, Xs, (size_t)P, 1, N, P, L, 0);
+}
+
+/* (3) head h: S_in of each chunk into U's place, S <- exp(cs_last) S + U chunk by chunk */
+static void smx__ssd_pass_task(void *arg, int h, int tid)
+{
+    const smx__ssd_work *j = (const smx__ssd_work *)arg;
+    const smx__ssd *a = j->a;
+    const int n = a->N * a->P;
+    float *S = a->S + (size_t)h * n;
+    int c, i;
+    (void)tid;
+    for (c = 0; c < j->nch; c++) {
+        float *u = j->u + ((size_t)h * j->nch + c) * n;
+        const int t1 = SMX__MIN((c + 1) * j->L, a->T) - 1;
+        const float e = smx__ssd_decay(j->cs[(size_t)h * a->T + t1]);
+        const smx__vf ve = smx__vset1(e);
+        i = 0;
+        for (; i + SMX__VW <= n; i += SMX__VW) {
+            smx__vf sv = smx__vld(S + i), uv = smx__vld(u + i);
+            smx__vst(u + i, sv);
+            smx__vst(S + i, smx__vadd(smx__vmul(ve, sv), uv));
+        }
+        for (; i < n; i++) {
+            float sv = S[i], uv = u[i];
+            u[i] = sv;
+            S[i] = e * sv + uv;
+        }
+    }
+}
+
+/* (4) head h, chunk c: Y += (exp(cs) C) S_in + D x */
+static void smx__ssd_out_task(void *arg, int i, int tid)
+{
+    const smx__ssd_work *j = (const smx__ssd_work *)arg;
+    const smx__ssd *a = j->a;
+    const int H = a->H, P = a->P, N = a->N, c = i / H, h = i % H, g = h / (H / a->G), t0 = c * j->L, L = SMX__MIN(j->L, a->T - t0);
+    const float *cs = j->cs + (size_t)h * a->T + t0, *C = a->C + (size_t)t0 * a->ldx + (size_t)g * N;
+    const float *X = a->x + (size_t)t0 * a->ldx + (size_t)h * P;
+    float *Y = a->y + (size_t)t0 * a->ldy + (size_t)h * P, *Cs = j->tw + (size_t)tid * j->tsz + (size_t)L * L + (size_t)L * P;
+    int l;
+    for (l = 0; l < L; l++) smx__scale(Cs + (size_t)l * N, C + (size_t)l * a->ldx, smx__ssd_decay(cs[l]), N);
+    smx__gemm(Y, a->ldy, Cs, (size_t)N, 1, j->u + ((size_t)h * j->nch + c) * N * P, (size_t)P, 1, L, P, N, SMX__GEMM_ACC);
+    for (l = 0; l < L; l++) smx__axpy(Y + (size_t)l * a->ldy, a->D[h], X + (size_t)l * a->ldx, P);
+}
+
+/* The chunked scan of a->T >= 1 tokens on the pool; work: smx__ssd_work_floats. */
+static void smx__ssd_chunked(const smx__cx *cx, const smx__ssd *a, float *work)
+{
+    const int nth = smx__nth_for((double)a->T * a->H * a->N * a->P * 2, cx->nth);
+    smx__ssd_work j;
+    j.a = a;
+    j.L = smx__ssd_chunk(a->Q, a->T);
+    j.nch = (a->T + j.L - 1) / j.L;
+    j.cs = work;
+    j.gm = j.cs + (size_t)a->H * a->T;
+    j.u = j.gm + (size_t)j.nch * a->G * j.L * j.L;
+    j.tw = j.u + (size_t)a->H * j.nch * a->N * a->P;
+    j.tsz = smx__ssd_thread_floats(j.L, a->P, a->N);
+    smx__par(cx, nth, j.nch * a->G, smx__ssd_gram_task, &j);
+    smx__par(cx, nth, j.nch * a->H, smx__ssd_intra_task, &j);
+    smx__par(cx, nth, a->H, smx__ssd_pass_task, &j);
+    smx__par(cx, nth, j.nch * a->H, smx__ssd_out_task, &j);
+}
+
 /* ===================================================================================== */
 /* II.4 Files and the loader: sources, safetensors, tensors to weights, config readers   */
 /* ===================================================================================== */
@@ -4291,9 +4457,9 @@ static smx__op *smx__mamba_load(smx__loader *ld, const smx__mamba_cfg *c, const 
  *   S_h <- exp(dt A_h) S_h + dt B x_h^T;   y_h = S_h^T C + D_h x_h
  *   y = RMSNorm_groups(y silu(z)) w;   out = y W_out^T (+b)
  * State: [K-1][conv_dim] conv history (x | B | C channels, oldest row first), then [H][N][P] SSM
- * state (S_h[n][p] at (h N + n) P + p). Prefill runs the chunked SSD: per chunk of Q tokens the
- * intra-chunk part as small matrix products (C B^T masked by the decays, times dt x), the state
- * passed from chunk to chunk; threads over heads. A step is the O(1) recurrence. */
+ * state (S_h[n][p] at (h N + n) P + p). Prefill runs the chunked SSD of II.3.g (the intra-chunk
+ * part as small matrix products, C B^T masked by the decays times dt x, the state passed from
+ * chunk to chunk). A step is the O(1) recurrence. */
 typedef struct smx__mamba2_cfg {
     int d, d_inner, n_heads, head_dim, d_state, n_groups, d_conv, chunk;
     int bias, conv_bias, act;
@@ -4379,83 +4545,11 @@ static size_t smx__mamba2_state(const smx__op *op, int n_ctx)
     return ((size_t)(m->K - 1) * m->cd + (size_t)m->H * m->N * m->P) * sizeof(float);
 }
 
-/* Chunk work buffers per thread: M [Q, Q], Cs [Q, N], Xc and Xs [Q, P], 2 vectors of Q. */
-static size_t smx__mamba2_thread_floats(const smx__mamba2 *m, int Qe)
-{
-    return (size_t)Qe * Qe + (size_t)Qe * m->N + 2 * (size_t)Qe * m->P + 2 * (size_t)Qe + 64;
-}
-
-/* Per chunk and group: Gm = C B^T [Q, Q] and B^T [N, Q]. */
-static size_t smx__mamba2_cg_floats(const smx__mamba2 *m, int Qe) { return (size_t)Qe * Qe + (size_t)m->N * Qe; }
-
 static size_t smx__mamba2_scratch(const smx__op *op, int T, int n_ctx, int nth)
 {
     const smx__mamba2 *m = (const smx__mamba2 *)op;
-    size_t Qe = (size_t)SMX__MIN(m->Q, T), nch = ((size_t)T + m->Q - 1) / m->Q;
     (void)n_ctx;
-    return (size_t)T * ((size_t)m->E + m->cd + m->H + m->di) + (size_t)m->G * T * m->N +
-           nch * m->G * smx__mamba2_cg_floats(m, (int)Qe) + (size_t)(nth > 0 ? nth : 1) * smx__mamba2_thread_floats(m, (int)Qe) +
-           256;
-}
-
-/* One head over T tokens by chunks of Q, continuing from its state S [N, P]. Per chunk of
- * length L starting at t0, with a_s = dt_s A and acs = cumsum(a) inside the chunk:
- *   Y[l]   = sum_{s<=l} (C_l . B_s) exp(acs_l - acs_s) dt_s x_s      (intra-chunk, Gm = C B^T)
- *          + exp(acs_l) C_l S                                      (state entering the chunk)
- *          + D x_l
- *   S     <- exp(acs_{L-1}) S + B^T (exp(acs_{L-1} - acs_s) dt_s x_s)_s
- * x: [T, *] rows of stride ldx (this head's P columns); y likewise (stride ldy); dt: [T, H];
- * Cc: [T, N] this head's group; cgb: the group's Gm [L, L] then B^T [N, L] of chunk c at
- * cgb + c * cgstride. w: smx__mamba2_thread_floats of work space. */
-static void smx__mamba2_head_chunked(const smx__mamba2 *m, int h, float *S, int T, const float *x, size_t ldx, const float *dt,
-                                     const float *Cc, const float *cgb, size_t cgstride, int Qe, float *y, size_t ldy, float *w)
-{
-    const int N = m->N, P = m->P, Q = m->Q, H = m->H;
-    const float Ah = m->A[h], Dh = m->Dsk[h];
-    float *M = w;                       /* [Q, Q] */
-    float *Cs = M + (size_t)Qe * Qe;    /* [Q, N] */
-    float *Xc = Cs + (size_t)Qe * N;    /* [Q, P]  the chunk's x, contiguous */
-    float *Xs = Xc + (size_t)Qe * P;    /* [Q, P]  x scaled for the state update */
-    float *acs = Xs + (size_t)Qe * P;   /* [Q] */
-    float *dts = acs + Qe;              /* [Q] */
-    int t0, ci;
-    for (t0 = 0, ci = 0; t0 < T; t0 += Q, ci++) {
-        int L = SMX__MIN(Q, T - t0), l, s, n;
-        const float *G = cgb + (size_t)ci * cgstride, *BT = G + (size_t)L * L;
-        float *Y = y + (size_t)t0 * ldy, run = 0.0f, last, e;
-        for (l = 0; l < L; l++) {
-            dts[l] = dt[(size_t)(t0 + l) * H + h];
-            run += dts[l] * Ah;
-            acs[l] = run;
-            memcpy(Xc + (size_t)l * P, x + (size_t)(t0 + l) * ldx, sizeof(float) * (size_t)P);
-        }
-        /* M[l][s] = G[l][s] exp(acs_l - acs_s) dt_s for s <= l; zeros above the diagonal up to the
-         * end of the 4-row block */
-        for (l = 0; l < L; l++) {
-            float *Ml = M + (size_t)l * L, al = acs[l];
-            const float *Gl = G + (size_t)l * L;
-            s = 0;
-            for (; s + SMX__VW <= l + 1; s += SMX__VW) {
-                smx__vf dd = smx__vsub(smx__vset1(al), smx__vld(acs + s));
-                smx__vst(Ml + s, smx__vmul(smx__vmul(smx__vld(Gl + s), smx__vexp(dd)), smx__vld(dts + s)));
-            }
-            for (; s <= l; s++) Ml[s] = Gl[s] * expf(al - acs[s]) * dts[s];
-            for (; s < SMX__MIN(L, (l | 3) + 1); s++) Ml[s] = 0.0f;
-        }
-        /* Y = M X */
-        smx__gemm(Y, ldy, M, (size_t)L, 1, Xc, (size_t)P, 1, L, P, L, SMX__GEMM_TRI);
-        /* Y += (exp(acs) C) S */
-        for (l = 0; l < L; l++) smx__scale(Cs + (size_t)l * N, Cc + (size_t)(t0 + l) * N, expf(acs[l]), N);
-        smx__gemm(Y, ldy, Cs, (size_t)N, 1, S, (size_t)P, 1, L, P, N, SMX__GEMM_ACC);
-        /* Y += D x */
-        for (l = 0; l < L; l++) smx__axpy(Y + (size_t)l * ldy, Dh, Xc + (size_t)l * P, P);
-        /* S = exp(acs_{L-1}) S + B^T Xs,  Xs[s] = exp(acs_{L-1} - acs_s) dt_s x_s */
-        last = acs[L - 1];
-        for (s = 0; s < L; s++) smx__scale(Xs + (size_t)s * P, Xc + (size_t)s * P, expf(last - acs[s]) * dts[s], P);
-        e = expf(last);
-        for (n = 0; n < N; n++) smx__scale(S + (size_t)n * P, S + (size_t)n * P, e, P);
-        smx__gemm(S, (size_t)P, BT, (size_t)L, 1, Xs, (size_t)P, 1, N, P, L, SMX__GEMM_ACC);
-    }
+    return (size_t)T * ((size_t)m->E + m->cd + m->H + m->di) + smx__ssd_work_floats(T, m->H, m->P, m->N, m->G, m->Q, nth) + 256;
 }
 
 /* One head, one token (the recurrence):
@@ -4484,10 +4578,8 @@ static void smx__mamba2_head_step(const smx__mamba2 *m, int h, float *S, const f
 
 typedef struct smx__ssd_job {
     const smx__mamba2 *m;
-    float *S, *y, *Cc, *cgb, *work;
+    float *S, *y;
     const float *xbc, *dt;
-    size_t cgsz, wsz;
-    int T, Qe;
 } smx__ssd_job;
 
 static void smx__ssd_step_task(void *arg, int h, int tid)
@@ -4500,57 +4592,23 @@ static void smx__ssd_step_task(void *arg, int h, int tid)
                           j->xbc + m->di + (size_t)(m->G + g) * m->N, j->y + (size_t)h * m->P);
 }
 
-/* per chunk and group (shared by the group's heads): B^T, and Gm = C B^T */
-static void smx__ssd_cg_task(void *arg, int cg, int tid)
-{
-    const smx__ssd_job *j = (const smx__ssd_job *)arg;
-    const smx__mamba2 *m = j->m;
-    const int G = m->G, N = m->N, c = cg / G, g = cg % G, t0 = c * m->Q, L = SMX__MIN(m->Q, j->T - t0);
-    float *Gm = j->cgb + (size_t)cg * j->cgsz, *BT = Gm + (size_t)L * L;
-    const float *Cg = j->Cc + ((size_t)g * j->T + t0) * N;
-    int s, n;
-    (void)tid;
-    for (s = 0; s < L; s++) {
-        const float *Bs = j->xbc + (size_t)(t0 + s) * m->cd + m->di + (size_t)g * N;
-        for (n = 0; n < N; n++) BT[(size_t)n * L + s] = Bs[n];
-    }
-    smx__gemm(Gm, (size_t)L, Cg, (size_t)N, 1, BT, (size_t)L, 1, L, L, N, 0);
-}
-
-static void smx__ssd_head_task(void *arg, int h, int tid)
-{
-    const smx__ssd_job *j = (const smx__ssd_job *)arg;
-    const smx__mamba2 *m = j->m;
-    const int g = h / (m->H / m->G);
-    smx__mamba2_head_chunked(m, h, j->S + (size_t)h * m->N * m->P, j->T, j->xbc + (size_t)h * m->P, (size_t)m->cd, j->dt,
-                             j->Cc + (size_t)g * j->T * m->N, j->cgb + (size_t)g * j->cgsz, (size_t)m->G * j->cgsz, j->Qe,
-                             j->y + (size_t)h * m->P, (size_t)m->di, j->work + (size_t)tid * j->wsz);
-}
-
 /* The SSM part of the mixer over T tokens, continuing from S [H, N, P]: y [T, di] from the
- * conv output xbc [T, cd] (x | B | C) and dt [T, H]. T = 1 runs the recurrence; T > 1 the chunked
- * SSD, threads over heads. work: the scratch past y (see smx__mamba2_scratch). */
+ * conv output xbc [T, cd] (x | B | C) and dt [T, H]. T = 1 runs the recurrence, threads over
+ * heads; T > 1 the chunked SSD (II.3.g). work: the scratch past y (see smx__mamba2_scratch). */
 static void smx__mamba2_ssd(const smx__cx *cx, const smx__mamba2 *m, float *S, int T, const float *xbc, const float *dt, float *y,
                             float *work)
 {
-    const int H = m->H, N = m->N, G = m->G;
-    const int nth = smx__nth_for((double)T * H * m->N * m->P * 2, cx->nth);
-    smx__ssd_job j;
-    int t, cg;
-    memset(&j, 0, sizeof j);
-    j.m = m; j.S = S; j.y = y; j.xbc = xbc; j.dt = dt; j.T = T;
-    if (T == 1) { smx__par(cx, nth, H, smx__ssd_step_task, &j); return; }
-    j.Qe = SMX__MIN(m->Q, T);
-    j.cgsz = smx__mamba2_cg_floats(m, j.Qe);
-    j.wsz = smx__mamba2_thread_floats(m, j.Qe);
-    j.Cc = work;                                        /* [G, T, N] */
-    j.cgb = j.Cc + (size_t)G * T * N;                   /* [nch, G]: Gm [L, L], B^T [N, L] */
-    j.work = j.cgb + (size_t)((T + m->Q - 1) / m->Q) * G * j.cgsz;   /* per thread */
-    for (t = 0; t < T; t++)
-        for (cg = 0; cg < G; cg++)
-            memcpy(j.Cc + ((size_t)cg * T + t) * N, xbc + (size_t)t * m->cd + m->di + (size_t)(G + cg) * N, sizeof(float) * (size_t)N);
-    smx__par(cx, nth, ((T + m->Q - 1) / m->Q) * G, smx__ssd_cg_task, &j);
-    smx__par(cx, nth, H, smx__ssd_head_task, &j);
+    if (T == 1) {
+        smx__ssd_job j;
+        j.m = m; j.S = S; j.y = y; j.xbc = xbc; j.dt = dt;
+        smx__par(cx, smx__nth_for((double)m->H * m->N * m->P * 2, cx->nth), m->H, smx__ssd_step_task, &j);
+    } else {
+        smx__ssd a;
+        a.x = xbc; a.B = xbc + m->di; a.C = xbc + m->di + (size_t)m->G * m->N; a.ldx = (size_t)m->cd;
+        a.dt = dt; a.A = m->A; a.D = m->Dsk; a.S = S; a.y = y; a.ldy = (size_t)m->di;
+        a.T = T; a.H = m->H; a.P = m->P; a.N = m->N; a.G = m->G; a.Q = m->Q;
+        smx__ssd_chunked(cx, &a, work);
+    }
 }
 
 static void smx__mamba2_forward(const smx__op *op, void *state, const smx__fwd *f)
