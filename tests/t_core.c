@@ -710,6 +710,63 @@ static void test_sliding_window(void)
     }
 }
 
+/* ---- matrix products with weights: every kernel against the scalar reference, and the same bits
+ * for 1, 2, 3 and 7 threads however the work is cut ---- */
+static void test_matmul_split(void)
+{
+    static const int shapes[][3] = { { 1, 768, 200 }, { 2, 64, 96 }, { 3, 768, 200 }, { 5, 100, 37 }, { 16, 256, 300 },
+                                     { 37, 64, 160 }, { 64, 128, 130 }, { 130, 77, 100 }, { 300, 64, 50 } };
+    smx__cx cx3, cx7;
+    size_t k;
+    cx3.nth = 3; cx3.pool = smx__pool_new(2);
+    cx7.nth = 7; cx7.pool = smx__pool_new(6);
+    if (!cx3.pool) cx3.nth = 1;
+    if (!cx7.pool) cx7.nth = 1;
+    for (k = 0; k < sizeof shapes / sizeof *shapes; k++) {
+        const int T = shapes[k][0], K = shapes[k][1], N = shapes[k][2];
+        const size_t ny = (size_t)T * (N + 3);
+        float *x = (float *)malloc(sizeof(float) * T * K), *W = (float *)malloc(sizeof(float) * N * K), *b = (float *)malloc(sizeof(float) * N);
+        float *ref = (float *)malloc(sizeof(float) * ny), *y1 = (float *)malloc(sizeof(float) * ny), *y2 = (float *)malloc(sizeof(float) * ny);
+        float *row = (float *)malloc(sizeof(float) * K);
+        uint16_t *h = (uint16_t *)malloc(sizeof(uint16_t) * (size_t)N * K);
+        int type, kern, p;
+        size_t i;
+        t_fill(x, (size_t)T * K, 900 + k, 1.0f);
+        t_fill(W, (size_t)N * K, 910 + k, 1.0f);
+        t_fill(b, (size_t)N, 920 + k, 1.0f);
+        for (type = 0; type < SMX__WT_COUNT; type++) {
+            smx__w w = smx__w_f32(W, N, K, "w");
+            if (type != SMX__WT_F32) {
+                for (i = 0; i < (size_t)N * K; i++) {
+                    uint32_t u;
+                    memcpy(&u, &W[i], 4);
+                    h[i] = type == SMX__WT_BF16 ? (uint16_t)(u >> 16) : t_f32_to_f16(W[i]);
+                }
+                w.data = h; w.type = type; w.rb = (size_t)K * 2;
+            }
+            memset(ref, 0, sizeof(float) * ny);   /* the 3 columns past N stay 0 */
+            smx__matmul_ref(ref, (size_t)N + 3, x, (size_t)K, &w, b, T, row);
+            for (kern = SMX__MM_MATVEC; kern <= SMX__MM_PACKED; kern++) {
+                int bits = 1;
+                if (kern == SMX__MM_PACKED && T < 4) continue;   /* not a shape it is used for */
+                memset(y1, 0, sizeof(float) * ny);
+                smx__matmul_as(&cx1, y1, (size_t)N + 3, x, (size_t)K, &w, b, T, kern);
+                CHECK(t_maxdiff(y1, ref, ny) < 1e-4 * sqrt((double)K), "matmul kernel %d %s %dx%dx%d against the reference: %g", kern,
+                      smx__wtypes[type].name, T, K, N, t_maxdiff(y1, ref, ny));
+                for (p = 0; p < 3; p++) {
+                    memset(y2, 0, sizeof(float) * ny);
+                    smx__matmul_as(p == 0 ? &cx2 : p == 1 ? &cx3 : &cx7, y2, (size_t)N + 3, x, (size_t)K, &w, b, T, kern);
+                    bits &= !memcmp(y1, y2, sizeof(float) * ny);
+                }
+                CHECK(bits, "matmul kernel %d %s %dx%dx%d: 1, 2, 3 and 7 threads give the same bits", kern, smx__wtypes[type].name, T, K, N);
+            }
+        }
+        free(x); free(W); free(b); free(ref); free(y1); free(y2); free(row); free(h);
+    }
+    smx__pool_free(cx3.pool);
+    smx__pool_free(cx7.pool);
+}
+
 /* ---- blocked attention against plain softmax attention ---- */
 /* o[t, h] = softmax over the visible keys of scale q[t, h] . k_s, times v_s, in double. */
 static void t_attn_naive(const smx__fa *a, float *o)
@@ -812,6 +869,7 @@ static void test_core(void)
     test_builder();
     test_sliding_window();
     test_attention_kernel();
+    test_matmul_split();
 }
 
 /* ---- golden cases: every folder of tests/golden goes through the code of `seqmix conform` ---- */
