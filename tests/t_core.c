@@ -857,6 +857,51 @@ static void test_attention_kernel(void)
     smx__pool_free(cx7.pool);
 }
 
+/* Attention through sessions at lengths past the kernel's tiles: GQA and a sliding window, prefill
+ * in one call, in uneven pieces (each continuing after cached keys), step by step, and after a
+ * rewind; and the same bits for 1 and 3 threads. */
+static void test_attention_session(void)
+{
+    const char *cfg = "{\"model_type\":\"seqmix\",\"vocab_size\":64,\"hidden_size\":64,\"layers\":["
+                      "{\"type\":\"attention\",\"num_heads\":8,\"num_kv_heads\":2,\"head_dim\":16,\"sliding_window\":70},"
+                      "{\"type\":\"mlp\",\"intermediate_size\":128},"
+                      "{\"type\":\"attention\",\"num_heads\":4,\"num_kv_heads\":4,\"head_dim\":16}]}";
+    enum { T = 200, V = 64 };
+    smx_model *m = NULL;
+    smx_session *s = NULL, *s3 = NULL;
+    smx_session_options o;
+    smx_error e;
+    int32_t ids[T];
+    float *a = (float *)malloc(sizeof(float) * T * V), *b = (float *)malloc(sizeof(float) * T * V);
+    int i;
+    for (i = 0; i < T; i++) ids[i] = (i * 29 + 7) % V;
+    if (smx_model_from_config(cfg, 21, &m, &e)) { CHECK(0, "attention model: %s", e.msg); free(a); free(b); return; }
+    memset(&o, 0, sizeof o);
+    o.n_threads = 1;
+    smx_session_new(m, &o, &s, &e);
+    o.n_threads = 3;
+    smx_session_new(m, &o, &s3, &e);
+    smx_session_prefill(s, ids, T, a, 1);
+    smx_session_prefill(s3, ids, T, b, 1);
+    CHECK(memcmp(a, b, sizeof(float) * T * V) == 0, "attention model: 1 and 3 threads give the same bits");
+    smx_session_reset(s3);
+    smx_session_prefill(s3, ids, 1, b, 1);
+    smx_session_prefill(s3, ids + 1, 70, b + (size_t)1 * V, 1);
+    smx_session_prefill(s3, ids + 71, 2, b + (size_t)71 * V, 1);
+    smx_session_prefill(s3, ids + 73, T - 73, b + (size_t)73 * V, 1);
+    CHECK(t_maxdiff(a, b, (size_t)T * V) < 1e-5, "attention model: prefill in pieces %g", t_maxdiff(a, b, (size_t)T * V));
+    smx_session_reset(s3);
+    for (i = 0; i < T; i++) smx_session_step(s3, ids[i], b + (size_t)i * V);
+    CHECK(t_maxdiff(a, b, (size_t)T * V) < 1e-4, "attention model: prefill vs steps %g", t_maxdiff(a, b, (size_t)T * V));
+    CHECK(smx_session_rewind(s3, 100) == SMX_OK, "rewind");
+    smx_session_prefill(s3, ids + 100, T - 100, b + (size_t)100 * V, 1);
+    CHECK(t_maxdiff(a, b, (size_t)T * V) < 1e-4, "attention model: rewind and prefill again %g", t_maxdiff(a, b, (size_t)T * V));
+    smx_session_free(s);
+    smx_session_free(s3);
+    smx_model_free(m);
+    free(a); free(b);
+}
+
 static void test_core(void)
 {
     test_json();
@@ -870,6 +915,7 @@ static void test_core(void)
     test_sliding_window();
     test_attention_kernel();
     test_matmul_split();
+    test_attention_session();
 }
 
 /* ---- golden cases: every folder of tests/golden goes through the code of `seqmix conform` ---- */
