@@ -1795,6 +1795,31 @@ static float smx__dot(const float *SMX__RESTRICT a, const float *SMX__RESTRICT b
     return s;
 }
 
+/* out[r] = x . W[r] for the 4 rows r of W (row stride ldw): one pass over x feeds four rows
+ * (attention scores of a query against four keys). */
+static void smx__dot4(const float *SMX__RESTRICT x, const float *SMX__RESTRICT W, size_t ldw, int n, float *out)
+{
+    const float *w0 = W, *w1 = W + ldw, *w2 = W + 2 * ldw, *w3 = W + 3 * ldw;
+    smx__vf a0 = smx__vzero(), a1 = smx__vzero(), a2 = smx__vzero(), a3 = smx__vzero();
+    smx__vf b0 = smx__vzero(), b1 = smx__vzero(), b2 = smx__vzero(), b3 = smx__vzero();
+    int i = 0;
+    for (; i + 2 * SMX__VW <= n; i += 2 * SMX__VW) {
+        smx__vf u = smx__vld(x + i), v = smx__vld(x + i + SMX__VW);
+        a0 = smx__vfma(u, smx__vld(w0 + i), a0); b0 = smx__vfma(v, smx__vld(w0 + i + SMX__VW), b0);
+        a1 = smx__vfma(u, smx__vld(w1 + i), a1); b1 = smx__vfma(v, smx__vld(w1 + i + SMX__VW), b1);
+        a2 = smx__vfma(u, smx__vld(w2 + i), a2); b2 = smx__vfma(v, smx__vld(w2 + i + SMX__VW), b2);
+        a3 = smx__vfma(u, smx__vld(w3 + i), a3); b3 = smx__vfma(v, smx__vld(w3 + i + SMX__VW), b3);
+    }
+    for (; i + SMX__VW <= n; i += SMX__VW) {
+        smx__vf u = smx__vld(x + i);
+        a0 = smx__vfma(u, smx__vld(w0 + i), a0); a1 = smx__vfma(u, smx__vld(w1 + i), a1);
+        a2 = smx__vfma(u, smx__vld(w2 + i), a2); a3 = smx__vfma(u, smx__vld(w3 + i), a3);
+    }
+    out[0] = smx__vsum(smx__vadd(a0, b0)); out[1] = smx__vsum(smx__vadd(a1, b1));
+    out[2] = smx__vsum(smx__vadd(a2, b2)); out[3] = smx__vsum(smx__vadd(a3, b3));
+    for (; i < n; i++) { out[0] += x[i] * w0[i]; out[1] += x[i] * w1[i]; out[2] += x[i] * w2[i]; out[3] += x[i] * w3[i]; }
+}
+
 /* y += a * x */
 static void smx__axpy(float *SMX__RESTRICT y, float a, const float *SMX__RESTRICT x, int n)
 {
@@ -1902,7 +1927,8 @@ static void smx__rope(float *v, int rot, int pos, const float *inv_freq, int int
 /* ---- II.3.c Matrix products of activations ---- */
 /* Register tiles. The packed tile keeps SMX__MR rows x 3 vectors of accumulators and reads a
  * panel of B packed k-major ([kc][SMX__NR], zero-padded), broadcasting A; the direct tile keeps
- * 4 rows x 4, 2 or 1 vectors and reads B rows in place. */
+ * 4 rows x 4 (3 with AVX2), 2 or 1 vectors and reads B rows in place. Each element of C is one
+ * chain of FMAs over k in order, whichever tile computes it. */
 #if SMX__VW == 16
 #define SMX__MR 8
 #else
@@ -2000,7 +2026,7 @@ static void smx__gemm_direct(float *C, size_t ldc, const float *A, size_t ars, s
         float *c0 = C + (size_t)r0 * ldc;
         p = 0;
 #if SMX__VW > 1
-#if SMX__VW != 8   /* 32 vector registers (AVX-512, NEON): 4 x 4 tiles; AVX2's 16 take 4 x 2 */
+#if SMX__VW != 8   /* 32 vector registers (AVX-512, NEON): 4 x 4 tiles; AVX2's 16 take 4 x 3 */
         for (; p + 4 * SMX__VW <= N; p += 4 * SMX__VW) {   /* 4 rows x 4 vectors */
             smx__vf c00 = smx__vzero(), c01 = smx__vzero(), c02 = smx__vzero(), c03 = smx__vzero();
             smx__vf c10 = smx__vzero(), c11 = smx__vzero(), c12 = smx__vzero(), c13 = smx__vzero();
@@ -2024,6 +2050,25 @@ static void smx__gemm_direct(float *C, size_t ldc, const float *A, size_t ars, s
             SMX__PUT(1, 0, c10); SMX__PUT(1, 1, c11); SMX__PUT(1, 2, c12); SMX__PUT(1, 3, c13);
             SMX__PUT(2, 0, c20); SMX__PUT(2, 1, c21); SMX__PUT(2, 2, c22); SMX__PUT(2, 3, c23);
             SMX__PUT(3, 0, c30); SMX__PUT(3, 1, c31); SMX__PUT(3, 2, c32); SMX__PUT(3, 3, c33);
+        }
+#else   /* AVX2: 4 x 3 (twelve sums, enough to cover the FMA latency) */
+        for (; p + 3 * SMX__VW <= N; p += 3 * SMX__VW) {   /* 4 rows x 3 vectors */
+            smx__vf c00 = smx__vzero(), c01 = smx__vzero(), c02 = smx__vzero();
+            smx__vf c10 = smx__vzero(), c11 = smx__vzero(), c12 = smx__vzero();
+            smx__vf c20 = smx__vzero(), c21 = smx__vzero(), c22 = smx__vzero();
+            smx__vf c30 = smx__vzero(), c31 = smx__vzero(), c32 = smx__vzero();
+            for (k = 0; k < kend; k++) {
+                const float *v = B + (size_t)k * ldb + p;
+                const size_t ko = (size_t)k * acs;
+                smx__vf v0 = smx__vld(v), v1 = smx__vld(v + SMX__VW), v2 = smx__vld(v + 2 * SMX__VW), b;
+                SMX__KEEP(v0); SMX__KEEP(v1); SMX__KEEP(v2);
+                b = smx__vset1(a0[ko]); c00 = smx__vfma(b, v0, c00); c01 = smx__vfma(b, v1, c01); c02 = smx__vfma(b, v2, c02);
+                b = smx__vset1(a1[ko]); c10 = smx__vfma(b, v0, c10); c11 = smx__vfma(b, v1, c11); c12 = smx__vfma(b, v2, c12);
+                b = smx__vset1(a2[ko]); c20 = smx__vfma(b, v0, c20); c21 = smx__vfma(b, v1, c21); c22 = smx__vfma(b, v2, c22);
+                b = smx__vset1(a3[ko]); c30 = smx__vfma(b, v0, c30); c31 = smx__vfma(b, v1, c31); c32 = smx__vfma(b, v2, c32);
+            }
+            SMX__PUT(0, 0, c00); SMX__PUT(0, 1, c01); SMX__PUT(0, 2, c02); SMX__PUT(1, 0, c10); SMX__PUT(1, 1, c11); SMX__PUT(1, 2, c12);
+            SMX__PUT(2, 0, c20); SMX__PUT(2, 1, c21); SMX__PUT(2, 2, c22); SMX__PUT(3, 0, c30); SMX__PUT(3, 1, c31); SMX__PUT(3, 2, c32);
         }
 #endif
         for (; p + 2 * SMX__VW <= N; p += 2 * SMX__VW) {   /* 4 rows x 2 vectors */
@@ -5567,6 +5612,82 @@ static void smx__matvecs(const smx__cx *cx, const float *x, size_t ldx, size_t l
     smx__par(cx, nth, ntask, smx__mv_task, &j);
 }
 
+/* Load SMX__VW halves (F16 / BF16) as floats, for the dot tiles. */
+#if SMX__VW == 16
+#define smx__vld_f16(p) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(p)))
+#define smx__vld_bf16(p) \
+    _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(const void *)(p))), 16))
+#elif SMX__VW == 8
+#define smx__vld_f16(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(p)))
+#define smx__vld_bf16(p) \
+    _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(const void *)(p))), 16))
+#elif SMX__VW == 4
+#define smx__vld_f16(p) vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(p)))
+#define smx__vld_bf16(p) vreinterpretq_f32_u32(vshll_n_u16(vld1_u16(p), 16))
+#else
+#define smx__vld_f16(p) smx__wt_h2f(*(p))
+#define smx__vld_bf16(p) smx__wt_b2f(*(p))
+#endif
+
+/* Dot tiles: y[t][r] = x_t . W_r straight from the rows of x and W (no packing), 3 rows of x by 4
+ * rows of W at a time: twelve sums of vectors over k (each x and W vector loaded once per tile),
+ * then across lanes, then the tail of k. A short tile repeats its last row, so every element is
+ * summed the same way wherever it falls. out[i][j] = x_i . W_j. */
+#define SMX__DOTS_NT(fname, WT, LOAD, SCALAR)                                                                     \
+    static void fname(const float *const *xr, const WT *const *wr, int K, float out[3][4])                       \
+    {                                                                                                           \
+        smx__vf c00 = smx__vzero(), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00;  \
+        smx__vf c20 = c00, c21 = c00, c22 = c00, c23 = c00;                                                     \
+        const float *x0 = xr[0], *x1 = xr[1], *x2 = xr[2];                                                      \
+        const WT *w0 = wr[0], *w1 = wr[1], *w2 = wr[2], *w3 = wr[3];                                            \
+        int k = 0, i, j;                                                                                        \
+        for (; k + SMX__VW <= K; k += SMX__VW) {                                                                \
+            smx__vf u0 = smx__vld(x0 + k), u1 = smx__vld(x1 + k), u2 = smx__vld(x2 + k), w;                     \
+            SMX__KEEP(u0); SMX__KEEP(u1); SMX__KEEP(u2);                                                        \
+            w = LOAD(w0 + k); SMX__KEEP(w); c00 = smx__vfma(u0, w, c00); c10 = smx__vfma(u1, w, c10); c20 = smx__vfma(u2, w, c20); \
+            w = LOAD(w1 + k); SMX__KEEP(w); c01 = smx__vfma(u0, w, c01); c11 = smx__vfma(u1, w, c11); c21 = smx__vfma(u2, w, c21); \
+            w = LOAD(w2 + k); SMX__KEEP(w); c02 = smx__vfma(u0, w, c02); c12 = smx__vfma(u1, w, c12); c22 = smx__vfma(u2, w, c22); \
+            w = LOAD(w3 + k); SMX__KEEP(w); c03 = smx__vfma(u0, w, c03); c13 = smx__vfma(u1, w, c13); c23 = smx__vfma(u2, w, c23); \
+        }                                                                                                       \
+        out[0][0] = smx__vsum(c00); out[0][1] = smx__vsum(c01); out[0][2] = smx__vsum(c02); out[0][3] = smx__vsum(c03); \
+        out[1][0] = smx__vsum(c10); out[1][1] = smx__vsum(c11); out[1][2] = smx__vsum(c12); out[1][3] = smx__vsum(c13); \
+        out[2][0] = smx__vsum(c20); out[2][1] = smx__vsum(c21); out[2][2] = smx__vsum(c22); out[2][3] = smx__vsum(c23); \
+        for (; k < K; k++)                                                                                      \
+            for (i = 0; i < 3; i++)                                                                             \
+                for (j = 0; j < 4; j++) out[i][j] += xr[i][k] * SCALAR(wr[j][k]);                               \
+    }
+#define SMX__F32_ID(v) (v)
+SMX__DOTS_NT(smx__dots_nt_f32, float, smx__vld, SMX__F32_ID)
+SMX__DOTS_NT(smx__dots_nt_f16, uint16_t, smx__vld_f16, smx__wt_h2f)
+SMX__DOTS_NT(smx__dots_nt_bf16, uint16_t, smx__vld_bf16, smx__wt_b2f)
+
+/* The kernels of smx__matmul: the matrix-vector pass, the dot tiles, the packed panels, the
+ * quantized activations' micro-GEMM. */
+enum { SMX__MM_MATVEC, SMX__MM_DOTS, SMX__MM_PACKED, SMX__MM_QUANT };
+
+/* Up to this many rows of x a product of quantized weights streams W once as a matrix-vector
+ * product over all the rows (each group of 4 weight rows stays in L1 while every row of x passes
+ * it): a panel of W packed for the register tile costs a pass over W of its own, which a handful of
+ * rows (decode, batched decode of a few sequences) does not repay. Measured: 8 rows of a
+ * [2048 x 768] product 9x faster this way than through the packed tile. F32, F16 and BF16 weights
+ * take the dot tiles from 4 rows on (AVX2, [2048 x 768]: 1.3x the matrix-vector pass at 4 rows,
+ * 1.8x at 32). */
+#define SMX__MV_ROWS 32
+
+/* From this many rows of x the packed panels take over from the dot tiles (F32, F16, BF16; other
+ * types always take them). Packing a panel costs a load and a store per weight, as much as using
+ * it for 16 to 32 rows, and the packed tile then pays off only through its larger register tile:
+ * AVX-512's 8 rows x 3 vectors (24 sums) against the dot tiles' 12. With AVX2's 16 registers both
+ * tiles hold 12 sums, and the dot tiles measured faster at every T (1.2x at T = 512, 1.7x at 64,
+ * 768- and 3072-wide weights). */
+#if SMX__VW == 16
+#define SMX__MM_PACKED_T 256
+#else
+#define SMX__MM_PACKED_T INT_MAX
+#endif
+#define SMX__MM_DOTS_RW 16   /* rows of W per dot-tile task (their block of W stays in L2) */
+#define SMX__MM_PACKED_ROWS 64   /* rows of x per packed-panel task, at least */
+
 typedef struct smx__mm_job {
     float *y;
     size_t ldy, ldx;
@@ -5576,34 +5697,70 @@ typedef struct smx__mm_job {
     const unsigned char *qa;    /* quantized path: the T rows of x in the activation type */
     size_t qrb;
     int T;
+    int nrb, rb;            /* row blocks of x, rows per block */
+    int wpt;                /* dot tiles: rows of W per task, a multiple of SMX__MM_DOTS_RW */
 } smx__mm_job;
 
-/* float32 path: one panel of SMX__NR rows of W (dequantized) against every row of x. */
-static void smx__mm_task(void *arg, int p, int tid)
+/* Dot tiles, task = (wpt rows of W) x (row block of x); the row blocks of the same rows of W are
+ * adjacent tasks, so threads that take them together read that part of W from memory once. Per
+ * block of SMX__MM_DOTS_RW rows of W, every 3 rows of x pass over the block. */
+static void smx__mm_dots_task(void *arg, int task, int tid)
 {
     const smx__mm_job *j = (const smx__mm_job *)arg;
     const smx__w *W = j->W;
-    float wp[SMX__KC * SMX__NR];    /* [kc][NR] packed panel */
+    const int w0 = task / j->nrb * j->wpt, w1 = SMX__MIN(W->rows, w0 + j->wpt);
+    const int t0 = task % j->nrb * j->rb, t1 = SMX__MIN(j->T, t0 + j->rb);
+    const unsigned char *base = (const unsigned char *)W->data;
+    float out[3][4];
+    int wb, r, t, i, k;
+    (void)tid;
+    for (wb = w0; wb < w1; wb += SMX__MM_DOTS_RW)
+        for (t = t0; t < t1; t += 3) {
+            const int nt = SMX__MIN(3, t1 - t), we = SMX__MIN(w1, wb + SMX__MM_DOTS_RW);
+            const float *xr[3];
+            for (i = 0; i < 3; i++) xr[i] = j->x + (size_t)(t + SMX__MIN(i, nt - 1)) * j->ldx;
+            for (r = wb; r < we; r += 4) {
+                const int nr = SMX__MIN(4, we - r);
+                const float *wf[4];
+                const uint16_t *wh[4];
+                for (k = 0; k < 4; k++) {
+                    const void *row = base + (size_t)(r + SMX__MIN(k, nr - 1)) * W->rb;
+                    wf[k] = (const float *)row;
+                    wh[k] = (const uint16_t *)row;
+                }
+                if (W->type == SMX__WT_F32) smx__dots_nt_f32(xr, wf, W->cols, out);
+                else if (W->type == SMX__WT_F16) smx__dots_nt_f16(xr, wh, W->cols, out);
+                else smx__dots_nt_bf16(xr, wh, W->cols, out);
+                for (i = 0; i < nt; i++)
+                    for (k = 0; k < nr; k++) j->y[(size_t)(t + i) * j->ldy + r + k] = out[i][k] + (j->b ? j->b[r + k] : 0.0f);
+            }
+        }
+}
+
+/* Packed panels: one panel of SMX__NR rows of W, unpacked to float32 by the type's kernel, against
+ * one row block of x (panel p = task / nrb). */
+static void smx__mm_task(void *arg, int task, int tid)
+{
+    const smx__mm_job *j = (const smx__mm_job *)arg;
+    const smx__w *W = j->W;
+    float wbuf[SMX__KC * SMX__NR + 16];
+    float *wp = (float *)(void *)(((uintptr_t)wbuf + 63) & ~(uintptr_t)63);   /* [kc][NR] packed panel, 64-byte aligned */
+    const int p = task / j->nrb, t0 = task % j->nrb * j->rb, nt = SMX__MIN(j->rb, j->T - t0);
     const int K = W->cols, n0 = p * SMX__NR, nn = SMX__MIN(SMX__NR, W->rows - n0);
     int k0;
     (void)tid;
     for (k0 = 0; k0 < K; k0 += SMX__KC) {
         int kc = SMX__MIN(SMX__KC, K - k0);
         j->k->panel(smx__w_at(W, n0), W->rb, nn, k0, kc, wp, SMX__NR);
-        smx__panel_rows(j->y + n0, j->ldy, j->x + k0, j->ldx, 1, wp, j->T, kc, nn, j->b ? j->b + n0 : NULL, k0 > 0);
+        smx__panel_rows(j->y + (size_t)t0 * j->ldy + n0, j->ldy, j->x + (size_t)t0 * j->ldx + k0, j->ldx, 1, wp, nt, kc, nn,
+                        j->b ? j->b + n0 : NULL, k0 > 0);
     }
 }
 
 #define SMX__MMQ_ROWS 16    /* weight rows per task of the quantized path */
-/* Up to this many rows of x a product streams W once as a matrix-vector product over all the rows
- * (each group of 4 weight rows stays in L1 while every row of x passes it): a panel of W packed
- * for the register tile costs a pass over W of its own, which a handful of rows (decode, batched
- * decode of a few sequences) does not repay. Measured: 8 rows of a [2048 x 768] product 9x faster
- * this way than through the tile; the tile wins from a few dozen rows on. */
-#define SMX__MV_ROWS 32
 
-/* quantized path: SMX__MMQ_ROWS rows of W against every row of x, in the kernel's tiles (the
- * activation tile stays in L1 while the weight rows pass it). */
+/* Quantized activations: SMX__MMQ_ROWS rows of W against every row of x, in the kernel's tiles
+ * (the activation tile stays in L1 while the weight rows pass it). */
 static void smx__mmq_task(void *arg, int p, int tid)
 {
     const smx__mm_job *j = (const smx__mm_job *)arg;
@@ -5623,24 +5780,50 @@ static void smx__mmq_task(void *arg, int p, int tid)
     }
 }
 
-/* y[T, N] = x[T, K] W^T (+ b[N]), W [N, K] of any type; x, y with row strides ldx, ldy. */
-static void smx__matmul(const smx__cx *cx, float *y, size_t ldy, const float *x, size_t ldx, const smx__w *W, const float *b, int T)
+/* Row blocks of x for n blocks of W: one row block, or as many as give 4 tasks per thread, of at
+ * least min_rows rows, a multiple of align. */
+static void smx__mm_rows(smx__mm_job *j, int n, int nth, int min_rows, int align)
+{
+    int nrb = 1;
+    if (n < 4 * nth) nrb = SMX__MAX(1, SMX__MIN((4 * nth + n - 1) / n, j->T / min_rows));
+    j->rb = ((j->T + nrb - 1) / nrb + align - 1) / align * align;
+    j->nrb = (j->T + j->rb - 1) / j->rb;
+}
+
+/* 1 when a product of W can round its rows of x to the activation type in cx's buffer. */
+static int smx__mm_quant_ok(const smx__cx *cx, const smx__w *W)
+{
+    size_t qrb = smx__wt_row_bytes(smx__wtypes[W->type].act, W->cols);
+    return !smx__w_f32act(W, 0) && cx->qa && qrb && cx->qa_cap >= 4 * qrb;
+}
+
+/* smx__matmul with the kernel named (the dot tiles take F32, F16 and BF16 weights only; the
+ * quantized path needs smx__mm_quant_ok). Work items split W's rows first (each item then reads
+ * its part of W once) and x's rows only where that leaves fewer than 4 items per thread, down to
+ * 3 rows (dot tiles) or 64 (packed panels, whose packing must be paid back). For 16 threads and a
+ * 768-row W: the dot tiles have 48 blocks of W times 2 row blocks (96 items: T = 64 in blocks of 33
+ * rows, T = 512 of 256); AVX-512's packed panels of 48 rows make 16 x 4 items of 64 rows at T = 256
+ * and of 128 at T = 512. 3072 rows: dot tiles 64 items of 48 rows of W, 64 panels: 4 per thread
+ * without splitting x. Fewer threads merge blocks of W into bigger items (the counter that hands
+ * them out is shared). The quantized path splits W's rows only. */
+static void smx__matmul_as(const smx__cx *cx, float *y, size_t ldy, const float *x, size_t ldx, const smx__w *W, const float *b, int T,
+                           int kernel)
 {
     smx__mm_job j;
-    int nth, a = smx__wtypes[W->type].act;
-    size_t qrb = smx__wt_row_bytes(a, W->cols);
+    int nth, np;
     if (T <= 0) return;
-    if (T <= SMX__MV_ROWS) {   /* few rows: stream W once, each group of its rows against every row of x */
+    if (kernel == SMX__MM_MATVEC) {
         smx__mv p;
         p.W = W; p.b = b; p.y = y;
         smx__matvecs(cx, x, ldx, ldy, T, &p, 1);
         return;
     }
     memset(&j, 0, sizeof j);
-    j.ldy = ldy; j.ldx = ldx; j.b = b; j.W = W; j.k = smx__w_kern(W);
+    j.y = y; j.ldy = ldy; j.x = x; j.ldx = ldx; j.b = b; j.W = W; j.T = T; j.k = smx__w_kern(W);
     nth = smx__nth_for((double)T * W->rows * W->cols, cx->nth);
-    if (!smx__w_f32act(W, 0) && cx->qa && qrb && cx->qa_cap >= 4 * qrb) {
-        /* rows of x in chunks that fit the activation buffer */
+    if (kernel == SMX__MM_QUANT) {   /* rows of x in chunks that fit the activation buffer */
+        const int a = smx__wtypes[W->type].act;
+        const size_t qrb = smx__wt_row_bytes(a, W->cols);
         int chunk = (int)SMX__MIN((size_t)T, cx->qa_cap / qrb), t0;
         for (t0 = 0; t0 < T; t0 += chunk) {
             size_t used = 0;
@@ -5651,10 +5834,32 @@ static void smx__matmul(const smx__cx *cx, float *y, size_t ldy, const float *x,
             j.qrb = qrb;
             smx__par(cx, nth, (W->rows + SMX__MMQ_ROWS - 1) / SMX__MMQ_ROWS, smx__mmq_task, &j);
         }
-        return;
+    } else if (kernel == SMX__MM_DOTS) {   /* blocks of W merged down to 4 tasks per thread (small T: tiny tasks) */
+        np = (W->rows + SMX__MM_DOTS_RW - 1) / SMX__MM_DOTS_RW;
+        j.wpt = SMX__MM_DOTS_RW * SMX__MAX(1, np / (4 * nth));
+        np = (W->rows + j.wpt - 1) / j.wpt;
+        smx__mm_rows(&j, np, nth, 3, 3);
+        smx__par(cx, nth, np * j.nrb, smx__mm_dots_task, &j);
+    } else {
+        np = (W->rows + SMX__NR - 1) / SMX__NR;
+        smx__mm_rows(&j, np, nth, SMX__MM_PACKED_ROWS, SMX__MR);
+        smx__par(cx, nth, np * j.nrb, smx__mm_task, &j);
     }
-    j.y = y; j.x = x; j.T = T;
-    smx__par(cx, nth, (W->rows + SMX__NR - 1) / SMX__NR, smx__mm_task, &j);
+}
+
+/* y[T, N] = x[T, K] W^T (+ b[N]), W [N, K] of any type; x, y with row strides ldx, ldy.
+ * F32, F16, BF16: the matrix-vector pass below 4 rows, the dot tiles below SMX__MM_PACKED_T rows,
+ * else the packed panels. Other types: the matrix-vector pass up to SMX__MV_ROWS rows, then the
+ * quantized path where the type takes rounded activations, else the packed panels. The kernel depends on T and the weight only, and no kernel's sums depend on how the work
+ * is cut, so results are the same for every thread count. */
+static void smx__matmul(const smx__cx *cx, float *y, size_t ldy, const float *x, size_t ldx, const smx__w *W, const float *b, int T)
+{
+    const int dots = W->type == SMX__WT_F32 || W->type == SMX__WT_F16 || W->type == SMX__WT_BF16;
+    int kernel = SMX__MM_PACKED;
+    if (dots ? T < 4 : T <= SMX__MV_ROWS) kernel = SMX__MM_MATVEC;
+    else if (!dots && smx__mm_quant_ok(cx, W)) kernel = SMX__MM_QUANT;
+    else if (dots && T < SMX__MM_PACKED_T) kernel = SMX__MM_DOTS;
+    smx__matmul_as(cx, y, ldy, x, ldx, W, b, T, kernel);
 }
 
 /* ---- II.3.f Causal depthwise convolution over T steps, continuing from a history ----
@@ -5706,6 +5911,370 @@ static void smx__conv1d(const smx__cx *cx, const float *in, size_t ldi, float *o
     smx__conv_job j;
     j.in = in; j.wT = wT; j.b = b; j.out = out; j.hist = hist; j.ldi = ldi; j.ldo = ldo; j.T = T; j.C = C; j.K = K; j.act = act;
     smx__par(cx, smx__nth_for((double)T * C * K * 4, cx->nth), (C + SMX__CONV_CB - 1) / SMX__CONV_CB, smx__conv_task, &j);
+}
+
+/* ---- II.3.f Attention over a key/value cache: blocked, with an online softmax ----
+ * For query t (position p = pos + t) of head h, with kv head g = h / (nh / nkv):
+ *   o = sum_s softmax_s(scale q . k_s) v_s  over the visible keys s in [start, end):
+ *   causal: end = p + 1; bidirectional: end = n_keys; a window w > 0: start = max(0, end - w).
+ * A work item is a block of (head, query) rows: up to SMX__FA_ROWS rows of some heads of one kv
+ * group (so they share every key and value tile they read) and a run of consecutive queries. It
+ * walks the keys in tiles of SMX__FA_BK at multiples of SMX__FA_BK, skipping the tiles no row of
+ * the item sees (after the last query's position; before the first query's window), with
+ *   S^T = K_tile Q^T (keys x rows),  m' = max(m, max_s S),  P = exp(S - m') (0 where not visible),
+ *   l = l e^(m - m') + sum_s P,  O = O e^(m - m') + P V_tile,   and at the end o = O / l.
+ * Q^T is packed once per item ([hd][rows], scaled), so the tile products read K and V in place.
+ * Every row's sums run over the same tiles in the same order whatever the item it falls in, so
+ * the result does not depend on how the work is cut (nor on the thread count). A single query
+ * (decode) of a few heads takes the row form: dot products with the keys, axpy of the values. */
+#define SMX__FA_BK 64       /* keys per tile */
+#define SMX__FA_ROWS 64     /* (head, query) rows per work item, at most */
+
+typedef struct smx__fa {
+    const float *q;         /* query t of head h at q + t * ldq + h * hd */
+    const float *k, *v;     /* key / value of position s, kv head g at k + s * ldkv + g * hd */
+    float *o;               /* output like q, row stride ldo */
+    size_t ldq, ldkv, ldo;
+    int T, nh, nkv, hd;
+    int pos;                /* position of query 0 */
+    int n_keys;             /* bidirectional: keys [0, n_keys) */
+    int causal, window;
+    float scale;
+} smx__fa;
+
+/* Visible keys [*start, *end) of query t. */
+static void smx__fa_range(const smx__fa *a, int t, int *start, int *end)
+{
+    int e = a->causal ? a->pos + t + 1 : a->n_keys;
+    *end = e;
+    *start = a->window > 0 && e > a->window ? e - a->window : 0;
+}
+
+/* Floats of one thread's work space. */
+static size_t smx__fa_work_floats(int hd)
+{
+    const size_t R = SMX__FA_ROWS + SMX__VW;   /* rows, padded to whole vectors */
+    return R * (size_t)hd * 2 + (size_t)SMX__FA_BK * R + 5 * R + (size_t)hd + SMX__FA_BK + 64;
+}
+
+/* One query t of nhr heads h0.. of kv group g (decode): per tile of keys and per head, scores by
+ * dot products, the online softmax, values accumulated into the output rows; the heads share
+ * each tile while it is in the cache. w: nhr (hd + 2) + SMX__FA_BK floats. */
+static void smx__fa_rows(const smx__fa *a, int g, int h0, int nhr, int t, float *w)
+{
+    const int hd = a->hd;
+    float *qs = w, *m = qs + (size_t)nhr * hd, *l = m + nhr, *sc = l + nhr;   /* [nhr][hd] scaled queries, [nhr] x 2, [BK] */
+    int start, end, j, s0, s;
+    smx__fa_range(a, t, &start, &end);
+    for (j = 0; j < nhr; j++) {
+        smx__scale(qs + (size_t)j * hd, a->q + (size_t)t * a->ldq + (size_t)(h0 + j) * hd, a->scale, hd);
+        memset(a->o + (size_t)t * a->ldo + (size_t)(h0 + j) * hd, 0, sizeof(float) * (size_t)hd);
+        m[j] = -FLT_MAX;
+        l[j] = 0.0f;
+    }
+    for (s0 = start / SMX__FA_BK * SMX__FA_BK; s0 < end; s0 += SMX__FA_BK) {
+        const int lo = SMX__MAX(start, s0), n = SMX__MIN(end, s0 + SMX__FA_BK) - lo;
+        const float *kr = a->k + (size_t)lo * a->ldkv + (size_t)g * hd, *vr = a->v + (size_t)lo * a->ldkv + (size_t)g * hd;
+        for (j = 0; j < nhr; j++) {
+            float *o = a->o + (size_t)t * a->ldo + (size_t)(h0 + j) * hd, *q = qs + (size_t)j * hd, mx, mn, alpha;
+            for (s = 0; s + 4 <= n; s += 4) smx__dot4(q, kr + (size_t)s * a->ldkv, a->ldkv, hd, sc + s);
+            for (; s < n; s++) sc[s] = smx__dot(q, kr + (size_t)s * a->ldkv, hd);
+            mx = smx__max(sc, n);
+            mn = mx > m[j] ? mx : m[j];
+            alpha = expf(m[j] - mn);
+            l[j] = l[j] * alpha + smx__exp_sum(sc, n, mn);
+            m[j] = mn;
+            if (alpha != 1.0f) smx__scale(o, o, alpha, hd);
+            for (s = 0; s < n; s++) smx__axpy(o, sc[s], vr + (size_t)s * a->ldkv, hd);
+        }
+    }
+    for (j = 0; j < nhr; j++) {
+        float *o = a->o + (size_t)t * a->ldo + (size_t)(h0 + j) * hd;
+        smx__scale(o, o, 1.0f / l[j], hd);
+    }
+}
+
+/* One work item: heads h0 .. h0 + nhr - 1 of kv group g, queries t0 .. t0 + nq - 1. Rows are
+ * (head j, query i) at r = j nq + i. w: smx__fa_work_floats. */
+static void smx__fa_item(const smx__fa *a, int g, int h0, int nhr, int t0, int nq, float *w)
+{
+    const int hd = a->hd, M = nhr * nq, Mp = (M + SMX__VW - 1) / SMX__VW * SMX__VW;
+    float *qt = w;                                  /* [hd][Mp]  scale q, transposed */
+    float *st = qt + (size_t)hd * Mp;               /* [BK][Mp]  S^T, then P^T */
+    float *O = st + (size_t)SMX__FA_BK * Mp;        /* [M][hd]   unnormalised outputs */
+    float *m = O + (size_t)M * hd, *l = m + Mp, *al = l + Mp;   /* [Mp] each: running max, sum, rescale */
+    int *rs = (int *)(void *)(al + Mp), *re = rs + Mp;          /* [Mp] each: visible keys [rs, re) */
+    int i, j, r, k, s0, klo, khi, kfull_lo, kfull_hi;
+    for (j = 0; j < nhr; j++)
+        for (i = 0; i < nq; i++) {
+            const float *qr = a->q + (size_t)(t0 + i) * a->ldq + (size_t)(h0 + j) * hd;
+            r = j * nq + i;
+            for (k = 0; k < hd; k++) qt[(size_t)k * Mp + r] = a->scale * qr[k];
+            smx__fa_range(a, t0 + i, &rs[r], &re[r]);
+        }
+    for (r = M; r < Mp; r++) {   /* padding rows: zero queries that see nothing */
+        for (k = 0; k < hd; k++) qt[(size_t)k * Mp + r] = 0.0f;
+        rs[r] = re[r] = 0;
+    }
+    for (r = 0; r < Mp; r++) { m[r] = -FLT_MAX; l[r] = 0.0f; }
+    memset(O, 0, sizeof(float) * (size_t)M * hd);
+    klo = rs[0]; kfull_lo = rs[nq - 1];   /* starts and ends grow with the query */
+    khi = re[nq - 1]; kfull_hi = re[0];
+    for (s0 = klo / SMX__FA_BK * SMX__FA_BK; s0 < khi; s0 += SMX__FA_BK) {
+        const int n = SMX__MIN(SMX__FA_BK, khi - s0), partial = s0 < kfull_lo || s0 + n > kfull_hi;
+        const size_t koff = (size_t)s0 * a->ldkv + (size_t)g * hd;
+        /* S^T = K_tile (scale Q)^T */
+        smx__gemm(st, (size_t)Mp, a->k + koff, a->ldkv, 1, qt, (size_t)Mp, 1, n, Mp, hd, 0);
+        if (partial)   /* keys a row does not see: -FLT_MAX (zero after the exp) */
+            for (r = 0; r < M; r++) {
+                int lo = SMX__MIN(SMX__MAX(rs[r] - s0, 0), n), hi = SMX__MAX(SMX__MIN(re[r] - s0, n), lo);
+                for (k = 0; k < lo; k++) st[(size_t)k * Mp + r] = -FLT_MAX;
+                for (k = hi; k < n; k++) st[(size_t)k * Mp + r] = -FLT_MAX;
+            }
+        for (r = 0; r < Mp; r += SMX__VW) {
+            smx__vf mx = smx__vld(st + r), mo = smx__vld(m + r), mn, sum = smx__vzero();
+            for (k = 1; k < n; k++) mx = smx__vmax(mx, smx__vld(st + (size_t)k * Mp + r));
+            mn = smx__vmax(mo, mx);
+            for (k = 0; k < n; k++) {
+                smx__vf x = smx__vld(st + (size_t)k * Mp + r), p = smx__vexp(smx__vsub(x, mn));
+                if (partial) p = smx__vsel_gt(x, smx__vset1(-FLT_MAX), smx__vzero(), p);
+                smx__vst(st + (size_t)k * Mp + r, p);
+                sum = smx__vadd(sum, p);
+            }
+            mo = smx__vexp(smx__vsub(mo, mn));
+            smx__vst(al + r, mo);
+            smx__vst(l + r, smx__vadd(smx__vmul(smx__vld(l + r), mo), sum));
+            smx__vst(m + r, mn);
+        }
+        for (r = 0; r < M; r++)
+            if (al[r] != 1.0f) smx__scale(O + (size_t)r * hd, O + (size_t)r * hd, al[r], hd);
+        /* O += P V_tile  (P^T read column-wise) */
+        smx__gemm(O, (size_t)hd, st, 1, (size_t)Mp, a->v + koff, a->ldkv, 1, M, hd, n, SMX__GEMM_ACC);
+    }
+    for (j = 0; j < nhr; j++)
+        for (i = 0; i < nq; i++) {
+            r = j * nq + i;
+            smx__scale(a->o + (size_t)(t0 + i) * a->ldo + (size_t)(h0 + j) * hd, O + (size_t)r * hd, 1.0f / l[r], hd);
+        }
+}
+
+/* How the work is cut: items of nhs heads (of one kv group) x bq queries. T = 1: all heads of a
+ * group in one item (up to SMX__FA_ROWS). T > 1: about SMX__FA_ROWS rows per item, then smaller
+ * query runs (down to 8) and head blocks (down to 16 rows) until there are at least 4 items per
+ * thread: e.g. 12 heads of a 128-token prompt on 16 threads are 12 x 8 items of 16 queries. */
+static void smx__fa_plan(const smx__fa *a, int nth, int *nhs, int *bq)
+{
+    const int r = a->nh / a->nkv, want = 4 * nth;
+    int hs = SMX__MIN(r, SMX__FA_ROWS), q = SMX__MAX(1, SMX__FA_ROWS / hs);
+#define SMX__FA_ITEMS(hs_, q_) ((double)a->nkv * ((r + (hs_) - 1) / (hs_)) * ((a->T + (q_) - 1) / (q_)))
+    if (q > a->T) q = a->T;
+    if (a->T > 1) {
+        while (SMX__FA_ITEMS(hs, q) < want && q > 8) q = (q + 1) / 2;
+        while (SMX__FA_ITEMS(hs, q) < want && hs > 1 && hs * q > 16) hs = (hs + 1) / 2;
+    }
+#undef SMX__FA_ITEMS
+    *nhs = hs;
+    *bq = q;
+}
+
+typedef struct smx__fa_job {
+    const smx__fa *a;
+    float *work;
+    size_t wsz;
+    int nhs, bq, nhb, nqt, rowform;
+} smx__fa_job;
+
+/* Item i: the latest query runs first (under a causal mask they see the most keys). */
+static void smx__fa_task(void *arg, int i, int tid)
+{
+    const smx__fa_job *j = (const smx__fa_job *)arg;
+    const smx__fa *a = j->a;
+    const int r = a->nh / a->nkv, per = a->nkv * j->nhb, qt = j->nqt - 1 - i / per, g = (i % per) / j->nhb, hb = (i % per) % j->nhb;
+    const int h0 = g * r + hb * j->nhs, nhr = SMX__MIN(j->nhs, r - hb * j->nhs), t0 = qt * j->bq, nq = SMX__MIN(j->bq, a->T - t0);
+    float *w = j->work + (size_t)tid * j->wsz;
+    if (j->rowform) smx__fa_rows(a, g, h0, nhr, t0, w);
+    else smx__fa_item(a, g, h0, nhr, t0, nq, w);
+}
+
+/* The attention of a->T queries over the cache, on the pool; work: nth * smx__fa_work_floats(hd). */
+static void smx__attention(const smx__cx *cx, const smx__fa *a, float *work)
+{
+    smx__fa_job j;
+    const int nth = smx__nth_for((double)a->T * a->nh * (a->causal ? a->pos + a->T : a->n_keys) * a->hd, cx->nth);
+    j.a = a;
+    j.work = work;
+    j.wsz = smx__fa_work_floats(a->hd);
+    smx__fa_plan(a, nth, &j.nhs, &j.bq);
+    j.nhb = (a->nh / a->nkv + j.nhs - 1) / j.nhs;
+    j.nqt = (a->T + j.bq - 1) / j.bq;
+    j.rowform = a->T == 1 && j.nhs < SMX__VW;
+    smx__par(cx, nth, a->nkv * j.nhb * j.nqt, smx__fa_task, &j);
+}
+
+/* ---- II.3.g Chunked state-space scan (the SSD of Mamba-2) ----
+ * Per head h (group g = h / (H / G)) and token t, with a_t = dt_t A_h:
+ *   S <- exp(a_t) S + dt_t B_t x_t^T   (S [N, P]),    y_t = S^T C_t + D_h x_t
+ * by chunks of L <= Q tokens, cs = cumsum(a) inside the chunk, S_in the state entering it:
+ *   Y[l]  = sum_{s<=l} (C_l . B_s) exp(cs_l - cs_s) dt_s x_s  +  exp(cs_l) C_l S_in  +  D_h x_l
+ *   S_out = exp(cs_last) S_in + U,   U = sum_s B_s exp(cs_last - cs_s) dt_s x_s^T
+ * in four parallel passes: (1) per chunk and group G = C B^T (the lower triangle; shared by the
+ * group's heads); (2) per head and chunk the intra-chunk product Y = (G o decay o dt) X and the
+ * chunk's own state U = B^T (decay dt X); (3) per head the states passed from chunk to chunk
+ * (S_in of every chunk kept in U's place); (4) per head and chunk Y += (exp(cs) C) S_in + D x.
+ * Every product is an smx__gemm reading x, B and C in place. Per token and head that is 2 N P
+ * multiply-adds for the state (as many as the recurrence) plus L P / 2 + L N / (H / G) inside the
+ * chunk, so the chunk is kept short: at most SMX__SSD_Q tokens (the config's chunk_size, which
+ * changes nothing but rounding, caps it). A decay exp(x) below exp(SMX__SSD_TINY) is taken as 0:
+ * such a term is far under the rounding of the sums it joins, and kept it would make subnormal
+ * products, which some CPUs multiply a hundred times slower. */
+#define SMX__SSD_Q 64
+#define SMX__SSD_TINY (-60.0f)
+
+typedef struct smx__ssd {
+    const float *x, *B, *C;     /* x_t of head h at x + t ldx + h P; B_t, C_t of group g at B + t ldx + g N (C alike) */
+    size_t ldx;
+    const float *dt;            /* [T, H] */
+    const float *A, *D;         /* [H] */
+    float *S;                   /* [H][N][P] state, in and out */
+    float *y;                   /* y_t of head h at y + t ldy + h P */
+    size_t ldy;
+    int T, H, P, N, G, Q;       /* Q: the config's chunk length */
+} smx__ssd;
+
+static int smx__ssd_chunk(int Q, int T) { return SMX__MIN(SMX__MIN(Q, SMX__SSD_Q), T); }
+
+/* exp(x), 0 below exp(SMX__SSD_TINY) */
+static float smx__ssd_decay(float x) { return x > SMX__SSD_TINY ? expf(x) : 0.0f; }
+
+/* Per-thread floats: M [L, L], Xs [L, P], Cs [L, N], dt [L]. */
+static size_t smx__ssd_thread_floats(int L, int P, int N) { return (size_t)L * L + (size_t)L * P + (size_t)L * N + (size_t)L + 64; }
+
+/* Work floats for T tokens: cs [H][T], G [chunks][groups][L, L], U [H][chunks][N, P], per thread. */
+static size_t smx__ssd_work_floats(int T, int H, int P, int N, int G, int Q, int nth)
+{
+    const size_t L = (size_t)smx__ssd_chunk(Q, T > 0 ? T : 1), nch = ((size_t)T + L - 1) / L;
+    return (size_t)H * T + nch * G * L * L + (size_t)H * nch * N * P + (size_t)(nth > 0 ? nth : 1) * smx__ssd_thread_floats((int)L, P, N) + 64;
+}
+
+typedef struct smx__ssd_work {
+    const smx__ssd *a;
+    float *cs, *gm, *u, *tw;    /* the work space, see smx__ssd_work_floats */
+    size_t tsz;
+    int L, nch;
+} smx__ssd_work;
+
+/* (1) chunk c, group g: G[l][s] = C_l . B_s for s <= l, by column panels from the diagonal down */
+static void smx__ssd_gram_task(void *arg, int i, int tid)
+{
+    const smx__ssd_work *j = (const smx__ssd_work *)arg;
+    const smx__ssd *a = j->a;
+    const int c = i / a->G, g = i % a->G, t0 = c * j->L, L = SMX__MIN(j->L, a->T - t0);
+    const float *C = a->C + (size_t)t0 * a->ldx + (size_t)g * a->N, *B = a->B + (size_t)t0 * a->ldx + (size_t)g * a->N;
+    float *Gm = j->gm + (size_t)i * j->L * j->L;    /* [L][L] */
+    int n0;
+    (void)tid;
+    for (n0 = 0; n0 < L; n0 += SMX__NR)
+        smx__gemm(Gm + (size_t)n0 * L + n0, (size_t)L, C + (size_t)n0 * a->ldx, a->ldx, 1, B + (size_t)n0 * a->ldx, 1, a->ldx, L - n0,
+                  SMX__MIN(SMX__NR, L - n0), a->N, 0);
+}
+
+/* (2) head h, chunk c: cs, Y = M X with M[l][s] = G[l][s] exp(cs_l - cs_s) dt_s (s <= l), and
+ * U = B^T Xs with Xs[s] = exp(cs_last - cs_s) dt_s x_s */
+static void smx__ssd_intra_task(void *arg, int i, int tid)
+{
+    const smx__ssd_work *j = (const smx__ssd_work *)arg;
+    const smx__ssd *a = j->a;
+    const int H = a->H, P = a->P, N = a->N, c = i / H, h = i % H, g = h / (H / a->G), t0 = c * j->L, L = SMX__MIN(j->L, a->T - t0);
+    const float Ah = a->A[h], *Gm = j->gm + ((size_t)c * a->G + g) * j->L * j->L;
+    const float *X = a->x + (size_t)t0 * a->ldx + (size_t)h * P, *B = a->B + (size_t)t0 * a->ldx + (size_t)g * N;
+    float *cs = j->cs + (size_t)h * a->T + t0, *w = j->tw + (size_t)tid * j->tsz;
+    float *M = w, *Xs = M + (size_t)L * L, *dts = Xs + (size_t)L * P + (size_t)L * N;   /* [L][L], [L][P], (Cs), [L] */
+    float run = 0.0f, last;
+    int l, s;
+    for (l = 0; l < L; l++) {
+        dts[l] = a->dt[(size_t)(t0 + l) * H + h];
+        run += dts[l] * Ah;
+        cs[l] = run;
+    }
+    /* M, zero above the diagonal up to the end of each 4-row block (SMX__GEMM_TRI) */
+    for (l = 0; l < L; l++) {
+        float *Ml = M + (size_t)l * L, al = cs[l];
+        const float *Gl = Gm + (size_t)l * L;
+        s = 0;
+        for (; s + SMX__VW <= l + 1; s += SMX__VW) {
+            smx__vf dd = smx__vsub(smx__vset1(al), smx__vld(cs + s));
+            smx__vf e = smx__vsel_gt(dd, smx__vset1(SMX__SSD_TINY), smx__vzero(), smx__vexp(dd));
+            smx__vst(Ml + s, smx__vmul(smx__vmul(smx__vld(Gl + s), e), smx__vld(dts + s)));
+        }
+        for (; s <= l; s++) Ml[s] = Gl[s] * smx__ssd_decay(al - cs[s]) * dts[s];
+        for (; s < SMX__MIN(L, (l | 3) + 1); s++) Ml[s] = 0.0f;
+    }
+    smx__gemm(a->y + (size_t)t0 * a->ldy + (size_t)h * P, a->ldy, M, (size_t)L, 1, X, a->ldx, 1, L, P, L, SMX__GEMM_TRI);
+    last = cs[L - 1];
+    for (s = 0; s < L; s++) smx__scale(Xs + (size_t)s * P, X + (size_t)s * a->ldx, smx__ssd_decay(last - cs[s]) * dts[s], P);
+    smx__gemm(j->u + ((size_t)h * j->nch + c) * N * P, (size_t)P, B, 1, a->ldx, Xs, (size_t)P, 1, N, P, L, 0);
+}
+
+/* (3) head h: S_in of each chunk into U's place, S <- exp(cs_last) S + U chunk by chunk */
+static void smx__ssd_pass_task(void *arg, int h, int tid)
+{
+    const smx__ssd_work *j = (const smx__ssd_work *)arg;
+    const smx__ssd *a = j->a;
+    const int n = a->N * a->P;
+    float *S = a->S + (size_t)h * n;
+    int c, i;
+    (void)tid;
+    for (c = 0; c < j->nch; c++) {
+        float *u = j->u + ((size_t)h * j->nch + c) * n;
+        const int t1 = SMX__MIN((c + 1) * j->L, a->T) - 1;
+        const float e = smx__ssd_decay(j->cs[(size_t)h * a->T + t1]);
+        const smx__vf ve = smx__vset1(e);
+        i = 0;
+        for (; i + SMX__VW <= n; i += SMX__VW) {
+            smx__vf sv = smx__vld(S + i), uv = smx__vld(u + i);
+            smx__vst(u + i, sv);
+            smx__vst(S + i, smx__vadd(smx__vmul(ve, sv), uv));
+        }
+        for (; i < n; i++) {
+            float sv = S[i], uv = u[i];
+            u[i] = sv;
+            S[i] = e * sv + uv;
+        }
+    }
+}
+
+/* (4) head h, chunk c: Y += (exp(cs) C) S_in + D x */
+static void smx__ssd_out_task(void *arg, int i, int tid)
+{
+    const smx__ssd_work *j = (const smx__ssd_work *)arg;
+    const smx__ssd *a = j->a;
+    const int H = a->H, P = a->P, N = a->N, c = i / H, h = i % H, g = h / (H / a->G), t0 = c * j->L, L = SMX__MIN(j->L, a->T - t0);
+    const float *cs = j->cs + (size_t)h * a->T + t0, *C = a->C + (size_t)t0 * a->ldx + (size_t)g * N;
+    const float *X = a->x + (size_t)t0 * a->ldx + (size_t)h * P;
+    float *Y = a->y + (size_t)t0 * a->ldy + (size_t)h * P, *Cs = j->tw + (size_t)tid * j->tsz + (size_t)L * L + (size_t)L * P;
+    int l;
+    for (l = 0; l < L; l++) smx__scale(Cs + (size_t)l * N, C + (size_t)l * a->ldx, smx__ssd_decay(cs[l]), N);
+    smx__gemm(Y, a->ldy, Cs, (size_t)N, 1, j->u + ((size_t)h * j->nch + c) * N * P, (size_t)P, 1, L, P, N, SMX__GEMM_ACC);
+    for (l = 0; l < L; l++) smx__axpy(Y + (size_t)l * a->ldy, a->D[h], X + (size_t)l * a->ldx, P);
+}
+
+/* The chunked scan of a->T >= 1 tokens on the pool; work: smx__ssd_work_floats. */
+static void smx__ssd_chunked(const smx__cx *cx, const smx__ssd *a, float *work)
+{
+    const int nth = smx__nth_for((double)a->T * a->H * a->N * a->P * 2, cx->nth);
+    smx__ssd_work j;
+    j.a = a;
+    j.L = smx__ssd_chunk(a->Q, a->T);
+    j.nch = (a->T + j.L - 1) / j.L;
+    j.cs = work;
+    j.gm = j.cs + (size_t)a->H * a->T;
+    j.u = j.gm + (size_t)j.nch * a->G * j.L * j.L;
+    j.tw = j.u + (size_t)a->H * j.nch * a->N * a->P;
+    j.tsz = smx__ssd_thread_floats(j.L, a->P, a->N);
+    smx__par(cx, nth, j.nch * a->G, smx__ssd_gram_task, &j);
+    smx__par(cx, nth, j.nch * a->H, smx__ssd_intra_task, &j);
+    smx__par(cx, nth, a->H, smx__ssd_pass_task, &j);
+    smx__par(cx, nth, j.nch * a->H, smx__ssd_out_task, &j);
 }
 
 /* ===================================================================================== */
@@ -8606,7 +9175,6 @@ static const float *smx__norm_offset(smx__loader *ld, const float *w, int n)
  * (OLMo Hybrid), q/k norm weights stored as w - 1 (applied as 1 + w: Qwen), another score scale
  * than 1/sqrt(hd) (Granite's attention_multiplier, Falcon-H1's key multiplier). Partial RoPE is
  * rope.rot < hd. */
-#define SMX__ATTN_BQ 16     /* queries per task in the prefill path */
 
 typedef struct smx__attn_cfg {
     int d, nh, nkv, hd, causal, window, bias, o_bias, qk_norm;
@@ -8667,78 +9235,8 @@ static size_t smx__attn_scratch(const smx__op *op, int T, int n_ctx, int nth)
 {
     const smx__attn *a = (const smx__attn *)op;
     size_t q = (size_t)T * a->nh * a->hd, kv = (size_t)T * a->nkv * a->hd;
-    return 2 * q + 2 * kv + (size_t)nth * SMX__ATTN_BQ * (size_t)n_ctx + (a->gated ? 2 * q : 0);
-}
-
-/* O[r] = sum_s P[r, s] V[s] for rows r < nrows and keys s < n: four rows at a time, so each value
- * row is loaded once per four queries and the sums stay in registers. */
-static void smx__attn_pv(const float *P, size_t ldp, int nrows, int n, const float *V, size_t ldv, int hd, float *O, size_t ldo)
-{
-    int r, c, s, i;
-    if (nrows == 1) {   /* one query (decode): accumulate whole value rows */
-        memset(O, 0, sizeof(float) * (size_t)hd);
-        for (s = 0; s < n; s++)
-            if (P[s] != 0.0f) smx__axpy(O, P[s], V + (size_t)s * ldv, hd);
-        return;
-    }
-    for (r = 0; r < nrows; r += 4) {
-        int nr = SMX__MIN(4, nrows - r);
-        const float *p0 = P + (size_t)r * ldp, *p1 = P + (size_t)(r + SMX__MIN(1, nr - 1)) * ldp;
-        const float *p2 = P + (size_t)(r + SMX__MIN(2, nr - 1)) * ldp, *p3 = P + (size_t)(r + SMX__MIN(3, nr - 1)) * ldp;
-        for (c = 0; c + SMX__VW <= hd; c += SMX__VW) {
-            smx__vf a0 = smx__vzero(), a1 = a0, a2 = a0, a3 = a0;
-            float out[4][SMX__VW];
-            for (s = 0; s < n; s++) {
-                smx__vf v = smx__vld(V + (size_t)s * ldv + c);
-                a0 = smx__vfma(smx__vset1(p0[s]), v, a0); a1 = smx__vfma(smx__vset1(p1[s]), v, a1);
-                a2 = smx__vfma(smx__vset1(p2[s]), v, a2); a3 = smx__vfma(smx__vset1(p3[s]), v, a3);
-            }
-            smx__vst(out[0], a0); smx__vst(out[1], a1); smx__vst(out[2], a2); smx__vst(out[3], a3);
-            for (i = 0; i < nr; i++) memcpy(O + (size_t)(r + i) * ldo + c, out[i], sizeof out[i]);
-        }
-        for (; c < hd; c++)
-            for (i = 0; i < nr; i++) {
-                const float *pr = P + (size_t)(r + i) * ldp;
-                float acc = 0.0f;
-                for (s = 0; s < n; s++) acc += pr[s] * V[(size_t)s * ldv + c];
-                O[(size_t)(r + i) * ldo + c] = acc;
-            }
-    }
-}
-
-typedef struct smx__attn_job {
-    const smx__attn *a;
-    const float *q, *cache;
-    float *o, *scores;
-    int T, pos, n_ctx, nblk;
-} smx__attn_job;
-
-/* One (head, block of queries): S = Q K^T (strided over the cache), per query softmax(S * scale)
- * over its visible keys, o = P V. */
-static void smx__attn_task(void *arg, int i, int tid)
-{
-    const smx__attn_job *j = (const smx__attn_job *)arg;
-    const smx__attn *a = j->a;
-    const int nh = a->nh, hd = a->hd, kvd = a->nkv * a->hd, qd = nh * hd, n_ctx = j->n_ctx, pos = j->pos;
-    const int h = i % nh, blk = i / nh, g = h / (nh / a->nkv), t0 = blk * SMX__ATTN_BQ, tn = SMX__MIN(SMX__ATTN_BQ, j->T - t0);
-    const int end_max = a->causal ? pos + t0 + tn : n_ctx;
-    float *sc = j->scores + (size_t)tid * SMX__ATTN_BQ * n_ctx;   /* [BQ][n_ctx] */
-    int r;
-    smx__gemm(sc, (size_t)n_ctx, j->q + (size_t)t0 * qd + (size_t)h * hd, (size_t)qd, 1, j->cache + (size_t)g * hd, 1,
-              (size_t)2 * kvd, tn, end_max, hd, 0);
-    for (r = 0; r < tn; r++) {
-        int end = a->causal ? pos + t0 + r + 1 : n_ctx;
-        int start = (a->window > 0 && end - a->window > 0) ? end - a->window : 0;
-        float *row = sc + (size_t)r * n_ctx, mx, sum;
-        smx__scale(row + start, row + start, a->scale, end - start);
-        mx = smx__max(row + start, end - start);
-        sum = smx__exp_sum(row + start, end - start, mx);
-        smx__scale(row + start, row + start, 1.0f / sum, end - start);
-        if (start > 0) memset(row, 0, sizeof(float) * (size_t)start);                     /* P over [0, end_max): */
-        if (end < end_max) memset(row + end, 0, sizeof(float) * (size_t)(end_max - end)); /* zero where not visible */
-    }
-    smx__attn_pv(sc, (size_t)n_ctx, tn, end_max, j->cache + kvd + (size_t)g * hd, (size_t)2 * kvd, hd,
-                 j->o + (size_t)t0 * qd + (size_t)h * hd, (size_t)qd);
+    (void)n_ctx;
+    return 2 * q + 2 * kv + (size_t)nth * smx__fa_work_floats(a->hd) + (a->gated ? 2 * q : 0);
 }
 
 /* Keys the call's queries may see: max(pos + T, n_ctx), or the longest of the rows' sequences. */
@@ -8759,10 +9257,10 @@ static void smx__attn_forward(const smx__op *op, void *state, const smx__fwd *f)
     float *k = q + (size_t)T * qd;          /* [T, kvd] */
     float *v = k + (size_t)T * kvd;         /* [T, kvd] */
     float *o = v + (size_t)T * kvd;         /* [T, qd] */
-    float *qg = o + (size_t)T * qd + (size_t)f->cx->nth * SMX__ATTN_BQ * n_ctx;   /* gated: [T, nh][q_h | gate_h] */
+    float *qg = o + (size_t)T * qd + (size_t)f->cx->nth * smx__fa_work_floats(hd);   /* gated: [T, nh][q_h | gate_h] */
     float *qp = a->gated ? qg : q;          /* where q_proj writes */
     const size_t qpd = a->gated ? 2 * (size_t)qd : (size_t)qd;
-    smx__attn_job j;
+    smx__fa fa;
     int t;
     if (T < 4) {   /* decode: the three projections in one pass over their rows */
         smx__mv p[3];
@@ -8802,16 +9300,19 @@ static void smx__attn_forward(const smx__op *op, void *state, const smx__fwd *f)
         memcpy(row, k + (size_t)t * kvd, sizeof(float) * (size_t)kvd);
         memcpy(row + kvd, v + (size_t)t * kvd, sizeof(float) * (size_t)kvd);
     }
-    j.a = a; j.q = q; j.cache = cache; j.o = o; j.scores = o + (size_t)T * qd; j.T = T; j.pos = pos; j.n_ctx = n_ctx;
-    j.nblk = (T + SMX__ATTN_BQ - 1) / SMX__ATTN_BQ;
+    fa.q = q; fa.k = cache; fa.v = cache + kvd; fa.o = o;
+    fa.ldq = fa.ldo = (size_t)qd; fa.ldkv = (size_t)2 * kvd;
+    fa.T = T; fa.nh = nh; fa.nkv = a->nkv; fa.hd = hd; fa.pos = pos; fa.n_keys = n_ctx;
+    fa.causal = a->causal; fa.window = a->window; fa.scale = a->scale;
     if (f->seq_state) {   /* rows of several sequences: each attends over its own cache */
         for (t = 0; t < T; t++) {
-            j.q = q + (size_t)t * qd; j.o = o + (size_t)t * qd; j.cache = (const float *)f->seq_state[t];
-            j.T = 1; j.pos = f->seq_pos[t]; j.n_ctx = f->seq_pos[t] + 1; j.nblk = 1;
-            smx__par(f->cx, smx__nth_for((double)nh * j.n_ctx * hd, f->cx->nth), nh, smx__attn_task, &j);
+            const float *ct = (const float *)f->seq_state[t];
+            fa.q = q + (size_t)t * qd; fa.o = o + (size_t)t * qd; fa.k = ct; fa.v = ct + kvd;
+            fa.T = 1; fa.pos = f->seq_pos[t]; fa.n_keys = f->seq_pos[t] + 1;
+            smx__attention(f->cx, &fa, o + (size_t)T * qd);
         }
     } else {
-        smx__par(f->cx, smx__nth_for((double)T * nh * n_ctx * hd, f->cx->nth), nh * j.nblk, smx__attn_task, &j);
+        smx__attention(f->cx, &fa, o + (size_t)T * qd);
     }
     if (a->gated)   /* o_h *= sigmoid(gate_h) */
         for (t = 0; t < T; t++) {
@@ -9278,9 +9779,9 @@ static smx__op *smx__mamba_load(smx__loader *ld, const smx__mamba_cfg *c, const 
  * ssm_multipliers for z | x | B | C | dt), the norm before the gate (w RMSNorm_groups(y) silu(z))
  * or no norm (y silu(z)), an out_proj bias set apart from the in_proj one.
  * State: [K-1][conv_dim] conv history (x | B | C channels, oldest row first), then [H][N][P] SSM
- * state (S_h[n][p] at (h N + n) P + p). Prefill runs the chunked SSD: per chunk of Q tokens the
- * intra-chunk part as small matrix products (C B^T masked by the decays, times dt x), the state
- * passed from chunk to chunk; threads over heads. A step is the O(1) recurrence. */
+ * state (S_h[n][p] at (h N + n) P + p). Prefill runs the chunked SSD of II.3.g (the intra-chunk
+ * part as small matrix products, C B^T masked by the decays times dt x, the state passed from
+ * chunk to chunk). A step is the O(1) recurrence. */
 /* Gated-norm variants of the mixer output (y: SSM output, z: gate). */
 enum {
     SMX__M2_GATE_NORM = 0,  /* y = w RMSNorm_groups(y silu(z))   Mamba-2, Bamba, Granite, Nemotron-H; Falcon-H1 gate first */
@@ -9400,83 +9901,11 @@ static size_t smx__mamba2_state(const smx__op *op, int n_ctx)
     return ((size_t)(m->K - 1) * m->cd + (size_t)m->H * m->N * m->P) * sizeof(float);
 }
 
-/* Chunk work buffers per thread: M [Q, Q], Cs [Q, N], Xc and Xs [Q, P], 2 vectors of Q. */
-static size_t smx__mamba2_thread_floats(const smx__mamba2 *m, int Qe)
-{
-    return (size_t)Qe * Qe + (size_t)Qe * m->N + 2 * (size_t)Qe * m->P + 2 * (size_t)Qe + 64;
-}
-
-/* Per chunk and group: Gm = C B^T [Q, Q] and B^T [N, Q]. */
-static size_t smx__mamba2_cg_floats(const smx__mamba2 *m, int Qe) { return (size_t)Qe * Qe + (size_t)m->N * Qe; }
-
 static size_t smx__mamba2_scratch(const smx__op *op, int T, int n_ctx, int nth)
 {
     const smx__mamba2 *m = (const smx__mamba2 *)op;
-    size_t Qe = (size_t)SMX__MIN(m->Q, T), nch = ((size_t)T + m->Q - 1) / m->Q;
     (void)n_ctx;
-    return (size_t)T * ((size_t)m->E + m->cd + m->H + m->di) + (size_t)m->G * T * m->N +
-           nch * m->G * smx__mamba2_cg_floats(m, (int)Qe) + (size_t)(nth > 0 ? nth : 1) * smx__mamba2_thread_floats(m, (int)Qe) +
-           256;
-}
-
-/* One head over T tokens by chunks of Q, continuing from its state S [N, P]. Per chunk of
- * length L starting at t0, with a_s = dt_s A and acs = cumsum(a) inside the chunk:
- *   Y[l]   = sum_{s<=l} (C_l . B_s) exp(acs_l - acs_s) dt_s x_s      (intra-chunk, Gm = C B^T)
- *          + exp(acs_l) C_l S                                      (state entering the chunk)
- *          + D x_l
- *   S     <- exp(acs_{L-1}) S + B^T (exp(acs_{L-1} - acs_s) dt_s x_s)_s
- * x: [T, *] rows of stride ldx (this head's P columns); y likewise (stride ldy); dt: [T, H];
- * Cc: [T, N] this head's group; cgb: the group's Gm [L, L] then B^T [N, L] of chunk c at
- * cgb + c * cgstride. w: smx__mamba2_thread_floats of work space. */
-static void smx__mamba2_head_chunked(const smx__mamba2 *m, int h, float *S, int T, const float *x, size_t ldx, const float *dt,
-                                     const float *Cc, const float *cgb, size_t cgstride, int Qe, float *y, size_t ldy, float *w)
-{
-    const int N = m->N, P = m->P, Q = m->Q, H = m->H;
-    const float Ah = m->A[h], Dh = m->Dsk[h];
-    float *M = w;                       /* [Q, Q] */
-    float *Cs = M + (size_t)Qe * Qe;    /* [Q, N] */
-    float *Xc = Cs + (size_t)Qe * N;    /* [Q, P]  the chunk's x, contiguous */
-    float *Xs = Xc + (size_t)Qe * P;    /* [Q, P]  x scaled for the state update */
-    float *acs = Xs + (size_t)Qe * P;   /* [Q] */
-    float *dts = acs + Qe;              /* [Q] */
-    int t0, ci;
-    for (t0 = 0, ci = 0; t0 < T; t0 += Q, ci++) {
-        int L = SMX__MIN(Q, T - t0), l, s, n;
-        const float *G = cgb + (size_t)ci * cgstride, *BT = G + (size_t)L * L;
-        float *Y = y + (size_t)t0 * ldy, run = 0.0f, last, e;
-        for (l = 0; l < L; l++) {
-            dts[l] = dt[(size_t)(t0 + l) * H + h];
-            run += dts[l] * Ah;
-            acs[l] = run;
-            memcpy(Xc + (size_t)l * P, x + (size_t)(t0 + l) * ldx, sizeof(float) * (size_t)P);
-        }
-        /* M[l][s] = G[l][s] exp(acs_l - acs_s) dt_s for s <= l; zeros above the diagonal up to the
-         * end of the 4-row block */
-        for (l = 0; l < L; l++) {
-            float *Ml = M + (size_t)l * L, al = acs[l];
-            const float *Gl = G + (size_t)l * L;
-            s = 0;
-            for (; s + SMX__VW <= l + 1; s += SMX__VW) {
-                smx__vf dd = smx__vsub(smx__vset1(al), smx__vld(acs + s));
-                smx__vst(Ml + s, smx__vmul(smx__vmul(smx__vld(Gl + s), smx__vexp(dd)), smx__vld(dts + s)));
-            }
-            for (; s <= l; s++) Ml[s] = Gl[s] * expf(al - acs[s]) * dts[s];
-            for (; s < SMX__MIN(L, (l | 3) + 1); s++) Ml[s] = 0.0f;
-        }
-        /* Y = M X */
-        smx__gemm(Y, ldy, M, (size_t)L, 1, Xc, (size_t)P, 1, L, P, L, SMX__GEMM_TRI);
-        /* Y += (exp(acs) C) S */
-        for (l = 0; l < L; l++) smx__scale(Cs + (size_t)l * N, Cc + (size_t)(t0 + l) * N, expf(acs[l]), N);
-        smx__gemm(Y, ldy, Cs, (size_t)N, 1, S, (size_t)P, 1, L, P, N, SMX__GEMM_ACC);
-        /* Y += D x */
-        for (l = 0; l < L; l++) smx__axpy(Y + (size_t)l * ldy, Dh, Xc + (size_t)l * P, P);
-        /* S = exp(acs_{L-1}) S + B^T Xs,  Xs[s] = exp(acs_{L-1} - acs_s) dt_s x_s */
-        last = acs[L - 1];
-        for (s = 0; s < L; s++) smx__scale(Xs + (size_t)s * P, Xc + (size_t)s * P, expf(last - acs[s]) * dts[s], P);
-        e = expf(last);
-        for (n = 0; n < N; n++) smx__scale(S + (size_t)n * P, S + (size_t)n * P, e, P);
-        smx__gemm(S, (size_t)P, BT, (size_t)L, 1, Xs, (size_t)P, 1, N, P, L, SMX__GEMM_ACC);
-    }
+    return (size_t)T * ((size_t)m->E + m->cd + m->H + m->di) + smx__ssd_work_floats(T, m->H, m->P, m->N, m->G, m->Q, nth) + 256;
 }
 
 /* One head, one token (the recurrence):
@@ -9505,10 +9934,8 @@ static void smx__mamba2_head_step(const smx__mamba2 *m, int h, float *S, const f
 
 typedef struct smx__ssd_job {
     const smx__mamba2 *m;
-    float *S, *y, *Cc, *cgb, *work;
+    float *S, *y;
     const float *xbc, *dt;
-    size_t cgsz, wsz;
-    int T, Qe;
 } smx__ssd_job;
 
 static void smx__ssd_step_task(void *arg, int h, int tid)
@@ -9521,57 +9948,23 @@ static void smx__ssd_step_task(void *arg, int h, int tid)
                           j->xbc + m->di + (size_t)(m->G + g) * m->N, j->y + (size_t)h * m->P);
 }
 
-/* per chunk and group (shared by the group's heads): B^T, and Gm = C B^T */
-static void smx__ssd_cg_task(void *arg, int cg, int tid)
-{
-    const smx__ssd_job *j = (const smx__ssd_job *)arg;
-    const smx__mamba2 *m = j->m;
-    const int G = m->G, N = m->N, c = cg / G, g = cg % G, t0 = c * m->Q, L = SMX__MIN(m->Q, j->T - t0);
-    float *Gm = j->cgb + (size_t)cg * j->cgsz, *BT = Gm + (size_t)L * L;
-    const float *Cg = j->Cc + ((size_t)g * j->T + t0) * N;
-    int s, n;
-    (void)tid;
-    for (s = 0; s < L; s++) {
-        const float *Bs = j->xbc + (size_t)(t0 + s) * m->cd + m->di + (size_t)g * N;
-        for (n = 0; n < N; n++) BT[(size_t)n * L + s] = Bs[n];
-    }
-    smx__gemm(Gm, (size_t)L, Cg, (size_t)N, 1, BT, (size_t)L, 1, L, L, N, 0);
-}
-
-static void smx__ssd_head_task(void *arg, int h, int tid)
-{
-    const smx__ssd_job *j = (const smx__ssd_job *)arg;
-    const smx__mamba2 *m = j->m;
-    const int g = h / (m->H / m->G);
-    smx__mamba2_head_chunked(m, h, j->S + (size_t)h * m->N * m->P, j->T, j->xbc + (size_t)h * m->P, (size_t)m->cd, j->dt,
-                             j->Cc + (size_t)g * j->T * m->N, j->cgb + (size_t)g * j->cgsz, (size_t)m->G * j->cgsz, j->Qe,
-                             j->y + (size_t)h * m->P, (size_t)m->di, j->work + (size_t)tid * j->wsz);
-}
-
 /* The SSM part of the mixer over T tokens, continuing from S [H, N, P]: y [T, di] from the
- * conv output xbc [T, cd] (x | B | C) and dt [T, H]. T = 1 runs the recurrence; T > 1 the chunked
- * SSD, threads over heads. work: the scratch past y (see smx__mamba2_scratch). */
+ * conv output xbc [T, cd] (x | B | C) and dt [T, H]. T = 1 runs the recurrence, threads over
+ * heads; T > 1 the chunked SSD (II.3.g). work: the scratch past y (see smx__mamba2_scratch). */
 static void smx__mamba2_ssd(const smx__cx *cx, const smx__mamba2 *m, float *S, int T, const float *xbc, const float *dt, float *y,
                             float *work)
 {
-    const int H = m->H, N = m->N, G = m->G;
-    const int nth = smx__nth_for((double)T * H * m->N * m->P * 2, cx->nth);
-    smx__ssd_job j;
-    int t, cg;
-    memset(&j, 0, sizeof j);
-    j.m = m; j.S = S; j.y = y; j.xbc = xbc; j.dt = dt; j.T = T;
-    if (T == 1) { smx__par(cx, nth, H, smx__ssd_step_task, &j); return; }
-    j.Qe = SMX__MIN(m->Q, T);
-    j.cgsz = smx__mamba2_cg_floats(m, j.Qe);
-    j.wsz = smx__mamba2_thread_floats(m, j.Qe);
-    j.Cc = work;                                        /* [G, T, N] */
-    j.cgb = j.Cc + (size_t)G * T * N;                   /* [nch, G]: Gm [L, L], B^T [N, L] */
-    j.work = j.cgb + (size_t)((T + m->Q - 1) / m->Q) * G * j.cgsz;   /* per thread */
-    for (t = 0; t < T; t++)
-        for (cg = 0; cg < G; cg++)
-            memcpy(j.Cc + ((size_t)cg * T + t) * N, xbc + (size_t)t * m->cd + m->di + (size_t)(G + cg) * N, sizeof(float) * (size_t)N);
-    smx__par(cx, nth, ((T + m->Q - 1) / m->Q) * G, smx__ssd_cg_task, &j);
-    smx__par(cx, nth, H, smx__ssd_head_task, &j);
+    if (T == 1) {
+        smx__ssd_job j;
+        j.m = m; j.S = S; j.y = y; j.xbc = xbc; j.dt = dt;
+        smx__par(cx, smx__nth_for((double)m->H * m->N * m->P * 2, cx->nth), m->H, smx__ssd_step_task, &j);
+    } else {
+        smx__ssd a;
+        a.x = xbc; a.B = xbc + m->di; a.C = xbc + m->di + (size_t)m->G * m->N; a.ldx = (size_t)m->cd;
+        a.dt = dt; a.A = m->A; a.D = m->Dsk; a.S = S; a.y = y; a.ldy = (size_t)m->di;
+        a.T = T; a.H = m->H; a.P = m->P; a.N = m->N; a.G = m->G; a.Q = m->Q;
+        smx__ssd_chunked(cx, &a, work);
+    }
 }
 
 static void smx__mamba2_forward(const smx__op *op, void *state, const smx__fwd *f)

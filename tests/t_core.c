@@ -814,6 +814,206 @@ static void test_batch_step(void)
     }
 }
 
+/* ---- matrix products with weights: every kernel against the scalar reference, and the same bits
+ * for 1, 2, 3 and 7 threads however the work is cut (float types: matrix-vector, dot tiles, packed
+ * panels; quantized types: matrix-vector and the rounded activations' micro-GEMM) ---- */
+static void test_matmul_split(void)
+{
+    static const int shapes[][3] = { { 1, 768, 200 }, { 2, 64, 96 }, { 3, 768, 200 }, { 5, 100, 37 }, { 16, 256, 300 },
+                                     { 37, 64, 160 }, { 64, 128, 130 }, { 130, 77, 100 }, { 300, 64, 50 }, { 70, 256, 90 } };
+    static const int types[] = { SMX__WT_F32, SMX__WT_F16, SMX__WT_BF16, SMX__WT_Q8_0, SMX__WT_Q4_K };
+    smx__cx cx[4];
+    size_t k;
+    int c;
+    cx[0] = cx1; cx[1] = cx2;
+    cx[2].nth = 3; cx[2].pool = smx__pool_new(2);
+    cx[3].nth = 7; cx[3].pool = smx__pool_new(6);
+    if (!cx[2].pool) cx[2].nth = 1;
+    if (!cx[3].pool) cx[3].nth = 1;
+    for (k = 0; k < sizeof shapes / sizeof *shapes; k++) {
+        const int T = shapes[k][0], K = shapes[k][1], N = shapes[k][2];
+        const size_t ny = (size_t)T * (N + 3), qcap = (size_t)T * smx__wt_row_bytes(SMX__WT_Q8_K, K > 256 ? K : 256) + 4096;
+        float *x = (float *)malloc(sizeof(float) * T * K), *W = (float *)malloc(sizeof(float) * N * K), *b = (float *)malloc(sizeof(float) * N);
+        float *ref = (float *)malloc(sizeof(float) * ny), *y1 = (float *)malloc(sizeof(float) * ny), *y2 = (float *)malloc(sizeof(float) * ny);
+        float *row = (float *)malloc(sizeof(float) * K);
+        unsigned char *h = (unsigned char *)malloc(sizeof(float) * (size_t)N * K);
+        size_t ti;
+        int kern, p;
+        for (c = 0; c < 4; c++) { cx[c].qa = (unsigned char *)malloc(qcap); cx[c].qa_cap = qcap; }
+        t_fill(x, (size_t)T * K, 900 + k, 1.0f);
+        t_fill(W, (size_t)N * K, 910 + k, 1.0f);
+        t_fill(b, (size_t)N, 920 + k, 1.0f);
+        for (ti = 0; ti < sizeof types / sizeof *types; ti++) {
+            const int type = types[ti], quant = type > SMX__WT_BF16;
+            smx__w w = smx__w_f32(W, N, K, "w");
+            if (K % smx__wtypes[type].blk) continue;
+            if (type != SMX__WT_F32) {
+                int r;
+                w.rb = smx__wt_row_bytes(type, K);
+                for (r = 0; r < N; r++) smx__wtypes[type].from_f32(W + (size_t)r * K, h + (size_t)r * w.rb, K);
+                w.data = h; w.type = type;
+            }
+            memset(ref, 0, sizeof(float) * ny);   /* the 3 columns past N stay 0 */
+            smx__matmul_ref(ref, (size_t)N + 3, x, (size_t)K, &w, b, T, row);
+            for (kern = SMX__MM_MATVEC; kern <= SMX__MM_QUANT; kern++) {
+                int bits = 1;
+                if (quant ? kern == SMX__MM_DOTS || kern == SMX__MM_PACKED : kern == SMX__MM_QUANT) continue;
+                if (kern == SMX__MM_PACKED && T < 4) continue;   /* not a shape it is used for */
+                memset(y1, 0, sizeof(float) * ny);
+                smx__matmul_as(&cx[0], y1, (size_t)N + 3, x, (size_t)K, &w, b, T, kern);
+                /* rounded activations: within the type's rounding of x (about 1% of the sums) */
+                CHECK(t_maxdiff(y1, ref, ny) < (quant ? 2e-2 * sqrt((double)K) : 1e-4 * sqrt((double)K)),
+                      "matmul kernel %d %s %dx%dx%d against the reference: %g", kern, smx__wtypes[type].name, T, K, N, t_maxdiff(y1, ref, ny));
+                for (p = 1; p < 4; p++) {
+                    memset(y2, 0, sizeof(float) * ny);
+                    smx__matmul_as(&cx[p], y2, (size_t)N + 3, x, (size_t)K, &w, b, T, kern);
+                    bits &= !memcmp(y1, y2, sizeof(float) * ny);
+                }
+                CHECK(bits, "matmul kernel %d %s %dx%dx%d: 1, 2, 3 and 7 threads give the same bits", kern, smx__wtypes[type].name, T, K, N);
+            }
+        }
+        for (c = 0; c < 4; c++) { free(cx[c].qa); cx[c].qa = NULL; cx[c].qa_cap = 0; }
+        free(x); free(W); free(b); free(ref); free(y1); free(y2); free(row); free(h);
+    }
+    smx__pool_free(cx[2].pool);
+    smx__pool_free(cx[3].pool);
+}
+
+/* ---- blocked attention against plain softmax attention ---- */
+/* o[t, h] = softmax over the visible keys of scale q[t, h] . k_s, times v_s, in double. */
+static void t_attn_naive(const smx__fa *a, float *o)
+{
+    const int r = a->nh / a->nkv;
+    double *sc = (double *)malloc(sizeof(double) * (size_t)(a->pos + a->T + a->n_keys + 1));
+    int t, h, s, c, start, end;
+    for (t = 0; t < a->T; t++)
+        for (h = 0; h < a->nh; h++) {
+            const float *q = a->q + (size_t)t * a->ldq + (size_t)h * a->hd;
+            double mx = -1e300, sum = 0.0;
+            smx__fa_range(a, t, &start, &end);
+            for (s = start; s < end; s++) {
+                const float *k = a->k + (size_t)s * a->ldkv + (size_t)(h / r) * a->hd;
+                double d = 0.0;
+                for (c = 0; c < a->hd; c++) d += (double)q[c] * k[c];
+                sc[s] = d * a->scale;
+                if (sc[s] > mx) mx = sc[s];
+            }
+            for (s = start; s < end; s++) { sc[s] = exp(sc[s] - mx); sum += sc[s]; }
+            for (c = 0; c < a->hd; c++) {
+                double acc = 0.0;
+                for (s = start; s < end; s++) acc += sc[s] * a->v[(size_t)s * a->ldkv + (size_t)(h / r) * a->hd + c];
+                o[(size_t)t * a->ldo + (size_t)h * a->hd + c] = (float)(acc / sum);
+            }
+        }
+    free(sc);
+}
+
+/* Shapes: queries not a multiple of the tiles, GQA ratios 1..8, windows, causal and bidirectional,
+ * a prefill continuing after cached keys, head widths 64/80/128/256 and odd ones, and decode (the
+ * row form and the blocked form). Every thread count gives the same bits. */
+static void test_attention_kernel(void)
+{
+    static const int cases[][8] = {   /* T, nh, nkv, hd, causal, window, pos, extra keys (bidirectional) */
+        { 37, 4, 2, 64, 1, 0, 0, 0 },     { 130, 8, 2, 128, 1, 50, 0, 0 },  { 100, 6, 3, 80, 1, 0, 70, 0 },
+        { 65, 4, 4, 256, 0, 0, 0, 15 },   { 200, 2, 1, 64, 1, 17, 30, 0 },  { 90, 8, 1, 64, 0, 33, 5, 7 },
+        { 1, 4, 4, 64, 1, 0, 150, 0 },    { 1, 8, 1, 64, 1, 0, 99, 0 },     { 1, 12, 4, 80, 1, 20, 300, 0 },
+        { 2, 3, 1, 24, 1, 0, 5, 0 },      { 64, 16, 2, 36, 1, 0, 64, 0 },   { 300, 1, 1, 64, 1, 0, 0, 0 },
+        { 3, 2, 2, 256, 0, 0, 0, 0 },     { 129, 2, 2, 64, 1, 64, 1, 0 },
+    };
+    smx__cx cx3, cx7;
+    size_t ci;
+    cx3.nth = 3; cx3.pool = smx__pool_new(2);
+    cx7.nth = 7; cx7.pool = smx__pool_new(6);
+    if (!cx3.pool) cx3.nth = 1;
+    if (!cx7.pool) cx7.nth = 1;
+    for (ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+        const int *c = cases[ci];
+        const int T = c[0], nh = c[1], nkv = c[2], hd = c[3], n = c[6] + T + c[7];
+        const size_t qd = (size_t)nh * hd, kvd = (size_t)nkv * hd;
+        float *q = (float *)malloc(sizeof(float) * T * qd), *kv = (float *)malloc(sizeof(float) * n * 2 * kvd);
+        float *o1 = (float *)malloc(sizeof(float) * T * qd), *o2 = (float *)malloc(sizeof(float) * T * qd);
+        float *ref = (float *)malloc(sizeof(float) * T * qd), *w = (float *)malloc(sizeof(float) * 7 * smx__fa_work_floats(hd));
+        smx__fa a;
+        double err;
+        int p, bits = 1;
+        t_fill(q, (size_t)T * qd, 300 + ci, 2.0f + 4.0f * (float)(ci % 3));   /* up to peaked softmaxes */
+        t_fill(kv, (size_t)n * 2 * kvd, 400 + ci, 2.0f);
+        memset(&a, 0, sizeof a);
+        a.q = q; a.k = kv; a.v = kv + kvd; a.o = o1; a.ldq = a.ldo = qd; a.ldkv = 2 * kvd;
+        a.T = T; a.nh = nh; a.nkv = nkv; a.hd = hd; a.causal = c[4]; a.window = c[5]; a.pos = c[6]; a.n_keys = n;
+        a.scale = 1.0f / sqrtf((float)hd);
+        t_attn_naive(&a, ref);
+        smx__attention(&cx1, &a, w);
+        err = t_maxdiff(o1, ref, (size_t)T * qd);
+        CHECK(err < 2e-5, "attention T %d heads %d/%d hd %d causal %d window %d pos %d: %g from plain softmax attention", T, nh, nkv,
+              hd, c[4], c[5], c[6], err);
+        for (p = 0; p < 3; p++) {
+            const smx__cx *cx = p == 0 ? &cx2 : p == 1 ? &cx3 : &cx7;
+            memset(o2, 0, sizeof(float) * T * qd);
+            a.o = o2;
+            smx__attention(cx, &a, w);
+            bits &= !memcmp(o1, o2, sizeof(float) * T * qd);
+        }
+        CHECK(bits, "attention T %d heads %d/%d hd %d: 1, 2, 3 and 7 threads give the same bits", T, nh, nkv, hd);
+        if (T > 8 && c[4]) {   /* a causal prefill in two pieces: the second continues after cached keys */
+            int t1 = T / 3;
+            a.o = o2; a.T = t1;
+            smx__attention(&cx2, &a, w);
+            a.q = q + (size_t)t1 * qd; a.o = o2 + (size_t)t1 * qd; a.T = T - t1; a.pos = c[6] + t1;
+            smx__attention(&cx2, &a, w);
+            CHECK(t_maxdiff(o1, o2, (size_t)T * qd) < 1e-6, "attention T %d: in two pieces %g", T, t_maxdiff(o1, o2, (size_t)T * qd));
+        }
+        free(q); free(kv); free(o1); free(o2); free(ref); free(w);
+    }
+    smx__pool_free(cx3.pool);
+    smx__pool_free(cx7.pool);
+}
+
+/* Attention through sessions at lengths past the kernel's tiles: GQA and a sliding window, prefill
+ * in one call, in uneven pieces (each continuing after cached keys), step by step, and after a
+ * rewind; and the same bits for 1 and 3 threads. */
+static void test_attention_session(void)
+{
+    const char *cfg = "{\"model_type\":\"seqmix\",\"vocab_size\":64,\"hidden_size\":64,\"layers\":["
+                      "{\"type\":\"attention\",\"num_heads\":8,\"num_kv_heads\":2,\"head_dim\":16,\"sliding_window\":70},"
+                      "{\"type\":\"mlp\",\"intermediate_size\":128},"
+                      "{\"type\":\"attention\",\"num_heads\":4,\"num_kv_heads\":4,\"head_dim\":16}]}";
+    enum { T = 200, V = 64 };
+    smx_model *m = NULL;
+    smx_session *s = NULL, *s3 = NULL;
+    smx_session_options o;
+    smx_error e;
+    int32_t ids[T];
+    float *a = (float *)malloc(sizeof(float) * T * V), *b = (float *)malloc(sizeof(float) * T * V);
+    int i;
+    for (i = 0; i < T; i++) ids[i] = (i * 29 + 7) % V;
+    if (smx_model_from_config(cfg, 21, &m, &e)) { CHECK(0, "attention model: %s", e.msg); free(a); free(b); return; }
+    memset(&o, 0, sizeof o);
+    o.n_threads = 1;
+    smx_session_new(m, &o, &s, &e);
+    o.n_threads = 3;
+    smx_session_new(m, &o, &s3, &e);
+    smx_session_prefill(s, ids, T, a, 1);
+    smx_session_prefill(s3, ids, T, b, 1);
+    CHECK(memcmp(a, b, sizeof(float) * T * V) == 0, "attention model: 1 and 3 threads give the same bits");
+    smx_session_reset(s3);
+    smx_session_prefill(s3, ids, 1, b, 1);
+    smx_session_prefill(s3, ids + 1, 70, b + (size_t)1 * V, 1);
+    smx_session_prefill(s3, ids + 71, 2, b + (size_t)71 * V, 1);
+    smx_session_prefill(s3, ids + 73, T - 73, b + (size_t)73 * V, 1);
+    CHECK(t_maxdiff(a, b, (size_t)T * V) < 1e-5, "attention model: prefill in pieces %g", t_maxdiff(a, b, (size_t)T * V));
+    smx_session_reset(s3);
+    for (i = 0; i < T; i++) smx_session_step(s3, ids[i], b + (size_t)i * V);
+    CHECK(t_maxdiff(a, b, (size_t)T * V) < 1e-4, "attention model: prefill vs steps %g", t_maxdiff(a, b, (size_t)T * V));
+    CHECK(smx_session_rewind(s3, 100) == SMX_OK, "rewind");
+    smx_session_prefill(s3, ids + 100, T - 100, b + (size_t)100 * V, 1);
+    CHECK(t_maxdiff(a, b, (size_t)T * V) < 1e-4, "attention model: rewind and prefill again %g", t_maxdiff(a, b, (size_t)T * V));
+    smx_session_free(s);
+    smx_session_free(s3);
+    smx_model_free(m);
+    free(a); free(b);
+}
+
 static void test_core(void)
 {
     test_json();
@@ -826,6 +1026,9 @@ static void test_core(void)
     test_builder();
     test_sliding_window();
     test_batch_step();
+    test_attention_kernel();
+    test_matmul_split();
+    test_attention_session();
 }
 
 /* ---- golden cases: every folder of tests/golden goes through the code of `seqmix conform` ---- */

@@ -551,9 +551,91 @@ static void test_ssm_builder(void)
     smx_builder_free(b);
 }
 
+/* ---- the chunked SSD kernel against the recurrence ---- */
+/* S <- exp(dt A) S + dt B x^T, y = S^T C + D x per head and token, in double. */
+static void t_ssd_ref(const smx__ssd *a, double *S, float *y)
+{
+    const int H = a->H, P = a->P, N = a->N;
+    int t, h, n, p;
+    for (t = 0; t < a->T; t++)
+        for (h = 0; h < H; h++) {
+            const int g = h / (H / a->G);
+            const float *x = a->x + (size_t)t * a->ldx + (size_t)h * P, *B = a->B + (size_t)t * a->ldx + (size_t)g * N;
+            const float *C = a->C + (size_t)t * a->ldx + (size_t)g * N;
+            const double dt = a->dt[(size_t)t * H + h], dA = exp(dt * a->A[h]);
+            double *Sh = S + (size_t)h * N * P;
+            for (p = 0; p < P; p++) {
+                double acc = a->D[h] * (double)x[p];
+                for (n = 0; n < N; n++) {
+                    Sh[(size_t)n * P + p] = dA * Sh[(size_t)n * P + p] + dt * B[n] * x[p];
+                    acc += Sh[(size_t)n * P + p] * C[n];
+                }
+                y[(size_t)t * a->ldy + (size_t)h * P + p] = (float)acc;
+            }
+        }
+}
+
+/* Shapes with chunk tails, groups, widths that are not whole vectors, strong decays (whole chunks
+ * decayed to nothing) and a state to continue from; every thread count gives the same bits. */
+static void test_ssd_kernel(void)
+{
+    static const int cases[][7] = {   /* T, H, P, N, G, Q, decay strength */
+        { 2, 2, 8, 4, 1, 256, 1 },      { 37, 4, 16, 8, 2, 16, 1 },   { 300, 3, 12, 5, 1, 256, 1 },  { 130, 4, 64, 128, 1, 64, 1 },
+        { 77, 8, 9, 16, 4, 7, 30 },     { 200, 2, 24, 16, 2, 512, 30 }, { 65, 6, 64, 32, 3, 64, 1 },
+    };
+    smx__cx cx3, cx7;
+    size_t ci;
+    cx3.nth = 3; cx3.pool = smx__pool_new(2);
+    cx7.nth = 7; cx7.pool = smx__pool_new(6);
+    if (!cx3.pool) cx3.nth = 1;
+    if (!cx7.pool) cx7.nth = 1;
+    for (ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+        const int *c = cases[ci];
+        const int T = c[0], H = c[1], P = c[2], N = c[3], G = c[4], ld = H * P + 2 * G * N + 3;
+        const size_t ns = (size_t)H * N * P, ny = (size_t)T * H * P;
+        float *xbc = (float *)malloc(sizeof(float) * T * ld), *dt = (float *)malloc(sizeof(float) * T * H);
+        float *A = (float *)malloc(sizeof(float) * H), *D = (float *)malloc(sizeof(float) * H);
+        float *S0 = (float *)malloc(sizeof(float) * ns), *S1 = (float *)malloc(sizeof(float) * ns), *S2 = (float *)malloc(sizeof(float) * ns);
+        float *y1 = (float *)malloc(sizeof(float) * ny), *y2 = (float *)malloc(sizeof(float) * ny), *yr = (float *)malloc(sizeof(float) * ny);
+        double *Sr = (double *)malloc(sizeof(double) * ns), es = 0.0;
+        float *w = (float *)malloc(sizeof(float) * smx__ssd_work_floats(T, H, P, N, G, c[5], 7));
+        smx__ssd a;
+        size_t i;
+        int p, bits = 1;
+        t_fill(xbc, (size_t)T * ld, 500 + ci, 1.0f);
+        t_fill(dt, (size_t)T * H, 600 + ci, 0.5f);
+        for (i = 0; i < (size_t)T * H; i++) dt[i] = (dt[i] + 0.55f) * 0.2f * (float)c[6];   /* dt in (0.01, 0.21) x strength */
+        for (p = 0; p < H; p++) { A[p] = -(0.5f + (float)p); D[p] = 0.25f * (float)p - 0.5f; }
+        t_fill(S0, ns, 700 + ci, 1.0f);
+        for (i = 0; i < ns; i++) Sr[i] = S0[i];
+        memset(&a, 0, sizeof a);
+        a.x = xbc; a.B = xbc + H * P; a.C = a.B + G * N; a.ldx = (size_t)ld; a.dt = dt; a.A = A; a.D = D;
+        a.y = y1; a.ldy = (size_t)H * P; a.T = T; a.H = H; a.P = P; a.N = N; a.G = G; a.Q = c[5];
+        memcpy(S1, S0, sizeof(float) * ns);
+        a.S = S1;
+        smx__ssd_chunked(&cx1, &a, w);
+        t_ssd_ref(&a, Sr, yr);
+        for (i = 0; i < ns; i++) es = SMX__MAX(es, fabs(S1[i] - Sr[i]));
+        CHECK(t_maxdiff(y1, yr, ny) < 2e-4 && es < 2e-4, "ssd T %d H %d P %d N %d G %d chunk %d decay x%d: y %g, state %g from the recurrence",
+              T, H, P, N, G, c[5], c[6], t_maxdiff(y1, yr, ny), es);
+        for (p = 0; p < 3; p++) {
+            memcpy(S2, S0, sizeof(float) * ns);
+            a.S = S2; a.y = y2;
+            smx__ssd_chunked(p == 0 ? &cx2 : p == 1 ? &cx3 : &cx7, &a, w);
+            bits &= !memcmp(y1, y2, sizeof(float) * ny) && !memcmp(S1, S2, sizeof(float) * ns);
+        }
+        CHECK(bits, "ssd T %d H %d: 1, 2, 3 and 7 threads give the same bits", T, H);
+        free(xbc); free(dt); free(A); free(D); free(S0); free(S1); free(S2); free(y1); free(y2); free(yr); free(Sr); free(w);
+    }
+    smx__pool_free(cx3.pool);
+    smx__pool_free(cx7.pool);
+    CHECK(smx__ssd_decay(-61.0f) == 0.0f && smx__ssd_decay(-59.0f) > 0.0f && smx__ssd_decay(0.0f) == 1.0f, "ssd decays under e^-60 are 0");
+}
+
 static void test_ssm(void)
 {
     test_ssm_kernels();
+    test_ssd_kernel();
     t_ssm_parity("tests/golden/mamba", 300, 0);
     t_ssm_parity("tests/golden/mamba2", 300, 16);
     t_ssm_parity("tests/golden/mamba2", 300, 64);
