@@ -386,6 +386,30 @@ static void t_cli_text(void)
     t_cli_refused("generate " T_CLI_MODEL " --prompt Hi --print-ids=yes", "--print-ids");
     t_cli_refused("generate " T_CLI_MODEL " --prompt Hi --ignore-eos=1", "--ignore-eos");
 
+    /* generate --parallel: greedy sequences all equal the one-sequence run; sampled ones use seeds
+     * seed .. seed + K - 1, so sequence 0 of a sampled run equals the one-sequence run of that seed;
+     * the summary sums the tokens */
+    {
+        t_cli_result one = t_cli_run("generate " T_CLI_MODEL " --ids 5,6,7 -n 12 --ignore-eos --print-ids --threads 1");
+        t_cli_result par = t_cli_run("generate " T_CLI_MODEL " --ids 5,6,7 -n 12 --ignore-eos --print-ids --threads 1 --parallel 3");
+        t_cli_result s1 = t_cli_run("generate " T_CLI_MODEL " --ids 5,6,7 -n 12 --ignore-eos --print-ids --temperature 0.9 --seed 4");
+        t_cli_result s2 = t_cli_run("generate " T_CLI_MODEL " --ids 5,6,7 -n 12 --ignore-eos --print-ids --temperature 0.9 --seed 4 --parallel 2");
+        char want[1024];
+        int q;
+        for (q = 0; q < 3; q++) {
+            snprintf(want, sizeof want, "[%d] %s", q, one.out);
+            CHECK(strstr(par.out, want) != NULL, "--parallel 3, greedy: sequence %d is not '%.100s': '%.400s'", q, one.out, par.out);
+        }
+        CHECK(par.status == 0 && t_cli_summary(par.err, &np, &pp, &nd, &dd) && nd == 36 && dd > 0 && strstr(par.err, "3 sequences in parallel"),
+              "--parallel 3: status %d, %d tokens: %.300s", par.status, nd, par.err);
+        snprintf(want, sizeof want, "[0] %s", s1.out);
+        CHECK(s2.status == 0 && !strncmp(s2.out, want, strlen(want)), "--parallel 2 sampled: sequence 0 '%.200s' is not the seed's run '%.100s'",
+              s2.out, s1.out);
+        t_cli_free(&one); t_cli_free(&par); t_cli_free(&s1); t_cli_free(&s2);
+        t_cli_refused("generate " T_CLI_MODEL " --ids 1 --parallel 0", "--parallel");
+        t_cli_refused("generate " T_CLI_MODEL " --ids 1 --parallel 257", "--parallel");
+    }
+
     /* diffuse: text out through the tokenizer, or ids */
     r = t_cli_run("diffuse models/llada --prompt 'The ' --gen-length 16 --steps 8 --block-length 8");
     g = t_cli_run("diffuse models/llada --prompt 'The ' --gen-length 16 --steps 8 --block-length 8 --print-ids");

@@ -262,10 +262,101 @@ static const cli_flag generate_flags[] = {
     { "--top-k", NULL, CLI_INT, "K", "0", CLI_COUNT, NULL, 0, "sample among the K most likely tokens; 0 = all" },
     { "--top-p", NULL, CLI_FLOAT, "P", "1", 0, 1, NULL, 0, "sample among the most likely tokens of total probability P; 1 = all" },
     { "--seed", NULL, CLI_INT, "N", "0", 0, (double)LLONG_MAX, NULL, 0, "sampling seed" },
-    { "--threads", "-t", CLI_INT, "N", "0", 0, 1024, NULL, 0, "threads; 0 = OpenMP default" },
+    { "--threads", "-t", CLI_INT, "N", "0", 0, 1024, NULL, 0, "threads; 0 = the default (the physical cores)" },
+    { "--parallel", NULL, CLI_INT, "K", "1", 1, 256, NULL, 0,
+      "decode K sequences of the prompt together (one pass over the weights per step; seeds seed .. seed + K - 1)" },
     CLI_FLAG_WEIGHTS,
     CLI_FLAG_EXACT,
 };
+
+/* generate --parallel K: the prompt prefilled once and its state copied into K - 1 more sessions;
+ * then every step samples each live sequence (its own generator, seed + i) and advances all of them
+ * with one smx_batch_step. A sequence that reaches an end-of-generation token stops; the others go
+ * on. The sequences are printed one after another at the end. */
+static int generate_parallel(const cli_args *a, smx_model *m, smx_session *s0, const smx_session_options *so0, const int32_t *ids,
+                             int n_ids, long long n_gen, const smx_tokenizer *tok, const smx_sampler *sp)
+{
+    const int K = (int)cli_int(a, "--parallel"), V = smx_model_vocab(m);
+    smx_session **ss = (smx_session **)calloc((size_t)K, sizeof *ss), **bs = (smx_session **)calloc((size_t)K, sizeof *bs);
+    smx_rng *rng = (smx_rng *)calloc((size_t)K, sizeof *rng);
+    float *lg = (float *)malloc(sizeof(float) * (size_t)V * (size_t)K), *bl = (float *)malloc(sizeof(float) * (size_t)V * (size_t)K);
+    int32_t *gen = (int32_t *)malloc(sizeof(int32_t) * (size_t)K * (size_t)(n_gen > 0 ? n_gen : 1)), *bid = (int32_t *)malloc(sizeof(int32_t) * (size_t)K);
+    int *done = (int *)calloc((size_t)K, sizeof(int)), *live = (int *)calloc((size_t)K, sizeof(int)), *bix = (int *)calloc((size_t)K, sizeof(int));
+    size_t sb = 0, wr = 0;
+    void *blob = NULL, *work = malloc(smx_sample_work_bytes(V));
+    smx_session_options so = *so0;
+    smx_error err;
+    double t0, t1, t2, t3, steps = 0;
+    long long total = 0, stepped = 0;
+    int i, j, nb, rc = 2, nstop = 0;
+    if (!ss || !bs || !rng || !lg || !bl || !gen || !bid || !done || !live || !bix || !work) {
+        fprintf(stderr, "seqmix generate: out of memory for %d sequences\n", K);
+        rc = 1;
+        goto out;
+    }
+    ss[0] = s0;
+    so.n_threads = 1;   /* the first session's threads run every batched step */
+    for (i = 1; i < K; i++)
+        if (smx_session_new(m, &so, &ss[i], &err) != SMX_OK) {
+            fprintf(stderr, "seqmix generate: session %d of %d: %s\n", i, K, err.msg);
+            rc = err.status == SMX_E_NOMEM ? 1 : 2;
+            goto out;
+        }
+    t0 = cli_now();
+    if (smx_session_prefill(s0, ids, n_ids, lg, 0)) { fprintf(stderr, "seqmix generate: %s\n", smx_session_error(s0)); goto out; }
+    t1 = cli_now();
+    sb = smx_session_state_size(s0);   /* the state after the prompt */
+    if (!(blob = malloc(sb ? sb : 1))) { fprintf(stderr, "seqmix generate: out of memory for the prompt's state (%lu bytes)\n", (unsigned long)sb); rc = 1; goto out; }
+    if (smx_session_state_save(s0, blob, sb, &wr) != SMX_OK) { fprintf(stderr, "seqmix generate: %s\n", smx_session_error(s0)); goto out; }
+    for (i = 1; i < K; i++)
+        if (smx_session_state_load(ss[i], blob, wr) != SMX_OK || smx_session_logits(ss[i], lg + (size_t)i * V) != SMX_OK) {
+            fprintf(stderr, "seqmix generate: copying the prompt's state: %s\n", smx_session_error(ss[i]));
+            goto out;
+        }
+    t2 = cli_now();
+    for (i = 0; i < K; i++) { smx_rng_seed(&rng[i], (uint64_t)cli_int(a, "--seed") + (uint64_t)i); live[i] = n_gen > 0; }
+    for (;;) {
+        for (nb = 0, i = 0; i < K; i++) {
+            int32_t next;
+            if (!live[i]) continue;
+            if (smx_sample(lg + (size_t)i * V, V, sp, &rng[i], work, &next, &err)) { fprintf(stderr, "seqmix generate: %s\n", err.msg); rc = 1; goto out; }
+            total++;
+            if (!cli_on(a, "--ignore-eos") && cli_is_eos(tok, next)) { live[i] = 0; nstop++; continue; }
+            gen[(size_t)i * n_gen + done[i]++] = next;
+            if (done[i] == n_gen) { live[i] = 0; continue; }
+            bs[nb] = ss[i]; bid[nb] = next; bix[nb] = i; nb++;
+        }
+        if (!nb) break;
+        if (smx_batch_step(bs, nb, bid, bl, &err) != SMX_OK) { fprintf(stderr, "\nseqmix generate: %s\n", err.msg); goto out; }
+        steps++;
+        stepped += nb;
+        for (j = 0; j < nb; j++) memcpy(lg + (size_t)bix[j] * V, bl + (size_t)j * V, sizeof(float) * (size_t)V);
+    }
+    t3 = cli_now();
+    for (i = 0; i < K; i++) {
+        cli_out out;
+        printf("[%d] ", i);
+        cli_out_init(&out, cli_on(a, "--print-ids") ? NULL : tok, stdout);
+        if (out.tok)
+            for (j = 0; j < n_ids; j++) cli_out_push(&out, ids[j]);
+        for (j = 0; j < done[i]; j++) cli_out_push(&out, gen[(size_t)i * n_gen + j]);
+        cli_out_end(&out);
+        printf("\n");
+    }
+    fflush(stdout);
+    /* as the one-sequence line, summed over the sequences: tokens sampled, and the aggregate rate of
+     * the tokens the batched steps ran */
+    fprintf(stderr, "prefill %d tokens: %.1f tok/s; decode %lld tokens: %.1f tok/s; %.2f ms/step; %d sequences in parallel\n", n_ids,
+            n_ids / (t1 - t0), total, stepped > 0 ? (double)stepped / (t3 - t2) : 0.0, steps > 0 ? (t3 - t2) * 1e3 / steps : 0.0, K);
+    fprintf(stderr, "prompt state copied into %d sessions in %.2f ms\n", K - 1, (t2 - t1) * 1e3);
+    if (nstop) fprintf(stderr, "%d sequences stopped at an end-of-generation token (--ignore-eos goes on)\n", nstop);
+    rc = 0;
+out:
+    if (ss)
+        for (i = 1; i < K; i++) smx_session_free(ss[i]);
+    free(ss); free(bs); free(rng); free(lg); free(bl); free(gen); free(bid); free(done); free(live); free(bix); free(blob); free(work);
+    return rc;
+}
 
 static int cmd_generate(const cli_args *a)
 {
@@ -334,6 +425,10 @@ static int cmd_generate(const cli_args *a)
     if (smx_session_new(m, &so, &s, &err) != SMX_OK) {
         fprintf(stderr, "seqmix generate: session for %d tokens: %s\n", so.capacity, err.msg);
         rc = err.status == SMX_E_NOMEM ? 1 : 2;
+        goto out;
+    }
+    if (cli_int(a, "--parallel") > 1) {
+        rc = generate_parallel(a, m, s, &so, ids, n_ids, n_gen, tok, &sp);
         goto out;
     }
     lg = (float *)malloc(sizeof(float) * (size_t)V);
@@ -463,7 +558,10 @@ static const cli_command cli_commands[] = {
       "token of the tokenizer (not printed) unless --ignore-eos. On stderr: the load time, then\n"
       "  prefill N tokens: X tok/s; decode M tokens: Y tok/s; Z ms/token\n"
       "(M tokens sampled, M - 1 steps timed). The prompt and the generated tokens must fit the\n"
-      "model's context; nothing is cut.",
+      "model's context; nothing is cut. --parallel K decodes K sequences of the prompt together\n"
+      "(the prompt prefilled once, its state copied; each step one pass over the weights for all\n"
+      "of them) and prints them one after another, then the same line with M summed over the\n"
+      "sequences and Y the aggregate rate of the batched steps, and the milliseconds per step.",
       CLI_FLAGS(generate_flags), 1, 1, "MODEL", cmd_generate },
     { "diffuse", "masked-diffusion generation (LLaDA) from text or token ids",
       "MODEL (--prompt TEXT | --ids 1,2,3) [--gen-length 128] [--steps N] [--block-length N] ...",
