@@ -834,8 +834,9 @@ static uint64_t smx__fnv(uint64_t h, const void *p, size_t n)
 /* ---- Threads ----
  * Parallel loops are tasks: smx__par(cx, nth, n, fn, arg) runs fn(arg, i, tid) for every i in
  * [0, n) on up to nth threads of the context's pool, handing tasks out one at a time from a shared
- * counter (a thread slowed by other work on its core takes fewer), tid in [0, nth) naming the
- * thread for per-thread scratch. One function decides whether a loop is worth threading: below
+ * ticket (a thread slowed by other work on its core takes fewer; one that has not woken up yet
+ * when the tasks run out takes none, and the caller does not wait for it), tid in [0, nth) naming
+ * the thread for per-thread scratch. One function decides whether a loop is worth threading: below
  * about 10^5 multiply-adds a parallel region costs more than it saves.
  *
  * Each session owns a pool of n_threads - 1 workers (POSIX threads, or Windows threads with a
@@ -880,13 +881,17 @@ typedef pthread_cond_t smx__cond;
 #endif
 
 /* Sequentially consistent atomics on a long (32 bits on Windows: the counters wrap, and are only
- * compared for equality or hold small numbers). MSVC: the Interlocked intrinsics, full barriers;
+ * compared for equality or hold small numbers), compare-and-swap on a long long (the pool's
+ * ticket). MSVC: the Interlocked intrinsics, full barriers;
  * GCC, clang (MinGW included): the __atomic builtins. */
 #if defined(_MSC_VER) && !defined(__clang__)
 #include <intrin.h>
 #define smx__atomic_add(p, v) (_InterlockedExchangeAdd((volatile long *)(p), (long)(v)) + (long)(v))
 #define smx__atomic_load(p) _InterlockedOr((volatile long *)(p), 0)
 #define smx__atomic_store(p, v) ((void)_InterlockedExchange((volatile long *)(p), (long)(v)))
+#define smx__cas64(p, e, d) (_InterlockedCompareExchange64((p), (d), (e)) == (e))
+#define smx__load64(p) _InterlockedCompareExchange64((p), 0, 0)
+#define smx__fence_acquire() _ReadWriteBarrier()   /* the Interlocked calls are full barriers */
 #if defined(_M_ARM64) || defined(_M_ARM)
 #define smx__pause() __yield()
 #else
@@ -896,6 +901,17 @@ typedef pthread_cond_t smx__cond;
 #define smx__atomic_add(p, v) __atomic_add_fetch(p, (long)(v), __ATOMIC_SEQ_CST)
 #define smx__atomic_load(p) __atomic_load_n(p, __ATOMIC_SEQ_CST)
 #define smx__atomic_store(p, v) __atomic_store_n(p, (long)(v), __ATOMIC_SEQ_CST)
+#define smx__cas64(p, e, d) smx__cas64_gnu(p, e, d)
+#define smx__load64(p) __atomic_load_n(p, __ATOMIC_SEQ_CST)
+#if defined(__SANITIZE_THREAD__)   /* TSan has no fences; x86 keeps loads in order anyway */
+#define smx__fence_acquire() ((void)0)
+#else
+#define smx__fence_acquire() __atomic_thread_fence(__ATOMIC_ACQUIRE)
+#endif
+SMX__MAYBE_UNUSED static int smx__cas64_gnu(volatile long long *p, long long e, long long d)
+{
+    return __atomic_compare_exchange_n(p, &e, d, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
 #if defined(__x86_64__) || defined(__i386__)
 #define smx__pause() __builtin_ia32_pause()
 #elif defined(__aarch64__)
@@ -907,6 +923,14 @@ typedef pthread_cond_t smx__cond;
 
 #define SMX__SPIN 4000   /* pause iterations a worker spins before it sleeps (a few microseconds) */
 
+/* A job of the pool: fn(arg, i, tid) for every i < n_tasks, on the caller (tid 0) and workers
+ * 1 .. active. */
+typedef struct smx__job {
+    smx__task_fn fn;
+    void *arg;
+    int n_tasks, active;
+} smx__job;
+
 typedef struct smx__pool {
     int n;                      /* workers (threads besides the caller) */
 #if SMX__THREADS
@@ -915,13 +939,11 @@ typedef struct smx__pool {
     smx__cond cv;
 #endif
     volatile long gen;          /* job number: workers start a job when it changes */
-    volatile long next;         /* the next task to hand out */
-    volatile long done;         /* workers finished with the current job */
+    volatile long long ticket;  /* (job number << 32) | the next task of that job to hand out */
+    volatile long finished;     /* tasks of the current job done */
     volatile long sleeping;     /* workers waiting on cv */
     volatile long quit;
-    smx__task_fn fn;            /* the current job: fn(arg, i, tid) for i < n_tasks, on the first active workers */
-    void *arg;
-    int n_tasks, active;
+    smx__job job[2];            /* job g is described in job[g & 1] (see smx__pool_work) */
 } smx__pool;
 
 /* Per-call compute context handed to operators and kernels. */
@@ -933,14 +955,68 @@ typedef struct smx__cx {
 } smx__cx;
 
 #define SMX__PAR_MIN_WORK 131072.0
+/* A tick counter for the sessions' choice of threads (only ratios of its differences matter);
+ * 0 where there is none. */
+static unsigned long long smx__ticks(void)
+{
+#if defined(_MSC_VER) && !defined(__clang__) && (defined(_M_X64) || defined(_M_IX86))
+    return __rdtsc();
+#elif defined(_WIN32)
+    LARGE_INTEGER c;
+    QueryPerformanceCounter(&c);
+    return (unsigned long long)c.QuadPart;
+#elif defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+    return __builtin_ia32_rdtsc();
+#elif defined(__GNUC__) && defined(__aarch64__)
+    unsigned long long v;
+    __asm__ __volatile__("mrs %0, cntvct_el0" : "=r"(v));
+    return v;
+#else
+    return 0;
+#endif
+}
+
 static int smx__nth_for(double work, int nth) { return work < SMX__PAR_MIN_WORK ? 1 : nth; }
 
-/* Run the current job's tasks as thread tid until none are left. */
-SMX__MAYBE_UNUSED static void smx__pool_work(smx__pool *p, int tid)
+#if SMX__THREADS
+#define SMX__TICKET(g, i) ((long long)((((unsigned long long)(unsigned long)(g) & 0xFFFFFFFFull) << 32) | (unsigned long long)(i)))
+
+static void smx__store64(volatile long long *p, long long v)
 {
-    long i;
-    while ((i = smx__atomic_add(&p->next, 1) - 1) < p->n_tasks) p->fn(p->arg, (int)i, tid);
+    long long o;
+    do o = smx__load64(p);
+    while (!smx__cas64(p, o, v));
 }
+
+/* Run tasks of job g as thread tid until none are left. The ticket hands out each task once, and
+ * only while job g is the current one: a worker that wakes late (its core busy with other work)
+ * finds a later job's ticket and takes nothing. So the caller never waits for threads that did
+ * not start, only for tasks in progress, and a busy core costs at most the task it holds.
+ * job[g & 1] is rewritten only for job g + 2, which starts after job g + 1 stored its ticket: a
+ * description read before a ticket of job g is seen is job g's. */
+static int smx__pool_work(smx__pool *p, long g, int tid)
+{
+    const smx__job *j = &p->job[g & 1];
+    const smx__task_fn fn = j->fn;
+    void *const arg = j->arg;
+    const long long n = j->n_tasks;
+    const int active = j->active;
+    const unsigned long long gk = (unsigned long long)(unsigned long)g & 0xFFFFFFFFull;
+    int ran = 0;
+    smx__fence_acquire();
+    if (tid > active) return 0;
+    for (;;) {
+        long long v = smx__load64(&p->ticket);
+        if ((unsigned long long)v >> 32 != gk || (v & 0xFFFFFFFFll) >= n) return ran;
+        if (smx__cas64(&p->ticket, v, v + 1)) {
+            fn(arg, (int)(v & 0xFFFFFFFFll), tid);
+            smx__atomic_add(&p->finished, 1);
+            ran++;
+        }
+    }
+}
+
+#endif
 
 #if SMX__THREADS
 typedef struct smx__worker { smx__pool *p; int tid; } smx__worker;
@@ -966,8 +1042,7 @@ static void *smx__worker_main(void *arg)
         }
         if (smx__atomic_load(&p->quit)) break;
         seen = smx__atomic_load(&p->gen);
-        if (tid <= p->active) smx__pool_work(p, tid);
-        smx__atomic_add(&p->done, 1);
+        smx__pool_work(p, seen, tid);
     }
 #ifdef _WIN32
     return 0;
@@ -1155,27 +1230,31 @@ static void smx__par(const smx__cx *cx, int nth, int n, smx__task_fn fn, void *a
         return;
     }
 #if SMX__THREADS
-    p->fn = fn;
-    p->arg = arg;
-    p->n_tasks = n;
-    p->active = SMX__MIN(nth - 1, p->n);
-    smx__atomic_store(&p->next, 0);
-    smx__atomic_store(&p->done, 0);
-    smx__atomic_add(&p->gen, 1);
-    if (smx__atomic_load(&p->sleeping) > 0) {
-        smx__mutex_lock(&p->mu);
-        smx__cond_broadcast(&p->cv);
-        smx__mutex_unlock(&p->mu);
-    }
-    smx__pool_work(p, 0);
-    for (i = 0; smx__atomic_load(&p->done) < p->n; i++) {   /* every worker checks in, the idle ones too */
-        if (i < SMX__SPIN) smx__pause();
-        else {
+    {
+        const long g = smx__atomic_load(&p->gen) + 1;   /* the caller is the only writer of gen */
+        smx__job *j = &p->job[g & 1];
+        j->fn = fn;
+        j->arg = arg;
+        j->n_tasks = n;
+        j->active = SMX__MIN(nth - 1, p->n);
+        smx__atomic_store(&p->finished, 0);
+        smx__store64(&p->ticket, SMX__TICKET(g, 0));
+        smx__atomic_store(&p->gen, g);
+        if (smx__atomic_load(&p->sleeping) > 0) {
+            smx__mutex_lock(&p->mu);
+            smx__cond_broadcast(&p->cv);
+            smx__mutex_unlock(&p->mu);
+        }
+        smx__pool_work(p, g, 0);
+        for (i = 0; smx__atomic_load(&p->finished) < n; i++) {   /* tasks other threads hold */
+            if (i < SMX__SPIN) smx__pause();
+            else {
 #ifdef _WIN32
-            SwitchToThread();
+                SwitchToThread();
 #else
-            sched_yield();
+                sched_yield();
 #endif
+            }
         }
     }
 #endif
@@ -15617,10 +15696,23 @@ done:
 /* II.9 Sessions, state blobs, sampling                                                  */
 /* ===================================================================================== */
 
+/* The default thread count adapts (smx__threads_choose): per kind of call (by its rows), the
+ * running cost in ticks per row of the calls made with the session's threads and with the caller
+ * alone. */
+typedef struct smx__adapt {
+    double cost[2];             /* [0]: the caller alone, [1]: every thread; ticks per row */
+    int seen[2];                /* calls measured so far */
+    int calls;
+    int mode;                   /* of the call in progress */
+    unsigned long long t0;
+} smx__adapt;
+
 struct smx_session {
     const smx_model *m;
     int cap, batch, nth, pos, grows;
     smx__cx cx;                 /* threads of this session's calls */
+    int adapt;                  /* 1: threads by default (smx__threads_choose) */
+    smx__adapt ad[3];           /* one-row calls (decode), up to 32 rows (batched decode), more (prefill) */
     unsigned char *state;       /* all operators' state, one slice each */
     size_t *off;                /* [n_sub + 1] slice offsets */
     float *h, *xn, *y;          /* [batch, wmax] residual stream, normed input, operator output */
@@ -15694,6 +15786,7 @@ SMX_API smx_status smx_session_new(const smx_model *m, const smx_session_options
     s->cx.nth = s->nth;
     s->cx.pool = s->nth > 1 ? smx__pool_new(s->nth - 1) : NULL;
     if (!s->cx.pool) s->cx.nth = 1;
+    s->adapt = !o.n_threads && s->cx.nth > 1;
     s->batch = o.batch ? o.batch : 512;
     if (!m->causal) s->batch = s->cap;          /* bidirectional: the whole sequence in one pass */
     if (s->batch > s->cap) s->batch = s->cap;
@@ -15737,6 +15830,38 @@ SMX_API smx_status smx_session_new(const smx_model *m, const smx_session_options
     return SMX_OK;
 }
 
+/* The default thread count, never slower than one thread. smx_default_threads() counts the
+ * cores, not what else runs on them: with other programs busy there, threads that are preempted
+ * hold every parallel loop up, and on a small model the loops are too short to repay waking the
+ * workers at all. So a session made with n_threads 0 measures: per kind of call (one row, up to
+ * 32, more) it times its calls with all its threads and with the caller alone (the first three with
+ * threads, then one alone), runs the faster, and tries the other again every 16 calls, so it
+ * follows a machine whose load changes. Results do not depend on the choice: no kernel's sums
+ * depend on how the work is cut. smx__threads_done records the call's cost. */
+static void smx__threads_choose(smx_session *s, int T)
+{
+    smx__adapt *a = &s->ad[T <= 1 ? 0 : T <= 32 ? 1 : 2];
+    if (!s->adapt) return;
+    a->calls++;
+    if (a->seen[1] < 3) a->mode = 1;
+    else if (a->seen[0] < 1) a->mode = 0;
+    else {
+        a->mode = a->cost[1] <= a->cost[0];
+        if (a->calls % 16 == 0) a->mode = !a->mode;   /* look at the other again */
+    }
+    s->cx.nth = a->mode ? s->nth : 1;
+    a->t0 = smx__ticks();
+}
+
+static void smx__threads_done(smx_session *s, int T)
+{
+    smx__adapt *a = &s->ad[T <= 1 ? 0 : T <= 32 ? 1 : 2];
+    double c;
+    if (!s->adapt) return;
+    c = (double)(smx__ticks() - a->t0) / (double)(T > 0 ? T : 1);
+    a->cost[a->mode] = a->seen[a->mode]++ ? 0.75 * a->cost[a->mode] + 0.25 * c : c;
+}
+
 /* Run rows h[0..T) (already embedded / input features) through every sub-layer. Positions
  * continue from s->pos; n_ctx > pos + T lets bidirectional attention also see cached rows after
  * them (see smx__fwd). The result is left in s->h with the last operator's width. */
@@ -15744,6 +15869,7 @@ static void smx__run_layers_ctx(smx_session *s, int T, const float *dt, int n_ct
 {
     const smx_model *m = s->m;
     int i, t;
+    smx__threads_choose(s, T);
     for (i = 0; i < m->n_sub; i++) {
         const smx__sub *sb = &m->sub[i];
         const smx__op *op = sb->op;
@@ -15773,6 +15899,7 @@ static void smx__run_layers_ctx(smx_session *s, int T, const float *dt, int n_ct
             memcpy(s->h, s->y, sizeof(float) * (size_t)T * dout);
         }
     }
+    smx__threads_done(s, T);
 }
 
 static void smx__run_layers(smx_session *s, int T, const float *dt) { smx__run_layers_ctx(s, T, dt, 0); }
@@ -15894,6 +16021,7 @@ SMX_API smx_status smx_batch_step(smx_session *const *ss, int n, const int32_t *
         smx__w_row(&m->embed, ids[t], 0, m->d, s0->h + (size_t)t * m->d);
         if (m->embed_scale != 1.0f) smx__scale(s0->h + (size_t)t * m->d, s0->h + (size_t)t * m->d, m->embed_scale, m->d);
     }
+    smx__threads_choose(s0, n);
     for (l = 0; l < m->n_sub; l++) {
         const smx__sub *sb = &m->sub[l];
         const smx__op *op = sb->op;
@@ -15937,6 +16065,7 @@ SMX_API smx_status smx_batch_step(smx_session *const *ss, int n, const int32_t *
         }
     }
     if (logits) smx__head(s0, s0->h, n, logits);
+    smx__threads_done(s0, n);
     for (t = 0; t < n; t++) {
         smx_session *s = ss[t];
         s->pos++;

@@ -63,6 +63,12 @@
 #   LLAMA_WARMUP  1: let llama-bench warm up before timing [0: --no-warmup, cold like seqmix's CLI]
 #   LB_ARGS     extra llama-bench arguments [none], e.g. "-fa off". Its KV cache is F16 (llama-bench
 #               takes f16, bf16, q8_0, q4_0, ... but not f32 here); seqmix keeps F32
+#   TYPE        weight type [f32]. f32: seqmix reads DIR/hf, llama.cpp DIR/model-f32.gguf (the same
+#               numbers). Any other type (bf16, f16, q8_0, q4_0, q4_k_m, q6_k, ...): both engines read
+#               the same file DIR/model-TYPE.gguf; when it is missing it is made from model-f32.gguf
+#               with llama-quantize (LLAMA_QUANTIZE [<LLAMA_CPP>/build/bin/llama-quantize]), rows
+#               whose length is not a multiple of 32 (Mamba's dt_proj) kept F32 as peer_kit.py does
+#   SAME_FILE   1: with TYPE=f32 too, seqmix reads model-f32.gguf instead of the HF folder [0]
 # Exit status: 0 when every requested measurement ran, 1 when some failed (shown as "-"), 2 on usage.
 set -u -o pipefail
 
@@ -86,6 +92,10 @@ GEN=${GEN:-128}
 NICE=${NICE:-0}
 LB_ARGS=${LB_ARGS:-}
 LLAMA_WARMUP=${LLAMA_WARMUP:-0}
+TYPE=${TYPE:-f32}
+SAME_FILE=${SAME_FILE:-0}
+[ "$TYPE" = f32 ] || SAME_FILE=1
+LLAMA_QUANTIZE=${LLAMA_QUANTIZE:-${LLAMA_CPP:-/nonexistent}/build/bin/llama-quantize}
 [ "$LLAMA_WARMUP" = 1 ] || LB_ARGS="--no-warmup $LB_ARGS"
 OUT=${OUT:-$(mktemp -d "${TMPDIR:-/tmp}/peer_bench.XXXXXX")}
 mkdir -p "$OUT" || exit 2
@@ -117,10 +127,27 @@ echo "model,threads,round,engine,prefill_tps,decode_tps,load1" > "$csv"
 load1() { cut -d' ' -f1 /proc/loadavg; }
 run() { nice -n "$NICE" "$@"; }
 
+# what each engine reads: the GGUF of TYPE; seqmix the HF folder for f32 unless SAME_FILE=1
+gguf_of() { echo "$1/model-$TYPE.gguf"; }
+smx_src() { if [ "$SAME_FILE" = 1 ]; then gguf_of "$1"; else echo "$1/hf"; fi; }
+
+# model-TYPE.gguf from model-f32.gguf when missing (llama-quantize; rows not a multiple of 32 kept F32)
+make_gguf() {  # dir
+    local g src=$1/model-f32.gguf keep
+    g=$(gguf_of "$1")
+    [ -f "$g" ] && return 0
+    [ -f "$src" ] && [ -x "$LLAMA_QUANTIZE" ] || return 1
+    keep=()
+    # Mamba's dt_proj rows are dt_rank (48) wide: no 32-block type fits them
+    "$SEQMIX" info "$src" 2>/dev/null | grep -q '^architecture *mamba\b' && keep=(--tensor-type 'ssm_dt\.weight$=f32')
+    echo "peer_bench: $(basename "$1"): making $(basename "$g") with llama-quantize" >&2
+    "$LLAMA_QUANTIZE" "${keep[@]}" "$src" "$g" "$(echo "$TYPE" | tr a-z A-Z)" >> "$log" 2>&1 || { rm -f "$g"; return 1; }
+}
+
 # seqmix: one process gives prefill and decode. Prints "prefill decode" or "- -".
 time_seqmix() {  # dir threads
     local err
-    err=$(run "$SEQMIX" generate "$1/hf" --ids "$ids" -n $((GEN + 1)) --ignore-eos --threads "$2" 2>&1 >/dev/null)
+    err=$(run "$SEQMIX" generate "$(smx_src "$1")" --ids "$ids" -n $((GEN + 1)) --ignore-eos --threads "$2" 2>&1 >/dev/null)
     echo "seqmix $1 t=$2: $err" >> "$log"
     echo "$err" | awk '/^prefill [0-9]+ tokens:/ { gsub(/;/, ""); p = $4; d = $9 }
                        END { if (p == "" || d == "") print "- -"; else print p, d }'
@@ -137,13 +164,15 @@ lb_ts() {  # args for llama-bench
 }
 
 time_llama() {  # dir threads
-    local g=$1/model-f32.gguf p d
+    local g p d
+    g=$(gguf_of "$1")
     [ -f "$g" ] || { echo "- -"; return; }
     p=$(lb_ts -m "$g" -t "$2" -p "$PROMPT" -n 0)
     d=$(lb_ts -m "$g" -t "$2" -p 0 -n "$GEN" -d "$PROMPT")
     echo "$p $d"
 }
 
+echo "peer_bench: weights $TYPE, seqmix reads $( [ "$SAME_FILE" = 1 ] && echo "the same GGUF file" || echo "the HF folder")" >&2
 echo "peer_bench: seqmix $("$SEQMIX" info "$models_dir/${models[0]}/hf" 2>/dev/null | awk '$1 == "simd" { print "(" $2 ")" }') $SEQMIX" >&2
 echo "peer_bench: llama-bench $LLAMA_BENCH$( [ -f "${LLAMA_CPP:-/nonexistent}/COMMIT" ] && echo " (commit $(cat "$LLAMA_CPP/COMMIT"))")" >&2
 echo "peer_bench: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'); prompt $PROMPT, decode $GEN, rounds $REPS, threads $THREADS, llama-bench warm-up $LLAMA_WARMUP; raw data in $OUT" >&2
@@ -153,12 +182,13 @@ status=0
 for m in "${models[@]}"; do
     dir=$models_dir/$m
     smx_ok=1
-    if ! info=$("$SEQMIX" info "$dir/hf" 2>&1); then
+    [ "$TYPE" = f32 ] || make_gguf "$dir" || { echo "peer_bench: $m: no $(basename "$(gguf_of "$dir")") and cannot make it" >&2; status=1; }
+    if ! info=$("$SEQMIX" info "$(smx_src "$dir")" 2>&1); then
         smx_ok=0
         echo "peer_bench: $m: seqmix cannot load it: $(echo "$info" | head -1)" >&2
         status=1
     fi
-    [ -f "$dir/model-f32.gguf" ] || { echo "peer_bench: $m: no model-f32.gguf" >&2; status=1; }
+    [ -f "$(gguf_of "$dir")" ] || { echo "peer_bench: $m: no $(basename "$(gguf_of "$dir")")" >&2; status=1; }
     # where the safetensors data starts, mod 64: F32 rows that straddle cache lines slow the decode
     # matvec of an engine that computes straight from the mapping (see the note at the top)
     if [ -f "$dir/hf/model.safetensors" ]; then
