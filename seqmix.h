@@ -229,7 +229,9 @@ typedef struct smx_session smx_session;
 typedef struct smx_session_options {
     int capacity;   /* most tokens the session holds; 0 = the model's max context (or 4096) */
     int batch;      /* tokens per internal forward chunk for causal models; 0 = 512 */
-    int n_threads;  /* 0 = smx_default_threads(); 1 = the caller's thread only */
+    int n_threads;  /* 0 = smx_default_threads(), each call run with them or with the caller alone,
+                       whichever the session measured faster (other programs on the cores, small
+                       models); N: always N; 1 = the caller's thread only */
 } smx_session_options;
 
 SMX_API smx_status smx_session_new(const smx_model *m, const smx_session_options *opt,
@@ -364,7 +366,7 @@ typedef struct smx_diffuse_options {
     int32_t eos_id, eot_id;     /* defaults 126081 and 126348 (LLaDA's <|endoftext|> and <|eot_id|>) */
     int32_t mask_id;            /* -1: the model's mask token */
     uint64_t seed;              /* RNG seed for temperature > 0 and random remasking */
-    int n_threads;              /* 0: OpenMP default */
+    int n_threads;              /* 0: smx_default_threads(), adapting to the load (see smx_session_options) */
     smx_diffuse_callback callback;  /* optional */
     void *user;                 /* passed to callback */
 } smx_diffuse_options;

@@ -419,7 +419,7 @@ static int bench_kernels_types(bench_probe *probe, const char *types, const char
 }
 
 static const cli_flag bench_kernels_flags[] = {
-    { "--threads", "-t", CLI_INT, "N", NULL, 0, 1024, NULL, 0, "largest thread count; 0 = all OpenMP threads" },
+    { "--threads", "-t", CLI_INT, "N", NULL, 0, 1024, NULL, 0, "largest thread count; 0 = the default (the physical cores)" },
     { "--types", NULL, CLI_NAME, "LIST", BENCH_TYPES_DEFAULT, 0, 0, BENCH_TYPES, 1, "weight types of the per-type table" },
     { "--quick", NULL, CLI_BOOL, NULL, NULL, 0, 0, NULL, 0, "fewer repetitions" },
     { "--json", NULL, CLI_BOOL, NULL, NULL, 0, 0, NULL, 0, "results as JSON on stdout (the table goes to stderr)" },

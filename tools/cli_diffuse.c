@@ -58,7 +58,7 @@ static const cli_flag diffuse_flags[] = {
     { "--threshold", NULL, CLI_FLOAT, "X", "0", 0, 1, NULL, 0, "also commit positions with confidence >= X; 0 = off" },
     { "--prefix-cache", NULL, CLI_STR, "MODE", "off", 0, 0, "off|prefix|dual|block", 0, "reuse keys/values of positions outside the block" },
     { "--seed", NULL, CLI_INT, "N", "0", 0, (double)LLONG_MAX, NULL, 0, "RNG seed (temperature > 0, random remasking)" },
-    { "--threads", "-t", CLI_INT, "N", "0", 0, 1024, NULL, 0, "threads; 0 = OpenMP default" },
+    { "--threads", "-t", CLI_INT, "N", "0", 0, 1024, NULL, 0, "threads; 0 = the default (the physical cores)" },
     { "--show-steps", NULL, CLI_BOOL, NULL, NULL, 0, 0, NULL, 0, "print the generated part after every step" },
     { "--logits-eos-inf", NULL, CLI_BOOL, NULL, NULL, 0, 0, NULL, 0, "the reference's flag: eos never predicted" },
     { "--confidence-eos-eot-inf", NULL, CLI_BOOL, NULL, NULL, 0, 0, NULL, 0, "the reference's flag: eot (and eos) out of the confidence" },

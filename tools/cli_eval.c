@@ -7,7 +7,7 @@ static const cli_flag eval_flags[] = {
     { "--text", NULL, CLI_STR, "FILE", NULL, 0, 0, NULL, 0, "the text to evaluate on (required; - = standard input)" },
     { "--window", NULL, CLI_INT, "N", "256", 2, 1 << 20, NULL, 0, "tokens per window, each run from an empty state" },
     { "--bytes", NULL, CLI_INT, "N", "0", 0, (double)LLONG_MAX, NULL, 0, "evaluate the first N bytes of the text only; 0 = all" },
-    { "--threads", "-t", CLI_INT, "N", "0", 0, 1024, NULL, 0, "threads; 0 = OpenMP default" },
+    { "--threads", "-t", CLI_INT, "N", "0", 0, 1024, NULL, 0, "threads; 0 = the default (the physical cores)" },
     { "--mask-period", NULL, CLI_INT, "N", "4", 1, 1 << 20, NULL, 0, "masked-diffusion models: mask every N-th token" },
     CLI_FLAG_WEIGHTS,
     CLI_FLAG_EXACT,

@@ -135,7 +135,7 @@ static const cli_flag bench_flags[] = {
     { "--quick", NULL, CLI_BOOL, NULL, NULL, 0, 0, NULL, 0, "lengths 128..4096 and fewer repetitions" },
     { "--lengths", NULL, CLI_STR, "L1,L2,...", NULL, 0, 0, NULL, 0, "sequence lengths (default 128..32768 doubling)" },
     { "--width", NULL, CLI_INT, "W", "512", 16, 8192, NULL, 0, "width of the built-in stacks" },
-    { "--threads", "-t", CLI_INT, "N", "0", 0, 1024, NULL, 0, "threads; 0 = OpenMP default" },
+    { "--threads", "-t", CLI_INT, "N", "0", 0, 1024, NULL, 0, "threads; 0 = the default (the physical cores)" },
     { "--csv", NULL, CLI_STR, "FILE", NULL, 0, 0, NULL, 0, "also write the rows as CSV" },
     { "--svg", NULL, CLI_STR, "FILE", NULL, 0, 0, NULL, 0, "also write a chart of the medians" },
     { "--json", NULL, CLI_BOOL, NULL, NULL, 0, 0, NULL, 0, "results as JSON on stdout (the table goes to stderr)" },
