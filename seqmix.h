@@ -15704,8 +15704,9 @@ done:
 typedef struct smx__adapt {
     double cost[2];             /* [0]: the caller alone, [1]: every thread; ticks per row */
     int seen[2];                /* calls measured so far */
-    int calls;
-    int mode;                   /* of the call in progress */
+    long calls, probe_at;       /* calls so far; the call that tries the other mode next */
+    int gap;                    /* calls between such tries */
+    int mode, probing;          /* of the call in progress */
     unsigned long long t0;
 } smx__adapt;
 
@@ -15837,19 +15838,22 @@ SMX_API smx_status smx_session_new(const smx_model *m, const smx_session_options
  * hold every parallel loop up, and on a small model the loops are too short to repay waking the
  * workers at all. So a session made with n_threads 0 measures: per kind of call (one row, up to
  * 32, more) it times its calls with all its threads and with the caller alone (the first three with
- * threads, then one alone), runs the faster, and tries the other again every 16 calls, so it
- * follows a machine whose load changes. Results do not depend on the choice: no kernel's sums
- * depend on how the work is cut. smx__threads_done records the call's cost. */
+ * threads, then one alone), runs the faster, and tries the other again now and then, so it follows
+ * a machine whose load changes: 16 calls later, twice as late each time the try confirms the
+ * choice (up to 4096), at least 256 calls later when the other was more than 3x slower. Results do
+ * not depend on the choice: no kernel's sums depend on how the work is cut. smx__threads_done
+ * records the call's cost. */
 static void smx__threads_choose(smx_session *s, int T)
 {
     smx__adapt *a = &s->ad[T <= 1 ? 0 : T <= 32 ? 1 : 2];
     if (!s->adapt) return;
     a->calls++;
+    a->probing = 0;
     if (a->seen[1] < 3) a->mode = 1;
-    else if (a->seen[0] < 1) a->mode = 0;
+    else if (a->seen[0] < 1) a->mode = 0, a->probing = 1;
     else {
         a->mode = a->cost[1] <= a->cost[0];
-        if (a->calls % 16 == 0) a->mode = !a->mode;   /* look at the other again */
+        if (a->calls >= a->probe_at) a->mode = !a->mode, a->probing = 1;   /* look at the other again */
     }
     s->cx.nth = a->mode ? s->nth : 1;
     a->t0 = smx__ticks();
@@ -15862,6 +15866,12 @@ static void smx__threads_done(smx_session *s, int T)
     if (!s->adapt) return;
     c = (double)(smx__ticks() - a->t0) / (double)(T > 0 ? T : 1);
     a->cost[a->mode] = a->seen[a->mode]++ ? 0.75 * a->cost[a->mode] + 0.25 * c : c;
+    if (a->probing) {
+        const double tried = a->cost[a->mode], other = a->cost[!a->mode];
+        a->gap = tried > other ? SMX__MIN(SMX__MAX(2 * a->gap, 16), 4096) : 16;
+        if (tried > 3 * other) a->gap = SMX__MAX(a->gap, 256);
+        a->probe_at = a->calls + a->gap;
+    }
 }
 
 /* Run rows h[0..T) (already embedded / input features) through every sub-layer. Positions
