@@ -14530,6 +14530,127 @@ static smx_status smx__build_lfm2_moe(smx__loader *ld)
 
 static const smx__family smx__fam_lfm2_moe = { "LFM2-MoE", { "Lfm2MoeForCausalLM" }, { "lfm2_moe" }, smx__build_lfm2_moe, "CAFE" };
 
+/* llama.cpp's "lfm2moe": LFM2's blocks (conv layers marked by head_count_kv 0, the final norm as
+ * token_embd_norm, no Q/K permutation: NEOX RoPE), the first leading_dense_block_count layers with
+ * a SwiGLU MLP of feed_forward_length, the others with experts of expert_feed_forward_length
+ * stacked per matrix (w1 / w3 / w2 as ffn_gate / ffn_up / ffn_down_exps), the router as
+ * ffn_gate_inp and the selection bias as exp_probs_b.bias (the converter renames expert_bias).
+ * Routing as llama.cpp computes it (build_moe_ffn with expert_gating_func 2): p = sigmoid(router x),
+ * the top-k of p + bias chosen, weights the unbiased p, always renormalised, no scale (the converter
+ * writes neither norm_topk_prob nor routed_scaling_factor, and lfm2moe reads no
+ * expert_weights_scale). llama.cpp divides by max(sum, 2^-14), transformers (and seqmix) by
+ * sum + 1e-6: a relative 1e-6 on the routing weights. */
+static const smx__gg_rule smx__gg_lfm2moe_blk[] = {
+    SMX__GG("attn_norm.weight", "operator_norm.weight"), SMX__GG("attn_q.weight", "self_attn.q_proj.weight"),
+    SMX__GG("attn_k.weight", "self_attn.k_proj.weight"), SMX__GG("attn_v.weight", "self_attn.v_proj.weight"),
+    SMX__GG("attn_output.weight", "self_attn.out_proj.weight"), SMX__GG("attn_q_norm.weight", "self_attn.q_layernorm.weight"),
+    SMX__GG("attn_k_norm.weight", "self_attn.k_layernorm.weight"), SMX__GG("shortconv.in_proj.weight", "conv.in_proj.weight"),
+    SMX__GG_W("shortconv.conv.weight", "conv.conv.weight", SMX__XF_NONE, SMX__GW_SQUEEZE), SMX__GG("shortconv.out_proj.weight", "conv.out_proj.weight"),
+    SMX__GG("ffn_norm.weight", "ffn_norm.weight"), SMX__GG("ffn_gate.weight", "feed_forward.w1.weight"),
+    SMX__GG("ffn_up.weight", "feed_forward.w3.weight"), SMX__GG("ffn_down.weight", "feed_forward.w2.weight"),
+    SMX__GG("ffn_gate_inp.weight", "feed_forward.gate.weight"), SMX__GG("exp_probs_b.bias", "feed_forward.expert_bias"),
+    SMX__GG_STACK("ffn_gate_exps.weight", "feed_forward.experts.%d.w1.weight"),
+    SMX__GG_STACK("ffn_up_exps.weight", "feed_forward.experts.%d.w3.weight"),
+    SMX__GG_STACK("ffn_down_exps.weight", "feed_forward.experts.%d.w2.weight"), SMX__GG_END
+};
+
+static void smx__gg_lfm2moe_tr(smx__gg *g)
+{
+    int *attn, l;
+    int64_t X, used, nd, gating;
+    smx__sb lt;
+    smx__gg_begin(g, "Lfm2MoeForCausalLM", "lfm2_moe", "model.layers.%d.", smx__gg_lfm2_top, smx__gg_lfm2moe_blk);
+    smx__gg_refuse(g, "attention.sliding_window", "sliding-window LFM2 attention is not supported");
+    smx__gg_decoder(g, "token_embd.weight");
+    smx__gg_copy_int(g, "feed_forward_length", "intermediate_size", 1);
+    smx__gg_copy_num(g, "attention.layer_norm_rms_epsilon", "norm_eps", 1);
+    smx__gg_copy_int(g, "shortconv.l_cache", "conv_L_cache", 1);
+    smx__gg_put_bool(g, "conv_bias", 0);
+    nd = smx__gg_int(g, "leading_dense_block_count", 0, 0);
+    X = smx__gg_int(g, "expert_count", 0, 0);
+    used = smx__gg_int(g, "expert_used_count", 0, 0);
+    gating = smx__gg_int(g, "expert_gating_func", 0, 1);
+    if (g->st) return;
+    if (nd < g->L && (X <= 0 || used <= 0 || used > X))
+        smx__gg_fail(g, SMX_E_RANGE, "%s.expert_count %lld and expert_used_count %lld must be positive (used <= count) with expert layers", g->arch,
+                     (long long)X, (long long)used);
+    else if (gating != 2)
+        smx__gg_fail(g, SMX_E_UNSUPPORTED, "%s.expert_gating_func %lld: seqmix's LFM2-MoE routes by sigmoid (2) only", g->arch, (long long)gating);
+    smx__gg_put_int(g, "num_dense_layers", nd);
+    smx__gg_put_int(g, "num_experts", X > 0 ? X : 1);
+    smx__gg_put_int(g, "num_experts_per_tok", used > 0 ? used : 1);
+    smx__gg_copy_int(g, "expert_feed_forward_length", "moe_intermediate_size", 1);
+    smx__gg_put_bool(g, "use_expert_bias", 1);
+    smx__gg_put_bool(g, "norm_topk_prob", 1);
+    smx__gg_put_num(g, "routed_scaling_factor", 1.0);
+    if (g->st || !(attn = (int *)SMX_MALLOC(sizeof(int) * (size_t)(g->L + 1)))) {
+        if (!g->st) smx__gg_fail(g, SMX_E_NOMEM, "out of memory");
+        return;
+    }
+    smx__gg_attention(g, smx__gg_attn_layers(g, attn), 2);
+    memset(&lt, 0, sizeof lt);
+    smx__sb_printf(&lt, "[");
+    for (l = 0; l < g->L; l++) smx__sb_printf(&lt, "%s\"%s\"", l ? ", " : "", attn[l] ? "full_attention" : "conv");
+    smx__sb_printf(&lt, "]");
+    if (lt.failed) smx__gg_fail(g, SMX_E_NOMEM, "out of memory");
+    else smx__gg_put_raw(g, "layer_types", lt.s);
+    SMX_FREE(lt.s);
+    SMX_FREE(attn);
+}
+
+static void smx__ggw_add(smx__ggw *c, const char *name, float *data, const int64_t *ne, int nd, int layer);   /* II.8 */
+
+/* The other way, as llama.cpp's converter writes LFM2-MoE: head_count_kv 0 on the conv layers,
+ * expert_gating_func 2 (sigmoid), per-expert matrices stacked, conv kernels squeezed. What its
+ * layout cannot say is refused: conv biases, norm_topk_prob false, routed_scaling_factor != 1.
+ * Without use_expert_bias the file gets the zero selection bias llama.cpp requires. */
+static void smx__ggw_lfm2moe(smx__ggw *c)
+{
+    smx__loader *ld = &c->ld;
+    int d = smx__ci_pos(ld, NULL, "hidden_size", 0), L = smx__ci_pos(ld, NULL, "num_hidden_layers", 0), l, *kv, mixer, ffn;
+    int nh = smx__ci_pos(ld, NULL, "num_attention_heads", 0), nkv = smx__ci_pos(ld, NULL, "num_key_value_heads", nh);
+    int X = smx__ci_pos(ld, NULL, "num_experts", 0), nd = smx__ci(ld, NULL, "num_dense_layers", 2);
+    c->layer = "model.layers.%d."; c->top = smx__gg_lfm2_top; c->blk = smx__gg_lfm2moe_blk;
+    smx__ld_check(ld, !smx__cb(ld, NULL, "conv_bias", 0), SMX_E_UNSUPPORTED, "config.json: conv_bias has no place in llama.cpp's lfm2moe layout");
+    smx__ld_check(ld, smx__cb(ld, NULL, "norm_topk_prob", 1), SMX_E_UNSUPPORTED, "config.json: norm_topk_prob false: llama.cpp's lfm2moe always renormalises");
+    smx__ld_check(ld, smx__cf(ld, NULL, "routed_scaling_factor", 1.0) == 1.0, SMX_E_UNSUPPORTED,
+                  "config.json: routed_scaling_factor %g: llama.cpp's lfm2moe has no routing scale", smx__cf(ld, NULL, "routed_scaling_factor", 1.0));
+    smx__ld_check(ld, nd >= 0 && nd <= L, SMX_E_RANGE, "config.json: num_dense_layers %d must be in [0, %d]", nd, L);
+    if (ld->st || !(kv = (int *)smx__arena_alloc(&c->arena, sizeof(int) * (size_t)(L + 1)))) { smx__ld_check(ld, ld->st != SMX_OK, SMX_E_NOMEM, "out of memory"); return; }
+    for (l = 0; l < L && !ld->st; l++) {
+        smx__kinds_lfm2(ld, NULL, l, &mixer, &ffn);
+        kv[l] = mixer == SMX__K_ATTN ? nkv : 0;
+    }
+    smx__ggw_common(c, L, smx__ci_pos(ld, NULL, "max_position_embeddings", 128000), d, smx__cf(ld, NULL, "norm_eps", 1e-5));
+    smx__ggw_u32(c, "feed_forward_length", smx__ci_pos(ld, NULL, "intermediate_size", 0));
+    smx__ggw_u32(c, "attention.head_count", nh);
+    smx__ggw_i32s(c, "attention.head_count_kv", kv, L);
+    c->n_head = nh; c->n_kv = nkv; c->n_expert = X;
+    smx__ggw_f32(c, "rope.freq_base", smx__ggw_theta(c, 1e6));
+    if (smx__cfg_has(ld, NULL, "head_dim")) {
+        smx__ggw_u32(c, "attention.key_length", smx__ci_pos(ld, NULL, "head_dim", 0));
+        smx__ggw_u32(c, "attention.value_length", smx__ci_pos(ld, NULL, "head_dim", 0));
+    }
+    smx__ggw_u32(c, "expert_count", X);
+    smx__ggw_u32(c, "expert_used_count", smx__ci_pos(ld, NULL, "num_experts_per_tok", 0));
+    smx__ggw_u32(c, "expert_feed_forward_length", smx__ci_pos(ld, NULL, "moe_intermediate_size", 0));
+    smx__ggw_u32(c, "leading_dense_block_count", nd);
+    smx__ggw_u32(c, "expert_gating_func", 2);
+    smx__ggw_u32(c, "shortconv.l_cache", smx__ci_pos(ld, NULL, "conv_L_cache", 3));
+    if (!smx__cb(ld, NULL, "use_expert_bias", 1))
+        for (l = nd; l < L && !ld->st; l++) {
+            float *z = (float *)smx__arena_alloc(&c->arena, sizeof(float) * (size_t)X);
+            char name[64];
+            int64_t ne[1];
+            if (!z) { smx__ld_fail(ld, SMX_E_NOMEM, "out of memory"); return; }
+            memset(z, 0, sizeof(float) * (size_t)X);
+            ne[0] = X;
+            snprintf(name, sizeof name, "blk.%d.exp_probs_b.bias", l);
+            smx__ggw_add(c, name, z, ne, 1, l);
+        }
+}
+static const smx__gg_arch smx__gg_lfm2moe = { "lfm2moe", smx__gg_lfm2moe_tr, smx__ggw_lfm2moe, { "Lfm2MoeForCausalLM" } };
+
 /* ---- II.7.p Hybrid stacks (model_type "seqmix") and the builder ----
  * config.json: {"model_type": "seqmix", "vocab_size": V, "hidden_size": d, "norm_eps": 1e-5,
  *               "tie_word_embeddings": bool, "max_position_embeddings": n,
@@ -14806,6 +14927,7 @@ static const smx__family *const smx__families[] = {
 /* Every GGUF architecture this build loads (II.4.d), by general.architecture. */
 static const smx__gg_arch *const smx__gg_archs[] = {
     &smx__gg_llama, &smx__gg_llada, &smx__gg_mamba, &smx__gg_mamba2, &smx__gg_jamba, &smx__gg_granitehybrid, &smx__gg_lfm2,
+    &smx__gg_lfm2moe,
 };
 
 #define SMX__N_GG_ARCHS (sizeof smx__gg_archs / sizeof smx__gg_archs[0])

@@ -452,4 +452,7 @@ static void test_gguf(void)
     /* the families llama.cpp has and no llama.cpp file was given for: converted, run by llama.cpp */
     t_gg_llamacpp("granitehybrid", "granitehybrid", "f32");   /* Granite 4.0-H: experts + shared, multipliers */
     t_gg_llamacpp("granitehybrid", "granitehybrid", "q8_0");
+    t_gg_llamacpp("lfm2_moe", "lfm2moe", "f32");             /* LFM2-MoE: sigmoid routing with selection bias */
+    t_gg_llamacpp("lfm2_moe", "lfm2moe", "q8_0");
+    t_gg_llamacpp("lfm2_moe", "lfm2moe", "q4_k_m");
 }
