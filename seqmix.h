@@ -8763,6 +8763,9 @@ typedef struct smx__ggw {
     int groups;                         /* for SMX__GW_GROUPS */
     int nk, nv, dk, dv;                 /* linear-attention heads (Qwen3-Next / Qwen3.5) */
     int n_expert;
+    int dinner, dstate;                 /* Mamba-2 inner size and state (Falcon-H1's in_proj blocks) */
+    /* an architecture's last change to a tensor on its way out (x: Hugging Face order, shape sh); NULL: none */
+    void (*post)(struct smx__ggw *c, const char *gname, float *x, const int64_t *sh, int nd);
     const char *layer;                  /* Hugging Face layer prefix with one %d */
     const smx__gg_rule *top, *blk;
     unsigned char *used;                /* [ld.ts->nent]: written */
@@ -14158,6 +14161,146 @@ static smx_status smx__build_falcon_h1(smx__loader *ld)
 
 static const smx__family smx__fam_falcon_h1 = { "Falcon-H1", { "FalconH1ForCausalLM" }, { "falcon_h1" }, smx__build_falcon_h1, "PF" };
 
+/* llama.cpp's "falcon-h1": every layer runs attention and Mamba-2 side by side on one
+ * attn_norm(h) and adds both (is_recr on every layer), then the SwiGLU MLP after the norm
+ * "ffn_norm" (no .weight suffix). llama.cpp has no multiplier keys: its converter folds every
+ * muP multiplier into the weights (gate x mlp_multipliers[0], down x mlp_multipliers[1], q and v x
+ * attention_in_multiplier, k x key_multiplier x attention_in_multiplier, o x
+ * attention_out_multiplier, the Mamba out_proj x ssm_out_multiplier, in_proj x ssm_in_multiplier
+ * with its row blocks z | x | B | C | dt x ssm_multipliers, the head x lm_head_multiplier, the
+ * embedding x embedding_multiplier), so the file reads as Falcon-H1 with every multiplier 1.
+ * Differences from transformers, as llama.cpp computes the file: with ssm_norm (mamba_rms_norm)
+ * the SSM output is gated first and normalised per group after (transformers' default
+ * mamba_norm_before_gate normalises first); dt is not clamped (time_step_limit is not written);
+ * the attention scale is 1/sqrt(head_dim); RoPE is NEOX over rope.dimension_count (default the
+ * whole head), Q/K rows as transformers has them. */
+static const smx__gg_rule smx__gg_fh1_top[] = {
+    SMX__GG("token_embd.weight", "model.embed_tokens.weight"), SMX__GG("output_norm.weight", "model.final_layernorm.weight"),
+    SMX__GG("output.weight", "lm_head.weight"), SMX__GG_END
+};
+/* written for a tied checkpoint: the head as its own tensor, so that it can carry lm_head_multiplier */
+static const smx__gg_rule smx__gg_fh1_top_tied[] = {
+    SMX__GG("token_embd.weight", "model.embed_tokens.weight"), SMX__GG("output_norm.weight", "model.final_layernorm.weight"),
+    SMX__GG_FROM("output.weight", "lm_head.weight", "model.embed_tokens.weight", SMX__GW_AS_IS), SMX__GG_END
+};
+static const smx__gg_rule smx__gg_fh1_blk[] = {
+    SMX__GG("attn_norm.weight", "input_layernorm.weight"), SMX__GG("attn_q.weight", "self_attn.q_proj.weight"),
+    SMX__GG("attn_k.weight", "self_attn.k_proj.weight"), SMX__GG("attn_v.weight", "self_attn.v_proj.weight"),
+    SMX__GG("attn_output.weight", "self_attn.o_proj.weight"), SMX__GG("attn_q.bias", "self_attn.q_proj.bias"),
+    SMX__GG("attn_k.bias", "self_attn.k_proj.bias"), SMX__GG("attn_v.bias", "self_attn.v_proj.bias"),
+    SMX__GG("attn_output.bias", "self_attn.o_proj.bias"), SMX__GG("ssm_in.weight", "mamba.in_proj.weight"),
+    SMX__GG_W("ssm_conv1d.weight", "mamba.conv1d.weight", SMX__XF_NONE, SMX__GW_SQUEEZE), SMX__GG("ssm_conv1d.bias", "mamba.conv1d.bias"),
+    SMX__GG("ssm_dt.bias", "mamba.dt_bias"), SMX__GG_W("ssm_a", "mamba.A_log", SMX__XF_NEG_EXP, SMX__GW_COL),
+    SMX__GG_W("ssm_d", "mamba.D", SMX__XF_NONE, SMX__GW_COL), SMX__GG_W("ssm_norm.weight", "mamba.norm.weight", SMX__XF_NONE, SMX__GW_GROUPS),
+    SMX__GG("ssm_out.weight", "mamba.out_proj.weight"), SMX__GG("ffn_norm", "pre_ff_layernorm.weight"),
+    SMX__GG("ffn_gate.weight", "feed_forward.gate_proj.weight"), SMX__GG("ffn_up.weight", "feed_forward.up_proj.weight"),
+    SMX__GG("ffn_down.weight", "feed_forward.down_proj.weight"), SMX__GG("ffn_gate.bias", "feed_forward.gate_proj.bias"),
+    SMX__GG("ffn_up.bias", "feed_forward.up_proj.bias"), SMX__GG("ffn_down.bias", "feed_forward.down_proj.bias"), SMX__GG_END
+};
+
+static void smx__gg_falcon_h1_tr(smx__gg *g)
+{
+    static const char *const km[8] = { "mamba_d_state", "mamba_d_conv", "mamba_expand", "mamba_d_ssm", NULL, "mamba_n_heads", "mamba_d_head",
+                                       "mamba_n_groups" };
+    int64_t kv;
+    smx__gg_begin(g, "FalconH1ForCausalLM", "falcon_h1", "model.layers.%d.", smx__gg_fh1_top, smx__gg_fh1_blk);
+    smx__gg_decoder(g, "token_embd.weight");
+    smx__gg_copy_int(g, "feed_forward_length", "intermediate_size", 1);
+    smx__gg_copy_num(g, "attention.layer_norm_rms_epsilon", "rms_norm_eps", 1);
+    if (g->st) return;
+    kv = smx__gg_int(g, "attention.head_count_kv", 0, 0);
+    if (smx__gg_kv(g, "attention.head_count_kv") && smx__gg_kv(g, "attention.head_count_kv")->type == SMX__GGUF_ARRAY)
+        smx__gg_fail(g, SMX_E_UNSUPPORTED, "%s.attention.head_count_kv must be one count: every Falcon-H1 layer has attention", g->arch);
+    smx__gg_attention(g, (int)kv, 2);
+    smx__gg_ssm(g, km);
+    smx__gg_put_bool(g, "mamba_conv_bias", smx__gg_tensor(g, "blk.0.ssm_conv1d.bias") != NULL);
+    smx__gg_put_bool(g, "mamba_proj_bias", 0);
+    smx__gg_put_bool(g, "projectors_bias", 0);
+    smx__gg_put_bool(g, "mamba_rms_norm", smx__gg_tensor(g, "blk.0.ssm_norm.weight") != NULL);
+    smx__gg_put_bool(g, "mamba_norm_before_gate", 0);   /* llama.cpp gates, then normalises */
+    smx__gg_put_bool(g, "attention_bias", smx__gg_tensor(g, "blk.0.attn_q.bias") != NULL);
+    smx__gg_put_bool(g, "mlp_bias", smx__gg_tensor(g, "blk.0.ffn_gate.bias") != NULL);
+}
+
+/* The multipliers folded into one tensor on its way out (x in Hugging Face order [rows, cols]),
+ * as llama.cpp's converter does (by name: a bias goes with its weight). */
+static void smx__ggw_falcon_h1_post(smx__ggw *c, const char *gname, float *x, const int64_t *sh, int nd)
+{
+    smx__loader *ld = &c->ld;
+    const char *t = strncmp(gname, "blk.", 4) ? gname : strchr(gname + 4, '.') + 1;
+    size_t n = 1, i, cols = nd > 1 ? (size_t)sh[nd - 1] : 1;
+    float m[2], s[5];
+    double k = 1.0;
+    int j;
+    for (j = 0; j < nd; j++) n *= (size_t)sh[j];
+    smx__cfg_floats(ld, NULL, "mlp_multipliers", 2, 1.0f, m);
+    if (!strncmp(t, "ffn_down.", 9)) k = m[1];
+    else if (!strncmp(t, "ffn_gate.", 9)) k = m[0];
+    else if (!strncmp(t, "attn_k.", 7)) k = smx__cf(ld, NULL, "key_multiplier", 1.0) * smx__cf(ld, NULL, "attention_in_multiplier", 1.0);
+    else if (!strncmp(t, "attn_q.", 7) || !strncmp(t, "attn_v.", 7)) k = smx__cf(ld, NULL, "attention_in_multiplier", 1.0);
+    else if (!strncmp(t, "attn_output.", 12)) k = smx__cf(ld, NULL, "attention_out_multiplier", 1.0);
+    else if (!strncmp(t, "ssm_out.", 8)) k = smx__cf(ld, NULL, "ssm_out_multiplier", 1.0);
+    else if (!strcmp(t, "output.weight")) k = smx__cf(ld, NULL, "lm_head_multiplier", 1.0);
+    else if (!strcmp(t, "token_embd.weight")) k = smx__cf(ld, NULL, "embedding_multiplier", 1.0);
+    else if (!strcmp(t, "ssm_in.weight")) {   /* rows z (Di) | x (Di) | B (G N) | C (G N) | dt (H) */
+        const size_t di = (size_t)c->dinner, gn = (size_t)c->groups * (size_t)c->dstate, rows = n / cols;
+        const size_t end[5] = { di, 2 * di, 2 * di + gn, 2 * di + 2 * gn, rows };
+        size_t r, b = 0;
+        double kin = smx__cf(ld, NULL, "ssm_in_multiplier", 1.0);
+        smx__cfg_floats(ld, NULL, "ssm_multipliers", 5, 1.0f, s);
+        for (r = 0; r < rows; r++) {
+            while (b < 4 && r >= end[b]) b++;
+            for (i = 0; i < cols; i++) x[r * cols + i] = x[r * cols + i] * (float)kin * s[b];   /* as the converter: two float products */
+        }
+        return;
+    }
+    if (k != 1.0)
+        for (i = 0; i < n; i++) x[i] *= (float)k;
+}
+
+/* The other way, as llama.cpp's converter writes Falcon-H1 (multipliers folded, below). A tied
+ * checkpoint gets its head written out (the embedding x lm_head_multiplier): the converter
+ * leaves it tied, where the head would carry embedding_multiplier instead. */
+static void smx__ggw_falcon_h1(smx__ggw *c)
+{
+    smx__loader *ld = &c->ld;
+    int d = smx__ci_pos(ld, NULL, "hidden_size", 0), L = smx__ci_pos(ld, NULL, "num_hidden_layers", 0);
+    int nh = smx__ci_pos(ld, NULL, "num_attention_heads", 0), nkv = smx__ci_pos(ld, NULL, "num_key_value_heads", nh), hd;
+    smx__mamba2_keys mk = smx__mamba2_keys_hybrid;
+    smx__mamba2_cfg m2;
+    int64_t sh[8];
+    mk.dt_limit = "time_step_limit";
+    mk.inner = "mamba_d_ssm";
+    mk.inner_def = 1024;
+    smx__mamba2_read(ld, NULL, d, &mk, &m2);
+    hd = smx__ci_pos(ld, NULL, "head_dim", nh > 0 ? d / nh : 0);
+    smx__ld_check(ld, !m2.bias && !smx__cb(ld, NULL, "projectors_bias", 0), SMX_E_UNSUPPORTED,
+                  "config.json: mamba_proj_bias / projectors_bias have no place in llama.cpp's falcon-h1 layout");
+    smx__ld_check(ld, m2.dt_lo <= 0.0f && m2.dt_hi == INFINITY, SMX_E_UNSUPPORTED, "config.json: time_step_limit [%g, %g]: llama.cpp does not clamp dt",
+                  (double)m2.dt_lo, (double)m2.dt_hi);
+    smx__ld_check(ld, smx__cfg_act(ld, NULL, "hidden_act", "silu") == SMX__ACT_SILU, SMX_E_UNSUPPORTED, "config.json: llama.cpp's falcon-h1 MLP is SwiGLU only");
+    if (ld->st) return;
+    c->layer = "model.layers.%d.";
+    c->top = smx__tensor_shape(ld, sh, "lm_head.weight") < 0 ? smx__gg_fh1_top_tied : smx__gg_fh1_top;
+    c->blk = smx__gg_fh1_blk;
+    c->post = smx__ggw_falcon_h1_post;
+    smx__ggw_common(c, L, smx__ci_pos(ld, NULL, "max_position_embeddings", 8192), d, smx__cf(ld, NULL, "rms_norm_eps", 1e-5));
+    smx__ggw_u32(c, "feed_forward_length", smx__ci_pos(ld, NULL, "intermediate_size", 0));
+    smx__ggw_u32(c, "attention.head_count", nh);
+    smx__ggw_u32(c, "attention.head_count_kv", nkv);
+    smx__ggw_u32(c, "attention.key_length", hd);
+    smx__ggw_u32(c, "attention.value_length", hd);
+    c->n_head = nh; c->n_kv = nkv;
+    smx__ggw_f32(c, "rope.freq_base", smx__ggw_theta(c, 10000.0));
+    smx__ggw_u32(c, "ssm.conv_kernel", m2.d_conv);
+    smx__ggw_u32(c, "ssm.inner_size", m2.d_inner);
+    smx__ggw_u32(c, "ssm.state_size", m2.d_state);
+    smx__ggw_u32(c, "ssm.time_step_rank", m2.n_heads);
+    smx__ggw_u32(c, "ssm.group_count", m2.n_groups);
+    c->groups = m2.n_groups; c->dinner = m2.d_inner; c->dstate = m2.d_state;
+}
+static const smx__gg_arch smx__gg_falcon_h1 = { "falcon-h1", smx__gg_falcon_h1_tr, smx__ggw_falcon_h1, { "FalconH1ForCausalLM" } };
+
 /* ---- II.7.l Nemotron-H (NemotronHForCausalLM) ----
  * One sub-layer per entry of layers_block_type (else layer_types, else the legacy
  * hybrid_override_pattern: M mamba, * attention, - mlp, E moe; num_hidden_layers is ignored):
@@ -14927,7 +15070,7 @@ static const smx__family *const smx__families[] = {
 /* Every GGUF architecture this build loads (II.4.d), by general.architecture. */
 static const smx__gg_arch *const smx__gg_archs[] = {
     &smx__gg_llama, &smx__gg_llada, &smx__gg_mamba, &smx__gg_mamba2, &smx__gg_jamba, &smx__gg_granitehybrid, &smx__gg_lfm2,
-    &smx__gg_lfm2moe,
+    &smx__gg_lfm2moe, &smx__gg_falcon_h1,
 };
 
 #define SMX__N_GG_ARCHS (sizeof smx__gg_archs / sizeof smx__gg_archs[0])
@@ -15482,6 +15625,7 @@ static void smx__ggw_rule(smx__ggw *c, const smx__gg_rule *r, int layer)
     }
     default: break;
     }
+    if (c->post) c->post(c, gname, x, sh, nd);
     for (k = 0; k < 4; k++) ne[k] = k < nd ? sh[nd - 1 - k] : 1;
     smx__ggw_add(c, gname, x, ne, nd, layer);
 }

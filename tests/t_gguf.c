@@ -455,4 +455,7 @@ static void test_gguf(void)
     t_gg_llamacpp("lfm2_moe", "lfm2moe", "f32");             /* LFM2-MoE: sigmoid routing with selection bias */
     t_gg_llamacpp("lfm2_moe", "lfm2moe", "q8_0");
     t_gg_llamacpp("lfm2_moe", "lfm2moe", "q4_k_m");
+    t_gg_llamacpp("falcon_h1", "falcon-h1", "f32");          /* Falcon-H1: parallel attention + Mamba-2, multipliers folded */
+    t_gg_llamacpp("falcon_h1", "falcon-h1", "q8_0");
+    t_gg_llamacpp("falcon_h1", "falcon-h1", "q4_k_m");
 }
