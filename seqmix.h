@@ -7815,12 +7815,15 @@ typedef struct smx__gg {
 } smx__gg;
 
 struct smx__ggw;
+struct smx__loader;
 
 typedef struct smx__gg_arch {
     const char *name;                   /* general.architecture */
     void (*translate)(smx__gg *g);      /* writes the config and sets layer, top and blk */
     void (*write)(struct smx__ggw *w);  /* the other way: GGUF metadata from config.json, sets layer, top and blk */
     const char *hf[3];                  /* the Hugging Face architectures it writes */
+    /* the architecture name a checkpoint is written under when it is not `name` (NULL: always name) */
+    const char *(*name_of)(struct smx__loader *ld);
 } smx__gg_arch;
 
 static const smx__gg_arch *smx__gg_find_arch(const char *name);   /* II.8 */
@@ -12846,7 +12849,7 @@ static void smx__ggw_llama(smx__ggw *c)
     if (smx__cfg_has(ld, NULL, "head_dim")) { smx__ggw_u32(c, "attention.key_length", hd); smx__ggw_u32(c, "attention.value_length", hd); }
     smx__ggw_u32(c, "rope.dimension_count", hd);
 }
-static const smx__gg_arch smx__gg_llama = { "llama", smx__gg_llama_tr, smx__ggw_llama, { "LlamaForCausalLM" } };
+static const smx__gg_arch smx__gg_llama = { "llama", smx__gg_llama_tr, smx__ggw_llama, { "LlamaForCausalLM" }, NULL };
 
 /* ---- II.7.c LLaDA (LLaDAModelLM): the Llama network under OLMo names, attending bidirectionally ---- */
 static smx_status smx__build_llada(smx__loader *ld)
@@ -12929,7 +12932,7 @@ static void smx__gg_llada_tr(smx__gg *g)
     smx__gg_put_bool(g, "rope_interleave", 1);
     if (smx__gg_kv(g, "tokenizer.ggml.mask_token_id")) smx__gg_put_int(g, "mask_token_id", smx__gg_int(g, "tokenizer.ggml.mask_token_id", 0, 0));
 }
-static const smx__gg_arch smx__gg_llada = { "llada", smx__gg_llada_tr, NULL, { NULL } };
+static const smx__gg_arch smx__gg_llada = { "llada", smx__gg_llada_tr, NULL, { NULL }, NULL };
 
 /* ---- II.7.d Mamba (MambaForCausalLM) and Mamba-2 (Mamba2ForCausalLM) ----
  * backbone.embeddings -> layers [norm -> mixer] -> norm_f -> lm_head. Original mamba_ssm
@@ -13057,8 +13060,8 @@ static void smx__ggw_mamba(smx__ggw *c)
     smx__ggw_f32(c, "attention.layer_norm_rms_epsilon", smx__cf(ld, NULL, "layer_norm_epsilon", 1e-5));
     if (!v2) smx__ggw_bool(c, "ssm.dt_b_c_rms", 0);
 }
-static const smx__gg_arch smx__gg_mamba = { "mamba", smx__gg_mamba1_tr, smx__ggw_mamba, { "MambaForCausalLM" } };
-static const smx__gg_arch smx__gg_mamba2 = { "mamba2", smx__gg_mamba2_tr, smx__ggw_mamba, { "Mamba2ForCausalLM" } };
+static const smx__gg_arch smx__gg_mamba = { "mamba", smx__gg_mamba1_tr, smx__ggw_mamba, { "MambaForCausalLM" }, NULL };
+static const smx__gg_arch smx__gg_mamba2 = { "mamba2", smx__gg_mamba2_tr, smx__ggw_mamba, { "Mamba2ForCausalLM" }, NULL };
 
 /* ---- II.7.e Jamba (JambaForCausalLM) ----
  * Layer i: attention (no positional encoding) if i % attn_layer_period == attn_layer_offset,
@@ -13206,7 +13209,7 @@ static void smx__gg_jamba_tr(smx__gg *g)
     smx__gg_put_bool(g, "mamba_proj_bias", 0);
     SMX_FREE(attn);
 }
-static const smx__gg_arch smx__gg_jamba = { "jamba", smx__gg_jamba_tr, NULL, { NULL } };
+static const smx__gg_arch smx__gg_jamba = { "jamba", smx__gg_jamba_tr, NULL, { NULL }, NULL };
 
 /* ---- II.7.f Bamba (BambaForCausalLM) ----
  * Layer i: attention with partial RoPE if i is in attn_layer_indices, else a Mamba-2 mixer;
@@ -13458,7 +13461,7 @@ static void smx__ggw_granitehybrid(smx__ggw *c)
     else smx__ggw_granite4(c);
 }
 static const smx__gg_arch smx__gg_granitehybrid = { "granitehybrid", smx__gg_granitehybrid_tr, smx__ggw_granitehybrid,
-                                                    { "BambaForCausalLM", "GraniteMoeHybridForCausalLM" } };
+                                                    { "BambaForCausalLM", "GraniteMoeHybridForCausalLM" }, NULL };
 
 /* ---- II.7.g LFM2 (Lfm2ForCausalLM): short convolutions and attention with q/k norms ---- */
 
@@ -13576,7 +13579,7 @@ static void smx__gg_lfm2_tr(smx__gg *g)
     SMX_FREE(lt.s);
     SMX_FREE(attn);
 }
-static const smx__gg_arch smx__gg_lfm2 = { "lfm2", smx__gg_lfm2_tr, NULL, { NULL } };
+static const smx__gg_arch smx__gg_lfm2 = { "lfm2", smx__gg_lfm2_tr, NULL, { NULL }, NULL };
 
 /* ---- II.7.h xLSTM ----
  *   xLSTMForCausalLM (model_type "xlstm", transformers' native path): per block
@@ -14299,7 +14302,7 @@ static void smx__ggw_falcon_h1(smx__ggw *c)
     smx__ggw_u32(c, "ssm.group_count", m2.n_groups);
     c->groups = m2.n_groups; c->dinner = m2.d_inner; c->dstate = m2.d_state;
 }
-static const smx__gg_arch smx__gg_falcon_h1 = { "falcon-h1", smx__gg_falcon_h1_tr, smx__ggw_falcon_h1, { "FalconH1ForCausalLM" } };
+static const smx__gg_arch smx__gg_falcon_h1 = { "falcon-h1", smx__gg_falcon_h1_tr, smx__ggw_falcon_h1, { "FalconH1ForCausalLM" }, NULL };
 
 /* ---- II.7.l Nemotron-H (NemotronHForCausalLM) ----
  * One sub-layer per entry of layers_block_type (else layer_types, else the legacy
@@ -14412,6 +14415,215 @@ static smx_status smx__build_nemotron_h(smx__loader *ld)
 }
 
 static const smx__family smx__fam_nemotron_h = { "Nemotron-H", { "NemotronHForCausalLM" }, { "nemotron_h" }, smx__build_nemotron_h, "2AFE" };
+
+/* llama.cpp's "nemotron_h" and "nemotron_h_moe" (one model class): one mixer per layer,
+ * h += mixer(attn_norm(h)), its kind from the per-layer arrays head_count_kv and
+ * feed_forward_length: both 0 a Mamba-2 layer, head_count_kv > 0 (ff 0) attention, ff > 0 an
+ * MLP down(relu(up x)^2), or with expert_count > 0 experts: sigmoid router, selection by p +
+ * exp_probs_b, optional group-limited choice (expert_group_count / _used_count), renormalised when
+ * expert_weights_norm, times expert_weights_scale, ungated relu^2 experts (optional latent
+ * projections, no biases) plus the shared relu^2 MLP. The converter permutes Q/K rows for NORM RoPE
+ * although nemotron_h has no RoPE: q.k is the same under the one permutation of both, so the rows
+ * are read as they are. Differences from transformers, as llama.cpp computes the file: dt is not
+ * clamped (transformers clamps it to time_step_min); the renormalised routing weights divide by
+ * max(sum, 2^-14) (transformers: sum + 1e-20). */
+static const smx__gg_rule smx__gg_nemo_top[] = {
+    SMX__GG("token_embd.weight", "backbone.embeddings.weight"), SMX__GG("output_norm.weight", "backbone.norm_f.weight"),
+    SMX__GG("output.weight", "lm_head.weight"), SMX__GG_END
+};
+static const smx__gg_rule smx__gg_nemo_blk[] = {
+    SMX__GG("attn_norm.weight", "norm.weight"), SMX__GG("ssm_in.weight", "mixer.in_proj.weight"),
+    SMX__GG_W("ssm_conv1d.weight", "mixer.conv1d.weight", SMX__XF_NONE, SMX__GW_SQUEEZE), SMX__GG("ssm_conv1d.bias", "mixer.conv1d.bias"),
+    SMX__GG("ssm_dt.bias", "mixer.dt_bias"), SMX__GG_W("ssm_a", "mixer.A_log", SMX__XF_NEG_EXP, SMX__GW_COL),
+    SMX__GG_W("ssm_d", "mixer.D", SMX__XF_NONE, SMX__GW_COL), SMX__GG_W("ssm_norm.weight", "mixer.norm.weight", SMX__XF_NONE, SMX__GW_GROUPS),
+    SMX__GG("ssm_out.weight", "mixer.out_proj.weight"),
+    SMX__GG_W("attn_q.weight", "mixer.q_proj.weight", SMX__XF_NONE, SMX__GW_PERM_Q), SMX__GG_W("attn_k.weight", "mixer.k_proj.weight", SMX__XF_NONE, SMX__GW_PERM_K),
+    SMX__GG("attn_v.weight", "mixer.v_proj.weight"), SMX__GG("attn_output.weight", "mixer.o_proj.weight"),
+    SMX__GG("ffn_up.weight", "mixer.up_proj.weight"), SMX__GG("ffn_down.weight", "mixer.down_proj.weight"),
+    SMX__GG("ffn_up.bias", "mixer.up_proj.bias"), SMX__GG("ffn_down.bias", "mixer.down_proj.bias"),
+    SMX__GG("ffn_gate_inp.weight", "mixer.gate.weight"), SMX__GG("exp_probs_b.bias", "mixer.gate.e_score_correction_bias"),
+    SMX__GG_STACK("ffn_up_exps.weight", "mixer.experts.%d.up_proj.weight"), SMX__GG_STACK("ffn_down_exps.weight", "mixer.experts.%d.down_proj.weight"),
+    SMX__GG("ffn_latent_down.weight", "mixer.fc1_latent_proj.weight"), SMX__GG("ffn_latent_up.weight", "mixer.fc2_latent_proj.weight"),
+    SMX__GG("ffn_up_shexp.weight", "mixer.shared_experts.up_proj.weight"), SMX__GG("ffn_down_shexp.weight", "mixer.shared_experts.down_proj.weight"),
+    SMX__GG_END
+};
+
+static void smx__gg_nemotron_h_tr(smx__gg *g)
+{
+    static const char *const km[8] = { "ssm_state_size", "conv_kernel", "expand", NULL, NULL, "mamba_num_heads", "mamba_head_dim", "n_groups" };
+    int *kv = NULL, *ff, l, nkv = 0, nff = 0, bias = 0;
+    int64_t X;
+    smx__sb lt;
+    char name[64];
+    smx__gg_begin(g, "NemotronHForCausalLM", "nemotron_h", "backbone.layers.%d.", smx__gg_nemo_top, smx__gg_nemo_blk);
+    smx__gg_decoder(g, "token_embd.weight");
+    smx__gg_copy_num(g, "attention.layer_norm_rms_epsilon", "layer_norm_epsilon", 1);
+    X = smx__gg_int(g, "expert_count", 0, 0);
+    if (g->st || !(kv = (int *)SMX_MALLOC(2 * sizeof(int) * (size_t)(g->L + 1)))) {
+        if (!g->st) smx__gg_fail(g, SMX_E_NOMEM, "out of memory");
+        return;
+    }
+    ff = kv + g->L + 1;
+    smx__gg_layers(g, "attention.head_count_kv", kv, 0);
+    smx__gg_layers(g, "feed_forward_length", ff, 0);
+    memset(&lt, 0, sizeof lt);
+    smx__sb_printf(&lt, "[");
+    for (l = 0; l < g->L && !g->st; l++) {
+        const char *kind = !kv[l] && !ff[l] ? "mamba" : !ff[l] ? "attention" : X > 0 ? "moe" : "mlp";
+        if (!ff[l] && kv[l] && nkv && kv[l] != nkv) smx__gg_fail(g, SMX_E_UNSUPPORTED, "attention layers with different key/value head counts");
+        if (ff[l] && nff && ff[l] != nff) smx__gg_fail(g, SMX_E_UNSUPPORTED, "%s.feed_forward_length: MLP layers of different widths", g->arch);
+        if (!ff[l] && kv[l]) nkv = kv[l];
+        if (ff[l]) nff = ff[l];
+        snprintf(name, sizeof name, "blk.%d.ffn_up.bias", l);
+        bias |= smx__gg_tensor(g, name) != NULL;
+        smx__sb_printf(&lt, "%s\"%s\"", l ? ", " : "", kind);
+    }
+    smx__sb_printf(&lt, "]");
+    if (lt.failed) smx__gg_fail(g, SMX_E_NOMEM, "out of memory");
+    else if (!g->st) smx__gg_put_raw(g, "layers_block_type", lt.s);
+    SMX_FREE(lt.s);
+    SMX_FREE(kv);
+    if (g->st) return;
+    smx__gg_attention(g, nkv ? nkv : 1, 0);
+    smx__gg_put_int(g, "intermediate_size", nff ? nff : 1);
+    smx__gg_put_str(g, "mlp_hidden_act", "relu2");
+    smx__gg_put_bool(g, "mlp_bias", bias);
+    smx__gg_ssm(g, km);
+    smx__gg_put_bool(g, "use_conv_bias", 1);
+    smx__gg_put_bool(g, "use_bias", 0);
+    smx__gg_put_num(g, "time_step_min", 0.0);   /* llama.cpp does not clamp dt */
+    if (X > 0) {
+        int64_t used = smx__gg_int(g, "expert_used_count", 0, 1), scale;
+        double sc = smx__gg_num(g, "expert_weights_scale", 0.0, 0);
+        if (g->st) return;
+        if (used <= 0 || used > X) { smx__gg_fail(g, SMX_E_RANGE, "%s.expert_used_count %lld must be in [1, %lld]", g->arch, (long long)used, (long long)X); return; }
+        smx__gg_put_int(g, "n_routed_experts", X);
+        smx__gg_put_int(g, "num_experts_per_tok", used);
+        smx__gg_put_int(g, "moe_intermediate_size", smx__gg_int(g, "expert_feed_forward_length", nff / used, 0));
+        smx__gg_put_int(g, "moe_shared_expert_intermediate_size", smx__gg_int(g, "expert_shared_feed_forward_length", 0, 0));
+        smx__gg_put_bool(g, "norm_topk_prob", smx__gg_bool(g, "expert_weights_norm", 0));
+        smx__gg_put_num(g, "routed_scaling_factor", sc != 0.0 ? sc : 1.0);
+        smx__gg_put_int(g, "n_group", SMX__MAX(1, smx__gg_int(g, "expert_group_count", 1, 0)));
+        smx__gg_put_int(g, "topk_group", SMX__MAX(1, smx__gg_int(g, "expert_group_used_count", 1, 0)));
+        scale = smx__gg_int(g, "moe_latent_size", 0, 0);
+        smx__gg_put_int(g, "moe_latent_size", scale);
+        if (bias) smx__gg_fail(g, SMX_E_UNSUPPORTED, "MLP biases in a nemotron_h_moe file");
+    } else {
+        smx__gg_put_int(g, "moe_shared_expert_intermediate_size", 0);
+    }
+}
+
+/* The kind (SMX__LK_*) of layer l of a Nemotron-H config as the family reads it: layers_block_type,
+ * else layer_types, else hybrid_override_pattern; *L receives the layer count (0 and an error
+ * when there is no such list). */
+static int smx__ggw_nemo_kind(smx__loader *ld, int l, int *L)
+{
+    const char *key = smx__cfg_has(ld, NULL, "layers_block_type") ? "layers_block_type" : "layer_types";
+    const smx__jv *lt = smx__cfg_get(ld, NULL, key), *pat = smx__cfg_get(ld, NULL, "hybrid_override_pattern"), *e;
+    *L = 0;
+    if (lt) {
+        const char *s;
+        if (!smx__ld_check(ld, lt->type == SMX__J_ARR, SMX_E_FORMAT, "config.json: '%s' must be a list", key)) return 0;
+        *L = lt->n;
+        if (!(e = smx__jat(lt, l))) return 0;
+        s = e->type == SMX__J_STR ? e->str : "";
+        if (!strcmp(s, "linear_attention") || !strcmp(s, "mamba")) return SMX__LK_LINEAR;
+        if (!strcmp(s, "full_attention") || !strcmp(s, "attention")) return SMX__LK_FULL;
+        if (!strcmp(s, "mlp")) return SMX__LK_MLP;
+        if (!strcmp(s, "moe")) return SMX__LK_MOE;
+        smx__ld_fail(ld, SMX_E_UNSUPPORTED, "config.json: %s[%d] '%s' is not a Nemotron-H layer type", key, l, s);
+        return 0;
+    }
+    if (!smx__ld_check(ld, pat && pat->type == SMX__J_STR && pat->slen > 0 && pat->slen <= 65536, SMX_E_MISSING,
+                       "config.json: layers_block_type or hybrid_override_pattern is needed"))
+        return 0;
+    *L = (int)pat->slen;
+    if (l >= *L) return 0;
+    switch (pat->str[l]) {
+    case 'M': return SMX__LK_LINEAR;
+    case '*': return SMX__LK_FULL;
+    case '-': return SMX__LK_MLP;
+    case 'E': return SMX__LK_MOE;
+    default: smx__ld_fail(ld, SMX_E_UNSUPPORTED, "config.json: hybrid_override_pattern[%d] '%c' is not M, *, - or E", l, pat->str[l]); return 0;
+    }
+}
+
+/* nemotron_h_moe when any layer is a mixture of experts */
+static const char *smx__ggw_nemotron_h_name(struct smx__loader *ld)
+{
+    int L = 1, l, moe = 0;
+    for (l = 0; l < L && !ld->st; l++) moe |= smx__ggw_nemo_kind(ld, l, &L) == SMX__LK_MOE;
+    return moe ? "nemotron_h_moe" : "nemotron_h";
+}
+
+/* The other way, as llama.cpp's converter writes Nemotron-H: the per-layer head_count_kv (attention
+ * layers) and feed_forward_length (MLP or MoE layers) arrays, Q/K rows permuted, context 2^20,
+ * rope.scaling.finetuned false; MoE layers under nemotron_h_moe (a file holds either MLP or MoE
+ * layers, not both: llama.cpp decides by expert_count). */
+static void smx__ggw_nemotron_h(smx__ggw *c)
+{
+    smx__loader *ld = &c->ld;
+    int d = smx__ci_pos(ld, NULL, "hidden_size", 0), L = 0, l, *kinds, *kv, *ff, moe = 0, mlp = 0;
+    int nh = smx__ci_pos(ld, NULL, "num_attention_heads", 0), nkv = smx__ci_pos(ld, NULL, "num_key_value_heads", nh);
+    int hd = smx__ci_pos(ld, NULL, "head_dim", nh > 0 ? d / nh : 0), fmlp = smx__ci_pos(ld, NULL, "intermediate_size", 21504);
+    smx__mamba2_cfg m2;
+    smx__mamba2_read(ld, NULL, d, &smx__mamba2_keys_nemotron, &m2);
+    if (smx__cfg_has(ld, NULL, "mamba_n_groups")) m2.n_groups = smx__ci_pos(ld, NULL, "mamba_n_groups", 1);
+    if (smx__cfg_has(ld, NULL, "mamba_d_conv")) m2.d_conv = smx__ci_pos(ld, NULL, "mamba_d_conv", 1);
+    if (smx__cfg_has(ld, NULL, "mamba_conv_bias")) m2.conv_bias = smx__cb(ld, NULL, "mamba_conv_bias", 1);
+    smx__ggw_nemo_kind(ld, 0, &L);
+    if (ld->st || !(kv = (int *)smx__arena_alloc(&c->arena, 3 * sizeof(int) * (size_t)(L + 1)))) {
+        smx__ld_check(ld, ld->st != SMX_OK, SMX_E_NOMEM, "out of memory");
+        return;
+    }
+    ff = kv + L + 1;
+    kinds = ff + L + 1;
+    for (l = 0; l < L; l++) kinds[l] = smx__ggw_nemo_kind(ld, l, &L);
+    for (l = 0; l < L; l++) { moe |= kinds[l] == SMX__LK_MOE; mlp |= kinds[l] == SMX__LK_MLP; }
+    smx__ld_check(ld, !(moe && mlp), SMX_E_UNSUPPORTED, "config.json: MLP and MoE layers in one model: llama.cpp's nemotron_h reads either");
+    smx__ld_check(ld, m2.conv_bias && !m2.bias, SMX_E_UNSUPPORTED, "config.json: llama.cpp's nemotron_h needs conv biases and no in/out projection biases");
+    smx__ld_check(ld, smx__cfg_act(ld, NULL, "mlp_hidden_act", "relu2") == SMX__ACT_RELU2, SMX_E_UNSUPPORTED, "config.json: llama.cpp's nemotron_h MLP is relu^2 only");
+    smx__ld_check(ld, !moe || !smx__cb(ld, NULL, "mlp_bias", 0), SMX_E_UNSUPPORTED, "config.json: mlp_bias: llama.cpp's expert layers have no biases");
+    smx__ld_check(ld, !smx__cb(ld, NULL, "attention_bias", 0), SMX_E_UNSUPPORTED, "config.json: attention_bias: seqmix's Nemotron-H attention has no biases");
+    if (ld->st) return;
+    c->layer = "backbone.layers.%d."; c->top = smx__gg_nemo_top; c->blk = smx__gg_nemo_blk;
+    for (l = 0; l < L; l++) {
+        kv[l] = kinds[l] == SMX__LK_FULL ? nkv : 0;
+        ff[l] = kinds[l] == SMX__LK_MLP ? fmlp : kinds[l] == SMX__LK_MOE ? smx__ci_pos(ld, NULL, "moe_intermediate_size", 7688) : 0;
+    }
+    smx__ggw_common(c, L, 1 << 20, d, smx__cf(ld, NULL, "layer_norm_epsilon", 1e-5));
+    smx__ggw_i32s(c, "feed_forward_length", ff, L);
+    smx__ggw_u32(c, "attention.head_count", nh);
+    smx__ggw_i32s(c, "attention.head_count_kv", kv, L);
+    smx__ggw_u32(c, "attention.key_length", hd);
+    smx__ggw_u32(c, "attention.value_length", hd);
+    c->n_head = nh; c->n_kv = nkv;
+    smx__ggw_u32(c, "rope.dimension_count", hd);
+    smx__ggw_bool(c, "rope.scaling.finetuned", 0);
+    smx__ggw_u32(c, "ssm.conv_kernel", m2.d_conv);
+    smx__ggw_u32(c, "ssm.state_size", m2.d_state);
+    smx__ggw_u32(c, "ssm.group_count", m2.n_groups);
+    smx__ggw_u32(c, "ssm.inner_size", m2.d_inner);
+    smx__ggw_u32(c, "ssm.time_step_rank", m2.n_heads);
+    c->groups = m2.n_groups;
+    if (moe) {
+        int X = smx__ci_pos(ld, NULL, "num_local_experts", smx__ci_pos(ld, NULL, "n_routed_experts", 8));
+        c->n_expert = X;
+        smx__ggw_u32(c, "expert_count", X);
+        smx__ggw_u32(c, "expert_used_count", smx__ci_pos(ld, NULL, "num_experts_per_tok", 2));
+        smx__ggw_u32(c, "expert_feed_forward_length", smx__ci_pos(ld, NULL, "moe_intermediate_size", 7688));
+        smx__ggw_u32(c, "expert_shared_feed_forward_length", smx__ci(ld, NULL, "moe_shared_expert_intermediate_size", 7688));
+        smx__ggw_u32(c, "expert_shared_count", smx__ci(ld, NULL, "n_shared_experts", 1));
+        smx__ggw_bool(c, "expert_weights_norm", smx__cb(ld, NULL, "norm_topk_prob", 1));
+        smx__ggw_f32(c, "expert_weights_scale", smx__cf(ld, NULL, "routed_scaling_factor", 1.0));
+        smx__ggw_u32(c, "expert_group_count", smx__ci_pos(ld, NULL, "n_group", 1));
+        smx__ggw_u32(c, "expert_group_used_count", smx__ci_pos(ld, NULL, "topk_group", 1));
+        if (smx__ci(ld, NULL, "moe_latent_size", 0) > 0) smx__ggw_u32(c, "moe_latent_size", smx__ci(ld, NULL, "moe_latent_size", 0));
+    }
+}
+static const smx__gg_arch smx__gg_nemotron_h = { "nemotron_h", smx__gg_nemotron_h_tr, smx__ggw_nemotron_h, { "NemotronHForCausalLM" },
+                                                 smx__ggw_nemotron_h_name };
+static const smx__gg_arch smx__gg_nemotron_h_moe = { "nemotron_h_moe", smx__gg_nemotron_h_tr, NULL, { NULL }, NULL };
 
 /* ---- II.7.m Qwen3-Next (Qwen3NextForCausalLM) and Qwen3.5 (Qwen3_5ForCausalLM, qwen3_5_text) ----
  * Layer i: gated DeltaNet ("linear_attention") or gated attention ("full_attention") by layer_types
@@ -14792,7 +15004,7 @@ static void smx__ggw_lfm2moe(smx__ggw *c)
             smx__ggw_add(c, name, z, ne, 1, l);
         }
 }
-static const smx__gg_arch smx__gg_lfm2moe = { "lfm2moe", smx__gg_lfm2moe_tr, smx__ggw_lfm2moe, { "Lfm2MoeForCausalLM" } };
+static const smx__gg_arch smx__gg_lfm2moe = { "lfm2moe", smx__gg_lfm2moe_tr, smx__ggw_lfm2moe, { "Lfm2MoeForCausalLM" }, NULL };
 
 /* ---- II.7.p Hybrid stacks (model_type "seqmix") and the builder ----
  * config.json: {"model_type": "seqmix", "vocab_size": V, "hidden_size": d, "norm_eps": 1e-5,
@@ -15070,7 +15282,7 @@ static const smx__family *const smx__families[] = {
 /* Every GGUF architecture this build loads (II.4.d), by general.architecture. */
 static const smx__gg_arch *const smx__gg_archs[] = {
     &smx__gg_llama, &smx__gg_llada, &smx__gg_mamba, &smx__gg_mamba2, &smx__gg_jamba, &smx__gg_granitehybrid, &smx__gg_lfm2,
-    &smx__gg_lfm2moe, &smx__gg_falcon_h1,
+    &smx__gg_lfm2moe, &smx__gg_falcon_h1, &smx__gg_nemotron_h, &smx__gg_nemotron_h_moe,
 };
 
 #define SMX__N_GG_ARCHS (sizeof smx__gg_archs / sizeof smx__gg_archs[0])
@@ -15773,7 +15985,7 @@ SMX__MAYBE_UNUSED static smx_status smx__gguf_convert_hf(const char *dir, const 
         for (k = 0; k < 3 && hfa && smx__gg_archs[i]->hf[k]; k++)
             if (smx__gg_archs[i]->write && !strcmp(smx__gg_archs[i]->hf[k], hfa)) c.ga = smx__gg_archs[i];
     if (!c.ga) { st = smx__fail(e, SMX_E_UNSUPPORTED, "%s: architecture '%s' has no llama.cpp GGUF layout seqmix writes", dir, hfa ? hfa : "-"); goto done; }
-    c.arch = c.ga->name;
+    c.arch = c.ga->name_of ? c.ga->name_of(&c.ld) : c.ga->name;
     if ((st = smx__st_open_dir(&c.ts, &src, e)) != SMX_OK) goto done;
     if (!(c.used = (unsigned char *)smx__arena_alloc(&c.arena, (size_t)c.ts.nent + 1))) { st = smx__fail(e, SMX_E_NOMEM, "out of memory"); goto done; }
     memset(c.used, 0, (size_t)c.ts.nent + 1);

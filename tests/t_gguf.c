@@ -458,4 +458,7 @@ static void test_gguf(void)
     t_gg_llamacpp("falcon_h1", "falcon-h1", "f32");          /* Falcon-H1: parallel attention + Mamba-2, multipliers folded */
     t_gg_llamacpp("falcon_h1", "falcon-h1", "q8_0");
     t_gg_llamacpp("falcon_h1", "falcon-h1", "q4_k_m");
+    t_gg_llamacpp("nemotron_h", "nemotron_h", "f32");        /* Nemotron-H: Mamba-2 / attention / relu^2 MLP layers */
+    t_gg_llamacpp("nemotron_h", "nemotron_h", "q8_0");
+    t_gg_llamacpp("nemotron_h", "nemotron_h", "q4_k_m");
 }
