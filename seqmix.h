@@ -11942,13 +11942,21 @@ static void smx__ltj_cfc(smx__sb *b, const smx_layer_cfg *c, int d)
 enum {
     SMX__GDN_SPLIT = 0,     /* in_proj_qkv [cd] | in_proj_z [vd] | in_proj_b | in_proj_a (Qwen3.5, builder) */
     SMX__GDN_QKVZ,          /* in_proj_qkvz, in_proj_ba interleaved per key head (Qwen3-Next) */
-    SMX__GDN_OLMO           /* q/k/v/g/b/a_proj; the conv weight also as q/k/v_conv1d pieces (OLMo Hybrid) */
+    SMX__GDN_OLMO,          /* q/k/v/g/b/a_proj; the conv weight also as q/k/v_conv1d pieces (OLMo Hybrid) */
+    SMX__GDN_SPLIT_BA       /* in_proj_qkv | in_proj_z as SPLIT, in_proj_ba interleaved per key head (llama.cpp's qwen3next) */
 };
+/* the layouts multiplied as stored, then reordered per token */
+#define SMX__GDN_STAGED(l) ((l) == SMX__GDN_QKVZ || (l) == SMX__GDN_SPLIT_BA)
+/* The key head of value head h: h / (Hv / Hk) (transformers' repeat_interleave), or with tiled value
+ * heads h % Hk (llama.cpp's qwen35 files order them so, to broadcast q and k). */
+#define SMX__GDN_KH(g, h) ((g)->tiled ? (h) % (g)->nk : (h) / ((g)->nv / (g)->nk))
 
 #define SMX__GDN_MAX_PROJ 6
 
 typedef struct smx__gdn_cfg {
     int d, nk, nv, dk, dv, K, chunk, act, conv_bias, layout;
+    int tiled;              /* value head h uses key head h % Hk (else h / (Hv / Hk)) */
+    int l2_max;             /* q, k / max(|x|, eps) (llama.cpp's ggml_l2_norm), else / sqrt(|x|^2 + 1e-6) */
     float eps;              /* gated RMSNorm epsilon */
     float beta_scale;       /* 1, or 2 with allow_neg_eigval */
 } smx__gdn_cfg;
@@ -11956,6 +11964,8 @@ typedef struct smx__gdn_cfg {
 typedef struct smx__gdn {
     smx__op base;
     int nk, nv, dk, dv, K, Q, act, kd, vd, cd, P, layout;   /* P = cd + vd + 2 Hv: the width of [q|k|v|z|b|a] */
+    int tiled;                                  /* SMX__GDN_KH */
+    int l2_max;                                 /* smx__gdn_cfg.l2_max */
     float eps, beta_scale, qscale;
     int nproj;
     smx__w pw[SMX__GDN_MAX_PROJ];               /* projections [rows, d], writing columns [poff, poff + rows) */
@@ -11993,7 +12003,7 @@ static size_t smx__gdn_scratch(const smx__op *op, int T, int n_ctx, int nth)
 {
     const smx__gdn *g = (const smx__gdn *)op;
     (void)n_ctx;
-    return (size_t)T * ((size_t)g->P * (g->layout == SMX__GDN_QKVZ ? 2 : 1) + g->cd + 2 * (size_t)g->nv + g->vd) +
+    return (size_t)T * ((size_t)g->P * (SMX__GDN_STAGED(g->layout) ? 2 : 1) + g->cd + 2 * (size_t)g->nv + g->vd) +
            smx__gdn_core_floats(g, T, nth) + 256;
 }
 
@@ -12085,11 +12095,11 @@ static void smx__gdn_head_step(const smx__gdn *g, float *S, const float *q, cons
 SMX__MAYBE_UNUSED static void smx__gdn_core_ref(const smx__gdn *g, float *S, int T, const float *xc, const float *gt, const float *bt,
                                                 float *o)
 {
-    const int dk = g->dk, dv = g->dv, rep = g->nv / g->nk;
+    const int dk = g->dk, dv = g->dv;
     int t, h, r, c;
     for (t = 0; t < T; t++)
         for (h = 0; h < g->nv; h++) {
-            const float *q = xc + (size_t)t * g->cd + (size_t)(h / rep) * dk, *k = q + g->kd;
+            const float *q = xc + (size_t)t * g->cd + (size_t)SMX__GDN_KH(g, h) * dk, *k = q + g->kd;
             const float *v = xc + (size_t)t * g->cd + 2 * (size_t)g->kd + (size_t)h * dv;
             float *Sh = S + (size_t)h * dk * dv, eg = expf(gt[(size_t)t * g->nv + h]), beta = bt[(size_t)t * g->nv + h];
             for (c = 0; c < dk * dv; c++) Sh[c] *= eg;
@@ -12207,7 +12217,7 @@ static void smx__gdn_step_task(void *arg, int h, int tid)
 {
     const smx__gdn_job *j = (const smx__gdn_job *)arg;
     const smx__gdn *g = j->g;
-    const float *q = j->xc + (size_t)(h / (g->nv / g->nk)) * g->dk;
+    const float *q = j->xc + (size_t)SMX__GDN_KH(g, h) * g->dk;
     smx__gdn_head_step(g, j->S + (size_t)h * g->dk * g->dv, q, q + g->kd, j->xc + 2 * (size_t)g->kd + (size_t)h * g->dv, j->gt[h],
                        j->bt[h], j->o + (size_t)h * g->dv, j->work + (size_t)tid * j->wsz);
 }
@@ -12227,7 +12237,7 @@ static void smx__gdn_head_task(void *arg, int h, int tid)
 {
     const smx__gdn_job *j = (const smx__gdn_job *)arg;
     const smx__gdn *g = j->g;
-    const int T = j->T, kh = h / (g->nv / g->nk);
+    const int T = j->T, kh = SMX__GDN_KH(g, h);
     const size_t kTd = (size_t)g->nk * T * g->dk;
     smx__gdn_head_chunked(g, h, j->S + (size_t)h * g->dk * g->dv, T, j->xh + (size_t)kh * T * g->dk, j->xh + kTd + (size_t)kh * T * g->dk,
                           j->xh + 2 * kTd + (size_t)h * T * g->dv, j->gt, j->bt, j->gram + (size_t)kh * j->gsz, (size_t)g->nk * j->gsz,
@@ -12279,6 +12289,14 @@ static void smx__gdn_unpermute(const smx__gdn *g, const float *st, float *dst)
 {
     const int rep = g->nv / g->nk, dk = g->dk, rv = rep * g->dv, grp = 2 * dk + 2 * rv, ba = g->cd + g->vd;
     int j;
+    if (g->layout == SMX__GDN_SPLIT_BA) {   /* q | k | v | z in place; b and a per key head */
+        memcpy(dst, st, sizeof(float) * (size_t)ba);
+        for (j = 0; j < g->nk; j++) {
+            memcpy(dst + ba + (size_t)j * rep, st + ba + (size_t)j * 2 * rep, sizeof(float) * (size_t)rep);
+            memcpy(dst + ba + g->nv + (size_t)j * rep, st + ba + (size_t)j * 2 * rep + rep, sizeof(float) * (size_t)rep);
+        }
+        return;
+    }
     for (j = 0; j < g->nk; j++) {
         const float *s = st + (size_t)j * grp, *sb = st + ba + (size_t)j * 2 * rep;
         memcpy(dst + (size_t)j * dk, s, sizeof(float) * (size_t)dk);                                           /* q_j */
@@ -12296,7 +12314,7 @@ static void smx__gdn_prepare(const smx__gdn *g, float *hist, const smx__fwd *f, 
                              float *bt)
 {
     const int T = f->T, P = g->P, cd = g->cd, nv = g->nv, dk = g->dk, d = g->base.d_in;
-    float *dst = g->layout == SMX__GDN_QKVZ ? stage : proj;
+    float *dst = SMX__GDN_STAGED(g->layout) ? stage : proj;
     int t, i, h;
     /* [q | k | v | z | b | a] = x W_in^T */
     if (T < 4) {   /* decode: every projection in one pass over the rows */
@@ -12306,16 +12324,16 @@ static void smx__gdn_prepare(const smx__gdn *g, float *hist, const smx__fwd *f, 
     } else {
         for (i = 0; i < g->nproj; i++) smx__matmul(f->cx, dst + g->poff[i], (size_t)P, f->x, (size_t)d, &g->pw[i], NULL, T);
     }
-    if (g->layout == SMX__GDN_QKVZ)
+    if (SMX__GDN_STAGED(g->layout))
         for (t = 0; t < T; t++) smx__gdn_unpermute(g, stage + (size_t)t * P, proj + (size_t)t * P);
     /* [q | k | v] = act(causal_conv1d([q | k | v])) */
     smx__conv1d(f->cx, proj, (size_t)P, xc, (size_t)cd, T, cd, g->K, g->conv_wT, g->conv_b, hist, g->act);
     for (t = 0; t < T; t++) {
         float *xt = xc + (size_t)t * cd;
         const float *pt = proj + (size_t)t * P;
-        /* q = q / sqrt(|q|^2 + 1e-6) / sqrt(dk);  k = k / sqrt(|k|^2 + 1e-6) */
+        /* q = q / sqrt(|q|^2 + 1e-6) / sqrt(dk);  k = k / sqrt(|k|^2 + 1e-6)  (l2_max: / max(|x|, eps)) */
         for (h = 0; h < 2 * g->nk; h++) {
-            float *v = xt + (size_t)h * dk, r = 1.0f / sqrtf(smx__dot(v, v, dk) + 1e-6f);
+            float *v = xt + (size_t)h * dk, r = g->l2_max ? 1.0f / fmaxf(sqrtf(smx__dot(v, v, dk)), g->eps) : 1.0f / sqrtf(smx__dot(v, v, dk) + 1e-6f);
             smx__scale(v, v, h < g->nk ? r * g->qscale : r, dk);
         }
         /* g = -exp(A_log) softplus(a + dt_bias);  beta = sigmoid(b) (x 2) */
@@ -12334,7 +12352,7 @@ static void smx__gdn_forward(const smx__op *op, void *state, const smx__fwd *f)
     float *S = hist + (size_t)(g->K - 1) * cd;      /* [Hv][dk][dv] */
     float *proj = f->scratch;                       /* [T, P]   q | k | v | z | b | a */
     float *stage = proj + (size_t)T * P;            /* [T, P]   stored order (QKVZ only) */
-    float *xc = stage + (g->layout == SMX__GDN_QKVZ ? (size_t)T * P : 0);   /* [T, cd] after conv, normalised */
+    float *xc = stage + (SMX__GDN_STAGED(g->layout) ? (size_t)T * P : 0);   /* [T, cd] after conv, normalised */
     float *gt = xc + (size_t)T * cd;                /* [T, Hv]  log decay */
     float *bt = gt + (size_t)T * nv;                /* [T, Hv]  beta */
     float *o = bt + (size_t)T * nv;                 /* [T, vd]  core output */
@@ -12412,10 +12430,15 @@ static smx__op *smx__gdn_load(smx__loader *ld, const smx__gdn_cfg *c, const char
     g = (smx__gdn *)smx__op_new(ld, sizeof *g, &smx__gdn_vt, d, d);
     if (!g) return NULL;
     g->nk = c->nk; g->nv = c->nv; g->dk = c->dk; g->dv = c->dv; g->K = c->K; g->Q = c->chunk; g->act = c->act; g->layout = c->layout;
+    g->tiled = c->tiled; g->l2_max = c->l2_max;
     g->kd = (int)kd; g->vd = (int)vd; g->cd = (int)(2 * kd + vd); g->P = g->cd + g->vd + 2 * c->nv;
     g->eps = c->eps; g->beta_scale = c->beta_scale; g->qscale = 1.0f / sqrtf((float)c->dk);
     if (c->layout == SMX__GDN_QKVZ) {
         smx__gdn_proj(g, SMX__M2(ld, g->cd + g->vd, d, "%sin_proj_qkvz.weight", prefix), 0);
+        smx__gdn_proj(g, SMX__M2(ld, 2 * c->nv, d, "%sin_proj_ba.weight", prefix), g->cd + g->vd);
+    } else if (c->layout == SMX__GDN_SPLIT_BA) {
+        smx__gdn_proj(g, SMX__M2(ld, g->cd, d, "%sin_proj_qkv.weight", prefix), 0);
+        smx__gdn_proj(g, SMX__M2(ld, g->vd, d, "%sin_proj_z.weight", prefix), g->cd);
         smx__gdn_proj(g, SMX__M2(ld, 2 * c->nv, d, "%sin_proj_ba.weight", prefix), g->cd + g->vd);
     } else if (c->layout == SMX__GDN_OLMO) {
         static const char *const nm[6] = { "q_proj", "k_proj", "v_proj", "g_proj", "b_proj", "a_proj" };
@@ -14691,6 +14714,11 @@ static smx_status smx__build_qwen_hybrid(smx__loader *ld, int next)
     c.at.gated = c.at.qk_norm = c.at.qk_offset = 1;
     c.at.qk_eps = c.eps;
     smx__qwen_gdn_read(ld, &c.gdn, c.d, c.eps, next ? SMX__GDN_QKVZ : SMX__GDN_SPLIT);
+    /* set by a GGUF file (II.4.d): llama.cpp's qwen3next projections, qwen35's tiled value heads */
+    if (!strcmp(smx__cs(ld, NULL, "linear_attn_layout", ""), "split_ba")) c.gdn.layout = SMX__GDN_SPLIT_BA;
+    else if (!strcmp(smx__cs(ld, NULL, "linear_attn_layout", ""), "qkvz")) c.gdn.layout = SMX__GDN_QKVZ;
+    c.gdn.tiled = smx__cb(ld, NULL, "linear_value_heads_tiled", 0);
+    c.gdn.l2_max = !strcmp(smx__cs(ld, NULL, "linear_l2_norm", ""), "max");
     smx__moe_cfg_init(&c.moe, c.d);
     q.next = next;
     q.sparse = 1;
@@ -14730,6 +14758,240 @@ static smx_status smx__build_qwen3_5(smx__loader *ld) { return smx__build_qwen_h
 
 static const smx__family smx__fam_qwen3_next = { "Qwen3-Next", { "Qwen3NextForCausalLM" }, { "qwen3_next" }, smx__build_qwen3_next, "GAEF" };
 static const smx__family smx__fam_qwen3_5 = { "Qwen3.5", { "Qwen3_5ForCausalLM" }, { "qwen3_5_text" }, smx__build_qwen3_5, "GAF" };
+
+/* llama.cpp's "qwen3next" and "qwen35". Every RMSNorm outside the DeltaNet is stored as 1 + w (the
+ * (1 + w) norms of transformers, pre-added by the converter), the DeltaNet's gated norm as w;
+ * A = -exp(A_log) as a vector [Hv]; conv kernels squeezed; dt_bias as ssm_dt.bias. Full attention
+ * as transformers (q_proj gives [q_h | gate_h] per head, q/k norms, NEOX RoPE on the first
+ * rope.dimension_count dims). Layers are recurrent where attention.recurrent_layers says so, else
+ * where (i + 1) % full_attention_interval != 0 (default 4). The DeltaNet's key / value heads are
+ * ssm.group_count / ssm.time_step_rank, both of head dim ssm.state_size (llama.cpp requires
+ * ssm.inner_size = Hv x state_size).
+ *   qwen3next: attn_qkv holds all q | all k | all v (the converter regroups transformers' per-key-head
+ *     in_proj_qkvz), attn_gate all z, ssm_ba transformers' in_proj_ba as it is (per key head
+ *     [b (r) | a (r)], r = Hv / Hk); an older file's fused ssm_in is in_proj_qkvz itself. Every layer
+ *     has experts (softmax, top-k, renormalised) and the shared expert scaled by
+ *     sigmoid(ffn_gate_inp_shexp x).
+ *   qwen35: in_proj_qkv / in_proj_z / in_proj_b / in_proj_a as attn_qkv / attn_gate / ssm_beta /
+ *     ssm_alpha with the value heads tiled (GGUF head j Hk + g = transformers' head g r + j, in
+ *     every tensor that has them, out_proj by columns): value head h uses key head h % Hk. A dense
+ *     SwiGLU MLP; rope.dimension_sections required (text positions make it plain NEOX RoPE).
+ * Differences from transformers, as llama.cpp computes the file: q and k of the DeltaNet are
+ * L2-normalised as x / max(|x|, eps) with the model's RMS eps (transformers: x / sqrt(|x|^2 + 1e-6)),
+ * a relative 1e-6 here; the renormalised expert weights divide by max(sum, 2^-14). */
+#define SMX__GG_QWEN_ATTN                                                                                                                  \
+    SMX__GG_XF("attn_norm.weight", "input_layernorm.weight", SMX__XF_PLUS_ONE),                                                          \
+    SMX__GG_XF("post_attention_norm.weight", "post_attention_layernorm.weight", SMX__XF_PLUS_ONE),                                       \
+    SMX__GG("attn_q.weight", "self_attn.q_proj.weight"), SMX__GG("attn_k.weight", "self_attn.k_proj.weight"),                             \
+    SMX__GG("attn_v.weight", "self_attn.v_proj.weight"), SMX__GG("attn_output.weight", "self_attn.o_proj.weight"),                        \
+    SMX__GG_XF("attn_q_norm.weight", "self_attn.q_norm.weight", SMX__XF_PLUS_ONE),                                                       \
+    SMX__GG_XF("attn_k_norm.weight", "self_attn.k_norm.weight", SMX__XF_PLUS_ONE)
+#define SMX__GG_QNEXT_LINEAR                                                                                                               \
+    SMX__GG_FROM("attn_qkv.weight", "linear_attn.in_proj_qkv.weight", "linear_attn.in_proj_qkvz.weight", SMX__GW_QKVZ_QKV),            \
+    SMX__GG_FROM("attn_gate.weight", "linear_attn.in_proj_z.weight", "linear_attn.in_proj_qkvz.weight", SMX__GW_QKVZ_Z),                \
+    SMX__GG("ssm_ba.weight", "linear_attn.in_proj_ba.weight"),                                                                             \
+    SMX__GG_W("ssm_conv1d.weight", "linear_attn.conv1d.weight", SMX__XF_NONE, SMX__GW_SQUEEZE),                                           \
+    SMX__GG("ssm_dt.bias", "linear_attn.dt_bias"), SMX__GG_XF("ssm_a", "linear_attn.A_log", SMX__XF_NEG_EXP),                            \
+    SMX__GG("ssm_norm.weight", "linear_attn.norm.weight"), SMX__GG("ssm_out.weight", "linear_attn.out_proj.weight")
+#define SMX__GG_QNEXT_SHARED                                                                                                               \
+    SMX__GG("ffn_gate_inp.weight", "mlp.gate.weight"), SMX__GG("ffn_gate_inp_shexp.weight", "mlp.shared_expert_gate.weight"),             \
+    SMX__GG("ffn_gate_shexp.weight", "mlp.shared_expert.gate_proj.weight"), SMX__GG("ffn_up_shexp.weight", "mlp.shared_expert.up_proj.weight"), \
+    SMX__GG("ffn_down_shexp.weight", "mlp.shared_expert.down_proj.weight")
+static const smx__gg_rule smx__gg_qwen_top[] = {
+    SMX__GG("token_embd.weight", "model.embed_tokens.weight"), SMX__GG_XF("output_norm.weight", "model.norm.weight", SMX__XF_PLUS_ONE),
+    SMX__GG("output.weight", "lm_head.weight"), SMX__GG_END
+};
+/* reading (also an older file's fused ssm_in) and writing per-expert checkpoints */
+static const smx__gg_rule smx__gg_qnext_blk[] = {
+    SMX__GG_QWEN_ATTN, SMX__GG_QNEXT_LINEAR, SMX__GG_QNEXT_SHARED,
+    SMX__GG_STACK("ffn_gate_exps.weight", "mlp.experts.%d.gate_proj.weight"), SMX__GG_STACK("ffn_up_exps.weight", "mlp.experts.%d.up_proj.weight"),
+    SMX__GG_STACK("ffn_down_exps.weight", "mlp.experts.%d.down_proj.weight"), SMX__GG("ssm_in.weight", "linear_attn.in_proj_qkvz.weight"),
+    SMX__GG_END
+};
+static const smx__gg_rule smx__gg_qnext_blk_w[] = {
+    SMX__GG_QWEN_ATTN, SMX__GG_QNEXT_LINEAR, SMX__GG_QNEXT_SHARED,
+    SMX__GG_STACK("ffn_gate_exps.weight", "mlp.experts.%d.gate_proj.weight"), SMX__GG_STACK("ffn_up_exps.weight", "mlp.experts.%d.up_proj.weight"),
+    SMX__GG_STACK("ffn_down_exps.weight", "mlp.experts.%d.down_proj.weight"), SMX__GG_END
+};
+/* writing transformers 5's fused experts: gate_up_proj [X, 2F, d] split, down_proj [X, d, F] as it is */
+static const smx__gg_rule smx__gg_qnext_blk_wf[] = {
+    SMX__GG_QWEN_ATTN, SMX__GG_QNEXT_LINEAR, SMX__GG_QNEXT_SHARED,
+    SMX__GG_STACK_FROM("ffn_gate_exps.weight", "mlp.experts.%d.gate_proj.weight", "mlp.experts.gate_up_proj", SMX__GW_HALF0),
+    SMX__GG_STACK_FROM("ffn_up_exps.weight", "mlp.experts.%d.up_proj.weight", "mlp.experts.gate_up_proj", SMX__GW_HALF1),
+    SMX__GG_STACK_FROM("ffn_down_exps.weight", "mlp.experts.%d.down_proj.weight", "mlp.experts.down_proj", SMX__GW_AS_IS), SMX__GG_END
+};
+static const smx__gg_rule smx__gg_q35_blk[] = {
+    SMX__GG_QWEN_ATTN,
+    SMX__GG_W("attn_qkv.weight", "linear_attn.in_proj_qkv.weight", SMX__XF_NONE, SMX__GW_VTILE_QKV),
+    SMX__GG_W("attn_gate.weight", "linear_attn.in_proj_z.weight", SMX__XF_NONE, SMX__GW_VTILE_ROWS),
+    SMX__GG_W("ssm_beta.weight", "linear_attn.in_proj_b.weight", SMX__XF_NONE, SMX__GW_VTILE_HEADS),
+    SMX__GG_W("ssm_alpha.weight", "linear_attn.in_proj_a.weight", SMX__XF_NONE, SMX__GW_VTILE_HEADS),
+    SMX__GG_W("ssm_conv1d.weight", "linear_attn.conv1d.weight", SMX__XF_NONE, SMX__GW_VTILE_CONV),
+    SMX__GG_W("ssm_dt.bias", "linear_attn.dt_bias", SMX__XF_NONE, SMX__GW_VTILE_HEADS),
+    SMX__GG_W("ssm_a", "linear_attn.A_log", SMX__XF_NEG_EXP, SMX__GW_VTILE_HEADS),
+    SMX__GG("ssm_norm.weight", "linear_attn.norm.weight"), SMX__GG_W("ssm_out.weight", "linear_attn.out_proj.weight", SMX__XF_NONE, SMX__GW_VTILE_COLS),
+    SMX__GG("ffn_gate.weight", "mlp.gate_proj.weight"), SMX__GG("ffn_up.weight", "mlp.up_proj.weight"),
+    SMX__GG("ffn_down.weight", "mlp.down_proj.weight"), SMX__GG_END
+};
+
+static void smx__gg_qwen_tr(smx__gg *g, int next)
+{
+    int *rec, l;
+    int64_t H, nk, nv, dk, di, X = 0, used = 0;
+    const smx__gguf_kv *rl;
+    smx__sb lt;
+    smx__gg_begin(g, next ? "Qwen3NextForCausalLM" : "Qwen3_5ForCausalLM", next ? "qwen3_next" : "qwen3_5_text", "model.layers.%d.",
+                  smx__gg_qwen_top, next ? smx__gg_qnext_blk : smx__gg_q35_blk);
+    smx__gg_refuse(g, "nextn_predict_layers", "multi-token-prediction layers are not supported");
+    smx__gg_decoder(g, "token_embd.weight");
+    smx__gg_copy_int(g, "feed_forward_length", "intermediate_size", 1);
+    smx__gg_copy_num(g, "attention.layer_norm_rms_epsilon", "rms_norm_eps", 1);
+    H = smx__gg_int(g, "attention.head_count", 0, 1);
+    smx__gg_attention(g, (int)smx__gg_int(g, "attention.head_count_kv", H, 0), 2);
+    if (!next) {
+        const smx__gguf_kv *sec = smx__gg_kv(g, "rope.dimension_sections");
+        if (!sec) smx__gg_fail(g, SMX_E_MISSING, "metadata key '%s.rope.dimension_sections' is missing", g->arch);
+        else if (sec->type != SMX__GGUF_ARRAY || sec->n != 4 || sec->arr_type == SMX__GGUF_STRING)
+            smx__gg_fail(g, SMX_E_FORMAT, "metadata key '%s.rope.dimension_sections' must hold 4 integers", g->arch);
+        else {   /* text positions are (p, p, p, 0): every rotated pair must fall in a t, h or w section (IMROPE) */
+            int sc[4], k, sum = 0, i, n2;
+            for (k = 0; k < 4; k++) { sc[k] = (int)smx__gguf_arr_f64(sec->arr_type, sec->data, (size_t)k); sum += sc[k]; }
+            n2 = (int)smx__gg_int(g, "rope.dimension_count", 0, 0) / 2;
+            for (i = 0; i < n2 && !g->st; i++) {
+                const int j = sum > 0 ? i % sum : 0;
+                if (sum <= 0 || sum > 2 * n2 || !(j < 3 * sc[j % 3]))
+                    smx__gg_fail(g, SMX_E_UNSUPPORTED, "%s.rope.dimension_sections [%d, %d, %d, %d] give rotary pair %d of %d no text position", g->arch,
+                                 sc[0], sc[1], sc[2], sc[3], i, n2);
+            }
+        }
+    }
+    nk = smx__gg_int(g, "ssm.group_count", 0, 1);
+    nv = smx__gg_int(g, "ssm.time_step_rank", 0, 1);
+    dk = smx__gg_int(g, "ssm.state_size", 0, 1);
+    di = smx__gg_int(g, "ssm.inner_size", 0, 1);
+    smx__gg_copy_int(g, "ssm.conv_kernel", "linear_conv_kernel_dim", 1);
+    if (g->st) return;
+    if (nk <= 0 || nv <= 0 || dk <= 0 || nv % nk || di != nv * dk) {
+        smx__gg_fail(g, SMX_E_RANGE, "%s.ssm: group_count %lld, time_step_rank %lld, state_size %lld, inner_size %lld: need Hv %% Hk = 0 and inner = Hv x state",
+                     g->arch, (long long)nk, (long long)nv, (long long)dk, (long long)di);
+        return;
+    }
+    smx__gg_put_int(g, "linear_num_key_heads", nk);
+    smx__gg_put_int(g, "linear_num_value_heads", nv);
+    smx__gg_put_int(g, "linear_key_head_dim", dk);
+    smx__gg_put_int(g, "linear_value_head_dim", dk);
+    if (next) {
+        X = smx__gg_int(g, "expert_count", 0, 1);
+        used = smx__gg_int(g, "expert_used_count", 0, 1);
+        if (!g->st && (X <= 0 || used <= 0 || used > X)) {
+            smx__gg_fail(g, SMX_E_RANGE, "%s.expert_count %lld / expert_used_count %lld: every qwen3next layer has experts", g->arch, (long long)X, (long long)used);
+            return;
+        }
+        smx__gg_put_int(g, "num_experts", X);
+        smx__gg_put_int(g, "num_experts_per_tok", used);
+        smx__gg_put_int(g, "moe_intermediate_size", smx__gg_int(g, "expert_feed_forward_length", smx__gg_int(g, "feed_forward_length", 0, 0) / SMX__MAX(1, used), 0));
+        smx__gg_put_int(g, "shared_expert_intermediate_size", smx__gg_int(g, "expert_shared_feed_forward_length", smx__gg_int(g, "feed_forward_length", 0, 0), 0));
+        smx__gg_put_bool(g, "norm_topk_prob", 1);
+        smx__gg_put_int(g, "decoder_sparse_step", 1);
+        smx__gg_put_raw(g, "mlp_only_layers", "[]");
+        smx__gg_put_str(g, "linear_attn_layout", smx__gg_tensor(g, "blk.0.ssm_in.weight") ? "qkvz" : "split_ba");
+    } else {
+        smx__gg_put_bool(g, "linear_value_heads_tiled", 1);
+    }
+    smx__gg_put_str(g, "linear_l2_norm", "max");   /* llama.cpp's l2_norm with the model's eps */
+    if (g->st || !(rec = (int *)SMX_MALLOC(sizeof(int) * (size_t)(g->L + 1)))) {
+        if (!g->st) smx__gg_fail(g, SMX_E_NOMEM, "out of memory");
+        return;
+    }
+    rl = smx__gg_kv(g, "attention.recurrent_layers");
+    if (rl) smx__gg_layers(g, "attention.recurrent_layers", rec, 1);
+    else {
+        int64_t every = smx__gg_int(g, "full_attention_interval", 4, 0);
+        if (every <= 0) smx__gg_fail(g, SMX_E_RANGE, "%s.full_attention_interval must be positive", g->arch);
+        for (l = 0; l < g->L; l++) rec[l] = every > 0 && (l + 1) % every != 0;
+    }
+    memset(&lt, 0, sizeof lt);
+    smx__sb_printf(&lt, "[");
+    for (l = 0; l < g->L; l++) smx__sb_printf(&lt, "%s\"%s\"", l ? ", " : "", rec[l] ? "linear_attention" : "full_attention");
+    smx__sb_printf(&lt, "]");
+    if (lt.failed) smx__gg_fail(g, SMX_E_NOMEM, "out of memory");
+    else smx__gg_put_raw(g, "layer_types", lt.s);
+    SMX_FREE(lt.s);
+    SMX_FREE(rec);
+}
+static void smx__gg_qwen3next_tr(smx__gg *g) { smx__gg_qwen_tr(g, 1); }
+static void smx__gg_qwen35_tr(smx__gg *g) { smx__gg_qwen_tr(g, 0); }
+
+/* The other way, as llama.cpp's converter writes Qwen3-Next (qwen3next: regrouped in_proj_qkvz,
+ * experts in every layer) and Qwen3.5 (qwen35: value heads tiled, rope.dimension_sections).
+ * The converter writes full_attention_interval only: layer_types must follow it. */
+static void smx__ggw_qwen(smx__ggw *c)
+{
+    smx__loader *ld = &c->ld;
+    const int next = !strcmp(c->arch, "qwen3next");
+    int d = smx__ci_pos(ld, NULL, "hidden_size", 0), L = smx__ci_pos(ld, NULL, "num_hidden_layers", 0), l;
+    int nh = smx__ci_pos(ld, NULL, "num_attention_heads", 0), nkv = smx__ci_pos(ld, NULL, "num_key_value_heads", nh);
+    int hd = smx__ci_pos(ld, NULL, "head_dim", nh > 0 ? d / nh : 0), every = smx__ci_pos(ld, NULL, "full_attention_interval", 4);
+    const smx__jv *lt = smx__cfg_get(ld, NULL, "layer_types"), *rp = smx__cfg_get(ld, NULL, "rope_parameters");
+    double prf = smx__cf(ld, rp && rp->type == SMX__J_OBJ && smx__jget(rp, "partial_rotary_factor") ? rp : NULL, "partial_rotary_factor", 0.25);
+    smx__gdn_cfg gd;
+    int64_t sh[8];
+    smx__qwen_gdn_read(ld, &gd, d, 1e-6f, SMX__GDN_SPLIT);
+    smx__ld_check(ld, gd.dk == gd.dv, SMX_E_UNSUPPORTED, "config.json: linear key / value head dims %d / %d: llama.cpp's %s needs them equal", gd.dk, gd.dv, c->arch);
+    smx__ld_check(ld, !smx__cb(ld, NULL, "attention_bias", 0), SMX_E_UNSUPPORTED, "config.json: attention_bias has no place in llama.cpp's %s layout", c->arch);
+    for (l = 0; l < L && lt && !ld->st; l++) {
+        const smx__jv *t = smx__jat(lt, l);
+        const int full = t && t->type == SMX__J_STR && !strcmp(t->str, "full_attention");
+        smx__ld_check(ld, full == ((l + 1) % every == 0), SMX_E_UNSUPPORTED,
+                      "config.json: layer_types[%d] does not follow full_attention_interval %d (the only layout key llama.cpp's converter writes)", l, every);
+    }
+    if (next) {
+        const smx__jv *mo = smx__cfg_get(ld, NULL, "mlp_only_layers");
+        smx__ld_check(ld, smx__ci_pos(ld, NULL, "num_experts", 512) > 0 && smx__ci(ld, NULL, "decoder_sparse_step", 1) == 1 && (!mo || mo->n == 0),
+                      SMX_E_UNSUPPORTED, "config.json: llama.cpp's qwen3next has experts in every layer (num_experts, decoder_sparse_step, mlp_only_layers)");
+        smx__ld_check(ld, smx__cb(ld, NULL, "norm_topk_prob", 1), SMX_E_UNSUPPORTED, "config.json: norm_topk_prob false: llama.cpp's qwen3next always renormalises");
+        smx__ld_check(ld, smx__ci(ld, NULL, "shared_expert_intermediate_size", 512) > 0, SMX_E_UNSUPPORTED, "config.json: llama.cpp's qwen3next needs the shared expert");
+    }
+    if (ld->st) return;
+    c->layer = "model.layers.%d."; c->top = smx__gg_qwen_top;
+    c->blk = !next ? smx__gg_q35_blk : smx__tensor_shape(ld, sh, "model.layers.0.mlp.experts.gate_up_proj") >= 0 ? smx__gg_qnext_blk_wf : smx__gg_qnext_blk_w;
+    c->nk = gd.nk; c->nv = gd.nv; c->dk = gd.dk; c->dv = gd.dv;
+    smx__ggw_common(c, L, smx__ci_pos(ld, NULL, "max_position_embeddings", 32768), d, smx__cf(ld, NULL, "rms_norm_eps", 1e-6));
+    smx__ggw_u32(c, "feed_forward_length", smx__ci_pos(ld, NULL, "intermediate_size", 0));
+    smx__ggw_u32(c, "attention.head_count", nh);
+    smx__ggw_u32(c, "attention.head_count_kv", nkv);
+    c->n_head = nh; c->n_kv = nkv;
+    smx__ggw_f32(c, "rope.freq_base", smx__ggw_theta(c, 10000.0));
+    smx__ggw_u32(c, "attention.key_length", hd);
+    smx__ggw_u32(c, "attention.value_length", hd);
+    if (next) {
+        c->n_expert = smx__ci_pos(ld, NULL, "num_experts", 512);
+        smx__ggw_u32(c, "expert_count", c->n_expert);
+        smx__ggw_u32(c, "expert_used_count", smx__ci_pos(ld, NULL, "num_experts_per_tok", 10));
+        smx__ggw_u32(c, "expert_feed_forward_length", smx__ci_pos(ld, NULL, "moe_intermediate_size", 512));
+        smx__ggw_u32(c, "expert_shared_feed_forward_length", smx__ci_pos(ld, NULL, "shared_expert_intermediate_size", 512));
+    }
+    smx__ggw_u32(c, "ssm.conv_kernel", gd.K);
+    smx__ggw_u32(c, "ssm.state_size", gd.dk);
+    smx__ggw_u32(c, "ssm.group_count", gd.nk);
+    smx__ggw_u32(c, "ssm.time_step_rank", gd.nv);
+    smx__ggw_u32(c, "ssm.inner_size", gd.dv * gd.nv);
+    smx__ggw_u32(c, "full_attention_interval", every);
+    smx__ggw_u32(c, "rope.dimension_count", (int)(hd * prf));
+    if (!next) {
+        /* mrope_section, else the interleaved split of the n_rot / 2 pairs: sector j % 3 of every pair
+         * (the converter's [11, 11, 10, 0] for 64 rotated dims; it writes that whatever n_rot is) */
+        const int s = (int)(hd * prf) / 2;
+        int sec[4];
+        const smx__jv *ms = rp && rp->type == SMX__J_OBJ ? smx__jget(rp, "mrope_section") : NULL, *e;
+        sec[0] = (s + 2) / 3; sec[1] = (s + 1) / 3; sec[2] = s / 3; sec[3] = 0;
+        if (ms && ms->type == SMX__J_ARR)
+            for (l = 0, e = ms->child; e && l < 4; e = e->next, l++) sec[l] = e->type == SMX__J_NUM ? (int)e->num : 0;
+        smx__ggw_i32s(c, "rope.dimension_sections", sec, 4);
+    }
+}
+static const smx__gg_arch smx__gg_qwen3next = { "qwen3next", smx__gg_qwen3next_tr, smx__ggw_qwen, { "Qwen3NextForCausalLM" }, NULL };
+static const smx__gg_arch smx__gg_qwen35 = { "qwen35", smx__gg_qwen35_tr, smx__ggw_qwen, { "Qwen3_5ForCausalLM" }, NULL };
 
 /* ---- II.7.n OLMo Hybrid (OlmoHybridForCausalLM) ----
  * Layer i by layer_types (default: full attention where i % 4 == 3, and the last layer if none is):
@@ -15283,6 +15545,7 @@ static const smx__family *const smx__families[] = {
 static const smx__gg_arch *const smx__gg_archs[] = {
     &smx__gg_llama, &smx__gg_llada, &smx__gg_mamba, &smx__gg_mamba2, &smx__gg_jamba, &smx__gg_granitehybrid, &smx__gg_lfm2,
     &smx__gg_lfm2moe, &smx__gg_falcon_h1, &smx__gg_nemotron_h, &smx__gg_nemotron_h_moe,
+    &smx__gg_qwen3next, &smx__gg_qwen35,
 };
 
 #define SMX__N_GG_ARCHS (sizeof smx__gg_archs / sizeof smx__gg_archs[0])
