@@ -432,6 +432,91 @@ done:
     smx__st_close(&g.ts);
 }
 
+/* ---- broken metadata and shapes of the architectures written here (converted, then edited) ---- */
+
+/* Offset of the metadata key's string (its u64 length) in p; 0 if absent. */
+static size_t t_gg_kinfo(const unsigned char *p, size_t n, const char *key) { return t_gg_tinfo(p, n, key); }
+
+typedef struct t_gg_edit {
+    const char *what;
+    int kind;               /* 0: rename the key (last byte), 1: u32 value of the key := v, 2: tensor's ne[dim] := v */
+    const char *name;
+    int dim;
+    long v;
+    smx_status want;
+    const char *needle;
+} t_gg_edit;
+
+static void t_gg_bad_arch(const char *cs, const t_gg_edit *ed, int n_ed)
+{
+    char hf[512], out[512], note[400];
+    unsigned char *base = NULL, *p = NULL;
+    size_t n = 0;
+    int i;
+    smx_error e;
+    snprintf(hf, sizeof hf, "tests/golden/%s", cs);
+    snprintf(out, sizeof out, "%s/bad-%s.gguf", t_tmpdir("gguf"), cs);
+    if (smx__gguf_convert_hf(hf, out, "f32", note, sizeof note, &e) != SMX_OK) { CHECK(0, "convert %s: %s", cs, e.msg); return; }
+    base = (unsigned char *)t_ld_slurp(out, &n);
+    if (!base || !(p = (unsigned char *)malloc(n))) { CHECK(0, "%s: read back", cs); free(base); return; }
+    {   /* the file as written loads */
+        smx_load_options o;
+        smx_file f;
+        smx_model *m = NULL;
+        smx_load_default_options(&o);
+        f.name = "model.gguf"; f.data = base; f.size = n;
+        o.files = &f; o.n_files = 1;
+        CHECK(smx_model_load_ex(NULL, &o, &m, &e) == SMX_OK, "%s: the converted file loads: %s", cs, m ? "" : e.msg);
+        smx_model_free(m);
+    }
+    for (i = 0; i < n_ed; i++) {
+        const t_gg_edit *x = &ed[i];
+        size_t k = t_gg_kinfo(base, n, x->name), ln = strlen(x->name);
+        char what[200];
+        snprintf(what, sizeof what, "%s: %s", cs, x->what);
+        if (!k) { CHECK(0, "%s: '%s' not in the file", what, x->name); continue; }
+        memcpy(p, base, n);
+        if (x->kind == 0) p[k + 8 + ln - 1] ^= 0x20;
+        else if (x->kind == 1) { uint32_t v = (uint32_t)x->v; memcpy(p + k + 8 + ln + 4, &v, 4); }
+        else { int64_t v = x->v; memcpy(p + k + 8 + ln + 4 + 8 * (size_t)x->dim, &v, 8); }
+        t_gg_expect(what, p, n, x->want, x->needle);
+    }
+    free(base);
+    free(p);
+}
+
+static void t_gg_bad_new(void)
+{
+    static const t_gg_edit lm[] = {
+        { "missing gating function", 0, "lfm2moe.expert_gating_func", 0, 0, SMX_E_MISSING, "lfm2moe.expert_gating_func" },
+        { "softmax gating", 1, "lfm2moe.expert_gating_func", 0, 1, SMX_E_UNSUPPORTED, "expert_gating_func" },
+        { "more experts used than there are", 1, "lfm2moe.expert_used_count", 0, 9, SMX_E_RANGE, "expert_used_count" },
+        { "router of the wrong shape", 2, "blk.1.ffn_gate_inp.weight", 1, 3, SMX_E_SHAPE, "blk.1.ffn_gate_inp.weight" },
+    };
+    static const t_gg_edit fh[] = {
+        { "missing SSM inner size", 0, "falcon-h1.ssm.inner_size", 0, 0, SMX_E_MISSING, "falcon-h1.ssm.inner_size" },
+        { "ssm_in of the wrong shape", 2, "blk.0.ssm_in.weight", 1, 100, SMX_E_SHAPE, "blk.0.ssm_in.weight" },
+    };
+    static const t_gg_edit nh[] = {
+        { "missing rms eps", 0, "nemotron_h.attention.layer_norm_rms_epsilon", 0, 0, SMX_E_MISSING, "layer_norm_rms_epsilon" },
+        { "ssm_out of the wrong shape", 2, "blk.0.ssm_out.weight", 1, 32, SMX_E_SHAPE, "blk.0.ssm_out.weight" },
+    };
+    static const t_gg_edit qn[] = {
+        { "missing expert count", 0, "qwen3next.expert_count", 0, 0, SMX_E_MISSING, "qwen3next.expert_count" },
+        { "inner size not heads x state", 1, "qwen3next.ssm.inner_size", 0, 48, SMX_E_RANGE, "inner_size" },
+        { "attn_qkv of the wrong shape", 2, "blk.0.attn_qkv.weight", 1, 100, SMX_E_SHAPE, "blk.0.attn_qkv.weight" },
+    };
+    static const t_gg_edit q5[] = {
+        { "missing rope sections", 0, "qwen35.rope.dimension_sections", 0, 0, SMX_E_MISSING, "qwen35.rope.dimension_sections" },
+        { "ssm_beta of the wrong shape", 2, "blk.1.ssm_beta.weight", 1, 1, SMX_E_SHAPE, "blk.1.ssm_beta.weight" },
+    };
+    t_gg_bad_arch("lfm2_moe", lm, (int)(sizeof lm / sizeof lm[0]));
+    t_gg_bad_arch("falcon_h1", fh, (int)(sizeof fh / sizeof fh[0]));
+    t_gg_bad_arch("nemotron_h", nh, (int)(sizeof nh / sizeof nh[0]));
+    t_gg_bad_arch("qwen3_next", qn, (int)(sizeof qn / sizeof qn[0]));
+    t_gg_bad_arch("qwen3_5", q5, (int)(sizeof q5 / sizeof q5[0]));
+}
+
 static void test_gguf(void)
 {
     static const struct { const char *cs, *types[4]; } stored[] = {
@@ -448,6 +533,7 @@ static void test_gguf(void)
     t_gg_vocab("llama_mha_spm");
     t_gg_vocab("mamba2_bpe");
     t_gg_bad();
+    t_gg_bad_new();
     t_gg_convert();
     /* the families llama.cpp has and no llama.cpp file was given for: converted, run by llama.cpp */
     t_gg_llamacpp("granitehybrid", "granitehybrid", "f32");   /* Granite 4.0-H: experts + shared, multipliers */
