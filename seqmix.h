@@ -14586,7 +14586,7 @@ static const char *smx__ggw_nemotron_h_name(struct smx__loader *ld)
 static void smx__ggw_nemotron_h(smx__ggw *c)
 {
     smx__loader *ld = &c->ld;
-    int d = smx__ci_pos(ld, NULL, "hidden_size", 0), L = 0, l, *kinds, *kv, *ff, moe = 0, mlp = 0;
+    int d = smx__ci_pos(ld, NULL, "hidden_size", 0), L = 0, l, *kinds, *kv, *ff, moe = 0, mlp = 0, ssm = 0;
     int nh = smx__ci_pos(ld, NULL, "num_attention_heads", 0), nkv = smx__ci_pos(ld, NULL, "num_key_value_heads", nh);
     int hd = smx__ci_pos(ld, NULL, "head_dim", nh > 0 ? d / nh : 0), fmlp = smx__ci_pos(ld, NULL, "intermediate_size", 21504);
     smx__mamba2_cfg m2;
@@ -14602,9 +14602,10 @@ static void smx__ggw_nemotron_h(smx__ggw *c)
     ff = kv + L + 1;
     kinds = ff + L + 1;
     for (l = 0; l < L; l++) kinds[l] = smx__ggw_nemo_kind(ld, l, &L);
-    for (l = 0; l < L; l++) { moe |= kinds[l] == SMX__LK_MOE; mlp |= kinds[l] == SMX__LK_MLP; }
+    for (l = 0; l < L; l++) { moe |= kinds[l] == SMX__LK_MOE; mlp |= kinds[l] == SMX__LK_MLP; ssm |= kinds[l] == SMX__LK_LINEAR; }
     smx__ld_check(ld, !(moe && mlp), SMX_E_UNSUPPORTED, "config.json: MLP and MoE layers in one model: llama.cpp's nemotron_h reads either");
-    smx__ld_check(ld, m2.conv_bias && !m2.bias, SMX_E_UNSUPPORTED, "config.json: llama.cpp's nemotron_h needs conv biases and no in/out projection biases");
+    smx__ld_check(ld, !ssm || (m2.conv_bias && !m2.bias), SMX_E_UNSUPPORTED,
+                  "config.json: llama.cpp's nemotron_h needs conv biases and no in/out projection biases");
     smx__ld_check(ld, smx__cfg_act(ld, NULL, "mlp_hidden_act", "relu2") == SMX__ACT_RELU2, SMX_E_UNSUPPORTED, "config.json: llama.cpp's nemotron_h MLP is relu^2 only");
     smx__ld_check(ld, !moe || !smx__cb(ld, NULL, "mlp_bias", 0), SMX_E_UNSUPPORTED, "config.json: mlp_bias: llama.cpp's expert layers have no biases");
     smx__ld_check(ld, !smx__cb(ld, NULL, "attention_bias", 0), SMX_E_UNSUPPORTED, "config.json: attention_bias: seqmix's Nemotron-H attention has no biases");

@@ -547,6 +547,8 @@ static void test_gguf(void)
     t_gg_llamacpp("nemotron_h", "nemotron_h", "f32");        /* Nemotron-H: Mamba-2 / attention / relu^2 MLP layers */
     t_gg_llamacpp("nemotron_h", "nemotron_h", "q8_0");
     t_gg_llamacpp("nemotron_h", "nemotron_h", "q4_k_m");
+    t_gg_llamacpp("gguf/nemotron_h_moe/hf", "nemotron_h_moe", "f32");   /* grouped sigmoid routing, scale, shared expert */
+    t_gg_llamacpp("gguf/nemotron_h_moe/hf", "nemotron_h_moe", "q8_0");
     t_gg_llamacpp("qwen3_next", "qwen3next", "f32");         /* Qwen3-Next: gated DeltaNet (regrouped q|k|v, z), experts + shared */
     t_gg_llamacpp("qwen3_next", "qwen3next", "q8_0");
     t_gg_llamacpp("qwen3_5", "qwen35", "f32");               /* Qwen3.5: split DeltaNet projections, dense MLP */
