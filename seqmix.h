@@ -14718,6 +14718,7 @@ static smx_status smx__build_qwen_hybrid(smx__loader *ld, int next)
     /* set by a GGUF file (II.4.d): llama.cpp's qwen3next projections, qwen35's tiled value heads */
     if (!strcmp(smx__cs(ld, NULL, "linear_attn_layout", ""), "split_ba")) c.gdn.layout = SMX__GDN_SPLIT_BA;
     else if (!strcmp(smx__cs(ld, NULL, "linear_attn_layout", ""), "qkvz")) c.gdn.layout = SMX__GDN_QKVZ;
+    else if (!strcmp(smx__cs(ld, NULL, "linear_attn_layout", ""), "split")) c.gdn.layout = SMX__GDN_SPLIT;
     c.gdn.tiled = smx__cb(ld, NULL, "linear_value_heads_tiled", 0);
     c.gdn.l2_max = !strcmp(smx__cs(ld, NULL, "linear_l2_norm", ""), "max");
     smx__moe_cfg_init(&c.moe, c.d);
@@ -14835,14 +14836,47 @@ static const smx__gg_rule smx__gg_q35_blk[] = {
     SMX__GG("ffn_down.weight", "mlp.down_proj.weight"), SMX__GG_END
 };
 
-static void smx__gg_qwen_tr(smx__gg *g, int next)
+/* qwen35moe: Qwen3.5's DeltaNet and Qwen3-Next's experts (every layer) */
+static const smx__gg_rule smx__gg_q35moe_blk[] = {
+    SMX__GG_QWEN_ATTN,
+    SMX__GG_W("attn_qkv.weight", "linear_attn.in_proj_qkv.weight", SMX__XF_NONE, SMX__GW_VTILE_QKV),
+    SMX__GG_W("attn_gate.weight", "linear_attn.in_proj_z.weight", SMX__XF_NONE, SMX__GW_VTILE_ROWS),
+    SMX__GG_W("ssm_beta.weight", "linear_attn.in_proj_b.weight", SMX__XF_NONE, SMX__GW_VTILE_HEADS),
+    SMX__GG_W("ssm_alpha.weight", "linear_attn.in_proj_a.weight", SMX__XF_NONE, SMX__GW_VTILE_HEADS),
+    SMX__GG_W("ssm_conv1d.weight", "linear_attn.conv1d.weight", SMX__XF_NONE, SMX__GW_VTILE_CONV),
+    SMX__GG_W("ssm_dt.bias", "linear_attn.dt_bias", SMX__XF_NONE, SMX__GW_VTILE_HEADS),
+    SMX__GG_W("ssm_a", "linear_attn.A_log", SMX__XF_NEG_EXP, SMX__GW_VTILE_HEADS),
+    SMX__GG("ssm_norm.weight", "linear_attn.norm.weight"), SMX__GG_W("ssm_out.weight", "linear_attn.out_proj.weight", SMX__XF_NONE, SMX__GW_VTILE_COLS),
+    SMX__GG_QNEXT_SHARED,
+    SMX__GG_STACK("ffn_gate_exps.weight", "mlp.experts.%d.gate_proj.weight"), SMX__GG_STACK("ffn_up_exps.weight", "mlp.experts.%d.up_proj.weight"),
+    SMX__GG_STACK("ffn_down_exps.weight", "mlp.experts.%d.down_proj.weight"), SMX__GG_END
+};
+static const smx__gg_rule smx__gg_q35moe_blk_wf[] = {
+    SMX__GG_QWEN_ATTN,
+    SMX__GG_W("attn_qkv.weight", "linear_attn.in_proj_qkv.weight", SMX__XF_NONE, SMX__GW_VTILE_QKV),
+    SMX__GG_W("attn_gate.weight", "linear_attn.in_proj_z.weight", SMX__XF_NONE, SMX__GW_VTILE_ROWS),
+    SMX__GG_W("ssm_beta.weight", "linear_attn.in_proj_b.weight", SMX__XF_NONE, SMX__GW_VTILE_HEADS),
+    SMX__GG_W("ssm_alpha.weight", "linear_attn.in_proj_a.weight", SMX__XF_NONE, SMX__GW_VTILE_HEADS),
+    SMX__GG_W("ssm_conv1d.weight", "linear_attn.conv1d.weight", SMX__XF_NONE, SMX__GW_VTILE_CONV),
+    SMX__GG_W("ssm_dt.bias", "linear_attn.dt_bias", SMX__XF_NONE, SMX__GW_VTILE_HEADS),
+    SMX__GG_W("ssm_a", "linear_attn.A_log", SMX__XF_NEG_EXP, SMX__GW_VTILE_HEADS),
+    SMX__GG("ssm_norm.weight", "linear_attn.norm.weight"), SMX__GG_W("ssm_out.weight", "linear_attn.out_proj.weight", SMX__XF_NONE, SMX__GW_VTILE_COLS),
+    SMX__GG_QNEXT_SHARED,
+    SMX__GG_STACK_FROM("ffn_gate_exps.weight", "mlp.experts.%d.gate_proj.weight", "mlp.experts.gate_up_proj", SMX__GW_HALF0),
+    SMX__GG_STACK_FROM("ffn_up_exps.weight", "mlp.experts.%d.up_proj.weight", "mlp.experts.gate_up_proj", SMX__GW_HALF1),
+    SMX__GG_STACK_FROM("ffn_down_exps.weight", "mlp.experts.%d.down_proj.weight", "mlp.experts.down_proj", SMX__GW_AS_IS), SMX__GG_END
+};
+
+/* mode: 0 qwen35, 1 qwen3next, 2 qwen35moe (read as Qwen3-Next with Qwen3.5's DeltaNet) */
+static void smx__gg_qwen_tr(smx__gg *g, int mode)
 {
+    const int next = mode == 1, moe = mode >= 1;
     int *rec, l;
     int64_t H, nk, nv, dk, di, X = 0, used = 0;
     const smx__gguf_kv *rl;
     smx__sb lt;
-    smx__gg_begin(g, next ? "Qwen3NextForCausalLM" : "Qwen3_5ForCausalLM", next ? "qwen3_next" : "qwen3_5_text", "model.layers.%d.",
-                  smx__gg_qwen_top, next ? smx__gg_qnext_blk : smx__gg_q35_blk);
+    smx__gg_begin(g, moe ? "Qwen3NextForCausalLM" : "Qwen3_5ForCausalLM", moe ? "qwen3_next" : "qwen3_5_text", "model.layers.%d.",
+                  smx__gg_qwen_top, next ? smx__gg_qnext_blk : moe ? smx__gg_q35moe_blk : smx__gg_q35_blk);
     smx__gg_refuse(g, "nextn_predict_layers", "multi-token-prediction layers are not supported");
     smx__gg_decoder(g, "token_embd.weight");
     smx__gg_copy_int(g, "feed_forward_length", "intermediate_size", 1);
@@ -14881,11 +14915,11 @@ static void smx__gg_qwen_tr(smx__gg *g, int next)
     smx__gg_put_int(g, "linear_num_value_heads", nv);
     smx__gg_put_int(g, "linear_key_head_dim", dk);
     smx__gg_put_int(g, "linear_value_head_dim", dk);
-    if (next) {
+    if (moe) {
         X = smx__gg_int(g, "expert_count", 0, 1);
         used = smx__gg_int(g, "expert_used_count", 0, 1);
         if (!g->st && (X <= 0 || used <= 0 || used > X)) {
-            smx__gg_fail(g, SMX_E_RANGE, "%s.expert_count %lld / expert_used_count %lld: every qwen3next layer has experts", g->arch, (long long)X, (long long)used);
+            smx__gg_fail(g, SMX_E_RANGE, "%s.expert_count %lld / expert_used_count %lld: every %s layer has experts", g->arch, (long long)X, (long long)used, g->arch);
             return;
         }
         smx__gg_put_int(g, "num_experts", X);
@@ -14895,8 +14929,17 @@ static void smx__gg_qwen_tr(smx__gg *g, int next)
         smx__gg_put_bool(g, "norm_topk_prob", 1);
         smx__gg_put_int(g, "decoder_sparse_step", 1);
         smx__gg_put_raw(g, "mlp_only_layers", "[]");
-        smx__gg_put_str(g, "linear_attn_layout", smx__gg_tensor(g, "blk.0.ssm_in.weight") ? "qkvz" : "split_ba");
+    }
+    if (next) {
+        char nm[64];
+        int legacy = 0;
+        for (l = 0; l < g->L && !legacy; l++) {
+            snprintf(nm, sizeof nm, "blk.%d.ssm_in.weight", l);
+            legacy = smx__gg_tensor(g, nm) != NULL;
+        }
+        smx__gg_put_str(g, "linear_attn_layout", legacy ? "qkvz" : "split_ba");
     } else {
+        if (moe) smx__gg_put_str(g, "linear_attn_layout", "split");
         smx__gg_put_bool(g, "linear_value_heads_tiled", 1);
     }
     smx__gg_put_str(g, "linear_l2_norm", "max");   /* llama.cpp's l2_norm with the model's eps */
@@ -14922,6 +14965,7 @@ static void smx__gg_qwen_tr(smx__gg *g, int next)
 }
 static void smx__gg_qwen3next_tr(smx__gg *g) { smx__gg_qwen_tr(g, 1); }
 static void smx__gg_qwen35_tr(smx__gg *g) { smx__gg_qwen_tr(g, 0); }
+static void smx__gg_qwen35moe_tr(smx__gg *g) { smx__gg_qwen_tr(g, 2); }
 
 /* The other way, as llama.cpp's converter writes Qwen3-Next (qwen3next: regrouped in_proj_qkvz,
  * experts in every layer) and Qwen3.5 (qwen35: value heads tiled, rope.dimension_sections).
@@ -14929,7 +14973,7 @@ static void smx__gg_qwen35_tr(smx__gg *g) { smx__gg_qwen_tr(g, 0); }
 static void smx__ggw_qwen(smx__ggw *c)
 {
     smx__loader *ld = &c->ld;
-    const int next = !strcmp(c->arch, "qwen3next");
+    const int next = !strcmp(c->arch, "qwen3next"), moe = next || !strcmp(c->arch, "qwen35moe");
     int d = smx__ci_pos(ld, NULL, "hidden_size", 0), L = smx__ci_pos(ld, NULL, "num_hidden_layers", 0), l;
     int nh = smx__ci_pos(ld, NULL, "num_attention_heads", 0), nkv = smx__ci_pos(ld, NULL, "num_key_value_heads", nh);
     int hd = smx__ci_pos(ld, NULL, "head_dim", nh > 0 ? d / nh : 0), every = smx__ci_pos(ld, NULL, "full_attention_interval", 4);
@@ -14946,7 +14990,7 @@ static void smx__ggw_qwen(smx__ggw *c)
         smx__ld_check(ld, full == ((l + 1) % every == 0), SMX_E_UNSUPPORTED,
                       "config.json: layer_types[%d] does not follow full_attention_interval %d (the only layout key llama.cpp's converter writes)", l, every);
     }
-    if (next) {
+    if (moe) {
         const smx__jv *mo = smx__cfg_get(ld, NULL, "mlp_only_layers");
         smx__ld_check(ld, smx__ci_pos(ld, NULL, "num_experts", 512) > 0 && smx__ci(ld, NULL, "decoder_sparse_step", 1) == 1 && (!mo || mo->n == 0),
                       SMX_E_UNSUPPORTED, "config.json: llama.cpp's qwen3next has experts in every layer (num_experts, decoder_sparse_step, mlp_only_layers)");
@@ -14955,7 +14999,10 @@ static void smx__ggw_qwen(smx__ggw *c)
     }
     if (ld->st) return;
     c->layer = "model.layers.%d."; c->top = smx__gg_qwen_top;
-    c->blk = !next ? smx__gg_q35_blk : smx__tensor_shape(ld, sh, "model.layers.0.mlp.experts.gate_up_proj") >= 0 ? smx__gg_qnext_blk_wf : smx__gg_qnext_blk_w;
+    {
+        const int fused = smx__tensor_shape(ld, sh, "model.layers.0.mlp.experts.gate_up_proj") >= 0;
+        c->blk = !moe ? smx__gg_q35_blk : next ? (fused ? smx__gg_qnext_blk_wf : smx__gg_qnext_blk_w) : fused ? smx__gg_q35moe_blk_wf : smx__gg_q35moe_blk;
+    }
     c->nk = gd.nk; c->nv = gd.nv; c->dk = gd.dk; c->dv = gd.dv;
     smx__ggw_common(c, L, smx__ci_pos(ld, NULL, "max_position_embeddings", 32768), d, smx__cf(ld, NULL, "rms_norm_eps", 1e-6));
     smx__ggw_u32(c, "feed_forward_length", smx__ci_pos(ld, NULL, "intermediate_size", 0));
@@ -14965,7 +15012,7 @@ static void smx__ggw_qwen(smx__ggw *c)
     smx__ggw_f32(c, "rope.freq_base", smx__ggw_theta(c, 10000.0));
     smx__ggw_u32(c, "attention.key_length", hd);
     smx__ggw_u32(c, "attention.value_length", hd);
-    if (next) {
+    if (moe) {
         c->n_expert = smx__ci_pos(ld, NULL, "num_experts", 512);
         smx__ggw_u32(c, "expert_count", c->n_expert);
         smx__ggw_u32(c, "expert_used_count", smx__ci_pos(ld, NULL, "num_experts_per_tok", 10));
@@ -14993,6 +15040,7 @@ static void smx__ggw_qwen(smx__ggw *c)
 }
 static const smx__gg_arch smx__gg_qwen3next = { "qwen3next", smx__gg_qwen3next_tr, smx__ggw_qwen, { "Qwen3NextForCausalLM" }, NULL };
 static const smx__gg_arch smx__gg_qwen35 = { "qwen35", smx__gg_qwen35_tr, smx__ggw_qwen, { "Qwen3_5ForCausalLM" }, NULL };
+static const smx__gg_arch smx__gg_qwen35moe = { "qwen35moe", smx__gg_qwen35moe_tr, smx__ggw_qwen, { "Qwen3_5MoeForCausalLM" }, NULL };
 
 /* ---- II.7.n OLMo Hybrid (OlmoHybridForCausalLM) ----
  * Layer i by layer_types (default: full attention where i % 4 == 3, and the last layer if none is):
@@ -15546,7 +15594,7 @@ static const smx__family *const smx__families[] = {
 static const smx__gg_arch *const smx__gg_archs[] = {
     &smx__gg_llama, &smx__gg_llada, &smx__gg_mamba, &smx__gg_mamba2, &smx__gg_jamba, &smx__gg_granitehybrid, &smx__gg_lfm2,
     &smx__gg_lfm2moe, &smx__gg_falcon_h1, &smx__gg_nemotron_h, &smx__gg_nemotron_h_moe,
-    &smx__gg_qwen3next, &smx__gg_qwen35,
+    &smx__gg_qwen3next, &smx__gg_qwen35, &smx__gg_qwen35moe,
 };
 
 #define SMX__N_GG_ARCHS (sizeof smx__gg_archs / sizeof smx__gg_archs[0])

@@ -405,7 +405,7 @@ static void t_gg_llamacpp(const char *cs, const char *name, const char *type)
     smx_session *s = NULL;
     smx_error e;
     memset(&g, 0, sizeof g);
-    snprintf(hf, sizeof hf, "tests/golden/%s", cs);
+    snprintf(hf, sizeof hf, cs[0] == '/' ? "%s" : "tests/golden/%s", cs);   /* an absolute folder as it is */
     snprintf(out, sizeof out, "%s/%s-%s.gguf", t_tmpdir("gguf"), name, type);
     snprintf(gpath, sizeof gpath, "tests/golden/gguf/llamacpp/%s-%s.safetensors", name, type);
     if (smx__gguf_convert_hf(hf, out, type, note, sizeof note, &e) != SMX_OK) { CHECK(0, "convert %s %s: %s", cs, type, e.msg); goto done; }
@@ -517,6 +517,98 @@ static void t_gg_bad_new(void)
     t_gg_bad_arch("qwen3_5", q5, (int)(sizeof q5 / sizeof q5[0]));
 }
 
+/* A Qwen3.5-MoE checkpoint (Qwen3_5MoeForCausalLM: Qwen3-Next with Qwen3.5's split DeltaNet
+ * projections) made from tests/golden/qwen3_next in dir: in_proj_qkvz regrouped into in_proj_qkv
+ * (all q | all k | all v) and in_proj_z, in_proj_ba into in_proj_b and in_proj_a (key heads 2,
+ * value heads 4, head dims 16, as that case's config says). 0 on failure. */
+static int t_gg_make_qwen35moe(const char *dir)
+{
+    enum { NK = 2, NV = 4, DK = 16, DV = 16, R = NV / NK, GRP = 2 * DK + 2 * R * DV };
+    smx__tensors ts;
+    smx__st_out *out = NULL;
+    float **bufs = NULL;
+    char path[1024], *cfg = NULL, *at;
+    size_t n = 0;
+    int i, no = 0, nb = 0, ok = 0;
+    smx_error e;
+    FILE *f;
+    memset(&ts, 0, sizeof ts);
+    if (smx__st_open_path(&ts, "tests/golden/qwen3_next/model.safetensors", &e) != SMX_OK) return 0;
+    out = (smx__st_out *)calloc((size_t)ts.nent * 2 + 1, sizeof *out);
+    bufs = (float **)calloc((size_t)ts.nent * 3 + 1, sizeof *bufs);
+    if (!out || !bufs) goto done;
+    for (i = 0; i < ts.nent; i++) {
+        const smx__st_entry *en = &ts.ent[i];
+        const char *nm = en->name, *tail = strrchr(nm, '.');
+        size_t ln = strlen(nm), cols = en->ndim > 1 ? (size_t)en->shape[1] : 1, j, pl;
+        float *x = (float *)malloc(sizeof(float) * (en->numel ? en->numel : 1));
+        if (!x || smx__st_read_f32(&ts, en, x, &e) != SMX_OK) { free(x); goto done; }
+        bufs[nb++] = x;
+        (void)tail;
+        if (ln > 19 && !strcmp(nm + ln - 19, "in_proj_qkvz.weight")) {
+            float *qkv = (float *)malloc(sizeof(float) * (2 * NK * DK + NV * DV) * cols), *z = (float *)malloc(sizeof(float) * NV * DV * cols);
+            size_t o = 0;
+            if (!qkv || !z || en->shape[0] != NK * GRP) { free(qkv); free(z); goto done; }
+            bufs[nb++] = qkv; bufs[nb++] = z;
+            for (j = 0; j < NK; j++, o += DK) memcpy(qkv + o * cols, x + (j * GRP) * cols, sizeof(float) * DK * cols);
+            for (j = 0; j < NK; j++, o += DK) memcpy(qkv + o * cols, x + (j * GRP + DK) * cols, sizeof(float) * DK * cols);
+            for (j = 0; j < NK; j++, o += R * DV) memcpy(qkv + o * cols, x + (j * GRP + 2 * DK) * cols, sizeof(float) * R * DV * cols);
+            for (j = 0; j < NK; j++) memcpy(z + j * R * DV * cols, x + (j * GRP + 2 * DK + R * DV) * cols, sizeof(float) * R * DV * cols);
+            pl = ln - 19;
+            out[no].name = (char *)malloc(pl + 20); out[no + 1].name = (char *)malloc(pl + 20);
+            if (!out[no].name || !out[no + 1].name) goto done;
+            snprintf((char *)out[no].name, pl + 20, "%.*sin_proj_qkv.weight", (int)pl, nm);
+            snprintf((char *)out[no + 1].name, pl + 20, "%.*sin_proj_z.weight", (int)pl, nm);
+            out[no].ndim = out[no + 1].ndim = 2;
+            out[no].shape[0] = 2 * NK * DK + NV * DV; out[no + 1].shape[0] = NV * DV;
+            out[no].shape[1] = out[no + 1].shape[1] = (int64_t)cols;
+            out[no].data = qkv; out[no + 1].data = z;
+            no += 2;
+        } else if (ln > 17 && !strcmp(nm + ln - 17, "in_proj_ba.weight")) {
+            float *b = (float *)malloc(sizeof(float) * NV * cols), *a = (float *)malloc(sizeof(float) * NV * cols);
+            if (!a || !b || en->shape[0] != 2 * NV) { free(a); free(b); goto done; }
+            bufs[nb++] = b; bufs[nb++] = a;
+            for (j = 0; j < NK; j++) {
+                memcpy(b + j * R * cols, x + (j * 2 * R) * cols, sizeof(float) * R * cols);
+                memcpy(a + j * R * cols, x + (j * 2 * R + R) * cols, sizeof(float) * R * cols);
+            }
+            pl = ln - 17;
+            out[no].name = (char *)malloc(pl + 20); out[no + 1].name = (char *)malloc(pl + 20);
+            if (!out[no].name || !out[no + 1].name) goto done;
+            snprintf((char *)out[no].name, pl + 20, "%.*sin_proj_b.weight", (int)pl, nm);
+            snprintf((char *)out[no + 1].name, pl + 20, "%.*sin_proj_a.weight", (int)pl, nm);
+            out[no].ndim = out[no + 1].ndim = 2;
+            out[no].shape[0] = out[no + 1].shape[0] = NV;
+            out[no].shape[1] = out[no + 1].shape[1] = (int64_t)cols;
+            out[no].data = b; out[no + 1].data = a;
+            no += 2;
+        } else {
+            int k;
+            if (!(out[no].name = (char *)malloc(ln + 1))) goto done;
+            memcpy((char *)out[no].name, nm, ln + 1);
+            out[no].ndim = en->ndim;
+            for (k = 0; k < en->ndim; k++) out[no].shape[k] = en->shape[k];
+            out[no].data = x;
+            no++;
+        }
+    }
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    if (smx__st_write(path, out, no, &e) != SMX_OK) goto done;
+    cfg = (char *)t_ld_slurp("tests/golden/qwen3_next/config.json", &n);
+    if (!cfg || !(at = strstr(cfg, "\"Qwen3NextForCausalLM\""))) goto done;
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    if (!(f = fopen(path, "wb"))) goto done;
+    ok = fwrite(cfg, 1, (size_t)(at - cfg), f) == (size_t)(at - cfg) && fputs("\"Qwen3_5MoeForCausalLM\"", f) >= 0 &&
+         fwrite(at + 22, 1, n - (size_t)(at - cfg) - 22, f) == n - (size_t)(at - cfg) - 22;
+    ok = fclose(f) == 0 && ok;
+done:
+    for (i = 0; out && i < no + 2; i++) free((char *)out[i].name);
+    for (i = 0; bufs && i < nb; i++) free(bufs[i]);
+    free(out); free(bufs); free(cfg);
+    smx__st_close(&ts);
+    return ok;
+}
+
 static void test_gguf(void)
 {
     static const struct { const char *cs, *types[4]; } stored[] = {
@@ -554,4 +646,14 @@ static void test_gguf(void)
     t_gg_llamacpp("qwen3_5", "qwen35", "f32");               /* Qwen3.5: split DeltaNet projections, dense MLP */
     t_gg_llamacpp("qwen3_5", "qwen35", "q8_0");
     t_gg_llamacpp("qwen3_5", "qwen35", "q4_k_m");
+    {   /* Qwen3.5-MoE (qwen35moe): made from the Qwen3-Next case */
+        char dir[512];
+        snprintf(dir, sizeof dir, "%s", t_tmpdir("gguf"));
+        snprintf(dir, sizeof dir, "%s", t_tmpdir("gguf/qwen35moe"));
+        if (!t_gg_make_qwen35moe(dir)) CHECK(0, "qwen35moe checkpoint from qwen3_next");
+        else {
+            t_gg_llamacpp(dir, "qwen35moe", "f32");
+            t_gg_llamacpp(dir, "qwen35moe", "q8_0");
+        }
+    }
 }
