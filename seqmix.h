@@ -15282,6 +15282,9 @@ static void smx__ggw_lfm2moe(smx__ggw *c)
     smx__ld_check(ld, smx__cf(ld, NULL, "routed_scaling_factor", 1.0) == 1.0, SMX_E_UNSUPPORTED,
                   "config.json: routed_scaling_factor %g: llama.cpp's lfm2moe has no routing scale", smx__cf(ld, NULL, "routed_scaling_factor", 1.0));
     smx__ld_check(ld, nd >= 0 && nd <= L, SMX_E_RANGE, "config.json: num_dense_layers %d must be in [0, %d]", nd, L);
+    smx__ld_check(ld, !smx__cfg_has(ld, NULL, "head_dim") || smx__ci(ld, NULL, "head_dim", 0) * nh == d, SMX_E_UNSUPPORTED,
+                  "config.json: head_dim %d x %d heads is not hidden_size %d: llama.cpp's lfm2moe attention is [hidden, hidden]",
+                  smx__ci(ld, NULL, "head_dim", 0), nh, d);
     if (ld->st || !(kv = (int *)smx__arena_alloc(&c->arena, sizeof(int) * (size_t)(L + 1)))) { smx__ld_check(ld, ld->st != SMX_OK, SMX_E_NOMEM, "out of memory"); return; }
     for (l = 0; l < L && !ld->st; l++) {
         smx__kinds_lfm2(ld, NULL, l, &mixer, &ffn);

@@ -515,6 +515,23 @@ static void t_gg_bad_new(void)
     t_gg_bad_arch("nemotron_h", nh, (int)(sizeof nh / sizeof nh[0]));
     t_gg_bad_arch("qwen3_next", qn, (int)(sizeof qn / sizeof qn[0]));
     t_gg_bad_arch("qwen3_5", q5, (int)(sizeof q5 / sizeof q5[0]));
+    {   /* checkpoints llama.cpp's layouts cannot hold are refused, naming why */
+        static const struct { const char *cs, *needle; } no[] = {
+            { "x_falcon_norm_before_gate", "time_step_limit" }, { "x_falcon_norm_groups", "projectors_bias" },
+            { "x_nemotron_latent", "mlp_bias" }, { "x_nemotron_moe_groups", "MLP and MoE" }, { "x_qwen35_gqa", "head dims" },
+            { "x_lfm2moe_nobias", "conv_bias" },
+        };
+        char hf[512], out[512], note[400];
+        smx_error e;
+        size_t i;
+        memset(&e, 0, sizeof e);
+        snprintf(out, sizeof out, "%s/refused.gguf", t_tmpdir("gguf"));
+        for (i = 0; i < sizeof no / sizeof no[0]; i++) {
+            snprintf(hf, sizeof hf, "tests/golden/%s", no[i].cs);
+            CHECK(smx__gguf_convert_hf(hf, out, "f32", note, sizeof note, &e) == SMX_E_UNSUPPORTED && strstr(e.msg, no[i].needle),
+                  "%s: refused naming '%s': %s", no[i].cs, no[i].needle, e.msg);
+        }
+    }
 }
 
 /* A Qwen3.5-MoE checkpoint (Qwen3_5MoeForCausalLM: Qwen3-Next with Qwen3.5's split DeltaNet
