@@ -13566,9 +13566,9 @@ static const smx__gg_rule smx__gg_lfm2_top[] = {
     SMX__GG("token_embd.weight", "model.embed_tokens.weight"), SMX__GG("token_embd_norm.weight", "model.embedding_norm.weight"),
     SMX__GG("output.weight", "lm_head.weight"), SMX__GG_END
 };
-static const smx__gg_rule smx__gg_lfm2_blk[] = {
-    SMX__GG("attn_norm.weight", "operator_norm.weight"), SMX__GG_W("attn_q.weight", "self_attn.q_proj.weight", SMX__XF_NONE, SMX__GW_PERM_Q),
-    SMX__GG_W("attn_k.weight", "self_attn.k_proj.weight", SMX__XF_NONE, SMX__GW_PERM_K), SMX__GG("attn_v.weight", "self_attn.v_proj.weight"),
+static const smx__gg_rule smx__gg_lfm2_blk[] = {   /* NEOX RoPE: Q/K rows as transformers has them */
+    SMX__GG("attn_norm.weight", "operator_norm.weight"), SMX__GG("attn_q.weight", "self_attn.q_proj.weight"),
+    SMX__GG("attn_k.weight", "self_attn.k_proj.weight"), SMX__GG("attn_v.weight", "self_attn.v_proj.weight"),
     SMX__GG("attn_output.weight", "self_attn.out_proj.weight"), SMX__GG("attn_q_norm.weight", "self_attn.q_layernorm.weight"),
     SMX__GG("attn_k_norm.weight", "self_attn.k_layernorm.weight"), SMX__GG("shortconv.in_proj.weight", "conv.in_proj.weight"),
     SMX__GG_W("shortconv.conv.weight", "conv.conv.weight", SMX__XF_NONE, SMX__GW_SQUEEZE), SMX__GG("shortconv.out_proj.weight", "conv.out_proj.weight"),
