@@ -7896,12 +7896,15 @@ typedef struct smx__gg {
 } smx__gg;
 
 struct smx__ggw;
+struct smx__loader;
 
 typedef struct smx__gg_arch {
     const char *name;                   /* general.architecture */
     void (*translate)(smx__gg *g);      /* writes the config and sets layer, top and blk */
     void (*write)(struct smx__ggw *w);  /* the other way: GGUF metadata from config.json, sets layer, top and blk */
     const char *hf[3];                  /* the Hugging Face architectures it writes */
+    /* the architecture name a checkpoint is written under when it is not `name` (NULL: always name) */
+    const char *(*name_of)(struct smx__loader *ld);
 } smx__gg_arch;
 
 static const smx__gg_arch *smx__gg_find_arch(const char *name);   /* II.8 */
@@ -8844,6 +8847,9 @@ typedef struct smx__ggw {
     int groups;                         /* for SMX__GW_GROUPS */
     int nk, nv, dk, dv;                 /* linear-attention heads (Qwen3-Next / Qwen3.5) */
     int n_expert;
+    int dinner, dstate;                 /* Mamba-2 inner size and state (Falcon-H1's in_proj blocks) */
+    /* an architecture's last change to a tensor on its way out (x: Hugging Face order, shape sh); NULL: none */
+    void (*post)(struct smx__ggw *c, const char *gname, float *x, const int64_t *sh, int nd);
     const char *layer;                  /* Hugging Face layer prefix with one %d */
     const smx__gg_rule *top, *blk;
     unsigned char *used;                /* [ld.ts->nent]: written */
@@ -12017,13 +12023,21 @@ static void smx__ltj_cfc(smx__sb *b, const smx_layer_cfg *c, int d)
 enum {
     SMX__GDN_SPLIT = 0,     /* in_proj_qkv [cd] | in_proj_z [vd] | in_proj_b | in_proj_a (Qwen3.5, builder) */
     SMX__GDN_QKVZ,          /* in_proj_qkvz, in_proj_ba interleaved per key head (Qwen3-Next) */
-    SMX__GDN_OLMO           /* q/k/v/g/b/a_proj; the conv weight also as q/k/v_conv1d pieces (OLMo Hybrid) */
+    SMX__GDN_OLMO,          /* q/k/v/g/b/a_proj; the conv weight also as q/k/v_conv1d pieces (OLMo Hybrid) */
+    SMX__GDN_SPLIT_BA       /* in_proj_qkv | in_proj_z as SPLIT, in_proj_ba interleaved per key head (llama.cpp's qwen3next) */
 };
+/* the layouts multiplied as stored, then reordered per token */
+#define SMX__GDN_STAGED(l) ((l) == SMX__GDN_QKVZ || (l) == SMX__GDN_SPLIT_BA)
+/* The key head of value head h: h / (Hv / Hk) (transformers' repeat_interleave), or with tiled value
+ * heads h % Hk (llama.cpp's qwen35 files order them so, to broadcast q and k). */
+#define SMX__GDN_KH(g, h) ((g)->tiled ? (h) % (g)->nk : (h) / ((g)->nv / (g)->nk))
 
 #define SMX__GDN_MAX_PROJ 6
 
 typedef struct smx__gdn_cfg {
     int d, nk, nv, dk, dv, K, chunk, act, conv_bias, layout;
+    int tiled;              /* value head h uses key head h % Hk (else h / (Hv / Hk)) */
+    int l2_max;             /* q, k / max(|x|, eps) (llama.cpp's ggml_l2_norm), else / sqrt(|x|^2 + 1e-6) */
     float eps;              /* gated RMSNorm epsilon */
     float beta_scale;       /* 1, or 2 with allow_neg_eigval */
 } smx__gdn_cfg;
@@ -12031,6 +12045,8 @@ typedef struct smx__gdn_cfg {
 typedef struct smx__gdn {
     smx__op base;
     int nk, nv, dk, dv, K, Q, act, kd, vd, cd, P, layout;   /* P = cd + vd + 2 Hv: the width of [q|k|v|z|b|a] */
+    int tiled;                                  /* SMX__GDN_KH */
+    int l2_max;                                 /* smx__gdn_cfg.l2_max */
     float eps, beta_scale, qscale;
     int nproj;
     smx__w pw[SMX__GDN_MAX_PROJ];               /* projections [rows, d], writing columns [poff, poff + rows) */
@@ -12068,7 +12084,7 @@ static size_t smx__gdn_scratch(const smx__op *op, int T, int n_ctx, int nth)
 {
     const smx__gdn *g = (const smx__gdn *)op;
     (void)n_ctx;
-    return (size_t)T * ((size_t)g->P * (g->layout == SMX__GDN_QKVZ ? 2 : 1) + g->cd + 2 * (size_t)g->nv + g->vd) +
+    return (size_t)T * ((size_t)g->P * (SMX__GDN_STAGED(g->layout) ? 2 : 1) + g->cd + 2 * (size_t)g->nv + g->vd) +
            smx__gdn_core_floats(g, T, nth) + 256;
 }
 
@@ -12160,11 +12176,11 @@ static void smx__gdn_head_step(const smx__gdn *g, float *S, const float *q, cons
 SMX__MAYBE_UNUSED static void smx__gdn_core_ref(const smx__gdn *g, float *S, int T, const float *xc, const float *gt, const float *bt,
                                                 float *o)
 {
-    const int dk = g->dk, dv = g->dv, rep = g->nv / g->nk;
+    const int dk = g->dk, dv = g->dv;
     int t, h, r, c;
     for (t = 0; t < T; t++)
         for (h = 0; h < g->nv; h++) {
-            const float *q = xc + (size_t)t * g->cd + (size_t)(h / rep) * dk, *k = q + g->kd;
+            const float *q = xc + (size_t)t * g->cd + (size_t)SMX__GDN_KH(g, h) * dk, *k = q + g->kd;
             const float *v = xc + (size_t)t * g->cd + 2 * (size_t)g->kd + (size_t)h * dv;
             float *Sh = S + (size_t)h * dk * dv, eg = expf(gt[(size_t)t * g->nv + h]), beta = bt[(size_t)t * g->nv + h];
             for (c = 0; c < dk * dv; c++) Sh[c] *= eg;
@@ -12282,7 +12298,7 @@ static void smx__gdn_step_task(void *arg, int h, int tid)
 {
     const smx__gdn_job *j = (const smx__gdn_job *)arg;
     const smx__gdn *g = j->g;
-    const float *q = j->xc + (size_t)(h / (g->nv / g->nk)) * g->dk;
+    const float *q = j->xc + (size_t)SMX__GDN_KH(g, h) * g->dk;
     smx__gdn_head_step(g, j->S + (size_t)h * g->dk * g->dv, q, q + g->kd, j->xc + 2 * (size_t)g->kd + (size_t)h * g->dv, j->gt[h],
                        j->bt[h], j->o + (size_t)h * g->dv, j->work + (size_t)tid * j->wsz);
 }
@@ -12302,7 +12318,7 @@ static void smx__gdn_head_task(void *arg, int h, int tid)
 {
     const smx__gdn_job *j = (const smx__gdn_job *)arg;
     const smx__gdn *g = j->g;
-    const int T = j->T, kh = h / (g->nv / g->nk);
+    const int T = j->T, kh = SMX__GDN_KH(g, h);
     const size_t kTd = (size_t)g->nk * T * g->dk;
     smx__gdn_head_chunked(g, h, j->S + (size_t)h * g->dk * g->dv, T, j->xh + (size_t)kh * T * g->dk, j->xh + kTd + (size_t)kh * T * g->dk,
                           j->xh + 2 * kTd + (size_t)h * T * g->dv, j->gt, j->bt, j->gram + (size_t)kh * j->gsz, (size_t)g->nk * j->gsz,
@@ -12354,6 +12370,14 @@ static void smx__gdn_unpermute(const smx__gdn *g, const float *st, float *dst)
 {
     const int rep = g->nv / g->nk, dk = g->dk, rv = rep * g->dv, grp = 2 * dk + 2 * rv, ba = g->cd + g->vd;
     int j;
+    if (g->layout == SMX__GDN_SPLIT_BA) {   /* q | k | v | z in place; b and a per key head */
+        memcpy(dst, st, sizeof(float) * (size_t)ba);
+        for (j = 0; j < g->nk; j++) {
+            memcpy(dst + ba + (size_t)j * rep, st + ba + (size_t)j * 2 * rep, sizeof(float) * (size_t)rep);
+            memcpy(dst + ba + g->nv + (size_t)j * rep, st + ba + (size_t)j * 2 * rep + rep, sizeof(float) * (size_t)rep);
+        }
+        return;
+    }
     for (j = 0; j < g->nk; j++) {
         const float *s = st + (size_t)j * grp, *sb = st + ba + (size_t)j * 2 * rep;
         memcpy(dst + (size_t)j * dk, s, sizeof(float) * (size_t)dk);                                           /* q_j */
@@ -12371,7 +12395,7 @@ static void smx__gdn_prepare(const smx__gdn *g, float *hist, const smx__fwd *f, 
                              float *bt)
 {
     const int T = f->T, P = g->P, cd = g->cd, nv = g->nv, dk = g->dk, d = g->base.d_in;
-    float *dst = g->layout == SMX__GDN_QKVZ ? stage : proj;
+    float *dst = SMX__GDN_STAGED(g->layout) ? stage : proj;
     int t, i, h;
     /* [q | k | v | z | b | a] = x W_in^T */
     if (T < 4) {   /* decode: every projection in one pass over the rows */
@@ -12381,16 +12405,16 @@ static void smx__gdn_prepare(const smx__gdn *g, float *hist, const smx__fwd *f, 
     } else {
         for (i = 0; i < g->nproj; i++) smx__matmul(f->cx, dst + g->poff[i], (size_t)P, f->x, (size_t)d, &g->pw[i], NULL, T);
     }
-    if (g->layout == SMX__GDN_QKVZ)
+    if (SMX__GDN_STAGED(g->layout))
         for (t = 0; t < T; t++) smx__gdn_unpermute(g, stage + (size_t)t * P, proj + (size_t)t * P);
     /* [q | k | v] = act(causal_conv1d([q | k | v])) */
     smx__conv1d(f->cx, proj, (size_t)P, xc, (size_t)cd, T, cd, g->K, g->conv_wT, g->conv_b, hist, g->act);
     for (t = 0; t < T; t++) {
         float *xt = xc + (size_t)t * cd;
         const float *pt = proj + (size_t)t * P;
-        /* q = q / sqrt(|q|^2 + 1e-6) / sqrt(dk);  k = k / sqrt(|k|^2 + 1e-6) */
+        /* q = q / sqrt(|q|^2 + 1e-6) / sqrt(dk);  k = k / sqrt(|k|^2 + 1e-6)  (l2_max: / max(|x|, eps)) */
         for (h = 0; h < 2 * g->nk; h++) {
-            float *v = xt + (size_t)h * dk, r = 1.0f / sqrtf(smx__dot(v, v, dk) + 1e-6f);
+            float *v = xt + (size_t)h * dk, r = g->l2_max ? 1.0f / fmaxf(sqrtf(smx__dot(v, v, dk)), g->eps) : 1.0f / sqrtf(smx__dot(v, v, dk) + 1e-6f);
             smx__scale(v, v, h < g->nk ? r * g->qscale : r, dk);
         }
         /* g = -exp(A_log) softplus(a + dt_bias);  beta = sigmoid(b) (x 2) */
@@ -12409,7 +12433,7 @@ static void smx__gdn_forward(const smx__op *op, void *state, const smx__fwd *f)
     float *S = hist + (size_t)(g->K - 1) * cd;      /* [Hv][dk][dv] */
     float *proj = f->scratch;                       /* [T, P]   q | k | v | z | b | a */
     float *stage = proj + (size_t)T * P;            /* [T, P]   stored order (QKVZ only) */
-    float *xc = stage + (g->layout == SMX__GDN_QKVZ ? (size_t)T * P : 0);   /* [T, cd] after conv, normalised */
+    float *xc = stage + (SMX__GDN_STAGED(g->layout) ? (size_t)T * P : 0);   /* [T, cd] after conv, normalised */
     float *gt = xc + (size_t)T * cd;                /* [T, Hv]  log decay */
     float *bt = gt + (size_t)T * nv;                /* [T, Hv]  beta */
     float *o = bt + (size_t)T * nv;                 /* [T, vd]  core output */
@@ -12487,10 +12511,15 @@ static smx__op *smx__gdn_load(smx__loader *ld, const smx__gdn_cfg *c, const char
     g = (smx__gdn *)smx__op_new(ld, sizeof *g, &smx__gdn_vt, d, d);
     if (!g) return NULL;
     g->nk = c->nk; g->nv = c->nv; g->dk = c->dk; g->dv = c->dv; g->K = c->K; g->Q = c->chunk; g->act = c->act; g->layout = c->layout;
+    g->tiled = c->tiled; g->l2_max = c->l2_max;
     g->kd = (int)kd; g->vd = (int)vd; g->cd = (int)(2 * kd + vd); g->P = g->cd + g->vd + 2 * c->nv;
     g->eps = c->eps; g->beta_scale = c->beta_scale; g->qscale = 1.0f / sqrtf((float)c->dk);
     if (c->layout == SMX__GDN_QKVZ) {
         smx__gdn_proj(g, SMX__M2(ld, g->cd + g->vd, d, "%sin_proj_qkvz.weight", prefix), 0);
+        smx__gdn_proj(g, SMX__M2(ld, 2 * c->nv, d, "%sin_proj_ba.weight", prefix), g->cd + g->vd);
+    } else if (c->layout == SMX__GDN_SPLIT_BA) {
+        smx__gdn_proj(g, SMX__M2(ld, g->cd, d, "%sin_proj_qkv.weight", prefix), 0);
+        smx__gdn_proj(g, SMX__M2(ld, g->vd, d, "%sin_proj_z.weight", prefix), g->cd);
         smx__gdn_proj(g, SMX__M2(ld, 2 * c->nv, d, "%sin_proj_ba.weight", prefix), g->cd + g->vd);
     } else if (c->layout == SMX__GDN_OLMO) {
         static const char *const nm[6] = { "q_proj", "k_proj", "v_proj", "g_proj", "b_proj", "a_proj" };
@@ -12924,7 +12953,7 @@ static void smx__ggw_llama(smx__ggw *c)
     if (smx__cfg_has(ld, NULL, "head_dim")) { smx__ggw_u32(c, "attention.key_length", hd); smx__ggw_u32(c, "attention.value_length", hd); }
     smx__ggw_u32(c, "rope.dimension_count", hd);
 }
-static const smx__gg_arch smx__gg_llama = { "llama", smx__gg_llama_tr, smx__ggw_llama, { "LlamaForCausalLM" } };
+static const smx__gg_arch smx__gg_llama = { "llama", smx__gg_llama_tr, smx__ggw_llama, { "LlamaForCausalLM" }, NULL };
 
 /* ---- II.7.c LLaDA (LLaDAModelLM): the Llama network under OLMo names, attending bidirectionally ---- */
 static smx_status smx__build_llada(smx__loader *ld)
@@ -13007,7 +13036,7 @@ static void smx__gg_llada_tr(smx__gg *g)
     smx__gg_put_bool(g, "rope_interleave", 1);
     if (smx__gg_kv(g, "tokenizer.ggml.mask_token_id")) smx__gg_put_int(g, "mask_token_id", smx__gg_int(g, "tokenizer.ggml.mask_token_id", 0, 0));
 }
-static const smx__gg_arch smx__gg_llada = { "llada", smx__gg_llada_tr, NULL, { NULL } };
+static const smx__gg_arch smx__gg_llada = { "llada", smx__gg_llada_tr, NULL, { NULL }, NULL };
 
 /* ---- II.7.d Mamba (MambaForCausalLM) and Mamba-2 (Mamba2ForCausalLM) ----
  * backbone.embeddings -> layers [norm -> mixer] -> norm_f -> lm_head. Original mamba_ssm
@@ -13135,8 +13164,8 @@ static void smx__ggw_mamba(smx__ggw *c)
     smx__ggw_f32(c, "attention.layer_norm_rms_epsilon", smx__cf(ld, NULL, "layer_norm_epsilon", 1e-5));
     if (!v2) smx__ggw_bool(c, "ssm.dt_b_c_rms", 0);
 }
-static const smx__gg_arch smx__gg_mamba = { "mamba", smx__gg_mamba1_tr, smx__ggw_mamba, { "MambaForCausalLM" } };
-static const smx__gg_arch smx__gg_mamba2 = { "mamba2", smx__gg_mamba2_tr, smx__ggw_mamba, { "Mamba2ForCausalLM" } };
+static const smx__gg_arch smx__gg_mamba = { "mamba", smx__gg_mamba1_tr, smx__ggw_mamba, { "MambaForCausalLM" }, NULL };
+static const smx__gg_arch smx__gg_mamba2 = { "mamba2", smx__gg_mamba2_tr, smx__ggw_mamba, { "Mamba2ForCausalLM" }, NULL };
 
 /* ---- II.7.e Jamba (JambaForCausalLM) ----
  * Layer i: attention (no positional encoding) if i % attn_layer_period == attn_layer_offset,
@@ -13284,7 +13313,7 @@ static void smx__gg_jamba_tr(smx__gg *g)
     smx__gg_put_bool(g, "mamba_proj_bias", 0);
     SMX_FREE(attn);
 }
-static const smx__gg_arch smx__gg_jamba = { "jamba", smx__gg_jamba_tr, NULL, { NULL } };
+static const smx__gg_arch smx__gg_jamba = { "jamba", smx__gg_jamba_tr, NULL, { NULL }, NULL };
 
 /* ---- II.7.f Bamba (BambaForCausalLM) ----
  * Layer i: attention with partial RoPE if i is in attn_layer_indices, else a Mamba-2 mixer;
@@ -13536,7 +13565,7 @@ static void smx__ggw_granitehybrid(smx__ggw *c)
     else smx__ggw_granite4(c);
 }
 static const smx__gg_arch smx__gg_granitehybrid = { "granitehybrid", smx__gg_granitehybrid_tr, smx__ggw_granitehybrid,
-                                                    { "BambaForCausalLM", "GraniteMoeHybridForCausalLM" } };
+                                                    { "BambaForCausalLM", "GraniteMoeHybridForCausalLM" }, NULL };
 
 /* ---- II.7.g LFM2 (Lfm2ForCausalLM): short convolutions and attention with q/k norms ---- */
 
@@ -13618,9 +13647,9 @@ static const smx__gg_rule smx__gg_lfm2_top[] = {
     SMX__GG("token_embd.weight", "model.embed_tokens.weight"), SMX__GG("token_embd_norm.weight", "model.embedding_norm.weight"),
     SMX__GG("output.weight", "lm_head.weight"), SMX__GG_END
 };
-static const smx__gg_rule smx__gg_lfm2_blk[] = {
-    SMX__GG("attn_norm.weight", "operator_norm.weight"), SMX__GG_W("attn_q.weight", "self_attn.q_proj.weight", SMX__XF_NONE, SMX__GW_PERM_Q),
-    SMX__GG_W("attn_k.weight", "self_attn.k_proj.weight", SMX__XF_NONE, SMX__GW_PERM_K), SMX__GG("attn_v.weight", "self_attn.v_proj.weight"),
+static const smx__gg_rule smx__gg_lfm2_blk[] = {   /* NEOX RoPE: Q/K rows as transformers has them */
+    SMX__GG("attn_norm.weight", "operator_norm.weight"), SMX__GG("attn_q.weight", "self_attn.q_proj.weight"),
+    SMX__GG("attn_k.weight", "self_attn.k_proj.weight"), SMX__GG("attn_v.weight", "self_attn.v_proj.weight"),
     SMX__GG("attn_output.weight", "self_attn.out_proj.weight"), SMX__GG("attn_q_norm.weight", "self_attn.q_layernorm.weight"),
     SMX__GG("attn_k_norm.weight", "self_attn.k_layernorm.weight"), SMX__GG("shortconv.in_proj.weight", "conv.in_proj.weight"),
     SMX__GG_W("shortconv.conv.weight", "conv.conv.weight", SMX__XF_NONE, SMX__GW_SQUEEZE), SMX__GG("shortconv.out_proj.weight", "conv.out_proj.weight"),
@@ -13654,7 +13683,7 @@ static void smx__gg_lfm2_tr(smx__gg *g)
     SMX_FREE(lt.s);
     SMX_FREE(attn);
 }
-static const smx__gg_arch smx__gg_lfm2 = { "lfm2", smx__gg_lfm2_tr, NULL, { NULL } };
+static const smx__gg_arch smx__gg_lfm2 = { "lfm2", smx__gg_lfm2_tr, NULL, { NULL }, NULL };
 
 /* ---- II.7.h xLSTM ----
  *   xLSTMForCausalLM (model_type "xlstm", transformers' native path): per block
@@ -14239,6 +14268,146 @@ static smx_status smx__build_falcon_h1(smx__loader *ld)
 
 static const smx__family smx__fam_falcon_h1 = { "Falcon-H1", { "FalconH1ForCausalLM" }, { "falcon_h1" }, smx__build_falcon_h1, "PF" };
 
+/* llama.cpp's "falcon-h1": every layer runs attention and Mamba-2 side by side on one
+ * attn_norm(h) and adds both (is_recr on every layer), then the SwiGLU MLP after the norm
+ * "ffn_norm" (no .weight suffix). llama.cpp has no multiplier keys: its converter folds every
+ * muP multiplier into the weights (gate x mlp_multipliers[0], down x mlp_multipliers[1], q and v x
+ * attention_in_multiplier, k x key_multiplier x attention_in_multiplier, o x
+ * attention_out_multiplier, the Mamba out_proj x ssm_out_multiplier, in_proj x ssm_in_multiplier
+ * with its row blocks z | x | B | C | dt x ssm_multipliers, the head x lm_head_multiplier, the
+ * embedding x embedding_multiplier), so the file reads as Falcon-H1 with every multiplier 1.
+ * Differences from transformers, as llama.cpp computes the file: with ssm_norm (mamba_rms_norm)
+ * the SSM output is gated first and normalised per group after (transformers' default
+ * mamba_norm_before_gate normalises first); dt is not clamped (time_step_limit is not written);
+ * the attention scale is 1/sqrt(head_dim); RoPE is NEOX over rope.dimension_count (default the
+ * whole head), Q/K rows as transformers has them. */
+static const smx__gg_rule smx__gg_fh1_top[] = {
+    SMX__GG("token_embd.weight", "model.embed_tokens.weight"), SMX__GG("output_norm.weight", "model.final_layernorm.weight"),
+    SMX__GG("output.weight", "lm_head.weight"), SMX__GG_END
+};
+/* written for a tied checkpoint: the head as its own tensor, so that it can carry lm_head_multiplier */
+static const smx__gg_rule smx__gg_fh1_top_tied[] = {
+    SMX__GG("token_embd.weight", "model.embed_tokens.weight"), SMX__GG("output_norm.weight", "model.final_layernorm.weight"),
+    SMX__GG_FROM("output.weight", "lm_head.weight", "model.embed_tokens.weight", SMX__GW_AS_IS), SMX__GG_END
+};
+static const smx__gg_rule smx__gg_fh1_blk[] = {
+    SMX__GG("attn_norm.weight", "input_layernorm.weight"), SMX__GG("attn_q.weight", "self_attn.q_proj.weight"),
+    SMX__GG("attn_k.weight", "self_attn.k_proj.weight"), SMX__GG("attn_v.weight", "self_attn.v_proj.weight"),
+    SMX__GG("attn_output.weight", "self_attn.o_proj.weight"), SMX__GG("attn_q.bias", "self_attn.q_proj.bias"),
+    SMX__GG("attn_k.bias", "self_attn.k_proj.bias"), SMX__GG("attn_v.bias", "self_attn.v_proj.bias"),
+    SMX__GG("attn_output.bias", "self_attn.o_proj.bias"), SMX__GG("ssm_in.weight", "mamba.in_proj.weight"),
+    SMX__GG_W("ssm_conv1d.weight", "mamba.conv1d.weight", SMX__XF_NONE, SMX__GW_SQUEEZE), SMX__GG("ssm_conv1d.bias", "mamba.conv1d.bias"),
+    SMX__GG("ssm_dt.bias", "mamba.dt_bias"), SMX__GG_W("ssm_a", "mamba.A_log", SMX__XF_NEG_EXP, SMX__GW_COL),
+    SMX__GG_W("ssm_d", "mamba.D", SMX__XF_NONE, SMX__GW_COL), SMX__GG_W("ssm_norm.weight", "mamba.norm.weight", SMX__XF_NONE, SMX__GW_GROUPS),
+    SMX__GG("ssm_out.weight", "mamba.out_proj.weight"), SMX__GG("ffn_norm", "pre_ff_layernorm.weight"),
+    SMX__GG("ffn_gate.weight", "feed_forward.gate_proj.weight"), SMX__GG("ffn_up.weight", "feed_forward.up_proj.weight"),
+    SMX__GG("ffn_down.weight", "feed_forward.down_proj.weight"), SMX__GG("ffn_gate.bias", "feed_forward.gate_proj.bias"),
+    SMX__GG("ffn_up.bias", "feed_forward.up_proj.bias"), SMX__GG("ffn_down.bias", "feed_forward.down_proj.bias"), SMX__GG_END
+};
+
+static void smx__gg_falcon_h1_tr(smx__gg *g)
+{
+    static const char *const km[8] = { "mamba_d_state", "mamba_d_conv", "mamba_expand", "mamba_d_ssm", NULL, "mamba_n_heads", "mamba_d_head",
+                                       "mamba_n_groups" };
+    int64_t kv;
+    smx__gg_begin(g, "FalconH1ForCausalLM", "falcon_h1", "model.layers.%d.", smx__gg_fh1_top, smx__gg_fh1_blk);
+    smx__gg_decoder(g, "token_embd.weight");
+    smx__gg_copy_int(g, "feed_forward_length", "intermediate_size", 1);
+    smx__gg_copy_num(g, "attention.layer_norm_rms_epsilon", "rms_norm_eps", 1);
+    if (g->st) return;
+    kv = smx__gg_int(g, "attention.head_count_kv", 0, 0);
+    if (smx__gg_kv(g, "attention.head_count_kv") && smx__gg_kv(g, "attention.head_count_kv")->type == SMX__GGUF_ARRAY)
+        smx__gg_fail(g, SMX_E_UNSUPPORTED, "%s.attention.head_count_kv must be one count: every Falcon-H1 layer has attention", g->arch);
+    smx__gg_attention(g, (int)kv, 2);
+    smx__gg_ssm(g, km);
+    smx__gg_put_bool(g, "mamba_conv_bias", smx__gg_tensor(g, "blk.0.ssm_conv1d.bias") != NULL);
+    smx__gg_put_bool(g, "mamba_proj_bias", 0);
+    smx__gg_put_bool(g, "projectors_bias", 0);
+    smx__gg_put_bool(g, "mamba_rms_norm", smx__gg_tensor(g, "blk.0.ssm_norm.weight") != NULL);
+    smx__gg_put_bool(g, "mamba_norm_before_gate", 0);   /* llama.cpp gates, then normalises */
+    smx__gg_put_bool(g, "attention_bias", smx__gg_tensor(g, "blk.0.attn_q.bias") != NULL);
+    smx__gg_put_bool(g, "mlp_bias", smx__gg_tensor(g, "blk.0.ffn_gate.bias") != NULL);
+}
+
+/* The multipliers folded into one tensor on its way out (x in Hugging Face order [rows, cols]),
+ * as llama.cpp's converter does (by name: a bias goes with its weight). */
+static void smx__ggw_falcon_h1_post(smx__ggw *c, const char *gname, float *x, const int64_t *sh, int nd)
+{
+    smx__loader *ld = &c->ld;
+    const char *t = strncmp(gname, "blk.", 4) ? gname : strchr(gname + 4, '.') + 1;
+    size_t n = 1, i, cols = nd > 1 ? (size_t)sh[nd - 1] : 1;
+    float m[2], s[5];
+    double k = 1.0;
+    int j;
+    for (j = 0; j < nd; j++) n *= (size_t)sh[j];
+    smx__cfg_floats(ld, NULL, "mlp_multipliers", 2, 1.0f, m);
+    if (!strncmp(t, "ffn_down.", 9)) k = m[1];
+    else if (!strncmp(t, "ffn_gate.", 9)) k = m[0];
+    else if (!strncmp(t, "attn_k.", 7)) k = smx__cf(ld, NULL, "key_multiplier", 1.0) * smx__cf(ld, NULL, "attention_in_multiplier", 1.0);
+    else if (!strncmp(t, "attn_q.", 7) || !strncmp(t, "attn_v.", 7)) k = smx__cf(ld, NULL, "attention_in_multiplier", 1.0);
+    else if (!strncmp(t, "attn_output.", 12)) k = smx__cf(ld, NULL, "attention_out_multiplier", 1.0);
+    else if (!strncmp(t, "ssm_out.", 8)) k = smx__cf(ld, NULL, "ssm_out_multiplier", 1.0);
+    else if (!strcmp(t, "output.weight")) k = smx__cf(ld, NULL, "lm_head_multiplier", 1.0);
+    else if (!strcmp(t, "token_embd.weight")) k = smx__cf(ld, NULL, "embedding_multiplier", 1.0);
+    else if (!strcmp(t, "ssm_in.weight")) {   /* rows z (Di) | x (Di) | B (G N) | C (G N) | dt (H) */
+        const size_t di = (size_t)c->dinner, gn = (size_t)c->groups * (size_t)c->dstate, rows = n / cols;
+        const size_t end[5] = { di, 2 * di, 2 * di + gn, 2 * di + 2 * gn, rows };
+        size_t r, b = 0;
+        double kin = smx__cf(ld, NULL, "ssm_in_multiplier", 1.0);
+        smx__cfg_floats(ld, NULL, "ssm_multipliers", 5, 1.0f, s);
+        for (r = 0; r < rows; r++) {
+            while (b < 4 && r >= end[b]) b++;
+            for (i = 0; i < cols; i++) x[r * cols + i] = x[r * cols + i] * (float)kin * s[b];   /* as the converter: two float products */
+        }
+        return;
+    }
+    if (k != 1.0)
+        for (i = 0; i < n; i++) x[i] *= (float)k;
+}
+
+/* The other way, as llama.cpp's converter writes Falcon-H1 (multipliers folded, below). A tied
+ * checkpoint gets its head written out (the embedding x lm_head_multiplier): the converter
+ * leaves it tied, where the head would carry embedding_multiplier instead. */
+static void smx__ggw_falcon_h1(smx__ggw *c)
+{
+    smx__loader *ld = &c->ld;
+    int d = smx__ci_pos(ld, NULL, "hidden_size", 0), L = smx__ci_pos(ld, NULL, "num_hidden_layers", 0);
+    int nh = smx__ci_pos(ld, NULL, "num_attention_heads", 0), nkv = smx__ci_pos(ld, NULL, "num_key_value_heads", nh), hd;
+    smx__mamba2_keys mk = smx__mamba2_keys_hybrid;
+    smx__mamba2_cfg m2;
+    int64_t sh[8];
+    mk.dt_limit = "time_step_limit";
+    mk.inner = "mamba_d_ssm";
+    mk.inner_def = 1024;
+    smx__mamba2_read(ld, NULL, d, &mk, &m2);
+    hd = smx__ci_pos(ld, NULL, "head_dim", nh > 0 ? d / nh : 0);
+    smx__ld_check(ld, !m2.bias && !smx__cb(ld, NULL, "projectors_bias", 0), SMX_E_UNSUPPORTED,
+                  "config.json: mamba_proj_bias / projectors_bias have no place in llama.cpp's falcon-h1 layout");
+    smx__ld_check(ld, m2.dt_lo <= 0.0f && m2.dt_hi == INFINITY, SMX_E_UNSUPPORTED, "config.json: time_step_limit [%g, %g]: llama.cpp does not clamp dt",
+                  (double)m2.dt_lo, (double)m2.dt_hi);
+    smx__ld_check(ld, smx__cfg_act(ld, NULL, "hidden_act", "silu") == SMX__ACT_SILU, SMX_E_UNSUPPORTED, "config.json: llama.cpp's falcon-h1 MLP is SwiGLU only");
+    if (ld->st) return;
+    c->layer = "model.layers.%d.";
+    c->top = smx__tensor_shape(ld, sh, "lm_head.weight") < 0 ? smx__gg_fh1_top_tied : smx__gg_fh1_top;
+    c->blk = smx__gg_fh1_blk;
+    c->post = smx__ggw_falcon_h1_post;
+    smx__ggw_common(c, L, smx__ci_pos(ld, NULL, "max_position_embeddings", 8192), d, smx__cf(ld, NULL, "rms_norm_eps", 1e-5));
+    smx__ggw_u32(c, "feed_forward_length", smx__ci_pos(ld, NULL, "intermediate_size", 0));
+    smx__ggw_u32(c, "attention.head_count", nh);
+    smx__ggw_u32(c, "attention.head_count_kv", nkv);
+    smx__ggw_u32(c, "attention.key_length", hd);
+    smx__ggw_u32(c, "attention.value_length", hd);
+    c->n_head = nh; c->n_kv = nkv;
+    smx__ggw_f32(c, "rope.freq_base", smx__ggw_theta(c, 10000.0));
+    smx__ggw_u32(c, "ssm.conv_kernel", m2.d_conv);
+    smx__ggw_u32(c, "ssm.inner_size", m2.d_inner);
+    smx__ggw_u32(c, "ssm.state_size", m2.d_state);
+    smx__ggw_u32(c, "ssm.time_step_rank", m2.n_heads);
+    smx__ggw_u32(c, "ssm.group_count", m2.n_groups);
+    c->groups = m2.n_groups; c->dinner = m2.d_inner; c->dstate = m2.d_state;
+}
+static const smx__gg_arch smx__gg_falcon_h1 = { "falcon-h1", smx__gg_falcon_h1_tr, smx__ggw_falcon_h1, { "FalconH1ForCausalLM" }, NULL };
+
 /* ---- II.7.l Nemotron-H (NemotronHForCausalLM) ----
  * One sub-layer per entry of layers_block_type (else layer_types, else the legacy
  * hybrid_override_pattern: M mamba, * attention, - mlp, E moe; num_hidden_layers is ignored):
@@ -14351,6 +14520,216 @@ static smx_status smx__build_nemotron_h(smx__loader *ld)
 
 static const smx__family smx__fam_nemotron_h = { "Nemotron-H", { "NemotronHForCausalLM" }, { "nemotron_h" }, smx__build_nemotron_h, "2AFE" };
 
+/* llama.cpp's "nemotron_h" and "nemotron_h_moe" (one model class): one mixer per layer,
+ * h += mixer(attn_norm(h)), its kind from the per-layer arrays head_count_kv and
+ * feed_forward_length: both 0 a Mamba-2 layer, head_count_kv > 0 (ff 0) attention, ff > 0 an
+ * MLP down(relu(up x)^2), or with expert_count > 0 experts: sigmoid router, selection by p +
+ * exp_probs_b, optional group-limited choice (expert_group_count / _used_count), renormalised when
+ * expert_weights_norm, times expert_weights_scale, ungated relu^2 experts (optional latent
+ * projections, no biases) plus the shared relu^2 MLP. The converter permutes Q/K rows for NORM RoPE
+ * although nemotron_h has no RoPE: q.k is the same under the one permutation of both, so the rows
+ * are read as they are. Differences from transformers, as llama.cpp computes the file: dt is not
+ * clamped (transformers clamps it to time_step_min); the renormalised routing weights divide by
+ * max(sum, 2^-14) (transformers: sum + 1e-20). */
+static const smx__gg_rule smx__gg_nemo_top[] = {
+    SMX__GG("token_embd.weight", "backbone.embeddings.weight"), SMX__GG("output_norm.weight", "backbone.norm_f.weight"),
+    SMX__GG("output.weight", "lm_head.weight"), SMX__GG_END
+};
+static const smx__gg_rule smx__gg_nemo_blk[] = {
+    SMX__GG("attn_norm.weight", "norm.weight"), SMX__GG("ssm_in.weight", "mixer.in_proj.weight"),
+    SMX__GG_W("ssm_conv1d.weight", "mixer.conv1d.weight", SMX__XF_NONE, SMX__GW_SQUEEZE), SMX__GG("ssm_conv1d.bias", "mixer.conv1d.bias"),
+    SMX__GG("ssm_dt.bias", "mixer.dt_bias"), SMX__GG_W("ssm_a", "mixer.A_log", SMX__XF_NEG_EXP, SMX__GW_COL),
+    SMX__GG_W("ssm_d", "mixer.D", SMX__XF_NONE, SMX__GW_COL), SMX__GG_W("ssm_norm.weight", "mixer.norm.weight", SMX__XF_NONE, SMX__GW_GROUPS),
+    SMX__GG("ssm_out.weight", "mixer.out_proj.weight"),
+    SMX__GG_W("attn_q.weight", "mixer.q_proj.weight", SMX__XF_NONE, SMX__GW_PERM_Q), SMX__GG_W("attn_k.weight", "mixer.k_proj.weight", SMX__XF_NONE, SMX__GW_PERM_K),
+    SMX__GG("attn_v.weight", "mixer.v_proj.weight"), SMX__GG("attn_output.weight", "mixer.o_proj.weight"),
+    SMX__GG("ffn_up.weight", "mixer.up_proj.weight"), SMX__GG("ffn_down.weight", "mixer.down_proj.weight"),
+    SMX__GG("ffn_up.bias", "mixer.up_proj.bias"), SMX__GG("ffn_down.bias", "mixer.down_proj.bias"),
+    SMX__GG("ffn_gate_inp.weight", "mixer.gate.weight"), SMX__GG("exp_probs_b.bias", "mixer.gate.e_score_correction_bias"),
+    SMX__GG_STACK("ffn_up_exps.weight", "mixer.experts.%d.up_proj.weight"), SMX__GG_STACK("ffn_down_exps.weight", "mixer.experts.%d.down_proj.weight"),
+    SMX__GG("ffn_latent_down.weight", "mixer.fc1_latent_proj.weight"), SMX__GG("ffn_latent_up.weight", "mixer.fc2_latent_proj.weight"),
+    SMX__GG("ffn_up_shexp.weight", "mixer.shared_experts.up_proj.weight"), SMX__GG("ffn_down_shexp.weight", "mixer.shared_experts.down_proj.weight"),
+    SMX__GG_END
+};
+
+static void smx__gg_nemotron_h_tr(smx__gg *g)
+{
+    static const char *const km[8] = { "ssm_state_size", "conv_kernel", "expand", NULL, NULL, "mamba_num_heads", "mamba_head_dim", "n_groups" };
+    int *kv = NULL, *ff, l, nkv = 0, nff = 0, bias = 0;
+    int64_t X;
+    smx__sb lt;
+    char name[64];
+    smx__gg_begin(g, "NemotronHForCausalLM", "nemotron_h", "backbone.layers.%d.", smx__gg_nemo_top, smx__gg_nemo_blk);
+    smx__gg_decoder(g, "token_embd.weight");
+    smx__gg_copy_num(g, "attention.layer_norm_rms_epsilon", "layer_norm_epsilon", 1);
+    X = smx__gg_int(g, "expert_count", 0, 0);
+    if (g->st || !(kv = (int *)SMX_MALLOC(2 * sizeof(int) * (size_t)(g->L + 1)))) {
+        if (!g->st) smx__gg_fail(g, SMX_E_NOMEM, "out of memory");
+        return;
+    }
+    ff = kv + g->L + 1;
+    smx__gg_layers(g, "attention.head_count_kv", kv, 0);
+    smx__gg_layers(g, "feed_forward_length", ff, 0);
+    memset(&lt, 0, sizeof lt);
+    smx__sb_printf(&lt, "[");
+    for (l = 0; l < g->L && !g->st; l++) {
+        const char *kind = !kv[l] && !ff[l] ? "mamba" : !ff[l] ? "attention" : X > 0 ? "moe" : "mlp";
+        if (!ff[l] && kv[l] && nkv && kv[l] != nkv) smx__gg_fail(g, SMX_E_UNSUPPORTED, "attention layers with different key/value head counts");
+        if (ff[l] && nff && ff[l] != nff) smx__gg_fail(g, SMX_E_UNSUPPORTED, "%s.feed_forward_length: MLP layers of different widths", g->arch);
+        if (!ff[l] && kv[l]) nkv = kv[l];
+        if (ff[l]) nff = ff[l];
+        snprintf(name, sizeof name, "blk.%d.ffn_up.bias", l);
+        bias |= smx__gg_tensor(g, name) != NULL;
+        smx__sb_printf(&lt, "%s\"%s\"", l ? ", " : "", kind);
+    }
+    smx__sb_printf(&lt, "]");
+    if (lt.failed) smx__gg_fail(g, SMX_E_NOMEM, "out of memory");
+    else if (!g->st) smx__gg_put_raw(g, "layers_block_type", lt.s);
+    SMX_FREE(lt.s);
+    SMX_FREE(kv);
+    if (g->st) return;
+    smx__gg_attention(g, nkv ? nkv : 1, 0);
+    smx__gg_put_int(g, "intermediate_size", nff ? nff : 1);
+    smx__gg_put_str(g, "mlp_hidden_act", "relu2");
+    smx__gg_put_bool(g, "mlp_bias", bias);
+    smx__gg_ssm(g, km);
+    smx__gg_put_bool(g, "use_conv_bias", 1);
+    smx__gg_put_bool(g, "use_bias", 0);
+    smx__gg_put_num(g, "time_step_min", 0.0);   /* llama.cpp does not clamp dt */
+    if (X > 0) {
+        int64_t used = smx__gg_int(g, "expert_used_count", 0, 1), scale;
+        double sc = smx__gg_num(g, "expert_weights_scale", 0.0, 0);
+        if (g->st) return;
+        if (used <= 0 || used > X) { smx__gg_fail(g, SMX_E_RANGE, "%s.expert_used_count %lld must be in [1, %lld]", g->arch, (long long)used, (long long)X); return; }
+        smx__gg_put_int(g, "n_routed_experts", X);
+        smx__gg_put_int(g, "num_experts_per_tok", used);
+        smx__gg_put_int(g, "moe_intermediate_size", smx__gg_int(g, "expert_feed_forward_length", nff / used, 0));
+        smx__gg_put_int(g, "moe_shared_expert_intermediate_size", smx__gg_int(g, "expert_shared_feed_forward_length", 0, 0));
+        smx__gg_put_bool(g, "norm_topk_prob", smx__gg_bool(g, "expert_weights_norm", 0));
+        smx__gg_put_num(g, "routed_scaling_factor", sc != 0.0 ? sc : 1.0);
+        smx__gg_put_int(g, "n_group", SMX__MAX(1, smx__gg_int(g, "expert_group_count", 1, 0)));
+        smx__gg_put_int(g, "topk_group", SMX__MAX(1, smx__gg_int(g, "expert_group_used_count", 1, 0)));
+        scale = smx__gg_int(g, "moe_latent_size", 0, 0);
+        smx__gg_put_int(g, "moe_latent_size", scale);
+        if (bias) smx__gg_fail(g, SMX_E_UNSUPPORTED, "MLP biases in a nemotron_h_moe file");
+    } else {
+        smx__gg_put_int(g, "moe_shared_expert_intermediate_size", 0);
+    }
+}
+
+/* The kind (SMX__LK_*) of layer l of a Nemotron-H config as the family reads it: layers_block_type,
+ * else layer_types, else hybrid_override_pattern; *L receives the layer count (0 and an error
+ * when there is no such list). */
+static int smx__ggw_nemo_kind(smx__loader *ld, int l, int *L)
+{
+    const char *key = smx__cfg_has(ld, NULL, "layers_block_type") ? "layers_block_type" : "layer_types";
+    const smx__jv *lt = smx__cfg_get(ld, NULL, key), *pat = smx__cfg_get(ld, NULL, "hybrid_override_pattern"), *e;
+    *L = 0;
+    if (lt) {
+        const char *s;
+        if (!smx__ld_check(ld, lt->type == SMX__J_ARR, SMX_E_FORMAT, "config.json: '%s' must be a list", key)) return 0;
+        *L = lt->n;
+        if (!(e = smx__jat(lt, l))) return 0;
+        s = e->type == SMX__J_STR ? e->str : "";
+        if (!strcmp(s, "linear_attention") || !strcmp(s, "mamba")) return SMX__LK_LINEAR;
+        if (!strcmp(s, "full_attention") || !strcmp(s, "attention")) return SMX__LK_FULL;
+        if (!strcmp(s, "mlp")) return SMX__LK_MLP;
+        if (!strcmp(s, "moe")) return SMX__LK_MOE;
+        smx__ld_fail(ld, SMX_E_UNSUPPORTED, "config.json: %s[%d] '%s' is not a Nemotron-H layer type", key, l, s);
+        return 0;
+    }
+    if (!smx__ld_check(ld, pat && pat->type == SMX__J_STR && pat->slen > 0 && pat->slen <= 65536, SMX_E_MISSING,
+                       "config.json: layers_block_type or hybrid_override_pattern is needed"))
+        return 0;
+    *L = (int)pat->slen;
+    if (l >= *L) return 0;
+    switch (pat->str[l]) {
+    case 'M': return SMX__LK_LINEAR;
+    case '*': return SMX__LK_FULL;
+    case '-': return SMX__LK_MLP;
+    case 'E': return SMX__LK_MOE;
+    default: smx__ld_fail(ld, SMX_E_UNSUPPORTED, "config.json: hybrid_override_pattern[%d] '%c' is not M, *, - or E", l, pat->str[l]); return 0;
+    }
+}
+
+/* nemotron_h_moe when any layer is a mixture of experts */
+static const char *smx__ggw_nemotron_h_name(struct smx__loader *ld)
+{
+    int L = 1, l, moe = 0;
+    for (l = 0; l < L && !ld->st; l++) moe |= smx__ggw_nemo_kind(ld, l, &L) == SMX__LK_MOE;
+    return moe ? "nemotron_h_moe" : "nemotron_h";
+}
+
+/* The other way, as llama.cpp's converter writes Nemotron-H: the per-layer head_count_kv (attention
+ * layers) and feed_forward_length (MLP or MoE layers) arrays, Q/K rows permuted, context 2^20,
+ * rope.scaling.finetuned false; MoE layers under nemotron_h_moe (a file holds either MLP or MoE
+ * layers, not both: llama.cpp decides by expert_count). */
+static void smx__ggw_nemotron_h(smx__ggw *c)
+{
+    smx__loader *ld = &c->ld;
+    int d = smx__ci_pos(ld, NULL, "hidden_size", 0), L = 0, l, *kinds, *kv, *ff, moe = 0, mlp = 0, ssm = 0;
+    int nh = smx__ci_pos(ld, NULL, "num_attention_heads", 0), nkv = smx__ci_pos(ld, NULL, "num_key_value_heads", nh);
+    int hd = smx__ci_pos(ld, NULL, "head_dim", nh > 0 ? d / nh : 0), fmlp = smx__ci_pos(ld, NULL, "intermediate_size", 21504);
+    smx__mamba2_cfg m2;
+    smx__mamba2_read(ld, NULL, d, &smx__mamba2_keys_nemotron, &m2);
+    if (smx__cfg_has(ld, NULL, "mamba_n_groups")) m2.n_groups = smx__ci_pos(ld, NULL, "mamba_n_groups", 1);
+    if (smx__cfg_has(ld, NULL, "mamba_d_conv")) m2.d_conv = smx__ci_pos(ld, NULL, "mamba_d_conv", 1);
+    if (smx__cfg_has(ld, NULL, "mamba_conv_bias")) m2.conv_bias = smx__cb(ld, NULL, "mamba_conv_bias", 1);
+    smx__ggw_nemo_kind(ld, 0, &L);
+    if (ld->st || !(kv = (int *)smx__arena_alloc(&c->arena, 3 * sizeof(int) * (size_t)(L + 1)))) {
+        smx__ld_check(ld, ld->st != SMX_OK, SMX_E_NOMEM, "out of memory");
+        return;
+    }
+    ff = kv + L + 1;
+    kinds = ff + L + 1;
+    for (l = 0; l < L; l++) kinds[l] = smx__ggw_nemo_kind(ld, l, &L);
+    for (l = 0; l < L; l++) { moe |= kinds[l] == SMX__LK_MOE; mlp |= kinds[l] == SMX__LK_MLP; ssm |= kinds[l] == SMX__LK_LINEAR; }
+    smx__ld_check(ld, !(moe && mlp), SMX_E_UNSUPPORTED, "config.json: MLP and MoE layers in one model: llama.cpp's nemotron_h reads either");
+    smx__ld_check(ld, !ssm || (m2.conv_bias && !m2.bias), SMX_E_UNSUPPORTED,
+                  "config.json: llama.cpp's nemotron_h needs conv biases and no in/out projection biases");
+    smx__ld_check(ld, smx__cfg_act(ld, NULL, "mlp_hidden_act", "relu2") == SMX__ACT_RELU2, SMX_E_UNSUPPORTED, "config.json: llama.cpp's nemotron_h MLP is relu^2 only");
+    smx__ld_check(ld, !moe || !smx__cb(ld, NULL, "mlp_bias", 0), SMX_E_UNSUPPORTED, "config.json: mlp_bias: llama.cpp's expert layers have no biases");
+    smx__ld_check(ld, !smx__cb(ld, NULL, "attention_bias", 0), SMX_E_UNSUPPORTED, "config.json: attention_bias: seqmix's Nemotron-H attention has no biases");
+    if (ld->st) return;
+    c->layer = "backbone.layers.%d."; c->top = smx__gg_nemo_top; c->blk = smx__gg_nemo_blk;
+    for (l = 0; l < L; l++) {
+        kv[l] = kinds[l] == SMX__LK_FULL ? nkv : 0;
+        ff[l] = kinds[l] == SMX__LK_MLP ? fmlp : kinds[l] == SMX__LK_MOE ? smx__ci_pos(ld, NULL, "moe_intermediate_size", 7688) : 0;
+    }
+    smx__ggw_common(c, L, 1 << 20, d, smx__cf(ld, NULL, "layer_norm_epsilon", 1e-5));
+    smx__ggw_i32s(c, "feed_forward_length", ff, L);
+    smx__ggw_u32(c, "attention.head_count", nh);
+    smx__ggw_i32s(c, "attention.head_count_kv", kv, L);
+    smx__ggw_u32(c, "attention.key_length", hd);
+    smx__ggw_u32(c, "attention.value_length", hd);
+    c->n_head = nh; c->n_kv = nkv;
+    smx__ggw_u32(c, "rope.dimension_count", hd);
+    smx__ggw_bool(c, "rope.scaling.finetuned", 0);
+    smx__ggw_u32(c, "ssm.conv_kernel", m2.d_conv);
+    smx__ggw_u32(c, "ssm.state_size", m2.d_state);
+    smx__ggw_u32(c, "ssm.group_count", m2.n_groups);
+    smx__ggw_u32(c, "ssm.inner_size", m2.d_inner);
+    smx__ggw_u32(c, "ssm.time_step_rank", m2.n_heads);
+    c->groups = m2.n_groups;
+    if (moe) {
+        int X = smx__ci_pos(ld, NULL, "num_local_experts", smx__ci_pos(ld, NULL, "n_routed_experts", 8));
+        c->n_expert = X;
+        smx__ggw_u32(c, "expert_count", X);
+        smx__ggw_u32(c, "expert_used_count", smx__ci_pos(ld, NULL, "num_experts_per_tok", 2));
+        smx__ggw_u32(c, "expert_feed_forward_length", smx__ci_pos(ld, NULL, "moe_intermediate_size", 7688));
+        smx__ggw_u32(c, "expert_shared_feed_forward_length", smx__ci(ld, NULL, "moe_shared_expert_intermediate_size", 7688));
+        smx__ggw_u32(c, "expert_shared_count", smx__ci(ld, NULL, "n_shared_experts", 1));
+        smx__ggw_bool(c, "expert_weights_norm", smx__cb(ld, NULL, "norm_topk_prob", 1));
+        smx__ggw_f32(c, "expert_weights_scale", smx__cf(ld, NULL, "routed_scaling_factor", 1.0));
+        smx__ggw_u32(c, "expert_group_count", smx__ci_pos(ld, NULL, "n_group", 1));
+        smx__ggw_u32(c, "expert_group_used_count", smx__ci_pos(ld, NULL, "topk_group", 1));
+        if (smx__ci(ld, NULL, "moe_latent_size", 0) > 0) smx__ggw_u32(c, "moe_latent_size", smx__ci(ld, NULL, "moe_latent_size", 0));
+    }
+}
+static const smx__gg_arch smx__gg_nemotron_h = { "nemotron_h", smx__gg_nemotron_h_tr, smx__ggw_nemotron_h, { "NemotronHForCausalLM" },
+                                                 smx__ggw_nemotron_h_name };
+static const smx__gg_arch smx__gg_nemotron_h_moe = { "nemotron_h_moe", smx__gg_nemotron_h_tr, NULL, { NULL }, NULL };
+
 /* ---- II.7.m Qwen3-Next (Qwen3NextForCausalLM) and Qwen3.5 (Qwen3_5ForCausalLM, qwen3_5_text) ----
  * Layer i: gated DeltaNet ("linear_attention") or gated attention ("full_attention") by layer_types
  * (default: full attention every full_attention_interval-th layer), then a feed-forward: Qwen3.5 a
@@ -14417,6 +14796,12 @@ static smx_status smx__build_qwen_hybrid(smx__loader *ld, int next)
     c.at.gated = c.at.qk_norm = c.at.qk_offset = 1;
     c.at.qk_eps = c.eps;
     smx__qwen_gdn_read(ld, &c.gdn, c.d, c.eps, next ? SMX__GDN_QKVZ : SMX__GDN_SPLIT);
+    /* set by a GGUF file (II.4.d): llama.cpp's qwen3next projections, qwen35's tiled value heads */
+    if (!strcmp(smx__cs(ld, NULL, "linear_attn_layout", ""), "split_ba")) c.gdn.layout = SMX__GDN_SPLIT_BA;
+    else if (!strcmp(smx__cs(ld, NULL, "linear_attn_layout", ""), "qkvz")) c.gdn.layout = SMX__GDN_QKVZ;
+    else if (!strcmp(smx__cs(ld, NULL, "linear_attn_layout", ""), "split")) c.gdn.layout = SMX__GDN_SPLIT;
+    c.gdn.tiled = smx__cb(ld, NULL, "linear_value_heads_tiled", 0);
+    c.gdn.l2_max = !strcmp(smx__cs(ld, NULL, "linear_l2_norm", ""), "max");
     smx__moe_cfg_init(&c.moe, c.d);
     q.next = next;
     q.sparse = 1;
@@ -14456,6 +14841,287 @@ static smx_status smx__build_qwen3_5(smx__loader *ld) { return smx__build_qwen_h
 
 static const smx__family smx__fam_qwen3_next = { "Qwen3-Next", { "Qwen3NextForCausalLM" }, { "qwen3_next" }, smx__build_qwen3_next, "GAEF" };
 static const smx__family smx__fam_qwen3_5 = { "Qwen3.5", { "Qwen3_5ForCausalLM" }, { "qwen3_5_text" }, smx__build_qwen3_5, "GAF" };
+
+/* llama.cpp's "qwen3next" and "qwen35". Every RMSNorm outside the DeltaNet is stored as 1 + w (the
+ * (1 + w) norms of transformers, pre-added by the converter), the DeltaNet's gated norm as w;
+ * A = -exp(A_log) as a vector [Hv]; conv kernels squeezed; dt_bias as ssm_dt.bias. Full attention
+ * as transformers (q_proj gives [q_h | gate_h] per head, q/k norms, NEOX RoPE on the first
+ * rope.dimension_count dims). Layers are recurrent where attention.recurrent_layers says so, else
+ * where (i + 1) % full_attention_interval != 0 (default 4). The DeltaNet's key / value heads are
+ * ssm.group_count / ssm.time_step_rank, both of head dim ssm.state_size (llama.cpp requires
+ * ssm.inner_size = Hv x state_size).
+ *   qwen3next: attn_qkv holds all q | all k | all v (the converter regroups transformers' per-key-head
+ *     in_proj_qkvz), attn_gate all z, ssm_ba transformers' in_proj_ba as it is (per key head
+ *     [b (r) | a (r)], r = Hv / Hk); an older file's fused ssm_in is in_proj_qkvz itself. Every layer
+ *     has experts (softmax, top-k, renormalised) and the shared expert scaled by
+ *     sigmoid(ffn_gate_inp_shexp x).
+ *   qwen35: in_proj_qkv / in_proj_z / in_proj_b / in_proj_a as attn_qkv / attn_gate / ssm_beta /
+ *     ssm_alpha with the value heads tiled (GGUF head j Hk + g = transformers' head g r + j, in
+ *     every tensor that has them, out_proj by columns): value head h uses key head h % Hk. A dense
+ *     SwiGLU MLP; rope.dimension_sections required (text positions make it plain NEOX RoPE).
+ * Differences from transformers, as llama.cpp computes the file: q and k of the DeltaNet are
+ * L2-normalised as x / max(|x|, eps) with the model's RMS eps (transformers: x / sqrt(|x|^2 + 1e-6)),
+ * a relative 1e-6 here; the renormalised expert weights divide by max(sum, 2^-14). */
+#define SMX__GG_QWEN_ATTN                                                                                                                  \
+    SMX__GG_XF("attn_norm.weight", "input_layernorm.weight", SMX__XF_PLUS_ONE),                                                          \
+    SMX__GG_XF("post_attention_norm.weight", "post_attention_layernorm.weight", SMX__XF_PLUS_ONE),                                       \
+    SMX__GG("attn_q.weight", "self_attn.q_proj.weight"), SMX__GG("attn_k.weight", "self_attn.k_proj.weight"),                             \
+    SMX__GG("attn_v.weight", "self_attn.v_proj.weight"), SMX__GG("attn_output.weight", "self_attn.o_proj.weight"),                        \
+    SMX__GG_XF("attn_q_norm.weight", "self_attn.q_norm.weight", SMX__XF_PLUS_ONE),                                                       \
+    SMX__GG_XF("attn_k_norm.weight", "self_attn.k_norm.weight", SMX__XF_PLUS_ONE)
+#define SMX__GG_QNEXT_LINEAR                                                                                                               \
+    SMX__GG_FROM("attn_qkv.weight", "linear_attn.in_proj_qkv.weight", "linear_attn.in_proj_qkvz.weight", SMX__GW_QKVZ_QKV),            \
+    SMX__GG_FROM("attn_gate.weight", "linear_attn.in_proj_z.weight", "linear_attn.in_proj_qkvz.weight", SMX__GW_QKVZ_Z),                \
+    SMX__GG("ssm_ba.weight", "linear_attn.in_proj_ba.weight"),                                                                             \
+    SMX__GG_W("ssm_conv1d.weight", "linear_attn.conv1d.weight", SMX__XF_NONE, SMX__GW_SQUEEZE),                                           \
+    SMX__GG("ssm_dt.bias", "linear_attn.dt_bias"), SMX__GG_XF("ssm_a", "linear_attn.A_log", SMX__XF_NEG_EXP),                            \
+    SMX__GG("ssm_norm.weight", "linear_attn.norm.weight"), SMX__GG("ssm_out.weight", "linear_attn.out_proj.weight")
+#define SMX__GG_QNEXT_SHARED                                                                                                               \
+    SMX__GG("ffn_gate_inp.weight", "mlp.gate.weight"), SMX__GG("ffn_gate_inp_shexp.weight", "mlp.shared_expert_gate.weight"),             \
+    SMX__GG("ffn_gate_shexp.weight", "mlp.shared_expert.gate_proj.weight"), SMX__GG("ffn_up_shexp.weight", "mlp.shared_expert.up_proj.weight"), \
+    SMX__GG("ffn_down_shexp.weight", "mlp.shared_expert.down_proj.weight")
+static const smx__gg_rule smx__gg_qwen_top[] = {
+    SMX__GG("token_embd.weight", "model.embed_tokens.weight"), SMX__GG_XF("output_norm.weight", "model.norm.weight", SMX__XF_PLUS_ONE),
+    SMX__GG("output.weight", "lm_head.weight"), SMX__GG_END
+};
+/* reading (also an older file's fused ssm_in) and writing per-expert checkpoints */
+static const smx__gg_rule smx__gg_qnext_blk[] = {
+    SMX__GG_QWEN_ATTN, SMX__GG_QNEXT_LINEAR, SMX__GG_QNEXT_SHARED,
+    SMX__GG_STACK("ffn_gate_exps.weight", "mlp.experts.%d.gate_proj.weight"), SMX__GG_STACK("ffn_up_exps.weight", "mlp.experts.%d.up_proj.weight"),
+    SMX__GG_STACK("ffn_down_exps.weight", "mlp.experts.%d.down_proj.weight"), SMX__GG("ssm_in.weight", "linear_attn.in_proj_qkvz.weight"),
+    SMX__GG_END
+};
+static const smx__gg_rule smx__gg_qnext_blk_w[] = {
+    SMX__GG_QWEN_ATTN, SMX__GG_QNEXT_LINEAR, SMX__GG_QNEXT_SHARED,
+    SMX__GG_STACK("ffn_gate_exps.weight", "mlp.experts.%d.gate_proj.weight"), SMX__GG_STACK("ffn_up_exps.weight", "mlp.experts.%d.up_proj.weight"),
+    SMX__GG_STACK("ffn_down_exps.weight", "mlp.experts.%d.down_proj.weight"), SMX__GG_END
+};
+/* writing transformers 5's fused experts: gate_up_proj [X, 2F, d] split, down_proj [X, d, F] as it is */
+static const smx__gg_rule smx__gg_qnext_blk_wf[] = {
+    SMX__GG_QWEN_ATTN, SMX__GG_QNEXT_LINEAR, SMX__GG_QNEXT_SHARED,
+    SMX__GG_STACK_FROM("ffn_gate_exps.weight", "mlp.experts.%d.gate_proj.weight", "mlp.experts.gate_up_proj", SMX__GW_HALF0),
+    SMX__GG_STACK_FROM("ffn_up_exps.weight", "mlp.experts.%d.up_proj.weight", "mlp.experts.gate_up_proj", SMX__GW_HALF1),
+    SMX__GG_STACK_FROM("ffn_down_exps.weight", "mlp.experts.%d.down_proj.weight", "mlp.experts.down_proj", SMX__GW_AS_IS), SMX__GG_END
+};
+static const smx__gg_rule smx__gg_q35_blk[] = {
+    SMX__GG_QWEN_ATTN,
+    SMX__GG_W("attn_qkv.weight", "linear_attn.in_proj_qkv.weight", SMX__XF_NONE, SMX__GW_VTILE_QKV),
+    SMX__GG_W("attn_gate.weight", "linear_attn.in_proj_z.weight", SMX__XF_NONE, SMX__GW_VTILE_ROWS),
+    SMX__GG_W("ssm_beta.weight", "linear_attn.in_proj_b.weight", SMX__XF_NONE, SMX__GW_VTILE_HEADS),
+    SMX__GG_W("ssm_alpha.weight", "linear_attn.in_proj_a.weight", SMX__XF_NONE, SMX__GW_VTILE_HEADS),
+    SMX__GG_W("ssm_conv1d.weight", "linear_attn.conv1d.weight", SMX__XF_NONE, SMX__GW_VTILE_CONV),
+    SMX__GG_W("ssm_dt.bias", "linear_attn.dt_bias", SMX__XF_NONE, SMX__GW_VTILE_HEADS),
+    SMX__GG_W("ssm_a", "linear_attn.A_log", SMX__XF_NEG_EXP, SMX__GW_VTILE_HEADS),
+    SMX__GG("ssm_norm.weight", "linear_attn.norm.weight"), SMX__GG_W("ssm_out.weight", "linear_attn.out_proj.weight", SMX__XF_NONE, SMX__GW_VTILE_COLS),
+    SMX__GG("ffn_gate.weight", "mlp.gate_proj.weight"), SMX__GG("ffn_up.weight", "mlp.up_proj.weight"),
+    SMX__GG("ffn_down.weight", "mlp.down_proj.weight"), SMX__GG_END
+};
+
+/* qwen35moe: Qwen3.5's DeltaNet and Qwen3-Next's experts (every layer) */
+static const smx__gg_rule smx__gg_q35moe_blk[] = {
+    SMX__GG_QWEN_ATTN,
+    SMX__GG_W("attn_qkv.weight", "linear_attn.in_proj_qkv.weight", SMX__XF_NONE, SMX__GW_VTILE_QKV),
+    SMX__GG_W("attn_gate.weight", "linear_attn.in_proj_z.weight", SMX__XF_NONE, SMX__GW_VTILE_ROWS),
+    SMX__GG_W("ssm_beta.weight", "linear_attn.in_proj_b.weight", SMX__XF_NONE, SMX__GW_VTILE_HEADS),
+    SMX__GG_W("ssm_alpha.weight", "linear_attn.in_proj_a.weight", SMX__XF_NONE, SMX__GW_VTILE_HEADS),
+    SMX__GG_W("ssm_conv1d.weight", "linear_attn.conv1d.weight", SMX__XF_NONE, SMX__GW_VTILE_CONV),
+    SMX__GG_W("ssm_dt.bias", "linear_attn.dt_bias", SMX__XF_NONE, SMX__GW_VTILE_HEADS),
+    SMX__GG_W("ssm_a", "linear_attn.A_log", SMX__XF_NEG_EXP, SMX__GW_VTILE_HEADS),
+    SMX__GG("ssm_norm.weight", "linear_attn.norm.weight"), SMX__GG_W("ssm_out.weight", "linear_attn.out_proj.weight", SMX__XF_NONE, SMX__GW_VTILE_COLS),
+    SMX__GG_QNEXT_SHARED,
+    SMX__GG_STACK("ffn_gate_exps.weight", "mlp.experts.%d.gate_proj.weight"), SMX__GG_STACK("ffn_up_exps.weight", "mlp.experts.%d.up_proj.weight"),
+    SMX__GG_STACK("ffn_down_exps.weight", "mlp.experts.%d.down_proj.weight"), SMX__GG_END
+};
+static const smx__gg_rule smx__gg_q35moe_blk_wf[] = {
+    SMX__GG_QWEN_ATTN,
+    SMX__GG_W("attn_qkv.weight", "linear_attn.in_proj_qkv.weight", SMX__XF_NONE, SMX__GW_VTILE_QKV),
+    SMX__GG_W("attn_gate.weight", "linear_attn.in_proj_z.weight", SMX__XF_NONE, SMX__GW_VTILE_ROWS),
+    SMX__GG_W("ssm_beta.weight", "linear_attn.in_proj_b.weight", SMX__XF_NONE, SMX__GW_VTILE_HEADS),
+    SMX__GG_W("ssm_alpha.weight", "linear_attn.in_proj_a.weight", SMX__XF_NONE, SMX__GW_VTILE_HEADS),
+    SMX__GG_W("ssm_conv1d.weight", "linear_attn.conv1d.weight", SMX__XF_NONE, SMX__GW_VTILE_CONV),
+    SMX__GG_W("ssm_dt.bias", "linear_attn.dt_bias", SMX__XF_NONE, SMX__GW_VTILE_HEADS),
+    SMX__GG_W("ssm_a", "linear_attn.A_log", SMX__XF_NEG_EXP, SMX__GW_VTILE_HEADS),
+    SMX__GG("ssm_norm.weight", "linear_attn.norm.weight"), SMX__GG_W("ssm_out.weight", "linear_attn.out_proj.weight", SMX__XF_NONE, SMX__GW_VTILE_COLS),
+    SMX__GG_QNEXT_SHARED,
+    SMX__GG_STACK_FROM("ffn_gate_exps.weight", "mlp.experts.%d.gate_proj.weight", "mlp.experts.gate_up_proj", SMX__GW_HALF0),
+    SMX__GG_STACK_FROM("ffn_up_exps.weight", "mlp.experts.%d.up_proj.weight", "mlp.experts.gate_up_proj", SMX__GW_HALF1),
+    SMX__GG_STACK_FROM("ffn_down_exps.weight", "mlp.experts.%d.down_proj.weight", "mlp.experts.down_proj", SMX__GW_AS_IS), SMX__GG_END
+};
+
+/* mode: 0 qwen35, 1 qwen3next, 2 qwen35moe (read as Qwen3-Next with Qwen3.5's DeltaNet) */
+static void smx__gg_qwen_tr(smx__gg *g, int mode)
+{
+    const int next = mode == 1, moe = mode >= 1;
+    int *rec, l;
+    int64_t H, nk, nv, dk, di, X = 0, used = 0;
+    const smx__gguf_kv *rl;
+    smx__sb lt;
+    smx__gg_begin(g, moe ? "Qwen3NextForCausalLM" : "Qwen3_5ForCausalLM", moe ? "qwen3_next" : "qwen3_5_text", "model.layers.%d.",
+                  smx__gg_qwen_top, next ? smx__gg_qnext_blk : moe ? smx__gg_q35moe_blk : smx__gg_q35_blk);
+    smx__gg_refuse(g, "nextn_predict_layers", "multi-token-prediction layers are not supported");
+    smx__gg_decoder(g, "token_embd.weight");
+    smx__gg_copy_int(g, "feed_forward_length", "intermediate_size", 1);
+    smx__gg_copy_num(g, "attention.layer_norm_rms_epsilon", "rms_norm_eps", 1);
+    H = smx__gg_int(g, "attention.head_count", 0, 1);
+    smx__gg_attention(g, (int)smx__gg_int(g, "attention.head_count_kv", H, 0), 2);
+    if (!next) {
+        const smx__gguf_kv *sec = smx__gg_kv(g, "rope.dimension_sections");
+        if (!sec) smx__gg_fail(g, SMX_E_MISSING, "metadata key '%s.rope.dimension_sections' is missing", g->arch);
+        else if (sec->type != SMX__GGUF_ARRAY || sec->n != 4 || sec->arr_type == SMX__GGUF_STRING)
+            smx__gg_fail(g, SMX_E_FORMAT, "metadata key '%s.rope.dimension_sections' must hold 4 integers", g->arch);
+        else {   /* text positions are (p, p, p, 0): every rotated pair must fall in a t, h or w section (IMROPE) */
+            int sc[4], k, sum = 0, i, n2;
+            for (k = 0; k < 4; k++) { sc[k] = (int)smx__gguf_arr_f64(sec->arr_type, sec->data, (size_t)k); sum += sc[k]; }
+            n2 = (int)smx__gg_int(g, "rope.dimension_count", 0, 0) / 2;
+            for (i = 0; i < n2 && !g->st; i++) {
+                const int j = sum > 0 ? i % sum : 0;
+                if (sum <= 0 || sum > 2 * n2 || !(j < 3 * sc[j % 3]))
+                    smx__gg_fail(g, SMX_E_UNSUPPORTED, "%s.rope.dimension_sections [%d, %d, %d, %d] give rotary pair %d of %d no text position", g->arch,
+                                 sc[0], sc[1], sc[2], sc[3], i, n2);
+            }
+        }
+    }
+    nk = smx__gg_int(g, "ssm.group_count", 0, 1);
+    nv = smx__gg_int(g, "ssm.time_step_rank", 0, 1);
+    dk = smx__gg_int(g, "ssm.state_size", 0, 1);
+    di = smx__gg_int(g, "ssm.inner_size", 0, 1);
+    smx__gg_copy_int(g, "ssm.conv_kernel", "linear_conv_kernel_dim", 1);
+    if (g->st) return;
+    if (nk <= 0 || nv <= 0 || dk <= 0 || nv % nk || di != nv * dk) {
+        smx__gg_fail(g, SMX_E_RANGE, "%s.ssm: group_count %lld, time_step_rank %lld, state_size %lld, inner_size %lld: need Hv %% Hk = 0 and inner = Hv x state",
+                     g->arch, (long long)nk, (long long)nv, (long long)dk, (long long)di);
+        return;
+    }
+    smx__gg_put_int(g, "linear_num_key_heads", nk);
+    smx__gg_put_int(g, "linear_num_value_heads", nv);
+    smx__gg_put_int(g, "linear_key_head_dim", dk);
+    smx__gg_put_int(g, "linear_value_head_dim", dk);
+    if (moe) {
+        X = smx__gg_int(g, "expert_count", 0, 1);
+        used = smx__gg_int(g, "expert_used_count", 0, 1);
+        if (!g->st && (X <= 0 || used <= 0 || used > X)) {
+            smx__gg_fail(g, SMX_E_RANGE, "%s.expert_count %lld / expert_used_count %lld: every %s layer has experts", g->arch, (long long)X, (long long)used, g->arch);
+            return;
+        }
+        smx__gg_put_int(g, "num_experts", X);
+        smx__gg_put_int(g, "num_experts_per_tok", used);
+        smx__gg_put_int(g, "moe_intermediate_size", smx__gg_int(g, "expert_feed_forward_length", smx__gg_int(g, "feed_forward_length", 0, 0) / SMX__MAX(1, used), 0));
+        smx__gg_put_int(g, "shared_expert_intermediate_size", smx__gg_int(g, "expert_shared_feed_forward_length", smx__gg_int(g, "feed_forward_length", 0, 0), 0));
+        smx__gg_put_bool(g, "norm_topk_prob", 1);
+        smx__gg_put_int(g, "decoder_sparse_step", 1);
+        smx__gg_put_raw(g, "mlp_only_layers", "[]");
+    }
+    if (next) {
+        char nm[64];
+        int legacy = 0;
+        for (l = 0; l < g->L && !legacy; l++) {
+            snprintf(nm, sizeof nm, "blk.%d.ssm_in.weight", l);
+            legacy = smx__gg_tensor(g, nm) != NULL;
+        }
+        smx__gg_put_str(g, "linear_attn_layout", legacy ? "qkvz" : "split_ba");
+    } else {
+        if (moe) smx__gg_put_str(g, "linear_attn_layout", "split");
+        smx__gg_put_bool(g, "linear_value_heads_tiled", 1);
+    }
+    smx__gg_put_str(g, "linear_l2_norm", "max");   /* llama.cpp's l2_norm with the model's eps */
+    if (g->st || !(rec = (int *)SMX_MALLOC(sizeof(int) * (size_t)(g->L + 1)))) {
+        if (!g->st) smx__gg_fail(g, SMX_E_NOMEM, "out of memory");
+        return;
+    }
+    rl = smx__gg_kv(g, "attention.recurrent_layers");
+    if (rl) smx__gg_layers(g, "attention.recurrent_layers", rec, 1);
+    else {
+        int64_t every = smx__gg_int(g, "full_attention_interval", 4, 0);
+        if (every <= 0) smx__gg_fail(g, SMX_E_RANGE, "%s.full_attention_interval must be positive", g->arch);
+        for (l = 0; l < g->L; l++) rec[l] = every > 0 && (l + 1) % every != 0;
+    }
+    memset(&lt, 0, sizeof lt);
+    smx__sb_printf(&lt, "[");
+    for (l = 0; l < g->L; l++) smx__sb_printf(&lt, "%s\"%s\"", l ? ", " : "", rec[l] ? "linear_attention" : "full_attention");
+    smx__sb_printf(&lt, "]");
+    if (lt.failed) smx__gg_fail(g, SMX_E_NOMEM, "out of memory");
+    else smx__gg_put_raw(g, "layer_types", lt.s);
+    SMX_FREE(lt.s);
+    SMX_FREE(rec);
+}
+static void smx__gg_qwen3next_tr(smx__gg *g) { smx__gg_qwen_tr(g, 1); }
+static void smx__gg_qwen35_tr(smx__gg *g) { smx__gg_qwen_tr(g, 0); }
+static void smx__gg_qwen35moe_tr(smx__gg *g) { smx__gg_qwen_tr(g, 2); }
+
+/* The other way, as llama.cpp's converter writes Qwen3-Next (qwen3next: regrouped in_proj_qkvz,
+ * experts in every layer) and Qwen3.5 (qwen35: value heads tiled, rope.dimension_sections).
+ * The converter writes full_attention_interval only: layer_types must follow it. */
+static void smx__ggw_qwen(smx__ggw *c)
+{
+    smx__loader *ld = &c->ld;
+    const int next = !strcmp(c->arch, "qwen3next"), moe = next || !strcmp(c->arch, "qwen35moe");
+    int d = smx__ci_pos(ld, NULL, "hidden_size", 0), L = smx__ci_pos(ld, NULL, "num_hidden_layers", 0), l;
+    int nh = smx__ci_pos(ld, NULL, "num_attention_heads", 0), nkv = smx__ci_pos(ld, NULL, "num_key_value_heads", nh);
+    int hd = smx__ci_pos(ld, NULL, "head_dim", nh > 0 ? d / nh : 0), every = smx__ci_pos(ld, NULL, "full_attention_interval", 4);
+    const smx__jv *lt = smx__cfg_get(ld, NULL, "layer_types"), *rp = smx__cfg_get(ld, NULL, "rope_parameters");
+    double prf = smx__cf(ld, rp && rp->type == SMX__J_OBJ && smx__jget(rp, "partial_rotary_factor") ? rp : NULL, "partial_rotary_factor", 0.25);
+    smx__gdn_cfg gd;
+    int64_t sh[8];
+    smx__qwen_gdn_read(ld, &gd, d, 1e-6f, SMX__GDN_SPLIT);
+    smx__ld_check(ld, gd.dk == gd.dv, SMX_E_UNSUPPORTED, "config.json: linear key / value head dims %d / %d: llama.cpp's %s needs them equal", gd.dk, gd.dv, c->arch);
+    smx__ld_check(ld, !smx__cb(ld, NULL, "attention_bias", 0), SMX_E_UNSUPPORTED, "config.json: attention_bias has no place in llama.cpp's %s layout", c->arch);
+    for (l = 0; l < L && lt && !ld->st; l++) {
+        const smx__jv *t = smx__jat(lt, l);
+        const int full = t && t->type == SMX__J_STR && !strcmp(t->str, "full_attention");
+        smx__ld_check(ld, full == ((l + 1) % every == 0), SMX_E_UNSUPPORTED,
+                      "config.json: layer_types[%d] does not follow full_attention_interval %d (the only layout key llama.cpp's converter writes)", l, every);
+    }
+    if (moe) {
+        const smx__jv *mo = smx__cfg_get(ld, NULL, "mlp_only_layers");
+        smx__ld_check(ld, smx__ci_pos(ld, NULL, "num_experts", 512) > 0 && smx__ci(ld, NULL, "decoder_sparse_step", 1) == 1 && (!mo || mo->n == 0),
+                      SMX_E_UNSUPPORTED, "config.json: llama.cpp's qwen3next has experts in every layer (num_experts, decoder_sparse_step, mlp_only_layers)");
+        smx__ld_check(ld, smx__cb(ld, NULL, "norm_topk_prob", 1), SMX_E_UNSUPPORTED, "config.json: norm_topk_prob false: llama.cpp's qwen3next always renormalises");
+        smx__ld_check(ld, smx__ci(ld, NULL, "shared_expert_intermediate_size", 512) > 0, SMX_E_UNSUPPORTED, "config.json: llama.cpp's qwen3next needs the shared expert");
+    }
+    if (ld->st) return;
+    c->layer = "model.layers.%d."; c->top = smx__gg_qwen_top;
+    {
+        const int fused = smx__tensor_shape(ld, sh, "model.layers.0.mlp.experts.gate_up_proj") >= 0;
+        c->blk = !moe ? smx__gg_q35_blk : next ? (fused ? smx__gg_qnext_blk_wf : smx__gg_qnext_blk_w) : fused ? smx__gg_q35moe_blk_wf : smx__gg_q35moe_blk;
+    }
+    c->nk = gd.nk; c->nv = gd.nv; c->dk = gd.dk; c->dv = gd.dv;
+    smx__ggw_common(c, L, smx__ci_pos(ld, NULL, "max_position_embeddings", 32768), d, smx__cf(ld, NULL, "rms_norm_eps", 1e-6));
+    smx__ggw_u32(c, "feed_forward_length", smx__ci_pos(ld, NULL, "intermediate_size", 0));
+    smx__ggw_u32(c, "attention.head_count", nh);
+    smx__ggw_u32(c, "attention.head_count_kv", nkv);
+    c->n_head = nh; c->n_kv = nkv;
+    smx__ggw_f32(c, "rope.freq_base", smx__ggw_theta(c, 10000.0));
+    smx__ggw_u32(c, "attention.key_length", hd);
+    smx__ggw_u32(c, "attention.value_length", hd);
+    if (moe) {
+        c->n_expert = smx__ci_pos(ld, NULL, "num_experts", 512);
+        smx__ggw_u32(c, "expert_count", c->n_expert);
+        smx__ggw_u32(c, "expert_used_count", smx__ci_pos(ld, NULL, "num_experts_per_tok", 10));
+        smx__ggw_u32(c, "expert_feed_forward_length", smx__ci_pos(ld, NULL, "moe_intermediate_size", 512));
+        smx__ggw_u32(c, "expert_shared_feed_forward_length", smx__ci_pos(ld, NULL, "shared_expert_intermediate_size", 512));
+    }
+    smx__ggw_u32(c, "ssm.conv_kernel", gd.K);
+    smx__ggw_u32(c, "ssm.state_size", gd.dk);
+    smx__ggw_u32(c, "ssm.group_count", gd.nk);
+    smx__ggw_u32(c, "ssm.time_step_rank", gd.nv);
+    smx__ggw_u32(c, "ssm.inner_size", gd.dv * gd.nv);
+    smx__ggw_u32(c, "full_attention_interval", every);
+    smx__ggw_u32(c, "rope.dimension_count", (int)(hd * prf));
+    if (!next) {
+        /* mrope_section, else the interleaved split of the n_rot / 2 pairs: sector j % 3 of every pair
+         * (the converter's [11, 11, 10, 0] for 64 rotated dims; it writes that whatever n_rot is) */
+        const int s = (int)(hd * prf) / 2;
+        int sec[4];
+        const smx__jv *ms = rp && rp->type == SMX__J_OBJ ? smx__jget(rp, "mrope_section") : NULL, *e;
+        sec[0] = (s + 2) / 3; sec[1] = (s + 1) / 3; sec[2] = s / 3; sec[3] = 0;
+        if (ms && ms->type == SMX__J_ARR)
+            for (l = 0, e = ms->child; e && l < 4; e = e->next, l++) sec[l] = e->type == SMX__J_NUM ? (int)e->num : 0;
+        smx__ggw_i32s(c, "rope.dimension_sections", sec, 4);
+    }
+}
+static const smx__gg_arch smx__gg_qwen3next = { "qwen3next", smx__gg_qwen3next_tr, smx__ggw_qwen, { "Qwen3NextForCausalLM" }, NULL };
+static const smx__gg_arch smx__gg_qwen35 = { "qwen35", smx__gg_qwen35_tr, smx__ggw_qwen, { "Qwen3_5ForCausalLM" }, NULL };
+static const smx__gg_arch smx__gg_qwen35moe = { "qwen35moe", smx__gg_qwen35moe_tr, smx__ggw_qwen, { "Qwen3_5MoeForCausalLM" }, NULL };
 
 /* ---- II.7.n OLMo Hybrid (OlmoHybridForCausalLM) ----
  * Layer i by layer_types (default: full attention where i % 4 == 3, and the last layer if none is):
@@ -14610,6 +15276,130 @@ static smx_status smx__build_lfm2_moe(smx__loader *ld)
 }
 
 static const smx__family smx__fam_lfm2_moe = { "LFM2-MoE", { "Lfm2MoeForCausalLM" }, { "lfm2_moe" }, smx__build_lfm2_moe, "CAFE" };
+
+/* llama.cpp's "lfm2moe": LFM2's blocks (conv layers marked by head_count_kv 0, the final norm as
+ * token_embd_norm, no Q/K permutation: NEOX RoPE), the first leading_dense_block_count layers with
+ * a SwiGLU MLP of feed_forward_length, the others with experts of expert_feed_forward_length
+ * stacked per matrix (w1 / w3 / w2 as ffn_gate / ffn_up / ffn_down_exps), the router as
+ * ffn_gate_inp and the selection bias as exp_probs_b.bias (the converter renames expert_bias).
+ * Routing as llama.cpp computes it (build_moe_ffn with expert_gating_func 2): p = sigmoid(router x),
+ * the top-k of p + bias chosen, weights the unbiased p, always renormalised, no scale (the converter
+ * writes neither norm_topk_prob nor routed_scaling_factor, and lfm2moe reads no
+ * expert_weights_scale). llama.cpp divides by max(sum, 2^-14), transformers (and seqmix) by
+ * sum + 1e-6: a relative 1e-6 on the routing weights. */
+static const smx__gg_rule smx__gg_lfm2moe_blk[] = {
+    SMX__GG("attn_norm.weight", "operator_norm.weight"), SMX__GG("attn_q.weight", "self_attn.q_proj.weight"),
+    SMX__GG("attn_k.weight", "self_attn.k_proj.weight"), SMX__GG("attn_v.weight", "self_attn.v_proj.weight"),
+    SMX__GG("attn_output.weight", "self_attn.out_proj.weight"), SMX__GG("attn_q_norm.weight", "self_attn.q_layernorm.weight"),
+    SMX__GG("attn_k_norm.weight", "self_attn.k_layernorm.weight"), SMX__GG("shortconv.in_proj.weight", "conv.in_proj.weight"),
+    SMX__GG_W("shortconv.conv.weight", "conv.conv.weight", SMX__XF_NONE, SMX__GW_SQUEEZE), SMX__GG("shortconv.out_proj.weight", "conv.out_proj.weight"),
+    SMX__GG("ffn_norm.weight", "ffn_norm.weight"), SMX__GG("ffn_gate.weight", "feed_forward.w1.weight"),
+    SMX__GG("ffn_up.weight", "feed_forward.w3.weight"), SMX__GG("ffn_down.weight", "feed_forward.w2.weight"),
+    SMX__GG("ffn_gate_inp.weight", "feed_forward.gate.weight"), SMX__GG("exp_probs_b.bias", "feed_forward.expert_bias"),
+    SMX__GG_STACK("ffn_gate_exps.weight", "feed_forward.experts.%d.w1.weight"),
+    SMX__GG_STACK("ffn_up_exps.weight", "feed_forward.experts.%d.w3.weight"),
+    SMX__GG_STACK("ffn_down_exps.weight", "feed_forward.experts.%d.w2.weight"), SMX__GG_END
+};
+
+static void smx__gg_lfm2moe_tr(smx__gg *g)
+{
+    int *attn, l;
+    int64_t X, used, nd, gating;
+    smx__sb lt;
+    smx__gg_begin(g, "Lfm2MoeForCausalLM", "lfm2_moe", "model.layers.%d.", smx__gg_lfm2_top, smx__gg_lfm2moe_blk);
+    smx__gg_refuse(g, "attention.sliding_window", "sliding-window LFM2 attention is not supported");
+    smx__gg_decoder(g, "token_embd.weight");
+    smx__gg_copy_int(g, "feed_forward_length", "intermediate_size", 1);
+    smx__gg_copy_num(g, "attention.layer_norm_rms_epsilon", "norm_eps", 1);
+    smx__gg_copy_int(g, "shortconv.l_cache", "conv_L_cache", 1);
+    smx__gg_put_bool(g, "conv_bias", 0);
+    nd = smx__gg_int(g, "leading_dense_block_count", 0, 0);
+    X = smx__gg_int(g, "expert_count", 0, 0);
+    used = smx__gg_int(g, "expert_used_count", 0, 0);
+    gating = smx__gg_int(g, "expert_gating_func", 0, 1);
+    if (g->st) return;
+    if (nd < g->L && (X <= 0 || used <= 0 || used > X))
+        smx__gg_fail(g, SMX_E_RANGE, "%s.expert_count %lld and expert_used_count %lld must be positive (used <= count) with expert layers", g->arch,
+                     (long long)X, (long long)used);
+    else if (gating != 2)
+        smx__gg_fail(g, SMX_E_UNSUPPORTED, "%s.expert_gating_func %lld: seqmix's LFM2-MoE routes by sigmoid (2) only", g->arch, (long long)gating);
+    smx__gg_put_int(g, "num_dense_layers", nd);
+    smx__gg_put_int(g, "num_experts", X > 0 ? X : 1);
+    smx__gg_put_int(g, "num_experts_per_tok", used > 0 ? used : 1);
+    smx__gg_copy_int(g, "expert_feed_forward_length", "moe_intermediate_size", 1);
+    smx__gg_put_bool(g, "use_expert_bias", 1);
+    smx__gg_put_bool(g, "norm_topk_prob", 1);
+    smx__gg_put_num(g, "routed_scaling_factor", 1.0);
+    if (g->st || !(attn = (int *)SMX_MALLOC(sizeof(int) * (size_t)(g->L + 1)))) {
+        if (!g->st) smx__gg_fail(g, SMX_E_NOMEM, "out of memory");
+        return;
+    }
+    smx__gg_attention(g, smx__gg_attn_layers(g, attn), 2);
+    memset(&lt, 0, sizeof lt);
+    smx__sb_printf(&lt, "[");
+    for (l = 0; l < g->L; l++) smx__sb_printf(&lt, "%s\"%s\"", l ? ", " : "", attn[l] ? "full_attention" : "conv");
+    smx__sb_printf(&lt, "]");
+    if (lt.failed) smx__gg_fail(g, SMX_E_NOMEM, "out of memory");
+    else smx__gg_put_raw(g, "layer_types", lt.s);
+    SMX_FREE(lt.s);
+    SMX_FREE(attn);
+}
+
+static void smx__ggw_add(smx__ggw *c, const char *name, float *data, const int64_t *ne, int nd, int layer);   /* II.8 */
+
+/* The other way, as llama.cpp's converter writes LFM2-MoE: head_count_kv 0 on the conv layers,
+ * expert_gating_func 2 (sigmoid), per-expert matrices stacked, conv kernels squeezed. What its
+ * layout cannot say is refused: conv biases, norm_topk_prob false, routed_scaling_factor != 1.
+ * Without use_expert_bias the file gets the zero selection bias llama.cpp requires. */
+static void smx__ggw_lfm2moe(smx__ggw *c)
+{
+    smx__loader *ld = &c->ld;
+    int d = smx__ci_pos(ld, NULL, "hidden_size", 0), L = smx__ci_pos(ld, NULL, "num_hidden_layers", 0), l, *kv, mixer, ffn;
+    int nh = smx__ci_pos(ld, NULL, "num_attention_heads", 0), nkv = smx__ci_pos(ld, NULL, "num_key_value_heads", nh);
+    int X = smx__ci_pos(ld, NULL, "num_experts", 0), nd = smx__ci(ld, NULL, "num_dense_layers", 2);
+    c->layer = "model.layers.%d."; c->top = smx__gg_lfm2_top; c->blk = smx__gg_lfm2moe_blk;
+    smx__ld_check(ld, !smx__cb(ld, NULL, "conv_bias", 0), SMX_E_UNSUPPORTED, "config.json: conv_bias has no place in llama.cpp's lfm2moe layout");
+    smx__ld_check(ld, smx__cb(ld, NULL, "norm_topk_prob", 1), SMX_E_UNSUPPORTED, "config.json: norm_topk_prob false: llama.cpp's lfm2moe always renormalises");
+    smx__ld_check(ld, smx__cf(ld, NULL, "routed_scaling_factor", 1.0) == 1.0, SMX_E_UNSUPPORTED,
+                  "config.json: routed_scaling_factor %g: llama.cpp's lfm2moe has no routing scale", smx__cf(ld, NULL, "routed_scaling_factor", 1.0));
+    smx__ld_check(ld, nd >= 0 && nd <= L, SMX_E_RANGE, "config.json: num_dense_layers %d must be in [0, %d]", nd, L);
+    smx__ld_check(ld, !smx__cfg_has(ld, NULL, "head_dim") || smx__ci(ld, NULL, "head_dim", 0) * nh == d, SMX_E_UNSUPPORTED,
+                  "config.json: head_dim %d x %d heads is not hidden_size %d: llama.cpp's lfm2moe attention is [hidden, hidden]",
+                  smx__ci(ld, NULL, "head_dim", 0), nh, d);
+    if (ld->st || !(kv = (int *)smx__arena_alloc(&c->arena, sizeof(int) * (size_t)(L + 1)))) { smx__ld_check(ld, ld->st != SMX_OK, SMX_E_NOMEM, "out of memory"); return; }
+    for (l = 0; l < L && !ld->st; l++) {
+        smx__kinds_lfm2(ld, NULL, l, &mixer, &ffn);
+        kv[l] = mixer == SMX__K_ATTN ? nkv : 0;
+    }
+    smx__ggw_common(c, L, smx__ci_pos(ld, NULL, "max_position_embeddings", 128000), d, smx__cf(ld, NULL, "norm_eps", 1e-5));
+    smx__ggw_u32(c, "feed_forward_length", smx__ci_pos(ld, NULL, "intermediate_size", 0));
+    smx__ggw_u32(c, "attention.head_count", nh);
+    smx__ggw_i32s(c, "attention.head_count_kv", kv, L);
+    c->n_head = nh; c->n_kv = nkv; c->n_expert = X;
+    smx__ggw_f32(c, "rope.freq_base", smx__ggw_theta(c, 1e6));
+    if (smx__cfg_has(ld, NULL, "head_dim")) {
+        smx__ggw_u32(c, "attention.key_length", smx__ci_pos(ld, NULL, "head_dim", 0));
+        smx__ggw_u32(c, "attention.value_length", smx__ci_pos(ld, NULL, "head_dim", 0));
+    }
+    smx__ggw_u32(c, "expert_count", X);
+    smx__ggw_u32(c, "expert_used_count", smx__ci_pos(ld, NULL, "num_experts_per_tok", 0));
+    smx__ggw_u32(c, "expert_feed_forward_length", smx__ci_pos(ld, NULL, "moe_intermediate_size", 0));
+    smx__ggw_u32(c, "leading_dense_block_count", nd);
+    smx__ggw_u32(c, "expert_gating_func", 2);
+    smx__ggw_u32(c, "shortconv.l_cache", smx__ci_pos(ld, NULL, "conv_L_cache", 3));
+    if (!smx__cb(ld, NULL, "use_expert_bias", 1))
+        for (l = nd; l < L && !ld->st; l++) {
+            float *z = (float *)smx__arena_alloc(&c->arena, sizeof(float) * (size_t)X);
+            char name[64];
+            int64_t ne[1];
+            if (!z) { smx__ld_fail(ld, SMX_E_NOMEM, "out of memory"); return; }
+            memset(z, 0, sizeof(float) * (size_t)X);
+            ne[0] = X;
+            snprintf(name, sizeof name, "blk.%d.exp_probs_b.bias", l);
+            smx__ggw_add(c, name, z, ne, 1, l);
+        }
+}
+static const smx__gg_arch smx__gg_lfm2moe = { "lfm2moe", smx__gg_lfm2moe_tr, smx__ggw_lfm2moe, { "Lfm2MoeForCausalLM" }, NULL };
 
 /* ---- II.7.p Hybrid stacks (model_type "seqmix") and the builder ----
  * config.json: {"model_type": "seqmix", "vocab_size": V, "hidden_size": d, "norm_eps": 1e-5,
@@ -14887,6 +15677,8 @@ static const smx__family *const smx__families[] = {
 /* Every GGUF architecture this build loads (II.4.d), by general.architecture. */
 static const smx__gg_arch *const smx__gg_archs[] = {
     &smx__gg_llama, &smx__gg_llada, &smx__gg_mamba, &smx__gg_mamba2, &smx__gg_jamba, &smx__gg_granitehybrid, &smx__gg_lfm2,
+    &smx__gg_lfm2moe, &smx__gg_falcon_h1, &smx__gg_nemotron_h, &smx__gg_nemotron_h_moe,
+    &smx__gg_qwen3next, &smx__gg_qwen35, &smx__gg_qwen35moe,
 };
 
 #define SMX__N_GG_ARCHS (sizeof smx__gg_archs / sizeof smx__gg_archs[0])
@@ -15441,6 +16233,7 @@ static void smx__ggw_rule(smx__ggw *c, const smx__gg_rule *r, int layer)
     }
     default: break;
     }
+    if (c->post) c->post(c, gname, x, sh, nd);
     for (k = 0; k < 4; k++) ne[k] = k < nd ? sh[nd - 1 - k] : 1;
     smx__ggw_add(c, gname, x, ne, nd, layer);
 }
@@ -15588,7 +16381,7 @@ SMX__MAYBE_UNUSED static smx_status smx__gguf_convert_hf(const char *dir, const 
         for (k = 0; k < 3 && hfa && smx__gg_archs[i]->hf[k]; k++)
             if (smx__gg_archs[i]->write && !strcmp(smx__gg_archs[i]->hf[k], hfa)) c.ga = smx__gg_archs[i];
     if (!c.ga) { st = smx__fail(e, SMX_E_UNSUPPORTED, "%s: architecture '%s' has no llama.cpp GGUF layout seqmix writes", dir, hfa ? hfa : "-"); goto done; }
-    c.arch = c.ga->name;
+    c.arch = c.ga->name_of ? c.ga->name_of(&c.ld) : c.ga->name;
     if ((st = smx__st_open_dir(&c.ts, &src, e)) != SMX_OK) goto done;
     if (!(c.used = (unsigned char *)smx__arena_alloc(&c.arena, (size_t)c.ts.nent + 1))) { st = smx__fail(e, SMX_E_NOMEM, "out of memory"); goto done; }
     memset(c.used, 0, (size_t)c.ts.nent + 1);

@@ -405,7 +405,7 @@ static void t_gg_llamacpp(const char *cs, const char *name, const char *type)
     smx_session *s = NULL;
     smx_error e;
     memset(&g, 0, sizeof g);
-    snprintf(hf, sizeof hf, "tests/golden/%s", cs);
+    snprintf(hf, sizeof hf, cs[0] == '/' ? "%s" : "tests/golden/%s", cs);   /* an absolute folder as it is */
     snprintf(out, sizeof out, "%s/%s-%s.gguf", t_tmpdir("gguf"), name, type);
     snprintf(gpath, sizeof gpath, "tests/golden/gguf/llamacpp/%s-%s.safetensors", name, type);
     if (smx__gguf_convert_hf(hf, out, type, note, sizeof note, &e) != SMX_OK) { CHECK(0, "convert %s %s: %s", cs, type, e.msg); goto done; }
@@ -432,6 +432,200 @@ done:
     smx__st_close(&g.ts);
 }
 
+/* ---- broken metadata and shapes of the architectures written here (converted, then edited) ---- */
+
+/* Offset of the metadata key's string (its u64 length) in p; 0 if absent. */
+static size_t t_gg_kinfo(const unsigned char *p, size_t n, const char *key) { return t_gg_tinfo(p, n, key); }
+
+typedef struct t_gg_edit {
+    const char *what;
+    int kind;               /* 0: rename the key (last byte), 1: u32 value of the key := v, 2: tensor's ne[dim] := v */
+    const char *name;
+    int dim;
+    long v;
+    smx_status want;
+    const char *needle;
+} t_gg_edit;
+
+static void t_gg_bad_arch(const char *cs, const t_gg_edit *ed, int n_ed)
+{
+    char hf[512], out[512], note[400];
+    unsigned char *base = NULL, *p = NULL;
+    size_t n = 0;
+    int i;
+    smx_error e;
+    snprintf(hf, sizeof hf, "tests/golden/%s", cs);
+    snprintf(out, sizeof out, "%s/bad-%s.gguf", t_tmpdir("gguf"), cs);
+    if (smx__gguf_convert_hf(hf, out, "f32", note, sizeof note, &e) != SMX_OK) { CHECK(0, "convert %s: %s", cs, e.msg); return; }
+    base = (unsigned char *)t_ld_slurp(out, &n);
+    if (!base || !(p = (unsigned char *)malloc(n))) { CHECK(0, "%s: read back", cs); free(base); return; }
+    {   /* the file as written loads */
+        smx_load_options o;
+        smx_file f;
+        smx_model *m = NULL;
+        smx_load_default_options(&o);
+        f.name = "model.gguf"; f.data = base; f.size = n;
+        o.files = &f; o.n_files = 1;
+        CHECK(smx_model_load_ex(NULL, &o, &m, &e) == SMX_OK, "%s: the converted file loads: %s", cs, m ? "" : e.msg);
+        smx_model_free(m);
+    }
+    for (i = 0; i < n_ed; i++) {
+        const t_gg_edit *x = &ed[i];
+        size_t k = t_gg_kinfo(base, n, x->name), ln = strlen(x->name);
+        char what[200];
+        snprintf(what, sizeof what, "%s: %s", cs, x->what);
+        if (!k) { CHECK(0, "%s: '%s' not in the file", what, x->name); continue; }
+        memcpy(p, base, n);
+        if (x->kind == 0) p[k + 8 + ln - 1] ^= 0x20;
+        else if (x->kind == 1) { uint32_t v = (uint32_t)x->v; memcpy(p + k + 8 + ln + 4, &v, 4); }
+        else { int64_t v = x->v; memcpy(p + k + 8 + ln + 4 + 8 * (size_t)x->dim, &v, 8); }
+        t_gg_expect(what, p, n, x->want, x->needle);
+    }
+    free(base);
+    free(p);
+}
+
+static void t_gg_bad_new(void)
+{
+    static const t_gg_edit lm[] = {
+        { "missing gating function", 0, "lfm2moe.expert_gating_func", 0, 0, SMX_E_MISSING, "lfm2moe.expert_gating_func" },
+        { "softmax gating", 1, "lfm2moe.expert_gating_func", 0, 1, SMX_E_UNSUPPORTED, "expert_gating_func" },
+        { "more experts used than there are", 1, "lfm2moe.expert_used_count", 0, 9, SMX_E_RANGE, "expert_used_count" },
+        { "router of the wrong shape", 2, "blk.1.ffn_gate_inp.weight", 1, 3, SMX_E_SHAPE, "blk.1.ffn_gate_inp.weight" },
+    };
+    static const t_gg_edit fh[] = {
+        { "missing SSM inner size", 0, "falcon-h1.ssm.inner_size", 0, 0, SMX_E_MISSING, "falcon-h1.ssm.inner_size" },
+        { "ssm_in of the wrong shape", 2, "blk.0.ssm_in.weight", 1, 100, SMX_E_SHAPE, "blk.0.ssm_in.weight" },
+    };
+    static const t_gg_edit nh[] = {
+        { "missing rms eps", 0, "nemotron_h.attention.layer_norm_rms_epsilon", 0, 0, SMX_E_MISSING, "layer_norm_rms_epsilon" },
+        { "ssm_out of the wrong shape", 2, "blk.0.ssm_out.weight", 1, 32, SMX_E_SHAPE, "blk.0.ssm_out.weight" },
+    };
+    static const t_gg_edit qn[] = {
+        { "missing expert count", 0, "qwen3next.expert_count", 0, 0, SMX_E_MISSING, "qwen3next.expert_count" },
+        { "inner size not heads x state", 1, "qwen3next.ssm.inner_size", 0, 48, SMX_E_RANGE, "inner_size" },
+        { "attn_qkv of the wrong shape", 2, "blk.0.attn_qkv.weight", 1, 100, SMX_E_SHAPE, "blk.0.attn_qkv.weight" },
+    };
+    static const t_gg_edit q5[] = {
+        { "missing rope sections", 0, "qwen35.rope.dimension_sections", 0, 0, SMX_E_MISSING, "qwen35.rope.dimension_sections" },
+        { "ssm_beta of the wrong shape", 2, "blk.1.ssm_beta.weight", 1, 1, SMX_E_SHAPE, "blk.1.ssm_beta.weight" },
+    };
+    t_gg_bad_arch("lfm2_moe", lm, (int)(sizeof lm / sizeof lm[0]));
+    t_gg_bad_arch("falcon_h1", fh, (int)(sizeof fh / sizeof fh[0]));
+    t_gg_bad_arch("nemotron_h", nh, (int)(sizeof nh / sizeof nh[0]));
+    t_gg_bad_arch("qwen3_next", qn, (int)(sizeof qn / sizeof qn[0]));
+    t_gg_bad_arch("qwen3_5", q5, (int)(sizeof q5 / sizeof q5[0]));
+    {   /* checkpoints llama.cpp's layouts cannot hold are refused, naming why */
+        static const struct { const char *cs, *needle; } no[] = {
+            { "x_falcon_norm_before_gate", "time_step_limit" }, { "x_falcon_norm_groups", "projectors_bias" },
+            { "x_nemotron_latent", "mlp_bias" }, { "x_nemotron_moe_groups", "MLP and MoE" }, { "x_qwen35_gqa", "head dims" },
+            { "x_lfm2moe_nobias", "conv_bias" },
+        };
+        char hf[512], out[512], note[400];
+        smx_error e;
+        size_t i;
+        memset(&e, 0, sizeof e);
+        snprintf(out, sizeof out, "%s/refused.gguf", t_tmpdir("gguf"));
+        for (i = 0; i < sizeof no / sizeof no[0]; i++) {
+            snprintf(hf, sizeof hf, "tests/golden/%s", no[i].cs);
+            CHECK(smx__gguf_convert_hf(hf, out, "f32", note, sizeof note, &e) == SMX_E_UNSUPPORTED && strstr(e.msg, no[i].needle),
+                  "%s: refused naming '%s': %s", no[i].cs, no[i].needle, e.msg);
+        }
+    }
+}
+
+/* A Qwen3.5-MoE checkpoint (Qwen3_5MoeForCausalLM: Qwen3-Next with Qwen3.5's split DeltaNet
+ * projections) made from tests/golden/qwen3_next in dir: in_proj_qkvz regrouped into in_proj_qkv
+ * (all q | all k | all v) and in_proj_z, in_proj_ba into in_proj_b and in_proj_a (key heads 2,
+ * value heads 4, head dims 16, as that case's config says). 0 on failure. */
+static int t_gg_make_qwen35moe(const char *dir)
+{
+    enum { NK = 2, NV = 4, DK = 16, DV = 16, R = NV / NK, GRP = 2 * DK + 2 * R * DV };
+    smx__tensors ts;
+    smx__st_out *out = NULL;
+    float **bufs = NULL;
+    char path[1024], *cfg = NULL, *at;
+    size_t n = 0;
+    int i, no = 0, nb = 0, ok = 0;
+    smx_error e;
+    FILE *f;
+    memset(&ts, 0, sizeof ts);
+    if (smx__st_open_path(&ts, "tests/golden/qwen3_next/model.safetensors", &e) != SMX_OK) return 0;
+    out = (smx__st_out *)calloc((size_t)ts.nent * 2 + 1, sizeof *out);
+    bufs = (float **)calloc((size_t)ts.nent * 3 + 1, sizeof *bufs);
+    if (!out || !bufs) goto done;
+    for (i = 0; i < ts.nent; i++) {
+        const smx__st_entry *en = &ts.ent[i];
+        const char *nm = en->name, *tail = strrchr(nm, '.');
+        size_t ln = strlen(nm), cols = en->ndim > 1 ? (size_t)en->shape[1] : 1, j, pl;
+        float *x = (float *)malloc(sizeof(float) * (en->numel ? en->numel : 1));
+        if (!x || smx__st_read_f32(&ts, en, x, &e) != SMX_OK) { free(x); goto done; }
+        bufs[nb++] = x;
+        (void)tail;
+        if (ln > 19 && !strcmp(nm + ln - 19, "in_proj_qkvz.weight")) {
+            float *qkv = (float *)malloc(sizeof(float) * (2 * NK * DK + NV * DV) * cols), *z = (float *)malloc(sizeof(float) * NV * DV * cols);
+            size_t o = 0;
+            if (!qkv || !z || en->shape[0] != NK * GRP) { free(qkv); free(z); goto done; }
+            bufs[nb++] = qkv; bufs[nb++] = z;
+            for (j = 0; j < NK; j++, o += DK) memcpy(qkv + o * cols, x + (j * GRP) * cols, sizeof(float) * DK * cols);
+            for (j = 0; j < NK; j++, o += DK) memcpy(qkv + o * cols, x + (j * GRP + DK) * cols, sizeof(float) * DK * cols);
+            for (j = 0; j < NK; j++, o += R * DV) memcpy(qkv + o * cols, x + (j * GRP + 2 * DK) * cols, sizeof(float) * R * DV * cols);
+            for (j = 0; j < NK; j++) memcpy(z + j * R * DV * cols, x + (j * GRP + 2 * DK + R * DV) * cols, sizeof(float) * R * DV * cols);
+            pl = ln - 19;
+            out[no].name = (char *)malloc(pl + 20); out[no + 1].name = (char *)malloc(pl + 20);
+            if (!out[no].name || !out[no + 1].name) goto done;
+            snprintf((char *)out[no].name, pl + 20, "%.*sin_proj_qkv.weight", (int)pl, nm);
+            snprintf((char *)out[no + 1].name, pl + 20, "%.*sin_proj_z.weight", (int)pl, nm);
+            out[no].ndim = out[no + 1].ndim = 2;
+            out[no].shape[0] = 2 * NK * DK + NV * DV; out[no + 1].shape[0] = NV * DV;
+            out[no].shape[1] = out[no + 1].shape[1] = (int64_t)cols;
+            out[no].data = qkv; out[no + 1].data = z;
+            no += 2;
+        } else if (ln > 17 && !strcmp(nm + ln - 17, "in_proj_ba.weight")) {
+            float *b = (float *)malloc(sizeof(float) * NV * cols), *a = (float *)malloc(sizeof(float) * NV * cols);
+            if (!a || !b || en->shape[0] != 2 * NV) { free(a); free(b); goto done; }
+            bufs[nb++] = b; bufs[nb++] = a;
+            for (j = 0; j < NK; j++) {
+                memcpy(b + j * R * cols, x + (j * 2 * R) * cols, sizeof(float) * R * cols);
+                memcpy(a + j * R * cols, x + (j * 2 * R + R) * cols, sizeof(float) * R * cols);
+            }
+            pl = ln - 17;
+            out[no].name = (char *)malloc(pl + 20); out[no + 1].name = (char *)malloc(pl + 20);
+            if (!out[no].name || !out[no + 1].name) goto done;
+            snprintf((char *)out[no].name, pl + 20, "%.*sin_proj_b.weight", (int)pl, nm);
+            snprintf((char *)out[no + 1].name, pl + 20, "%.*sin_proj_a.weight", (int)pl, nm);
+            out[no].ndim = out[no + 1].ndim = 2;
+            out[no].shape[0] = out[no + 1].shape[0] = NV;
+            out[no].shape[1] = out[no + 1].shape[1] = (int64_t)cols;
+            out[no].data = b; out[no + 1].data = a;
+            no += 2;
+        } else {
+            int k;
+            if (!(out[no].name = (char *)malloc(ln + 1))) goto done;
+            memcpy((char *)out[no].name, nm, ln + 1);
+            out[no].ndim = en->ndim;
+            for (k = 0; k < en->ndim; k++) out[no].shape[k] = en->shape[k];
+            out[no].data = x;
+            no++;
+        }
+    }
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    if (smx__st_write(path, out, no, &e) != SMX_OK) goto done;
+    cfg = (char *)t_ld_slurp("tests/golden/qwen3_next/config.json", &n);
+    if (!cfg || !(at = strstr(cfg, "\"Qwen3NextForCausalLM\""))) goto done;
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    if (!(f = fopen(path, "wb"))) goto done;
+    ok = fwrite(cfg, 1, (size_t)(at - cfg), f) == (size_t)(at - cfg) && fputs("\"Qwen3_5MoeForCausalLM\"", f) >= 0 &&
+         fwrite(at + 22, 1, n - (size_t)(at - cfg) - 22, f) == n - (size_t)(at - cfg) - 22;
+    ok = fclose(f) == 0 && ok;
+done:
+    for (i = 0; out && i < no + 2; i++) free((char *)out[i].name);
+    for (i = 0; bufs && i < nb; i++) free(bufs[i]);
+    free(out); free(bufs); free(cfg);
+    smx__st_close(&ts);
+    return ok;
+}
+
 static void test_gguf(void)
 {
     static const struct { const char *cs, *types[4]; } stored[] = {
@@ -448,8 +642,35 @@ static void test_gguf(void)
     t_gg_vocab("llama_mha_spm");
     t_gg_vocab("mamba2_bpe");
     t_gg_bad();
+    t_gg_bad_new();
     t_gg_convert();
     /* the families llama.cpp has and no llama.cpp file was given for: converted, run by llama.cpp */
     t_gg_llamacpp("granitehybrid", "granitehybrid", "f32");   /* Granite 4.0-H: experts + shared, multipliers */
     t_gg_llamacpp("granitehybrid", "granitehybrid", "q8_0");
+    t_gg_llamacpp("lfm2_moe", "lfm2moe", "f32");             /* LFM2-MoE: sigmoid routing with selection bias */
+    t_gg_llamacpp("lfm2_moe", "lfm2moe", "q8_0");
+    t_gg_llamacpp("lfm2_moe", "lfm2moe", "q4_k_m");
+    t_gg_llamacpp("falcon_h1", "falcon-h1", "f32");          /* Falcon-H1: parallel attention + Mamba-2, multipliers folded */
+    t_gg_llamacpp("falcon_h1", "falcon-h1", "q8_0");
+    t_gg_llamacpp("falcon_h1", "falcon-h1", "q4_k_m");
+    t_gg_llamacpp("nemotron_h", "nemotron_h", "f32");        /* Nemotron-H: Mamba-2 / attention / relu^2 MLP layers */
+    t_gg_llamacpp("nemotron_h", "nemotron_h", "q8_0");
+    t_gg_llamacpp("nemotron_h", "nemotron_h", "q4_k_m");
+    t_gg_llamacpp("gguf/nemotron_h_moe/hf", "nemotron_h_moe", "f32");   /* grouped sigmoid routing, scale, shared expert */
+    t_gg_llamacpp("gguf/nemotron_h_moe/hf", "nemotron_h_moe", "q8_0");
+    t_gg_llamacpp("qwen3_next", "qwen3next", "f32");         /* Qwen3-Next: gated DeltaNet (regrouped q|k|v, z), experts + shared */
+    t_gg_llamacpp("qwen3_next", "qwen3next", "q8_0");
+    t_gg_llamacpp("qwen3_5", "qwen35", "f32");               /* Qwen3.5: split DeltaNet projections, dense MLP */
+    t_gg_llamacpp("qwen3_5", "qwen35", "q8_0");
+    t_gg_llamacpp("qwen3_5", "qwen35", "q4_k_m");
+    {   /* Qwen3.5-MoE (qwen35moe): made from the Qwen3-Next case */
+        char dir[512];
+        snprintf(dir, sizeof dir, "%s", t_tmpdir("gguf"));
+        snprintf(dir, sizeof dir, "%s", t_tmpdir("gguf/qwen35moe"));
+        if (!t_gg_make_qwen35moe(dir)) CHECK(0, "qwen35moe checkpoint from qwen3_next");
+        else {
+            t_gg_llamacpp(dir, "qwen35moe", "f32");
+            t_gg_llamacpp(dir, "qwen35moe", "q8_0");
+        }
+    }
 }
