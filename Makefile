@@ -1,6 +1,6 @@
 # seqmix — build, test, run and benchmark.
 #   make            CLI and examples into build/
-#   make test       the test suite (also as C++, scalar-only, and under ASan+UBSan);
+#   make test       the test suite (also as C++, scalar-only, without -march, and under ASan+UBSan);
 #                   build/test --list names its groups, build/test --filter NAME runs one
 #   make run        generate text with the model that ships in models/
 #   make bench      kernel and model benchmarks
@@ -66,6 +66,10 @@ build/test: $(TEST_SRC) $(HDR) | build
 build/test-scalar: $(TEST_SRC) $(HDR) | build
 	$(CC) -std=c99 $(WARN) $(DEFS) -O2 -DSMX_NO_SIMD -DSMX_NO_MMAP -DSMX_NO_THREADS tests/test.c -o $@ $(LDLIBS)
 
+# the suite as a plain `cc -O2` build compiles it (no -march): the kernels are chosen at run time
+build/test-portable: $(TEST_SRC) $(HDR) | build
+	$(CC) -std=c99 $(WARN) $(DEFS) -O2 -pthread tests/test.c -o $@ $(LDLIBS)
+
 build/test-asan: $(TEST_SRC) $(HDR) | build
 	$(CC) -std=c99 $(WARN) $(DEFS) -O1 -g $(ARCH) -pthread -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 		-fno-omit-frame-pointer tests/test.c -o $@ $(LDLIBS)
@@ -86,10 +90,12 @@ build/static-check: tests/cpp_check.cpp $(HDR) | build
 	$(CC) -std=c99 $(WARN) $(DEFS) -DSEQMIX_STATIC -O1 $(ARCH) -pthread -x c tests/cpp_check.cpp -o $@ $(LDLIBS)
 
 # build/seqmix first: the suite's cli group runs it (every prerequisite is built before the recipe)
-test: build/seqmix build/test build/test-scalar build/test-asan build/cpp-check build/static-check build/alloc-fail build/test-tsan
+test: build/seqmix build/test build/test-scalar build/test-portable build/test-asan build/cpp-check build/static-check build/alloc-fail \
+      build/test-tsan
 	./build/cpp-check
 	./build/static-check
 	./build/test-scalar
+	./build/test-portable
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ./build/test-asan
 	ASAN_OPTIONS=detect_leaks=1 ./build/alloc-fail
 	TSAN_OPTIONS=halt_on_error=1 $(NO_ASLR) ./build/test-tsan
