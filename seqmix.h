@@ -115,7 +115,9 @@ typedef struct smx_error {
 
 SMX_API const char *smx_status_str(smx_status s);
 SMX_API const char *smx_version(void);
-SMX_API const char *smx_simd_name(void);        /* "avx512", "avx2", "neon" or "scalar" */
+SMX_API const char *smx_simd_name(void);        /* the float32 kernels that run: "avx512", "avx2", "sse2",
+                                                 * "neon" or "scalar"; "avx2 (runtime)" etc. when chosen
+                                                 * at run time (x86-64 builds without -march) */
 /* Threads a session uses by default: the physical cores this process may use (cgroup quota
  * included); 1 in a build with SMX_NO_THREADS. */
 SMX_API int smx_default_threads(void);
@@ -1492,12 +1494,13 @@ static int smx__jnum(const smx__jv *v, double *out)
 /* ---- II.3.a SIMD mapping layer ----
  * LEVELS. A level is a vector width and the instructions that go with it:
  *   sc  scalar, one float            always there (SMX_NO_SIMD leaves only this one)
+ *   s2  x86-64 SSE2, 4 floats        every x86-64 (the baseline of a build without -march)
  *   a2  x86-64 AVX2 + FMA + F16C, 8  -mavx2 -mfma -mf16c (-march=haswell and later), /arch:AVX2
  *   a5  x86-64 AVX-512 F/BW/DQ/VL, 16  -mavx512f ... (-march=skylake-avx512 and later), /arch:AVX512
  *   ne  aarch64 Advanced SIMD, 4     always on aarch64
  * The build's own level (SMX__VBASE) comes from the compiler's macros, as the flags above set
  * them. With GCC and clang on x86-64 the levels above it are compiled as well, with per-function
- * target attributes (SMX__VRT_A2, SMX__VRT_A5: a plain `cc -O2` build gets a2 and a5 besides sc,
+ * target attributes (SMX__VRT_A2, SMX__VRT_A5: a plain `cc -O2` build gets a2 and a5 besides s2,
  * an AVX2 build a5), and the float32 kernels are chosen once by CPUID (II.3.h). MSVC builds and
  * aarch64 keep the build's level.
  *
@@ -1520,7 +1523,7 @@ static int smx__jnum(const smx__jv *v, double *out)
 #if defined(__AVX2__) && ((defined(__FMA__) && defined(__F16C__)) || (defined(_MSC_VER) && !defined(__clang__)))
 #define SMX__AVX2_FMA_F16C 1
 #endif
-/* SMX__VBASE_L: 0 sc, 1 a2, 2 a5, 3 ne */
+/* SMX__VBASE_L: the build's level as its SMX__VL_* number (sc 0, a2 1, a5 2, ne 3, s2 4) */
 #if !defined(SMX_NO_SIMD) && defined(__AVX512F__)
 #define SMX__VBASE a5
 #define SMX__VBASE_L 2
@@ -1530,6 +1533,9 @@ static int smx__jnum(const smx__jv *v, double *out)
 #elif !defined(SMX_NO_SIMD) && defined(__ARM_NEON) && defined(__aarch64__)
 #define SMX__VBASE ne
 #define SMX__VBASE_L 3
+#elif !defined(SMX_NO_SIMD) && (defined(__x86_64__) || defined(_M_X64))
+#define SMX__VBASE s2
+#define SMX__VBASE_L 4
 #else
 #define SMX__VBASE sc
 #define SMX__VBASE_L 0
@@ -1537,18 +1543,20 @@ static int smx__jnum(const smx__jv *v, double *out)
 #define SMX__LVL SMX__VBASE
 
 /* Run-time levels: x86-64 with GCC or clang, above the build's level. */
-#if !defined(SMX_NO_SIMD) && defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && SMX__VBASE_L <= 1
+#if !defined(SMX_NO_SIMD) && defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && \
+    (SMX__VBASE_L == 4 || SMX__VBASE_L == 1)
 #define SMX__VRT_A5 1
-#if SMX__VBASE_L == 0
+#if SMX__VBASE_L == 4
 #define SMX__VRT_A2 1
 #endif
 #endif
-#if SMX__VBASE_L == 1 || SMX__VBASE_L == 2 || defined(SMX__VRT_A5)
+#if SMX__VBASE_L == 1 || SMX__VBASE_L == 2 || SMX__VBASE_L == 4 || defined(SMX__VRT_A5)
 #include <immintrin.h>
 #endif
 /* Target attribute of each level's functions (empty for the build's own level). */
 #define SMX__VT SMX__LV(VT)
 #define smx__VT_sc
+#define smx__VT_s2
 #define smx__VT_ne
 #ifdef SMX__VRT_A2
 #define smx__VT_a2 __attribute__((target("avx2,fma,f16c")))
@@ -1570,6 +1578,7 @@ static int smx__jnum(const smx__jv *v, double *out)
 /* The generic names (see above). */
 #define smx__vf SMX__LV(vf)
 #define SMX__VW SMX__LV(VW)
+#define SMX__NREG SMX__LV(NREG)                     /* vector registers (the register tiles' size) */
 #define smx__vzero() SMX__LV(vzero)()
 #define smx__vld(p) SMX__LV(vld)(p)
 #define smx__vst(p, v) SMX__LV(vst)(p, v)
@@ -1606,6 +1615,7 @@ static int smx__jnum(const smx__jv *v, double *out)
 
 /* -- sc: a vector is one float; the math functions are libm's -- */
 typedef float smx__vf_sc;
+#define smx__NREG_sc 16
 #define smx__VW_sc 1
 #define smx__vzero_sc() 0.0f
 #define smx__vld_sc(p) (*(p))
@@ -1628,9 +1638,57 @@ typedef float smx__vf_sc;
 #define smx__vlog_sc(x) logf(x)
 #define smx__vsoftplus_sc(x) smx__softplus(x)
 
+/* -- s2: SSE2, 4 floats (no FMA: a * b + c in two roundings, as the scalar code computes it) -- */
+#if SMX__VBASE_L == 4
+typedef __m128 smx__vf_s2;
+#define smx__NREG_s2 16
+#define smx__VW_s2 4
+#define smx__vzero_s2() _mm_setzero_ps()
+#define smx__vld_s2(p) _mm_loadu_ps(p)
+#define smx__vst_s2(p, v) _mm_storeu_ps(p, v)
+#define smx__vset1_s2(x) _mm_set1_ps(x)
+#define smx__vfma_s2(a, b, c) _mm_add_ps(_mm_mul_ps(a, b), c)
+#define smx__vadd_s2(a, b) _mm_add_ps(a, b)
+#define smx__vsub_s2(a, b) _mm_sub_ps(a, b)
+#define smx__vmul_s2(a, b) _mm_mul_ps(a, b)
+#define smx__vdiv_s2(a, b) _mm_div_ps(a, b)
+#define smx__vmin_s2(a, b) _mm_min_ps(a, b)
+#define smx__vmax_s2(a, b) _mm_max_ps(a, b)
+#define smx__vround_s2(x) _mm_cvtepi32_ps(_mm_cvtps_epi32(x))   /* |x| < 2^31, the default rounding (to nearest) */
+#define smx__vpow2i_s2(p, n) \
+    _mm_mul_ps(p, _mm_castsi128_ps(_mm_slli_epi32(_mm_add_epi32(_mm_cvtps_epi32(n), _mm_set1_epi32(127)), 23)))
+#define smx__vsel_gt_s2(x, t, a, b) smx__vsel_s2(_mm_cmpgt_ps(x, t), a, b)
+#define smx__vfrexp_s2(x, m, e)                                                                                \
+    do {                                                                                                       \
+        __m128i bits_ = _mm_castps_si128(x);                                                                   \
+        (e) = _mm_cvtepi32_ps(_mm_sub_epi32(_mm_srli_epi32(bits_, 23), _mm_set1_epi32(126)));                 \
+        (m) = _mm_castsi128_ps(_mm_or_si128(_mm_and_si128(bits_, _mm_set1_epi32(0x007FFFFF)),                 \
+                                            _mm_set1_epi32(0x3F000000)));                                      \
+    } while (0)
+#define smx__vld_f16_s2(p) _mm_setr_ps(smx__wt_h2f((p)[0]), smx__wt_h2f((p)[1]), smx__wt_h2f((p)[2]), smx__wt_h2f((p)[3]))
+#define smx__vld_bf16_s2(p) \
+    _mm_castsi128_ps(_mm_unpacklo_epi16(_mm_setzero_si128(), _mm_loadl_epi64((const __m128i *)(const void *)(p))))
+#define smx__KEEP_s2(v) SMX__KEEP_X86(v)
+/* mask ? b : a, per lane (mask lanes all ones or all zeros) */
+SMX__VINLINE __m128 smx__vsel_s2(__m128 mask, __m128 a, __m128 b) { return _mm_or_ps(_mm_and_ps(mask, b), _mm_andnot_ps(mask, a)); }
+SMX__VINLINE float smx__vsum_s2(__m128 v)
+{
+    __m128 s = _mm_add_ps(v, _mm_movehl_ps(v, v));
+    s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 0x55));
+    return _mm_cvtss_f32(s);
+}
+SMX__VINLINE float smx__vhmax_s2(__m128 v)
+{
+    __m128 s = _mm_max_ps(v, _mm_movehl_ps(v, v));
+    s = _mm_max_ss(s, _mm_shuffle_ps(s, s, 0x55));
+    return _mm_cvtss_f32(s);
+}
+#endif
+
 /* -- a2: AVX2 + FMA + F16C, 8 floats -- */
 #if SMX__VBASE_L == 1 || defined(SMX__VRT_A2)
 typedef __m256 smx__vf_a2;
+#define smx__NREG_a2 16
 #define smx__VW_a2 8
 #define smx__vzero_a2() _mm256_setzero_ps()
 #define smx__vld_a2(p) _mm256_loadu_ps(p)
@@ -1677,6 +1735,7 @@ smx__VT_a2 SMX__VINLINE float smx__vhmax_a2(__m256 v)
 /* -- a5: AVX-512, 16 floats -- */
 #if SMX__VBASE_L == 2 || defined(SMX__VRT_A5)
 typedef __m512 smx__vf_a5;
+#define smx__NREG_a5 32
 #define smx__VW_a5 16
 #define smx__vzero_a5() _mm512_setzero_ps()
 #define smx__vld_a5(p) _mm512_loadu_ps(p)
@@ -1718,6 +1777,7 @@ smx__VT_a5 SMX__VINLINE float smx__vhmax_a5(__m512 v) { return _mm512_reduce_max
 #if SMX__VBASE_L == 3
 #include <arm_neon.h>
 typedef float32x4_t smx__vf_ne;
+#define smx__NREG_ne 32
 #define smx__VW_ne 4
 #define smx__vzero_ne() vdupq_n_f32(0.0f)
 #define smx__vld_ne(p) vld1q_f32(p)
@@ -1819,6 +1879,8 @@ SMX__VK_MATH
 #define SMX__VL_A2 1
 #define SMX__VL_A5 2
 #define SMX__VL_NE 3
+#define SMX__VL_S2 4
+#define SMX__VL_COUNT 5
 typedef struct smx__vk_t {
     const char *name;           /* smx_simd_name() */
     int level;                  /* SMX__VL_* */
@@ -2093,8 +2155,8 @@ static void smx__rope(float *v, int rot, int pos, const float *inv_freq, int int
 /* ---- II.3.c Matrix products of activations ---- */
 /* Register tiles. The packed tile keeps SMX__MR rows x 3 vectors of accumulators and reads a
  * panel of B packed k-major ([kc][SMX__NR], zero-padded), broadcasting A; the direct tile keeps
- * 4 rows x 4 (3 with AVX2), 2 or 1 vectors and reads B rows in place. Each element of C is one
- * chain of FMAs over k in order, whichever tile computes it. */
+ * 4 rows x 4 (3 with 16 vector registers), 2 or 1 vectors and reads B rows in place. Each element
+ * of C is one chain of FMAs over k in order, whichever tile computes it. */
 #define SMX__MR (SMX__VW == 16 ? 8 : 4)
 #define SMX__NR (3 * SMX__VW)
 /* k-block of a packed panel: each thread packs SMX_MATMUL_KC x 3 vectors on its stack (96 KiB with
@@ -2185,7 +2247,7 @@ SMX__VT static void SMX__LV(gemm_direct)(float *C, size_t ldc, const float *A, s
         const float *a3 = a0 + (nr > 3 ? 3 * ars : 0);                                                                 \
         float *c0 = C + (size_t)r0 * ldc;                                                                              \
         p = 0;                                                                                                         \
-        if (SMX__VW > 1 && SMX__VW != 8) {   /* 32 vector registers (AVX-512, NEON): 4 x 4 tiles; AVX2's 16 take 4 x 3 */ \
+        if (SMX__VW > 1 && SMX__NREG == 32) {   /* 32 vector registers (AVX-512, NEON): 4 x 4 tiles; 16 (SSE2, AVX2) 4 x 3 */ \
             for (; p + 4 * SMX__VW <= N; p += 4 * SMX__VW) {   /* 4 rows x 4 vectors */                                \
                 smx__vf c00 = smx__vzero(), c01 = smx__vzero(), c02 = smx__vzero(), c03 = smx__vzero();                \
                 smx__vf c10 = smx__vzero(), c11 = smx__vzero(), c12 = smx__vzero(), c13 = smx__vzero();                \
@@ -2210,7 +2272,7 @@ SMX__VT static void SMX__LV(gemm_direct)(float *C, size_t ldc, const float *A, s
                 SMX__PUT(2, 0, c20); SMX__PUT(2, 1, c21); SMX__PUT(2, 2, c22); SMX__PUT(2, 3, c23);                    \
                 SMX__PUT(3, 0, c30); SMX__PUT(3, 1, c31); SMX__PUT(3, 2, c32); SMX__PUT(3, 3, c33);                    \
             }                                                                                                          \
-        } else if (SMX__VW > 1) {   /* AVX2: 4 x 3 (twelve sums, enough to cover the FMA latency) */                   \
+        } else if (SMX__VW > 1) {   /* 16 registers: 4 x 3 (twelve sums, enough to cover the FMA latency) */           \
             for (; p + 3 * SMX__VW <= N; p += 3 * SMX__VW) {   /* 4 rows x 3 vectors */                                \
                 smx__vf c00 = smx__vzero(), c01 = smx__vzero(), c02 = smx__vzero();                                    \
                 smx__vf c10 = smx__vzero(), c11 = smx__vzero(), c12 = smx__vzero();                                    \
@@ -6461,10 +6523,12 @@ static void smx__ssd_chunked(const smx__cx *cx, const smx__ssd *a, float *work)
 #define smx__VL_a2 SMX__VL_A2
 #define smx__VL_a5 SMX__VL_A5
 #define smx__VL_ne SMX__VL_NE
+#define smx__VL_s2 SMX__VL_S2
 #define smx__NAME_sc "scalar"
 #define smx__NAME_a2 "avx2"
 #define smx__NAME_a5 "avx512"
 #define smx__NAME_ne "neon"
+#define smx__NAME_s2 "sse2"
 
 /* the build's level */
 static const smx__vk_t smx__vk_base = SMX__VK_TABLE(SMX__LV(NAME));

@@ -50,7 +50,7 @@ static void t_each_level(void (*fn)(void))
     const int l0 = smx__vk()->level;
     char name[96];
     int l;
-    for (l = SMX__VL_SC; l <= SMX__VL_NE; l++)
+    for (l = 0; l < SMX__VL_COUNT; l++)
         if (smx__vk_use(l)) {
             snprintf(name, sizeof name, "%s, %s kernels", group, smx__vk()->name);
             g_group = name;
