@@ -11,7 +11,8 @@
 #                       honoured); make uninstall removes them
 #   make test-install   install into a temporary prefix, build a small program against it with
 #                       pkg-config, find_package, add_subdirectory and FetchContent, and run it
-# Knobs: SIMD=native|avx2|none (default native), THREADS=1|0 (default 1: the library's thread pool;
+# Knobs: SIMD=native|avx2|portable|none (default native; portable: no -march, the kernels chosen at
+# run time; none: -DSMX_NO_SIMD), THREADS=1|0 (default 1: the library's thread pool;
 # 0: -DSMX_NO_THREADS, single-threaded), CC, CXX.
 
 CC ?= cc
@@ -23,10 +24,12 @@ ifeq ($(SIMD),native)
   ARCH = -march=native
 else ifeq ($(SIMD),avx2)
   ARCH = -mavx2 -mfma -mf16c
+else ifeq ($(SIMD),portable)
+  ARCH =
 else ifeq ($(SIMD),none)
   ARCH = -DSMX_NO_SIMD
 else
-  $(error SIMD must be native, avx2 or none)
+  $(error SIMD must be native, avx2, portable or none)
 endif
 ifeq ($(THREADS),1)
   THR = -pthread
