@@ -1,6 +1,6 @@
 # seqmix — build, test, run and benchmark.
 #   make            CLI and examples into build/
-#   make test       the test suite (also as C++, scalar-only, and under ASan+UBSan);
+#   make test       the test suite (also as C++, scalar-only, without -march, and under ASan+UBSan);
 #                   build/test --list names its groups, build/test --filter NAME runs one
 #   make run        generate text with the model that ships in models/
 #   make bench      kernel and model benchmarks
@@ -11,7 +11,8 @@
 #                       honoured); make uninstall removes them
 #   make test-install   install into a temporary prefix, build a small program against it with
 #                       pkg-config, find_package, add_subdirectory and FetchContent, and run it
-# Knobs: SIMD=native|avx2|none (default native), THREADS=1|0 (default 1: the library's thread pool;
+# Knobs: SIMD=native|avx2|portable|none (default native; portable: no -march, the kernels chosen at
+# run time; none: -DSMX_NO_SIMD), THREADS=1|0 (default 1: the library's thread pool;
 # 0: -DSMX_NO_THREADS, single-threaded), CC, CXX.
 
 CC ?= cc
@@ -23,10 +24,12 @@ ifeq ($(SIMD),native)
   ARCH = -march=native
 else ifeq ($(SIMD),avx2)
   ARCH = -mavx2 -mfma -mf16c
+else ifeq ($(SIMD),portable)
+  ARCH =
 else ifeq ($(SIMD),none)
   ARCH = -DSMX_NO_SIMD
 else
-  $(error SIMD must be native, avx2 or none)
+  $(error SIMD must be native, avx2, portable or none)
 endif
 ifeq ($(THREADS),1)
   THR = -pthread
@@ -66,6 +69,10 @@ build/test: $(TEST_SRC) $(HDR) | build
 build/test-scalar: $(TEST_SRC) $(HDR) | build
 	$(CC) -std=c99 $(WARN) $(DEFS) -O2 -DSMX_NO_SIMD -DSMX_NO_MMAP -DSMX_NO_THREADS tests/test.c -o $@ $(LDLIBS)
 
+# the suite as a plain `cc -O2` build compiles it (no -march): the kernels are chosen at run time
+build/test-portable: $(TEST_SRC) $(HDR) | build
+	$(CC) -std=c99 $(WARN) $(DEFS) -O2 -pthread tests/test.c -o $@ $(LDLIBS)
+
 build/test-asan: $(TEST_SRC) $(HDR) | build
 	$(CC) -std=c99 $(WARN) $(DEFS) -O1 -g $(ARCH) -pthread -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 		-fno-omit-frame-pointer tests/test.c -o $@ $(LDLIBS)
@@ -86,10 +93,12 @@ build/static-check: tests/cpp_check.cpp $(HDR) | build
 	$(CC) -std=c99 $(WARN) $(DEFS) -DSEQMIX_STATIC -O1 $(ARCH) -pthread -x c tests/cpp_check.cpp -o $@ $(LDLIBS)
 
 # build/seqmix first: the suite's cli group runs it (every prerequisite is built before the recipe)
-test: build/seqmix build/test build/test-scalar build/test-asan build/cpp-check build/static-check build/alloc-fail build/test-tsan
+test: build/seqmix build/test build/test-scalar build/test-portable build/test-asan build/cpp-check build/static-check build/alloc-fail \
+      build/test-tsan
 	./build/cpp-check
 	./build/static-check
 	./build/test-scalar
+	./build/test-portable
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ./build/test-asan
 	ASAN_OPTIONS=detect_leaks=1 ./build/alloc-fail
 	TSAN_OPTIONS=halt_on_error=1 $(NO_ASLR) ./build/test-tsan

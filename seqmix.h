@@ -115,7 +115,9 @@ typedef struct smx_error {
 
 SMX_API const char *smx_status_str(smx_status s);
 SMX_API const char *smx_version(void);
-SMX_API const char *smx_simd_name(void);        /* "avx512", "avx2", "neon" or "scalar" */
+SMX_API const char *smx_simd_name(void);        /* the float32 kernels that run: "avx512", "avx2", "sse2",
+                                                 * "neon" or "scalar"; "avx2 (runtime)" etc. when chosen
+                                                 * at run time (x86-64 builds without -march) */
 /* Threads a session uses by default: the physical cores this process may use (cgroup quota
  * included); 1 in a build with SMX_NO_THREADS. */
 SMX_API int smx_default_threads(void);
@@ -1559,49 +1561,287 @@ static int smx__jnum(const smx__jv *v, double *out)
 /* ===================================================================================== */
 /* Everything that touches vector registers lives here; operators call these functions and
  * never the intrinsics. One small macro layer maps a vector of SMX__VW floats onto AVX-512,
- * AVX2+FMA or NEON (chosen from the compiler's own macros; SMX_NO_SIMD forces scalar, where a
- * "vector" is one float and every loop below still runs). Each kernel has a plain scalar twin
- * (_ref) that the tests compare with.
- *   a. the SIMD mapping layer and vector math (exp, log, sigmoid, SiLU, softplus)
+ * AVX2+FMA or NEON; SMX_NO_SIMD forces scalar, where a "vector" is one float and every loop
+ * below still runs. Each kernel has a plain scalar twin (_ref) that the tests compare with.
+ *   a. the SIMD mapping layer, its levels, and vector math (exp, log, sigmoid, SiLU, softplus)
  *   b. element-wise functions, reductions, norms, softmax, rotary embedding
  *   c. matrix products of activations (smx__gemm)
- *   d. weight types and the matrix product with weights (smx__matmul, smx__matvecs)
- *   e. causal depthwise convolution */
+ *   d. weight types and their kernels per instruction set (smx__wt_*)
+ *   e. the matrix product with weights (smx__matmul, smx__matvecs)
+ *   f. causal depthwise convolution, attention over a key/value cache
+ *   g. the chunked state-space scan (Mamba-2's SSD)
+ *   h. the float32 kernel tables and their run-time choice (smx__vk, smx_simd_name) */
 
-/* ---- II.3.a SIMD mapping layer ---- */
+/* ---- II.3.a SIMD mapping layer ----
+ * LEVELS. A level is a vector width and the instructions that go with it:
+ *   sc  scalar, one float            always there (SMX_NO_SIMD leaves only this one)
+ *   s2  x86-64 SSE2, 4 floats        every x86-64 (the baseline of a build without -march)
+ *   a2  x86-64 AVX2 + FMA + F16C, 8  -mavx2 -mfma -mf16c (-march=haswell and later), /arch:AVX2
+ *   a5  x86-64 AVX-512 F/BW/DQ/VL, 16  -mavx512f ... (-march=skylake-avx512 and later), /arch:AVX512
+ *   ne  aarch64 Advanced SIMD, 4     always on aarch64
+ * The build's own level (SMX__VBASE) comes from the compiler's macros, as the flags above set
+ * them. With GCC and clang on x86-64 the levels above it are compiled as well, with per-function
+ * target attributes (SMX__VRT_A2, SMX__VRT_A5: a plain `cc -O2` build gets a2 and a5 besides s2,
+ * an AVX2 build a5), and the float32 kernels are chosen once by CPUID (II.3.h). MSVC builds and
+ * aarch64 keep the build's level.
+ *
+ * GENERIC NAMES. Kernels are written once against smx__vf, smx__vld, SMX__VW, ...; each of these
+ * names is SMX__LV(name) = smx__<name>_<level>, the level being SMX__LVL where the code is expanded.
+ * SMX__LVL is the build's level everywhere (the operators of II.6 use the layer at that level);
+ * the kernel bodies (SMX__VK_* macros) are expanded once for it where they are defined and once
+ * more per run-time level in II.3.h, with SMX__LVL set to that level. Inside a body, SMX__LV(f)
+ * calls this level's f directly; outside, smx__f (smx__dot, smx__gemm, ...) goes through the
+ * table of the chosen level. A body runs from its #define to the line "end of SMX__VK_..." and
+ * holds no preprocessor lines: what differs between levels is an `if` on a constant (SMX__VW,
+ * SMX__MR), which the compiler folds. */
+#define SMX__LV(name) SMX__LV_(name, SMX__LVL)
+#define SMX__LV_(name, lvl) SMX__LV__(name, lvl)
+#define SMX__LV__(name, lvl) smx__##name##_##lvl
+
 /* The AVX2 path also needs FMA and F16C (every AVX2 processor has both): GCC and clang name them
  * (-mavx2 -mfma -mf16c, or -march=haswell and later); MSVC's /arch:AVX2 implies both and names
  * neither. */
 #if defined(__AVX2__) && ((defined(__FMA__) && defined(__F16C__)) || (defined(_MSC_VER) && !defined(__clang__)))
 #define SMX__AVX2_FMA_F16C 1
 #endif
+/* SMX__VBASE_L: the build's level as its SMX__VL_* number (sc 0, a2 1, a5 2, ne 3, s2 4) */
 #if !defined(SMX_NO_SIMD) && defined(__AVX512F__)
+#define SMX__VBASE a5
+#define SMX__VBASE_L 2
+#elif !defined(SMX_NO_SIMD) && defined(SMX__AVX2_FMA_F16C)
+#define SMX__VBASE a2
+#define SMX__VBASE_L 1
+#elif !defined(SMX_NO_SIMD) && defined(__ARM_NEON) && defined(__aarch64__)
+#define SMX__VBASE ne
+#define SMX__VBASE_L 3
+#elif !defined(SMX_NO_SIMD) && (defined(__x86_64__) || defined(_M_X64))
+#define SMX__VBASE s2
+#define SMX__VBASE_L 4
+#else
+#define SMX__VBASE sc
+#define SMX__VBASE_L 0
+#endif
+#define SMX__LVL SMX__VBASE
+
+/* Run-time levels: x86-64 with GCC or clang, above the build's level. */
+#if !defined(SMX_NO_SIMD) && defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && \
+    (SMX__VBASE_L == 4 || SMX__VBASE_L == 1)
+#define SMX__VRT_A5 1
+#if SMX__VBASE_L == 4
+#define SMX__VRT_A2 1
+#endif
+#endif
+#if SMX__VBASE_L == 1 || SMX__VBASE_L == 2 || SMX__VBASE_L == 4 || defined(SMX__VRT_A5)
 #include <immintrin.h>
-#define SMX__SIMD_NAME "avx512"
-#define SMX__VW 16
-typedef __m512 smx__vf;
-#define smx__vzero() _mm512_set1_ps(0.0f)
-#define smx__vld(p) _mm512_loadu_ps(p)
-#define smx__vst(p, v) _mm512_storeu_ps(p, v)
-#define smx__vset1(x) _mm512_set1_ps(x)
-#define smx__vfma(a, b, c) _mm512_fmadd_ps(a, b, c)
-#define smx__vadd(a, b) _mm512_add_ps(a, b)
-#define smx__vsub(a, b) _mm512_sub_ps(a, b)
-#define smx__vmul(a, b) _mm512_mul_ps(a, b)
-#define smx__vdiv(a, b) _mm512_div_ps(a, b)
-#define smx__vmin(a, b) _mm512_min_ps(a, b)
-#define smx__vmax(a, b) _mm512_max_ps(a, b)
-#define smx__vround(x) _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
-#define smx__vpow2i(p, n) _mm512_scalef_ps(p, n)   /* p * 2^n, n integral */
-#define smx__vsel_gt(x, t, a, b) _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, t, _CMP_GT_OQ), a, b)  /* x > t ? b : a */
-#define smx__vhmax(v) _mm512_reduce_max_ps(v)
-/* x = m 2^e with m in [0.5, 1) (x > 0, normal) */
-#define smx__vfrexp(x, m, e)                                                                                   \
+#endif
+/* Target attribute of each level's functions (empty for the build's own level). */
+#define SMX__VT SMX__LV(VT)
+#define smx__VT_sc
+#define smx__VT_s2
+#define smx__VT_ne
+#ifdef SMX__VRT_A2
+#define smx__VT_a2 __attribute__((target("avx2,fma,f16c")))
+#else
+#define smx__VT_a2
+#endif
+#ifdef SMX__VRT_A5
+#define smx__VT_a5 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl")))
+#else
+#define smx__VT_a5
+#endif
+#define SMX__VW_MAX 16   /* the widest level's SMX__VW (work-space padding that fits every level) */
+#if defined(_MSC_VER) && !defined(__clang__)
+#define SMX__VINLINE static __inline
+#else
+#define SMX__VINLINE static inline
+#endif
+
+/* The generic names (see above). */
+#define smx__vf SMX__LV(vf)
+#define SMX__VW SMX__LV(VW)
+#define SMX__NREG SMX__LV(NREG)                     /* vector registers (the register tiles' size) */
+#define smx__vzero() SMX__LV(vzero)()
+#define smx__vld(p) SMX__LV(vld)(p)
+#define smx__vst(p, v) SMX__LV(vst)(p, v)
+#define smx__vset1(x) SMX__LV(vset1)(x)
+#define smx__vfma(a, b, c) SMX__LV(vfma)(a, b, c)   /* a * b + c */
+#define smx__vadd(a, b) SMX__LV(vadd)(a, b)
+#define smx__vsub(a, b) SMX__LV(vsub)(a, b)
+#define smx__vmul(a, b) SMX__LV(vmul)(a, b)
+#define smx__vdiv(a, b) SMX__LV(vdiv)(a, b)
+#define smx__vmin(a, b) SMX__LV(vmin)(a, b)
+#define smx__vmax(a, b) SMX__LV(vmax)(a, b)
+#define smx__vround(x) SMX__LV(vround)(x)           /* to nearest integer */
+#define smx__vpow2i(p, n) SMX__LV(vpow2i)(p, n)     /* p * 2^n, n integral */
+#define smx__vsel_gt(x, t, a, b) SMX__LV(vsel_gt)(x, t, a, b)   /* x > t ? b : a */
+#define smx__vfrexp(x, m, e) SMX__LV(vfrexp)(x, m, e)   /* x = m 2^e with m in [0.5, 1) (x > 0, normal) */
+#define smx__vsum(v) SMX__LV(vsum)(v)               /* sum of the lanes */
+#define smx__vhmax(v) SMX__LV(vhmax)(v)             /* max of the lanes */
+#define smx__vld_f16(p) SMX__LV(vld_f16)(p)         /* SMX__VW halves at p as floats */
+#define smx__vld_bf16(p) SMX__LV(vld_bf16)(p)       /* SMX__VW bfloat16 at p as floats */
+#define SMX__KEEP(v) SMX__LV(KEEP)(v)               /* keep a loaded vector in a register (below) */
+#define smx__vexp(x) SMX__LV(vexp)(x)
+#define smx__vlog(x) SMX__LV(vlog)(x)
+#define smx__vsoftplus(x) SMX__LV(vsoftplus)(x)
+
+/* Keep a loaded vector in a register: without this, GCC folds the load into every FMA that uses
+ * it as a memory operand, which multiplies the loads of the register tiles by their row count. */
+#if defined(__GNUC__)
+#define SMX__KEEP_X86(v) __asm__("" : "+v"(v))
+#define SMX__KEEP_ARM(v) __asm__("" : "+w"(v))
+#else
+#define SMX__KEEP_X86(v) ((void)0)
+#define SMX__KEEP_ARM(v) ((void)0)
+#endif
+
+/* -- sc: a vector is one float; the math functions are libm's -- */
+typedef float smx__vf_sc;
+#define smx__NREG_sc 16
+#define smx__VW_sc 1
+#define smx__vzero_sc() 0.0f
+#define smx__vld_sc(p) (*(p))
+#define smx__vst_sc(p, v) (*(p) = (v))
+#define smx__vset1_sc(x) (x)
+#define smx__vfma_sc(a, b, c) ((a) * (b) + (c))
+#define smx__vadd_sc(a, b) ((a) + (b))
+#define smx__vsub_sc(a, b) ((a) - (b))
+#define smx__vmul_sc(a, b) ((a) * (b))
+#define smx__vdiv_sc(a, b) ((a) / (b))
+#define smx__vmin_sc(a, b) ((a) < (b) ? (a) : (b))
+#define smx__vmax_sc(a, b) ((a) > (b) ? (a) : (b))
+#define smx__vsel_gt_sc(x, t, a, b) ((x) > (t) ? (b) : (a))
+#define smx__vsum_sc(v) (v)
+#define smx__vhmax_sc(v) (v)
+#define smx__vld_f16_sc(p) smx__wt_h2f(*(p))
+#define smx__vld_bf16_sc(p) smx__wt_b2f(*(p))
+#define smx__KEEP_sc(v) ((void)0)
+#define smx__vexp_sc(x) expf(x)
+#define smx__vlog_sc(x) logf(x)
+#define smx__vsoftplus_sc(x) smx__softplus(x)
+
+/* -- s2: SSE2, 4 floats (no FMA: a * b + c in two roundings, as the scalar code computes it) -- */
+#if SMX__VBASE_L == 4
+typedef __m128 smx__vf_s2;
+#define smx__NREG_s2 16
+#define smx__VW_s2 4
+#define smx__vzero_s2() _mm_setzero_ps()
+#define smx__vld_s2(p) _mm_loadu_ps(p)
+#define smx__vst_s2(p, v) _mm_storeu_ps(p, v)
+#define smx__vset1_s2(x) _mm_set1_ps(x)
+#define smx__vfma_s2(a, b, c) _mm_add_ps(_mm_mul_ps(a, b), c)
+#define smx__vadd_s2(a, b) _mm_add_ps(a, b)
+#define smx__vsub_s2(a, b) _mm_sub_ps(a, b)
+#define smx__vmul_s2(a, b) _mm_mul_ps(a, b)
+#define smx__vdiv_s2(a, b) _mm_div_ps(a, b)
+#define smx__vmin_s2(a, b) _mm_min_ps(a, b)
+#define smx__vmax_s2(a, b) _mm_max_ps(a, b)
+#define smx__vround_s2(x) _mm_cvtepi32_ps(_mm_cvtps_epi32(x))   /* |x| < 2^31, the default rounding (to nearest) */
+#define smx__vpow2i_s2(p, n) \
+    _mm_mul_ps(p, _mm_castsi128_ps(_mm_slli_epi32(_mm_add_epi32(_mm_cvtps_epi32(n), _mm_set1_epi32(127)), 23)))
+#define smx__vsel_gt_s2(x, t, a, b) smx__vsel_s2(_mm_cmpgt_ps(x, t), a, b)
+#define smx__vfrexp_s2(x, m, e)                                                                                \
+    do {                                                                                                       \
+        __m128i bits_ = _mm_castps_si128(x);                                                                   \
+        (e) = _mm_cvtepi32_ps(_mm_sub_epi32(_mm_srli_epi32(bits_, 23), _mm_set1_epi32(126)));                 \
+        (m) = _mm_castsi128_ps(_mm_or_si128(_mm_and_si128(bits_, _mm_set1_epi32(0x007FFFFF)),                 \
+                                            _mm_set1_epi32(0x3F000000)));                                      \
+    } while (0)
+#define smx__vld_f16_s2(p) _mm_setr_ps(smx__wt_h2f((p)[0]), smx__wt_h2f((p)[1]), smx__wt_h2f((p)[2]), smx__wt_h2f((p)[3]))
+#define smx__vld_bf16_s2(p) \
+    _mm_castsi128_ps(_mm_unpacklo_epi16(_mm_setzero_si128(), _mm_loadl_epi64((const __m128i *)(const void *)(p))))
+#define smx__KEEP_s2(v) SMX__KEEP_X86(v)
+/* mask ? b : a, per lane (mask lanes all ones or all zeros) */
+SMX__VINLINE __m128 smx__vsel_s2(__m128 mask, __m128 a, __m128 b) { return _mm_or_ps(_mm_and_ps(mask, b), _mm_andnot_ps(mask, a)); }
+SMX__VINLINE float smx__vsum_s2(__m128 v)
+{
+    __m128 s = _mm_add_ps(v, _mm_movehl_ps(v, v));
+    s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 0x55));
+    return _mm_cvtss_f32(s);
+}
+SMX__VINLINE float smx__vhmax_s2(__m128 v)
+{
+    __m128 s = _mm_max_ps(v, _mm_movehl_ps(v, v));
+    s = _mm_max_ss(s, _mm_shuffle_ps(s, s, 0x55));
+    return _mm_cvtss_f32(s);
+}
+#endif
+
+/* -- a2: AVX2 + FMA + F16C, 8 floats -- */
+#if SMX__VBASE_L == 1 || defined(SMX__VRT_A2)
+typedef __m256 smx__vf_a2;
+#define smx__NREG_a2 16
+#define smx__VW_a2 8
+#define smx__vzero_a2() _mm256_setzero_ps()
+#define smx__vld_a2(p) _mm256_loadu_ps(p)
+#define smx__vst_a2(p, v) _mm256_storeu_ps(p, v)
+#define smx__vset1_a2(x) _mm256_set1_ps(x)
+#define smx__vfma_a2(a, b, c) _mm256_fmadd_ps(a, b, c)
+#define smx__vadd_a2(a, b) _mm256_add_ps(a, b)
+#define smx__vsub_a2(a, b) _mm256_sub_ps(a, b)
+#define smx__vmul_a2(a, b) _mm256_mul_ps(a, b)
+#define smx__vdiv_a2(a, b) _mm256_div_ps(a, b)
+#define smx__vmin_a2(a, b) _mm256_min_ps(a, b)
+#define smx__vmax_a2(a, b) _mm256_max_ps(a, b)
+#define smx__vround_a2(x) _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+#define smx__vpow2i_a2(p, n) \
+    _mm256_mul_ps(p, _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23)))
+#define smx__vsel_gt_a2(x, t, a, b) _mm256_blendv_ps(a, b, _mm256_cmp_ps(x, t, _CMP_GT_OQ))
+#define smx__vfrexp_a2(x, m, e)                                                                                \
+    do {                                                                                                       \
+        __m256i bits_ = _mm256_castps_si256(x);                                                                \
+        (e) = _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_srli_epi32(bits_, 23), _mm256_set1_epi32(126)));    \
+        (m) = _mm256_castsi256_ps(_mm256_or_si256(_mm256_and_si256(bits_, _mm256_set1_epi32(0x007FFFFF)),     \
+                                                  _mm256_set1_epi32(0x3F000000)));                             \
+    } while (0)
+#define smx__vld_f16_a2(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(p)))
+#define smx__vld_bf16_a2(p) \
+    _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(const void *)(p))), 16))
+#define smx__KEEP_a2(v) SMX__KEEP_X86(v)
+smx__VT_a2 SMX__VINLINE float smx__vsum_a2(__m256 v)
+{
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+smx__VT_a2 SMX__VINLINE float smx__vhmax_a2(__m256 v)
+{
+    __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_max_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_max_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+#endif
+
+/* -- a5: AVX-512, 16 floats -- */
+#if SMX__VBASE_L == 2 || defined(SMX__VRT_A5)
+typedef __m512 smx__vf_a5;
+#define smx__NREG_a5 32
+#define smx__VW_a5 16
+#define smx__vzero_a5() _mm512_setzero_ps()
+#define smx__vld_a5(p) _mm512_loadu_ps(p)
+#define smx__vst_a5(p, v) _mm512_storeu_ps(p, v)
+#define smx__vset1_a5(x) _mm512_set1_ps(x)
+#define smx__vfma_a5(a, b, c) _mm512_fmadd_ps(a, b, c)
+#define smx__vadd_a5(a, b) _mm512_add_ps(a, b)
+#define smx__vsub_a5(a, b) _mm512_sub_ps(a, b)
+#define smx__vmul_a5(a, b) _mm512_mul_ps(a, b)
+#define smx__vdiv_a5(a, b) _mm512_div_ps(a, b)
+#define smx__vmin_a5(a, b) _mm512_min_ps(a, b)
+#define smx__vmax_a5(a, b) _mm512_max_ps(a, b)
+#define smx__vround_a5(x) _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+#define smx__vpow2i_a5(p, n) _mm512_scalef_ps(p, n)
+#define smx__vsel_gt_a5(x, t, a, b) _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, t, _CMP_GT_OQ), a, b)
+#define smx__vfrexp_a5(x, m, e)                                                                                \
     do {                                                                                                       \
         (m) = _mm512_mul_ps(_mm512_getmant_ps(x, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_src), _mm512_set1_ps(0.5f)); \
         (e) = _mm512_add_ps(_mm512_getexp_ps(x), _mm512_set1_ps(1.0f));                                       \
     } while (0)
-static float smx__vsum(__m512 v)
+#define smx__vld_f16_a5(p) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(p)))
+#define smx__vld_bf16_a5(p) \
+    _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(const void *)(p))), 16))
+#define smx__KEEP_a5(v) SMX__KEEP_X86(v)
+smx__VT_a5 SMX__VINLINE float smx__vsum_a5(__m512 v)
 {
     __m512 t = _mm512_add_ps(v, _mm512_maskz_shuffle_f32x4(0xFFFF, v, v, 0x4E));   /* fold 256-bit halves */
     __m128 s;
@@ -1611,171 +1851,135 @@ static float smx__vsum(__m512 v)
     s = _mm_add_ss(s, _mm_movehdup_ps(s));
     return _mm_cvtss_f32(s);
 }
-#elif !defined(SMX_NO_SIMD) && defined(SMX__AVX2_FMA_F16C)
-#include <immintrin.h>
-#define SMX__SIMD_NAME "avx2"
-#define SMX__VW 8
-typedef __m256 smx__vf;
-#define smx__vzero() _mm256_set1_ps(0.0f)
-#define smx__vld(p) _mm256_loadu_ps(p)
-#define smx__vst(p, v) _mm256_storeu_ps(p, v)
-#define smx__vset1(x) _mm256_set1_ps(x)
-#define smx__vfma(a, b, c) _mm256_fmadd_ps(a, b, c)
-#define smx__vadd(a, b) _mm256_add_ps(a, b)
-#define smx__vsub(a, b) _mm256_sub_ps(a, b)
-#define smx__vmul(a, b) _mm256_mul_ps(a, b)
-#define smx__vdiv(a, b) _mm256_div_ps(a, b)
-#define smx__vmin(a, b) _mm256_min_ps(a, b)
-#define smx__vmax(a, b) _mm256_max_ps(a, b)
-#define smx__vround(x) _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
-#define smx__vpow2i(p, n) \
-    _mm256_mul_ps(p, _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23)))
-#define smx__vsel_gt(x, t, a, b) _mm256_blendv_ps(a, b, _mm256_cmp_ps(x, t, _CMP_GT_OQ))
-#define smx__vfrexp(x, m, e)                                                                                   \
-    do {                                                                                                       \
-        __m256i bits_ = _mm256_castps_si256(x);                                                                \
-        (e) = _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_srli_epi32(bits_, 23), _mm256_set1_epi32(126)));    \
-        (m) = _mm256_castsi256_ps(_mm256_or_si256(_mm256_and_si256(bits_, _mm256_set1_epi32(0x007FFFFF)),     \
-                                                  _mm256_set1_epi32(0x3F000000)));                             \
-    } while (0)
-static float smx__vsum(__m256 v)
-{
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-static float smx__vhmax(__m256 v)
-{
-    __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_max_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_max_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-#elif !defined(SMX_NO_SIMD) && defined(__ARM_NEON) && defined(__aarch64__)
+smx__VT_a5 SMX__VINLINE float smx__vhmax_a5(__m512 v) { return _mm512_reduce_max_ps(v); }
+#endif
+
+/* -- ne: aarch64 Advanced SIMD, 4 floats -- */
+#if SMX__VBASE_L == 3
 #include <arm_neon.h>
-#define SMX__SIMD_NAME "neon"
-#define SMX__VW 4
-typedef float32x4_t smx__vf;
-#define smx__vzero() vdupq_n_f32(0.0f)
-#define smx__vld(p) vld1q_f32(p)
-#define smx__vst(p, v) vst1q_f32(p, v)
-#define smx__vset1(x) vdupq_n_f32(x)
-#define smx__vfma(a, b, c) vfmaq_f32(c, a, b)
-#define smx__vadd(a, b) vaddq_f32(a, b)
-#define smx__vsub(a, b) vsubq_f32(a, b)
-#define smx__vmul(a, b) vmulq_f32(a, b)
-#define smx__vdiv(a, b) vdivq_f32(a, b)
-#define smx__vmin(a, b) vminq_f32(a, b)
-#define smx__vmax(a, b) vmaxq_f32(a, b)
-#define smx__vround(x) vrndnq_f32(x)
-#define smx__vpow2i(p, n) \
+typedef float32x4_t smx__vf_ne;
+#define smx__NREG_ne 32
+#define smx__VW_ne 4
+#define smx__vzero_ne() vdupq_n_f32(0.0f)
+#define smx__vld_ne(p) vld1q_f32(p)
+#define smx__vst_ne(p, v) vst1q_f32(p, v)
+#define smx__vset1_ne(x) vdupq_n_f32(x)
+#define smx__vfma_ne(a, b, c) vfmaq_f32(c, a, b)
+#define smx__vadd_ne(a, b) vaddq_f32(a, b)
+#define smx__vsub_ne(a, b) vsubq_f32(a, b)
+#define smx__vmul_ne(a, b) vmulq_f32(a, b)
+#define smx__vdiv_ne(a, b) vdivq_f32(a, b)
+#define smx__vmin_ne(a, b) vminq_f32(a, b)
+#define smx__vmax_ne(a, b) vmaxq_f32(a, b)
+#define smx__vround_ne(x) vrndnq_f32(x)
+#define smx__vpow2i_ne(p, n) \
     vmulq_f32(p, vreinterpretq_f32_s32(vshlq_n_s32(vaddq_s32(vcvtq_s32_f32(n), vdupq_n_s32(127)), 23)))
-#define smx__vsel_gt(x, t, a, b) vbslq_f32(vcgtq_f32(x, t), b, a)
-#define smx__vfrexp(x, m, e)                                                                                     \
+#define smx__vsel_gt_ne(x, t, a, b) vbslq_f32(vcgtq_f32(x, t), b, a)
+#define smx__vfrexp_ne(x, m, e)                                                                                  \
     do {                                                                                                         \
         uint32x4_t bits_ = vreinterpretq_u32_f32(x);                                                             \
         (e) = vcvtq_f32_s32(vsubq_s32(vreinterpretq_s32_u32(vshrq_n_u32(bits_, 23)), vdupq_n_s32(126)));        \
         (m) = vreinterpretq_f32_u32(vorrq_u32(vandq_u32(bits_, vdupq_n_u32(0x007FFFFF)), vdupq_n_u32(0x3F000000))); \
     } while (0)
-#define smx__vsum(v) vaddvq_f32(v)
-#define smx__vhmax(v) vmaxvq_f32(v)
-#else
-#define SMX__SIMD_NAME "scalar"
-#define SMX__VW 1
-typedef float smx__vf;
-#define smx__vzero() 0.0f
-#define smx__vld(p) (*(p))
-#define smx__vst(p, v) (*(p) = (v))
-#define smx__vset1(x) (x)
-#define smx__vfma(a, b, c) ((a) * (b) + (c))
-#define smx__vadd(a, b) ((a) + (b))
-#define smx__vsub(a, b) ((a) - (b))
-#define smx__vmul(a, b) ((a) * (b))
-#define smx__vdiv(a, b) ((a) / (b))
-#define smx__vmin(a, b) ((a) < (b) ? (a) : (b))
-#define smx__vmax(a, b) ((a) > (b) ? (a) : (b))
-#define smx__vsel_gt(x, t, a, b) ((x) > (t) ? (b) : (a))
-#define smx__vsum(v) (v)
-#define smx__vhmax(v) (v)
+#define smx__vsum_ne(v) vaddvq_f32(v)
+#define smx__vhmax_ne(v) vmaxvq_f32(v)
+#define smx__vld_f16_ne(p) vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(p)))
+#define smx__vld_bf16_ne(p) vreinterpretq_f32_u32(vshll_n_u16(vld1_u16(p), 16))
+#define smx__KEEP_ne(v) SMX__KEEP_ARM(v)
 #endif
 
-SMX_API const char *smx_simd_name(void) { return SMX__SIMD_NAME; }
-
-/* Keep a loaded vector in a register: without this, GCC folds the load into every FMA that uses
- * it as a memory operand, which multiplies the loads of the register tiles by their row count. */
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__)) && SMX__VW > 1
-#define SMX__KEEP(v) __asm__("" : "+v"(v))
-#elif defined(__GNUC__) && defined(__aarch64__) && SMX__VW > 1
-#define SMX__KEEP(v) __asm__("" : "+w"(v))
-#else
-#define SMX__KEEP(v) ((void)0)
-#endif
-
-/* ---- Vector math. Scalar builds use libm; the SIMD forms agree with it to about 1 ulp. ---- */
-#if SMX__VW > 1
-/* e^x: x = n ln2 + r with |r| <= ln2/2 (ln2 split in two for the reduction), e^r from a
- * degree-7 minimax polynomial (about 1 ulp), times 2^n. x is clamped to [-87.3, 88.3], where
- * float e^x is normal (below that the result is < 1.2e-38 instead of a denormal). */
-static smx__vf smx__vexp(smx__vf x)
-{
-    smx__vf n, r, p;
-    x = smx__vmin(smx__vset1(88.3f), x);
-    x = smx__vmax(smx__vset1(-87.3f), x);
-    n = smx__vround(smx__vmul(x, smx__vset1(1.44269504088896341f)));
-    r = smx__vfma(n, smx__vset1(-0.693359375f), x);
-    r = smx__vfma(n, smx__vset1(2.12194440e-4f), r);
-    p = smx__vfma(smx__vset1(1.9875691500e-4f), r, smx__vset1(1.3981999507e-3f));
-    p = smx__vfma(p, r, smx__vset1(8.3334519073e-3f));
-    p = smx__vfma(p, r, smx__vset1(4.1665795894e-2f));
-    p = smx__vfma(p, r, smx__vset1(1.6666665459e-1f));
-    p = smx__vfma(p, r, smx__vset1(5.0000001201e-1f));
-    p = smx__vfma(p, smx__vmul(r, r), smx__vadd(r, smx__vset1(1.0f)));
-    return smx__vpow2i(p, n);
+/* ---- Vector math (the vector levels; sc uses libm). Agrees with libm to about 1 ulp. ---- */
+#define SMX__VK_MATH                                                                                                   \
+/* e^x: x = n ln2 + r with |r| <= ln2/2 (ln2 split in two for the reduction), e^r from a                               \
+ * degree-7 minimax polynomial (about 1 ulp), times 2^n. x is clamped to [-87.3, 88.3], where                          \
+ * float e^x is normal (below that the result is < 1.2e-38 instead of a denormal). */                                  \
+SMX__VT SMX__VINLINE smx__vf SMX__LV(vexp)(smx__vf x)                                                                  \
+{                                                                                                                      \
+    smx__vf n, r, p;                                                                                                   \
+    x = smx__vmin(smx__vset1(88.3f), x);                                                                               \
+    x = smx__vmax(smx__vset1(-87.3f), x);                                                                              \
+    n = smx__vround(smx__vmul(x, smx__vset1(1.44269504088896341f)));                                                   \
+    r = smx__vfma(n, smx__vset1(-0.693359375f), x);                                                                    \
+    r = smx__vfma(n, smx__vset1(2.12194440e-4f), r);                                                                   \
+    p = smx__vfma(smx__vset1(1.9875691500e-4f), r, smx__vset1(1.3981999507e-3f));                                      \
+    p = smx__vfma(p, r, smx__vset1(8.3334519073e-3f));                                                                 \
+    p = smx__vfma(p, r, smx__vset1(4.1665795894e-2f));                                                                 \
+    p = smx__vfma(p, r, smx__vset1(1.6666665459e-1f));                                                                 \
+    p = smx__vfma(p, r, smx__vset1(5.0000001201e-1f));                                                                 \
+    p = smx__vfma(p, smx__vmul(r, r), smx__vadd(r, smx__vset1(1.0f)));                                                 \
+    return smx__vpow2i(p, n);                                                                                          \
+}                                                                                                                      \
+                                                                                                                       \
+/* log(x) for positive normal x: x = m 2^e, m folded into [sqrt(1/2), sqrt(2)), log(m) from a                          \
+ * minimax polynomial in m - 1 (about 1 ulp), plus e ln2 in two parts. */                                              \
+SMX__VT SMX__VINLINE smx__vf SMX__LV(vlog)(smx__vf x)                                                                  \
+{                                                                                                                      \
+    smx__vf m, e, f, z, p;                                                                                             \
+    smx__vfrexp(x, m, e);                                                                                              \
+    /* m < sqrt(1/2): f = 2m - 1, e - 1; else f = m - 1 */                                                             \
+    f = smx__vsel_gt(m, smx__vset1(0.707106781186547524f), smx__vadd(smx__vadd(m, m), smx__vset1(-1.0f)),              \
+                     smx__vadd(m, smx__vset1(-1.0f)));                                                                 \
+    e = smx__vsel_gt(m, smx__vset1(0.707106781186547524f), smx__vadd(e, smx__vset1(-1.0f)), e);                        \
+    z = smx__vmul(f, f);                                                                                               \
+    p = smx__vfma(smx__vset1(7.0376836292e-2f), f, smx__vset1(-1.1514610310e-1f));                                     \
+    p = smx__vfma(p, f, smx__vset1(1.1676998740e-1f));                                                                 \
+    p = smx__vfma(p, f, smx__vset1(-1.2420140846e-1f));                                                                \
+    p = smx__vfma(p, f, smx__vset1(1.4249322787e-1f));                                                                 \
+    p = smx__vfma(p, f, smx__vset1(-1.6668057665e-1f));                                                                \
+    p = smx__vfma(p, f, smx__vset1(2.0000714765e-1f));                                                                 \
+    p = smx__vfma(p, f, smx__vset1(-2.4999993993e-1f));                                                                \
+    p = smx__vfma(p, f, smx__vset1(3.3333331174e-1f));                                                                 \
+    p = smx__vmul(smx__vmul(p, f), z);                                                                                 \
+    p = smx__vfma(e, smx__vset1(-2.12194440e-4f), p);                                                                  \
+    p = smx__vfma(z, smx__vset1(-0.5f), p);                                                                            \
+    return smx__vfma(e, smx__vset1(0.693359375f), smx__vadd(f, p));                                                    \
+}                                                                                                                      \
+                                                                                                                       \
+/* softplus with torch's threshold: x > 20: x; else log1p(e^x), computed as                                            \
+ * log(u) e^x / (u - 1) with u = 1 + e^x (exact to rounding wherever u > 1); below -15, e^x. */                        \
+SMX__VT SMX__VINLINE smx__vf SMX__LV(vsoftplus)(smx__vf x)                                                             \
+{                                                                                                                      \
+    smx__vf y = smx__vexp(x), u = smx__vadd(smx__vset1(1.0f), y);                                                      \
+    smx__vf lp = smx__vmul(smx__vlog(u), smx__vdiv(y, smx__vadd(u, smx__vset1(-1.0f))));                               \
+    lp = smx__vsel_gt(x, smx__vset1(20.0f), lp, x);                                                                    \
+    return smx__vsel_gt(x, smx__vset1(-15.0f), y, lp);                                                                 \
 }
-
-/* log(x) for positive normal x: x = m 2^e, m folded into [sqrt(1/2), sqrt(2)), log(m) from a
- * minimax polynomial in m - 1 (about 1 ulp), plus e ln2 in two parts. */
-static smx__vf smx__vlog(smx__vf x)
-{
-    smx__vf m, e, f, z, p;
-    smx__vfrexp(x, m, e);
-    /* m < sqrt(1/2): f = 2m - 1, e - 1; else f = m - 1 */
-    f = smx__vsel_gt(m, smx__vset1(0.707106781186547524f), smx__vadd(smx__vadd(m, m), smx__vset1(-1.0f)),
-                     smx__vadd(m, smx__vset1(-1.0f)));
-    e = smx__vsel_gt(m, smx__vset1(0.707106781186547524f), smx__vadd(e, smx__vset1(-1.0f)), e);
-    z = smx__vmul(f, f);
-    p = smx__vfma(smx__vset1(7.0376836292e-2f), f, smx__vset1(-1.1514610310e-1f));
-    p = smx__vfma(p, f, smx__vset1(1.1676998740e-1f));
-    p = smx__vfma(p, f, smx__vset1(-1.2420140846e-1f));
-    p = smx__vfma(p, f, smx__vset1(1.4249322787e-1f));
-    p = smx__vfma(p, f, smx__vset1(-1.6668057665e-1f));
-    p = smx__vfma(p, f, smx__vset1(2.0000714765e-1f));
-    p = smx__vfma(p, f, smx__vset1(-2.4999993993e-1f));
-    p = smx__vfma(p, f, smx__vset1(3.3333331174e-1f));
-    p = smx__vmul(smx__vmul(p, f), z);
-    p = smx__vfma(e, smx__vset1(-2.12194440e-4f), p);
-    p = smx__vfma(z, smx__vset1(-0.5f), p);
-    return smx__vfma(e, smx__vset1(0.693359375f), smx__vadd(f, p));
-}
-
-/* softplus with torch's threshold: x > 20: x; else log1p(e^x), computed as
- * log(u) e^x / (u - 1) with u = 1 + e^x (exact to rounding wherever u > 1); below -15, e^x. */
-static smx__vf smx__vsoftplus(smx__vf x)
-{
-    smx__vf y = smx__vexp(x), u = smx__vadd(smx__vset1(1.0f), y);
-    smx__vf lp = smx__vmul(smx__vlog(u), smx__vdiv(y, smx__vadd(u, smx__vset1(-1.0f))));
-    lp = smx__vsel_gt(x, smx__vset1(20.0f), lp, x);
-    return smx__vsel_gt(x, smx__vset1(-15.0f), y, lp);
-}
-#else
-#define smx__vexp(x) expf(x)
-#define smx__vlog(x) logf(x)
-#define smx__vsoftplus(x) smx__softplus(x)
+/* end of SMX__VK_MATH */
+#if SMX__VBASE_L != 0
+SMX__VK_MATH
 #endif
 /* sigmoid(x) = 1 / (1 + e^-x);  silu(x) = x sigmoid(x) */
 #define smx__vsigmoid(x) smx__vdiv(smx__vset1(1.0f), smx__vadd(smx__vset1(1.0f), smx__vexp(smx__vmul(x, smx__vset1(-1.0f)))))
 #define smx__vsilu(x) smx__vdiv(x, smx__vadd(smx__vset1(1.0f), smx__vexp(smx__vmul(x, smx__vset1(-1.0f)))))
+
+/* The float32 kernels of one level, as the callers outside the kernel bodies reach them (one
+ * table per compiled level, the chosen one from smx__vk(), II.3.h). The task functions run on
+ * smx__par with the job of their launcher (smx__matmul, smx__conv1d, smx__attention,
+ * smx__ssd_chunked). */
+#define SMX__VL_SC 0
+#define SMX__VL_A2 1
+#define SMX__VL_A5 2
+#define SMX__VL_NE 3
+#define SMX__VL_S2 4
+#define SMX__VL_COUNT 5
+typedef struct smx__vk_t {
+    const char *name;           /* smx_simd_name() */
+    int level;                  /* SMX__VL_* */
+    int vw, mr, nr, packed_t;   /* the level's SMX__VW, SMX__MR, SMX__NR, SMX__MM_PACKED_T */
+    void (*act_inplace)(float *x, size_t n, int act);
+    void (*act_mul)(float *y, const float *z, size_t n, int act);
+    float (*dot)(const float *a, const float *b, int n);
+    void (*dot4)(const float *x, const float *W, size_t ldw, int n, float *out);
+    void (*axpy)(float *y, float a, const float *x, int n);
+    void (*scale)(float *dst, const float *src, float a, int n);
+    void (*rmsnorm)(float *y, const float *x, const float *w, int n, float eps);
+    float (*exp_sum)(float *x, int n, float m);
+    float (*max)(const float *x, int n);
+    void (*softmax)(float *x, int n);
+    void (*gemm)(float *C, size_t ldc, const float *A, size_t ars, size_t acs, const float *B, size_t brs, size_t bcs, int M, int N,
+                 int K, int flags);
+    smx__task_fn mm_dots, mm_packed, conv, fa, ssd_gram, ssd_intra, ssd_pass, ssd_out;
+} smx__vk_t;
 
 /* ---- II.3.b Element-wise functions, reductions, norms ---- */
 static float smx__sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }
@@ -1827,105 +2031,13 @@ static int smx__act_by_name(const char *s)
     return -1;
 }
 
-/* x[i] = act(x[i]) over n floats */
-static void smx__act_inplace(float *x, size_t n, int act)
-{
-    size_t i = 0;
-    if (act == SMX__ACT_NONE) return;
-    if (act == SMX__ACT_SILU)
-        for (; i + SMX__VW <= n; i += SMX__VW) smx__vst(x + i, smx__vsilu(smx__vld(x + i)));
-    else if (act == SMX__ACT_SIGMOID)
-        for (; i + SMX__VW <= n; i += SMX__VW) smx__vst(x + i, smx__vsigmoid(smx__vld(x + i)));
-    for (; i < n; i++) x[i] = smx__act(act, x[i]);
-}
-
-/* y[i] *= act(z[i]) over n floats (a gate) */
-static void smx__act_mul(float *y, const float *z, size_t n, int act)
-{
-    size_t i = 0;
-    if (act == SMX__ACT_SILU)
-        for (; i + SMX__VW <= n; i += SMX__VW) smx__vst(y + i, smx__vmul(smx__vld(y + i), smx__vsilu(smx__vld(z + i))));
-    else if (act == SMX__ACT_SIGMOID)
-        for (; i + SMX__VW <= n; i += SMX__VW) smx__vst(y + i, smx__vmul(smx__vld(y + i), smx__vsigmoid(smx__vld(z + i))));
-    for (; i < n; i++) y[i] *= smx__act(act, z[i]);
-}
-
-
+/* Scalar twins of the kernels below (the tests compare with these). */
 SMX__MAYBE_UNUSED static float smx__dot_ref(const float *a, const float *b, int n)
 {
     float s = 0.0f;
     int i;
     for (i = 0; i < n; i++) s += a[i] * b[i];
     return s;
-}
-
-static float smx__dot(const float *SMX__RESTRICT a, const float *SMX__RESTRICT b, int n)
-{
-    smx__vf s0 = smx__vzero(), s1 = smx__vzero(), s2 = smx__vzero(), s3 = smx__vzero();
-    float s;
-    int i = 0;
-    for (; i + 4 * SMX__VW <= n; i += 4 * SMX__VW) {
-        s0 = smx__vfma(smx__vld(a + i), smx__vld(b + i), s0);
-        s1 = smx__vfma(smx__vld(a + i + SMX__VW), smx__vld(b + i + SMX__VW), s1);
-        s2 = smx__vfma(smx__vld(a + i + 2 * SMX__VW), smx__vld(b + i + 2 * SMX__VW), s2);
-        s3 = smx__vfma(smx__vld(a + i + 3 * SMX__VW), smx__vld(b + i + 3 * SMX__VW), s3);
-    }
-    for (; i + SMX__VW <= n; i += SMX__VW) s0 = smx__vfma(smx__vld(a + i), smx__vld(b + i), s0);
-    s = smx__vsum(smx__vadd(smx__vadd(s0, s1), smx__vadd(s2, s3)));
-    for (; i < n; i++) s += a[i] * b[i];
-    return s;
-}
-
-/* out[r] = x . W[r] for the 4 rows r of W (row stride ldw): one pass over x feeds four rows
- * (attention scores of a query against four keys). */
-static void smx__dot4(const float *SMX__RESTRICT x, const float *SMX__RESTRICT W, size_t ldw, int n, float *out)
-{
-    const float *w0 = W, *w1 = W + ldw, *w2 = W + 2 * ldw, *w3 = W + 3 * ldw;
-    smx__vf a0 = smx__vzero(), a1 = smx__vzero(), a2 = smx__vzero(), a3 = smx__vzero();
-    smx__vf b0 = smx__vzero(), b1 = smx__vzero(), b2 = smx__vzero(), b3 = smx__vzero();
-    int i = 0;
-    for (; i + 2 * SMX__VW <= n; i += 2 * SMX__VW) {
-        smx__vf u = smx__vld(x + i), v = smx__vld(x + i + SMX__VW);
-        a0 = smx__vfma(u, smx__vld(w0 + i), a0); b0 = smx__vfma(v, smx__vld(w0 + i + SMX__VW), b0);
-        a1 = smx__vfma(u, smx__vld(w1 + i), a1); b1 = smx__vfma(v, smx__vld(w1 + i + SMX__VW), b1);
-        a2 = smx__vfma(u, smx__vld(w2 + i), a2); b2 = smx__vfma(v, smx__vld(w2 + i + SMX__VW), b2);
-        a3 = smx__vfma(u, smx__vld(w3 + i), a3); b3 = smx__vfma(v, smx__vld(w3 + i + SMX__VW), b3);
-    }
-    for (; i + SMX__VW <= n; i += SMX__VW) {
-        smx__vf u = smx__vld(x + i);
-        a0 = smx__vfma(u, smx__vld(w0 + i), a0); a1 = smx__vfma(u, smx__vld(w1 + i), a1);
-        a2 = smx__vfma(u, smx__vld(w2 + i), a2); a3 = smx__vfma(u, smx__vld(w3 + i), a3);
-    }
-    out[0] = smx__vsum(smx__vadd(a0, b0)); out[1] = smx__vsum(smx__vadd(a1, b1));
-    out[2] = smx__vsum(smx__vadd(a2, b2)); out[3] = smx__vsum(smx__vadd(a3, b3));
-    for (; i < n; i++) { out[0] += x[i] * w0[i]; out[1] += x[i] * w1[i]; out[2] += x[i] * w2[i]; out[3] += x[i] * w3[i]; }
-}
-
-/* y += a * x */
-static void smx__axpy(float *SMX__RESTRICT y, float a, const float *SMX__RESTRICT x, int n)
-{
-    smx__vf va = smx__vset1(a);
-    int i = 0;
-    for (; i + SMX__VW <= n; i += SMX__VW) smx__vst(y + i, smx__vfma(va, smx__vld(x + i), smx__vld(y + i)));
-    for (; i < n; i++) y[i] += a * x[i];
-}
-
-/* dst = a * src (dst may be src) */
-static void smx__scale(float *dst, const float *src, float a, int n)
-{
-    smx__vf va = smx__vset1(a);
-    int i = 0;
-    for (; i + SMX__VW <= n; i += SMX__VW) smx__vst(dst + i, smx__vmul(va, smx__vld(src + i)));
-    for (; i < n; i++) dst[i] = a * src[i];
-}
-
-/* y = w * x / sqrt(mean(x^2) + eps)   (w may be NULL; y may alias x) */
-static void smx__rmsnorm(float *y, const float *x, const float *w, int n, float eps)
-{
-    float s = smx__dot(x, x, n), r = 1.0f / sqrtf(s / (float)n + eps);
-    int i;
-    if (w) for (i = 0; i < n; i++) y[i] = w[i] * (x[i] * r);
-    else for (i = 0; i < n; i++) y[i] = x[i] * r;
 }
 
 SMX__MAYBE_UNUSED static void smx__rmsnorm_ref(float *y, const float *x, const float *w, int n, float eps)
@@ -1936,6 +2048,159 @@ SMX__MAYBE_UNUSED static void smx__rmsnorm_ref(float *y, const float *x, const f
     r = 1.0f / sqrtf(s / (float)n + eps);
     for (i = 0; i < n; i++) y[i] = (w ? w[i] : 1.0f) * (x[i] * r);
 }
+
+/* The element-wise kernels of one level (SMX__LV(name), see II.3.a); callers use smx__name, the
+ * chosen level's (II.3.h). */
+#define SMX__VK_ELEM                                                                                                   \
+/* x[i] = act(x[i]) over n floats */                                                                                   \
+SMX__VT static void SMX__LV(act_inplace)(float *x, size_t n, int act)                                                  \
+{                                                                                                                      \
+    size_t i = 0;                                                                                                      \
+    if (act == SMX__ACT_NONE) return;                                                                                  \
+    if (act == SMX__ACT_SILU)                                                                                          \
+        for (; i + SMX__VW <= n; i += SMX__VW) smx__vst(x + i, smx__vsilu(smx__vld(x + i)));                           \
+    else if (act == SMX__ACT_SIGMOID)                                                                                  \
+        for (; i + SMX__VW <= n; i += SMX__VW) smx__vst(x + i, smx__vsigmoid(smx__vld(x + i)));                        \
+    for (; i < n; i++) x[i] = smx__act(act, x[i]);                                                                     \
+}                                                                                                                      \
+                                                                                                                       \
+/* y[i] *= act(z[i]) over n floats (a gate) */                                                                         \
+SMX__VT static void SMX__LV(act_mul)(float *y, const float *z, size_t n, int act)                                      \
+{                                                                                                                      \
+    size_t i = 0;                                                                                                      \
+    if (act == SMX__ACT_SILU)                                                                                          \
+        for (; i + SMX__VW <= n; i += SMX__VW) smx__vst(y + i, smx__vmul(smx__vld(y + i), smx__vsilu(smx__vld(z + i)))); \
+    else if (act == SMX__ACT_SIGMOID)                                                                                  \
+        for (; i + SMX__VW <= n; i += SMX__VW) smx__vst(y + i, smx__vmul(smx__vld(y + i), smx__vsigmoid(smx__vld(z + i)))); \
+    for (; i < n; i++) y[i] *= smx__act(act, z[i]);                                                                    \
+}                                                                                                                      \
+                                                                                                                       \
+/* a . b: four chains of vectors, then across lanes, then the tail */                                                  \
+SMX__VT static float SMX__LV(dot)(const float *SMX__RESTRICT a, const float *SMX__RESTRICT b, int n)                   \
+{                                                                                                                      \
+    smx__vf s0 = smx__vzero(), s1 = smx__vzero(), s2 = smx__vzero(), s3 = smx__vzero();                                \
+    float s;                                                                                                           \
+    int i = 0;                                                                                                         \
+    for (; i + 4 * SMX__VW <= n; i += 4 * SMX__VW) {                                                                   \
+        s0 = smx__vfma(smx__vld(a + i), smx__vld(b + i), s0);                                                          \
+        s1 = smx__vfma(smx__vld(a + i + SMX__VW), smx__vld(b + i + SMX__VW), s1);                                      \
+        s2 = smx__vfma(smx__vld(a + i + 2 * SMX__VW), smx__vld(b + i + 2 * SMX__VW), s2);                              \
+        s3 = smx__vfma(smx__vld(a + i + 3 * SMX__VW), smx__vld(b + i + 3 * SMX__VW), s3);                              \
+    }                                                                                                                  \
+    for (; i + SMX__VW <= n; i += SMX__VW) s0 = smx__vfma(smx__vld(a + i), smx__vld(b + i), s0);                       \
+    s = smx__vsum(smx__vadd(smx__vadd(s0, s1), smx__vadd(s2, s3)));                                                    \
+    for (; i < n; i++) s += a[i] * b[i];                                                                               \
+    return s;                                                                                                          \
+}                                                                                                                      \
+                                                                                                                       \
+/* out[r] = x . W[r] for the 4 rows r of W (row stride ldw): one pass over x feeds four rows                           \
+ * (attention scores of a query against four keys). */                                                                 \
+SMX__VT static void SMX__LV(dot4)(const float *SMX__RESTRICT x, const float *SMX__RESTRICT W, size_t ldw, int n, float *out) \
+{                                                                                                                      \
+    const float *w0 = W, *w1 = W + ldw, *w2 = W + 2 * ldw, *w3 = W + 3 * ldw;                                          \
+    smx__vf a0 = smx__vzero(), a1 = smx__vzero(), a2 = smx__vzero(), a3 = smx__vzero();                                \
+    smx__vf b0 = smx__vzero(), b1 = smx__vzero(), b2 = smx__vzero(), b3 = smx__vzero();                                \
+    int i = 0;                                                                                                         \
+    for (; i + 2 * SMX__VW <= n; i += 2 * SMX__VW) {                                                                   \
+        smx__vf u = smx__vld(x + i), v = smx__vld(x + i + SMX__VW);                                                    \
+        a0 = smx__vfma(u, smx__vld(w0 + i), a0); b0 = smx__vfma(v, smx__vld(w0 + i + SMX__VW), b0);                    \
+        a1 = smx__vfma(u, smx__vld(w1 + i), a1); b1 = smx__vfma(v, smx__vld(w1 + i + SMX__VW), b1);                    \
+        a2 = smx__vfma(u, smx__vld(w2 + i), a2); b2 = smx__vfma(v, smx__vld(w2 + i + SMX__VW), b2);                    \
+        a3 = smx__vfma(u, smx__vld(w3 + i), a3); b3 = smx__vfma(v, smx__vld(w3 + i + SMX__VW), b3);                    \
+    }                                                                                                                  \
+    for (; i + SMX__VW <= n; i += SMX__VW) {                                                                           \
+        smx__vf u = smx__vld(x + i);                                                                                   \
+        a0 = smx__vfma(u, smx__vld(w0 + i), a0); a1 = smx__vfma(u, smx__vld(w1 + i), a1);                              \
+        a2 = smx__vfma(u, smx__vld(w2 + i), a2); a3 = smx__vfma(u, smx__vld(w3 + i), a3);                              \
+    }                                                                                                                  \
+    out[0] = smx__vsum(smx__vadd(a0, b0)); out[1] = smx__vsum(smx__vadd(a1, b1));                                      \
+    out[2] = smx__vsum(smx__vadd(a2, b2)); out[3] = smx__vsum(smx__vadd(a3, b3));                                      \
+    for (; i < n; i++) { out[0] += x[i] * w0[i]; out[1] += x[i] * w1[i]; out[2] += x[i] * w2[i]; out[3] += x[i] * w3[i]; } \
+}                                                                                                                      \
+                                                                                                                       \
+/* y += a * x */                                                                                                       \
+SMX__VT static void SMX__LV(axpy)(float *SMX__RESTRICT y, float a, const float *SMX__RESTRICT x, int n)                \
+{                                                                                                                      \
+    smx__vf va = smx__vset1(a);                                                                                        \
+    int i = 0;                                                                                                         \
+    for (; i + SMX__VW <= n; i += SMX__VW) smx__vst(y + i, smx__vfma(va, smx__vld(x + i), smx__vld(y + i)));           \
+    for (; i < n; i++) y[i] += a * x[i];                                                                               \
+}                                                                                                                      \
+                                                                                                                       \
+/* dst = a * src (dst may be src) */                                                                                   \
+SMX__VT static void SMX__LV(scale)(float *dst, const float *src, float a, int n)                                       \
+{                                                                                                                      \
+    smx__vf va = smx__vset1(a);                                                                                        \
+    int i = 0;                                                                                                         \
+    for (; i + SMX__VW <= n; i += SMX__VW) smx__vst(dst + i, smx__vmul(va, smx__vld(src + i)));                        \
+    for (; i < n; i++) dst[i] = a * src[i];                                                                            \
+}                                                                                                                      \
+                                                                                                                       \
+/* y = w * x / sqrt(mean(x^2) + eps)   (w may be NULL; y may alias x) */                                               \
+SMX__VT static void SMX__LV(rmsnorm)(float *y, const float *x, const float *w, int n, float eps)                       \
+{                                                                                                                      \
+    float s = SMX__LV(dot)(x, x, n), r = 1.0f / sqrtf(s / (float)n + eps);                                             \
+    smx__vf vr = smx__vset1(r);                                                                                        \
+    int i = 0;                                                                                                         \
+    if (w) {                                                                                                           \
+        for (; i + SMX__VW <= n; i += SMX__VW) smx__vst(y + i, smx__vmul(smx__vld(w + i), smx__vmul(smx__vld(x + i), vr))); \
+        for (; i < n; i++) y[i] = w[i] * (x[i] * r);                                                                   \
+    } else {                                                                                                           \
+        SMX__LV(scale)(y, x, r, n);                                                                                    \
+    }                                                                                                                  \
+}                                                                                                                      \
+                                                                                                                       \
+/* x[i] = exp(x[i] - m) over n floats; returns their sum */                                                            \
+SMX__VT static float SMX__LV(exp_sum)(float *x, int n, float m)                                                        \
+{                                                                                                                      \
+    smx__vf vm = smx__vset1(m), acc = smx__vzero();                                                                    \
+    float s;                                                                                                           \
+    int i = 0;                                                                                                         \
+    for (; i + SMX__VW <= n; i += SMX__VW) {                                                                           \
+        smx__vf e = smx__vexp(smx__vsub(smx__vld(x + i), vm));                                                         \
+        smx__vst(x + i, e);                                                                                            \
+        acc = smx__vadd(acc, e);                                                                                       \
+    }                                                                                                                  \
+    s = smx__vsum(acc);                                                                                                \
+    for (; i < n; i++) { x[i] = expf(x[i] - m); s += x[i]; }                                                           \
+    return s;                                                                                                          \
+}                                                                                                                      \
+                                                                                                                       \
+/* max over n >= 1 floats */                                                                                           \
+SMX__VT static float SMX__LV(max)(const float *x, int n)                                                               \
+{                                                                                                                      \
+    float m = x[0];                                                                                                    \
+    int i = 0;                                                                                                         \
+    if (n >= SMX__VW) {                                                                                                \
+        smx__vf v = smx__vld(x);                                                                                       \
+        for (i = SMX__VW; i + SMX__VW <= n; i += SMX__VW) v = smx__vmax(v, smx__vld(x + i));                           \
+        m = smx__vhmax(v);                                                                                             \
+    }                                                                                                                  \
+    for (; i < n; i++) if (x[i] > m) m = x[i];                                                                         \
+    return m;                                                                                                          \
+}                                                                                                                      \
+                                                                                                                       \
+/* In-place max-subtracted softmax over n >= 1 floats. */                                                              \
+SMX__VT static void SMX__LV(softmax)(float *x, int n)                                                                  \
+{                                                                                                                      \
+    float mx = SMX__LV(max)(x, n), s = SMX__LV(exp_sum)(x, n, mx);                                                     \
+    SMX__LV(scale)(x, x, 1.0f / s, n);                                                                                 \
+}
+/* end of SMX__VK_ELEM */
+SMX__VK_ELEM
+
+/* The chosen level's kernels (II.3.h). */
+static const smx__vk_t *smx__vk(void);
+static void smx__act_inplace(float *x, size_t n, int act) { smx__vk()->act_inplace(x, n, act); }
+static void smx__act_mul(float *y, const float *z, size_t n, int act) { smx__vk()->act_mul(y, z, n, act); }
+static float smx__dot(const float *a, const float *b, int n) { return smx__vk()->dot(a, b, n); }
+SMX__MAYBE_UNUSED static void smx__dot4(const float *x, const float *W, size_t ldw, int n, float *out) { smx__vk()->dot4(x, W, ldw, n, out); }
+static void smx__axpy(float *y, float a, const float *x, int n) { smx__vk()->axpy(y, a, x, n); }
+static void smx__scale(float *dst, const float *src, float a, int n) { smx__vk()->scale(dst, src, a, n); }
+static void smx__rmsnorm(float *y, const float *x, const float *w, int n, float eps) { smx__vk()->rmsnorm(y, x, w, n, eps); }
+SMX__MAYBE_UNUSED static float smx__exp_sum(float *x, int n, float m) { return smx__vk()->exp_sum(x, n, m); }
+SMX__MAYBE_UNUSED static float smx__max(const float *x, int n) { return smx__vk()->max(x, n); }
+static void smx__softmax(float *x, int n) { smx__vk()->softmax(x, n); }
 
 /* y = (x - mean) / sqrt(var + eps) * w + b   (biased variance; w, b may be NULL) */
 static void smx__layernorm(float *y, const float *x, const float *w, const float *b, int n, float eps)
@@ -1952,43 +2217,6 @@ static void smx__layernorm(float *y, const float *x, const float *w, const float
         if (b) v += b[i];
         y[i] = v;
     }
-}
-
-/* x[i] = exp(x[i] - m) over n floats; returns their sum */
-static float smx__exp_sum(float *x, int n, float m)
-{
-    smx__vf vm = smx__vset1(m), acc = smx__vzero();
-    float s;
-    int i = 0;
-    for (; i + SMX__VW <= n; i += SMX__VW) {
-        smx__vf e = smx__vexp(smx__vsub(smx__vld(x + i), vm));
-        smx__vst(x + i, e);
-        acc = smx__vadd(acc, e);
-    }
-    s = smx__vsum(acc);
-    for (; i < n; i++) { x[i] = expf(x[i] - m); s += x[i]; }
-    return s;
-}
-
-/* max over n >= 1 floats */
-static float smx__max(const float *x, int n)
-{
-    float m = x[0];
-    int i = 0;
-    if (n >= SMX__VW) {
-        smx__vf v = smx__vld(x);
-        for (i = SMX__VW; i + SMX__VW <= n; i += SMX__VW) v = smx__vmax(v, smx__vld(x + i));
-        m = smx__vhmax(v);
-    }
-    for (; i < n; i++) if (x[i] > m) m = x[i];
-    return m;
-}
-
-/* In-place max-subtracted softmax over n >= 1 floats. */
-static void smx__softmax(float *x, int n)
-{
-    float mx = smx__max(x, n), s = smx__exp_sum(x, n, mx);
-    smx__scale(x, x, 1.0f / s, n);
 }
 
 /* Rotary embedding of the first rot dims of v at position pos, angle_j = pos * inv_freq[j] in
@@ -2008,13 +2236,9 @@ static void smx__rope(float *v, int rot, int pos, const float *inv_freq, int int
 /* ---- II.3.c Matrix products of activations ---- */
 /* Register tiles. The packed tile keeps SMX__MR rows x 3 vectors of accumulators and reads a
  * panel of B packed k-major ([kc][SMX__NR], zero-padded), broadcasting A; the direct tile keeps
- * 4 rows x 4 (3 with AVX2), 2 or 1 vectors and reads B rows in place. Each element of C is one
- * chain of FMAs over k in order, whichever tile computes it. */
-#if SMX__VW == 16
-#define SMX__MR 8
-#else
-#define SMX__MR 4
-#endif
+ * 4 rows x 4 (3 with 16 vector registers), 2 or 1 vectors and reads B rows in place. Each element
+ * of C is one chain of FMAs over k in order, whichever tile computes it. */
+#define SMX__MR (SMX__VW == 16 ? 8 : 4)
 #define SMX__NR (3 * SMX__VW)
 /* k-block of a packed panel: each thread packs SMX_MATMUL_KC x 3 vectors on its stack (96 KiB with
  * AVX-512 at the default 512); lower it for small thread stacks. A multiple of 256. */
@@ -2034,56 +2258,10 @@ static void smx__rope(float *v, int rot, int pos, const float *inv_freq, int int
         smx__vst(tile + (i) * SMX__NR + 2 * SMX__VW, c2);                                          \
     } while (0)
 
-/* tile[MR][NR] = sum_{k < kc} A(i, k) wp[k][.] for the MR rows ar[i] (column stride acs) */
-static void smx__tile_packed(int kc, const float *const *ar, size_t acs, const float *SMX__RESTRICT wp, float *SMX__RESTRICT tile)
-{
-    smx__vf c00 = smx__vzero(), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00;
-    smx__vf c20 = c00, c21 = c00, c22 = c00, c30 = c00, c31 = c00, c32 = c00;
-#if SMX__MR == 8
-    smx__vf c40 = c00, c41 = c00, c42 = c00, c50 = c00, c51 = c00, c52 = c00;
-    smx__vf c60 = c00, c61 = c00, c62 = c00, c70 = c00, c71 = c00, c72 = c00;
-#endif
-    int k;
-    for (k = 0; k < kc; k++) {
-        const float *w = wp + (size_t)k * SMX__NR;
-        smx__vf w0 = smx__vld(w), w1 = smx__vld(w + SMX__VW), w2 = smx__vld(w + 2 * SMX__VW);
-        SMX__ROW(0, c00, c01, c02); SMX__ROW(1, c10, c11, c12); SMX__ROW(2, c20, c21, c22); SMX__ROW(3, c30, c31, c32);
-#if SMX__MR == 8
-        SMX__ROW(4, c40, c41, c42); SMX__ROW(5, c50, c51, c52); SMX__ROW(6, c60, c61, c62); SMX__ROW(7, c70, c71, c72);
-#endif
-    }
-    SMX__STORE(0, c00, c01, c02); SMX__STORE(1, c10, c11, c12); SMX__STORE(2, c20, c21, c22); SMX__STORE(3, c30, c31, c32);
-#if SMX__MR == 8
-    SMX__STORE(4, c40, c41, c42); SMX__STORE(5, c50, c51, c52); SMX__STORE(6, c60, c61, c62); SMX__STORE(7, c70, c71, c72);
-#endif
-}
-
-/* C[M, nn] (+)= A[M, kc] panel, for the packed panel wp [kc][NR] of nn <= NR columns: row blocks
- * of MR through the tile. acc: add to C instead of storing (bias b[nn] added when storing). */
-static void smx__panel_rows(float *C, size_t ldc, const float *A, size_t ars, size_t acs, const float *wp, int M, int kc, int nn,
-                            const float *b, int acc)
-{
-    float tile[SMX__MR * SMX__NR];  /* [MR][NR] */
-    int t, i, j;
-    for (t = 0; t < M; t += SMX__MR) {
-        const float *ar[SMX__MR];
-        int nr = SMX__MIN(SMX__MR, M - t);
-        for (i = 0; i < SMX__MR; i++) ar[i] = A + (size_t)(t + (i < nr ? i : nr - 1)) * ars;
-        smx__tile_packed(kc, ar, acs, wp, tile);
-        for (i = 0; i < nr; i++) {
-            float *cr = C + (size_t)(t + i) * ldc;
-            const float *tr = tile + i * SMX__NR;
-            if (acc) for (j = 0; j < nn; j++) cr[j] += tr[j];
-            else for (j = 0; j < nn; j++) cr[j] = tr[j] + (b ? b[j] : 0.0f);
-        }
-    }
-}
-
 #define SMX__GEMM_ACC 1   /* C += A B instead of C = A B */
 #define SMX__GEMM_TRI 2   /* A is lower triangular, stored as zeros above the diagonal up to the end of each
                            * 4-row block: rows m0..m0+3 only run k < m0 + 4 (direct tiles only) */
 
-#if SMX__VW > 1
 /* Store (or add) accumulator c into row i of the tile at column offset j vectors. */
 #define SMX__PUT(i, j, c)                                                                         \
     do {                                                                                          \
@@ -2092,138 +2270,190 @@ static void smx__panel_rows(float *C, size_t ldc, const float *A, size_t ars, si
             smx__vst(y_, acc ? smx__vadd(c, smx__vld(y_)) : c);                                   \
         }                                                                                         \
     } while (0)
-#endif
 
-/* The direct tiles: C (+)= A B with B rows read in place (unit column stride). */
-static void smx__gemm_direct(float *C, size_t ldc, const float *A, size_t ars, size_t acs, const float *B, size_t ldb, int M,
-                             int N, int K, int flags)
-{
-    const int acc = flags & SMX__GEMM_ACC, tri = flags & SMX__GEMM_TRI;
-    int r0, p, k, i;
-    for (r0 = 0; r0 < M; r0 += 4) {
-        int nr = SMX__MIN(4, M - r0), kend = tri ? SMX__MIN(K, r0 + 4) : K;
-        const float *a0 = A + (size_t)r0 * ars, *a1 = a0 + (nr > 1 ? ars : 0), *a2 = a0 + (nr > 2 ? 2 * ars : 0);
-        const float *a3 = a0 + (nr > 3 ? 3 * ars : 0);
-        float *c0 = C + (size_t)r0 * ldc;
-        p = 0;
-#if SMX__VW > 1
-#if SMX__VW != 8   /* 32 vector registers (AVX-512, NEON): 4 x 4 tiles; AVX2's 16 take 4 x 3 */
-        for (; p + 4 * SMX__VW <= N; p += 4 * SMX__VW) {   /* 4 rows x 4 vectors */
-            smx__vf c00 = smx__vzero(), c01 = smx__vzero(), c02 = smx__vzero(), c03 = smx__vzero();
-            smx__vf c10 = smx__vzero(), c11 = smx__vzero(), c12 = smx__vzero(), c13 = smx__vzero();
-            smx__vf c20 = smx__vzero(), c21 = smx__vzero(), c22 = smx__vzero(), c23 = smx__vzero();
-            smx__vf c30 = smx__vzero(), c31 = smx__vzero(), c32 = smx__vzero(), c33 = smx__vzero();
-            for (k = 0; k < kend; k++) {
-                const float *v = B + (size_t)k * ldb + p;
-                const size_t ko = (size_t)k * acs;
-                smx__vf v0 = smx__vld(v), v1 = smx__vld(v + SMX__VW), v2 = smx__vld(v + 2 * SMX__VW), v3 = smx__vld(v + 3 * SMX__VW), b;
-                SMX__KEEP(v0); SMX__KEEP(v1); SMX__KEEP(v2); SMX__KEEP(v3);
-                b = smx__vset1(a0[ko]);
-                c00 = smx__vfma(b, v0, c00); c01 = smx__vfma(b, v1, c01); c02 = smx__vfma(b, v2, c02); c03 = smx__vfma(b, v3, c03);
-                b = smx__vset1(a1[ko]);
-                c10 = smx__vfma(b, v0, c10); c11 = smx__vfma(b, v1, c11); c12 = smx__vfma(b, v2, c12); c13 = smx__vfma(b, v3, c13);
-                b = smx__vset1(a2[ko]);
-                c20 = smx__vfma(b, v0, c20); c21 = smx__vfma(b, v1, c21); c22 = smx__vfma(b, v2, c22); c23 = smx__vfma(b, v3, c23);
-                b = smx__vset1(a3[ko]);
-                c30 = smx__vfma(b, v0, c30); c31 = smx__vfma(b, v1, c31); c32 = smx__vfma(b, v2, c32); c33 = smx__vfma(b, v3, c33);
-            }
-            SMX__PUT(0, 0, c00); SMX__PUT(0, 1, c01); SMX__PUT(0, 2, c02); SMX__PUT(0, 3, c03);
-            SMX__PUT(1, 0, c10); SMX__PUT(1, 1, c11); SMX__PUT(1, 2, c12); SMX__PUT(1, 3, c13);
-            SMX__PUT(2, 0, c20); SMX__PUT(2, 1, c21); SMX__PUT(2, 2, c22); SMX__PUT(2, 3, c23);
-            SMX__PUT(3, 0, c30); SMX__PUT(3, 1, c31); SMX__PUT(3, 2, c32); SMX__PUT(3, 3, c33);
-        }
-#else   /* AVX2: 4 x 3 (twelve sums, enough to cover the FMA latency) */
-        for (; p + 3 * SMX__VW <= N; p += 3 * SMX__VW) {   /* 4 rows x 3 vectors */
-            smx__vf c00 = smx__vzero(), c01 = smx__vzero(), c02 = smx__vzero();
-            smx__vf c10 = smx__vzero(), c11 = smx__vzero(), c12 = smx__vzero();
-            smx__vf c20 = smx__vzero(), c21 = smx__vzero(), c22 = smx__vzero();
-            smx__vf c30 = smx__vzero(), c31 = smx__vzero(), c32 = smx__vzero();
-            for (k = 0; k < kend; k++) {
-                const float *v = B + (size_t)k * ldb + p;
-                const size_t ko = (size_t)k * acs;
-                smx__vf v0 = smx__vld(v), v1 = smx__vld(v + SMX__VW), v2 = smx__vld(v + 2 * SMX__VW), b;
-                SMX__KEEP(v0); SMX__KEEP(v1); SMX__KEEP(v2);
-                b = smx__vset1(a0[ko]); c00 = smx__vfma(b, v0, c00); c01 = smx__vfma(b, v1, c01); c02 = smx__vfma(b, v2, c02);
-                b = smx__vset1(a1[ko]); c10 = smx__vfma(b, v0, c10); c11 = smx__vfma(b, v1, c11); c12 = smx__vfma(b, v2, c12);
-                b = smx__vset1(a2[ko]); c20 = smx__vfma(b, v0, c20); c21 = smx__vfma(b, v1, c21); c22 = smx__vfma(b, v2, c22);
-                b = smx__vset1(a3[ko]); c30 = smx__vfma(b, v0, c30); c31 = smx__vfma(b, v1, c31); c32 = smx__vfma(b, v2, c32);
-            }
-            SMX__PUT(0, 0, c00); SMX__PUT(0, 1, c01); SMX__PUT(0, 2, c02); SMX__PUT(1, 0, c10); SMX__PUT(1, 1, c11); SMX__PUT(1, 2, c12);
-            SMX__PUT(2, 0, c20); SMX__PUT(2, 1, c21); SMX__PUT(2, 2, c22); SMX__PUT(3, 0, c30); SMX__PUT(3, 1, c31); SMX__PUT(3, 2, c32);
-        }
-#endif
-        for (; p + 2 * SMX__VW <= N; p += 2 * SMX__VW) {   /* 4 rows x 2 vectors */
-            smx__vf c00 = smx__vzero(), c01 = smx__vzero(), c10 = smx__vzero(), c11 = smx__vzero();
-            smx__vf c20 = smx__vzero(), c21 = smx__vzero(), c30 = smx__vzero(), c31 = smx__vzero();
-            for (k = 0; k < kend; k++) {
-                const float *v = B + (size_t)k * ldb + p;
-                const size_t ko = (size_t)k * acs;
-                smx__vf v0 = smx__vld(v), v1 = smx__vld(v + SMX__VW), b;
-                SMX__KEEP(v0); SMX__KEEP(v1);
-                b = smx__vset1(a0[ko]); c00 = smx__vfma(b, v0, c00); c01 = smx__vfma(b, v1, c01);
-                b = smx__vset1(a1[ko]); c10 = smx__vfma(b, v0, c10); c11 = smx__vfma(b, v1, c11);
-                b = smx__vset1(a2[ko]); c20 = smx__vfma(b, v0, c20); c21 = smx__vfma(b, v1, c21);
-                b = smx__vset1(a3[ko]); c30 = smx__vfma(b, v0, c30); c31 = smx__vfma(b, v1, c31);
-            }
-            SMX__PUT(0, 0, c00); SMX__PUT(0, 1, c01); SMX__PUT(1, 0, c10); SMX__PUT(1, 1, c11);
-            SMX__PUT(2, 0, c20); SMX__PUT(2, 1, c21); SMX__PUT(3, 0, c30); SMX__PUT(3, 1, c31);
-        }
-        for (; p + SMX__VW <= N; p += SMX__VW) {           /* 4 rows x 1 vector */
-            smx__vf d0 = smx__vzero(), d1 = smx__vzero(), d2 = smx__vzero(), d3 = smx__vzero();
-            for (k = 0; k < kend; k++) {
-                smx__vf v0 = smx__vld(B + (size_t)k * ldb + p);
-                const size_t ko = (size_t)k * acs;
-                SMX__KEEP(v0);
-                d0 = smx__vfma(smx__vset1(a0[ko]), v0, d0); d1 = smx__vfma(smx__vset1(a1[ko]), v0, d1);
-                d2 = smx__vfma(smx__vset1(a2[ko]), v0, d2); d3 = smx__vfma(smx__vset1(a3[ko]), v0, d3);
-            }
-            SMX__PUT(0, 0, d0); SMX__PUT(1, 0, d1); SMX__PUT(2, 0, d2); SMX__PUT(3, 0, d3);
-        }
-#endif
-        for (; p < N; p++) {
-            float s[4] = { 0.0f, 0.0f, 0.0f, 0.0f };
-            for (k = 0; k < kend; k++) {
-                float v = B[(size_t)k * ldb + p];
-                const size_t ko = (size_t)k * acs;
-                s[0] += a0[ko] * v; s[1] += a1[ko] * v; s[2] += a2[ko] * v; s[3] += a3[ko] * v;
-            }
-            for (i = 0; i < nr; i++) {
-                float *y = c0 + (size_t)i * ldc + p;
-                *y = acc ? *y + s[i] : s[i];
-            }
-        }
-    }
-}
+/* The register tiles and smx__gemm of one level (II.3.a). */
+#define SMX__VK_GEMM                                                                                                   \
+/* tile[MR][NR] = sum_{k < kc} A(i, k) wp[k][.] for the MR rows ar[i] (column stride acs) */                           \
+SMX__VT static void SMX__LV(tile_packed)(int kc, const float *const *ar, size_t acs, const float *SMX__RESTRICT wp, float *SMX__RESTRICT tile) \
+{                                                                                                                      \
+    smx__vf c00 = smx__vzero(), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00;                                 \
+    smx__vf c20 = c00, c21 = c00, c22 = c00, c30 = c00, c31 = c00, c32 = c00;                                          \
+    smx__vf c40 = c00, c41 = c00, c42 = c00, c50 = c00, c51 = c00, c52 = c00;   /* rows 4..7: SMX__MR == 8 only */     \
+    smx__vf c60 = c00, c61 = c00, c62 = c00, c70 = c00, c71 = c00, c72 = c00;                                          \
+    int k;                                                                                                             \
+    for (k = 0; k < kc; k++) {                                                                                         \
+        const float *w = wp + (size_t)k * SMX__NR;                                                                     \
+        smx__vf w0 = smx__vld(w), w1 = smx__vld(w + SMX__VW), w2 = smx__vld(w + 2 * SMX__VW);                          \
+        SMX__ROW(0, c00, c01, c02); SMX__ROW(1, c10, c11, c12); SMX__ROW(2, c20, c21, c22); SMX__ROW(3, c30, c31, c32); \
+        if (SMX__MR == 8) {                                                                                            \
+            SMX__ROW(4, c40, c41, c42); SMX__ROW(5, c50, c51, c52); SMX__ROW(6, c60, c61, c62); SMX__ROW(7, c70, c71, c72); \
+        }                                                                                                              \
+    }                                                                                                                  \
+    SMX__STORE(0, c00, c01, c02); SMX__STORE(1, c10, c11, c12); SMX__STORE(2, c20, c21, c22); SMX__STORE(3, c30, c31, c32); \
+    if (SMX__MR == 8) {                                                                                                \
+        SMX__STORE(4, c40, c41, c42); SMX__STORE(5, c50, c51, c52); SMX__STORE(6, c60, c61, c62); SMX__STORE(7, c70, c71, c72); \
+    }                                                                                                                  \
+}                                                                                                                      \
+                                                                                                                       \
+/* C[M, nn] (+)= A[M, kc] panel, for the packed panel wp [kc][NR] of nn <= NR columns: row blocks                      \
+ * of MR through the tile. acc: add to C instead of storing (bias b[nn] added when storing). */                        \
+SMX__VT static void SMX__LV(panel_rows)(float *C, size_t ldc, const float *A, size_t ars, size_t acs, const float *wp, int M, int kc, int nn, \
+                            const float *b, int acc)                                                                   \
+{                                                                                                                      \
+    float tile[SMX__MR * SMX__NR];  /* [MR][NR] */                                                                     \
+    int t, i, j;                                                                                                       \
+    for (t = 0; t < M; t += SMX__MR) {                                                                                 \
+        const float *ar[SMX__MR];                                                                                      \
+        int nr = SMX__MIN(SMX__MR, M - t);                                                                             \
+        for (i = 0; i < SMX__MR; i++) ar[i] = A + (size_t)(t + (i < nr ? i : nr - 1)) * ars;                           \
+        SMX__LV(tile_packed)(kc, ar, acs, wp, tile);                                                                   \
+        for (i = 0; i < nr; i++) {                                                                                     \
+            float *cr = C + (size_t)(t + i) * ldc;                                                                     \
+            const float *tr = tile + i * SMX__NR;                                                                      \
+            if (acc) for (j = 0; j < nn; j++) cr[j] += tr[j];                                                          \
+            else for (j = 0; j < nn; j++) cr[j] = tr[j] + (b ? b[j] : 0.0f);                                           \
+        }                                                                                                              \
+    }                                                                                                                  \
+}                                                                                                                      \
+                                                                                                                       \
+/* The direct tiles: C (+)= A B with B rows read in place (unit column stride). */                                     \
+SMX__VT static void SMX__LV(gemm_direct)(float *C, size_t ldc, const float *A, size_t ars, size_t acs, const float *B, size_t ldb, int M, \
+                             int N, int K, int flags)                                                                  \
+{                                                                                                                      \
+    const int acc = flags & SMX__GEMM_ACC, tri = flags & SMX__GEMM_TRI;                                                \
+    int r0, p, k, i;                                                                                                   \
+    for (r0 = 0; r0 < M; r0 += 4) {                                                                                    \
+        int nr = SMX__MIN(4, M - r0), kend = tri ? SMX__MIN(K, r0 + 4) : K;                                            \
+        const float *a0 = A + (size_t)r0 * ars, *a1 = a0 + (nr > 1 ? ars : 0), *a2 = a0 + (nr > 2 ? 2 * ars : 0);      \
+        const float *a3 = a0 + (nr > 3 ? 3 * ars : 0);                                                                 \
+        float *c0 = C + (size_t)r0 * ldc;                                                                              \
+        p = 0;                                                                                                         \
+        if (SMX__VW > 1 && SMX__NREG == 32) {   /* 32 vector registers (AVX-512, NEON): 4 x 4 tiles; 16 (SSE2, AVX2) 4 x 3 */ \
+            for (; p + 4 * SMX__VW <= N; p += 4 * SMX__VW) {   /* 4 rows x 4 vectors */                                \
+                smx__vf c00 = smx__vzero(), c01 = smx__vzero(), c02 = smx__vzero(), c03 = smx__vzero();                \
+                smx__vf c10 = smx__vzero(), c11 = smx__vzero(), c12 = smx__vzero(), c13 = smx__vzero();                \
+                smx__vf c20 = smx__vzero(), c21 = smx__vzero(), c22 = smx__vzero(), c23 = smx__vzero();                \
+                smx__vf c30 = smx__vzero(), c31 = smx__vzero(), c32 = smx__vzero(), c33 = smx__vzero();                \
+                for (k = 0; k < kend; k++) {                                                                           \
+                    const float *v = B + (size_t)k * ldb + p;                                                          \
+                    const size_t ko = (size_t)k * acs;                                                                 \
+                    smx__vf v0 = smx__vld(v), v1 = smx__vld(v + SMX__VW), v2 = smx__vld(v + 2 * SMX__VW), v3 = smx__vld(v + 3 * SMX__VW), b; \
+                    SMX__KEEP(v0); SMX__KEEP(v1); SMX__KEEP(v2); SMX__KEEP(v3);                                        \
+                    b = smx__vset1(a0[ko]);                                                                            \
+                    c00 = smx__vfma(b, v0, c00); c01 = smx__vfma(b, v1, c01); c02 = smx__vfma(b, v2, c02); c03 = smx__vfma(b, v3, c03); \
+                    b = smx__vset1(a1[ko]);                                                                            \
+                    c10 = smx__vfma(b, v0, c10); c11 = smx__vfma(b, v1, c11); c12 = smx__vfma(b, v2, c12); c13 = smx__vfma(b, v3, c13); \
+                    b = smx__vset1(a2[ko]);                                                                            \
+                    c20 = smx__vfma(b, v0, c20); c21 = smx__vfma(b, v1, c21); c22 = smx__vfma(b, v2, c22); c23 = smx__vfma(b, v3, c23); \
+                    b = smx__vset1(a3[ko]);                                                                            \
+                    c30 = smx__vfma(b, v0, c30); c31 = smx__vfma(b, v1, c31); c32 = smx__vfma(b, v2, c32); c33 = smx__vfma(b, v3, c33); \
+                }                                                                                                      \
+                SMX__PUT(0, 0, c00); SMX__PUT(0, 1, c01); SMX__PUT(0, 2, c02); SMX__PUT(0, 3, c03);                    \
+                SMX__PUT(1, 0, c10); SMX__PUT(1, 1, c11); SMX__PUT(1, 2, c12); SMX__PUT(1, 3, c13);                    \
+                SMX__PUT(2, 0, c20); SMX__PUT(2, 1, c21); SMX__PUT(2, 2, c22); SMX__PUT(2, 3, c23);                    \
+                SMX__PUT(3, 0, c30); SMX__PUT(3, 1, c31); SMX__PUT(3, 2, c32); SMX__PUT(3, 3, c33);                    \
+            }                                                                                                          \
+        } else if (SMX__VW > 1) {   /* 16 registers: 4 x 3 (twelve sums, enough to cover the FMA latency) */           \
+            for (; p + 3 * SMX__VW <= N; p += 3 * SMX__VW) {   /* 4 rows x 3 vectors */                                \
+                smx__vf c00 = smx__vzero(), c01 = smx__vzero(), c02 = smx__vzero();                                    \
+                smx__vf c10 = smx__vzero(), c11 = smx__vzero(), c12 = smx__vzero();                                    \
+                smx__vf c20 = smx__vzero(), c21 = smx__vzero(), c22 = smx__vzero();                                    \
+                smx__vf c30 = smx__vzero(), c31 = smx__vzero(), c32 = smx__vzero();                                    \
+                for (k = 0; k < kend; k++) {                                                                           \
+                    const float *v = B + (size_t)k * ldb + p;                                                          \
+                    const size_t ko = (size_t)k * acs;                                                                 \
+                    smx__vf v0 = smx__vld(v), v1 = smx__vld(v + SMX__VW), v2 = smx__vld(v + 2 * SMX__VW), b;           \
+                    SMX__KEEP(v0); SMX__KEEP(v1); SMX__KEEP(v2);                                                       \
+                    b = smx__vset1(a0[ko]); c00 = smx__vfma(b, v0, c00); c01 = smx__vfma(b, v1, c01); c02 = smx__vfma(b, v2, c02); \
+                    b = smx__vset1(a1[ko]); c10 = smx__vfma(b, v0, c10); c11 = smx__vfma(b, v1, c11); c12 = smx__vfma(b, v2, c12); \
+                    b = smx__vset1(a2[ko]); c20 = smx__vfma(b, v0, c20); c21 = smx__vfma(b, v1, c21); c22 = smx__vfma(b, v2, c22); \
+                    b = smx__vset1(a3[ko]); c30 = smx__vfma(b, v0, c30); c31 = smx__vfma(b, v1, c31); c32 = smx__vfma(b, v2, c32); \
+                }                                                                                                      \
+                SMX__PUT(0, 0, c00); SMX__PUT(0, 1, c01); SMX__PUT(0, 2, c02); SMX__PUT(1, 0, c10); SMX__PUT(1, 1, c11); SMX__PUT(1, 2, c12); \
+                SMX__PUT(2, 0, c20); SMX__PUT(2, 1, c21); SMX__PUT(2, 2, c22); SMX__PUT(3, 0, c30); SMX__PUT(3, 1, c31); SMX__PUT(3, 2, c32); \
+            }                                                                                                          \
+        }                                                                                                              \
+        if (SMX__VW > 1) {                                                                                             \
+            for (; p + 2 * SMX__VW <= N; p += 2 * SMX__VW) {   /* 4 rows x 2 vectors */                                \
+                smx__vf c00 = smx__vzero(), c01 = smx__vzero(), c10 = smx__vzero(), c11 = smx__vzero();                \
+                smx__vf c20 = smx__vzero(), c21 = smx__vzero(), c30 = smx__vzero(), c31 = smx__vzero();                \
+                for (k = 0; k < kend; k++) {                                                                           \
+                    const float *v = B + (size_t)k * ldb + p;                                                          \
+                    const size_t ko = (size_t)k * acs;                                                                 \
+                    smx__vf v0 = smx__vld(v), v1 = smx__vld(v + SMX__VW), b;                                           \
+                    SMX__KEEP(v0); SMX__KEEP(v1);                                                                      \
+                    b = smx__vset1(a0[ko]); c00 = smx__vfma(b, v0, c00); c01 = smx__vfma(b, v1, c01);                  \
+                    b = smx__vset1(a1[ko]); c10 = smx__vfma(b, v0, c10); c11 = smx__vfma(b, v1, c11);                  \
+                    b = smx__vset1(a2[ko]); c20 = smx__vfma(b, v0, c20); c21 = smx__vfma(b, v1, c21);                  \
+                    b = smx__vset1(a3[ko]); c30 = smx__vfma(b, v0, c30); c31 = smx__vfma(b, v1, c31);                  \
+                }                                                                                                      \
+                SMX__PUT(0, 0, c00); SMX__PUT(0, 1, c01); SMX__PUT(1, 0, c10); SMX__PUT(1, 1, c11);                    \
+                SMX__PUT(2, 0, c20); SMX__PUT(2, 1, c21); SMX__PUT(3, 0, c30); SMX__PUT(3, 1, c31);                    \
+            }                                                                                                          \
+            for (; p + SMX__VW <= N; p += SMX__VW) {           /* 4 rows x 1 vector */                                 \
+                smx__vf d0 = smx__vzero(), d1 = smx__vzero(), d2 = smx__vzero(), d3 = smx__vzero();                    \
+                for (k = 0; k < kend; k++) {                                                                           \
+                    smx__vf v0 = smx__vld(B + (size_t)k * ldb + p);                                                    \
+                    const size_t ko = (size_t)k * acs;                                                                 \
+                    SMX__KEEP(v0);                                                                                     \
+                    d0 = smx__vfma(smx__vset1(a0[ko]), v0, d0); d1 = smx__vfma(smx__vset1(a1[ko]), v0, d1);            \
+                    d2 = smx__vfma(smx__vset1(a2[ko]), v0, d2); d3 = smx__vfma(smx__vset1(a3[ko]), v0, d3);            \
+                }                                                                                                      \
+                SMX__PUT(0, 0, d0); SMX__PUT(1, 0, d1); SMX__PUT(2, 0, d2); SMX__PUT(3, 0, d3);                        \
+            }                                                                                                          \
+        }                                                                                                              \
+        for (; p < N; p++) {                                                                                           \
+            float s[4] = { 0.0f, 0.0f, 0.0f, 0.0f };                                                                   \
+            for (k = 0; k < kend; k++) {                                                                               \
+                float v = B[(size_t)k * ldb + p];                                                                      \
+                const size_t ko = (size_t)k * acs;                                                                     \
+                s[0] += a0[ko] * v; s[1] += a1[ko] * v; s[2] += a2[ko] * v; s[3] += a3[ko] * v;                        \
+            }                                                                                                          \
+            for (i = 0; i < nr; i++) {                                                                                 \
+                float *y = c0 + (size_t)i * ldc + p;                                                                   \
+                *y = acc ? *y + s[i] : s[i];                                                                           \
+            }                                                                                                          \
+        }                                                                                                              \
+    }                                                                                                                  \
+}                                                                                                                      \
+                                                                                                                       \
+/* C[M, N] (+)= A[M, K] B[K, N] on one thread (callers parallelise around it).                                         \
+ *   A(m, k) = A[m * ars + k * acs];  B(k, n) = B[k * brs + n * bcs];  C row stride ldc.                               \
+ * B with unit column stride runs the direct tiles; any other B (e.g. the keys of an attention                         \
+ * cache, B = K^T) is packed panel by panel for the packed tile. */                                                    \
+SMX__VT static void SMX__LV(gemm)(float *C, size_t ldc, const float *A, size_t ars, size_t acs, const float *B, size_t brs, size_t bcs, int M, \
+                      int N, int K, int flags)                                                                         \
+{                                                                                                                      \
+    float wp[SMX__KC * SMX__NR];    /* [kc][NR] packed panel */                                                        \
+    int n0, k0;                                                                                                        \
+    if (M <= 0 || N <= 0) return;                                                                                      \
+    if (K <= 0) {                                                                                                      \
+        if (!(flags & SMX__GEMM_ACC))                                                                                  \
+            for (n0 = 0; n0 < M; n0++) memset(C + (size_t)n0 * ldc, 0, sizeof(float) * (size_t)N);                     \
+        return;                                                                                                        \
+    }                                                                                                                  \
+    if (bcs == 1) { SMX__LV(gemm_direct)(C, ldc, A, ars, acs, B, brs, M, N, K, flags); return; }                       \
+    for (n0 = 0; n0 < N; n0 += SMX__NR) {                                                                              \
+        int nn = SMX__MIN(SMX__NR, N - n0), j, k;                                                                      \
+        for (k0 = 0; k0 < K; k0 += SMX__KC) {                                                                          \
+            int kc = SMX__MIN(SMX__KC, K - k0);                                                                        \
+            for (k = 0; k < kc; k++) {                                                                                 \
+                float *dst = wp + (size_t)k * SMX__NR;                                                                 \
+                const float *src = B + (size_t)(k0 + k) * brs + (size_t)n0 * bcs;                                      \
+                for (j = 0; j < nn; j++) dst[j] = src[(size_t)j * bcs];                                                \
+                for (; j < SMX__NR; j++) dst[j] = 0.0f;                                                                \
+            }                                                                                                          \
+            SMX__LV(panel_rows)(C + n0, ldc, A + (size_t)k0 * acs, ars, acs, wp, M, kc, nn, NULL, k0 > 0 || (flags & SMX__GEMM_ACC)); \
+        }                                                                                                              \
+    }                                                                                                                  \
+}                                                                                                                      \
 
-/* C[M, N] (+)= A[M, K] B[K, N] on one thread (callers parallelise around it).
- *   A(m, k) = A[m * ars + k * acs];  B(k, n) = B[k * brs + n * bcs];  C row stride ldc.
- * B with unit column stride runs the direct tiles; any other B (e.g. the keys of an attention
- * cache, B = K^T) is packed panel by panel for the packed tile. */
+/* end of SMX__VK_GEMM */
+SMX__VK_GEMM
 static void smx__gemm(float *C, size_t ldc, const float *A, size_t ars, size_t acs, const float *B, size_t brs, size_t bcs, int M,
                       int N, int K, int flags)
 {
-    float wp[SMX__KC * SMX__NR];    /* [kc][NR] packed panel */
-    int n0, k0;
-    if (M <= 0 || N <= 0) return;
-    if (K <= 0) {
-        if (!(flags & SMX__GEMM_ACC))
-            for (n0 = 0; n0 < M; n0++) memset(C + (size_t)n0 * ldc, 0, sizeof(float) * (size_t)N);
-        return;
-    }
-    if (bcs == 1) { smx__gemm_direct(C, ldc, A, ars, acs, B, brs, M, N, K, flags); return; }
-    for (n0 = 0; n0 < N; n0 += SMX__NR) {
-        int nn = SMX__MIN(SMX__NR, N - n0), j, k;
-        for (k0 = 0; k0 < K; k0 += SMX__KC) {
-            int kc = SMX__MIN(SMX__KC, K - k0);
-            for (k = 0; k < kc; k++) {
-                float *dst = wp + (size_t)k * SMX__NR;
-                const float *src = B + (size_t)(k0 + k) * brs + (size_t)n0 * bcs;
-                for (j = 0; j < nn; j++) dst[j] = src[(size_t)j * bcs];
-                for (; j < SMX__NR; j++) dst[j] = 0.0f;
-            }
-            smx__panel_rows(C + n0, ldc, A + (size_t)k0 * acs, ars, acs, wp, M, kc, nn, NULL, k0 > 0 || (flags & SMX__GEMM_ACC));
-        }
-    }
+    smx__vk()->gemm(C, ldc, A, ars, acs, B, brs, bcs, M, N, K, flags);
 }
 
 /* The scalar twin of smx__gemm (tests compare the two). */
@@ -5693,29 +5923,12 @@ static void smx__matvecs(const smx__cx *cx, const float *x, size_t ldx, size_t l
     smx__par(cx, nth, ntask, smx__mv_task, &j);
 }
 
-/* Load SMX__VW halves (F16 / BF16) as floats, for the dot tiles. */
-#if SMX__VW == 16
-#define smx__vld_f16(p) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(p)))
-#define smx__vld_bf16(p) \
-    _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(const void *)(p))), 16))
-#elif SMX__VW == 8
-#define smx__vld_f16(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(p)))
-#define smx__vld_bf16(p) \
-    _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(const void *)(p))), 16))
-#elif SMX__VW == 4
-#define smx__vld_f16(p) vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(p)))
-#define smx__vld_bf16(p) vreinterpretq_f32_u32(vshll_n_u16(vld1_u16(p), 16))
-#else
-#define smx__vld_f16(p) smx__wt_h2f(*(p))
-#define smx__vld_bf16(p) smx__wt_b2f(*(p))
-#endif
-
 /* Dot tiles: y[t][r] = x_t . W_r straight from the rows of x and W (no packing), 3 rows of x by 4
  * rows of W at a time: twelve sums of vectors over k (each x and W vector loaded once per tile),
  * then across lanes, then the tail of k. A short tile repeats its last row, so every element is
  * summed the same way wherever it falls. out[i][j] = x_i . W_j. */
 #define SMX__DOTS_NT(fname, WT, LOAD, SCALAR)                                                                     \
-    static void fname(const float *const *xr, const WT *const *wr, int K, float out[3][4])                       \
+    SMX__VT static void fname(const float *const *xr, const WT *const *wr, int K, float out[3][4])               \
     {                                                                                                           \
         smx__vf c00 = smx__vzero(), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00;  \
         smx__vf c20 = c00, c21 = c00, c22 = c00, c23 = c00;                                                     \
@@ -5738,9 +5951,6 @@ static void smx__matvecs(const smx__cx *cx, const float *x, size_t ldx, size_t l
                 for (j = 0; j < 4; j++) out[i][j] += xr[i][k] * SCALAR(wr[j][k]);                               \
     }
 #define SMX__F32_ID(v) (v)
-SMX__DOTS_NT(smx__dots_nt_f32, float, smx__vld, SMX__F32_ID)
-SMX__DOTS_NT(smx__dots_nt_f16, uint16_t, smx__vld_f16, smx__wt_h2f)
-SMX__DOTS_NT(smx__dots_nt_bf16, uint16_t, smx__vld_bf16, smx__wt_b2f)
 
 /* The kernels of smx__matmul: the matrix-vector pass, the dot tiles, the packed panels, the
  * quantized activations' micro-GEMM. */
@@ -5761,11 +5971,7 @@ enum { SMX__MM_MATVEC, SMX__MM_DOTS, SMX__MM_PACKED, SMX__MM_QUANT };
  * AVX-512's 8 rows x 3 vectors (24 sums) against the dot tiles' 12. With AVX2's 16 registers both
  * tiles hold 12 sums, and the dot tiles measured faster at every T (1.2x at T = 512, 1.7x at 64,
  * 768- and 3072-wide weights). */
-#if SMX__VW == 16
-#define SMX__MM_PACKED_T 256
-#else
-#define SMX__MM_PACKED_T INT_MAX
-#endif
+#define SMX__MM_PACKED_T (SMX__VW == 16 ? 256 : INT_MAX)
 #define SMX__MM_DOTS_RW 16   /* rows of W per dot-tile task (their block of W stays in L2) */
 #define SMX__MM_PACKED_ROWS 64   /* rows of x per packed-panel task, at least */
 
@@ -5782,61 +5988,69 @@ typedef struct smx__mm_job {
     int wpt;                /* dot tiles: rows of W per task, a multiple of SMX__MM_DOTS_RW */
 } smx__mm_job;
 
-/* Dot tiles, task = (wpt rows of W) x (row block of x); the row blocks of the same rows of W are
- * adjacent tasks, so threads that take them together read that part of W from memory once. Per
- * block of SMX__MM_DOTS_RW rows of W, every 3 rows of x pass over the block. */
-static void smx__mm_dots_task(void *arg, int task, int tid)
-{
-    const smx__mm_job *j = (const smx__mm_job *)arg;
-    const smx__w *W = j->W;
-    const int w0 = task / j->nrb * j->wpt, w1 = SMX__MIN(W->rows, w0 + j->wpt);
-    const int t0 = task % j->nrb * j->rb, t1 = SMX__MIN(j->T, t0 + j->rb);
-    const unsigned char *base = (const unsigned char *)W->data;
-    float out[3][4];
-    int wb, r, t, i, k;
-    (void)tid;
-    for (wb = w0; wb < w1; wb += SMX__MM_DOTS_RW)
-        for (t = t0; t < t1; t += 3) {
-            const int nt = SMX__MIN(3, t1 - t), we = SMX__MIN(w1, wb + SMX__MM_DOTS_RW);
-            const float *xr[3];
-            for (i = 0; i < 3; i++) xr[i] = j->x + (size_t)(t + SMX__MIN(i, nt - 1)) * j->ldx;
-            for (r = wb; r < we; r += 4) {
-                const int nr = SMX__MIN(4, we - r);
-                const float *wf[4];
-                const uint16_t *wh[4];
-                for (k = 0; k < 4; k++) {
-                    const void *row = base + (size_t)(r + SMX__MIN(k, nr - 1)) * W->rb;
-                    wf[k] = (const float *)row;
-                    wh[k] = (const uint16_t *)row;
-                }
-                if (W->type == SMX__WT_F32) smx__dots_nt_f32(xr, wf, W->cols, out);
-                else if (W->type == SMX__WT_F16) smx__dots_nt_f16(xr, wh, W->cols, out);
-                else smx__dots_nt_bf16(xr, wh, W->cols, out);
-                for (i = 0; i < nt; i++)
-                    for (k = 0; k < nr; k++) j->y[(size_t)(t + i) * j->ldy + r + k] = out[i][k] + (j->b ? j->b[r + k] : 0.0f);
-            }
-        }
+/* The dot tiles and the packed-panel task of one level (II.3.a). */
+#define SMX__VK_MATMUL                                                                                                 \
+SMX__DOTS_NT(SMX__LV(dots_nt_f32), float, smx__vld, SMX__F32_ID)                                                       \
+SMX__DOTS_NT(SMX__LV(dots_nt_f16), uint16_t, smx__vld_f16, smx__wt_h2f)                                                \
+SMX__DOTS_NT(SMX__LV(dots_nt_bf16), uint16_t, smx__vld_bf16, smx__wt_b2f)                                              \
+                                                                                                                       \
+/* Dot tiles, task = (wpt rows of W) x (row block of x); the row blocks of the same rows of W are                      \
+ * adjacent tasks, so threads that take them together read that part of W from memory once. Per                        \
+ * block of SMX__MM_DOTS_RW rows of W, every 3 rows of x pass over the block. */                                       \
+SMX__VT static void SMX__LV(mm_dots_task)(void *arg, int task, int tid)                                                \
+{                                                                                                                      \
+    const smx__mm_job *j = (const smx__mm_job *)arg;                                                                   \
+    const smx__w *W = j->W;                                                                                            \
+    const int w0 = task / j->nrb * j->wpt, w1 = SMX__MIN(W->rows, w0 + j->wpt);                                        \
+    const int t0 = task % j->nrb * j->rb, t1 = SMX__MIN(j->T, t0 + j->rb);                                             \
+    const unsigned char *base = (const unsigned char *)W->data;                                                        \
+    float out[3][4];                                                                                                   \
+    int wb, r, t, i, k;                                                                                                \
+    (void)tid;                                                                                                         \
+    for (wb = w0; wb < w1; wb += SMX__MM_DOTS_RW)                                                                      \
+        for (t = t0; t < t1; t += 3) {                                                                                 \
+            const int nt = SMX__MIN(3, t1 - t), we = SMX__MIN(w1, wb + SMX__MM_DOTS_RW);                               \
+            const float *xr[3];                                                                                        \
+            for (i = 0; i < 3; i++) xr[i] = j->x + (size_t)(t + SMX__MIN(i, nt - 1)) * j->ldx;                         \
+            for (r = wb; r < we; r += 4) {                                                                             \
+                const int nr = SMX__MIN(4, we - r);                                                                    \
+                const float *wf[4];                                                                                    \
+                const uint16_t *wh[4];                                                                                 \
+                for (k = 0; k < 4; k++) {                                                                              \
+                    const void *row = base + (size_t)(r + SMX__MIN(k, nr - 1)) * W->rb;                                \
+                    wf[k] = (const float *)row;                                                                        \
+                    wh[k] = (const uint16_t *)row;                                                                     \
+                }                                                                                                      \
+                if (W->type == SMX__WT_F32) SMX__LV(dots_nt_f32)(xr, wf, W->cols, out);                                \
+                else if (W->type == SMX__WT_F16) SMX__LV(dots_nt_f16)(xr, wh, W->cols, out);                           \
+                else SMX__LV(dots_nt_bf16)(xr, wh, W->cols, out);                                                      \
+                for (i = 0; i < nt; i++)                                                                               \
+                    for (k = 0; k < nr; k++) j->y[(size_t)(t + i) * j->ldy + r + k] = out[i][k] + (j->b ? j->b[r + k] : 0.0f); \
+            }                                                                                                          \
+        }                                                                                                              \
+}                                                                                                                      \
+                                                                                                                       \
+/* Packed panels: one panel of SMX__NR rows of W, unpacked to float32 by the type's kernel, against                    \
+ * one row block of x (panel p = task / nrb). */                                                                       \
+SMX__VT static void SMX__LV(mm_task)(void *arg, int task, int tid)                                                     \
+{                                                                                                                      \
+    const smx__mm_job *j = (const smx__mm_job *)arg;                                                                   \
+    const smx__w *W = j->W;                                                                                            \
+    float wbuf[SMX__KC * SMX__NR + 16];                                                                                \
+    float *wp = (float *)(void *)(((uintptr_t)wbuf + 63) & ~(uintptr_t)63);   /* [kc][NR] packed panel, 64-byte aligned */ \
+    const int p = task / j->nrb, t0 = task % j->nrb * j->rb, nt = SMX__MIN(j->rb, j->T - t0);                          \
+    const int K = W->cols, n0 = p * SMX__NR, nn = SMX__MIN(SMX__NR, W->rows - n0);                                     \
+    int k0;                                                                                                            \
+    (void)tid;                                                                                                         \
+    for (k0 = 0; k0 < K; k0 += SMX__KC) {                                                                              \
+        int kc = SMX__MIN(SMX__KC, K - k0);                                                                            \
+        j->k->panel(smx__w_at(W, n0), W->rb, nn, k0, kc, wp, SMX__NR);                                                 \
+        SMX__LV(panel_rows)(j->y + (size_t)t0 * j->ldy + n0, j->ldy, j->x + (size_t)t0 * j->ldx + k0, j->ldx, 1, wp, nt, kc, nn, \
+                            j->b ? j->b + n0 : NULL, k0 > 0);                                                          \
+    }                                                                                                                  \
 }
-
-/* Packed panels: one panel of SMX__NR rows of W, unpacked to float32 by the type's kernel, against
- * one row block of x (panel p = task / nrb). */
-static void smx__mm_task(void *arg, int task, int tid)
-{
-    const smx__mm_job *j = (const smx__mm_job *)arg;
-    const smx__w *W = j->W;
-    float wbuf[SMX__KC * SMX__NR + 16];
-    float *wp = (float *)(void *)(((uintptr_t)wbuf + 63) & ~(uintptr_t)63);   /* [kc][NR] packed panel, 64-byte aligned */
-    const int p = task / j->nrb, t0 = task % j->nrb * j->rb, nt = SMX__MIN(j->rb, j->T - t0);
-    const int K = W->cols, n0 = p * SMX__NR, nn = SMX__MIN(SMX__NR, W->rows - n0);
-    int k0;
-    (void)tid;
-    for (k0 = 0; k0 < K; k0 += SMX__KC) {
-        int kc = SMX__MIN(SMX__KC, K - k0);
-        j->k->panel(smx__w_at(W, n0), W->rb, nn, k0, kc, wp, SMX__NR);
-        smx__panel_rows(j->y + (size_t)t0 * j->ldy + n0, j->ldy, j->x + (size_t)t0 * j->ldx + k0, j->ldx, 1, wp, nt, kc, nn,
-                        j->b ? j->b + n0 : NULL, k0 > 0);
-    }
-}
+/* end of SMX__VK_MATMUL */
+SMX__VK_MATMUL
 
 #define SMX__MMQ_ROWS 16    /* weight rows per task of the quantized path */
 
@@ -5920,16 +6134,17 @@ static void smx__matmul_as(const smx__cx *cx, float *y, size_t ldy, const float 
         j.wpt = SMX__MM_DOTS_RW * SMX__MAX(1, np / (4 * nth));
         np = (W->rows + j.wpt - 1) / j.wpt;
         smx__mm_rows(&j, np, nth, 3, 3);
-        smx__par(cx, nth, np * j.nrb, smx__mm_dots_task, &j);
+        smx__par(cx, nth, np * j.nrb, smx__vk()->mm_dots, &j);
     } else {
-        np = (W->rows + SMX__NR - 1) / SMX__NR;
-        smx__mm_rows(&j, np, nth, SMX__MM_PACKED_ROWS, SMX__MR);
-        smx__par(cx, nth, np * j.nrb, smx__mm_task, &j);
+        const smx__vk_t *vk = smx__vk();
+        np = (W->rows + vk->nr - 1) / vk->nr;
+        smx__mm_rows(&j, np, nth, SMX__MM_PACKED_ROWS, vk->mr);
+        smx__par(cx, nth, np * j.nrb, vk->mm_packed, &j);
     }
 }
 
 /* y[T, N] = x[T, K] W^T (+ b[N]), W [N, K] of any type; x, y with row strides ldx, ldy.
- * F32, F16, BF16: the matrix-vector pass below 4 rows, the dot tiles below SMX__MM_PACKED_T rows,
+ * F32, F16, BF16: the matrix-vector pass below 4 rows, the dot tiles below SMX__MM_PACKED_T rows (of the level that runs),
  * else the packed panels. Other types: the matrix-vector pass up to SMX__MV_ROWS rows, then the
  * quantized path where the type takes rounded activations, else the packed panels. The kernel depends on T and the weight only, and no kernel's sums depend on how the work
  * is cut, so results are the same for every thread count. */
@@ -5939,7 +6154,7 @@ static void smx__matmul(const smx__cx *cx, float *y, size_t ldy, const float *x,
     int kernel = SMX__MM_PACKED;
     if (dots ? T < 4 : T <= SMX__MV_ROWS) kernel = SMX__MM_MATVEC;
     else if (!dots && smx__mm_quant_ok(cx, W)) kernel = SMX__MM_QUANT;
-    else if (dots && T < SMX__MM_PACKED_T) kernel = SMX__MM_DOTS;
+    else if (dots && T < smx__vk()->packed_t) kernel = SMX__MM_DOTS;
     smx__matmul_as(cx, y, ldy, x, ldx, W, b, T, kernel);
 }
 
@@ -5958,40 +6173,44 @@ typedef struct smx__conv_job {
 
 #define SMX__CONV_CB 256   /* channels per task */
 
-static void smx__conv_task(void *arg, int blk, int tid)
-{
-    const smx__conv_job *j = (const smx__conv_job *)arg;
-    const int K = j->K, C = j->C, c0 = blk * SMX__CONV_CB, c1 = SMX__MIN(C, c0 + SMX__CONV_CB);
-    int t, k, c;
-    (void)tid;
-    for (t = 0; t < j->T; t++) {
-        float *o = j->out + (size_t)t * j->ldo;
-        for (c = c0; c < c1; c++) o[c] = j->b ? j->b[c] : 0.0f;
-        for (k = 0; k < K; k++) {
-            int s = t - (K - 1) + k;
-            const float *src = s >= 0 ? j->in + (size_t)s * j->ldi : j->hist + (size_t)(K - 1 + s) * C;
-            const float *w = j->wT + (size_t)k * C;
-            c = c0;
-            for (; c + SMX__VW <= c1; c += SMX__VW) smx__vst(o + c, smx__vfma(smx__vld(w + c), smx__vld(src + c), smx__vld(o + c)));
-            for (; c < c1; c++) o[c] += w[c] * src[c];
-        }
-        smx__act_inplace(o + c0, (size_t)(c1 - c0), j->act);
-    }
-    /* new history: the K-1 newest of (old history ++ inputs) */
-    for (k = 0; k < K - 1; k++) {
-        int s = j->T - (K - 1) + k;   /* input step that lands in history row k */
-        float *h = j->hist + (size_t)k * C;
-        if (s >= 0) memcpy(h + c0, j->in + (size_t)s * j->ldi + c0, sizeof(float) * (size_t)(c1 - c0));
-        else memmove(h + c0, j->hist + (size_t)(k + j->T) * C + c0, sizeof(float) * (size_t)(c1 - c0));
-    }
+/* The convolution task of one level (II.3.a). */
+#define SMX__VK_CONV                                                                                                   \
+SMX__VT static void SMX__LV(conv_task)(void *arg, int blk, int tid)                                                    \
+{                                                                                                                      \
+    const smx__conv_job *j = (const smx__conv_job *)arg;                                                               \
+    const int K = j->K, C = j->C, c0 = blk * SMX__CONV_CB, c1 = SMX__MIN(C, c0 + SMX__CONV_CB);                        \
+    int t, k, c;                                                                                                       \
+    (void)tid;                                                                                                         \
+    for (t = 0; t < j->T; t++) {                                                                                       \
+        float *o = j->out + (size_t)t * j->ldo;                                                                        \
+        for (c = c0; c < c1; c++) o[c] = j->b ? j->b[c] : 0.0f;                                                        \
+        for (k = 0; k < K; k++) {                                                                                      \
+            int s = t - (K - 1) + k;                                                                                   \
+            const float *src = s >= 0 ? j->in + (size_t)s * j->ldi : j->hist + (size_t)(K - 1 + s) * C;                \
+            const float *w = j->wT + (size_t)k * C;                                                                    \
+            c = c0;                                                                                                    \
+            for (; c + SMX__VW <= c1; c += SMX__VW) smx__vst(o + c, smx__vfma(smx__vld(w + c), smx__vld(src + c), smx__vld(o + c))); \
+            for (; c < c1; c++) o[c] += w[c] * src[c];                                                                 \
+        }                                                                                                              \
+        SMX__LV(act_inplace)(o + c0, (size_t)(c1 - c0), j->act);                                                       \
+    }                                                                                                                  \
+    /* new history: the K-1 newest of (old history ++ inputs) */                                                       \
+    for (k = 0; k < K - 1; k++) {                                                                                      \
+        int s = j->T - (K - 1) + k;   /* input step that lands in history row k */                                     \
+        float *h = j->hist + (size_t)k * C;                                                                            \
+        if (s >= 0) memcpy(h + c0, j->in + (size_t)s * j->ldi + c0, sizeof(float) * (size_t)(c1 - c0));                \
+        else memmove(h + c0, j->hist + (size_t)(k + j->T) * C + c0, sizeof(float) * (size_t)(c1 - c0));                \
+    }                                                                                                                  \
 }
+/* end of SMX__VK_CONV */
+SMX__VK_CONV
 
 static void smx__conv1d(const smx__cx *cx, const float *in, size_t ldi, float *out, size_t ldo, int T, int C, int K, const float *wT,
                         const float *b, float *hist, int act)
 {
     smx__conv_job j;
     j.in = in; j.wT = wT; j.b = b; j.out = out; j.hist = hist; j.ldi = ldi; j.ldo = ldo; j.T = T; j.C = C; j.K = K; j.act = act;
-    smx__par(cx, smx__nth_for((double)T * C * K * 4, cx->nth), (C + SMX__CONV_CB - 1) / SMX__CONV_CB, smx__conv_task, &j);
+    smx__par(cx, smx__nth_for((double)T * C * K * 4, cx->nth), (C + SMX__CONV_CB - 1) / SMX__CONV_CB, smx__vk()->conv, &j);
 }
 
 /* ---- II.3.f Attention over a key/value cache: blocked, with an online softmax ----
@@ -6034,110 +6253,133 @@ static void smx__fa_range(const smx__fa *a, int t, int *start, int *end)
 /* Floats of one thread's work space. */
 static size_t smx__fa_work_floats(int hd)
 {
-    const size_t R = SMX__FA_ROWS + SMX__VW;   /* rows, padded to whole vectors */
+    const size_t R = SMX__FA_ROWS + SMX__VW_MAX;   /* rows, padded to whole vectors (of any level) */
     return R * (size_t)hd * 2 + (size_t)SMX__FA_BK * R + 5 * R + (size_t)hd + SMX__FA_BK + 64;
 }
 
-/* One query t of nhr heads h0.. of kv group g (decode): per tile of keys and per head, scores by
- * dot products, the online softmax, values accumulated into the output rows; the heads share
- * each tile while it is in the cache. w: nhr (hd + 2) + SMX__FA_BK floats. */
-static void smx__fa_rows(const smx__fa *a, int g, int h0, int nhr, int t, float *w)
-{
-    const int hd = a->hd;
-    float *qs = w, *m = qs + (size_t)nhr * hd, *l = m + nhr, *sc = l + nhr;   /* [nhr][hd] scaled queries, [nhr] x 2, [BK] */
-    int start, end, j, s0, s;
-    smx__fa_range(a, t, &start, &end);
-    for (j = 0; j < nhr; j++) {
-        smx__scale(qs + (size_t)j * hd, a->q + (size_t)t * a->ldq + (size_t)(h0 + j) * hd, a->scale, hd);
-        memset(a->o + (size_t)t * a->ldo + (size_t)(h0 + j) * hd, 0, sizeof(float) * (size_t)hd);
-        m[j] = -FLT_MAX;
-        l[j] = 0.0f;
-    }
-    for (s0 = start / SMX__FA_BK * SMX__FA_BK; s0 < end; s0 += SMX__FA_BK) {
-        const int lo = SMX__MAX(start, s0), n = SMX__MIN(end, s0 + SMX__FA_BK) - lo;
-        const float *kr = a->k + (size_t)lo * a->ldkv + (size_t)g * hd, *vr = a->v + (size_t)lo * a->ldkv + (size_t)g * hd;
-        for (j = 0; j < nhr; j++) {
-            float *o = a->o + (size_t)t * a->ldo + (size_t)(h0 + j) * hd, *q = qs + (size_t)j * hd, mx, mn, alpha;
-            for (s = 0; s + 4 <= n; s += 4) smx__dot4(q, kr + (size_t)s * a->ldkv, a->ldkv, hd, sc + s);
-            for (; s < n; s++) sc[s] = smx__dot(q, kr + (size_t)s * a->ldkv, hd);
-            mx = smx__max(sc, n);
-            mn = mx > m[j] ? mx : m[j];
-            alpha = expf(m[j] - mn);
-            l[j] = l[j] * alpha + smx__exp_sum(sc, n, mn);
-            m[j] = mn;
-            if (alpha != 1.0f) smx__scale(o, o, alpha, hd);
-            for (s = 0; s < n; s++) smx__axpy(o, sc[s], vr + (size_t)s * a->ldkv, hd);
-        }
-    }
-    for (j = 0; j < nhr; j++) {
-        float *o = a->o + (size_t)t * a->ldo + (size_t)(h0 + j) * hd;
-        smx__scale(o, o, 1.0f / l[j], hd);
-    }
-}
+typedef struct smx__fa_job {
+    const smx__fa *a;
+    float *work;
+    size_t wsz;
+    int nhs, bq, nhb, nqt, rowform;
+} smx__fa_job;
 
-/* One work item: heads h0 .. h0 + nhr - 1 of kv group g, queries t0 .. t0 + nq - 1. Rows are
- * (head j, query i) at r = j nq + i. w: smx__fa_work_floats. */
-static void smx__fa_item(const smx__fa *a, int g, int h0, int nhr, int t0, int nq, float *w)
-{
-    const int hd = a->hd, M = nhr * nq, Mp = (M + SMX__VW - 1) / SMX__VW * SMX__VW;
-    float *qt = w;                                  /* [hd][Mp]  scale q, transposed */
-    float *st = qt + (size_t)hd * Mp;               /* [BK][Mp]  S^T, then P^T */
-    float *O = st + (size_t)SMX__FA_BK * Mp;        /* [M][hd]   unnormalised outputs */
-    float *m = O + (size_t)M * hd, *l = m + Mp, *al = l + Mp;   /* [Mp] each: running max, sum, rescale */
-    int *rs = (int *)(void *)(al + Mp), *re = rs + Mp;          /* [Mp] each: visible keys [rs, re) */
-    int i, j, r, k, s0, klo, khi, kfull_lo, kfull_hi;
-    for (j = 0; j < nhr; j++)
-        for (i = 0; i < nq; i++) {
-            const float *qr = a->q + (size_t)(t0 + i) * a->ldq + (size_t)(h0 + j) * hd;
-            r = j * nq + i;
-            for (k = 0; k < hd; k++) qt[(size_t)k * Mp + r] = a->scale * qr[k];
-            smx__fa_range(a, t0 + i, &rs[r], &re[r]);
-        }
-    for (r = M; r < Mp; r++) {   /* padding rows: zero queries that see nothing */
-        for (k = 0; k < hd; k++) qt[(size_t)k * Mp + r] = 0.0f;
-        rs[r] = re[r] = 0;
-    }
-    for (r = 0; r < Mp; r++) { m[r] = -FLT_MAX; l[r] = 0.0f; }
-    memset(O, 0, sizeof(float) * (size_t)M * hd);
-    klo = rs[0]; kfull_lo = rs[nq - 1];   /* starts and ends grow with the query */
-    khi = re[nq - 1]; kfull_hi = re[0];
-    for (s0 = klo / SMX__FA_BK * SMX__FA_BK; s0 < khi; s0 += SMX__FA_BK) {
-        const int n = SMX__MIN(SMX__FA_BK, khi - s0), partial = s0 < kfull_lo || s0 + n > kfull_hi;
-        const size_t koff = (size_t)s0 * a->ldkv + (size_t)g * hd;
-        /* S^T = K_tile (scale Q)^T */
-        smx__gemm(st, (size_t)Mp, a->k + koff, a->ldkv, 1, qt, (size_t)Mp, 1, n, Mp, hd, 0);
-        if (partial)   /* keys a row does not see: -FLT_MAX (zero after the exp) */
-            for (r = 0; r < M; r++) {
-                int lo = SMX__MIN(SMX__MAX(rs[r] - s0, 0), n), hi = SMX__MAX(SMX__MIN(re[r] - s0, n), lo);
-                for (k = 0; k < lo; k++) st[(size_t)k * Mp + r] = -FLT_MAX;
-                for (k = hi; k < n; k++) st[(size_t)k * Mp + r] = -FLT_MAX;
-            }
-        for (r = 0; r < Mp; r += SMX__VW) {
-            smx__vf mx = smx__vld(st + r), mo = smx__vld(m + r), mn, sum = smx__vzero();
-            for (k = 1; k < n; k++) mx = smx__vmax(mx, smx__vld(st + (size_t)k * Mp + r));
-            mn = smx__vmax(mo, mx);
-            for (k = 0; k < n; k++) {
-                smx__vf x = smx__vld(st + (size_t)k * Mp + r), p = smx__vexp(smx__vsub(x, mn));
-                if (partial) p = smx__vsel_gt(x, smx__vset1(-FLT_MAX), smx__vzero(), p);
-                smx__vst(st + (size_t)k * Mp + r, p);
-                sum = smx__vadd(sum, p);
-            }
-            mo = smx__vexp(smx__vsub(mo, mn));
-            smx__vst(al + r, mo);
-            smx__vst(l + r, smx__vadd(smx__vmul(smx__vld(l + r), mo), sum));
-            smx__vst(m + r, mn);
-        }
-        for (r = 0; r < M; r++)
-            if (al[r] != 1.0f) smx__scale(O + (size_t)r * hd, O + (size_t)r * hd, al[r], hd);
-        /* O += P V_tile  (P^T read column-wise) */
-        smx__gemm(O, (size_t)hd, st, 1, (size_t)Mp, a->v + koff, a->ldkv, 1, M, hd, n, SMX__GEMM_ACC);
-    }
-    for (j = 0; j < nhr; j++)
-        for (i = 0; i < nq; i++) {
-            r = j * nq + i;
-            smx__scale(a->o + (size_t)(t0 + i) * a->ldo + (size_t)(h0 + j) * hd, O + (size_t)r * hd, 1.0f / l[r], hd);
-        }
+/* The attention kernels of one level (II.3.a): the row form, the blocked item, the task. */
+#define SMX__VK_ATTN                                                                                                   \
+/* One query t of nhr heads h0.. of kv group g (decode): per tile of keys and per head, scores by                      \
+ * dot products, the online softmax, values accumulated into the output rows; the heads share                          \
+ * each tile while it is in the cache. w: nhr (hd + 2) + SMX__FA_BK floats. */                                         \
+SMX__VT static void SMX__LV(fa_rows)(const smx__fa *a, int g, int h0, int nhr, int t, float *w)                        \
+{                                                                                                                      \
+    const int hd = a->hd;                                                                                              \
+    float *qs = w, *m = qs + (size_t)nhr * hd, *l = m + nhr, *sc = l + nhr;   /* [nhr][hd] scaled queries, [nhr] x 2, [BK] */ \
+    int start, end, j, s0, s;                                                                                          \
+    smx__fa_range(a, t, &start, &end);                                                                                 \
+    for (j = 0; j < nhr; j++) {                                                                                        \
+        SMX__LV(scale)(qs + (size_t)j * hd, a->q + (size_t)t * a->ldq + (size_t)(h0 + j) * hd, a->scale, hd);          \
+        memset(a->o + (size_t)t * a->ldo + (size_t)(h0 + j) * hd, 0, sizeof(float) * (size_t)hd);                      \
+        m[j] = -FLT_MAX;                                                                                               \
+        l[j] = 0.0f;                                                                                                   \
+    }                                                                                                                  \
+    for (s0 = start / SMX__FA_BK * SMX__FA_BK; s0 < end; s0 += SMX__FA_BK) {                                           \
+        const int lo = SMX__MAX(start, s0), n = SMX__MIN(end, s0 + SMX__FA_BK) - lo;                                   \
+        const float *kr = a->k + (size_t)lo * a->ldkv + (size_t)g * hd, *vr = a->v + (size_t)lo * a->ldkv + (size_t)g * hd; \
+        for (j = 0; j < nhr; j++) {                                                                                    \
+            float *o = a->o + (size_t)t * a->ldo + (size_t)(h0 + j) * hd, *q = qs + (size_t)j * hd, mx, mn, alpha;     \
+            for (s = 0; s + 4 <= n; s += 4) SMX__LV(dot4)(q, kr + (size_t)s * a->ldkv, a->ldkv, hd, sc + s);           \
+            for (; s < n; s++) sc[s] = SMX__LV(dot)(q, kr + (size_t)s * a->ldkv, hd);                                  \
+            mx = SMX__LV(max)(sc, n);                                                                                  \
+            mn = mx > m[j] ? mx : m[j];                                                                                \
+            alpha = expf(m[j] - mn);                                                                                   \
+            l[j] = l[j] * alpha + SMX__LV(exp_sum)(sc, n, mn);                                                         \
+            m[j] = mn;                                                                                                 \
+            if (alpha != 1.0f) SMX__LV(scale)(o, o, alpha, hd);                                                        \
+            for (s = 0; s < n; s++) SMX__LV(axpy)(o, sc[s], vr + (size_t)s * a->ldkv, hd);                             \
+        }                                                                                                              \
+    }                                                                                                                  \
+    for (j = 0; j < nhr; j++) {                                                                                        \
+        float *o = a->o + (size_t)t * a->ldo + (size_t)(h0 + j) * hd;                                                  \
+        SMX__LV(scale)(o, o, 1.0f / l[j], hd);                                                                         \
+    }                                                                                                                  \
+}                                                                                                                      \
+                                                                                                                       \
+/* One work item: heads h0 .. h0 + nhr - 1 of kv group g, queries t0 .. t0 + nq - 1. Rows are                          \
+ * (head j, query i) at r = j nq + i. w: smx__fa_work_floats. */                                                       \
+SMX__VT static void SMX__LV(fa_item)(const smx__fa *a, int g, int h0, int nhr, int t0, int nq, float *w)               \
+{                                                                                                                      \
+    const int hd = a->hd, M = nhr * nq, Mp = (M + SMX__VW - 1) / SMX__VW * SMX__VW;                                    \
+    float *qt = w;                                  /* [hd][Mp]  scale q, transposed */                                \
+    float *st = qt + (size_t)hd * Mp;               /* [BK][Mp]  S^T, then P^T */                                      \
+    float *O = st + (size_t)SMX__FA_BK * Mp;        /* [M][hd]   unnormalised outputs */                               \
+    float *m = O + (size_t)M * hd, *l = m + Mp, *al = l + Mp;   /* [Mp] each: running max, sum, rescale */             \
+    int *rs = (int *)(void *)(al + Mp), *re = rs + Mp;          /* [Mp] each: visible keys [rs, re) */                 \
+    int i, j, r, k, s0, klo, khi, kfull_lo, kfull_hi;                                                                  \
+    for (j = 0; j < nhr; j++)                                                                                          \
+        for (i = 0; i < nq; i++) {                                                                                     \
+            const float *qr = a->q + (size_t)(t0 + i) * a->ldq + (size_t)(h0 + j) * hd;                                \
+            r = j * nq + i;                                                                                            \
+            for (k = 0; k < hd; k++) qt[(size_t)k * Mp + r] = a->scale * qr[k];                                        \
+            smx__fa_range(a, t0 + i, &rs[r], &re[r]);                                                                  \
+        }                                                                                                              \
+    for (r = M; r < Mp; r++) {   /* padding rows: zero queries that see nothing */                                     \
+        for (k = 0; k < hd; k++) qt[(size_t)k * Mp + r] = 0.0f;                                                        \
+        rs[r] = re[r] = 0;                                                                                             \
+    }                                                                                                                  \
+    for (r = 0; r < Mp; r++) { m[r] = -FLT_MAX; l[r] = 0.0f; }                                                         \
+    memset(O, 0, sizeof(float) * (size_t)M * hd);                                                                      \
+    klo = rs[0]; kfull_lo = rs[nq - 1];   /* starts and ends grow with the query */                                    \
+    khi = re[nq - 1]; kfull_hi = re[0];                                                                                \
+    for (s0 = klo / SMX__FA_BK * SMX__FA_BK; s0 < khi; s0 += SMX__FA_BK) {                                             \
+        const int n = SMX__MIN(SMX__FA_BK, khi - s0), partial = s0 < kfull_lo || s0 + n > kfull_hi;                    \
+        const size_t koff = (size_t)s0 * a->ldkv + (size_t)g * hd;                                                     \
+        /* S^T = K_tile (scale Q)^T */                                                                                 \
+        SMX__LV(gemm)(st, (size_t)Mp, a->k + koff, a->ldkv, 1, qt, (size_t)Mp, 1, n, Mp, hd, 0);                       \
+        if (partial)   /* keys a row does not see: -FLT_MAX (zero after the exp) */                                    \
+            for (r = 0; r < M; r++) {                                                                                  \
+                int lo = SMX__MIN(SMX__MAX(rs[r] - s0, 0), n), hi = SMX__MAX(SMX__MIN(re[r] - s0, n), lo);             \
+                for (k = 0; k < lo; k++) st[(size_t)k * Mp + r] = -FLT_MAX;                                            \
+                for (k = hi; k < n; k++) st[(size_t)k * Mp + r] = -FLT_MAX;                                            \
+            }                                                                                                          \
+        for (r = 0; r < Mp; r += SMX__VW) {                                                                            \
+            smx__vf mx = smx__vld(st + r), mo = smx__vld(m + r), mn, sum = smx__vzero();                               \
+            for (k = 1; k < n; k++) mx = smx__vmax(mx, smx__vld(st + (size_t)k * Mp + r));                             \
+            mn = smx__vmax(mo, mx);                                                                                    \
+            for (k = 0; k < n; k++) {                                                                                  \
+                smx__vf x = smx__vld(st + (size_t)k * Mp + r), p = smx__vexp(smx__vsub(x, mn));                        \
+                if (partial) p = smx__vsel_gt(x, smx__vset1(-FLT_MAX), smx__vzero(), p);                               \
+                smx__vst(st + (size_t)k * Mp + r, p);                                                                  \
+                sum = smx__vadd(sum, p);                                                                               \
+            }                                                                                                          \
+            mo = smx__vexp(smx__vsub(mo, mn));                                                                         \
+            smx__vst(al + r, mo);                                                                                      \
+            smx__vst(l + r, smx__vadd(smx__vmul(smx__vld(l + r), mo), sum));                                           \
+            smx__vst(m + r, mn);                                                                                       \
+        }                                                                                                              \
+        for (r = 0; r < M; r++)                                                                                        \
+            if (al[r] != 1.0f) SMX__LV(scale)(O + (size_t)r * hd, O + (size_t)r * hd, al[r], hd);                      \
+        /* O += P V_tile  (P^T read column-wise) */                                                                    \
+        SMX__LV(gemm)(O, (size_t)hd, st, 1, (size_t)Mp, a->v + koff, a->ldkv, 1, M, hd, n, SMX__GEMM_ACC);             \
+    }                                                                                                                  \
+    for (j = 0; j < nhr; j++)                                                                                          \
+        for (i = 0; i < nq; i++) {                                                                                     \
+            r = j * nq + i;                                                                                            \
+            SMX__LV(scale)(a->o + (size_t)(t0 + i) * a->ldo + (size_t)(h0 + j) * hd, O + (size_t)r * hd, 1.0f / l[r], hd); \
+        }                                                                                                              \
+}                                                                                                                      \
+                                                                                                                       \
+/* Item i: the latest query runs first (under a causal mask they see the most keys). */                                \
+SMX__VT static void SMX__LV(fa_task)(void *arg, int i, int tid)                                                        \
+{                                                                                                                      \
+    const smx__fa_job *j = (const smx__fa_job *)arg;                                                                   \
+    const smx__fa *a = j->a;                                                                                           \
+    const int r = a->nh / a->nkv, per = a->nkv * j->nhb, qt = j->nqt - 1 - i / per, g = (i % per) / j->nhb, hb = (i % per) % j->nhb; \
+    const int h0 = g * r + hb * j->nhs, nhr = SMX__MIN(j->nhs, r - hb * j->nhs), t0 = qt * j->bq, nq = SMX__MIN(j->bq, a->T - t0); \
+    float *w = j->work + (size_t)tid * j->wsz;                                                                         \
+    if (j->rowform) SMX__LV(fa_rows)(a, g, h0, nhr, t0, w);                                                            \
+    else SMX__LV(fa_item)(a, g, h0, nhr, t0, nq, w);                                                                   \
 }
+/* end of SMX__VK_ATTN */
+SMX__VK_ATTN
 
 /* How the work is cut: items of nhs heads (of one kv group) x bq queries. T = 1: all heads of a
  * group in one item (up to SMX__FA_ROWS). T > 1: about SMX__FA_ROWS rows per item, then smaller
@@ -6158,25 +6400,6 @@ static void smx__fa_plan(const smx__fa *a, int nth, int *nhs, int *bq)
     *bq = q;
 }
 
-typedef struct smx__fa_job {
-    const smx__fa *a;
-    float *work;
-    size_t wsz;
-    int nhs, bq, nhb, nqt, rowform;
-} smx__fa_job;
-
-/* Item i: the latest query runs first (under a causal mask they see the most keys). */
-static void smx__fa_task(void *arg, int i, int tid)
-{
-    const smx__fa_job *j = (const smx__fa_job *)arg;
-    const smx__fa *a = j->a;
-    const int r = a->nh / a->nkv, per = a->nkv * j->nhb, qt = j->nqt - 1 - i / per, g = (i % per) / j->nhb, hb = (i % per) % j->nhb;
-    const int h0 = g * r + hb * j->nhs, nhr = SMX__MIN(j->nhs, r - hb * j->nhs), t0 = qt * j->bq, nq = SMX__MIN(j->bq, a->T - t0);
-    float *w = j->work + (size_t)tid * j->wsz;
-    if (j->rowform) smx__fa_rows(a, g, h0, nhr, t0, w);
-    else smx__fa_item(a, g, h0, nhr, t0, nq, w);
-}
-
 /* The attention of a->T queries over the cache, on the pool; work: nth * smx__fa_work_floats(hd). */
 static void smx__attention(const smx__cx *cx, const smx__fa *a, float *work)
 {
@@ -6188,8 +6411,8 @@ static void smx__attention(const smx__cx *cx, const smx__fa *a, float *work)
     smx__fa_plan(a, nth, &j.nhs, &j.bq);
     j.nhb = (a->nh / a->nkv + j.nhs - 1) / j.nhs;
     j.nqt = (a->T + j.bq - 1) / j.bq;
-    j.rowform = a->T == 1 && j.nhs < SMX__VW;
-    smx__par(cx, nth, a->nkv * j.nhb * j.nqt, smx__fa_task, &j);
+    j.rowform = a->T == 1 && j.nhs < smx__vk()->vw;
+    smx__par(cx, nth, a->nkv * j.nhb * j.nqt, smx__vk()->fa, &j);
 }
 
 /* ---- II.3.g Chunked state-space scan (the SSD of Mamba-2) ----
@@ -6244,105 +6467,110 @@ typedef struct smx__ssd_work {
     int L, nch;
 } smx__ssd_work;
 
-/* (1) chunk c, group g: G[l][s] = C_l . B_s for s <= l, by column panels from the diagonal down */
-static void smx__ssd_gram_task(void *arg, int i, int tid)
-{
-    const smx__ssd_work *j = (const smx__ssd_work *)arg;
-    const smx__ssd *a = j->a;
-    const int c = i / a->G, g = i % a->G, t0 = c * j->L, L = SMX__MIN(j->L, a->T - t0);
-    const float *C = a->C + (size_t)t0 * a->ldx + (size_t)g * a->N, *B = a->B + (size_t)t0 * a->ldx + (size_t)g * a->N;
-    float *Gm = j->gm + (size_t)i * j->L * j->L;    /* [L][L] */
-    int n0;
-    (void)tid;
-    for (n0 = 0; n0 < L; n0 += SMX__NR)
-        smx__gemm(Gm + (size_t)n0 * L + n0, (size_t)L, C + (size_t)n0 * a->ldx, a->ldx, 1, B + (size_t)n0 * a->ldx, 1, a->ldx, L - n0,
-                  SMX__MIN(SMX__NR, L - n0), a->N, 0);
+/* The four passes of one level (II.3.a). */
+#define SMX__VK_SSD                                                                                                    \
+/* (1) chunk c, group g: G[l][s] = C_l . B_s for s <= l, by column panels from the diagonal down */                    \
+SMX__VT static void SMX__LV(ssd_gram_task)(void *arg, int i, int tid)                                                  \
+{                                                                                                                      \
+    const smx__ssd_work *j = (const smx__ssd_work *)arg;                                                               \
+    const smx__ssd *a = j->a;                                                                                          \
+    const int c = i / a->G, g = i % a->G, t0 = c * j->L, L = SMX__MIN(j->L, a->T - t0);                                \
+    const float *C = a->C + (size_t)t0 * a->ldx + (size_t)g * a->N, *B = a->B + (size_t)t0 * a->ldx + (size_t)g * a->N; \
+    float *Gm = j->gm + (size_t)i * j->L * j->L;    /* [L][L] */                                                       \
+    int n0;                                                                                                            \
+    (void)tid;                                                                                                         \
+    for (n0 = 0; n0 < L; n0 += SMX__NR)                                                                                \
+        SMX__LV(gemm)(Gm + (size_t)n0 * L + n0, (size_t)L, C + (size_t)n0 * a->ldx, a->ldx, 1, B + (size_t)n0 * a->ldx, 1, a->ldx, L - n0, \
+                  SMX__MIN(SMX__NR, L - n0), a->N, 0);                                                                 \
+}                                                                                                                      \
+                                                                                                                       \
+/* (2) head h, chunk c: cs, Y = M X with M[l][s] = G[l][s] exp(cs_l - cs_s) dt_s (s <= l), and                         \
+ * U = B^T Xs with Xs[s] = exp(cs_last - cs_s) dt_s x_s */                                                             \
+SMX__VT static void SMX__LV(ssd_intra_task)(void *arg, int i, int tid)                                                 \
+{                                                                                                                      \
+    const smx__ssd_work *j = (const smx__ssd_work *)arg;                                                               \
+    const smx__ssd *a = j->a;                                                                                          \
+    const int H = a->H, P = a->P, N = a->N, c = i / H, h = i % H, g = h / (H / a->G), t0 = c * j->L, L = SMX__MIN(j->L, a->T - t0); \
+    const float Ah = a->A[h], *Gm = j->gm + ((size_t)c * a->G + g) * j->L * j->L;                                      \
+    const float *X = a->x + (size_t)t0 * a->ldx + (size_t)h * P, *B = a->B + (size_t)t0 * a->ldx + (size_t)g * N;      \
+    float *cs = j->cs + (size_t)h * a->T + t0, *w = j->tw + (size_t)tid * j->tsz;                                      \
+    float *M = w, *Xs = M + (size_t)L * L, *dts = Xs + (size_t)L * P + (size_t)L * N;   /* [L][L], [L][P], (Cs), [L] */ \
+    float run = 0.0f, last;                                                                                            \
+    int l, s;                                                                                                          \
+    for (l = 0; l < L; l++) {                                                                                          \
+        dts[l] = a->dt[(size_t)(t0 + l) * H + h];                                                                      \
+        run += dts[l] * Ah;                                                                                            \
+        cs[l] = run;                                                                                                   \
+    }                                                                                                                  \
+    /* M, zero above the diagonal up to the end of each 4-row block (SMX__GEMM_TRI) */                                 \
+    for (l = 0; l < L; l++) {                                                                                          \
+        float *Ml = M + (size_t)l * L, al = cs[l];                                                                     \
+        const float *Gl = Gm + (size_t)l * L;                                                                          \
+        s = 0;                                                                                                         \
+        for (; s + SMX__VW <= l + 1; s += SMX__VW) {                                                                   \
+            smx__vf dd = smx__vsub(smx__vset1(al), smx__vld(cs + s));                                                  \
+            smx__vf e = smx__vsel_gt(dd, smx__vset1(SMX__SSD_TINY), smx__vzero(), smx__vexp(dd));                      \
+            smx__vst(Ml + s, smx__vmul(smx__vmul(smx__vld(Gl + s), e), smx__vld(dts + s)));                            \
+        }                                                                                                              \
+        for (; s <= l; s++) Ml[s] = Gl[s] * smx__ssd_decay(al - cs[s]) * dts[s];                                       \
+        for (; s < SMX__MIN(L, (l | 3) + 1); s++) Ml[s] = 0.0f;                                                        \
+    }                                                                                                                  \
+    SMX__LV(gemm)(a->y + (size_t)t0 * a->ldy + (size_t)h * P, a->ldy, M, (size_t)L, 1, X, a->ldx, 1, L, P, L, SMX__GEMM_TRI); \
+    last = cs[L - 1];                                                                                                  \
+    for (s = 0; s < L; s++) SMX__LV(scale)(Xs + (size_t)s * P, X + (size_t)s * a->ldx, smx__ssd_decay(last - cs[s]) * dts[s], P); \
+    SMX__LV(gemm)(j->u + ((size_t)h * j->nch + c) * N * P, (size_t)P, B, 1, a->ldx, Xs, (size_t)P, 1, N, P, L, 0);     \
+}                                                                                                                      \
+                                                                                                                       \
+/* (3) head h: S_in of each chunk into U's place, S <- exp(cs_last) S + U chunk by chunk */                            \
+SMX__VT static void SMX__LV(ssd_pass_task)(void *arg, int h, int tid)                                                  \
+{                                                                                                                      \
+    const smx__ssd_work *j = (const smx__ssd_work *)arg;                                                               \
+    const smx__ssd *a = j->a;                                                                                          \
+    const int n = a->N * a->P;                                                                                         \
+    float *S = a->S + (size_t)h * n;                                                                                   \
+    int c, i;                                                                                                          \
+    (void)tid;                                                                                                         \
+    for (c = 0; c < j->nch; c++) {                                                                                     \
+        float *u = j->u + ((size_t)h * j->nch + c) * n;                                                                \
+        const int t1 = SMX__MIN((c + 1) * j->L, a->T) - 1;                                                             \
+        const float e = smx__ssd_decay(j->cs[(size_t)h * a->T + t1]);                                                  \
+        const smx__vf ve = smx__vset1(e);                                                                              \
+        i = 0;                                                                                                         \
+        for (; i + SMX__VW <= n; i += SMX__VW) {                                                                       \
+            smx__vf sv = smx__vld(S + i), uv = smx__vld(u + i);                                                        \
+            smx__vst(u + i, sv);                                                                                       \
+            smx__vst(S + i, smx__vadd(smx__vmul(ve, sv), uv));                                                         \
+        }                                                                                                              \
+        for (; i < n; i++) {                                                                                           \
+            float sv = S[i], uv = u[i];                                                                                \
+            u[i] = sv;                                                                                                 \
+            S[i] = e * sv + uv;                                                                                        \
+        }                                                                                                              \
+    }                                                                                                                  \
+}                                                                                                                      \
+                                                                                                                       \
+/* (4) head h, chunk c: Y += (exp(cs) C) S_in + D x */                                                                 \
+SMX__VT static void SMX__LV(ssd_out_task)(void *arg, int i, int tid)                                                   \
+{                                                                                                                      \
+    const smx__ssd_work *j = (const smx__ssd_work *)arg;                                                               \
+    const smx__ssd *a = j->a;                                                                                          \
+    const int H = a->H, P = a->P, N = a->N, c = i / H, h = i % H, g = h / (H / a->G), t0 = c * j->L, L = SMX__MIN(j->L, a->T - t0); \
+    const float *cs = j->cs + (size_t)h * a->T + t0, *C = a->C + (size_t)t0 * a->ldx + (size_t)g * N;                  \
+    const float *X = a->x + (size_t)t0 * a->ldx + (size_t)h * P;                                                       \
+    float *Y = a->y + (size_t)t0 * a->ldy + (size_t)h * P, *Cs = j->tw + (size_t)tid * j->tsz + (size_t)L * L + (size_t)L * P; \
+    int l;                                                                                                             \
+    for (l = 0; l < L; l++) SMX__LV(scale)(Cs + (size_t)l * N, C + (size_t)l * a->ldx, smx__ssd_decay(cs[l]), N);      \
+    SMX__LV(gemm)(Y, a->ldy, Cs, (size_t)N, 1, j->u + ((size_t)h * j->nch + c) * N * P, (size_t)P, 1, L, P, N, SMX__GEMM_ACC); \
+    for (l = 0; l < L; l++) SMX__LV(axpy)(Y + (size_t)l * a->ldy, a->D[h], X + (size_t)l * a->ldx, P);                 \
 }
-
-/* (2) head h, chunk c: cs, Y = M X with M[l][s] = G[l][s] exp(cs_l - cs_s) dt_s (s <= l), and
- * U = B^T Xs with Xs[s] = exp(cs_last - cs_s) dt_s x_s */
-static void smx__ssd_intra_task(void *arg, int i, int tid)
-{
-    const smx__ssd_work *j = (const smx__ssd_work *)arg;
-    const smx__ssd *a = j->a;
-    const int H = a->H, P = a->P, N = a->N, c = i / H, h = i % H, g = h / (H / a->G), t0 = c * j->L, L = SMX__MIN(j->L, a->T - t0);
-    const float Ah = a->A[h], *Gm = j->gm + ((size_t)c * a->G + g) * j->L * j->L;
-    const float *X = a->x + (size_t)t0 * a->ldx + (size_t)h * P, *B = a->B + (size_t)t0 * a->ldx + (size_t)g * N;
-    float *cs = j->cs + (size_t)h * a->T + t0, *w = j->tw + (size_t)tid * j->tsz;
-    float *M = w, *Xs = M + (size_t)L * L, *dts = Xs + (size_t)L * P + (size_t)L * N;   /* [L][L], [L][P], (Cs), [L] */
-    float run = 0.0f, last;
-    int l, s;
-    for (l = 0; l < L; l++) {
-        dts[l] = a->dt[(size_t)(t0 + l) * H + h];
-        run += dts[l] * Ah;
-        cs[l] = run;
-    }
-    /* M, zero above the diagonal up to the end of each 4-row block (SMX__GEMM_TRI) */
-    for (l = 0; l < L; l++) {
-        float *Ml = M + (size_t)l * L, al = cs[l];
-        const float *Gl = Gm + (size_t)l * L;
-        s = 0;
-        for (; s + SMX__VW <= l + 1; s += SMX__VW) {
-            smx__vf dd = smx__vsub(smx__vset1(al), smx__vld(cs + s));
-            smx__vf e = smx__vsel_gt(dd, smx__vset1(SMX__SSD_TINY), smx__vzero(), smx__vexp(dd));
-            smx__vst(Ml + s, smx__vmul(smx__vmul(smx__vld(Gl + s), e), smx__vld(dts + s)));
-        }
-        for (; s <= l; s++) Ml[s] = Gl[s] * smx__ssd_decay(al - cs[s]) * dts[s];
-        for (; s < SMX__MIN(L, (l | 3) + 1); s++) Ml[s] = 0.0f;
-    }
-    smx__gemm(a->y + (size_t)t0 * a->ldy + (size_t)h * P, a->ldy, M, (size_t)L, 1, X, a->ldx, 1, L, P, L, SMX__GEMM_TRI);
-    last = cs[L - 1];
-    for (s = 0; s < L; s++) smx__scale(Xs + (size_t)s * P, X + (size_t)s * a->ldx, smx__ssd_decay(last - cs[s]) * dts[s], P);
-    smx__gemm(j->u + ((size_t)h * j->nch + c) * N * P, (size_t)P, B, 1, a->ldx, Xs, (size_t)P, 1, N, P, L, 0);
-}
-
-/* (3) head h: S_in of each chunk into U's place, S <- exp(cs_last) S + U chunk by chunk */
-static void smx__ssd_pass_task(void *arg, int h, int tid)
-{
-    const smx__ssd_work *j = (const smx__ssd_work *)arg;
-    const smx__ssd *a = j->a;
-    const int n = a->N * a->P;
-    float *S = a->S + (size_t)h * n;
-    int c, i;
-    (void)tid;
-    for (c = 0; c < j->nch; c++) {
-        float *u = j->u + ((size_t)h * j->nch + c) * n;
-        const int t1 = SMX__MIN((c + 1) * j->L, a->T) - 1;
-        const float e = smx__ssd_decay(j->cs[(size_t)h * a->T + t1]);
-        const smx__vf ve = smx__vset1(e);
-        i = 0;
-        for (; i + SMX__VW <= n; i += SMX__VW) {
-            smx__vf sv = smx__vld(S + i), uv = smx__vld(u + i);
-            smx__vst(u + i, sv);
-            smx__vst(S + i, smx__vadd(smx__vmul(ve, sv), uv));
-        }
-        for (; i < n; i++) {
-            float sv = S[i], uv = u[i];
-            u[i] = sv;
-            S[i] = e * sv + uv;
-        }
-    }
-}
-
-/* (4) head h, chunk c: Y += (exp(cs) C) S_in + D x */
-static void smx__ssd_out_task(void *arg, int i, int tid)
-{
-    const smx__ssd_work *j = (const smx__ssd_work *)arg;
-    const smx__ssd *a = j->a;
-    const int H = a->H, P = a->P, N = a->N, c = i / H, h = i % H, g = h / (H / a->G), t0 = c * j->L, L = SMX__MIN(j->L, a->T - t0);
-    const float *cs = j->cs + (size_t)h * a->T + t0, *C = a->C + (size_t)t0 * a->ldx + (size_t)g * N;
-    const float *X = a->x + (size_t)t0 * a->ldx + (size_t)h * P;
-    float *Y = a->y + (size_t)t0 * a->ldy + (size_t)h * P, *Cs = j->tw + (size_t)tid * j->tsz + (size_t)L * L + (size_t)L * P;
-    int l;
-    for (l = 0; l < L; l++) smx__scale(Cs + (size_t)l * N, C + (size_t)l * a->ldx, smx__ssd_decay(cs[l]), N);
-    smx__gemm(Y, a->ldy, Cs, (size_t)N, 1, j->u + ((size_t)h * j->nch + c) * N * P, (size_t)P, 1, L, P, N, SMX__GEMM_ACC);
-    for (l = 0; l < L; l++) smx__axpy(Y + (size_t)l * a->ldy, a->D[h], X + (size_t)l * a->ldx, P);
-}
+/* end of SMX__VK_SSD */
+SMX__VK_SSD
 
 /* The chunked scan of a->T >= 1 tokens on the pool; work: smx__ssd_work_floats. */
 static void smx__ssd_chunked(const smx__cx *cx, const smx__ssd *a, float *work)
 {
     const int nth = smx__nth_for((double)a->T * a->H * a->N * a->P * 2, cx->nth);
+    const smx__vk_t *vk = smx__vk();
     smx__ssd_work j;
     j.a = a;
     j.L = smx__ssd_chunk(a->Q, a->T);
@@ -6352,11 +6580,114 @@ static void smx__ssd_chunked(const smx__cx *cx, const smx__ssd *a, float *work)
     j.u = j.gm + (size_t)j.nch * a->G * j.L * j.L;
     j.tw = j.u + (size_t)a->H * j.nch * a->N * a->P;
     j.tsz = smx__ssd_thread_floats(j.L, a->P, a->N);
-    smx__par(cx, nth, j.nch * a->G, smx__ssd_gram_task, &j);
-    smx__par(cx, nth, j.nch * a->H, smx__ssd_intra_task, &j);
-    smx__par(cx, nth, a->H, smx__ssd_pass_task, &j);
-    smx__par(cx, nth, j.nch * a->H, smx__ssd_out_task, &j);
+    smx__par(cx, nth, j.nch * a->G, vk->ssd_gram, &j);
+    smx__par(cx, nth, j.nch * a->H, vk->ssd_intra, &j);
+    smx__par(cx, nth, a->H, vk->ssd_pass, &j);
+    smx__par(cx, nth, j.nch * a->H, vk->ssd_out, &j);
 }
+
+/* ---- II.3.h The float32 kernel tables and their run-time choice ----
+ * One table per compiled level (II.3.a): the build's own, from the bodies expanded where they
+ * are defined, and each run-time level's (x86-64 with GCC or clang: a2 and a5 above the build's
+ * level), from the same bodies expanded once more here, with SMX__LVL set to that level and
+ * every function under its target attribute. smx__vk() picks the best level this CPU runs, once
+ * (CPUID through smx__cpu_features, II.3.d): a5 with AVX-512 F/BW/DQ/VL, a2 with AVX2 + FMA +
+ * F16C, else the build's level. The levels sum in the same order per vector lane; their results
+ * differ by rounding (wider vectors split the sums into more partial sums), never with the
+ * thread count. */
+#define SMX__VK_TABLE(NAME)                                                                                        \
+    { NAME, SMX__LV(VL), SMX__VW, SMX__MR, SMX__NR, SMX__MM_PACKED_T, SMX__LV(act_inplace), SMX__LV(act_mul),       \
+      SMX__LV(dot), SMX__LV(dot4), SMX__LV(axpy), SMX__LV(scale), SMX__LV(rmsnorm), SMX__LV(exp_sum), SMX__LV(max), \
+      SMX__LV(softmax), SMX__LV(gemm), SMX__LV(mm_dots_task), SMX__LV(mm_task), SMX__LV(conv_task), SMX__LV(fa_task),  \
+      SMX__LV(ssd_gram_task), SMX__LV(ssd_intra_task), SMX__LV(ssd_pass_task), SMX__LV(ssd_out_task) }
+#define smx__VL_sc SMX__VL_SC
+#define smx__VL_a2 SMX__VL_A2
+#define smx__VL_a5 SMX__VL_A5
+#define smx__VL_ne SMX__VL_NE
+#define smx__VL_s2 SMX__VL_S2
+#define smx__NAME_sc "scalar"
+#define smx__NAME_a2 "avx2"
+#define smx__NAME_a5 "avx512"
+#define smx__NAME_ne "neon"
+#define smx__NAME_s2 "sse2"
+
+/* the build's level */
+static const smx__vk_t smx__vk_base = SMX__VK_TABLE(SMX__LV(NAME));
+
+/* every kernel body once more per run-time level */
+#define SMX__VK_ALL SMX__VK_MATH SMX__VK_ELEM SMX__VK_GEMM SMX__VK_MATMUL SMX__VK_CONV SMX__VK_ATTN SMX__VK_SSD
+#ifdef SMX__VRT_A2
+#undef SMX__LVL
+#define SMX__LVL a2
+SMX__VK_ALL
+static const smx__vk_t smx__vk_a2 = SMX__VK_TABLE(SMX__LV(NAME) " (runtime)");
+#endif
+#ifdef SMX__VRT_A5
+#undef SMX__LVL
+#define SMX__LVL a5
+SMX__VK_ALL
+static const smx__vk_t smx__vk_a5 = SMX__VK_TABLE(SMX__LV(NAME) " (runtime)");
+#endif
+#undef SMX__LVL
+#define SMX__LVL SMX__VBASE
+
+/* The table of level l (SMX__VL_*) if this build has it, else NULL. */
+static const smx__vk_t *smx__vk_get(int l)
+{
+    if (l == smx__vk_base.level) return &smx__vk_base;
+#ifdef SMX__VRT_A2
+    if (l == SMX__VL_A2) return &smx__vk_a2;
+#endif
+#ifdef SMX__VRT_A5
+    if (l == SMX__VL_A5) return &smx__vk_a5;
+#endif
+    return NULL;
+}
+
+/* The same if this CPU runs level l too (a run-time level: smx__cpu_features, II.3.d). */
+static const smx__vk_t *smx__vk_table(int l)
+{
+    const smx__vk_t *t = smx__vk_get(l);
+#if defined(SMX__VRT_A2) || defined(SMX__VRT_A5)
+    if (t && t != &smx__vk_base) {
+        const unsigned f = smx__cpu_features();
+        if (!(f & (l == SMX__VL_A5 ? SMX__CPU_AVX512 : SMX__CPU_AVX2))) t = NULL;
+    }
+#endif
+    return t;
+}
+
+/* The level in use: -1 until the first call of smx__vk(); smx__vk_use changes it (tests). */
+static volatile long smx__vk_level = -1;
+
+/* The kernels of the level in use, chosen on the first call: the best this CPU runs. */
+static const smx__vk_t *smx__vk(void)
+{
+#if defined(SMX__VRT_A2) || defined(SMX__VRT_A5)
+    long l = smx__atomic_load(&smx__vk_level);
+    const smx__vk_t *t;
+    if (l >= 0) return smx__vk_get((int)l);
+    t = smx__vk_table(SMX__VL_A5);
+    if (!t) t = smx__vk_table(SMX__VL_A2);
+    if (!t) t = &smx__vk_base;
+    smx__atomic_store(&smx__vk_level, t->level);
+    return t;
+#else
+    return &smx__vk_base;
+#endif
+}
+
+/* Run the float32 kernels at level l from now on (tests; not thread-safe against running
+ * kernels); 0 if this build or CPU has no such level (nothing changes). */
+SMX__MAYBE_UNUSED static int smx__vk_use(int l)
+{
+    const smx__vk_t *t = smx__vk_table(l);
+    if (!t) return 0;
+    smx__atomic_store(&smx__vk_level, l);
+    return 1;
+}
+
+SMX_API const char *smx_simd_name(void) { return smx__vk()->name; }
 
 /* ===================================================================================== */
 /* II.4 Files and the loader: sources, safetensors, GGUF, tensors to weights, config     */

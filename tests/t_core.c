@@ -426,6 +426,31 @@ static void test_kernels(void)
         smx__rmsnorm(y1, x, W, K, 1e-5f);
         smx__rmsnorm_ref(y2, x, W, K, 1e-5f);
         CHECK(t_maxdiff(y1, y2, (size_t)K) < 1e-5, "rmsnorm %d simd vs scalar", K);
+        {   /* the other element-wise kernels against plain loops */
+            float d4[4], mx = x[0], sum = 0.0f;
+            int i, r;
+            smx__dot4(x, W, (size_t)K, K, d4);
+            for (r = 0; r < 4 && r < N; r++)
+                CHECK(fabs(d4[r] - smx__dot_ref(x, W + (size_t)r * K, K)) < 1e-4 * sqrt((double)K), "dot4 %d row %d", K, r);
+            memcpy(y1, x, sizeof(float) * K);
+            smx__act_inplace(y1, (size_t)K, SMX__ACT_SILU);
+            for (i = 0; i < K; i++) y2[i] = smx__silu(x[i]);
+            CHECK(t_maxdiff(y1, y2, (size_t)K) < 1e-6, "silu %d", K);
+            memcpy(y1, W, sizeof(float) * K);
+            memcpy(y2, W, sizeof(float) * K);
+            smx__act_mul(y1, x, (size_t)K, SMX__ACT_SIGMOID);
+            for (i = 0; i < K; i++) y2[i] *= smx__sigmoid(x[i]);
+            CHECK(t_maxdiff(y1, y2, (size_t)K) < 1e-6, "sigmoid gate %d", K);
+            memcpy(y1, W, sizeof(float) * K);
+            smx__axpy(y1, 0.5f, x, K);
+            for (i = 0; i < K; i++) y2[i] = W[i] + 0.5f * x[i];
+            CHECK(t_maxdiff(y1, y2, (size_t)K) < 1e-6, "axpy %d", K);
+            for (i = 0; i < K; i++) { y1[i] = 8.0f * x[i]; if (y1[i] > mx) mx = y1[i]; }
+            for (i = 0; i < K; i++) sum += (y2[i] = expf(y1[i] - mx));
+            for (i = 0; i < K; i++) y2[i] /= sum;
+            smx__softmax(y1, K);
+            CHECK(t_maxdiff(y1, y2, (size_t)K) < 1e-6, "softmax %d", K);
+        }
         free(x); free(W); free(b); free(y1); free(y2);
     }
     {   /* activation and special-function identities */
@@ -1019,15 +1044,15 @@ static void test_core(void)
     test_json();
     test_loader_errors();
     test_loader_dtypes_and_shards();
-    test_kernels();
+    t_each_level(test_kernels);
     test_sessions();
     test_sampling();
     test_generated_model();
     test_builder();
     test_sliding_window();
     test_batch_step();
-    test_attention_kernel();
-    test_matmul_split();
+    t_each_level(test_attention_kernel);
+    t_each_level(test_matmul_split);
     test_attention_session();
 }
 

@@ -430,7 +430,7 @@ static void t_xl_config_errors(void)
 static void test_xlstm(void)
 {
     smx_model *m;
-    t_xl_gemm_kernel();
+    t_each_level(t_xl_gemm_kernel);
     t_xl_parity();
     if ((m = t_xl_model(t_xl_cfg7, "true", "single", 31)) != NULL) { t_xl_state_roundtrip(m, "xlstm"); smx_model_free(m); }
     if ((m = t_xl_model(t_xl_cfg_lm, "vanilla", "", 32)) != NULL) { t_xl_state_roundtrip(m, "xlstm_lm"); smx_model_free(m); }

@@ -42,6 +42,24 @@ static void t_fill(float *x, size_t n, uint64_t seed, float scale)
     for (i = 0; i < n; i++) x[i] = (float)(2.0 * smx_rng_uniform(&r) - 1.0) * scale;
 }
 
+/* Run fn once per level of the float32 kernels (II.3.h) that this build and CPU have, each named
+ * in the FAIL lines of its run, then go back to the level chosen by default. */
+static void t_each_level(void (*fn)(void))
+{
+    const char *group = g_group;
+    const int l0 = smx__vk()->level;
+    char name[96];
+    int l;
+    for (l = 0; l < SMX__VL_COUNT; l++)
+        if (smx__vk_use(l)) {
+            snprintf(name, sizeof name, "%s, %s kernels", group, smx__vk()->name);
+            g_group = name;
+            fn();
+        }
+    smx__vk_use(l0);
+    g_group = group;
+}
+
 /* Compute contexts of one and two threads for kernel-level tests (cx2's pool is made in main). */
 static smx__cx cx1 = { 1, NULL, NULL, 0 }, cx2 = { 2, NULL, NULL, 0 };
 
