@@ -181,14 +181,14 @@ static int t_ld_prefill(const char *dir, const char *type, const int32_t *ids, i
 
 static void test_load_quant_families(void)
 {
-    DIR *d = opendir("tests/golden");
-    struct dirent *de;
+    cli_dir d;
+    const char *name;
     char *names[256];
     int n = 0, i;
-    if (!d) { SKIP("no tests/golden"); return; }
-    while ((de = readdir(d)) != NULL && n < 256)
-        if (de->d_name[0] != '.' && strncmp(de->d_name, "x_", 2) != 0) names[n++] = strdup(de->d_name);
-    closedir(d);
+    if (cli_dir_open(&d, "tests/golden")) { SKIP("no tests/golden"); return; }
+    while ((name = cli_dir_next(&d)) != NULL && n < 256)
+        if (name[0] != '.' && strncmp(name, "x_", 2) != 0 && (names[n] = strdup(name)) != NULL) n++;
+    cli_dir_close(&d);
     qsort(names, (size_t)n, sizeof *names, t_cmp_str);
     for (i = 0; i < n; i++) {
         static const char *const types[2] = { "q8_0", "q4_k" };
