@@ -22044,6 +22044,7 @@ static void smx__tok_lossy(smx__tok_buf *out, const char *s0, size_t n)
 {
     const unsigned char *s = (const unsigned char *)s0;
     size_t i = 0, run = 0;
+    if (!n) return;   /* s may be NULL then */
     while (i < n) {
         int r;
         if (s[i] < 0x80) { i++; continue; }
