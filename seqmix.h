@@ -26511,7 +26511,8 @@ static smx_status smx__tok_from_hf(const char *json, size_t n, const char *cfg, 
 /* GGUF vocabularies (llama.cpp semantics)                                              */
 /* ---------------------------------------------------------------------------------- */
 
-/* pre-tokenizer regexes by llama.cpp pre type (the patterns are the tokenizers' own) */
+/* pre-tokenizer regexes by llama.cpp pre type (the patterns are the tokenizers' own); a row's first
+ * name is the one seqmix convert writes for it (smx__tg_pre) */
 #define SMX__RE_GPT2 "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)"
 #define SMX__RE_CONTR "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])"
 #define SMX__RE_L3 SMX__RE_CONTR "|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
@@ -26539,7 +26540,7 @@ typedef struct smx__tok_pre {
 
 static const smx__tok_pre smx__tok_pres[] = {
     {"default", 0, {"[\\p{P}\\$\\+<=>\\^~\\|]+", SMX__RE_GPT2, "\\p{N}+", "[0-9][0-9][0-9]", NULL}},
-    {"llama3|llama-v3|llama-bpe|falcon3|falcon-h1|pixtral|midm-2.0|lfm2|jina-v5-nano", SMX__PF_IGNMERGE | SMX__PF_BOS, {SMX__RE_L3, NULL}},
+    {"llama-bpe|llama3|llama-v3|falcon3|falcon-h1|pixtral|midm-2.0|lfm2|jina-v5-nano", SMX__PF_IGNMERGE | SMX__PF_BOS, {SMX__RE_L3, NULL}},
     {"dbrx|smaug-bpe", 0, {SMX__RE_L3, NULL}},
     {"glm4|chatglm-bpe", SMX__PF_NOBOSID, {SMX__RE_L3, NULL}},
     {"minicpm5", SMX__PF_IGNMERGE, {"\\p{N}{1,3}", SMX__RE_CONTR "|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}+| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+", NULL}},
@@ -26980,13 +26981,520 @@ SMX_API smx_status smx_tokenizer_from_memory(const char *tokenizer_json, size_t 
 }
 
 /* A folder's tokenizer.json as llama.cpp's tokenizer.ggml.* keys (seqmix convert, II.8): SMX_OK with
- * the keys written, else a status and why (the file is then written without a vocabulary). */
+ * the keys written, else a status and why (the file is then written without a vocabulary).
+ *
+ * Two kinds are written, with the keys llama.cpp's converter gives them:
+ *   - byte-level BPE: model "gpt2", the pre type (below), every id below n_vocab (ids the file lacks
+ *     as "[PADi]", unused), token_type normal / control (added tokens that are special or look
+ *     like "<|...|>") / user-defined (other added tokens, U+2581 read as a space), and the merges;
+ *   - SentencePiece-style BPE with byte_fallback and a Sequence decoder: model "llama", pre "default",
+ *     token_type byte ("<0xNN>") / control (the tokenizer's special tokens) / user-defined (other
+ *     added tokens) / normal. llama.cpp's llama vocabulary merges by score, so each token's score is
+ *     minus the rank of the first merge that makes it (0 when no merge does); this gives the
+ *     merge order of the tokenizer.json where a placeholder score would not.
+ * Both then take the special ids, add_bos / add_eos / add_sep and the chat template as llama.cpp's
+ * SpecialVocab reads them (tokenizer_config.json, the post_processor's templates, config.json).
+ *
+ * The pre type: the pre_tokenizer is flattened into the regexes it splits by, in order: a Split
+ * (Regex pattern, Isolated, not inverted) gives its pattern, Digits gives \p{N} (individual digits)
+ * or \p{N}+, and the last step must be a ByteLevel without add_prefix_space (with use_regex it
+ * adds GPT-2's pattern). Two spellings are read as one: "(?i:'s|'t|'re|'ve|'m|'ll|'d)" is the
+ * contraction group llama.cpp spells with bracket pairs (they differ only on "'\u017f", which
+ * Oniguruma's case folding reads as "'s"), and GPT-2's pattern with or without its final "|\s+"
+ * (the whitespace it adds is split alone either way). The written name is the first name of the
+ * first llama.cpp pre type (the reader's table, smx__tok_pres) whose regexes are these and whose
+ * ignore_merges is the model's, preferring the one whose clean_spaces is tokenizer_config.json's
+ * clean_up_tokenization_spaces. None: refused, naming the pattern. The normalizer must be absent or
+ * NFC (llama.cpp does not normalize; NFC is what its converter lets through for Qwen2). Added
+ * tokens are written as their content (the converter's encode/decode round trip of non-normalized
+ * ones is not redone). */
+
+#define SMX__TG_NT 9   /* bos eos unk sep pad cls mask eot eom */
+static const char *const smx__tg_typ[SMX__TG_NT] = {"bos", "eos", "unk", "sep", "pad", "cls", "mask", "eot", "eom"};
+static const char *const smx__tg_idkey[SMX__TG_NT] = {"tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id", "tokenizer.ggml.unknown_token_id",
+    "tokenizer.ggml.seperator_token_id", "tokenizer.ggml.padding_token_id", NULL, "tokenizer.ggml.mask_token_id",
+    "tokenizer.ggml.eot_token_id", "tokenizer.ggml.eom_token_id"};
+
+typedef struct smx__tg {
+    smx__arena a;
+    const smx__jv *tj, *tc, *cfg;   /* tokenizer.json, tokenizer_config.json, config.json (NULL when absent) */
+    int has_tc;                     /* tokenizer_config.json is a non-empty object (Python's truth) */
+    const char *tcs[SMX__TG_NT];    /* tokenizer_config's <typ>_token: its text (NULL none) */
+    int n_typ;                      /* token types looked up (7, then eot / eom as the template adds them) */
+    int add[SMX__TG_NT];            /* add_<typ>_token: -1 unset */
+    int32_t id[SMX__TG_NT];         /* -1 unset */
+    int n_vocab;
+    char *why;
+    size_t cap;
+} smx__tg;
+
+static const char *smx__tg_jstr(const smx__jv *o, const char *key)
+{
+    const smx__jv *v = smx__jget(o, key);
+    return v && v->type == SMX__J_STR ? v->str : NULL;
+}
+
+/* a boolean member: 1 / 0, def when absent or not a boolean */
+static int smx__tg_jbool(const smx__jv *o, const char *key, int def)
+{
+    const smx__jv *v = smx__jget(o, key);
+    return v && v->type == SMX__J_TRUE ? 1 : v && v->type == SMX__J_FALSE ? 0 : def;
+}
+
+/* a whole-number member in [0, 2^31) as an id, -1 otherwise */
+static int32_t smx__tg_jid(const smx__jv *v)
+{
+    if (!v || v->type != SMX__J_NUM || !(v->num >= 0 && v->num < 2147483647.0) || v->num != floor(v->num)) return -1;
+    return (int32_t)v->num;
+}
+
+/* a special token entry's text: a string, or an object's "content" */
+static const char *smx__tg_tokstr(const smx__jv *v)
+{
+    if (v && v->type == SMX__J_STR) return v->str;
+    if (v && v->type == SMX__J_OBJ) return smx__tg_jstr(v, "content");
+    return NULL;
+}
+
+static int smx__tg_eq(const char *a, const char *b) { return a && b && !strcmp(a, b); }
+
+/* the id of the first added token with this content, -1 none */
+static int32_t smx__tg_added_id(const smx__tg *g, const char *content)
+{
+    const smx__jv *at = smx__jget(g->tj, "added_tokens"), *x;
+    if (!content || !at || at->type != SMX__J_ARR) return -1;
+    for (x = at->child; x; x = x->next)
+        if (x->type == SMX__J_OBJ && smx__tg_eq(smx__tg_jstr(x, "content"), content)) return smx__tg_jid(smx__jget(x, "id"));
+    return -1;
+}
+
+static void smx__tg_set_id(smx__tg *g, int typ, int32_t id)
+{
+    if (id >= 0 && id < g->n_vocab && g->id[typ] < 0) g->id[typ] = id;
+}
+
+static void smx__tg_set_tc(smx__tg *g, int typ, const char *s)
+{
+    g->tcs[typ] = s;
+}
+
+/* the text of a template item's SpecialToken id, NULL when it is not one */
+static const char *smx__tg_tmpl_special(const smx__jv *item)
+{
+    return smx__tg_jstr(smx__jget(item, "SpecialToken"), "id");
+}
+
+/* SpecialVocab's reading of a TemplateProcessing: add_bos / add_eos / add_sep, and the bos / eos /
+ * cls / sep names it may set */
+static void smx__tg_template(smx__tg *g, const smx__jv *pr)
+{
+    enum { BOS = 0, EOS = 1, SEP = 3, CLS = 5, EOT = 7, EOM = 8 };
+    const smx__jv *single = smx__jget(pr, "single"), *pair = smx__jget(pr, "pair");
+    const char *first = NULL, *last = NULL;
+    int ns = single && single->type == SMX__J_ARR ? single->n : 0;
+    if (ns > 1) {
+        if ((first = smx__tg_tmpl_special(smx__jat(single, 0))) && first[0]) {
+            if (!g->has_tc) g->tcs[BOS] = first;
+            else if (!smx__tg_eq(first, g->tcs[BOS]) && !smx__tg_eq(first, g->tcs[CLS])) {
+                if (!g->tcs[BOS] || !g->tcs[BOS][0]) smx__tg_set_tc(g, BOS, first);
+                if (!g->tcs[CLS] || !g->tcs[CLS][0]) smx__tg_set_tc(g, CLS, first);
+            }
+            g->add[BOS] = smx__tg_eq(first, g->tcs[BOS]) || smx__tg_eq(first, g->tcs[CLS]);
+        } else first = NULL;
+        if ((last = smx__tg_tmpl_special(smx__jat(single, ns - 1))) && last[0]) {
+            if (!g->has_tc) g->tcs[EOS] = last;
+            else if (!smx__tg_eq(last, g->tcs[EOS])) {
+                if (g->n_typ < EOT + 1) { g->n_typ = EOT + 1; smx__tg_set_tc(g, EOT, g->tcs[EOS]); }
+                else if (g->n_typ < EOM + 1) { g->n_typ = EOM + 1; smx__tg_set_tc(g, EOM, g->tcs[EOS]); }
+                smx__tg_set_tc(g, EOS, last);
+            }
+            g->add[EOS] = smx__tg_eq(last, g->tcs[EOS]);
+        } else last = NULL;
+    }
+    if (pair && pair->type == SMX__J_ARR && pair->n) {
+        int start = first && smx__tg_eq(smx__tg_tmpl_special(smx__jat(pair, 0)), first) ? 1 : 0;
+        int stop = last && smx__tg_eq(smx__tg_tmpl_special(smx__jat(pair, pair->n - 1)), last) ? pair->n - 1 : pair->n;
+        if (stop > start) {
+            const char *a = smx__tg_jstr(smx__jget(smx__jat(pair, start), "Sequence"), "id");
+            const char *b = smx__tg_jstr(smx__jget(smx__jat(pair, stop - 1), "Sequence"), "id");
+            if (smx__tg_eq(a, "A") && smx__tg_eq(b, "B") && stop - 1 > start + 1) {
+                int add_sep = 0, mid = stop - 1 - (start + 1);
+                const char *s = smx__tg_tmpl_special(smx__jat(pair, start + 1));
+                if (s && s[0] && (smx__tg_eq(s, g->tcs[SEP]) || smx__tg_eq(s, g->tcs[EOS])) && !last) add_sep = 1;
+                if (mid == 2 && (s = smx__tg_tmpl_special(smx__jat(pair, start + 2))) && s[0] &&
+                    (smx__tg_eq(s, g->tcs[SEP]) || smx__tg_eq(s, g->tcs[EOS])))
+                    add_sep = 1;
+                g->add[SEP] = add_sep;
+                if (add_sep && (!g->tcs[SEP] || !g->tcs[SEP][0]) && g->has_tc) smx__tg_set_tc(g, SEP, g->tcs[EOS]);
+            }
+        }
+    }
+}
+
+/* special ids, add flags (SpecialVocab's order: tokenizer.json with tokenizer_config.json, then
+ * config.json's <typ>_token_id) */
+static void smx__tg_specials(smx__tg *g)
+{
+    enum { BOS = 0, EOS = 1, SEP = 3, CLS = 5 };
+    const smx__jv *pp = smx__jget(g->tj, "post_processor"), *list, *pr;
+    int k;
+    g->n_typ = 7;
+    for (k = 0; k < SMX__TG_NT; k++) { g->add[k] = -1; g->id[k] = -1; g->tcs[k] = NULL; }
+    if (g->has_tc)
+        for (k = 0; k < 7; k++) {
+            char key[32];
+            snprintf(key, sizeof key, "%s_token", smx__tg_typ[k]);
+            g->tcs[k] = smx__tg_tokstr(smx__jget(g->tc, key));
+        }
+    if (g->has_tc && !g->tcs[BOS] && g->tcs[CLS]) g->tcs[BOS] = g->tcs[CLS];
+    if (g->has_tc && !g->tcs[EOS] && g->tcs[SEP]) g->tcs[EOS] = g->tcs[SEP];
+    if (pp && pp->type == SMX__J_OBJ) {
+        list = smx__jget(pp, "processors");
+        pr = list && list->type == SMX__J_ARR ? list->child : pp;
+        for (; pr; pr = list && list->type == SMX__J_ARR ? pr->next : NULL) {
+            const char *ty = smx__tg_jstr(pr, "type");
+            if (smx__tg_eq(ty, "RobertaProcessing")) {
+                g->add[BOS] = g->add[EOS] = g->add[SEP] = 1;
+                if (!g->tcs[CLS] && g->has_tc) {
+                    const smx__jv *c = smx__jget(pr, "cls");
+                    smx__tg_set_tc(g, CLS, c && c->type == SMX__J_ARR && c->child && c->child->type == SMX__J_STR ? c->child->str : g->tcs[BOS]);
+                }
+                if (!g->tcs[SEP] && g->has_tc) {
+                    const smx__jv *c = smx__jget(pr, "sep");
+                    smx__tg_set_tc(g, SEP, c && c->type == SMX__J_ARR && c->child && c->child->type == SMX__J_STR ? c->child->str : g->tcs[EOS]);
+                }
+            } else if (smx__tg_eq(ty, "TemplateProcessing")) {
+                smx__tg_template(g, pr);
+            }
+        }
+    }
+    if (g->has_tc)
+        for (k = 0; k < g->n_typ; k++) {
+            char key[32];
+            int v;
+            snprintf(key, sizeof key, "add_%s_token", smx__tg_typ[k]);
+            if ((v = smx__tg_jbool(g->tc, key, -1)) >= 0) g->add[k] = v;
+            smx__tg_set_id(g, k, smx__tg_added_id(g, g->tcs[k]));
+        }
+    if (g->cfg)
+        for (k = 0; k < g->n_typ; k++) {
+            char key[32];
+            const smx__jv *v;
+            snprintf(key, sizeof key, "%s_token_id", smx__tg_typ[k]);
+            v = smx__jget(g->cfg, key);
+            if (!v) v = smx__jget(smx__jget(g->cfg, "text_config"), key);
+            smx__tg_set_id(g, k, smx__tg_jid(v));
+        }
+}
+
+/* a Split pattern in the spelling of the reader's table (arena text) */
+static const char *smx__tg_canon(smx__tg *g, const char *re)
+{
+    static const char icase[] = "(?i:'s|'t|'re|'ve|'m|'ll|'d)";
+    size_t n = strlen(re), li = sizeof icase - 1;
+    if (n == strlen(SMX__RE_GPT2) + 4 && !memcmp(re, SMX__RE_GPT2, n - 4) && !strcmp(re + n - 4, "|\\s+")) return SMX__RE_GPT2;
+    if (n >= li && !memcmp(re, icase, li)) {
+        size_t lc = strlen(SMX__RE_CONTR);
+        char *o = (char *)smx__arena_alloc(&g->a, lc + n - li + 1);
+        if (!o) return re;
+        memcpy(o, SMX__RE_CONTR, lc);
+        memcpy(o + lc, re + li, n - li + 1);
+        return o;
+    }
+    return re;
+}
+
+/* flatten the pre_tokenizer into re[] (see above); 0 with why when it cannot be one of llama.cpp's */
+static int smx__tg_flatten(smx__tg *g, const smx__jv *pt, const char **re, int *nre, int *bl, int depth)
+{
+    const char *ty = smx__tg_jstr(pt, "type");
+    if (depth > 8 || !ty) { snprintf(g->why, g->cap, "the pre_tokenizer is not one llama.cpp has (no type)"); return 0; }
+    if (*bl) { snprintf(g->why, g->cap, "the pre_tokenizer has a step after ByteLevel, which llama.cpp's byte-level BPE does not have"); return 0; }
+    if (!strcmp(ty, "Sequence")) {
+        const smx__jv *a = smx__jget(pt, "pretokenizers"), *x;
+        if (!a || a->type != SMX__J_ARR) { snprintf(g->why, g->cap, "the pre_tokenizer Sequence has no \"pretokenizers\""); return 0; }
+        for (x = a->child; x; x = x->next)
+            if (!smx__tg_flatten(g, x, re, nre, bl, depth + 1)) return 0;
+        return 1;
+    }
+    if (*nre >= 6) { snprintf(g->why, g->cap, "the pre_tokenizer has more splits than any llama.cpp pre type"); return 0; }
+    if (!strcmp(ty, "Split")) {
+        const char *p = smx__tg_jstr(smx__jget(pt, "pattern"), "Regex"), *b = smx__tg_jstr(pt, "behavior");
+        if (!p) { snprintf(g->why, g->cap, "the pre_tokenizer Split has no Regex pattern (a String split is no llama.cpp pre type)"); return 0; }
+        if (!smx__tg_eq(b, "Isolated") || smx__tg_jbool(pt, "invert", 0)) {
+            snprintf(g->why, g->cap, "the pre_tokenizer Split /%.120s/ is %s%s, llama.cpp's splits are Isolated", p, b ? b : "without behavior",
+                     smx__tg_jbool(pt, "invert", 0) ? " and inverted" : "");
+            return 0;
+        }
+        re[(*nre)++] = smx__tg_canon(g, p);
+        return 1;
+    }
+    if (!strcmp(ty, "Digits")) { re[(*nre)++] = smx__tg_jbool(pt, "individual_digits", 0) ? "\\p{N}" : "\\p{N}+"; return 1; }
+    if (!strcmp(ty, "ByteLevel")) {
+        if (smx__tg_jbool(pt, "add_prefix_space", 1)) {
+            snprintf(g->why, g->cap, "the pre_tokenizer ByteLevel adds a prefix space, which llama.cpp's byte-level BPE does not");
+            return 0;
+        }
+        if (smx__tg_jbool(pt, "use_regex", 1)) re[(*nre)++] = SMX__RE_GPT2;
+        *bl = 1;
+        return 1;
+    }
+    snprintf(g->why, g->cap, "the pre_tokenizer step %.60s has no llama.cpp pre type", ty);
+    return 0;
+}
+
+/* the llama.cpp pre type of a byte-level BPE (see above), NULL with why */
+static const char *smx__tg_pre(smx__tg *g, const smx__jv *model)
+{
+    const char *re[8];
+    int nre = 0, bl = 0, ign = smx__tg_jbool(model, "ignore_merges", 0), clean = g->has_tc ? smx__tg_jbool(g->tc, "clean_up_tokenization_spaces", -1) : -1;
+    int best = -1, best_score = -1, i;
+    size_t k;
+    const smx__jv *pt = smx__jget(g->tj, "pre_tokenizer");
+    if (!pt || pt->type != SMX__J_OBJ) { snprintf(g->why, g->cap, "the byte-level BPE has no pre_tokenizer"); return NULL; }
+    if (!smx__tg_flatten(g, pt, re, &nre, &bl, 0)) return NULL;
+    if (!bl) { snprintf(g->why, g->cap, "the pre_tokenizer ends without ByteLevel"); return NULL; }
+    for (k = 0; k < sizeof smx__tok_pres / sizeof smx__tok_pres[0]; k++) {
+        const smx__tok_pre *p = &smx__tok_pres[k];
+        int score;
+        if (p->flags & (SMX__PF_UNSUP | SMX__PF_ESCWS)) continue;
+        if (!(p->flags & SMX__PF_IGNMERGE) != !ign) continue;
+        for (i = 0; i < nre && p->re[i] && !strcmp(p->re[i], re[i]); i++) {}
+        if (i != nre || (i < 6 && p->re[i])) continue;
+        score = (clean < 0 || !(p->flags & SMX__PF_NOCLEAN) == (clean == 1) ? 2 : 0) + (p->flags & (SMX__PF_SEP | SMX__PF_NOBOSID) ? 0 : 1);
+        if (score > best_score) { best = (int)k; best_score = score; }
+    }
+    if (best < 0) {
+        snprintf(g->why, g->cap, "the pre_tokenizer's %d split%s (%s/%.150s/%s) match no llama.cpp pre type", nre, nre == 1 ? "" : "s",
+                 nre > 1 ? "the first " : "", nre ? re[0] : "", ign ? ", with ignore_merges" : "");
+        return NULL;
+    }
+    {
+        const char *n = smx__tok_pres[best].names, *q = strchr(n, '|');
+        size_t l = q ? (size_t)(q - n) : strlen(n);
+        char *o = (char *)smx__arena_alloc(&g->a, l + 1);
+        if (!o) return NULL;
+        memcpy(o, n, l);
+        o[l] = 0;
+        return o;
+    }
+}
+
+static int smx__tg_looks_special(const char *s)
+{
+    size_t n = strlen(s);
+    if (!strcmp(s, "<pad>") || !strcmp(s, "<mask>") || !strcmp(s, "<2mass>") || !strcmp(s, "[@BOS@]")) return 1;
+    if (n >= 4 && !memcmp(s, "<|", 2) && !memcmp(s + n - 2, "|>", 2)) return 1;
+    if (n >= 8 && !memcmp(s, "<\xef\xbd\x9c", 4) && !memcmp(s + n - 4, "\xef\xbd\x9c>", 4)) return 1;
+    if (n >= 8 && !memcmp(s, "<unused", 7) && s[n - 1] == '>') return 1;
+    return 0;
+}
+
+/* "<0xNN>" */
+static int smx__tg_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+static int smx__tg_is_byte(const char *s)
+{
+    return strlen(s) == 6 && s[0] == '<' && s[1] == '0' && s[2] == 'x' && smx__tg_hex(s[3]) && smx__tg_hex(s[4]) && s[5] == '>';
+}
+
+/* n zeroed elements of size sz (NULL when out of memory) */
+static void *smx__tg_zalloc(size_t n, size_t sz)
+{
+    void *p = SMX_MALLOC(n * sz + 1);
+    if (p) memset(p, 0, n * sz + 1);
+    return p;
+}
+
 static smx_status smx__tok_to_gguf(const smx__src *src, smx__gguf_w *w, const char *arch, int n_vocab, char *why, size_t cap)
 {
-    (void)w; (void)arch; (void)n_vocab;
+    enum { K_GPT2 = 1, K_LLAMA = 2 };
+    smx__tg g;
+    smx_error e;
+    char *tj_s = NULL, *tc_s = NULL, *cf_s = NULL, *jinja = NULL;
+    size_t tjn = 0, tcn = 0, cfn = 0, jn = 0;
+    const smx__jv *model, *vocab, *added, *x, *merges, *norm, *dec;
+    const char *mty, *pre = "default", *chat = NULL;
+    const char **tok = NULL;
+    int32_t *type = NULL, *rank = NULL;
+    unsigned char *flag = NULL;   /* 1 model vocabulary, 2 added, 4 added special */
+    float *score = NULL;
+    const char **mer = NULL;
+    smx_status st = SMX_E_UNSUPPORTED;
+    int kind = 0, i, k, n_mer = 0;
+    (void)arch;
+    memset(&g, 0, sizeof g);
+    g.why = why; g.cap = cap; g.n_vocab = n_vocab;
     if (!smx__src_has(src, "tokenizer.json")) { snprintf(why, cap, "the folder has no tokenizer.json"); return SMX_E_MISSING; }
-    snprintf(why, cap, "tokenizer.json is not written to GGUF yet");
-    return SMX_E_UNSUPPORTED;
+    if (n_vocab < 1 || n_vocab > (1 << 24)) { snprintf(why, cap, "the embedding's %d rows are no vocabulary size", n_vocab); return SMX_E_RANGE; }
+    if (smx__src_text(src, "tokenizer.json", &tj_s, &tjn, &e) != SMX_OK ||
+        smx__json_parse(tj_s, tjn, &g.a, 0, "tokenizer.json", (smx__jv **)&g.tj, &e) != SMX_OK) {
+        snprintf(why, cap, "%.250s", e.msg); st = e.status ? e.status : SMX_E_FORMAT; goto done;
+    }
+    if (smx__src_has(src, "tokenizer_config.json")) {
+        if (smx__src_text(src, "tokenizer_config.json", &tc_s, &tcn, &e) != SMX_OK ||
+            smx__json_parse(tc_s, tcn, &g.a, 1, "tokenizer_config.json", (smx__jv **)&g.tc, &e) != SMX_OK) {
+            snprintf(why, cap, "%.250s", e.msg); st = e.status ? e.status : SMX_E_FORMAT; goto done;
+        }
+        g.has_tc = g.tc->type == SMX__J_OBJ && g.tc->child;
+        if (g.tc->type != SMX__J_OBJ) g.tc = NULL;
+    }
+    if (smx__src_has(src, "config.json") && smx__src_text(src, "config.json", &cf_s, &cfn, &e) == SMX_OK &&
+        smx__json_parse(cf_s, cfn, &g.a, 1, "config.json", (smx__jv **)&g.cfg, &e) == SMX_OK && g.cfg->type != SMX__J_OBJ)
+        g.cfg = NULL;
+    if (g.tj->type != SMX__J_OBJ) { snprintf(why, cap, "tokenizer.json is not an object"); st = SMX_E_FORMAT; goto done; }
+    model = smx__jget(g.tj, "model");
+    mty = smx__tg_jstr(model, "type");
+    if (!mty && model && smx__jget(model, "merges")) mty = "BPE";   /* "type" is optional for BPE */
+    norm = smx__jget(g.tj, "normalizer");
+    dec = smx__jget(g.tj, "decoder");
+    if (!mty) { snprintf(why, cap, "tokenizer.json has no model type"); goto done; }
+    if (strcmp(mty, "BPE")) { snprintf(why, cap, "the tokenizer.json model is %.40s; only BPE vocabularies are written to GGUF", mty); goto done; }
+    if (smx__tg_jbool(model, "byte_fallback", 0) && smx__tg_eq(smx__tg_jstr(dec, "type"), "Sequence")) {
+        kind = K_LLAMA;
+    } else {
+        if (smx__tg_jbool(model, "byte_fallback", 0)) {
+            snprintf(why, cap, "a BPE with byte_fallback whose decoder is no Sequence is neither of llama.cpp's BPE kinds");
+            goto done;
+        }
+        if (smx__tg_jstr(model, "continuing_subword_prefix") || smx__tg_jstr(model, "end_of_word_suffix")) {
+            snprintf(why, cap, "the BPE has a continuing_subword_prefix or end_of_word_suffix, which llama.cpp does not have"); goto done;
+        }
+        if (norm && norm->type != SMX__J_NULL && !smx__tg_eq(smx__tg_jstr(norm, "type"), "NFC")) {
+            snprintf(why, cap, "the byte-level BPE has a %.40s normalizer, which llama.cpp does not apply", smx__tg_jstr(norm, "type") ? smx__tg_jstr(norm, "type") : "malformed");
+            goto done;
+        }
+        if (!(pre = smx__tg_pre(&g, model))) goto done;
+        kind = K_GPT2;
+    }
+    vocab = smx__jget(model, "vocab");
+    if (!vocab || vocab->type != SMX__J_OBJ) { snprintf(why, cap, "the tokenizer.json BPE has no vocab object"); st = SMX_E_FORMAT; goto done; }
+    tok = (const char **)smx__tg_zalloc((size_t)n_vocab, sizeof *tok);
+    type = (int32_t *)smx__tg_zalloc((size_t)n_vocab, sizeof *type);
+    rank = (int32_t *)smx__tg_zalloc((size_t)n_vocab, sizeof *rank);
+    flag = (unsigned char *)smx__tg_zalloc((size_t)n_vocab, 1);
+    score = (float *)smx__tg_zalloc((size_t)n_vocab, sizeof *score);
+    if (!tok || !type || !rank || !flag || !score) { snprintf(why, cap, "out of memory"); st = SMX_E_NOMEM; goto done; }
+    for (x = vocab->child; x; x = x->next) {
+        int32_t id = smx__tg_jid(x);
+        if (id < 0 || id >= n_vocab) {
+            snprintf(why, cap, "token '%.40s' has id %.0f, outside the embedding's %d rows", x->key, x->type == SMX__J_NUM ? x->num : -1.0, n_vocab);
+            st = SMX_E_RANGE; goto done;
+        }
+        if (tok[id]) { snprintf(why, cap, "tokenizer.json gives id %d to two tokens", (int)id); st = SMX_E_FORMAT; goto done; }
+        tok[id] = x->key;
+        flag[id] = 1;
+    }
+    added = smx__jget(g.tj, "added_tokens");
+    for (x = added && added->type == SMX__J_ARR ? added->child : NULL; x; x = x->next) {
+        int32_t id = smx__tg_jid(smx__jget(x, "id"));
+        const char *c = smx__tg_jstr(x, "content");
+        if (id < 0 || id >= n_vocab || !c) {
+            snprintf(why, cap, "added token '%.40s' has no id inside the embedding's %d rows", c ? c : "?", n_vocab);
+            st = SMX_E_RANGE; goto done;
+        }
+        tok[id] = c;
+        flag[id] = (unsigned char)(flag[id] | 2 | (smx__tg_jbool(x, "special", 0) ? 4 : 0));
+    }
+    smx__tg_specials(&g);
+    /* merges */
+    merges = smx__jget(model, "merges");
+    if (merges && merges->type == SMX__J_ARR && merges->n) {
+        mer = (const char **)smx__tg_zalloc((size_t)merges->n, sizeof *mer);
+        if (!mer) { snprintf(why, cap, "out of memory"); st = SMX_E_NOMEM; goto done; }
+        for (x = merges->child; x; x = x->next) {
+            if (x->type == SMX__J_STR) mer[n_mer++] = x->str;
+            else if (x->type == SMX__J_ARR && x->n == 2 && x->child->type == SMX__J_STR && x->child->next->type == SMX__J_STR) {
+                const char *pa = x->child->str, *pb = x->child->next->str, *q;
+                size_t sp = 0, o = 0;
+                char *m;
+                for (q = pa; *q; q++) sp += *q == ' ';
+                for (q = pb; *q; q++) sp += *q == ' ';
+                if (!(m = (char *)smx__arena_alloc_aligned(&g.a, strlen(pa) + strlen(pb) + sp + 2, 1))) { snprintf(why, cap, "out of memory"); st = SMX_E_NOMEM; goto done; }
+                for (k = 0; k < 2; k++) {   /* a space inside a part is written as U+0120 */
+                    for (q = k ? pb : pa; *q; q++)
+                        if (*q == ' ') { m[o++] = (char)0xC4; m[o++] = (char)0xA0; } else m[o++] = *q;
+                    if (!k) m[o++] = ' ';
+                }
+                m[o] = 0;
+                mer[n_mer++] = m;
+            } else { snprintf(why, cap, "tokenizer.json merge %d is neither \"a b\" nor [a, b]", n_mer); st = SMX_E_FORMAT; goto done; }
+        }
+    }
+    if (kind == K_GPT2 && !n_mer) { snprintf(why, cap, "the byte-level BPE has no merges"); st = SMX_E_FORMAT; goto done; }
+    /* tokens and types */
+    for (i = 0; i < n_vocab; i++) {
+        if (!tok[i]) {
+            char buf[32], *p;
+            snprintf(buf, sizeof buf, "[PAD%d]", i);
+            if (!(p = smx__arena_strdup(&g.a, buf))) { snprintf(why, cap, "out of memory"); st = SMX_E_NOMEM; goto done; }
+            tok[i] = p;
+            type[i] = 5;
+            score[i] = -1000.0f;
+            continue;
+        }
+        if (kind == K_GPT2) {
+            if (!(flag[i] & 2)) type[i] = 1;
+            else if ((flag[i] & 4) || smx__tg_looks_special(tok[i])) type[i] = 3;
+            else {
+                type[i] = 4;
+                if (strstr(tok[i], "\xe2\x96\x81")) {   /* user-defined: U+2581 as a space */
+                    const char *q = tok[i];
+                    char *m = (char *)smx__arena_alloc_aligned(&g.a, strlen(q) + 1, 1), *o = m;
+                    if (!m) { snprintf(why, cap, "out of memory"); st = SMX_E_NOMEM; goto done; }
+                    while (*q) {
+                        if (!memcmp(q, "\xe2\x96\x81", 3)) { *o++ = ' '; q += 3; } else *o++ = *q++;
+                    }
+                    *o = 0;
+                    tok[i] = m;
+                }
+            }
+        } else {
+            int special = 0;
+            for (k = 0; k < g.n_typ; k++) special |= g.id[k] == i || (g.has_tc && smx__tg_eq(g.tcs[k], tok[i]));
+            if (g.has_tc) {
+                const smx__jv *ad = smx__jget(g.tc, "additional_special_tokens");
+                for (x = ad && ad->type == SMX__J_ARR ? ad->child : NULL; x; x = x->next) special |= smx__tg_eq(smx__tg_tokstr(x), tok[i]);
+            } else special |= (flag[i] & 4) != 0;
+            if (smx__tg_is_byte(tok[i])) type[i] = 6;
+            else if (special) type[i] = 3;
+            else if (!(flag[i] & 1)) type[i] = 4;
+            else type[i] = 1;
+        }
+    }
+    if (kind == K_LLAMA) {   /* scores: minus the rank of the first merge that makes each token */
+        smx_tokenizer *tt = NULL;
+        smx_error te;
+        for (i = 0; i < n_vocab; i++) rank[i] = -1;
+        if (smx__tok_from_hf(tj_s, tjn, NULL, 0, NULL, 0, NULL, 0, &tt, &te) != SMX_OK) { snprintf(why, cap, "%.250s", te.msg); st = te.status; goto done; }
+        for (k = 0; k < tt->n_merges; k++) {
+            int32_t id = tt->merge[k].id;
+            if (id >= 0 && id < n_vocab && rank[id] < 0) rank[id] = k;
+        }
+        smx_tokenizer_free(tt);
+        for (i = 0; i < n_vocab; i++)
+            if (type[i] != 5) score[i] = rank[i] >= 0 ? -(float)rank[i] : 0.0f;
+    }
+    /* chat template: tokenizer_config.json's, else chat_template.jinja */
+    if (g.has_tc && smx__jget(g.tc, "chat_template")) chat = smx__tg_jstr(g.tc, "chat_template");
+    else if (smx__src_has(src, "chat_template.jinja") && smx__src_text(src, "chat_template.jinja", &jinja, &jn, &e) == SMX_OK) chat = jinja;
+    smx__gguf_w_str(w, "tokenizer.ggml.model", kind == K_GPT2 ? "gpt2" : "llama");
+    smx__gguf_w_str(w, "tokenizer.ggml.pre", pre);
+    smx__gguf_w_arr(w, "tokenizer.ggml.tokens", SMX__GGUF_STRING, tok, NULL, (uint64_t)n_vocab);
+    if (kind == K_LLAMA) smx__gguf_w_arr(w, "tokenizer.ggml.scores", SMX__GGUF_F32, score, NULL, (uint64_t)n_vocab);
+    smx__gguf_w_arr(w, "tokenizer.ggml.token_type", SMX__GGUF_I32, type, NULL, (uint64_t)n_vocab);
+    if (kind == K_GPT2) smx__gguf_w_arr(w, "tokenizer.ggml.merges", SMX__GGUF_STRING, mer, NULL, (uint64_t)n_mer);
+    for (k = 0; k < g.n_typ; k++)
+        if (g.id[k] >= 0 && smx__tg_idkey[k]) smx__gguf_w_u32(w, smx__tg_idkey[k], (uint32_t)g.id[k]);
+    if (g.add[0] >= 0) smx__gguf_w_bool(w, "tokenizer.ggml.add_bos_token", g.add[0]);
+    if (g.add[1] >= 0) smx__gguf_w_bool(w, "tokenizer.ggml.add_eos_token", g.add[1]);
+    if (g.add[3] >= 0) smx__gguf_w_bool(w, "tokenizer.ggml.add_sep_token", g.add[3]);
+    if (chat) smx__gguf_w_str(w, "tokenizer.chat_template", chat);
+    st = SMX_OK;
+done:
+    SMX_FREE(tok); SMX_FREE(type); SMX_FREE(rank); SMX_FREE(flag); SMX_FREE(score); SMX_FREE(mer);
+    SMX_FREE(tj_s); SMX_FREE(tc_s); SMX_FREE(cf_s); SMX_FREE(jinja);
+    smx__arena_free(&g.a);
+    return st;
 }
 
 SMX_API smx_status smx_tokenizer_from_gguf_memory(const void *data, size_t n, smx_tokenizer **out, smx_error *err)

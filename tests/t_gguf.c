@@ -358,6 +358,185 @@ done:
     free(la); free(lb);
 }
 
+/* ---- tokenizer.json written as the GGUF vocabulary (seqmix convert) ---- */
+
+/* write n bytes to dir/name; 0 on failure */
+static int t_gg_put(const char *dir, const char *name, const char *s, size_t n)
+{
+    char path[1024];
+    FILE *f;
+    int ok;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (!(f = fopen(path, "wb"))) return 0;
+    ok = fwrite(s, 1, n, f) == n;
+    return fclose(f) == 0 && ok;
+}
+
+/* a generated Llama folder of n_vocab embedding rows with the tokenizer files (text, or copied
+ * from the golden case folder src) beside it */
+static int t_gg_tok_folder(const char *dir, int n_vocab, const char *src, const char *tok_json)
+{
+    static const char *const files[] = {"tokenizer.json", "tokenizer_config.json"};
+    char cfg[600];
+    smx_model *m = NULL;
+    smx_error e;
+    int ok, k;
+    snprintf(cfg, sizeof cfg, "{\"architectures\":[\"LlamaForCausalLM\"],\"model_type\":\"llama\",\"hidden_size\":16,\"intermediate_size\":32,"
+             "\"num_hidden_layers\":1,\"num_attention_heads\":2,\"num_key_value_heads\":2,\"head_dim\":8,\"vocab_size\":%d,"
+             "\"rms_norm_eps\":1e-5,\"tie_word_embeddings\":true,\"max_position_embeddings\":64}", n_vocab);
+    if (smx_model_from_config(cfg, 5, &m, &e) != SMX_OK) { CHECK(0, "tok folder: %s", e.msg); return 0; }
+    ok = smx_model_save(m, dir, &e) == SMX_OK;
+    CHECK(ok, "tok folder save: %s", e.msg);
+    smx_model_free(m);
+    if (tok_json) return ok && t_gg_put(dir, "tokenizer.json", tok_json, strlen(tok_json));
+    for (k = 0; k < 2 && ok; k++) {
+        char path[1024];
+        size_t n;
+        char *s;
+        snprintf(path, sizeof path, "%s/%s", src, files[k]);
+        if (!(s = t_tok_read(path, &n))) continue;
+        ok = t_gg_put(dir, files[k], s, n);
+        free(s);
+    }
+    return ok;
+}
+
+/* a string key of a GGUF file's metadata into out ("" when absent) */
+static void t_gg_key_str(const smx__gguf *g, const char *key, char *out, size_t cap)
+{
+    long i = smx__gguf_find(g, key);
+    out[0] = 0;
+    if (i >= 0 && g->kv[i].type == SMX__GGUF_STRING) snprintf(out, cap, "%.*s", (int)g->kv[i].n, (const char *)g->kv[i].data);
+}
+
+static void t_gg_convert_tok(void)
+{
+    static const struct { const char *cs, *model, *pre; int n_vocab, bos, eos, add_bos; } c[] = {
+        {"hf-llama3", "gpt2", "llama-bpe", 128256, 128000, 128001, -1},
+        {"hf-mistral", "llama", "default", 32000, 1, 2, 1},
+    };
+    char tmp[512], dir[600], out[600], src[600], path[700], s[64], note[400];
+    size_t k;
+    smx_error e;
+    snprintf(tmp, sizeof tmp, "%s", t_tmpdir("gguf_tok"));
+    for (k = 0; k < sizeof c / sizeof c[0]; k++) {
+        char *buf = NULL, *texts_s = NULL;
+        size_t n, tn;
+        smx__gguf g;
+        smx__arena a;
+        smx__jv *texts;
+        const smx__jv *tx;
+        smx_tokenizer *th = NULL, *tg = NULL;
+        long i;
+        int same = 0, count = 0;
+        memset(&a, 0, sizeof a);
+        snprintf(src, sizeof src, "tests/golden/tok/%s", c[k].cs);
+        snprintf(dir, sizeof dir, "%s/%s", tmp, c[k].cs);
+        snprintf(out, sizeof out, "%s/%s.gguf", tmp, c[k].cs);
+        cli_mkdir(dir);
+        if (!t_gg_tok_folder(dir, c[k].n_vocab, src, NULL)) continue;
+        if (smx__gguf_convert_hf(dir, out, "f16", note, sizeof note, &e) != SMX_OK) { CHECK(0, "convert %s: %s", c[k].cs, e.msg); continue; }
+        CHECK(!note[0], "%s: a vocabulary is written (note: %s)", c[k].cs, note);
+        if (!(buf = t_tok_read(out, &n)) || smx__gguf_open_ex(&g, buf, n, "t", 1, &e) != SMX_OK) { CHECK(0, "%s: read back", c[k].cs); free(buf); continue; }
+        t_gg_key_str(&g, "tokenizer.ggml.model", s, sizeof s);
+        CHECK(!strcmp(s, c[k].model), "%s: tokenizer.ggml.model '%s'", c[k].cs, s);
+        t_gg_key_str(&g, "tokenizer.ggml.pre", s, sizeof s);
+        CHECK(!strcmp(s, c[k].pre), "%s: tokenizer.ggml.pre '%s'", c[k].cs, s);
+        i = smx__gguf_find(&g, "tokenizer.ggml.tokens");
+        CHECK(i >= 0 && g.kv[i].type == SMX__GGUF_ARRAY && g.kv[i].n == (uint64_t)c[k].n_vocab, "%s: %d tokens", c[k].cs, c[k].n_vocab);
+        CHECK((smx__gguf_find(&g, "tokenizer.ggml.merges") >= 0) == !strcmp(c[k].model, "gpt2"), "%s: merges only for gpt2", c[k].cs);
+        CHECK((smx__gguf_find(&g, "tokenizer.ggml.scores") >= 0) == !strcmp(c[k].model, "llama"), "%s: scores only for llama", c[k].cs);
+        i = smx__gguf_find(&g, "tokenizer.ggml.bos_token_id");
+        CHECK(i >= 0 && smx__le(g.kv[i].data, 4) == (uint64_t)c[k].bos, "%s: bos id", c[k].cs);
+        i = smx__gguf_find(&g, "tokenizer.ggml.eos_token_id");
+        CHECK(i >= 0 && smx__le(g.kv[i].data, 4) == (uint64_t)c[k].eos, "%s: eos id", c[k].cs);
+        i = smx__gguf_find(&g, "tokenizer.ggml.add_bos_token");
+        CHECK(c[k].add_bos < 0 ? i < 0 : i >= 0 && g.kv[i].data[0] == c[k].add_bos, "%s: add_bos_token", c[k].cs);
+        smx__gguf_close(&g);
+        free(buf);
+        /* the GGUF vocabulary tokenizes every text of the case as the tokenizer.json does */
+        if (smx_tokenizer_load(out, &tg, &e) != SMX_OK) { CHECK(0, "%s: GGUF tokenizer: %s", c[k].cs, e.msg); continue; }
+        if (smx_tokenizer_load(src, &th, &e) != SMX_OK) { CHECK(0, "%s: tokenizer.json: %s", c[k].cs, e.msg); smx_tokenizer_free(tg); continue; }
+        snprintf(path, sizeof path, "%s/texts.json", src);
+        if ((texts_s = t_tok_read(path, &tn)) && smx__json_parse(texts_s, tn, &a, 0, "texts.json", &texts, &e) == SMX_OK) {
+            for (tx = smx__jget(texts, "texts") ? smx__jget(texts, "texts")->child : NULL; tx; tx = tx->next) {
+                const smx__jv *t = smx__jget(tx, "text");
+                size_t na, nb, nc;
+                smx_status sa, sb, sc;
+                int32_t *ia = t_tok_encode(th, t->str, t->slen, SMX_TOK_PARSE_SPECIAL, &na, &sa);
+                int32_t *ib = t_tok_encode(tg, t->str, t->slen, SMX_TOK_PARSE_SPECIAL, &nb, &sb);
+                int32_t *ic = t_tok_encode(tg, t->str, t->slen, SMX_TOK_PARSE_SPECIAL | SMX_TOK_ADD_SPECIAL, &nc, &sc);
+                int ok = sa == SMX_OK && sb == SMX_OK && t_tok_same_ids(ia, na, ib, (long)nb);
+                /* add_special: <s> first (Mistral's template); Llama-3's llama-bpe adds BOS by llama.cpp's default */
+                ok = ok && sc == SMX_OK && nc == nb + 1 && ic[0] == c[k].bos && !memcmp(ic + 1, ib, nb * sizeof *ib);
+                CHECK(ok, "%s/%s: the GGUF tokenizer's ids differ from the tokenizer.json's", c[k].cs, smx__jget(tx, "id")->str);
+                same += ok;
+                count++;
+                free(ia); free(ib); free(ic);
+            }
+        }
+        CHECK(count == 75, "%s: %d texts", c[k].cs, count);
+        printf("gguf tok %s: %d/%d texts the same from the written GGUF\n", c[k].cs, same, count);
+        free(texts_s);
+        smx__arena_free(&a);
+        smx_tokenizer_free(th);
+        smx_tokenizer_free(tg);
+    }
+    {   /* the pre type is found by the pre-tokenizer's splits */
+        static const struct { const char *pre, *want; } pc[] = {
+            {"{\"type\":\"ByteLevel\",\"add_prefix_space\":false,\"trim_offsets\":true,\"use_regex\":true}", "gpt-2"},
+            {"{\"type\":\"Sequence\",\"pretokenizers\":[{\"type\":\"Split\",\"pattern\":{\"Regex\":\"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\\\r\\\\n\\\\p{L}\\\\p{N}]?\\\\p{L}+|\\\\p{N}| ?[^\\\\s\\\\p{L}\\\\p{N}]+[\\\\r\\\\n]*|\\\\s*[\\\\r\\\\n]+|\\\\s+(?!\\\\S)|\\\\s+\"},"
+             "\"behavior\":\"Isolated\",\"invert\":false},{\"type\":\"ByteLevel\",\"add_prefix_space\":false,\"use_regex\":false}]}", "qwen2"},
+            {"{\"type\":\"Sequence\",\"pretokenizers\":[{\"type\":\"Digits\",\"individual_digits\":true},{\"type\":\"ByteLevel\",\"add_prefix_space\":false}]}", "starcoder"},
+        };
+        for (k = 0; k < sizeof pc / sizeof pc[0]; k++) {
+            char json[1200], *buf;
+            size_t n;
+            smx__gguf g;
+            snprintf(json, sizeof json, "{\"pre_tokenizer\":%s,\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0,\"b\":1,\"ab\":2},\"merges\":[\"a b\"]}}", pc[k].pre);
+            snprintf(dir, sizeof dir, "%s/pre%d", tmp, (int)k);
+            snprintf(out, sizeof out, "%s/pre%d.gguf", tmp, (int)k);
+            cli_mkdir(dir);
+            if (!t_gg_tok_folder(dir, 32, NULL, json)) continue;
+            if (smx__gguf_convert_hf(dir, out, "f32", note, sizeof note, &e) != SMX_OK) { CHECK(0, "convert pre%d: %s", (int)k, e.msg); continue; }
+            CHECK(!note[0], "pre%d: a vocabulary is written (note: %s)", (int)k, note);
+            if (!(buf = t_tok_read(out, &n)) || smx__gguf_open_ex(&g, buf, n, "t", 1, &e) != SMX_OK) { CHECK(0, "pre%d: read back", (int)k); free(buf); continue; }
+            t_gg_key_str(&g, "tokenizer.ggml.pre", s, sizeof s);
+            CHECK(!strcmp(s, pc[k].want), "pre%d: tokenizer.ggml.pre '%s', want '%s'", (int)k, s, pc[k].want);
+            smx__gguf_close(&g);
+            free(buf);
+        }
+    }
+    {   /* tokenizers llama.cpp's vocabularies cannot hold: the file has model "none" and the note says why */
+        static const struct { const char *json, *needle; } bad[] = {
+            {"{\"model\":{\"type\":\"WordPiece\",\"unk_token\":\"[UNK]\",\"vocab\":{\"[UNK]\":0,\"a\":1}}}", "WordPiece"},
+            {"{\"pre_tokenizer\":{\"type\":\"Sequence\",\"pretokenizers\":[{\"type\":\"Split\",\"pattern\":{\"Regex\":\"\\\\w+|\\\\s+\"},"
+             "\"behavior\":\"Isolated\",\"invert\":false},{\"type\":\"ByteLevel\",\"add_prefix_space\":false,\"use_regex\":false}]},"
+             "\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0,\"b\":1,\"ab\":2},\"merges\":[\"a b\"]}}", "/\\w+|\\s+/"},
+            {"{\"pre_tokenizer\":{\"type\":\"ByteLevel\",\"add_prefix_space\":true,\"use_regex\":true},"
+             "\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0,\"b\":1,\"ab\":2},\"merges\":[\"a b\"]}}", "prefix space"},
+            {"{\"pre_tokenizer\":{\"type\":\"ByteLevel\",\"add_prefix_space\":false},\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0,\"b\":1,\"ab\":40}}}", "outside"},
+            {"{\"model\":{\"type\":\"BPE\",\"vocab\":[1,2]", "tokenizer.json"},
+        };
+        for (k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+            char *buf;
+            size_t n;
+            smx__gguf g;
+            snprintf(dir, sizeof dir, "%s/bad%d", tmp, (int)k);
+            snprintf(out, sizeof out, "%s/bad%d.gguf", tmp, (int)k);
+            cli_mkdir(dir);
+            if (!t_gg_tok_folder(dir, 32, NULL, bad[k].json)) continue;
+            if (smx__gguf_convert_hf(dir, out, "f32", note, sizeof note, &e) != SMX_OK) { CHECK(0, "convert bad%d: %s", (int)k, e.msg); continue; }
+            CHECK(strstr(note, "no vocabulary written") && strstr(note, bad[k].needle), "bad%d: note '%s' names '%s'", (int)k, note, bad[k].needle);
+            if (!(buf = t_tok_read(out, &n)) || smx__gguf_open_ex(&g, buf, n, "t", 1, &e) != SMX_OK) { CHECK(0, "bad%d: read back", (int)k); free(buf); continue; }
+            t_gg_key_str(&g, "tokenizer.ggml.model", s, sizeof s);
+            CHECK(!strcmp(s, "none") && smx__gguf_find(&g, "tokenizer.ggml.tokens") < 0, "bad%d: tokenizer.ggml.model '%s', no tokens", (int)k, s);
+            smx__gguf_close(&g);
+            free(buf);
+        }
+    }
+}
+
 static void t_gg_convert(void)
 {
     static const char *const cases[] = { "llama_mha_spm", "mamba2_bpe", "granitehybrid" };
@@ -644,6 +823,7 @@ static void test_gguf(void)
     t_gg_bad();
     t_gg_bad_new();
     t_gg_convert();
+    t_gg_convert_tok();
     /* the families llama.cpp has and no llama.cpp file was given for: converted, run by llama.cpp */
     t_gg_llamacpp("granitehybrid", "granitehybrid", "f32");   /* Granite 4.0-H: experts + shared, multipliers */
     t_gg_llamacpp("granitehybrid", "granitehybrid", "q8_0");

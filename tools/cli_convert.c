@@ -1,6 +1,8 @@
 /* cli_convert.c — `seqmix convert`: a Hugging Face folder (or a GGUF file) written as the GGUF file
- * llama.cpp's converter and llama-quantize would write. Included by seqmix.c after cli_util.c.
- * The conversion itself is seqmix.h's (smx__gguf_convert_hf, smx__gguf_convert_gguf; II.8). */
+ * llama.cpp's converter and llama-quantize would write, with the folder's tokenizer.json as its
+ * vocabulary when llama.cpp has that kind (else tokenizer "none" and a note on stderr saying why).
+ * Included by seqmix.c after cli_util.c. The conversion itself is seqmix.h's
+ * (smx__gguf_convert_hf, smx__gguf_convert_gguf; II.8; the vocabulary: smx__tok_to_gguf, II.11). */
 
 static const cli_flag convert_flags[] = {
     { "--type", NULL, CLI_STR, "TYPE", "f16", 0, 0, "f32|f16|bf16|q8_0|q4_0|q4_k_m|q4_k|q6_k", 0,
