@@ -2,54 +2,78 @@
  *
  * Attention, xLSTM, Mamba-style selective scans, gated DeltaNet, masked-diffusion LMs, liquid
  * networks and the hybrids made of them behind one layer vtable. Loads Hugging Face folders
- * (config.json + safetensors) and reproduces the reference implementations.
+ * (config.json + safetensors, with tokenizer.json) and llama.cpp's GGUF files (with their
+ * vocabulary); weights stay in their stored type (F32, F16, BF16, or ggml's Q8_0 / Q4_0 / Q4_1 /
+ * Q5_0 / Q5_1 / IQ4_NL / Q4_K / Q5_K / Q6_K blocks); reproduces the reference implementations.
  *
  * USAGE
  *   In exactly one C or C++ file:
  *       #define SEQMIX_IMPLEMENTATION
  *       #include "seqmix.h"
- *   Everywhere else just #include "seqmix.h".
+ *   Everywhere else just #include "seqmix.h". Build: cc -O2 app.c -lm -pthread (gcc, clang;
+ *   -march=native is optional: on x86-64 the kernels are chosen at run time); MSVC: cl /O2 app.c.
  *
- *       smx_error err;  smx_model *m;  smx_session *s;
- *       if (smx_model_load("path/to/hf-folder", &m, &err)) { puts(err.msg); return 1; }
+ *       smx_error err;  smx_model *m;  smx_session *s;  int32_t ids[64];  size_t n = 0;
+ *       if (smx_model_load("path/to/hf-folder-or-file.gguf", &m, &err)) { puts(err.msg); return 1; }
+ *       smx_tokenize(smx_model_tokenizer(m, NULL), "Hello", 5, SMX_TOK_ADD_SPECIAL, ids, 64, &n, &err);
  *       smx_session_new(m, NULL, &s, &err);
- *       int32_t ids[] = {1, 15043, 3186};
  *       float *logits = malloc(sizeof(float) * smx_model_vocab(m));
- *       smx_session_prefill(s, ids, 3, logits, 0);          // logits of the last position
+ *       smx_session_prefill(s, ids, (int)n, logits, 0);     // logits of the last position
  *       for (int i = 0; i < 16; i++) {
  *           int32_t next = smx_argmax(logits, smx_model_vocab(m));
  *           smx_session_step(s, next, logits);
  *       }
  *       smx_session_free(s); smx_model_free(m); free(logits);
  *
+ * CONTRACTS (every function follows them unless its comment says otherwise)
+ *   Errors     a function that can fail returns smx_status and, given an smx_error (may be NULL),
+ *              a message naming the file, tensor, key or argument at fault; session calls keep the
+ *              message in the session (smx_session_error). Nothing exits or aborts; a failed call
+ *              frees what it made and leaves the caller's objects and buffers as they were.
+ *   Ownership  the caller frees what a *_new / *_load / *_from_* call returns with the matching
+ *              *_free; pointers a model hands out (info strings, weight names, its tokenizer) live
+ *              as long as the model. Buffers passed in are read during the call only, except the
+ *              smx_file buffers of smx_model_load_ex, which must outlive the model.
+ *   Threads    a loaded model is read-only: any number of threads may each run their own sessions
+ *              on it at once. A session (and a tokenizer's streaming decoder) is used by one thread
+ *              at a time; the worker threads a session runs its loops on are its own.
+ *   Memory     weights are used in place from the mapped file where their alignment allows
+ *              (smx_load_options.copy: read into memory instead); a session allocates its state and
+ *              scratch once, in smx_session_new.
+ *
  * CONFIGURATION MACROS (define before including)
  *   SEQMIX_IMPLEMENTATION   emit the implementation in this translation unit
  *   SEQMIX_STATIC           make every API function static (private copy per file)
  *   SMX_MALLOC/SMX_REALLOC/SMX_FREE   allocation hooks (define all three or none)
- *   SMX_NO_SIMD             force the scalar kernels (default: AVX-512, AVX2+FMA or NEON from the
- *                           compiler's own macros, e.g. -march=native)
+ *   SMX_NO_SIMD             force the scalar kernels (default: on x86-64 with GCC or clang the best
+ *                           of AVX-512, AVX2+FMA+F16C and SSE2 the CPU has, chosen at run time; a
+ *                           -march build compiles its own level in; NEON on aarch64)
  *   SMX_NO_MMAP             read checkpoint files into memory instead of mapping them
+ *   SMX_NO_THREADS          no thread pool: every call runs on the caller's thread
+ *   SMX_MAX_THREADS         most threads a session may ask for (default 256)
  *   SMX_MATMUL_KC           k-block of the prefill matmul (default 512: 96 KiB of stack per
  *                           thread with AVX-512); lower it where thread stacks are small
- *   OpenMP                  compile with -fopenmp to run coarse loops on several threads; the
- *                           thread count is a per-session option
  *
  * TABLE OF CONTENTS
  *   Part I   — API (inside the header guard)
  *     1. Status codes and errors
- *     2. Models: load, generate, save, inspect, free
- *     3. Sessions: prefill, step, rewind, feature sequences, state save/load
+ *     2. Models: load (folders, GGUF files, memory), weight types, save, inspect, free
+ *     3. Sessions: prefill, step, batched steps, rewind, feature sequences, state save/load
  *     4. Sampling and RNG
  *     5. Feature models (CfC, wired CfC, LTC)
  *     6. Masked-diffusion generation (LLaDA sampler and its fast variants)
  *     7. Hybrid-stack builder
+ *     8. Tokenizers (tokenizer.json and GGUF vocabularies)
  *   Part II  — Implementation (under SEQMIX_IMPLEMENTATION)
  *     1. Platform, allocation, arena, errors, hashing (+ the thread pool)
  *     2. JSON parser (RFC 8259)
- *     3. Kernels: a. SIMD mapping layer, vector math   b. element-wise functions, reductions, norms
- *                 c. matrix products of activations   d. weight types, the product with weights
- *                 e. causal depthwise convolution
- *     4. safetensors reader and Hugging Face folder loader (+ config accessors)
+ *     3. Kernels: a. SIMD mapping layer per level   b. element-wise functions, reductions, norms
+ *                 c. matrix products of activations   d. weight types: ggml's blocks, kernels per
+ *                 instruction set   e. weight handles, the product with weights   f. causal
+ *                 depthwise convolution   g. blocked attention   h. chunked state-space scan (SSD)
+ *                 i. the float32 kernel tables and their run-time choice
+ *     4. Files and the loader: a. sources (folders, memory)   b. safetensors   c. GGUF container
+ *                 (reader and writer)   d. GGUF files as checkpoints   e. tensors to weights
  *     5. The layer vtable and the model structure (+ random weights)
  *     6. Operators: a. rotary settings   b. attention   c. MLP   d. Mamba   e. Mamba-2
  *                   f. mixture of experts   g. xLSTM (mLSTM, sLSTM)   h. liquid (short conv, CfC, LTC)
@@ -58,9 +82,10 @@
  *                  f. Bamba   g. LFM2   h. xLSTM   i. ncps liquid models (CfC, wired CfC, LTC)
  *                  j. Granite 4.0-H   k. Falcon-H1   l. Nemotron-H   m. Qwen3-Next, Qwen3.5
  *                  n. OLMo Hybrid   o. LFM2-MoE   p. hybrid stacks and the builder
- *     8. Architecture registry and smx_model_load
- *     9. Sessions, state blobs, sampling
+ *     8. Architecture registry, smx_model_load, the GGUF writer's driver (seqmix convert)
+ *     9. Sessions, batched steps, state blobs, sampling
  *    10. Masked-diffusion sampling
+ *    11. Tokenizers (Unicode tables, regex engine, BPE / WordPiece / Unigram, GGUF vocabularies)
  *   Licence and history at the end.
  */
 #ifndef SEQMIX_H
@@ -1582,14 +1607,14 @@ static int smx__jnum(const smx__jv *v, double *out)
  * The build's own level (SMX__VBASE) comes from the compiler's macros, as the flags above set
  * them. With GCC and clang on x86-64 the levels above it are compiled as well, with per-function
  * target attributes (SMX__VRT_A2, SMX__VRT_A5: a plain `cc -O2` build gets a2 and a5 besides s2,
- * an AVX2 build a5), and the float32 kernels are chosen once by CPUID (II.3.h). MSVC builds and
+ * an AVX2 build a5), and the float32 kernels are chosen once by CPUID (II.3.i). MSVC builds and
  * aarch64 keep the build's level.
  *
  * GENERIC NAMES. Kernels are written once against smx__vf, smx__vld, SMX__VW, ...; each of these
  * names is SMX__LV(name) = smx__<name>_<level>, the level being SMX__LVL where the code is expanded.
  * SMX__LVL is the build's level everywhere (the operators of II.6 use the layer at that level);
  * the kernel bodies (SMX__VK_* macros) are expanded once for it where they are defined and once
- * more per run-time level in II.3.h, with SMX__LVL set to that level. Inside a body, SMX__LV(f)
+ * more per run-time level in II.3.i, with SMX__LVL set to that level. Inside a body, SMX__LV(f)
  * calls this level's f directly; outside, smx__f (smx__dot, smx__gemm, ...) goes through the
  * table of the chosen level. A body runs from its #define to the line "end of SMX__VK_..." and
  * holds no preprocessor lines: what differs between levels is an `if` on a constant (SMX__VW,
@@ -1953,7 +1978,7 @@ SMX__VK_MATH
 #define smx__vsilu(x) smx__vdiv(x, smx__vadd(smx__vset1(1.0f), smx__vexp(smx__vmul(x, smx__vset1(-1.0f)))))
 
 /* The float32 kernels of one level, as the callers outside the kernel bodies reach them (one
- * table per compiled level, the chosen one from smx__vk(), II.3.h). The task functions run on
+ * table per compiled level, the chosen one from smx__vk(), II.3.i). The task functions run on
  * smx__par with the job of their launcher (smx__matmul, smx__conv1d, smx__attention,
  * smx__ssd_chunked). */
 #define SMX__VL_SC 0
@@ -2050,7 +2075,7 @@ SMX__MAYBE_UNUSED static void smx__rmsnorm_ref(float *y, const float *x, const f
 }
 
 /* The element-wise kernels of one level (SMX__LV(name), see II.3.a); callers use smx__name, the
- * chosen level's (II.3.h). */
+ * chosen level's (II.3.i). */
 #define SMX__VK_ELEM                                                                                                   \
 /* x[i] = act(x[i]) over n floats */                                                                                   \
 SMX__VT static void SMX__LV(act_inplace)(float *x, size_t n, int act)                                                  \
@@ -2189,7 +2214,7 @@ SMX__VT static void SMX__LV(softmax)(float *x, int n)                           
 /* end of SMX__VK_ELEM */
 SMX__VK_ELEM
 
-/* The chosen level's kernels (II.3.h). */
+/* The chosen level's kernels (II.3.i). */
 static const smx__vk_t *smx__vk(void);
 static void smx__act_inplace(float *x, size_t n, int act) { smx__vk()->act_inplace(x, n, act); }
 static void smx__act_mul(float *y, const float *z, size_t n, int act) { smx__vk()->act_mul(y, z, n, act); }
@@ -6215,7 +6240,7 @@ static void smx__conv1d(const smx__cx *cx, const float *in, size_t ldi, float *o
     smx__par(cx, smx__nth_for((double)T * C * K * 4, cx->nth), (C + SMX__CONV_CB - 1) / SMX__CONV_CB, smx__vk()->conv, &j);
 }
 
-/* ---- II.3.f Attention over a key/value cache: blocked, with an online softmax ----
+/* ---- II.3.g Attention over a key/value cache: blocked, with an online softmax ----
  * For query t (position p = pos + t) of head h, with kv head g = h / (nh / nkv):
  *   o = sum_s softmax_s(scale q . k_s) v_s  over the visible keys s in [start, end):
  *   causal: end = p + 1; bidirectional: end = n_keys; a window w > 0: start = max(0, end - w).
@@ -6417,7 +6442,7 @@ static void smx__attention(const smx__cx *cx, const smx__fa *a, float *work)
     smx__par(cx, nth, a->nkv * j.nhb * j.nqt, smx__vk()->fa, &j);
 }
 
-/* ---- II.3.g Chunked state-space scan (the SSD of Mamba-2) ----
+/* ---- II.3.h Chunked state-space scan (the SSD of Mamba-2) ----
  * Per head h (group g = h / (H / G)) and token t, with a_t = dt_t A_h:
  *   S <- exp(a_t) S + dt_t B_t x_t^T   (S [N, P]),    y_t = S^T C_t + D_h x_t
  * by chunks of L <= Q tokens, cs = cumsum(a) inside the chunk, S_in the state entering it:
@@ -6588,7 +6613,7 @@ static void smx__ssd_chunked(const smx__cx *cx, const smx__ssd *a, float *work)
     smx__par(cx, nth, j.nch * a->H, vk->ssd_out, &j);
 }
 
-/* ---- II.3.h The float32 kernel tables and their run-time choice ----
+/* ---- II.3.i The float32 kernel tables and their run-time choice ----
  * One table per compiled level (II.3.a): the build's own, from the bodies expanded where they
  * are defined, and each run-time level's (x86-64 with GCC or clang: a2 and a5 above the build's
  * level), from the same bodies expanded once more here, with SMX__LVL set to that level and
@@ -10199,7 +10224,7 @@ static smx__op *smx__mamba_load(smx__loader *ld, const smx__mamba_cfg *c, const 
  * ssm_multipliers for z | x | B | C | dt), the norm before the gate (w RMSNorm_groups(y) silu(z))
  * or no norm (y silu(z)), an out_proj bias set apart from the in_proj one.
  * State: [K-1][conv_dim] conv history (x | B | C channels, oldest row first), then [H][N][P] SSM
- * state (S_h[n][p] at (h N + n) P + p). Prefill runs the chunked SSD of II.3.g (the intra-chunk
+ * state (S_h[n][p] at (h N + n) P + p). Prefill runs the chunked SSD of II.3.h (the intra-chunk
  * part as small matrix products, C B^T masked by the decays times dt x, the state passed from
  * chunk to chunk). A step is the O(1) recurrence. */
 /* Gated-norm variants of the mixer output (y: SSM output, z: gate). */
@@ -10370,7 +10395,7 @@ static void smx__ssd_step_task(void *arg, int h, int tid)
 
 /* The SSM part of the mixer over T tokens, continuing from S [H, N, P]: y [T, di] from the
  * conv output xbc [T, cd] (x | B | C) and dt [T, H]. T = 1 runs the recurrence, threads over
- * heads; T > 1 the chunked SSD (II.3.g). work: the scratch past y (see smx__mamba2_scratch). */
+ * heads; T > 1 the chunked SSD (II.3.h). work: the scratch past y (see smx__mamba2_scratch). */
 static void smx__mamba2_ssd(const smx__cx *cx, const smx__mamba2 *m, float *S, int T, const float *xbc, const float *dt, float *y,
                             float *work)
 {
