@@ -410,6 +410,12 @@ static void t_cli_text(void)
         t_cli_refused("generate " T_CLI_MODEL " --ids 1 --parallel 257", "--parallel");
     }
 
+    /* conform on a GGUF case folder: one line per check, PASS last, exit 0 */
+    r = t_cli_run("conform tests/golden/gguf/jamba_moe");
+    CHECK(r.status == 0 && strstr(r.out, "ok   jamba_moe q4_0 prefill") && strstr(r.out, "vs logits_deq") && strstr(r.out, "\nPASS jamba_moe"),
+          "conform on a GGUF case: %d '%.400s'", r.status, r.out);
+    t_cli_free(&r);
+
     /* diffuse: text out through the tokenizer, or ids */
     r = t_cli_run("diffuse models/llada --prompt 'The ' --gen-length 16 --steps 8 --block-length 8");
     g = t_cli_run("diffuse models/llada --prompt 'The ' --gen-length 16 --steps 8 --block-length 8 --print-ids");

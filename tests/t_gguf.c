@@ -2,173 +2,53 @@
  * `seqmix convert` writes (tensor for tensor against llama.cpp's), and broken files. Included by
  * tests/test.c. */
 
-/* What a file of one type must hold against llama.cpp's logits (the README's tolerances):
- * max abs as a share of the F32 logits' absmax, mean abs. */
-typedef struct t_gg_tol { const char *type; double share, mean; int quant; } t_gg_tol;
-static const t_gg_tol t_gg_tols[] = {
-    { "f32", 0.0, 0.0, 0 },      { "f16", 0.002, 0.002, 0 }, { "bf16", 0.01, 0.015, 0 }, { "q8_0", 0.04, 0.06, 1 },
-    { "q4_0", 0.04, 0.06, 1 },   { "q4_k_m", 0.06, 0.08, 1 }, { "q6_k", 0.06, 0.08, 1 },
-};
-
-static const t_gg_tol *t_gg_tol_of(const char *type)
+/* Copy file src to dst; 1 on success. */
+static int t_copy_file(const char *src, const char *dst)
 {
-    size_t i;
-    for (i = 0; i < sizeof t_gg_tols / sizeof t_gg_tols[0]; i++)
-        if (!strcmp(t_gg_tols[i].type, type)) return &t_gg_tols[i];
-    return NULL;
+    FILE *a = fopen(src, "rb"), *b = a ? fopen(dst, "wb") : NULL;
+    char buf[65536];
+    size_t n;
+    int ok = a && b;
+    while (ok && (n = fread(buf, 1, sizeof buf, a)) > 0) ok = fwrite(buf, 1, n, b) == n;
+    if (a) fclose(a);
+    if (b && fclose(b) != 0) ok = 0;
+    return ok;
 }
 
-/* A golden array as float32 ([rows, cols] in sh); NULL when absent. */
-static float *t_gg_arr(cf_golden *g, const char *name, int64_t *sh)
+/* Every case folder of tests/golden/gguf through `seqmix conform`'s GGUF checks (tools/conform_gguf.c:
+ * each model-<type>.gguf against llama.cpp's logits, step by step, greedy; vocabulary cases'
+ * input.txt), the lines shown when a case fails; and a file checked against another model's
+ * golden data must fail. */
+static void t_gg_conform(void)
 {
-    int nd;
-    int64_t s[8];
-    float *f = cf_golden_f32(g, name, s, &nd);
-    if (f && sh) { sh[0] = s[0]; sh[1] = nd > 1 ? s[1] : 1; }
-    return f;
-}
-
-/* How `got` [rows, V] compares with `ref`: max abs, mean abs, share of rows with the same argmax. */
-static void t_gg_cmp(const float *got, const float *ref, int rows, int V, double *mx, double *mean, double *top1)
-{
-    size_t i, n = (size_t)rows * (size_t)V;
-    int r, same = 0;
-    *mx = 0.0; *mean = 0.0;
-    for (i = 0; i < n; i++) {
-        double d = fabs((double)got[i] - (double)ref[i]);
-        if (d != d) d = INFINITY;
-        if (d > *mx) *mx = d;
-        *mean += d;
+    cli_dir d;
+    const char *nm;
+    char dir[512], bad[600], src[600], dst[700];
+    int n = 0;
+    if (cli_dir_open(&d, "tests/golden/gguf")) { CHECK(0, "tests/golden/gguf is missing"); return; }
+    while ((nm = cli_dir_next(&d)) != NULL) {
+        double worst = 0.0;
+        int rc;
+        snprintf(dir, sizeof dir, "tests/golden/gguf/%s", nm);
+        if (!cli_is_dir(dir) || !cf_is_gguf_case(dir)) continue;
+        rc = cf_conform_gguf(dir, nm, NULL, NULL, &worst);
+        snprintf(bad, sizeof bad, "%s/hf", dir);
+        if (rc == CF_ERROR && cli_is_dir(bad)) continue;   /* a checkpoint alone: t_gg_convert checks it */
+        n++;
+        if (rc != CF_PASS) cf_conform_gguf(dir, nm, NULL, stdout, &worst);
+        CHECK(rc == CF_PASS, "seqmix conform %s: %s", dir, rc == CF_FAIL ? "FAIL (lines above)" : "could not check");
     }
-    *mean /= (double)(n ? n : 1);
-    for (r = 0; r < rows; r++) same += smx_argmax(got + (size_t)r * V, V) == smx_argmax(ref + (size_t)r * V, V);
-    *top1 = rows ? (double)same / rows : 1.0;
-}
-
-/* One file against its golden arrays (golden-<type>.safetensors in gdir, golden-f32 for the
- * absmax): prefill (every row), step by step, greedy continuation; quantized types with float32
- * activations against logits_deq, and with rounded activations (as llama.cpp) against logits. */
-static void t_gg_case(const char *name, const char *model, const char *gdir, const char *type)
-{
-    const t_gg_tol *tol = t_gg_tol_of(type);
-    char path[1024];
-    cf_golden g, g32;
-    int64_t sh[2] = { 0, 0 }, sh32[2] = { 0, 0 }, shd[2] = { 0, 0 }, shs[2] = { 0, 0 };
-    float *ref = NULL, *ref32 = NULL, *deq = NULL, *sref = NULL, *margin = NULL, *lg = NULL;
-    int32_t *ids = NULL, *gen = NULL;
-    int T = 0, ngen = 0, R, V, exact, t;
-    double absmax = 0.0, tabs;
-    size_t i;
-    smx_error e;
-    memset(&g, 0, sizeof g);
-    memset(&g32, 0, sizeof g32);
-    snprintf(path, sizeof path, "%s/golden-%s.safetensors", gdir, type);
-    if (!tol || smx__st_open_path(&g.ts, path, &e) != SMX_OK) { CHECK(0, "%s %s: golden data: %s", name, type, tol ? e.msg : "unknown type"); goto done; }
-    snprintf(path, sizeof path, "%s/golden-f32.safetensors", gdir);
-    if (smx__st_open_path(&g32.ts, path, &e) != SMX_OK) { CHECK(0, "%s: golden-f32: %s", name, e.msg); goto done; }
-    ids = cf_golden_ids(&g, "input_ids", &T);
-    gen = cf_golden_ids(&g, "gen_ids", &ngen);
-    ref = t_gg_arr(&g, "logits", sh);
-    ref32 = t_gg_arr(&g32, "logits", sh32);
-    deq = t_gg_arr(&g, "logits_deq", shd);
-    sref = t_gg_arr(&g, "logits_step", shs);
-    margin = t_gg_arr(&g, "gen_margin", NULL);
-    if (!ids || !gen || !ref || !ref32 || !margin || (tol->quant && !deq)) { CHECK(0, "%s %s: golden arrays missing", name, type); goto done; }
-    R = (int)sh[0];
-    V = (int)sh[1];
-    for (i = 0; i < (size_t)sh32[0] * (size_t)sh32[1]; i++) absmax = SMX__MAX(absmax, fabs((double)ref32[i]));
-    tabs = tol->quant || tol->share > 0 ? tol->share * absmax : 1e-4;
-    lg = (float *)malloc(sizeof(float) * (size_t)(T > 0 ? T : 1) * (size_t)V);
-    for (exact = 0; exact <= tol->quant && lg; exact++) {
-        smx_load_options o;
-        smx_model *m = NULL;
-        smx_session *s = NULL;
-        smx_session_options so;
-        double mx, mean, top1;
-        smx_load_default_options(&o);
-        o.exact = exact;
-        if (smx_model_load_ex(model, &o, &m, &e) != SMX_OK) { CHECK(0, "%s %s: load: %s", name, type, e.msg); break; }
-        memset(&so, 0, sizeof so);
-        so.capacity = T + ngen + 1;
-        if (smx_model_vocab(m) != V || smx_session_new(m, &so, &s, &e) != SMX_OK) {
-            CHECK(0, "%s %s: vocab %d (golden %d) or session: %s", name, type, smx_model_vocab(m), V, e.msg);
-            smx_model_free(m);
-            break;
-        }
-        /* (a) one prefill of all T tokens */
-        if (smx_session_prefill(s, ids, T, lg, 1) != SMX_OK) { CHECK(0, "%s %s: prefill: %s", name, type, smx_session_error(s)); goto next; }
-        if (exact) {
-            t_gg_cmp(lg, deq, (int)shd[0], V, &mx, &mean, &top1);
-            CHECK(mx <= 1e-4, "%s %s float32 activations: max abs %.3g vs llama.cpp on the dequantized weights (<= 1e-4)", name, type, mx);
-        } else if (!tol->quant && tol->share == 0.0) {
-            t_gg_cmp(lg, ref, R, V, &mx, &mean, &top1);
-            CHECK(mx <= 1e-4, "%s %s: max abs %.3g vs llama.cpp's logits (<= 1e-4)", name, type, mx);
-        } else {
-            t_gg_cmp(lg, ref, R, V, &mx, &mean, &top1);
-            CHECK(mx <= tabs && mean <= tol->mean && top1 >= 0.85,
-                  "%s %s: max abs %.3g (%.2f%% of %.3g; <= %.1f%%), mean %.3g (<= %.3g), top-1 %.3f (>= 0.85) vs llama.cpp", name, type, mx,
-                  100.0 * mx / absmax, absmax, 100.0 * tol->share, mean, tol->mean, top1);
-        }
-        /* (b) a fresh session, one token at a time */
-        if (!exact) {
-            smx_session_reset(s);
-            for (t = 0; t < R; t++)
-                if (smx_session_step(s, ids[t], lg + (size_t)t * V) != SMX_OK) { CHECK(0, "%s %s: step: %s", name, type, smx_session_error(s)); goto next; }
-            t_gg_cmp(lg, sref ? sref : ref, sref ? (int)SMX__MIN(shs[0], R) : R, V, &mx, &mean, &top1);
-            CHECK(mx <= (tol->share == 0.0 ? 1e-4 : tabs), "%s %s: step by step: max abs %.3g vs llama.cpp's %s", name, type, mx,
-                  sref ? "logits_step" : "logits");
-        }
-        /* (c) greedy continuation while llama.cpp's choice is clear */
-        if (!exact) {
-            int32_t next;
-            int agree = 0;
-            smx_session_reset(s);
-            if (smx_session_prefill(s, ids, T, lg, 0) != SMX_OK) { CHECK(0, "%s %s: prefill: %s", name, type, smx_session_error(s)); goto next; }
-            for (t = 0; t < ngen && margin[t] > 2.0 * tabs; t++) {
-                next = smx_argmax(lg, V);
-                if (next != gen[t]) break;
-                agree++;
-                if (t + 1 < ngen && smx_session_step(s, next, lg) != SMX_OK) break;
-            }
-            CHECK(agree == t && (t == ngen || margin[t] <= 2.0 * tabs), "%s %s: greedy ids agree with llama.cpp for %d of the %d clear steps",
-                  name, type, agree, t);
-        }
-    next:
-        smx_session_free(s);
-        smx_model_free(m);
-    }
-done:
-    free(lg); free(ids); free(gen); free(ref); free(ref32); free(deq); free(sref); free(margin);
-    smx__st_close(&g.ts);
-    smx__st_close(&g32.ts);
-}
-
-/* The GGUF vocabulary gives llama.cpp's ids for input.txt. */
-static void t_gg_vocab(const char *cs)
-{
-    char path[512], *text = NULL;
-    size_t n = 0, nid = 0;
-    smx_tokenizer *tk = NULL;
-    cf_golden g;
-    int32_t *want = NULL, got[512];
-    int T = 0;
-    smx_error e;
-    memset(&g, 0, sizeof g);
-    snprintf(path, sizeof path, "tests/golden/gguf/%s/golden-f32.safetensors", cs);
-    if (smx__st_open_path(&g.ts, path, &e) == SMX_OK) want = cf_golden_ids(&g, "input_ids", &T);
-    snprintf(path, sizeof path, "tests/golden/gguf/%s/input.txt", cs);
-    if (smx__read_file(path, 1 << 20, &text, &n, &e) == SMX_OK) {
-        snprintf(path, sizeof path, "tests/golden/gguf/%s/vocab.gguf", cs);
-        if (smx_tokenizer_load(path, &tk, &e) != SMX_OK) CHECK(0, "%s: vocabulary: %s", cs, e.msg);
-        else if (smx_tokenize(tk, text, n, SMX_TOK_ADD_SPECIAL, got, 512, &nid, &e) != SMX_OK) CHECK(0, "%s: tokenize: %s", cs, e.msg);
-        else CHECK(want && (int)nid == T && !memcmp(got, want, sizeof(int32_t) * nid), "%s: input.txt gives %d ids (llama.cpp: %d)", cs, (int)nid, T);
-    } else {
-        CHECK(0, "%s: %s", cs, e.msg);
-    }
-    smx_tokenizer_free(tk);
-    SMX_FREE(text);
-    free(want);
-    smx__st_close(&g.ts);
+    cli_dir_close(&d);
+    CHECK(n >= 6, "tests/golden/gguf: %d case folders with files to check", n);
+    /* mamba's F16 file against llama_gqa's golden data */
+    snprintf(bad, sizeof bad, "%s", t_tmpdir("gguf_conform_bad"));
+    snprintf(src, sizeof src, "tests/golden/gguf/mamba/model-f16.gguf");
+    snprintf(dst, sizeof dst, "%s/model-f16.gguf", bad);
+    CHECK(t_copy_file(src, dst), "copy %s", src);
+    snprintf(src, sizeof src, "tests/golden/gguf/llama_gqa/golden-f16.safetensors");
+    snprintf(dst, sizeof dst, "%s/golden-f16.safetensors", bad);
+    CHECK(t_copy_file(src, dst), "copy %s", src);
+    CHECK(cf_conform_gguf(bad, "bad", NULL, NULL, NULL) == CF_FAIL, "a GGUF file against another model's logits must fail");
 }
 
 /* ---- broken files: each a clear status and a message naming what is wrong ---- */
@@ -552,7 +432,12 @@ static void t_gg_convert(void)
             snprintf(out, sizeof out, "%s/%s-%s.gguf", tmp, cases[c], types[k]);
             if (smx__gguf_convert_hf(hf, out, types[k], note, sizeof note, &e) != SMX_OK) { CHECK(0, "convert %s %s: %s", cases[c], types[k], e.msg); continue; }
             t_gg_manifest(cases[c], types[k], out);
-            t_gg_case(cases[c], out, gdir, types[k]);
+            {
+                double w = 0.0;
+                int f = cf_gg_file(gdir, cases[c], types[k], out, cf_gg_absmax(gdir), NULL, NULL, &w);
+                if (f) cf_gg_file(gdir, cases[c], types[k], out, cf_gg_absmax(gdir), NULL, stdout, &w);
+                CHECK(f == 0, "%s %s: the converted file against llama.cpp's logits of its own file (lines above)", cases[c], types[k]);
+            }
             if (k == 0) t_gg_same_logits(cases[c], hf, out, 1e-5);
         }
     /* GGUF to GGUF: llama.cpp's F16 file re-typed as Q8_0 loads and keeps its outputs */
@@ -571,7 +456,7 @@ static void t_gg_convert(void)
  * tests/golden/gguf/llamacpp/<name>-<type>.safetensors): seqmix on the same file agrees. */
 static void t_gg_llamacpp(const char *cs, const char *name, const char *type)
 {
-    const t_gg_tol *tol = t_gg_tol_of(type);
+    const cf_gg_tol *tol = cf_gg_tol_of(type);
     char hf[512], out[512], gpath[512], note[400];
     cf_golden g;
     int64_t sh[2] = { 0, 0 };
@@ -588,7 +473,7 @@ static void t_gg_llamacpp(const char *cs, const char *name, const char *type)
     snprintf(out, sizeof out, "%s/%s-%s.gguf", t_tmpdir("gguf"), name, type);
     snprintf(gpath, sizeof gpath, "tests/golden/gguf/llamacpp/%s-%s.safetensors", name, type);
     if (smx__gguf_convert_hf(hf, out, type, note, sizeof note, &e) != SMX_OK) { CHECK(0, "convert %s %s: %s", cs, type, e.msg); goto done; }
-    if (smx__st_open_path(&g.ts, gpath, &e) != SMX_OK || !(ids = cf_golden_ids(&g, "input_ids", &T)) || !(ref = t_gg_arr(&g, "logits", sh))) {
+    if (smx__st_open_path(&g.ts, gpath, &e) != SMX_OK || !(ids = cf_golden_ids(&g, "input_ids", &T)) || !(ref = cf_gg_arr(&g, "logits", sh))) {
         CHECK(0, "%s: llama.cpp's logits: %s", name, e.msg);
         goto done;
     }
@@ -600,7 +485,7 @@ static void t_gg_llamacpp(const char *cs, const char *name, const char *type)
         goto done;
     }
     for (i = 0; i < (size_t)T * (size_t)V; i++) absmax = SMX__MAX(absmax, fabs((double)ref[i]));
-    t_gg_cmp(lg, ref, T, V, &mx, &mean, &top1);
+    cf_gg_cmp(lg, ref, T, V, &mx, &mean, &top1);
     if (!tol->quant) CHECK(mx <= 1e-4, "%s %s: max abs %.3g vs llama.cpp on the converted file (<= 1e-4)", name, type, mx);
     else CHECK(mx <= tol->share * absmax && mean <= tol->mean && top1 >= 0.85, "%s %s: max abs %.3g (%.2f%%), mean %.3g, top-1 %.3f vs llama.cpp",
                name, type, mx, 100.0 * mx / absmax, mean, top1);
@@ -807,19 +692,7 @@ done:
 
 static void test_gguf(void)
 {
-    static const struct { const char *cs, *types[4]; } stored[] = {
-        { "llama_gqa", { "f16" } }, { "mamba", { "f16", "bf16" } }, { "lfm2_cac", { "f16" } }, { "jamba_moe", { "f16", "q4_0" } },
-    };
-    char model[512], gdir[512];
-    size_t c, k;
-    for (c = 0; c < sizeof stored / sizeof stored[0]; c++)
-        for (k = 0; k < 4 && stored[c].types[k]; k++) {
-            snprintf(model, sizeof model, "tests/golden/gguf/%s/model-%s.gguf", stored[c].cs, stored[c].types[k]);
-            snprintf(gdir, sizeof gdir, "tests/golden/gguf/%s", stored[c].cs);
-            t_gg_case(stored[c].cs, model, gdir, stored[c].types[k]);
-        }
-    t_gg_vocab("llama_mha_spm");
-    t_gg_vocab("mamba2_bpe");
+    t_gg_conform();
     t_gg_bad();
     t_gg_bad_new();
     t_gg_convert();

@@ -100,6 +100,15 @@ CLI_MAYBE_UNUSED static int cli_is_dir(const char *path)
 #endif
 }
 
+/* 1 if path is a file that can be opened for reading. */
+CLI_MAYBE_UNUSED static int cli_is_file(const char *path)
+{
+    FILE *f = cli_is_dir(path) ? NULL : fopen(path, "rb");
+    if (!f) return 0;
+    fclose(f);
+    return 1;
+}
+
 /* A new, empty folder of the system's temporary folder ($TMPDIR or /tmp; GetTempPath on
  * Windows) whose name starts with prefix, written to buf; NULL on failure. */
 CLI_MAYBE_UNUSED static char *cli_mkdtemp(const char *prefix, char *buf, size_t cap)

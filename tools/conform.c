@@ -234,8 +234,10 @@ done:
     return rc;
 }
 
-/* Check the case in dir, loaded with options lo (NULL: the defaults). Prints one line per check
- * and a last PASS/FAIL line. Returns CF_PASS, _FAIL, _ERROR (could not load) or _NOT_BUILT
+#include "conform_gguf.c"
+
+/* Check the case in dir, loaded with options lo (NULL: the defaults): a Hugging Face case, or a
+ * GGUF case folder (conform_gguf.c). Prints one line per check and a last PASS/FAIL line. Returns CF_PASS, _FAIL, _ERROR (could not load) or _NOT_BUILT
  * (family not implemented). */
 static int cf_conform_ex(const char *dir, const smx_load_options *lo, double tol, FILE *out, double *max_err)
 {
@@ -255,6 +257,7 @@ static int cf_conform_ex(const char *dir, const smx_load_options *lo, double tol
     cs = cs ? cs + 1 : name;
     memset(&g, 0, sizeof g);
     cf_path(path, sizeof path, dir, "golden.safetensors");
+    if (!cli_is_file(path) && cf_is_gguf_case(dir)) return cf_conform_gguf(dir, cs, lo, out, max_err);
     if (smx__st_open_path(&g.ts, path, &err) != SMX_OK) {
         if (out) fprintf(out, "FAIL %s could not load golden data: %s\n", cs, err.msg);
         smx__st_close(&g.ts);

@@ -541,11 +541,16 @@ static const cli_command cli_commands[] = {
       "Pattern letters: A attention, F feed-forward, E mixture of experts, M Mamba, 2 Mamba-2,\n"
       "X mLSTM, S sLSTM, C short conv, L liquid (CfC/LTC), G gated DeltaNet.",
       CLI_FLAGS(info_flags), 1, 1, "MODEL", cmd_info },
-    { "conform", "check a golden case (config + weights + golden.safetensors)", "DIR [--tol 1e-3] [--weights TYPE]",
+    { "conform", "check a golden case (a checkpoint with golden.safetensors, or a GGUF case folder)", "DIR [--tol 1e-3] [--weights TYPE]",
       "Checks the model in DIR against DIR/golden.safetensors: prefill vs logits, token-by-token\n"
       "steps, prefill-then-step, greedy continuation (exact); feature models: whole sequence, step\n"
       "by step and final states; diffusion models: forward and sampler runs. With --weights the\n"
       "weights are converted first (a quantized type needs a looser --tol).\n"
+      "A GGUF case folder (model-<type>.gguf files with llama.cpp's golden-<type>.safetensors):\n"
+      "each file's prefill against llama.cpp's logits (F32: 1e-4; other types within their\n"
+      "tolerance of the F32 logits' range, with the activations seqmix runs by default), step by\n"
+      "step, the greedy ids while llama.cpp's margin allows, quantized files also with float32\n"
+      "activations against logits_deq (1e-4); with input.txt, its tokenization against input_ids.\n"
       "Exit 0 all pass, 1 mismatch, 2 could not load (or family not built).",
       CLI_FLAGS(conform_flags), 1, 1, "DIR", cmd_conform },
     { "generate", "autoregressive generation from text or token ids",
