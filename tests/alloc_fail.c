@@ -1,6 +1,7 @@
 /* Allocation-failure test: for every N, the Nth allocation fails; load -> two sessions -> prefill
  * -> step -> state save/load -> free must then fail cleanly (the right status, a message, no crash;
- * no leak under ASan), for several families. Run from the repository root. */
+ * no leak under ASan), for several families, a quantized GGUF file, and tokenizers (load ->
+ * encode -> decode). Run from the repository root. */
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -54,22 +55,45 @@ done:
     return st;
 }
 
+/* A tokenizer's life: load, encode with special tokens, decode. */
+static smx_status t_tok_life(const char *path, char *msg, size_t cap)
+{
+    smx_tokenizer *t = NULL;
+    smx_error e;
+    smx_status st;
+    int32_t ids[256];
+    size_t n = 0, len = 0;
+    char out[2048];
+    static const char text[] = "Hello world, 123 <|begin_of_text|> caf\xc3\xa9  \xe4\xb8\xad\xe6\x96\x87!";
+    msg[0] = 0;
+    if ((st = smx_tokenizer_load(path, &t, &e)) != SMX_OK) { snprintf(msg, cap, "%s", e.msg); return st; }
+    if ((st = smx_tokenize(t, text, sizeof text - 1, SMX_TOK_ADD_SPECIAL, ids, 256, &n, &e)) == SMX_OK &&
+        (st = smx_detokenize(t, ids, n, 0, out, sizeof out, &len, &e)) != SMX_OK)
+        snprintf(msg, cap, "%s", e.msg);
+    else if (st) snprintf(msg, cap, "%s", e.msg);
+    smx_tokenizer_free(t);
+    return st;
+}
+
 int main(void)
 {
     static const char *dirs[] = { "tests/golden/llama", "tests/golden/mamba2", "tests/golden/xlstm_lm", "tests/golden/lfm2",
-                                  "tests/golden/jamba" };
+                                  "tests/golden/jamba", "tests/golden/gguf/jamba_moe/model-q4_0.gguf" };
+    static const char *toks[] = { "tests/golden/tok/hf-llama3/tokenizer.json", "tests/golden/tok/gguf-llama-spm/ggml-vocab-llama-spm.gguf" };
     static const char *stack = "{\"architectures\": [\"SeqmixForCausalLM\"], \"model_type\": \"seqmix\", \"vocab_size\": 40, "
                                "\"hidden_size\": 32, \"layers\": [{\"type\": \"mamba\"}, {\"type\": \"attention\", \"num_heads\": 2}, "
                                "{\"type\": \"moe\", \"num_experts\": 4}, {\"type\": \"mlstm\", \"num_heads\": 2}, {\"type\": \"cfc\"}]}";
     int pass = 0, fail = 0, k;
-    for (k = 0; k <= 5; k++) {
-        const char *dir = k < 5 ? dirs[k] : NULL;
+    const int nd = (int)(sizeof dirs / sizeof *dirs), nt = (int)(sizeof toks / sizeof *toks);
+    for (k = 0; k <= nd + nt; k++) {
+        const char *dir = k < nd ? dirs[k] : k > nd ? toks[k - nd - 1] : NULL;
+        const int tok = k > nd;
         char msg[600];
         long total, N;
         int bad = 0;
         t_fail_at = 0;
         t_count = 0;
-        if (t_life(dir, stack, msg, sizeof msg) != SMX_OK) {
+        if ((tok ? t_tok_life(dir, msg, sizeof msg) : t_life(dir, stack, msg, sizeof msg)) != SMX_OK) {
             printf("FAIL %s: does not run without failures: %s\n", dir ? dir : "stack", msg);
             fail++;
             continue;
@@ -79,7 +103,7 @@ int main(void)
             smx_status st;
             t_count = 0;
             t_fail_at = N;
-            st = t_life(dir, stack, msg, sizeof msg);
+            st = tok ? t_tok_life(dir, msg, sizeof msg) : t_life(dir, stack, msg, sizeof msg);
             /* a failed thread pool is no error (the session runs on the caller's thread) */
             if (st != SMX_OK && (st != SMX_E_NOMEM || !msg[0])) {
                 printf("FAIL %s: allocation %ld of %ld failing gives %s: '%s'\n", dir ? dir : "stack", N, total, smx_status_str(st), msg);
