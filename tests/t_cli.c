@@ -222,7 +222,7 @@ static double t_cli_value(const char *text, const char *label)
 static int t_cli_ids(const char *s, int32_t *v, int cap)
 {
     int n = 0;
-    while (*s && *s != '\n' && n < cap) {
+    while (*s && *s != '\n' && *s != '\r' && n < cap) {
         char *end;
         v[n++] = (int32_t)strtol(s, &end, 10);
         if (end == s) return -1;
@@ -323,7 +323,8 @@ static void t_cli_text(void)
     r = t_cli_run("generate " T_CLI_MODEL " --prompt 'The ' -n 24");
     for (i = 0; i < n && i < 24; i++) want[i] = (char)ids[i];
     want[n > 0 ? n : 0] = 0;
-    CHECK(r.status == 0 && !strncmp(r.out, "The ", 4) && !strncmp(r.out + 4, want, strlen(want)) && r.out[4 + strlen(want)] == '\n',
+    CHECK(r.status == 0 && !strncmp(r.out, "The ", 4) && !strncmp(r.out + 4, want, strlen(want)) &&
+              (r.out[4 + strlen(want)] == '\n' || r.out[4 + strlen(want)] == '\r'),
           "generate: text '%.100s' is not the bytes of the ids '%s'", r.out, want);
     t_cli_free(&r);
     r = t_cli_run("generate " T_CLI_MODEL " --ids 84,104,101,32 -n 24 --print-ids");   /* the same prompt as ids */

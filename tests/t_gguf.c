@@ -469,7 +469,7 @@ static void t_gg_llamacpp(const char *cs, const char *name, const char *type)
     smx_session *s = NULL;
     smx_error e;
     memset(&g, 0, sizeof g);
-    snprintf(hf, sizeof hf, cs[0] == '/' ? "%s" : "tests/golden/%s", cs);   /* an absolute folder as it is */
+    snprintf(hf, sizeof hf, cs[0] == '/' || cs[0] == '\\' || (cs[0] && cs[1] == ':') ? "%s" : "tests/golden/%s", cs);   /* an absolute folder as it is */
     snprintf(out, sizeof out, "%s/%s-%s.gguf", t_tmpdir("gguf"), name, type);
     snprintf(gpath, sizeof gpath, "tests/golden/gguf/llamacpp/%s-%s.safetensors", name, type);
     if (smx__gguf_convert_hf(hf, out, type, note, sizeof note, &e) != SMX_OK) { CHECK(0, "convert %s %s: %s", cs, type, e.msg); goto done; }

@@ -37,11 +37,22 @@
 #include <windows.h>
 #include <direct.h>
 #include <io.h>
+#include <fcntl.h>
 #else
 #include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #endif
+
+/* Standard output as bytes: text, ids and decoded tokens come out as they are on every platform
+ * (Windows' text mode would turn each \n into \r\n). */
+CLI_MAYBE_UNUSED static void cli_binary_stdout(void)
+{
+#ifdef _WIN32
+    fflush(stdout);
+    _setmode(_fileno(stdout), _O_BINARY);
+#endif
+}
 
 /* Seconds from an arbitrary start, monotonic. */
 CLI_MAYBE_UNUSED static double cli_now(void)

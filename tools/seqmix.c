@@ -708,6 +708,7 @@ int main(int argc, char **argv)
     const cli_command *c;
     cli_args a;
     int rc;
+    cli_binary_stdout();
     if (argc < 2) { cli_usage(stderr); return 2; }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         if (argc > 2) return cli_usage_error(NULL, "%s takes nothing after it (seqmix help COMMAND for a command)", argv[1]);
