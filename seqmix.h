@@ -1023,7 +1023,7 @@ static void smx__store64(volatile long long *p, long long v)
  * not start, only for tasks in progress, and a busy core costs at most the task it holds.
  * job[g & 1] is rewritten only for job g + 2, which starts after job g + 1 stored its ticket: a
  * description read before a ticket of job g is seen is job g's. */
-static int smx__pool_work(smx__pool *p, long g, int tid)
+static void smx__pool_work(smx__pool *p, long g, int tid)
 {
     const smx__job *j = &p->job[g & 1];
     const smx__task_fn fn = j->fn;
@@ -1031,16 +1031,14 @@ static int smx__pool_work(smx__pool *p, long g, int tid)
     const long long n = j->n_tasks;
     const int active = j->active;
     const unsigned long long gk = (unsigned long long)(unsigned long)g & 0xFFFFFFFFull;
-    int ran = 0;
     smx__fence_acquire();
-    if (tid > active) return 0;
+    if (tid > active) return;
     for (;;) {
         long long v = smx__load64(&p->ticket);
-        if ((unsigned long long)v >> 32 != gk || (v & 0xFFFFFFFFll) >= n) return ran;
+        if ((unsigned long long)v >> 32 != gk || (v & 0xFFFFFFFFll) >= n) return;
         if (smx__cas64(&p->ticket, v, v + 1)) {
             fn(arg, (int)(v & 0xFFFFFFFFll), tid);
             smx__atomic_add(&p->finished, 1);
-            ran++;
         }
     }
 }
