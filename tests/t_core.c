@@ -850,11 +850,7 @@ static void test_matmul_split(void)
     smx__cx cx[4];
     size_t k;
     int c;
-    cx[0] = cx1; cx[1] = cx2;
-    cx[2].nth = 3; cx[2].pool = smx__pool_new(2);
-    cx[3].nth = 7; cx[3].pool = smx__pool_new(6);
-    if (!cx[2].pool) cx[2].nth = 1;
-    if (!cx[3].pool) cx[3].nth = 1;
+    cx[0] = cx1; cx[1] = cx2; cx[2] = cx3; cx[3] = cx7;
     for (k = 0; k < sizeof shapes / sizeof *shapes; k++) {
         const int T = shapes[k][0], K = shapes[k][1], N = shapes[k][2];
         const size_t ny = (size_t)T * (N + 3), qcap = (size_t)T * smx__wt_row_bytes(SMX__WT_Q8_K, K > 256 ? K : 256) + 4096;
@@ -900,8 +896,6 @@ static void test_matmul_split(void)
         for (c = 0; c < 4; c++) { free(cx[c].qa); cx[c].qa = NULL; cx[c].qa_cap = 0; }
         free(x); free(W); free(b); free(ref); free(y1); free(y2); free(row); free(h);
     }
-    smx__pool_free(cx[2].pool);
-    smx__pool_free(cx[3].pool);
 }
 
 /* ---- blocked attention against plain softmax attention ---- */
@@ -945,12 +939,7 @@ static void test_attention_kernel(void)
         { 2, 3, 1, 24, 1, 0, 5, 0 },      { 64, 16, 2, 36, 1, 0, 64, 0 },   { 300, 1, 1, 64, 1, 0, 0, 0 },
         { 3, 2, 2, 256, 0, 0, 0, 0 },     { 129, 2, 2, 64, 1, 64, 1, 0 },
     };
-    smx__cx cx3, cx7;
     size_t ci;
-    cx3.nth = 3; cx3.pool = smx__pool_new(2);
-    cx7.nth = 7; cx7.pool = smx__pool_new(6);
-    if (!cx3.pool) cx3.nth = 1;
-    if (!cx7.pool) cx7.nth = 1;
     for (ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
         const int *c = cases[ci];
         const int T = c[0], nh = c[1], nkv = c[2], hd = c[3], n = c[6] + T + c[7];
@@ -990,8 +979,6 @@ static void test_attention_kernel(void)
         }
         free(q); free(kv); free(o1); free(o2); free(ref); free(w);
     }
-    smx__pool_free(cx3.pool);
-    smx__pool_free(cx7.pool);
 }
 
 /* Attention through sessions at lengths past the kernel's tiles: GQA and a sliding window, prefill

@@ -14,20 +14,11 @@ static const char *const t_hy_cases[] = {
     "x_lfm2moe_dense2"
 };
 
-/* 1 when the file can be opened for reading. */
-static int t_hy_exists(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return 0;
-    fclose(f);
-    return 1;
-}
-
 /* tests/golden/<name> if it holds a case, else NULL. */
 static const char *t_hy_case(const char *name, char *buf, size_t cap)
 {
     snprintf(buf, cap, "tests/golden/%s/golden.safetensors", name);
-    if (!t_hy_exists(buf)) return NULL;
+    if (!cli_is_file(buf)) return NULL;
     snprintf(buf, cap, "tests/golden/%s", name);
     return buf;
 }
@@ -538,7 +529,7 @@ static void test_hy_info(void)
         { "olmo_hybrid", "pattern GFGFGFAF", "G gated DeltaNet, F feed-forward, A attention" },
     };
     int i;
-    if (!t_hy_exists(T_CLI_BIN)) { SKIP("seqmix info: %s not built", T_CLI_BIN); return; }
+    if (!cli_is_file(T_CLI_BIN)) { SKIP("seqmix info: %s not built", T_CLI_BIN); return; }
     for (i = 0; i < (int)(sizeof want / sizeof want[0]); i++) {
         char args[256];
         t_cli_result r;

@@ -579,12 +579,7 @@ static void test_ssd_kernel(void)
         { 2, 2, 8, 4, 1, 256, 1 },      { 37, 4, 16, 8, 2, 16, 1 },   { 300, 3, 12, 5, 1, 256, 1 },  { 130, 4, 64, 128, 1, 64, 1 },
         { 77, 8, 9, 16, 4, 7, 30 },     { 200, 2, 24, 16, 2, 512, 30 }, { 65, 6, 64, 32, 3, 64, 1 },
     };
-    smx__cx cx3, cx7;
     size_t ci;
-    cx3.nth = 3; cx3.pool = smx__pool_new(2);
-    cx7.nth = 7; cx7.pool = smx__pool_new(6);
-    if (!cx3.pool) cx3.nth = 1;
-    if (!cx7.pool) cx7.nth = 1;
     for (ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
         const int *c = cases[ci];
         const int T = c[0], H = c[1], P = c[2], N = c[3], G = c[4], ld = H * P + 2 * G * N + 3;
@@ -623,8 +618,6 @@ static void test_ssd_kernel(void)
         CHECK(bits, "ssd T %d H %d: 1, 2, 3 and 7 threads give the same bits", T, H);
         free(xbc); free(dt); free(A); free(D); free(S0); free(S1); free(S2); free(y1); free(y2); free(yr); free(Sr); free(w);
     }
-    smx__pool_free(cx3.pool);
-    smx__pool_free(cx7.pool);
     CHECK(smx__ssd_decay(-61.0f) == 0.0f && smx__ssd_decay(-59.0f) > 0.0f && smx__ssd_decay(0.0f) == 1.0f, "ssd decays under e^-60 are 0");
 }
 

@@ -61,7 +61,7 @@ static void t_each_level(void (*fn)(void))
 }
 
 /* Compute contexts of one and two threads for kernel-level tests (cx2's pool is made in main). */
-static smx__cx cx1 = { 1, NULL, NULL, 0 }, cx2 = { 2, NULL, NULL, 0 };
+static smx__cx cx1 = { 1, NULL, NULL, 0 }, cx2 = { 2, NULL, NULL, 0 }, cx3 = { 3, NULL, NULL, 0 }, cx7 = { 7, NULL, NULL, 0 };
 
 #include "t_core.c"
 #include "t_ssm.c"
@@ -113,6 +113,11 @@ static int t_usage(FILE *f)
 int main(int argc, char **argv)
 {
     cx2.pool = smx__pool_new(1);
+    cx3.pool = smx__pool_new(2);
+    cx7.pool = smx__pool_new(6);
+    if (!cx2.pool) cx2.nth = 1;
+    if (!cx3.pool) cx3.nth = 1;
+    if (!cx7.pool) cx7.nth = 1;
     int sel[T_N_GROUPS], any = 0, i, k;
     memset(sel, 0, sizeof sel);
     for (i = 1; i < argc; i++) {
@@ -150,6 +155,8 @@ int main(int argc, char **argv)
     g_group = "";
     if (t_tmp_root[0]) t_rmtree(t_tmp_root);   /* folders the tests wrote */
     smx__pool_free(cx2.pool);
+    smx__pool_free(cx3.pool);
+    smx__pool_free(cx7.pool);
     printf("%d passed, %d failed, %d skipped\n", g_pass, g_fail, g_skip);
     return g_fail ? 1 : 0;
 }
