@@ -17023,42 +17023,54 @@ static void smx__threads_done(smx_session *s, int T)
     }
 }
 
+/* Sub-layer sb's input for rows h[0..T): its norm into xn, or h itself when it has none. */
+static const float *smx__sub_input(const smx__sub *sb, const float *h, float *xn, int T)
+{
+    const int din = sb->op->d_in;
+    int t;
+    if (sb->norm == SMX__NORM_NONE) return h;
+    for (t = 0; t < T; t++) {
+        const float *src = h + (size_t)t * din;
+        float *dst = xn + (size_t)t * din;
+        if (sb->norm == SMX__NORM_RMS) smx__rmsnorm(dst, src, sb->nw, din, sb->eps);
+        else smx__layernorm(dst, src, sb->nw, sb->nb, din, sb->eps);
+    }
+    return xn;
+}
+
+/* Sub-layer sb's output y (T rows) into the stream h: post-norm, scale, then residual add or
+ * replace. */
+static void smx__sub_output(const smx__sub *sb, float *h, float *y, int T)
+{
+    const int dout = sb->op->d_out;
+    size_t k, n = (size_t)T * dout;
+    int t;
+    if (sb->pnorm == SMX__NORM_RMS)   /* post-norm blocks: y = w * y / rms(y) */
+        for (t = 0; t < T; t++) smx__rmsnorm(y + (size_t)t * dout, y + (size_t)t * dout, sb->pnw, dout, sb->peps);
+    if (sb->scale != 1.0f)
+        for (t = 0; t < T; t++) smx__scale(y + (size_t)t * dout, y + (size_t)t * dout, sb->scale, dout);
+    if (sb->residual)
+        for (k = 0; k < n; k++) h[k] += y[k];
+    else
+        memcpy(h, y, sizeof(float) * n);
+}
+
 /* Run rows h[0..T) (already embedded / input features) through every sub-layer. Positions
  * continue from s->pos; n_ctx > pos + T lets bidirectional attention also see cached rows after
  * them (see smx__fwd). The result is left in s->h with the last operator's width. */
 static void smx__run_layers_ctx(smx_session *s, int T, const float *dt, int n_ctx)
 {
     const smx_model *m = s->m;
-    int i, t;
+    int i;
     smx__threads_choose(s, T);
     for (i = 0; i < m->n_sub; i++) {
         const smx__sub *sb = &m->sub[i];
-        const smx__op *op = sb->op;
-        const int din = op->d_in, dout = op->d_out;
         smx__fwd f;
-        const float *x = s->h;
         memset(&f, 0, sizeof f);
-        if (sb->norm != SMX__NORM_NONE) {
-            for (t = 0; t < T; t++) {
-                const float *src = s->h + (size_t)t * din;
-                float *dst = s->xn + (size_t)t * din;
-                if (sb->norm == SMX__NORM_RMS) smx__rmsnorm(dst, src, sb->nw, din, sb->eps);
-                else smx__layernorm(dst, src, sb->nw, sb->nb, din, sb->eps);
-            }
-            x = s->xn;
-        }
-        f.T = T; f.pos = s->pos; f.x = x; f.y = s->y; f.dt = dt; f.scratch = s->scratch; f.cx = &s->cx; f.n_ctx = n_ctx;
-        op->vt->forward(op, s->state + s->off[i], &f);
-        if (sb->pnorm == SMX__NORM_RMS)   /* post-norm blocks: y = w * y / rms(y) */
-            for (t = 0; t < T; t++) smx__rmsnorm(s->y + (size_t)t * dout, s->y + (size_t)t * dout, sb->pnw, dout, sb->peps);
-        if (sb->scale != 1.0f)
-            for (t = 0; t < T; t++) smx__scale(s->y + (size_t)t * dout, s->y + (size_t)t * dout, sb->scale, dout);
-        if (sb->residual) {
-            size_t k, n = (size_t)T * dout;
-            for (k = 0; k < n; k++) s->h[k] += s->y[k];
-        } else {
-            memcpy(s->h, s->y, sizeof(float) * (size_t)T * dout);
-        }
+        f.T = T; f.pos = s->pos; f.x = smx__sub_input(sb, s->h, s->xn, T); f.y = s->y; f.dt = dt;
+        f.scratch = s->scratch; f.cx = &s->cx; f.n_ctx = n_ctx;
+        sb->op->vt->forward(sb->op, s->state + s->off[i], &f);
+        smx__sub_output(sb, s->h, s->y, T);
     }
     smx__threads_done(s, T);
 }
@@ -17187,17 +17199,8 @@ SMX_API smx_status smx_batch_step(smx_session *const *ss, int n, const int32_t *
         const smx__sub *sb = &m->sub[l];
         const smx__op *op = sb->op;
         const int din = op->d_in, dout = op->d_out;
-        const float *x = s0->h;
+        const float *x = smx__sub_input(sb, s0->h, s0->xn, n);
         smx__fwd f;
-        if (sb->norm != SMX__NORM_NONE) {
-            for (t = 0; t < n; t++) {
-                const float *src = s0->h + (size_t)t * din;
-                float *dst = s0->xn + (size_t)t * din;
-                if (sb->norm == SMX__NORM_RMS) smx__rmsnorm(dst, src, sb->nw, din, sb->eps);
-                else smx__layernorm(dst, src, sb->nw, sb->nb, din, sb->eps);
-            }
-            x = s0->xn;
-        }
         memset(&f, 0, sizeof f);
         f.scratch = s0->scratch;
         f.cx = &s0->cx;
@@ -17214,16 +17217,7 @@ SMX_API smx_status smx_batch_step(smx_session *const *ss, int n, const int32_t *
                 op->vt->forward(op, ss[t]->state + ss[t]->off[l], &f);
             }
         }
-        if (sb->pnorm == SMX__NORM_RMS)
-            for (t = 0; t < n; t++) smx__rmsnorm(s0->y + (size_t)t * dout, s0->y + (size_t)t * dout, sb->pnw, dout, sb->peps);
-        if (sb->scale != 1.0f)
-            for (t = 0; t < n; t++) smx__scale(s0->y + (size_t)t * dout, s0->y + (size_t)t * dout, sb->scale, dout);
-        if (sb->residual) {
-            size_t q, nn = (size_t)n * dout;
-            for (q = 0; q < nn; q++) s0->h[q] += s0->y[q];
-        } else {
-            memcpy(s0->h, s0->y, sizeof(float) * (size_t)n * dout);
-        }
+        smx__sub_output(sb, s0->h, s0->y, n);
     }
     if (logits) smx__head(s0, s0->h, n, logits);
     smx__threads_done(s0, n);
