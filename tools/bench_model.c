@@ -18,13 +18,13 @@ static int bench_model_dir(const char *dir, smx_model *m, double load_ms, int nt
     smx_session_options so;
     smx_model_info in;
     smx_error err;
-    bench_probe probe;
+    bench_decode dc;
     const int reps = quick ? 3 : MAXR, steps = quick ? 8 : 32, rounds = quick ? 2 : 3;
     int lengths[4], nlen = 0, i, V, maxlen = 0, rc = 1;
     int32_t *ids = NULL;
     float *lg = NULL;
-    double tp[MAXR], td[MAXD], frac[MAXD], bytes;
-    cli_stat st, sf;
+    double tp[MAXR], td[MAXD], frac[MAXD];
+    cli_stat st;
     char b1[64], b2[64], key[48];
     smx_model_get_info(m, &in);
     bench_printf("%s: %s (%s), pattern %s, %.2fM parameters (%.1f MB of weights), loaded in %.1f ms; %d thread%s, simd %s\n", dir,
@@ -71,21 +71,15 @@ static int bench_model_dir(const char *dir, smx_model *m, double load_ms, int nt
     smx_session_reset(s);
     if (smx_session_prefill(s, ids, NP < maxlen ? NP : maxlen, lg, 0) != SMX_OK) { bench_printf("  prefill: %s\n", smx_session_error(s)); goto done; }
     smx_session_step(s, smx_argmax(lg, V), lg);   /* warm-up */
-    bytes = bench_decode_bytes(m, NP + 1 + rounds * steps);
-    if (bench_probe_init(&probe, bytes, in.hidden_size, nth)) { bench_printf("  no memory for the bandwidth probe\n"); goto done; }
-    if (bench_decode_rounds(s, V, lg, rounds, steps, &probe, td)) { bench_probe_free(&probe); goto done; }
-    for (i = 0; i < rounds * steps; i++) frac[i] = 100.0 * bytes / td[i] / probe.best;
-    st = cli_stat_inv(cli_stats(td, rounds * steps), 1.0);
-    sf = cli_stats(frac, rounds * steps);
+    if (bench_decode_measure(s, m, NP + 1, rounds, steps, nth, lg, td, frac, &dc)) goto done;
     bench_printf("  decode        %s tok/s  (%d steps after a %d-token prompt; %.2f ms per step)\n",
-                 cli_fmt_stat(b1, sizeof b1, "%.1f", st), rounds * steps, NP, 1e3 / st.med);
+                 cli_fmt_stat(b1, sizeof b1, "%.1f", dc.tps), rounds * steps, NP, 1e3 / dc.tps.med);
     bench_printf("  of roofline   %s%%  (%.1f MB read per step, roof %.2f GB/s: %s, %d probe rounds)\n",
-                 cli_fmt_stat(b2, sizeof b2, "%.0f", sf), bytes / 1e6, probe.best / 1e9, probe.best_pat, probe.rounds);
-    bench_val("model", dir, "decode_bytes", "B", bytes);
-    bench_val("model", dir, "roof_bandwidth", "GB/s", probe.best / 1e9);
-    bench_rec("model", dir, "decode", "tok/s", st);
-    bench_rec("model", dir, "decode_of_roof", "%", sf);
-    bench_probe_free(&probe);
+                 cli_fmt_stat(b2, sizeof b2, "%.0f", dc.roof), dc.bytes / 1e6, dc.best / 1e9, dc.best_pat, dc.probe_rounds);
+    bench_val("model", dir, "decode_bytes", "B", dc.bytes);
+    bench_val("model", dir, "roof_bandwidth", "GB/s", dc.best / 1e9);
+    bench_rec("model", dir, "decode", "tok/s", dc.tps);
+    bench_rec("model", dir, "decode_of_roof", "%", dc.roof);
     rc = 0;
 done:
     free(ids); free(lg);

@@ -109,12 +109,12 @@ static void bench_ssm_model(const char *name, const char *cfg, int nth, int quic
     smx_model_info in;
     smx_error e;
     bench_ssm_scan scan;
-    bench_probe probe;
+    bench_decode dc;
     const int steps = quick ? 8 : 16, rounds = quick ? 2 : 3, reps = quick ? 3 : MAXR;
     int32_t ids[T];
     float *lg = NULL;
-    double tp[MAXR], share[MAXR], td[MAXS], frac[MAXS], bytes;
-    cli_stat sp, ss, sd, sf;
+    double tp[MAXR], share[MAXR], td[MAXS], frac[MAXS];
+    cli_stat sp, ss;
     char b1[64], b2[64], b3[64], b4[64];
     int i, r, have_scan;
     if (smx_model_from_config(cfg, 1, &m, &e) != SMX_OK) {
@@ -155,27 +155,21 @@ static void bench_ssm_model(const char *name, const char *cfg, int nth, int quic
     smx_session_prefill(s, ids, 8, lg, 0);
     smx_session_step(s, smx_argmax(lg, in.vocab_size), lg);
     smx_session_step(s, smx_argmax(lg, in.vocab_size), lg);
-    bytes = bench_decode_bytes(m, 10 + rounds * steps);
-    if (bench_probe_init(&probe, bytes, in.hidden_size, nth)) { bench_printf("%s: no memory for the bandwidth probe\n", name); goto done; }
-    if (bench_decode_rounds(s, in.vocab_size, lg, rounds, steps, &probe, td)) { bench_probe_free(&probe); goto done; }
-    for (i = 0; i < rounds * steps; i++) frac[i] = 100.0 * bytes / td[i] / probe.best;
-    sd = cli_stat_inv(cli_stats(td, rounds * steps), 1.0);
-    sf = cli_stats(frac, rounds * steps);
+    if (bench_decode_measure(s, m, 10, rounds, steps, nth, lg, td, frac, &dc)) goto done;
     bench_printf("%s: %.1fM parameters, %.0f MB read per decode step, state %.0f KB per sequence\n", name, in.n_params / 1e6,
-                 bytes / 1e6, in.state_bytes / 1024.0);
-    bench_printf("  decode        %-28s tok/s   %d steps\n", cli_fmt_stat(b1, sizeof b1, "%.1f", sd), rounds * steps);
-    bench_printf("  of roofline   %-28s %%       roof %.2f GB/s (%s), %d probe rounds\n", cli_fmt_stat(b2, sizeof b2, "%.0f", sf),
-                 probe.best / 1e9, probe.best_pat, probe.rounds);
+                 dc.bytes / 1e6, in.state_bytes / 1024.0);
+    bench_printf("  decode        %-28s tok/s   %d steps\n", cli_fmt_stat(b1, sizeof b1, "%.1f", dc.tps), rounds * steps);
+    bench_printf("  of roofline   %-28s %%       roof %.2f GB/s (%s), %d probe rounds\n", cli_fmt_stat(b2, sizeof b2, "%.0f", dc.roof),
+                 dc.best / 1e9, dc.best_pat, dc.probe_rounds);
     bench_printf("  prefill %d   %-28s tok/s   %d runs\n", T, cli_fmt_stat(b3, sizeof b3, "%.1f", sp), reps);
     if (have_scan) bench_printf("  scan share    %-28s %%       of each prefill, %d pairs\n", cli_fmt_stat(b4, sizeof b4, "%.1f", ss), reps);
     bench_val("ssm", name, "parameters", "count", (double)in.n_params);
-    bench_val("ssm", name, "decode_bytes", "B", bytes);
-    bench_val("ssm", name, "roof_bandwidth", "GB/s", probe.best / 1e9);
-    bench_rec("ssm", name, "decode", "tok/s", sd);
-    bench_rec("ssm", name, "decode_of_roof", "%", sf);
+    bench_val("ssm", name, "decode_bytes", "B", dc.bytes);
+    bench_val("ssm", name, "roof_bandwidth", "GB/s", dc.best / 1e9);
+    bench_rec("ssm", name, "decode", "tok/s", dc.tps);
+    bench_rec("ssm", name, "decode_of_roof", "%", dc.roof);
     bench_rec("ssm", name, "prefill_512", "tok/s", sp);
     if (have_scan) bench_rec("ssm", name, "scan_share", "%", ss);
-    bench_probe_free(&probe);
 done:
     smx_session_free(s);
     smx_model_free(m);

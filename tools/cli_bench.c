@@ -238,6 +238,36 @@ static int bench_decode_rounds(smx_session *s, int V, float *lg, int rounds, int
     return 0;
 }
 
+/* Decode figures of a session that holds `held` tokens and their logits lg: rounds x steps greedy
+ * steps (td, frac: that many doubles of room) with bandwidth probe rounds between, as tok/s and as
+ * % of the best probe bandwidth for the bytes a step reads. Returns 0, or 1 (message printed). */
+typedef struct bench_decode {
+    cli_stat tps, roof;         /* tok/s; % of the roofline */
+    double bytes, best;         /* bytes a step reads; best probe bandwidth, bytes/s */
+    char best_pat[32];
+    int probe_rounds;
+} bench_decode;
+
+static int bench_decode_measure(smx_session *s, const smx_model *m, int held, int rounds, int steps, int nth, float *lg, double *td,
+                                double *frac, bench_decode *d)
+{
+    smx_model_info in;
+    bench_probe probe;
+    int i;
+    smx_model_get_info(m, &in);
+    d->bytes = bench_decode_bytes(m, held + rounds * steps);
+    if (bench_probe_init(&probe, d->bytes, in.hidden_size, nth)) { bench_printf("  no memory for the bandwidth probe\n"); return 1; }
+    if (bench_decode_rounds(s, in.vocab_size, lg, rounds, steps, &probe, td)) { bench_probe_free(&probe); return 1; }
+    for (i = 0; i < rounds * steps; i++) frac[i] = 100.0 * d->bytes / td[i] / probe.best;
+    d->tps = cli_stat_inv(cli_stats(td, rounds * steps), 1.0);
+    d->roof = cli_stats(frac, rounds * steps);
+    d->best = probe.best;
+    memcpy(d->best_pat, probe.best_pat, sizeof d->best_pat);
+    d->probe_rounds = probe.rounds;
+    bench_probe_free(&probe);
+    return 0;
+}
+
 /* Seconds of reps fresh prefills of ids[0..n) into t[0..reps) (one untimed warm-up first). */
 static int bench_prefill_times(smx_session *s, const int32_t *ids, int n, float *lg, int reps, double *t)
 {
