@@ -6,18 +6,7 @@ tokens (LLaDA's [MASK]) follow at 256, 257, ...
     tools/byte_tokenizer.py models/hybrid [--special "[MASK]" ...]"""
 import json
 import sys
-
-
-def byte_chars():
-    bs = list(range(ord("!"), ord("~") + 1)) + list(range(0xA1, 0xAC + 1)) + list(range(0xAE, 0xFF + 1))
-    cs = bs[:]
-    n = 0
-    for b in range(256):
-        if b not in bs:
-            bs.append(b)
-            cs.append(256 + n)
-            n += 1
-    return {b: chr(c) for b, c in zip(bs, cs)}
+from trim_tokenizer import byte_chars   # GPT-2's byte -> printable character map
 
 
 def main():
